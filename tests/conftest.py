@@ -1,0 +1,170 @@
+"""Shared fixtures: one contract suite for both back ends.
+
+The back end comes from ``URBANOS_TEST_DB``: unset means SQLite; a
+``postgresql://`` URL runs every test on PostgreSQL/PostGIS, each test in a
+schema of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from urbanos.plugins import settings_registry
+from urbanos.settings import Settings, load
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+PG_URL = os.environ.get("URBANOS_TEST_DB", "")
+BACKEND = "postgresql" if PG_URL.startswith("postgres") else "sqlite"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema},public')}"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of the back end under test."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'urbanos.db'}"
+        return
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(PG_URL, autocommit=True) as c:
+        c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        c.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as c:
+            c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, db_url: str) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": str(tmp_path / "data"),
+            "db": db_url,
+            "admin_token": ADMIN_TOKEN,
+            "log_level": "warning",
+            "access_log": False,
+        }
+        if "mqtt_port" in settings_registry():
+            values["mqtt_port"] = 0
+        values.update(overrides)
+        return load(settings_registry(), env={}, overrides=values)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    from urbanos.web.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[Any]:
+    """An in-process client over the ASGI app (lifespan included)."""
+    from starlette.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def platform(app: Any) -> Any:
+    return app.state.platform
+
+
+class LiveServer:
+    def __init__(self, proc: subprocess.Popen[bytes], url: str, port: int, log: Path, extra: dict[str, Any]) -> None:
+        self.proc = proc
+        self.url = url
+        self.port = port
+        self.log = log
+        self.extra = extra
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def start_server(
+    data_dir: Path, db: str, *, args: list[str] | None = None, env: dict[str, str] | None = None, command: str = "serve",
+    timeout: float = 60.0,
+) -> LiveServer:
+    """Start a real ``urbanos serve`` process on a free port and wait for /healthz."""
+    port = free_port()
+    log = data_dir.parent / f"server-{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
+    full_env.update({"URBANOS_ADMIN_TOKEN": ADMIN_TOKEN, "URBANOS_LOG_LEVEL": "warning", "URBANOS_ACCESS_LOG": "false"})
+    full_env.update(env or {})
+    cmd = [sys.executable, "-m", "urbanos.cli.main", command, "--port", str(port), "--data-dir", str(data_dir)]
+    if db:
+        cmd += ["--db", db]
+    if command == "serve" and "--mqtt-port" not in (args or []) and "mqtt_port" in settings_registry():
+        cmd += ["--mqtt-port", "0"]
+    cmd += args or []
+    fh = open(log, "wb")  # noqa: SIM115 - kept open for the process lifetime
+    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=full_env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(proc, url, port, log, {})
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"server did not start in {timeout}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, db_url: str) -> Iterator[LiveServer]:
+    server = start_server(tmp_path / "live", db_url)
+    try:
+        yield server
+    finally:
+        server.stop()

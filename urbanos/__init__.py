@@ -1,0 +1,4 @@
+"""urbanos: the open urban data platform."""
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

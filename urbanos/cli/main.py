@@ -1,0 +1,304 @@
+"""``urbanos``: serve, demo, settings, db, token, and the commands capabilities add."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from urbanos import __version__
+from urbanos.cli.common import check_port, fail, guarded, run_server, settings_from
+
+
+class _Group(click.Group):
+    """Adds the capabilities' commands lazily, so `urbanos --help` lists them all."""
+
+    def _extra(self) -> dict[str, click.Command]:
+        if not hasattr(self, "_extras"):
+            from urbanos.plugins import load_components
+
+            extras: dict[str, click.Command] = {}
+            for comp in load_components():
+                for cmd in comp.cli_commands():
+                    if cmd.name:
+                        extras[cmd.name] = cmd
+            self._extras = extras
+        return self._extras
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._extra()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._extra().get(cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="urbanos")
+@click.option("--config", type=click.Path(dir_okay=False), default=None, help="Settings file (default: ./urbanos.toml if present).")
+@click.option("--set", "set_values", multiple=True, metavar="NAME=VALUE", help="Set any setting, e.g. --set city_name=Hamburg. Repeatable.")
+def cli(config: str | None, set_values: tuple[str, ...]) -> None:
+    """urbanos — the open urban data platform.
+
+    Serves SensorThings API (HTTP and MQTT), OGC API Features, the CKAN Action API,
+    DCAT-AP and a transparency portal, on SQLite by default or PostgreSQL/PostGIS.
+
+    \b
+    Start a demo city:        urbanos demo
+    Serve your own data:      urbanos serve --data-dir ./data
+    Create a publisher token: urbanos token create --role publisher --org mobility
+
+    Settings come from defaults, urbanos.toml, URBANOS_* variables and flags, in
+    that order; `urbanos settings` shows the effective values.
+    """
+
+
+def _server_options(fn: Any) -> Any:
+    fn = click.option("--host", default=None, help="Interface to bind (setting host, default 127.0.0.1).")(fn)
+    fn = click.option("--port", default=None, type=str, help="HTTP port (setting port, default 8000).")(fn)
+    fn = click.option("--db", default=None, help="Database URL: empty for SQLite in the data dir, or postgresql://user@host/db.")(fn)
+    fn = click.option("--data-dir", default=None, help="Data directory for SQLite, uploads and caches.")(fn)
+    fn = click.option("--mqtt-port", default=None, type=str, help="Port of the embedded MQTT broker; 0 turns it off.")(fn)
+    return fn
+
+
+def _flags(**kw: Any) -> dict[str, Any]:
+    out = dict(kw)
+    if out.get("mqtt_port") is not None:
+        from urbanos.plugins import settings_registry
+
+        if "mqtt_port" not in settings_registry():
+            out.pop("mqtt_port")
+    elif "mqtt_port" in out:
+        out.pop("mqtt_port")
+    return out
+
+
+@cli.command()
+@_server_options
+@click.pass_context
+@guarded
+def serve(ctx: click.Context, **flags: Any) -> None:
+    """Serve the platform over HTTP (and MQTT).
+
+    Runs migrations at start. Stop with Ctrl+C.
+
+    \b
+    Examples:
+      urbanos serve --data-dir ./data --port 8080
+      urbanos serve --db postgresql://urbanos@localhost/urbanos
+    """
+    settings = settings_from(ctx, **_flags(**flags))
+    _serve(settings)
+
+
+def _serve(settings: Any, demo: bool = False) -> None:
+    from urbanos.web.app import create_app
+    from urbanos.web.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    check_port(settings.host, settings.port)
+    app = create_app(settings)
+    if demo:
+        app.state.platform.services["demo"] = True
+    click.echo(f"urbanos {__version__}: serving {settings.city_name} on http://{settings.host}:{settings.port}/ "
+               f"({app.state.platform.db.dialect.name})", err=True)
+    run_server(app, settings)
+
+
+@cli.command()
+@click.option("--port", default=None, type=str, help="HTTP port (default 8000).")
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--data-dir", default=None, help="Where the demo keeps its data (default ./urbanos-demo).")
+@click.option("--db", default=None, help="Database URL (default: SQLite in the data dir).")
+@click.option("--mqtt-port", default=None, type=str, help="Port of the embedded MQTT broker; 0 turns it off.")
+@click.pass_context
+@guarded
+def demo(ctx: click.Context, data_dir: str | None, **flags: Any) -> None:
+    """Serve a demo city with real open data and simulated live sensors.
+
+    Loads the Melbourne pedestrian counters (City of Melbourne, CC BY 4.0) and
+    the Hamburg district boundaries (FHH, dl-de/by-2-0) into a demo data
+    directory, then serves it. Loading is idempotent.
+    """
+    import os
+
+    from urbanos.plugins import load_components
+    from urbanos.web.logs import configure_logging
+
+    env_dir = os.environ.get("URBANOS_DATA_DIR")
+    settings = settings_from(ctx, data_dir=data_dir or (None if env_dir else "./urbanos-demo"), **_flags(**flags))
+    if settings.sources.get("city_name") == "default":
+        settings = settings.replace(city_name="Demo City")
+    if settings.sources.get("attribution") == "default":
+        settings = settings.replace(
+            attribution="Contains information from City of Melbourne (CC BY 4.0) and Freie und Hansestadt Hamburg, "
+            "LGV (Datenlizenz Deutschland – Namensnennung 2.0)"
+        )
+    configure_logging(settings.log_level, settings.log_format)
+    check_port(settings.host, settings.port)
+    from urbanos.platform import Platform
+
+    comps = load_components()
+    platform = Platform.build(settings, comps)
+    platform.open()
+    try:
+        for comp in comps:
+            click.echo(f"demo: loading {comp.name} …", err=True)
+            comp.demo(platform)
+    finally:
+        platform.close()
+    _serve(settings, demo=True)
+
+
+@cli.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the settings reference page instead (docs/reference/settings.md).")
+@click.pass_context
+@guarded
+def settings_cmd(ctx: click.Context, markdown: bool) -> None:
+    """Show every setting, its effective value (secrets masked) and where it came from."""
+    from urbanos.plugins import settings_registry
+    from urbanos.settings import reference_markdown
+
+    if markdown:
+        click.echo(reference_markdown(settings_registry()), nl=False)
+        return
+    s = settings_from(ctx)
+    width = max(len(name) for name in s.registry)
+    for setting, _value, source in s.effective():
+        click.echo(f"{setting.name:<{width}}  {s.display(setting.name):<28}  ({source}; {setting.env})")
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data dir).")
+@click.option("--data-dir", default=None, help="Data directory.")
+@click.pass_context
+@guarded
+def db_upgrade(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
+    """Apply missing migrations (they also run at every start)."""
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components
+    from urbanos.storage import upgrade
+
+    settings = settings_from(ctx, db=db_url, data_dir=data_dir)
+    platform = Platform.build(settings, load_components())
+    platform.db.open()
+    try:
+        ran = upgrade(platform.db, platform.migrations())
+    finally:
+        platform.db.close()
+    if ran:
+        for m in ran:
+            click.echo(f"applied {m.component} {m.version:03d} {m.name}")
+    else:
+        click.echo("database is up to date")
+
+
+@cli.group()
+def token() -> None:
+    """Create, list and revoke API tokens.
+
+    Tokens are hashed with argon2; the secret is shown once, at creation.
+    """
+
+
+def _open_db(ctx: click.Context, db_url: str | None, data_dir: str | None) -> Any:
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components
+    from urbanos.storage import upgrade
+
+    settings = settings_from(ctx, db=db_url, data_dir=data_dir)
+    platform = Platform.build(settings, load_components())
+    platform.db.open()
+    upgrade(platform.db, platform.migrations())
+    return platform.db
+
+
+_db_opt = click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data dir).")
+_dir_opt = click.option("--data-dir", default=None, help="Data directory.")
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(["admin", "publisher", "steward", "reader"]), help="Role of the token.")
+@click.option("--org", default=None, help="Organisation the role is limited to (none: all).")
+@click.option("--name", default="", help="Name of the application or person using it (shown in usage statistics).")
+@_db_opt
+@_dir_opt
+@click.pass_context
+@guarded
+def token_create(ctx: click.Context, role: str, org: str | None, name: str, db_url: str | None, data_dir: str | None) -> None:
+    """Create a token and print it once."""
+    from urbanos.governance.tokens import create_token
+
+    database = _open_db(ctx, db_url, data_dir)
+    try:
+        secret = database.write_sync(lambda c: create_token(c, role, org, name))
+    finally:
+        database.close()
+    click.echo(secret)
+    click.echo("Store it now: it cannot be shown again. Send it as 'Authorization: Bearer <token>'.", err=True)
+
+
+@token.command("list")
+@_db_opt
+@_dir_opt
+@click.pass_context
+@guarded
+def token_list(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
+    """List tokens (never their secrets)."""
+    from urbanos.governance.tokens import list_tokens
+
+    database = _open_db(ctx, db_url, data_dir)
+    try:
+        rows = database.read_sync(list_tokens)
+    finally:
+        database.close()
+    if not rows:
+        click.echo("no tokens")
+    for t in rows:
+        state = f"revoked {t.revoked_at}" if t.revoked_at else "active"
+        click.echo(f"{t.id:>4}  {t.role:<9}  {t.org or '-':<16}  {t.name or '-':<20}  created {t.created_at}  {state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@_db_opt
+@_dir_opt
+@click.pass_context
+@guarded
+def token_revoke(ctx: click.Context, token_id: int, db_url: str | None, data_dir: str | None) -> None:
+    """Revoke token TOKEN_ID (see `urbanos token list`). Running servers stop accepting it within token_cache_seconds."""
+    from urbanos.governance.tokens import revoke_token
+
+    database = _open_db(ctx, db_url, data_dir)
+    try:
+        database.write_sync(lambda c: revoke_token(c, token_id))
+    finally:
+        database.close()
+    click.echo(f"token {token_id} revoked")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors become one line and exit code 2."""
+    try:
+        rv = cli.main(args=argv, prog_name="urbanos", standalone_mode=False)
+    except click.UsageError as exc:
+        cmd = exc.ctx.command_path if exc.ctx else "urbanos"
+        fail(f"{exc.format_message()} Fix: see '{cmd} --help'.")
+    except click.Abort:
+        fail("aborted", 1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)
+
+
+if __name__ == "__main__":
+    main()

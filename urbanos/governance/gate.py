@@ -1,0 +1,220 @@
+"""The one place that decides access and applies privacy transforms.
+
+Every read of data goes through the :class:`Gate`:
+
+* ``authenticate`` turns a bearer token (API token, admin token or OIDC JWT)
+  into an :class:`Identity`;
+* ``require`` checks a role for a write;
+* ``dataset_filter`` gives the SQL that limits rows to the datasets the caller
+  may read, so lists, counts, facets and pages never leak non-open data;
+* ``can_read`` decides for one dataset record;
+* ``transform`` applies the privacy transforms registered for a dataset
+  (later capabilities register rules; none may bypass this call);
+* ``observe`` hands each access to non-open data to the audit hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from urbanos.errors import Forbidden, Unauthorized
+from urbanos.governance.identity import ACCESS_LEVELS, ANONYMOUS, Identity, Membership
+from urbanos.governance.oidc import OIDCVerifier, looks_like_jwt
+from urbanos.governance.tokens import verify_token
+from urbanos.settings import Settings
+from urbanos.storage import Connection, Database
+
+log = logging.getLogger("urbanos.governance")
+
+ADMIN = Identity(subject="admin-token", kind="admin-token", memberships=frozenset({Membership("admin")}), name="admin token")
+
+
+@dataclass(frozen=True)
+class DatasetAccess:
+    """What the gate needs to know about a dataset."""
+
+    id: int
+    name: str
+    owner_org: str | None
+    access_level: str
+
+
+Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
+AccessObserver = Callable[[Identity, DatasetAccess, str], None]
+
+
+class Gate:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self._cache: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
+        self._cache_ttl = float(settings.token_cache_seconds)
+        self._oidc: OIDCVerifier | None = None
+        if settings.oidc_jwks_url:
+            self._oidc = OIDCVerifier(
+                settings.oidc_jwks_url,
+                issuer=settings.oidc_issuer,
+                audience=settings.oidc_audience,
+                roles_claim=settings.oidc_roles_claim,
+                org_claim=settings.oidc_org_claim,
+            )
+        self._transforms: list[Transform] = []
+        self._observers: list[AccessObserver] = []
+
+    # -- authentication ---------------------------------------------------------------------------
+    @staticmethod
+    def token_from_headers(authorization: str | None, api_key: str | None = None) -> str | None:
+        """Bearer tokens, and the bare token CKAN clients send in Authorization or X-CKAN-API-Key."""
+        if authorization:
+            value = authorization.strip()
+            scheme, _, rest = value.partition(" ")
+            if rest and scheme.lower() == "bearer":
+                return rest.strip()
+            if rest and scheme.lower() == "basic":
+                return None
+            if not rest:
+                return value
+        if api_key:
+            return api_key.strip()
+        return None
+
+    def _cache_get(self, key: str) -> tuple[bool, Identity | None]:
+        hit = self._cache.get(key)
+        if hit is None:
+            return False, None
+        expires, ident = hit
+        if expires < time.monotonic():
+            self._cache.pop(key, None)
+            return False, None
+        return True, ident
+
+    def _cache_put(self, key: str, ident: Identity | None) -> None:
+        self._cache[key] = (time.monotonic() + self._cache_ttl, ident)
+        if len(self._cache) > 10000:
+            self._cache.popitem(last=False)
+
+    def forget_tokens(self) -> None:
+        """Drop cached verifications (after a revoke)."""
+        self._cache.clear()
+
+    def authenticate_sync(self, token: str | None) -> Identity:
+        if not token:
+            return ANONYMOUS
+        admin = self.settings.admin_token
+        if admin and hmac.compare_digest(token.encode(), admin.encode()):
+            return ADMIN
+        key = hashlib.sha256(token.encode()).hexdigest()
+        found, ident = self._cache_get(key)
+        if not found:
+            if looks_like_jwt(token) and self._oidc is not None:
+                ident = self._oidc.verify(token)
+            else:
+                ident = self.db.read_sync(lambda c: verify_token(c, token))
+            if ident is not None or self._cache_ttl > 0:
+                self._cache_put(key, ident)
+        if ident is None:
+            raise Unauthorized(
+                "The token is invalid, expired or revoked.",
+                headers={"WWW-Authenticate": 'Bearer realm="urbanos", error="invalid_token"'},
+            )
+        return ident
+
+    async def authenticate(self, token: str | None) -> Identity:
+        if not token:
+            return ANONYMOUS
+        admin = self.settings.admin_token
+        if admin and hmac.compare_digest(token.encode(), admin.encode()):
+            return ADMIN
+        key = hashlib.sha256(token.encode()).hexdigest()
+        found, ident = self._cache_get(key)
+        if found:
+            if ident is None:
+                raise Unauthorized(
+                    "The token is invalid, expired or revoked.",
+                    headers={"WWW-Authenticate": 'Bearer realm="urbanos", error="invalid_token"'},
+                )
+            return ident
+        return await asyncio.to_thread(self.authenticate_sync, token)
+
+    # -- authorisation ----------------------------------------------------------------------------
+    @staticmethod
+    def require(identity: Identity, role: str, org: str | None = None) -> None:
+        """Raise 401 for anonymous callers and 403 when the role is missing."""
+        if identity.is_anonymous:
+            raise Unauthorized(f"This action needs a bearer token with the {role} role.")
+        if not identity.has_role(role, org):
+            scope = f" for organisation {org!r}" if org else ""
+            raise Forbidden(f"This action needs the {role} role{scope}; the token does not have it.")
+
+    def can_read(self, identity: Identity, ds: DatasetAccess | None, grants: Iterable[str] = ()) -> bool:
+        """May ``identity`` read the data of ``ds``? ``None`` means data not tied to a dataset (open)."""
+        if ds is None or ds.access_level == "open":
+            return True
+        if identity.is_admin:
+            return True
+        if identity.is_anonymous:
+            return False
+        if identity.subject in set(grants):
+            return True
+        if ds.access_level == "registered":
+            return True
+        if ds.access_level == "internal":
+            return ds.owner_org is not None and ds.owner_org in identity.orgs()
+        return False  # confidential: explicit grant only
+
+    def dataset_filter(self, identity: Identity, column: str) -> tuple[str, list[Any]]:
+        """SQL (with params) true for rows whose ``column`` (a dataset id, may be NULL) the caller may read."""
+        if identity.is_admin:
+            return "1=1", []
+        if identity.is_anonymous:
+            return f"({column} IS NULL OR {column} IN (SELECT id FROM datasets WHERE access_level = 'open'))", []
+        orgs = sorted(identity.orgs())
+        parts = ["access_level IN ('open', 'registered')"]
+        params: list[Any] = []
+        if orgs:
+            parts.append(f"(access_level = 'internal' AND owner_org IN ({', '.join('?' * len(orgs))}))")
+            params.extend(orgs)
+        parts.append("id IN (SELECT dataset_id FROM dataset_grants WHERE subject = ?)")
+        params.append(identity.subject)
+        return f"({column} IS NULL OR {column} IN (SELECT id FROM datasets WHERE {' OR '.join(parts)}))", params
+
+    def dataset_access(self, c: Connection, dataset_id: int) -> tuple[DatasetAccess | None, list[str]]:
+        row = c.fetchone("SELECT id, name, owner_org, access_level FROM datasets WHERE id = ?", (dataset_id,))
+        if row is None:
+            return None, []
+        grants = [r[0] for r in c.fetchall("SELECT subject FROM dataset_grants WHERE dataset_id = ?", (dataset_id,))]
+        return DatasetAccess(int(row[0]), row[1], row[2], row[3]), grants
+
+    # -- privacy transforms and audit -------------------------------------------------------------
+    def add_transform(self, fn: Transform) -> None:
+        self._transforms.append(fn)
+
+    def transform(self, identity: Identity, ds: DatasetAccess | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if ds is None:
+            return rows
+        for fn in self._transforms:
+            rows = fn(identity, ds, rows)
+        return rows
+
+    def add_observer(self, fn: AccessObserver) -> None:
+        self._observers.append(fn)
+
+    def observe(self, identity: Identity, ds: DatasetAccess | None, action: str) -> None:
+        if ds is None or ds.access_level == "open":
+            return
+        for fn in self._observers:
+            try:
+                fn(identity, ds, action)
+            except Exception:  # noqa: BLE001
+                log.exception("access observer failed")
+
+
+__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS"]

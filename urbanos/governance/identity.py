@@ -1,0 +1,83 @@
+"""Who is calling: identities, roles and their organisation scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("reader", "publisher", "steward", "admin")
+_RANK = {r: i for i, r in enumerate(ROLES)}
+ACCESS_LEVELS = ("open", "registered", "internal", "confidential")
+
+
+@dataclass(frozen=True)
+class Membership:
+    role: str
+    org: str | None = None  # None: not limited to one organisation
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An authenticated caller, or the anonymous public reader.
+
+    ``subject`` is stable per caller ("token:12", "oidc:<sub>", "admin-token");
+    ``application`` names a registered application (the token's name) for usage
+    statistics; it is never personal data.
+    """
+
+    subject: str = "anonymous"
+    kind: str = "anonymous"  # anonymous | token | oidc | admin-token
+    memberships: frozenset[Membership] = field(default_factory=frozenset)
+    name: str = ""
+    token_id: int | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.kind == "anonymous"
+
+    @property
+    def is_admin(self) -> bool:
+        return any(m.role == "admin" and m.org is None for m in self.memberships)
+
+    @property
+    def application(self) -> str | None:
+        return self.name or None if not self.is_anonymous else None
+
+    def has_role(self, role: str, org: str | None = None) -> bool:
+        """True when the caller holds ``role`` (or a higher one) for ``org``.
+
+        A membership without organisation applies everywhere. With ``org=None``
+        any membership of sufficient rank counts.
+        """
+        need = _RANK[role]
+        for m in self.memberships:
+            if _RANK.get(m.role, -1) < need:
+                continue
+            if m.org is None or org is None or m.org == org:
+                return True
+        return False
+
+    def orgs(self) -> set[str]:
+        return {m.org for m in self.memberships if m.org is not None}
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "subject": self.subject,
+            "kind": self.kind,
+            "name": self.name,
+            "roles": sorted(f"{m.role}:{m.org}" if m.org else m.role for m in self.memberships),
+        }
+
+
+ANONYMOUS = Identity()
+
+
+def parse_role(value: str) -> Membership | None:
+    """'publisher' or 'publisher:org-name' (also 'org-name:publisher' is not accepted)."""
+    role, _, org = value.strip().partition(":")
+    role = role.strip().lower()
+    if role not in _RANK:
+        return None
+    return Membership(role, org.strip() or None)
+
+
+__all__ = ["ROLES", "ACCESS_LEVELS", "Membership", "Identity", "ANONYMOUS", "parse_role"]

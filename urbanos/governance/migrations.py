@@ -1,0 +1,32 @@
+"""Tables the governance layer owns: organisations, datasets (access records), grants, tokens."""
+
+from __future__ import annotations
+
+from urbanos.storage import Connection, Migration
+
+
+def _v1(c: Connection) -> None:
+    pk = c.dialect.pk
+    c.execute(
+        f"CREATE TABLE organizations (id {pk}, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '',"
+        f" description TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, extras {c.dialect.json_type})"
+    )
+    c.execute(
+        f"CREATE TABLE datasets (id {pk}, name TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '',"
+        " owner_org TEXT, access_level TEXT NOT NULL DEFAULT 'open',"
+        " created_at TEXT NOT NULL, modified_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'active')"
+    )
+    c.execute("CREATE INDEX datasets_access ON datasets (access_level, owner_org)")
+    c.execute(
+        "CREATE TABLE dataset_grants (dataset_id BIGINT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+        " subject TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (dataset_id, subject))"
+    )
+    c.execute(
+        f"CREATE TABLE api_tokens (id {pk}, name TEXT NOT NULL DEFAULT '', role TEXT NOT NULL, org TEXT,"
+        " secret_hash TEXT NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT)"
+    )
+
+
+MIGRATIONS = [Migration("governance", 1, "organisations, datasets, grants, tokens", _v1)]
+
+__all__ = ["MIGRATIONS"]

@@ -1,0 +1,96 @@
+"""API tokens: ``uos_<id>_<secret>``, stored as argon2 hashes, shown once."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from urbanos.errors import NotFound, ValidationFailed
+from urbanos.governance.identity import ROLES, Identity, Membership
+from urbanos.storage import Connection
+
+# Tokens are long random secrets, so moderate argon2 cost is enough; verified tokens are cached.
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+PREFIX = "uos_"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    role: str
+    org: str | None
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def create_token(c: Connection, role: str, org: str | None = None, name: str = "") -> str:
+    """Create a token and return its secret form. It cannot be shown again."""
+    if role not in ROLES:
+        raise ValidationFailed(f"unknown role {role!r}; use one of {', '.join(ROLES)}", detail={"role": [f"one of {', '.join(ROLES)}"]})
+    secret = secrets.token_urlsafe(32)
+    token_id = c.insert(
+        "api_tokens",
+        {"name": name, "role": role, "org": org or None, "secret_hash": _HASHER.hash(secret), "created_at": _now()},
+    )
+    return f"{PREFIX}{token_id}_{secret}"
+
+
+def list_tokens(c: Connection) -> list[TokenInfo]:
+    return [
+        TokenInfo(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
+        for r in c.fetchall("SELECT id, name, role, org, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
+    ]
+
+
+def revoke_token(c: Connection, token_id: int) -> None:
+    row = c.fetchone("SELECT revoked_at FROM api_tokens WHERE id = ?", (token_id,))
+    if row is None:
+        raise NotFound(f"no token with id {token_id}")
+    if row[0] is None:
+        c.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (_now(), token_id))
+
+
+def split(token: str) -> tuple[int, str] | None:
+    if not token.startswith(PREFIX):
+        return None
+    rest = token[len(PREFIX) :]
+    tid, sep, secret = rest.partition("_")
+    if not sep or not tid.isdigit() or not secret:
+        return None
+    return int(tid), secret
+
+
+def verify_token(c: Connection, token: str) -> Identity | None:
+    """The identity of a valid, unrevoked token, or None."""
+    parts = split(token)
+    if parts is None:
+        return None
+    tid, secret = parts
+    row: Any = c.fetchone("SELECT name, role, org, secret_hash, revoked_at FROM api_tokens WHERE id = ?", (tid,))
+    if row is None or row[4] is not None:
+        return None
+    try:
+        _HASHER.verify(row[3], secret)
+    except (VerificationError, InvalidHashError):
+        return None
+    return Identity(
+        subject=f"token:{tid}",
+        kind="token",
+        memberships=frozenset({Membership(row[1], row[2])}),
+        name=row[0] or f"token {tid}",
+        token_id=tid,
+    )
+
+
+__all__ = ["TokenInfo", "create_token", "list_tokens", "revoke_token", "verify_token", "PREFIX"]

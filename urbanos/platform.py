@@ -1,0 +1,105 @@
+"""The platform object: settings, database, bus, gate and components of one app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry
+
+from urbanos.bus import Bus, MemoryBus
+from urbanos.errors import ConfigError
+from urbanos.governance import Gate
+from urbanos.governance.migrations import MIGRATIONS as GOVERNANCE_MIGRATIONS
+from urbanos.settings import Settings
+from urbanos.storage import Database, Migration, open_database, upgrade
+
+if TYPE_CHECKING:
+    from urbanos.plugins import Component
+
+log = logging.getLogger("urbanos")
+
+
+def make_bus(settings: Settings, db: Database) -> Bus:
+    kind = settings.bus
+    if kind == "memory":
+        return MemoryBus()
+    if kind == "postgres" or kind.startswith("redis://"):
+        from urbanos.bus.remote import make_remote_bus
+
+        return make_remote_bus(settings, db)
+    raise ConfigError(f"setting URBANOS_BUS: {kind!r} is not a bus. Fix: use memory, postgres or a redis:// URL.")
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    bus: Bus
+    gate: Gate
+    components: list[Component]
+    services: dict[str, Any] = field(default_factory=dict)
+    registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
+    opened: bool = False
+
+    @classmethod
+    def build(cls, settings: Settings, components: list[Component]) -> Platform:
+        db = open_database(settings)
+        bus = make_bus(settings, db)
+        db.sink = bus
+        return cls(settings=settings, db=db, bus=bus, gate=Gate(settings, db), components=components)
+
+    def migrations(self) -> list[Migration]:
+        out = list(GOVERNANCE_MIGRATIONS)
+        for c in self.components:
+            out.extend(c.migrations())
+        return out
+
+    def open(self) -> None:
+        """Open the database, run migrations and set up every component."""
+        if self.opened:
+            return
+        self.db.open()
+        try:
+            upgrade(self.db, self.migrations())
+            for c in self.components:
+                c.setup(self)
+        except Exception:
+            self.db.close()
+            raise
+        self.opened = True
+
+    async def start(self) -> None:
+        await self.bus.start()
+        for c in self.components:
+            await c.startup(self)
+
+    async def stop(self) -> None:
+        for c in reversed(self.components):
+            try:
+                await c.shutdown(self)
+            except Exception:  # noqa: BLE001
+                log.exception("component %s failed to stop", c.name)
+        await self.bus.stop()
+
+    def close(self) -> None:
+        if self.opened:
+            self.db.close()
+            self.opened = False
+
+
+
+
+
+def render_html(platform: Platform, template: str, **context: Any) -> str:
+    """Render a page with the shared layout. ``web`` installs the Jinja environment at app creation."""
+    env = platform.services["jinja"]
+    base = {
+        "city_name": platform.settings.city_name,
+        "attribution": platform.settings.attribution,
+        "nav": platform.services.get("nav", []),
+    }
+    base.update(context)
+    return str(env.get_template(template).render(**base))
+__all__ = ["Platform", "make_bus", "render_html"]

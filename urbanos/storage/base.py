@@ -1,0 +1,149 @@
+"""The storage interface that every capability uses.
+
+Capability code never imports ``sqlite3`` or a PostgreSQL driver. It receives a
+:class:`Connection` inside ``await db.read(fn)`` or ``await db.write(fn)`` and
+writes SQL with ``?`` placeholders; the :class:`Dialect` supplies the few pieces
+that differ between back ends (types, JSON, geometry, full text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from urbanos.events import Event, EventSink
+
+T = TypeVar("T")
+
+
+class Dialect:
+    """SQL pieces that differ between back ends. Subclassed per back end."""
+
+    name: str = "generic"
+    pk: str = "INTEGER PRIMARY KEY"
+    bigint: str = "BIGINT"
+    json_type: str = "TEXT"
+    blob_type: str = "BLOB"
+    bool_true: str = "1"
+    bool_false: str = "0"
+    supports_rtree: bool = False
+
+    def json_get(self, expr: str, *path: str) -> str:
+        """SQL that extracts a JSON value (as text) from ``expr`` at ``path``."""
+        raise NotImplementedError
+
+    def json_param(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def like_ci(self, expr: str) -> str:
+        """Case-insensitive LIKE: ``like_ci(col)`` + ``' ?'``."""
+        raise NotImplementedError
+
+    def upsert_suffix(self, conflict_cols: Sequence[str], update_cols: Sequence[str]) -> str:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in update_cols)
+        cols = ", ".join(conflict_cols)
+        return f"ON CONFLICT ({cols}) DO UPDATE SET {sets}" if sets else f"ON CONFLICT ({cols}) DO NOTHING"
+
+
+class Connection(ABC):
+    """One connection inside a read or a write. Not shared between threads."""
+
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns a DB-API cursor (``fetchone``, ``fetchall``, ``rowcount``, ``description``)."""
+
+    @abstractmethod
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self.execute(sql, params).fetchall())
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row = self.execute(sql, params).fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        names = [d[0] for d in cur.description or ()]
+        return [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
+
+    def insert(self, table: str, values: dict[str, Any], returning: str = "id") -> Any:
+        """INSERT one row and return the ``returning`` column (the new id by default)."""
+        cols = ", ".join(values)
+        marks = ", ".join(["?"] * len(values))
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) RETURNING {returning}"
+        return self.execute(sql, list(values.values())).fetchone()[0]
+
+    def emit(self, event: Event) -> None:
+        """Queue an event; it is published only if and after this write commits."""
+        self.events.append(event)
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def columns(self, table: str) -> list[str]: ...
+
+    @property
+    def spatial(self) -> Any:
+        """The back end's :class:`urbanos.storage.spatial.Spatial` helper."""
+        return self._spatial  # type: ignore[attr-defined]
+
+
+class Database(ABC):
+    """A database: reads run in a pool, writes in transactions, events after commit."""
+
+    dialect: Dialect
+    url: str
+
+    def __init__(self) -> None:
+        self.sink: EventSink | None = None
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect (and create what is missing). Raises ConfigError with a fix on failure."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @abstractmethod
+    def read_sync(self, fn: Callable[[Connection], T]) -> T: ...
+
+    @abstractmethod
+    def write_sync(self, fn: Callable[[Connection], T]) -> T: ...
+
+    @abstractmethod
+    async def read(self, fn: Callable[[Connection], T]) -> T: ...
+
+    @abstractmethod
+    async def write(self, fn: Callable[[Connection], T]) -> T: ...
+
+    def pool_stats(self) -> dict[str, float]:
+        """Figures for /metrics: pool size, in use, waiting."""
+        return {}
+
+    def _publish(self, events: list[Event]) -> None:
+        if events and self.sink is not None:
+            self.sink.publish(events)
+
+    async def ping(self) -> bool:
+        return bool(await self.read(lambda c: c.fetchval("SELECT 1")) == 1)
+
+
+async def run_in(executor: Any, fn: Callable[[], T]) -> T:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(executor, fn)
+
+
+__all__ = ["Dialect", "Connection", "Database", "run_in"]

@@ -1,0 +1,290 @@
+"""SQLite back end: WAL, one writer thread that groups commits, a pool of readers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from urbanos.errors import ConfigError, StorageError, UrbanosError
+from urbanos.events import Event
+from urbanos.storage.base import Connection, Database, Dialect
+from urbanos.storage.spatial import SQLiteSpatial, register_sqlite_functions
+
+T = TypeVar("T")
+log = logging.getLogger("urbanos.storage")
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    pk = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    bigint = "INTEGER"
+    json_type = "TEXT"
+    blob_type = "BLOB"
+    supports_rtree = True
+
+    def json_get(self, expr: str, *path: str) -> str:
+        p = "$" + "".join(f'."{k}"' for k in path)
+        return f"json_extract({expr}, '{p}')"
+
+    def json_param(self, value: Any) -> Any:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def like_ci(self, expr: str) -> str:
+        return f"{expr} LIKE"
+
+
+_SPATIAL = SQLiteSpatial()
+_DIALECT = SQLiteDialect()
+
+
+class SQLiteConnection(Connection):
+    dialect = _DIALECT
+    _spatial = _SPATIAL
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self.raw.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise StorageError("The query took too long and was stopped.", status=503) from exc
+            raise
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    def table_exists(self, name: str) -> bool:
+        return (
+            self.raw.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)).fetchone()
+            is not None
+        )
+
+    def columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.raw.execute(f"PRAGMA table_info({table})").fetchall()]
+
+
+def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    raw.execute("PRAGMA busy_timeout = 30000")
+    raw.execute("PRAGMA foreign_keys = ON")
+    raw.execute("PRAGMA synchronous = NORMAL")
+    raw.execute("PRAGMA temp_store = MEMORY")
+    raw.execute("PRAGMA cache_size = -65536")
+    raw.execute("PRAGMA mmap_size = 268435456")
+    if readonly:
+        raw.execute("PRAGMA query_only = 1")
+    register_sqlite_functions(raw)
+    return raw
+
+
+_STOP = object()
+
+
+class SQLiteDatabase(Database):
+    """The embedded default. A file in WAL mode; ``:memory:`` is not supported (readers need the file)."""
+
+    dialect = _DIALECT
+
+    def __init__(self, path: str | Path, *, read_connections: int = 4, batch_size: int = 256, query_timeout: float = 15.0) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.url = f"sqlite:///{self.path}"
+        self.read_connections = read_connections
+        self.batch_size = batch_size
+        self.query_timeout = query_timeout
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.commits = 0
+        self.write_jobs = 0
+        self._busy_reads = 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> None:
+        p = Path(self.path)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            raw = _connect(self.path, readonly=False)
+            mode = raw.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(
+                f"setting URBANOS_DATA_DIR / --data-dir: cannot open the SQLite database {self.path} ({exc}). "
+                "Fix: choose a writable data directory."
+            ) from None
+        if str(mode).lower() != "wal":
+            raise ConfigError(f"SQLite database {self.path} cannot use WAL mode. Fix: put the data directory on a local disk.")
+        self._wraw = raw
+        self._writer = threading.Thread(target=self._write_loop, name="urbanos-sqlite-writer", daemon=True)
+        self._writer.start()
+        self._readers = ThreadPoolExecutor(max_workers=self.read_connections, thread_name_prefix="urbanos-sqlite-read")
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._queue.put(_STOP)
+            self._writer.join(timeout=10)
+            self._writer = None
+            self._wraw.close()
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+            self._readers = None
+        with self._lock:
+            for c in self._read_conns:
+                try:
+                    c.close()
+                except sqlite3.Error:
+                    pass
+            self._read_conns.clear()
+
+    # -- reads -----------------------------------------------------------------------------------
+    def _reader(self) -> sqlite3.Connection:
+        raw = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = _connect(self.path, readonly=True)
+            self._local.raw = raw
+            with self._lock:
+                self._read_conns.append(raw)
+        return raw
+
+    def _run_read(self, fn: Callable[[Connection], T]) -> T:
+        raw = self._reader()
+        self._busy_reads += 1
+        deadline = time.monotonic() + self.query_timeout
+        raw.set_progress_handler(lambda: 1 if time.monotonic() > deadline else 0, 10000)
+        raw.execute("BEGIN")
+        try:
+            return fn(SQLiteConnection(raw))
+        finally:
+            raw.execute("COMMIT")
+            raw.set_progress_handler(None, 0)
+            self._busy_reads -= 1
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        if self._readers is None:
+            raise StorageError("database is closed")
+        return self._readers.submit(self._run_read, fn).result()
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        if self._readers is None:
+            raise StorageError("database is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._run_read, fn)
+
+    # -- writes ----------------------------------------------------------------------------------
+    def _submit(self, fn: Callable[[Connection], T]) -> Future[T]:
+        if self._writer is None:
+            raise StorageError("database is closed")
+        fut: Future[T] = Future()
+        self._queue.put((fn, fut))
+        return fut
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        return self._submit(fn).result()
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        return await asyncio.wrap_future(self._submit(fn))
+
+    def _write_loop(self) -> None:
+        raw = self._wraw
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            stop = False
+            while len(batch) < self.batch_size:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run_batch(raw, batch)
+            if stop:
+                return
+
+    def _run_batch(self, raw: sqlite3.Connection, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None, list[Event]]] = []
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            for _, fut in batch:
+                fut.set_exception(StorageError("The database could not start a write.", log_message=str(exc)))
+            return
+        for fn, fut in batch:
+            if not fut.set_running_or_notify_cancel():
+                continue
+            conn = SQLiteConnection(raw)
+            raw.execute("SAVEPOINT job")
+            try:
+                result = fn(conn)
+                raw.execute("RELEASE job")
+                outcomes.append((fut, result, None, conn.events))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                try:
+                    raw.execute("ROLLBACK TO job")
+                    raw.execute("RELEASE job")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.IntegrityError):
+                    exc = _integrity(exc)
+                outcomes.append((fut, None, exc, []))
+        try:
+            raw.execute("COMMIT")
+        except sqlite3.Error as exc:
+            try:
+                raw.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            for fut, _, _, _ in outcomes:
+                fut.set_exception(StorageError("The write could not be committed.", log_message=str(exc)))
+            return
+        self.commits += 1
+        self.write_jobs += len(outcomes)
+        events: list[Event] = []
+        for fut, result, exc, evs in outcomes:
+            if exc is None:
+                fut.set_result(result)
+                events.extend(evs)
+            else:
+                fut.set_exception(exc)
+        if events:
+            try:
+                self._publish(events)
+            except Exception:  # noqa: BLE001 - a subscriber must never break the writer
+                log.exception("event publication failed")
+
+    def pool_stats(self) -> dict[str, float]:
+        return {
+            "read_pool_size": float(self.read_connections),
+            "read_pool_in_use": float(self._busy_reads),
+            "write_queue": float(self._queue.qsize()),
+            "commits_total": float(self.commits),
+            "write_jobs_total": float(self.write_jobs),
+        }
+
+
+def _integrity(exc: sqlite3.IntegrityError) -> UrbanosError:
+    from urbanos.errors import Conflict
+
+    return Conflict("The change conflicts with existing data.", log_message=str(exc))
+
+
+__all__ = ["SQLiteDatabase", "SQLiteConnection", "SQLiteDialect"]

@@ -1,0 +1,132 @@
+"""``create_app(settings)``: builds the whole platform. Nothing is created at import time."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from urbanos import __version__
+from urbanos.platform import Platform, render_html
+from urbanos.plugins import Component, load_components
+from urbanos.settings import Settings
+from urbanos.web import errors
+from urbanos.web.metrics import Metrics
+from urbanos.web.middleware import PlatformMiddleware
+
+log = logging.getLogger("urbanos")
+HERE = Path(__file__).parent
+
+
+def _jinja(components: list[Component]) -> Environment:
+    loaders = [FileSystemLoader(str(HERE / "templates"))]
+    for c in components:
+        mod = __import__(type(c).__module__, fromlist=["__file__"])
+        tdir = Path(mod.__file__).parent / "templates"  # type: ignore[arg-type]
+        if tdir.is_dir():
+            loaders.append(FileSystemLoader(str(tdir)))
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html", "xml"]), enable_async=False)
+    env.filters["tojson_compact"] = lambda v: orjson.dumps(v).decode()
+    return env
+
+
+def create_app(settings: Settings, *, components: list[Component] | None = None) -> FastAPI:
+    """Build the platform (open the database, migrate, set up components) and its web app."""
+    comps = components if components is not None else load_components()
+    platform = Platform.build(settings, comps)
+    platform.open()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await platform.start()
+        try:
+            yield
+        finally:
+            await platform.stop()
+            platform.close()
+
+    app = FastAPI(
+        title=f"urbanos — {settings.city_name}",
+        version=__version__,
+        description="The open urban data platform: SensorThings API, OGC API Features, CKAN Action API and DCAT-AP.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.platform = platform
+    errors.install(app)
+    metrics = Metrics(platform)
+    app.state.metrics = metrics
+    platform.services["jinja"] = _jinja(comps)
+    platform.services["metrics"] = metrics
+    nav: list[dict[str, str]] = []
+    for c in comps:
+        nav.extend(c.landing_links(platform))
+    platform.services["nav"] = nav
+
+    # Component routes first, so a capability may serve a more specific page.
+    for c in comps:
+        c.mount(app, platform)
+    _core_routes(app, platform, metrics)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "Location"],
+        )
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size)
+    app.add_middleware(
+        PlatformMiddleware,
+        max_body=settings.max_body_bytes,
+        timeout=settings.request_timeout,
+        metrics=metrics,
+        access_log=settings.access_log,
+    )
+    return app
+
+
+def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    async def healthz() -> Response:
+        try:
+            ok = await platform.db.ping()
+        except Exception as exc:  # noqa: BLE001
+            log.error("health check failed: %s", exc)
+            ok = False
+        body = {"status": "ok" if ok else "error", "version": __version__, "database": platform.db.dialect.name}
+        return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json")
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def landing(request: Request) -> HTMLResponse:
+        apis: list[dict[str, Any]] = [
+            {"title": "OpenAPI document", "href": "/openapi.json", "description": "Machine-readable description of the platform API."},
+            {"title": "API documentation", "href": "/docs", "description": "Browse and try the API."},
+            {"title": "Health", "href": "/healthz", "description": "Liveness and database check."},
+            {"title": "Metrics", "href": "/metrics", "description": "Prometheus metrics."},
+        ]
+        html = render_html(platform, "landing.html", links=platform.services["nav"], apis=apis, version=__version__,
+                           extra=platform.services.get("landing_extra", []))
+        return HTMLResponse(html)
+
+
+__all__ = ["create_app"]

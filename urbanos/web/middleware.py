@@ -1,0 +1,113 @@
+"""One pure-ASGI middleware: request id, body limit, timeout, metrics and the access log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from urbanos.errors import PayloadTooLarge, RequestTimeout
+from urbanos.web.errors import render
+from urbanos.web.logs import request_id_var
+
+access = logging.getLogger("urbanos.access")
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path:
+        return str(scope.get("root_path", "") or "") + path if not str(path).startswith(scope.get("root_path", "") or "/") else str(path)
+    raw = scope.get("path", "/")
+    first = raw.strip("/").split("/", 1)[0]
+    return f"/{first}" + ("/…" if "/" in raw.strip("/") else "")
+
+
+class PlatformMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Any, access_log: bool) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.timeout = timeout
+        self.metrics = metrics
+        self.access_log = access_log
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        request = Request(scope, receive)
+        response = render(request, exc)  # type: ignore[arg-type]
+        await response(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        rid = (headers.get(b"x-request-id") or b"").decode("latin-1")[:64] or secrets.token_hex(8)
+        token = request_id_var.set(rid)
+        scope.setdefault("state", {})["request_id"] = rid
+        start = time.perf_counter()
+        status_holder = [500]
+        started = asyncio.Event()
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+                started.set()
+            await send(message)
+
+        try:
+            length = headers.get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body:
+                status_holder[0] = 413
+                await self._reject(scope, receive, send, PayloadTooLarge(
+                    f"The request body is {int(length)} bytes; the limit is {self.max_body} bytes (setting max_body_bytes)."
+                ))
+                return
+            received = 0
+            max_body = self.max_body
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > max_body:
+                        raise PayloadTooLarge(f"The request body exceeds the limit of {max_body} bytes (setting max_body_bytes).")
+                return message
+
+            task = asyncio.ensure_future(self.app(scope, limited_receive, send_wrapper))
+            waiter = asyncio.ensure_future(started.wait())
+            done, _ = await asyncio.wait({task, waiter}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED)
+            if not done:
+                task.cancel()
+                waiter.cancel()
+                status_holder[0] = 503
+                exc = RequestTimeout(f"The request took longer than {self.timeout:g} s (setting request_timeout).")
+                exc.headers["Retry-After"] = "5"
+                await self._reject(scope, receive, send, exc)
+                return
+            waiter.cancel()
+            await task
+        finally:
+            elapsed = time.perf_counter() - start
+            route = _route_of(scope)
+            if self.metrics is not None:
+                self.metrics.observe(scope.get("method", ""), route, status_holder[0], elapsed)
+            if self.access_log:
+                access.info(
+                    "%s %s %s",
+                    scope.get("method"),
+                    scope.get("path"),
+                    status_holder[0],
+                    extra={"status": status_holder[0], "route": route, "duration_ms": round(elapsed * 1000, 2)},
+                )
+            request_id_var.reset(token)
+
+
+__all__ = ["PlatformMiddleware"]
