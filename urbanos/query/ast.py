@@ -1,0 +1,96 @@
+"""A neutral expression tree for query languages (OData ``$filter`` etc.).
+
+Parsers in ``urbanos.query`` turn text into these nodes; compilers in the
+capabilities turn nodes into SQL for a back end. No I/O happens here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Literal kinds
+STRING, INT, FLOAT, BOOL, NULL = "string", "int", "float", "bool", "null"
+DATETIME, DATE, TIME, DURATION, INTERVAL, GEOMETRY = "datetime", "date", "time", "duration", "interval", "geometry"
+
+
+@dataclass(frozen=True)
+class Node:
+    pass
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    """A constant. ``value`` is a Python value: str, int, float, bool, None, an aware
+    ``datetime``, ``date``, ``time``, ``timedelta``, a ``(start, end)`` tuple of aware
+    datetimes for intervals, or a shapely geometry (kind ``geometry``)."""
+
+    value: Any
+    kind: str
+
+
+@dataclass(frozen=True)
+class Property(Node):
+    """A property path, e.g. ``("result",)``, ``("Datastream", "Thing", "name")``, ``("properties", "a")``."""
+
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    """``op`` is one of eq ne gt ge lt le and or add sub mul div mod."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    """A function call; ``name`` is lower case (``substringof``, ``geo.intersects``, ``st_within`` …)."""
+
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class OrderBy:
+    expr: Node
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Expand:
+    """``path`` is the navigation path (``("Datastreams",)`` or ``("Datastream", "Thing")``)."""
+
+    path: tuple[str, ...]
+    options: QueryOptions
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    filter: Node | None = None
+    orderby: tuple[OrderBy, ...] = ()
+    select: tuple[tuple[str, ...], ...] | None = None  # None: all properties
+    expand: tuple[Expand, ...] = ()
+    top: int | None = None
+    skip: int = 0
+    count: bool | None = None
+    result_format: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+__all__ = [
+    "Node", "Literal", "Property", "BinOp", "Not", "Neg", "Call", "OrderBy", "Expand", "QueryOptions",
+    "STRING", "INT", "FLOAT", "BOOL", "NULL", "DATETIME", "DATE", "TIME", "DURATION", "INTERVAL", "GEOMETRY",
+]
