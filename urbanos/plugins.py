@@ -56,11 +56,30 @@ class Component:
     def cli_commands(self) -> list[click.Command]:
         return []
 
+    def importers(self) -> list[Importer]:
+        """File importers offered to ``urbanos import`` (the best-scoring one runs)."""
+        return []
+
     def demo(self, platform: Platform) -> None:
         """Load demo data (idempotent). Runs synchronously before the demo server starts."""
 
     async def demo_live(self, platform: Platform) -> None:
         """Long-running demo work (simulated live feeds), started with the demo server."""
+
+
+class Importer:
+    """Loads a file into the platform. ``urbanos import PATH --dataset NAME`` picks the importer whose
+    ``score(path)`` is highest (0 means it cannot read the file)."""
+
+    name: str = ""
+    description: str = ""
+
+    def score(self, path: str) -> int:
+        return 0
+
+    def run(self, platform: Platform, path: str, dataset: str, options: dict[str, Any]) -> dict[str, Any]:
+        """Import synchronously (show a progress bar on a TTY); return a report dict with counts."""
+        raise NotImplementedError
 
 
 def _load(spec: str) -> Component:
@@ -98,4 +117,4 @@ def settings_registry(components: Iterable[Component] | None = None) -> dict[str
     return build_registry(items)
 
 
-__all__ = ["Component", "BUILTIN", "load_components", "settings_registry"]
+__all__ = ["Component", "Importer", "BUILTIN", "load_components", "settings_registry"]

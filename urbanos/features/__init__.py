@@ -1,0 +1,1 @@
+"""Geodata and tables: imports, OGC API Features, DataStore search and downloads."""

@@ -1,0 +1,1 @@
+"""Real-time sensing: the OGC SensorThings API over HTTP and MQTT."""
