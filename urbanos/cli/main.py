@@ -283,6 +283,68 @@ def token_revoke(ctx: click.Context, token_id: int, db_url: str | None, data_dir
     click.echo(f"token {token_id} revoked")
 
 
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dataset", required=True, help="Name of the dataset (created when missing); also the collection id.")
+@click.option("--importer", default=None, help="Force an importer by name (default: chosen from the file).")
+@click.option("--strict", is_flag=True, help="Refuse the whole import if any row is bad (default: load the good rows).")
+@click.option("--time-field", default=None, help="Column holding the features' time (default: a column named datetime).")
+@click.option("--title", default=None, help="Title of the dataset when it is created.")
+@click.option("--org", default=None, help="Organisation that owns the dataset when it is created.")
+@click.option("--access-level", default=None, type=click.Choice(["open", "registered", "internal", "confidential"]),
+              help="Access level of the dataset when it is created (default open).")
+@_db_opt
+@_dir_opt
+@click.pass_context
+@guarded
+def import_cmd(ctx: click.Context, path: str, dataset: str, importer: str | None, db_url: str | None,
+               data_dir: str | None, **options: Any) -> None:
+    """Load a file (CSV, GeoJSON, GeoPackage, zipped Shapefile, XLSX, or a known feed such as
+    Melbourne's pedestrian counts) into dataset DATASET.
+
+    \b
+    Examples:
+      urbanos import districts.geojson --dataset districts
+      urbanos import counts.csv --dataset pedestrians --strict
+    """
+    from urbanos.errors import ValidationFailed
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components
+    from urbanos.web.logs import configure_logging
+
+    settings = settings_from(ctx, db=db_url, data_dir=data_dir)
+    configure_logging("warning", "text")
+    comps = load_components()
+    candidates = [imp for comp in comps for imp in comp.importers()]
+    if importer:
+        chosen = [i for i in candidates if i.name == importer]
+        if not chosen:
+            names = ", ".join(sorted(i.name for i in candidates)) or "none installed"
+            raise ValidationFailed(f"no importer named {importer!r}. Fix: use one of: {names}.")
+        best = chosen[0]
+    else:
+        scored = sorted(((i.score(path), i) for i in candidates), key=lambda t: -t[0])
+        if not scored or scored[0][0] <= 0:
+            raise ValidationFailed(
+                f"no importer can read {path}. Fix: use CSV, GeoJSON, GeoPackage, zipped Shapefile or XLSX."
+            )
+        best = scored[0][1]
+    platform = Platform.build(settings, comps)
+    platform.open()
+    try:
+        report = best.run(platform, path, dataset, {k: v for k, v in options.items() if v not in (None, False)})
+    finally:
+        platform.close()
+    for key, value in report.items():
+        if key != "errors":
+            click.echo(f"{key}: {value}")
+    errors_ = report.get("errors") or []
+    for err in errors_[:50]:
+        click.echo(f"  {err}", err=True)
+    if len(errors_) > 50:
+        click.echo(f"  … and {len(errors_) - 50} more", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors become one line and exit code 2."""
     try:
