@@ -39,7 +39,7 @@ class OIDCVerifier:
         """Blocking (may fetch the JWKS): call from a worker thread."""
         try:
             key = self.client.get_signing_key_from_jwt(token)
-            options = {"verify_aud": self.audience is not None, "require": ["exp", "sub"]}
+            options: Any = {"verify_aud": self.audience is not None, "require": ["exp", "sub"]}
             payload = jwt.decode(
                 token,
                 key.key,

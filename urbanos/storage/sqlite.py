@@ -243,9 +243,8 @@ class SQLiteDatabase(Database):
                     raw.execute("RELEASE job")
                 except sqlite3.Error:
                     pass
-                if isinstance(exc, sqlite3.IntegrityError):
-                    exc = _integrity(exc)
-                outcomes.append((fut, None, exc, []))
+                err: BaseException = _integrity(exc) if isinstance(exc, sqlite3.IntegrityError) else exc
+                outcomes.append((fut, None, err, []))
         try:
             raw.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -259,12 +258,12 @@ class SQLiteDatabase(Database):
         self.commits += 1
         self.write_jobs += len(outcomes)
         events: list[Event] = []
-        for fut, result, exc, evs in outcomes:
-            if exc is None:
+        for fut, result, failure, evs in outcomes:
+            if failure is None:
                 fut.set_result(result)
                 events.extend(evs)
             else:
-                fut.set_exception(exc)
+                fut.set_exception(failure)
         if events:
             try:
                 self._publish(events)
