@@ -168,3 +168,18 @@ def live_server(tmp_path: Path, db_url: str) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start real servers (``server_factory(db_url, args=[...])``); all are stopped after the test."""
+    started: list[LiveServer] = []
+
+    def make(db: str, *, args: list[str] | None = None, env: dict[str, str] | None = None, command: str = "serve") -> LiveServer:
+        server = start_server(tmp_path / f"srv{len(started)}", db, args=args, env=env, command=command)
+        started.append(server)
+        return server
+
+    yield make
+    for s in started:
+        s.stop()

@@ -309,9 +309,10 @@ def reference_markdown(registry: Mapping[str, Setting]) -> str:
             default = ",".join(s.default) if isinstance(s.default, list) else s.default
             if s.sensitive and default:
                 default = "****"
+            shown = "*(empty)*" if default in ("", None) else f"`{default}`"
             choices = f" One of: {', '.join(s.choices)}." if s.choices else ""
             lines.append(
-                f"| `{s.name}` | `{s.env}` | {s.type.__name__} | `{default}` | {'yes' if s.sensitive else 'no'} | "
+                f"| `{s.name}` | `{s.env}` | {s.type.__name__} | {shown} | {'yes' if s.sensitive else 'no'} | "
                 f"{s.help}{choices} |"
             )
         lines.append("")

@@ -102,6 +102,9 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
 
 
 def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
+    from urbanos.web.admin import router as admin_router
+
+    app.include_router(admin_router)
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     async def healthz() -> Response:
         try:
