@@ -91,6 +91,7 @@ def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
 
 
 _STOP = object()
+_ASYNC = object()
 
 
 class SQLiteDatabase(Database):
@@ -114,6 +115,7 @@ class SQLiteDatabase(Database):
         self.commits = 0
         self.write_jobs = 0
         self._busy_reads = 0
+        self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
@@ -197,7 +199,22 @@ class SQLiteDatabase(Database):
         return self._submit(fn).result()
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
-        return await asyncio.wrap_future(self._submit(fn))
+        """Queue ``fn``; every write queued in the same event-loop turn goes to the writer in one hand-off."""
+        if self._writer is None:
+            raise StorageError("database is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._flush, loop)
+        pending.append((fn, fut))
+        return await fut
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch = self._pending.pop(loop, None)
+        if batch:
+            self._queue.put((_ASYNC, batch, loop))
 
     def _write_loop(self) -> None:
         raw = self._wraw
@@ -220,15 +237,22 @@ class SQLiteDatabase(Database):
             if stop:
                 return
 
-    def _run_batch(self, raw: sqlite3.Connection, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
-        outcomes: list[tuple[Future[Any], Any, BaseException | None, list[Event]]] = []
+    def _run_batch(self, raw: sqlite3.Connection, items: list[Any]) -> None:
+        # Items are (fn, concurrent Future) from write_sync, or (_ASYNC, [(fn, asyncio Future)], loop).
+        jobs: list[tuple[Callable[[Connection], Any], Any]] = []
+        for item in items:
+            if item[0] is _ASYNC:
+                jobs.extend((fn, _LoopFuture(fut, item[2])) for fn, fut in item[1])
+            else:
+                jobs.append(item)
+        outcomes: list[tuple[Any, Any, BaseException | None, list[Event]]] = []
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            for _, fut in batch:
-                fut.set_exception(StorageError("The database could not start a write.", log_message=str(exc)))
+            err = StorageError("The database could not start a write.", log_message=str(exc))
+            _settle([(fut, None, err, []) for _, fut in jobs])
             return
-        for fn, fut in batch:
+        for fn, fut in jobs:
             if not fut.set_running_or_notify_cancel():
                 continue
             conn = SQLiteConnection(raw)
@@ -252,18 +276,13 @@ class SQLiteDatabase(Database):
                 raw.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            for fut, _, _, _ in outcomes:
-                fut.set_exception(StorageError("The write could not be committed.", log_message=str(exc)))
+            err = StorageError("The write could not be committed.", log_message=str(exc))
+            _settle([(fut, None, err, []) for fut, _, _, _ in outcomes])
             return
         self.commits += 1
         self.write_jobs += len(outcomes)
-        events: list[Event] = []
-        for fut, result, failure, evs in outcomes:
-            if failure is None:
-                fut.set_result(result)
-                events.extend(evs)
-            else:
-                fut.set_exception(failure)
+        _settle(outcomes)
+        events = [ev for _, _, failure, evs in outcomes if failure is None for ev in evs]
         if events:
             try:
                 self._publish(events)
@@ -278,6 +297,45 @@ class SQLiteDatabase(Database):
             "commits_total": float(self.commits),
             "write_jobs_total": float(self.write_jobs),
         }
+
+
+class _LoopFuture:
+    """An asyncio future settled from the writer thread, in one loop call per batch."""
+
+    __slots__ = ("fut", "loop")
+
+    def __init__(self, fut: asyncio.Future[Any], loop: asyncio.AbstractEventLoop) -> None:
+        self.fut = fut
+        self.loop = loop
+
+    def set_running_or_notify_cancel(self) -> bool:
+        return not self.fut.cancelled()
+
+
+def _settle_in_loop(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for fut, result, failure in outcomes:
+        if fut.done():
+            continue
+        if failure is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(failure)
+
+
+def _settle(outcomes: list[tuple[Any, Any, BaseException | None, list[Event]]]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+    for fut, result, failure, _ in outcomes:
+        if isinstance(fut, _LoopFuture):
+            by_loop.setdefault(fut.loop, []).append((fut.fut, result, failure))
+        elif failure is None:
+            fut.set_result(result)
+        else:
+            fut.set_exception(failure)
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_in_loop, items)
+        except RuntimeError:  # the loop has closed; nobody is waiting any more
+            pass
 
 
 def _integrity(exc: sqlite3.IntegrityError) -> UrbanosError:
