@@ -1,0 +1,68 @@
+"""The features capability: feature storage, OGC API Features, imports, downloads and the DataStore."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from urbanos.plugins import Component, Importer
+from urbanos.settings import Setting
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+    from urbanos.storage import Migration
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+class FeaturesComponent(Component):
+    name = "features"
+    settings = (
+        Setting("features_max_limit", int, 10000, "Largest page size of OGC API Features items (limit=).", section="features", minimum=1),
+        Setting("features_default_limit", int, 10, "Page size of OGC API Features items when no limit is given.", section="features", minimum=1),
+        Setting("features_registry_ttl", float, 2.0, "Seconds the collection list is cached (imports by other processes show up after this).",
+                section="features", minimum=0),
+    )
+
+    def migrations(self) -> list[Migration]:
+        from urbanos.features.store import MIGRATIONS
+
+        return list(MIGRATIONS)
+
+    def setup(self, platform: Platform) -> None:
+        from urbanos.features.ogcapi.service import FeaturesService
+
+        platform.services["features"] = FeaturesService(platform)
+        ds = _optional("urbanos.features.datastore")
+        if ds is not None and hasattr(ds, "register"):
+            ds.register(platform)
+
+    def mount(self, app: Any, platform: Platform) -> None:
+        from urbanos.features.ogcapi import routes
+
+        routes.mount(app, platform)
+        dl = _optional("urbanos.features.downloads")
+        if dl is not None and hasattr(dl, "mount"):
+            dl.mount(app, platform)
+
+    def importers(self) -> list[Importer]:
+        mod = _optional("urbanos.features.importers")
+        if mod is None or not hasattr(mod, "importers"):
+            return []
+        return list(mod.importers())
+
+    def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        return [{"title": "Maps & geodata", "href": "/ogcapi/collections",
+                 "description": "OGC API Features: collections of geodata as GeoJSON, CSV and HTML maps."}]
+
+    def demo(self, platform: Platform) -> None:
+        from urbanos.features.demo import load_demo
+
+        load_demo(platform)

@@ -1,0 +1,1 @@
+"""OGC API Features (Parts 1–4) over the feature store."""
