@@ -142,6 +142,13 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("cors_origins", list, [], "Origins allowed by CORS (comma separated); '*' allows all."),
     Setting("max_body_bytes", int, 10 * 1024 * 1024, "Largest request body accepted, in bytes.", minimum=1),
     Setting("request_timeout", float, 30.0, "Seconds before a request that has not started answering is cut off.", minimum=0.1),
+    Setting(
+        "max_concurrent_requests",
+        int,
+        512,
+        "Requests served at once; more are shed with 503 and Retry-After instead of queueing without bound.",
+        minimum=1,
+    ),
     Setting("gzip_min_size", int, 1024, "Responses larger than this many bytes are gzip-compressed when asked.", minimum=0),
     Setting("sqlite_read_connections", int, 4, "Size of the SQLite read connection pool.", minimum=1),
     Setting("sqlite_batch_size", int, 256, "Most write jobs the SQLite writer groups into one commit.", minimum=1),

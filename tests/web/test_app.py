@@ -220,3 +220,31 @@ def test_nothing_is_built_at_import() -> None:
         "assert not [m for m in sys.modules if m.startswith('urbanos.') and m.endswith('.component')]"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_overload_is_shed_with_503_and_retry_after(make_settings: Any) -> None:
+    import threading
+
+    app = create_app(make_settings(max_concurrent_requests=1))
+    release = threading.Event()
+
+    @app.get("/hold-test-route")
+    async def hold() -> dict[str, str]:
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        return {}
+
+    with TestClient(app) as c:
+        t = threading.Thread(target=lambda: c.get("/hold-test-route"))
+        t.start()
+        try:
+            for _ in range(200):
+                r = c.get("/openapi.json")
+                if r.status_code == 503:
+                    break
+            assert r.status_code == 503 and r.headers["retry-after"] == "1"
+            assert r.headers["content-type"] == PROBLEM
+            assert c.get("/healthz").status_code == 200  # health stays reachable
+        finally:
+            release.set()
+            t.join()

@@ -97,6 +97,7 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         timeout=settings.request_timeout,
         metrics=metrics,
         access_log=settings.access_log,
+        max_concurrent=settings.max_concurrent_requests,
     )
     return app
 

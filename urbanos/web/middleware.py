@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from urbanos.errors import PayloadTooLarge, RequestTimeout
+from urbanos.errors import PayloadTooLarge, RequestTimeout, ServiceUnavailable
 from urbanos.web.errors import render
 from urbanos.web.logs import request_id_var
 
@@ -29,8 +29,13 @@ def _route_of(scope: Scope) -> str:
 
 
 class PlatformMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Any, access_log: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Any, access_log: bool, max_concurrent: int = 512
+    ) -> None:
         self.app = app
+        self.max_concurrent = max_concurrent
+        self.in_flight = 0
+        self.shed = 0
         self.max_body = max_body
         self.timeout = timeout
         self.metrics = metrics
@@ -61,7 +66,16 @@ class PlatformMiddleware:
                 started.set()
             await send(message)
 
+        self.in_flight += 1
         try:
+            if self.in_flight > self.max_concurrent and scope.get("path") not in ("/healthz", "/metrics"):
+                self.shed += 1
+                status_holder[0] = 503
+                busy = ServiceUnavailable(
+                    "The server is at capacity; retry shortly (setting max_concurrent_requests).", headers={"Retry-After": "1"}
+                )
+                await self._reject(scope, receive, send, busy)
+                return
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body:
                 status_holder[0] = 413
@@ -95,6 +109,7 @@ class PlatformMiddleware:
             waiter.cancel()
             await task
         finally:
+            self.in_flight -= 1
             elapsed = time.perf_counter() - start
             route = _route_of(scope)
             if self.metrics is not None:
