@@ -28,6 +28,19 @@ def _route_of(scope: Scope) -> str:
     return f"/{first}" + ("/…" if "/" in raw.strip("/") else "")
 
 
+class _Flag:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = False
+
+    def set(self) -> None:
+        self.value = True
+
+    def is_set(self) -> bool:
+        return self.value
+
+
 class PlatformMiddleware:
     def __init__(
         self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Any, access_log: bool, max_concurrent: int = 512
@@ -56,7 +69,7 @@ class PlatformMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         start = time.perf_counter()
         status_holder = [500]
-        started = asyncio.Event()
+        started = _Flag()
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -95,19 +108,29 @@ class PlatformMiddleware:
                         raise PayloadTooLarge(f"The request body exceeds the limit of {max_body} bytes (setting max_body_bytes).")
                 return message
 
-            task = asyncio.ensure_future(self.app(scope, limited_receive, send_wrapper))
-            waiter = asyncio.ensure_future(started.wait())
-            done, _ = await asyncio.wait({task, waiter}, timeout=self.timeout, return_when=asyncio.FIRST_COMPLETED)
-            if not done:
-                task.cancel()
-                waiter.cancel()
+            task = asyncio.current_task()
+            timed_out = False
+
+            def expire() -> None:
+                nonlocal timed_out
+                if not started.is_set() and task is not None:
+                    timed_out = True
+                    task.cancel()
+
+            handle = asyncio.get_running_loop().call_later(self.timeout, expire)
+            try:
+                await self.app(scope, limited_receive, send_wrapper)
+            except asyncio.CancelledError:
+                if not timed_out:
+                    raise
+                if task is not None:
+                    task.uncancel()
                 status_holder[0] = 503
                 exc = RequestTimeout(f"The request took longer than {self.timeout:g} s (setting request_timeout).")
                 exc.headers["Retry-After"] = "5"
                 await self._reject(scope, receive, send, exc)
-                return
-            waiter.cancel()
-            await task
+            finally:
+                handle.cancel()
         finally:
             self.in_flight -= 1
             elapsed = time.perf_counter() - start
