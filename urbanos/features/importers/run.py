@@ -1,0 +1,139 @@
+"""Run an import: file → (dataset created when missing) → collection, atomically, with a bad-row report.
+
+Used by ``urbanos import`` (through the importers in ``__init__``) and by the CKAN upload hook.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from urbanos.errors import ValidationFailed
+from urbanos.features import store
+from urbanos.features.importers._model import Row, RowError, Source
+from urbanos.features.importers.readers import open_source
+from urbanos.storage import Connection
+
+MAX_REPORTED = 1000  # bad rows kept in a report (the count is always exact)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ensure_dataset(conn: Connection, name: str, *, title: str | None = None, org: str | None = None,
+                   access_level: str | None = None) -> int:
+    """The id of dataset ``name``; creates a minimal dataset record when it is missing."""
+    row = conn.fetchone("SELECT id FROM datasets WHERE name = ?", (name,))
+    if row is not None:
+        return int(row[0])
+    now = _now()
+    return int(conn.insert("datasets", {"name": name, "title": title or name, "owner_org": org,
+                                        "access_level": access_level or "open", "created_at": now, "modified_at": now}))
+
+
+def pick_time_field(source: Source, requested: str | None) -> str | None:
+    names = [f.name for f in source.fields]
+    if requested:
+        if requested not in names:
+            raise ValidationFailed(f"--time-field {requested!r} is not a column of the file (columns: {', '.join(names)}).",
+                                   detail={"time_field": ["not a column"]})
+        return requested
+    return "datetime" if "datetime" in names else None
+
+
+def _rows(source: Source, time_field: str | None, types: dict[str, str], progress: Callable[[int], None] | None,
+          ) -> Iterator[tuple[dict[str, Any], BaseGeometry | None]]:
+    """The source's good rows; values that the store would refuse become bad rows here, not a failed import."""
+    row: Row
+    for i, row in enumerate(source.rows(), start=1):
+        if progress is not None and i % 500 == 0:
+            progress(500)
+        try:
+            for name, kind in types.items():
+                store.coerce(kind, row.properties.get(name))
+            if time_field and row.properties.get(time_field) is not None:
+                store.parse_datetime(store.coerce(types[time_field], row.properties[time_field]))
+        except (ValueError, TypeError, OverflowError) as exc:
+            source.errors.append(RowError(row.row, f"value does not fit its column ({exc})"))
+            continue
+        yield row.properties, row.geometry
+
+
+def import_file(platform: Any, path: str, name: str, options: dict[str, Any] | None = None, *,
+                fmt: str | None = None, dataset_id: int | None = None, progress: bool | None = None,
+                extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Import ``path`` as collection ``name`` of dataset ``name`` (or ``dataset_id``). Returns the report.
+
+    Raises ValidationFailed when the file cannot be read, when no row can be loaded, or (``strict``)
+    when any row is bad; then nothing changes.
+    """
+    options = dict(options or {})
+    store.check_name(name)
+    source = open_source(path, options, fmt=fmt)
+    time_field = pick_time_field(source, options.get("time_field"))
+    fields = [store.Field(f.name, f.type, title=f.title) for f in source.fields]
+    types = {f.name: f.type for f in source.fields}
+    strict = bool(options.get("strict"))
+    show = progress if progress is not None else sys.stderr.isatty()
+    meta_extras = {"source_file": os.path.basename(path), "format": source.format, **{k: v for k, v in source.info.items()
+                                                                                   if k in ("encoding", "delimiter", "sheet", "layer", "geometry_columns")}}
+    meta_extras.update(extras or {})
+
+    def load(conn: Connection, advance: Callable[[int], None] | None) -> tuple[store.CollectionMeta, int]:
+        ds_id = dataset_id
+        if ds_id is None:
+            ds_id = ensure_dataset(conn, name, title=options.get("title"), org=options.get("org"),
+                                   access_level=options.get("access_level"))
+        old = store.get_collection(conn, name)
+        meta = store.replace_collection(
+            conn, name, fields, _rows(source, time_field, types, advance),
+            geometry_type=source.geometry_type or "" if source.geometry_type != "Geometry" else "",
+            source_crs=source.source_crs or "OGC:CRS84", time_field=time_field, dataset_id=ds_id,
+            title=options.get("title") or (old.title if old else "") or name,
+            description=old.description if old else "", extras={**(old.extras if old else {}), **meta_extras,
+                                                                 "bad_rows": len(source.errors)},
+        )
+        errors = source.errors
+        if strict and errors:
+            raise ValidationFailed(
+                f"import refused (--strict): {len(errors)} bad row(s); {'; '.join(str(e) for e in errors[:5])}"
+                + ("; …" if len(errors) > 5 else ""),
+                detail={"rows": [str(e) for e in errors[:MAX_REPORTED]]})
+        if meta.item_count == 0 and errors:
+            raise ValidationFailed(
+                f"import refused: none of the rows could be read; {'; '.join(str(e) for e in errors[:5])}"
+                + ("; …" if len(errors) > 5 else ""),
+                detail={"rows": [str(e) for e in errors[:MAX_REPORTED]]})
+        return meta, ds_id
+
+    if show:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      console=Console(stderr=True), transient=False) as bar:
+            task = bar.add_task(os.path.basename(path), total=source.count)
+            meta, ds_id = platform.db.write_sync(lambda c: load(c, lambda n: bar.advance(task, n)))
+            bar.update(task, completed=meta.item_count + len(source.errors))
+    else:
+        meta, ds_id = platform.db.write_sync(lambda c: load(c, None))
+    return {
+        "dataset": name if dataset_id is None else ds_id,
+        "collection": meta.name,
+        "format": source.format,
+        "rows": meta.item_count,
+        "bad_rows": len(source.errors),
+        "geometry_type": meta.geometry_type or "none",
+        "source_crs": source.source_crs or "none",
+        "time_field": time_field or "none",
+        "errors": [str(e) for e in source.errors[:MAX_REPORTED]],
+    }
+
+
+__all__ = ["import_file", "ensure_dataset", "pick_time_field"]
