@@ -1,22 +1,107 @@
-"""Hooks the capability's component calls. Filled in by this sub-package's implementation."""
+"""The SensorThings MQTT extension: embedded broker, WebSocket endpoint, external broker mode.
+
+The sensing component includes :data:`SETTINGS` in its settings and calls :func:`mount`,
+:func:`startup` and :func:`shutdown`. See docs/mqtt.md.
+"""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
-SETTINGS: tuple[Any, ...] = ()
+from urbanos.settings import Setting
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("mqtt_port", int, 1883, "TCP port of the embedded MQTT 3.1.1 broker; 0 turns the TCP listener off "
+            "(MQTT over WebSocket at /mqtt stays available).", section="mqtt", minimum=0),
+    Setting("mqtt_host", str, "", "Interface the MQTT broker binds to; empty means the HTTP host.", section="mqtt"),
+    Setting("mqtt_url", str, "", "External broker (mqtt://host:port): notifications are published there and "
+            "creates are taken from its topics instead of running the embedded broker.", section="mqtt",
+            sensitive=True),
+    Setting("mqtt_url_token", str, "", "Token whose identity creates entities published on the external broker; "
+            "empty refuses creates from the external broker.", section="mqtt", sensitive=True),
+    Setting("mqtt_shared_group", str, "urbanos", "Shared-subscription group for creates on the external broker, so "
+            "that each create is handled by one worker; empty subscribes without $share.", section="mqtt"),
+    Setting("mqtt_queue_size", int, 1000, "Messages queued per subscriber before the oldest is dropped.",
+            section="mqtt", minimum=1),
+    Setting("mqtt_kick_after", int, 10000, "Disconnect a subscriber after this many dropped messages without its "
+            "queue draining; 0 never disconnects.", section="mqtt", minimum=0),
+    Setting("mqtt_event_queue", int, 10000, "Committed events waiting to become notifications before new ones are "
+            "dropped.", section="mqtt", minimum=1),
+    Setting("mqtt_max_packet", int, 256 * 1024, "Largest MQTT packet (and create payload) accepted, in bytes.",
+            section="mqtt", minimum=64),
+    Setting("mqtt_max_subscriptions", int, 100, "Most subscriptions one client may hold.", section="mqtt", minimum=1),
+    Setting("mqtt_max_connections", int, 10000, "Most concurrent MQTT clients.", section="mqtt", minimum=1),
+)
+
+
+def _endpoints(platform: Any) -> tuple[str | None, str]:
+    s = platform.settings
+    base = (s.base_url or f"http://{s.host}:{s.port}").rstrip("/")
+    ws = ("wss://" + base[len("https://"):] if base.startswith("https://") else "ws://" + base.split("://", 1)[-1])
+    ws += "/mqtt"
+    if s.mqtt_url:
+        from urbanos.sensing.mqtt.external import parse_url
+
+        host, port, _u, _p = parse_url(s.mqtt_url)
+        return f"mqtt://{host}:{port}", ws
+    if int(s.mqtt_port) > 0:
+        host = s.mqtt_host or s.host
+        if s.base_url:
+            from urllib.parse import urlsplit
+
+            host = urlsplit(s.base_url).hostname or host
+        return f"mqtt://{host}:{s.mqtt_port}", ws
+    return None, ws
 
 
 def mount(app: Any, platform: Any) -> None:
-    return None
+    """Build the MQTT service, add the /mqtt WebSocket route, advertise the endpoints."""
+    from urbanos.sensing.mqtt.routes import add_routes
+    from urbanos.sensing.mqtt.service import MqttService
+
+    service = MqttService(platform)
+    platform.services["mqtt"] = service
+    add_routes(app, platform)
+    tcp, ws = _endpoints(platform)
+    endpoints = [e for e in (tcp, ws) if e]
+    conf = platform.services.setdefault("sta_server_settings", {})
+    for v in ("1.1",):
+        conf[f"http://www.opengis.net/spec/iot_sensing/{v}/req/create-observations-via-mqtt/observations-creation"] = {
+            "endpoints": endpoints}
+        conf[f"http://www.opengis.net/spec/iot_sensing/{v}/req/receive-updates-via-mqtt/receive-updates"] = {
+            "endpoints": endpoints}
+    topic = "v1.1/Datastreams(1)/Observations"
+    platform.services.setdefault("landing_extra", []).append(
+        '<section aria-labelledby="mqtt-live"><h2 id="mqtt-live">Live sensor values over MQTT</h2>'
+        "<p>Subscribe to a datastream's observations; every new value arrives as the SensorThings JSON "
+        "(the same as <code>GET /sta/v1.1/Observations(id)</code>). Replace 1 with a datastream id from "
+        '<a href="/sta/v1.1/Datastreams">the list of datastreams</a>.</p>'
+        f"<pre><code>mosquitto_sub -h {html.escape(_host(tcp))} -p {html.escape(_port(tcp))} -t "
+        f"'{topic}'</code></pre>"
+        f"<p>Browsers: MQTT over WebSocket at <code>{html.escape(ws)}</code> (subprotocol <code>mqtt</code>), "
+        f"topic <code>{topic}</code>.</p></section>"
+    )
+
+
+def _host(url: str | None) -> str:
+    return url.split("://", 1)[1].rsplit(":", 1)[0] if url else "localhost"
+
+
+def _port(url: str | None) -> str:
+    return url.rsplit(":", 1)[1] if url else "1883"
 
 
 async def startup(platform: Any) -> None:
-    return None
+    service = platform.services.get("mqtt")
+    if service is not None:
+        await service.start()
 
 
 async def shutdown(platform: Any) -> None:
-    return None
+    service = platform.services.get("mqtt")
+    if service is not None:
+        await service.stop()
 
 
 def cli_commands() -> list[Any]:

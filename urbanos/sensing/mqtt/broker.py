@@ -1,0 +1,425 @@
+"""An embedded MQTT 3.1.1 broker on asyncio, for TCP and WebSocket transports.
+
+The broker knows MQTT only. What a publish means, who may subscribe to what and
+who a client is are decided by a :class:`Hooks` object (the SensorThings layer).
+
+Back-pressure: every session has a bounded outgoing queue. When it is full the
+oldest queued message is dropped (a subscriber to live sensor values wants the
+newest ones) and the drop is counted; a session that overflows ``kick_after``
+times in a row without its queue ever draining is disconnected. Delivery never
+waits for a subscriber, so a slow or dead subscriber cannot slow ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from urbanos.sensing.mqtt import codec
+from urbanos.sensing.mqtt.codec import Packet, ProtocolError, Publish
+
+log = logging.getLogger("urbanos.mqtt")
+
+
+class Conn(Protocol):
+    """A byte stream: TCP or WebSocket."""
+
+    peer: str
+
+    async def read(self) -> bytes: ...
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Refused(Exception):
+    """Connection refused with a CONNACK return code."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class Hooks:
+    """What the broker asks its owner. Override in the SensorThings layer."""
+
+    async def authenticate(self, username: str | None, password: bytes | None) -> Any:
+        return None
+
+    async def authorize_subscribe(self, session: Session, topic_filter: str) -> bool:
+        return True
+
+    async def on_publish(self, session: Session, msg: Publish) -> None:
+        """Handle a client's PUBLISH (after QoS bookkeeping)."""
+        session.broker.route(msg.topic, msg.payload, msg.qos)
+
+    def count(self, what: str, reason: str = "") -> None:
+        """Count a broker event (connections, refusals, drops) for /metrics."""
+
+
+class TcpConn:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        peer = writer.get_extra_info("peername")
+        self.peer = f"tcp:{peer[0]}:{peer[1]}" if peer else "tcp"
+
+    async def read(self) -> bytes:
+        return await self.reader.read(65536)
+
+    async def write(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+
+class Session:
+    """One connected client."""
+
+    def __init__(self, broker: Broker, conn: Conn) -> None:
+        self.broker = broker
+        self.conn = conn
+        self.client_id = ""
+        self.identity: Any = None
+        self.subscriptions: dict[str, int] = {}
+        self.out: deque[tuple[str, bytes, int] | bytes] = deque()
+        self.wake = asyncio.Event()
+        self.ids = itertools.cycle(range(1, 65536))
+        self.inflight: set[int] = set()
+        self.overflows = 0
+        self.closed = False
+        self.will: tuple[str, bytes, int, bool] | None = None
+        self.sender: asyncio.Task[None] | None = None
+        self.pending: deque[Packet] = deque()
+
+    def __repr__(self) -> str:
+        return f"<Session {self.client_id or '?'} {self.conn.peer}>"
+
+    # -- outgoing -------------------------------------------------------------------------------
+    def enqueue(self, item: tuple[str, bytes, int] | bytes) -> None:
+        if self.closed:
+            return
+        if len(self.out) >= self.broker.queue_size:
+            self.out.popleft()
+            self.overflows += 1
+            self.broker.hooks.count("dropped", "queue_full")
+            if self.overflows == 1 or self.overflows % 1000 == 0:
+                log.warning("mqtt: queue of %r full, dropped the oldest message (%d so far)", self, self.overflows)
+            if self.broker.kick_after and self.overflows >= self.broker.kick_after:
+                log.warning("mqtt: disconnecting %r: it does not read its messages", self)
+                self.broker.hooks.count("disconnected", "slow_subscriber")
+                asyncio.get_running_loop().create_task(self.close())
+                return
+        self.out.append(item)
+        self.wake.set()
+
+    def send_raw(self, data: bytes) -> None:
+        self.enqueue(data)
+
+    async def _send_loop(self) -> None:
+        try:
+            while not self.closed:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.out:
+                    chunk: list[bytes] = []
+                    size = 0
+                    while self.out and size < 65536:
+                        item = self.out.popleft()
+                        if isinstance(item, bytes):
+                            chunk.append(item)
+                            size += len(item)
+                            continue
+                        topic, payload, qos = item
+                        if qos:
+                            pid = next(self.ids)
+                            self.inflight.add(pid)
+                            if len(self.inflight) > 65000:
+                                self.inflight.clear()
+                            pkt = codec.publish(topic, payload, qos, pid)
+                        else:
+                            pkt = codec.publish(topic, payload)
+                        chunk.append(pkt)
+                        size += len(pkt)
+                    await self.conn.write(b"".join(chunk))
+                self.overflows = 0
+        except (ConnectionError, OSError, asyncio.CancelledError):
+            pass
+        except Exception:  # noqa: BLE001
+            log.exception("mqtt: sending to %r failed", self)
+        finally:
+            self.closed = True
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def close(self) -> None:
+        if self.closed and self.sender is None:
+            return
+        self.closed = True
+        self.wake.set()
+        await self.conn.close()
+
+    async def run(self) -> None:
+        broker = self.broker
+        reader = codec.Reader(broker.max_packet)
+        graceful = False
+        try:
+            first = await asyncio.wait_for(self._next(reader), broker.connect_timeout)
+            if first is None:
+                return
+            if first.type != codec.CONNECT:
+                raise ProtocolError("the first packet must be CONNECT")
+            if not await self._connect(codec.parse_connect(first)):
+                return
+            self.sender = asyncio.get_running_loop().create_task(self._send_loop())
+            keepalive = self._keepalive
+            while not self.closed:
+                timeout = keepalive * 1.5 if keepalive else None
+                pkt = await asyncio.wait_for(self._next(reader), timeout)
+                if pkt is None:
+                    break
+                if pkt.type == codec.DISCONNECT:
+                    graceful = True
+                    break
+                await self._handle(pkt)
+        except TimeoutError:
+            log.info("mqtt: %r timed out", self)
+            broker.hooks.count("disconnected", "timeout")
+        except ProtocolError as exc:
+            log.warning("mqtt: closing %r: %s", self, exc)
+            broker.hooks.count("rejected", "protocol_error")
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            graceful = True
+        except Exception:  # noqa: BLE001
+            log.exception("mqtt: session %r failed", self)
+        finally:
+            broker.forget(self)
+            if self.sender is not None and not self.sender.done():
+                # let queued messages go out on a graceful disconnect, then stop
+                self.closed = True
+                self.wake.set()
+                self.sender.cancel()
+            await self.close()
+            if self.will and not graceful:
+                t, payload, qos, _retain = self.will
+                with contextlib.suppress(Exception):
+                    await broker.hooks.on_publish(self, Publish(t, payload, min(qos, 1)))
+
+    _keepalive = 0
+
+    async def _next(self, reader: codec.Reader) -> Packet | None:
+        while True:
+            if self.pending:
+                return self.pending.popleft()
+            self.pending.extend(reader.packets())
+            if self.pending:
+                continue
+            data = await self.conn.read()
+            if not data:
+                return None
+            reader.feed(data)
+
+    async def _connect(self, c: codec.Connect) -> bool:
+        broker = self.broker
+        if c.protocol_level not in (3, 4):
+            await self.conn.write(codec.connack(codec.BAD_PROTOCOL))
+            broker.hooks.count("refused", "protocol_level")
+            return False
+        if not c.client_id:
+            if not c.clean_session:
+                await self.conn.write(codec.connack(codec.ID_REJECTED))
+                return False
+            c.client_id = "urbanos-" + secrets.token_hex(6)
+        try:
+            self.identity = await broker.hooks.authenticate(c.username, c.password)
+        except Refused as exc:
+            log.info("mqtt: refused %s from %s: %s", c.client_id, self.conn.peer, exc)
+            broker.hooks.count("refused", "credentials")
+            await self.conn.write(codec.connack(exc.code))
+            return False
+        if len(broker.sessions) >= broker.max_connections:
+            broker.hooks.count("refused", "max_connections")
+            await self.conn.write(codec.connack(codec.UNAVAILABLE))
+            return False
+        self.client_id = c.client_id
+        self._keepalive = c.keepalive
+        self.will = c.will
+        old = broker.sessions.get(c.client_id)
+        if old is not None:
+            broker.forget(old)
+            await old.close()
+        broker.sessions[c.client_id] = self
+        broker.hooks.count("connected")
+        await self.conn.write(codec.connack(codec.ACCEPTED))
+        return True
+
+    async def _handle(self, pkt: Packet) -> None:
+        t = pkt.type
+        if t == codec.PUBLISH:
+            msg = codec.parse_publish(pkt)
+            if not msg.topic or "+" in msg.topic or "#" in msg.topic:
+                raise ProtocolError(f"invalid topic name {msg.topic!r}")
+            try:
+                await self.broker.hooks.on_publish(self, msg)
+            finally:
+                if msg.qos == 1 and msg.packet_id is not None:
+                    self.send_raw(codec.ack(codec.PUBACK, msg.packet_id))
+                elif msg.qos == 2 and msg.packet_id is not None:
+                    self.send_raw(codec.ack(codec.PUBREC, msg.packet_id))
+        elif t == codec.PUBACK or t == codec.PUBCOMP:
+            self.inflight.discard(codec.packet_id(pkt))
+        elif t == codec.PUBREC:
+            self.send_raw(codec.ack(codec.PUBREL, codec.packet_id(pkt)))
+        elif t == codec.PUBREL:
+            self.send_raw(codec.ack(codec.PUBCOMP, codec.packet_id(pkt)))
+        elif t == codec.SUBSCRIBE:
+            await self._subscribe(codec.parse_subscribe(pkt))
+        elif t == codec.UNSUBSCRIBE:
+            u = codec.parse_unsubscribe(pkt)
+            for f in u.topics:
+                self.broker.unsubscribe(self, f)
+            self.send_raw(codec.ack(codec.UNSUBACK, u.packet_id))
+        elif t == codec.PINGREQ:
+            self.send_raw(codec.PINGRESP_BYTES)
+        else:
+            raise ProtocolError(f"unexpected packet type {t}")
+
+    async def _subscribe(self, s: codec.Subscribe) -> None:
+        codes: list[int] = []
+        for f, qos in s.topics:
+            granted = codec.SUBACK_FAILURE
+            if not codec.valid_filter(f):
+                log.info("mqtt: %r: invalid topic filter %r", self, f)
+                self.broker.hooks.count("subscribe_refused", "invalid_filter")
+            elif f not in self.subscriptions and len(self.subscriptions) >= self.broker.max_subscriptions:
+                log.warning("mqtt: %r: more than %d subscriptions, refused %r", self, self.broker.max_subscriptions, f)
+                self.broker.hooks.count("subscribe_refused", "too_many")
+            elif await self.broker.hooks.authorize_subscribe(self, f):
+                granted = min(qos, 1)
+                self.broker.subscribe(self, f, granted)
+            codes.append(granted)
+        self.send_raw(codec.suback(s.packet_id, codes))
+
+
+class Broker:
+    def __init__(self, hooks: Hooks, *, queue_size: int = 1000, max_packet: int = 256 * 1024,
+                 max_subscriptions: int = 100, max_connections: int = 10000, connect_timeout: float = 10.0,
+                 kick_after: int = 0) -> None:
+        self.hooks = hooks
+        self.queue_size = queue_size
+        self.max_packet = max_packet
+        self.max_subscriptions = max_subscriptions
+        self.max_connections = max_connections
+        self.connect_timeout = connect_timeout
+        self.kick_after = kick_after
+        self.sessions: dict[str, Session] = {}
+        self.exact: dict[str, dict[Session, int]] = {}
+        self.wild: dict[str, dict[Session, int]] = {}
+        self.by_base: dict[str, set[str]] = {}  # exact filter without its ?query -> the exact filters
+        self.listeners: list[asyncio.Server] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.on_change: Callable[[], None] | None = None
+
+    # -- subscriptions --------------------------------------------------------------------------
+    def subscribe(self, session: Session, f: str, qos: int) -> None:
+        wild = "+" in f or "#" in f
+        (self.wild if wild else self.exact).setdefault(f, {})[session] = qos
+        if not wild:
+            self.by_base.setdefault(f.partition("?")[0], set()).add(f)
+        session.subscriptions[f] = qos
+
+    def unsubscribe(self, session: Session, f: str) -> None:
+        session.subscriptions.pop(f, None)
+        for table in (self.exact, self.wild):
+            subs = table.get(f)
+            if subs is not None:
+                subs.pop(session, None)
+                if not subs:
+                    del table[f]
+                    base = f.partition("?")[0]
+                    forms = self.by_base.get(base)
+                    if forms is not None and table is self.exact:
+                        forms.discard(f)
+                        if not forms:
+                            del self.by_base[base]
+
+    def forget(self, session: Session) -> None:
+        for f in list(session.subscriptions):
+            self.unsubscribe(session, f)
+        if self.sessions.get(session.client_id) is session:
+            del self.sessions[session.client_id]
+
+    def subscribers(self, topic: str) -> dict[Session, tuple[int, str]]:
+        """Sessions whose filters match ``topic``: session -> (granted QoS, the matching filter)."""
+        out: dict[Session, tuple[int, str]] = {}
+        subs = self.exact.get(topic)
+        if subs:
+            for s, q in subs.items():
+                out[s] = (q, topic)
+        for f, subs in self.wild.items():
+            if codec.matches(f, topic):
+                for s, q in subs.items():
+                    if s not in out or out[s][0] < q:
+                        out[s] = (q, f)
+        return out
+
+    def route(self, topic: str, payload: bytes, qos: int) -> int:
+        """Deliver a message to every matching subscriber; returns the number of deliveries."""
+        targets = self.subscribers(topic)
+        if not targets:
+            return 0
+        qos0: bytes | None = None
+        for s, (q, _f) in targets.items():
+            eff = min(q, qos)
+            if eff == 0:
+                if qos0 is None:
+                    qos0 = codec.publish(topic, payload)
+                s.enqueue(qos0)
+            else:
+                s.enqueue((topic, payload, eff))
+        return len(targets)
+
+    # -- transports -----------------------------------------------------------------------------
+    async def serve_conn(self, conn: Conn) -> None:
+        session = Session(self, conn)
+        await session.run()
+
+    async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await self.serve_conn(TcpConn(reader, writer))
+        finally:
+            if task is not None:
+                self.tasks.discard(task)  # type: ignore[arg-type]
+
+    async def listen(self, host: str, port: int) -> int:
+        server = await asyncio.start_server(self._on_tcp, host, port, limit=self.max_packet + 16)
+        self.listeners.append(server)
+        sock = server.sockets[0]
+        return int(sock.getsockname()[1])
+
+    async def close(self) -> None:
+        for server in self.listeners:
+            server.close()
+        for s in list(self.sessions.values()):
+            await s.close()
+        for t in list(self.tasks):
+            t.cancel()
+        for server in self.listeners:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2)
+        self.listeners.clear()
+
+__all__ = ["Broker", "Session", "Hooks", "Refused", "Conn", "TcpConn"]

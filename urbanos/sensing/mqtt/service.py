@@ -1,0 +1,327 @@
+"""The SensorThings MQTT extension: broker hooks, notifications from bus events, creates from publishes.
+
+Notifications: committed events reach :meth:`MqttService.on_event` through the bus (several workers
+share them through a cross-process bus). A single worker task renders each entity once per topic form
+and caller identity through ``platform.services["sensing"].entity_json`` (so the payload is the HTTP
+JSON, and the gate decides visibility), then hands it to the matching sessions' bounded queues.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from prometheus_client import Counter, Gauge
+
+from urbanos.errors import BadRequest, UrbanosError
+from urbanos.events import Event
+from urbanos.governance.identity import ANONYMOUS
+from urbanos.sensing.mqtt import codec, topics
+from urbanos.sensing.mqtt.broker import Broker, Hooks, Refused, Session
+from urbanos.sensing.mqtt.codec import Publish
+from urbanos.sensing.mqtt.topics import Topic
+
+log = logging.getLogger("urbanos.mqtt")
+
+
+class MqttService(Hooks):
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        s = platform.settings
+        self.settings = s
+        self.broker = Broker(
+            self,
+            queue_size=int(s.mqtt_queue_size),
+            max_packet=int(s.mqtt_max_packet),
+            max_subscriptions=int(s.mqtt_max_subscriptions),
+            max_connections=int(s.mqtt_max_connections),
+            kick_after=int(s.mqtt_kick_after),
+        )
+        self.events: asyncio.Queue[Event] | None = None
+        self.worker: asyncio.Task[None] | None = None
+        self.external: Any = None
+        self.tcp_port: int | None = None
+        self.notifications = 0
+        reg = platform.registry
+        self.counter = Counter("urbanos_mqtt_events", "MQTT broker events: connections, refusals, rejected "
+                               "publishes, dropped messages", ["event", "reason"], registry=reg)
+        self.sent = Counter("urbanos_mqtt_notifications", "Notification messages handed to subscribers or to "
+                            "the external broker", ["target"], registry=reg)
+        self.created = Counter("urbanos_mqtt_creates", "Entities created via MQTT", ["entity_set"], registry=reg)
+        g = Gauge("urbanos_mqtt_sessions", "Connected MQTT clients", registry=reg)
+        g.set_function(lambda: len(self.broker.sessions))
+        q = Gauge("urbanos_mqtt_event_queue", "Events waiting to become notifications", registry=reg)
+        q.set_function(lambda: self.events.qsize() if self.events is not None else 0)
+
+    # -- settings-derived values ----------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        s = self.settings
+        return (s.base_url or f"http://{s.host}:{s.port}").rstrip("/")
+
+    @property
+    def sensing(self) -> Any:
+        svc = self.platform.services.get("sensing")
+        if svc is None:
+            raise UrbanosError("The SensorThings service is not available.", status=503)
+        return svc
+
+    def count(self, what: str, reason: str = "") -> None:
+        self.counter.labels(what, reason).inc()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        s = self.settings
+        self.events = asyncio.Queue(maxsize=int(s.mqtt_event_queue))
+        self.worker = asyncio.get_running_loop().create_task(self._work())
+        self.platform.bus.subscribe(self.on_event, topic="sensing")
+        if s.mqtt_url:
+            from urbanos.sensing.mqtt.external import ExternalLink
+
+            self.external = ExternalLink(self, s.mqtt_url)
+            self.external.start()
+        elif int(s.mqtt_port) > 0:
+            host = s.mqtt_host or s.host
+            try:
+                self.tcp_port = await self.broker.listen(host, int(s.mqtt_port))
+                log.info("mqtt: broker listening on %s:%d", host, self.tcp_port)
+            except OSError as exc:
+                log.error("mqtt: cannot listen on %s:%s (%s). Fix: choose a free port with --mqtt-port, or 0 to "
+                          "serve MQTT over WebSocket only.", host, s.mqtt_port, exc)
+                self.count("listen_failed", "port_in_use")
+
+    async def stop(self) -> None:
+        self.platform.bus.unsubscribe(self.on_event)
+        if self.external is not None:
+            await self.external.stop()
+        if self.worker is not None:
+            self.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.worker
+        await self.broker.close()
+
+    # -- broker hooks ---------------------------------------------------------------------------
+    async def authenticate(self, username: str | None, password: bytes | None) -> Any:
+        token = (password or b"").decode("utf-8", "replace").strip()
+        if not token:
+            return ANONYMOUS
+        try:
+            return await self.platform.gate.authenticate(token)
+        except UrbanosError as exc:
+            raise Refused(codec.BAD_CREDENTIALS, exc.message if hasattr(exc, "message") else str(exc)) from None
+
+    async def authorize_subscribe(self, session: Session, topic_filter: str) -> bool:
+        ident = session.identity or ANONYMOUS
+        ok, why = await self._may_subscribe(ident, topic_filter)
+        if not ok:
+            log.info("mqtt: %r refused subscription to %r: %s", session, topic_filter, why)
+            self.count("subscribe_refused", why)
+        return ok
+
+    async def _may_subscribe(self, ident: Any, f: str) -> tuple[bool, str]:
+        first = f.split("/", 1)[0]
+        if first not in topics.VERSIONS:
+            if first in ("+", "#"):
+                # Spans SensorThings topics too: each notification is still checked per subscriber.
+                return (not ident.is_anonymous, "anonymous_raw_topic")
+            return (not ident.is_anonymous, "anonymous_raw_topic")
+        if "+" in f or "#" in f:
+            return True, ""  # visibility is checked for every notification
+        try:
+            t = topics.parse(f)
+        except BadRequest:
+            return False, "unknown_topic"
+        try:
+            if t.kind == "collection" and t.parent is None:
+                return True, ""
+            eset, eid = t.parent if t.parent else (t.entity_set, t.id)
+            found = await self.sensing.entity_json(t.version, eset, _id(eid), ident, self.base_url, select=["id"])
+        except UrbanosError:
+            return False, "unknown_topic"
+        if found is None:
+            return False, "not_found_or_not_visible"
+        return True, ""
+
+    async def on_publish(self, session: Session, msg: Publish) -> None:
+        ident = session.identity or ANONYMOUS
+        if ident.is_anonymous:
+            log.info("mqtt: %r: anonymous publish to %r refused", session, msg.topic)
+            self.count("publish_refused", "anonymous")
+            return
+        if not topics.is_sta(msg.topic):
+            self.broker.route(msg.topic, msg.payload, msg.qos)
+            return
+        await self.create(ident, msg.topic, msg.payload, where=repr(session))
+
+    async def create(self, ident: Any, topic: str, payload: bytes, where: str) -> dict[str, Any] | None:
+        """Create the entity a publish to ``topic`` describes; never raises."""
+        try:
+            t = topics.parse(topic)
+            if not t.creatable:
+                raise BadRequest(f"{topic!r} is not a topic to create entities on (use an entity set or a "
+                                 "collection such as v1.1/Datastreams(1)/Observations).")
+            if len(payload) > int(self.settings.mqtt_max_packet):
+                raise BadRequest("The payload is too large.")
+            try:
+                body = orjson.loads(payload)
+            except orjson.JSONDecodeError as exc:
+                raise BadRequest(f"The payload is not JSON: {exc}.") from None
+            if not isinstance(body, dict):
+                raise BadRequest("The payload must be a JSON object.")
+            out = await self.sensing.create_at_path(t.version, t.path, body, ident, self.base_url)
+        except UrbanosError as exc:
+            reason = {400: "invalid_payload", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                      409: "conflict", 413: "too_large", 422: "invalid_payload"}.get(exc.status, "rejected")
+            log.warning("mqtt: %s: publish to %r rejected (%s): %s", where, topic, reason, exc)
+            self.count("publish_rejected", reason)
+            return None
+        except Exception:  # noqa: BLE001
+            log.exception("mqtt: %s: publish to %r failed", where, topic)
+            self.count("publish_rejected", "error")
+            return None
+        self.created.labels(t.entity_set).inc()
+        return out if isinstance(out, dict) else None
+
+    # -- notifications --------------------------------------------------------------------------
+    def on_event(self, event: Event) -> None:
+        """Bus handler: never blocks, never raises."""
+        if self.events is None:
+            return
+        external = self.external is not None
+        if external and getattr(self.platform.bus, "delivering_remote", False):
+            return  # the worker that committed it publishes it to the external broker
+        if not external and not self.broker.sessions:
+            return
+        try:
+            self.events.put_nowait(event)
+        except asyncio.QueueFull:
+            self.count("dropped", "event_queue_full")
+
+    async def _work(self) -> None:
+        assert self.events is not None
+        while True:
+            batch = [await self.events.get()]
+            while not self.events.empty() and len(batch) < 256:
+                batch.append(self.events.get_nowait())
+            try:
+                await self._notify(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.exception("mqtt: notification failed")
+                self.count("notify_failed", "error")
+
+    def _targets(self, ev: Event) -> list[tuple[Session | None, str, Topic, int]]:
+        """(session or None for the external broker, topic name, topic, QoS) for one event."""
+        links = (ev.data or {}).get("links") if isinstance(ev.data, dict) else None
+        bases = topics.event_topics(ev.kind, ev.entity, ev.id, links, ev.changed)
+        out: list[tuple[Session | None, str, Topic, int]] = []
+        if self.external is not None:
+            return [(None, t.base, t, 0) for t in bases]
+        b = self.broker
+        for t in bases:
+            name = t.base
+            for full in list(b.by_base.get(name, ())):
+                tt = _with_select(t, full, ev)
+                if tt is None:
+                    continue
+                for s, q in b.exact.get(full, {}).items():
+                    out.append((s, full, tt, q))
+            for f, subs in b.wild.items():
+                fbase, _, query = f.partition("?")
+                if not codec.matches(fbase, name):
+                    continue
+                full = f"{name}?{query}" if query else name
+                tt = _with_select(t, full, ev)
+                if tt is None:
+                    continue
+                for s, q in subs.items():
+                    out.append((s, full, tt, q))
+        return out
+
+    async def _notify(self, batch: list[Event]) -> None:
+        plan: list[tuple[Event, list[tuple[Session | None, str, Topic, int]]]] = []
+        keys: dict[tuple[Any, ...], Any] = {}
+        for ev in batch:
+            targets = self._targets(ev)
+            if not targets:
+                continue
+            plan.append((ev, targets))
+            for s, _name, t, _q in targets:
+                ident = ANONYMOUS if s is None else (s.identity or ANONYMOUS)
+                keys.setdefault(_render_key(ev, t, ident), (ev, t, ident))
+        if not plan:
+            return
+        order = list(keys)
+        results = await asyncio.gather(*(self._render(*keys[k]) for k in order), return_exceptions=True)
+        payloads: dict[tuple[Any, ...], bytes | None] = {}
+        for k, r in zip(order, results, strict=True):
+            if isinstance(r, BaseException):
+                if not isinstance(r, UrbanosError):
+                    log.error("mqtt: rendering %r failed: %r", k[:5], r)
+                payloads[k] = None
+            else:
+                payloads[k] = r
+        qos0: dict[tuple[str, bytes], bytes] = {}
+        for ev, targets in plan:
+            for s, name, t, q in targets:
+                ident = ANONYMOUS if s is None else (s.identity or ANONYMOUS)
+                payload = payloads.get(_render_key(ev, t, ident))
+                if payload is None:
+                    continue
+                if s is None:
+                    self.external.publish(name, payload)
+                    self.sent.labels("external").inc()
+                    continue
+                if q == 0:
+                    pkt = qos0.get((name, payload))
+                    if pkt is None:
+                        pkt = qos0[(name, payload)] = codec.publish(name, payload)
+                    s.enqueue(pkt)
+                else:
+                    s.enqueue((name, payload, q))
+                self.notifications += 1
+                self.sent.labels("subscriber").inc()
+
+    async def _render(self, ev: Event, t: Topic, ident: Any) -> bytes | None:
+        svc = self.sensing
+        if t.kind == "property":
+            d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url, select=[t.prop])
+            if d is None:
+                return None
+            return orjson.dumps({t.prop: d.get(t.prop)})
+        d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url,
+                                  select=list(t.select) if t.select else None)
+        return None if d is None else orjson.dumps(d)
+
+
+def _id(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    return int(raw) if raw.isdigit() else raw
+
+
+def _render_key(ev: Event, t: Topic, ident: Any) -> tuple[Any, ...]:
+    return (ev.entity, ev.id, t.version, t.kind, t.prop, t.select, ident, id(ev))
+
+
+def _with_select(t: Topic, full: str, ev: Event) -> Topic | None:
+    """The topic ``full`` (``t`` plus an optional $select), or None when it does not hear this event.
+
+    An entity topic with $select hears an update only when a selected property changed.
+    """
+    if "?" not in full:
+        return t
+    try:
+        tt = topics.parse(full)
+    except BadRequest:
+        return None
+    if tt.kind == "entity" and tt.select and ev.changed and not set(tt.select) & set(ev.changed):
+        return None
+    return tt
+
+
+__all__ = ["MqttService"]
