@@ -1,0 +1,66 @@
+"""Which rows of each entity type a caller may see (through ``gate.dataset_filter``).
+
+Things, Datastreams and MultiDatastreams carry a ``dataset_id``. Everything hanging off them
+follows: Observations through their (Multi)Datastream, HistoricalLocations through their Thing,
+Locations, Sensors, ObservedProperties and FeaturesOfInterest are visible when they are not yet
+tied to anything, or tied to at least one visible owner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from urbanos.sensing.model import EntityType
+
+
+def visibility(e: EntityType, a: str, gate: Any, identity: Any) -> tuple[str, list[Any]] | None:
+    """SQL (and params) restricting alias ``a`` of ``e`` to visible rows; None when nothing is hidden."""
+    if identity.is_admin:
+        return None
+
+    def f(col: str) -> tuple[str, list[Any]]:
+        sql, params = gate.dataset_filter(identity, col)
+        return sql, list(params)
+
+    n = e.name
+    if n in ("Thing", "Datastream", "MultiDatastream"):
+        return f(f"{a}.dataset_id")
+    if n == "Observation":
+        s1, p1 = f("vd.dataset_id")
+        s2, p2 = f("vm.dataset_id")
+        return (f"({a}.datastream_id IN (SELECT vd.id FROM sta_datastreams vd WHERE {s1})"
+                f" OR {a}.multi_datastream_id IN (SELECT vm.id FROM sta_multi_datastreams vm WHERE {s2}))", p1 + p2)
+    if n == "HistoricalLocation":
+        s, p = f("vt.dataset_id")
+        return f"{a}.thing_id IN (SELECT vt.id FROM sta_things vt WHERE {s})", p
+    if n == "Location":
+        s, p = f("vt.dataset_id")
+        return (f"(NOT EXISTS (SELECT 1 FROM sta_thing_locations vl WHERE vl.location_id = {a}.id)"
+                f" OR EXISTS (SELECT 1 FROM sta_thing_locations vl JOIN sta_things vt ON vt.id = vl.thing_id"
+                f" WHERE vl.location_id = {a}.id AND {s}))", p)
+    if n == "Sensor":
+        s1, p1 = f("vd.dataset_id")
+        s2, p2 = f("vm.dataset_id")
+        return (f"((NOT EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.sensor_id = {a}.id)"
+                f" AND NOT EXISTS (SELECT 1 FROM sta_multi_datastreams vm WHERE vm.sensor_id = {a}.id))"
+                f" OR EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.sensor_id = {a}.id AND {s1})"
+                f" OR EXISTS (SELECT 1 FROM sta_multi_datastreams vm WHERE vm.sensor_id = {a}.id AND {s2}))", p1 + p2)
+    if n == "ObservedProperty":
+        s1, p1 = f("vd.dataset_id")
+        s2, p2 = f("vm.dataset_id")
+        return (f"((NOT EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.observed_property_id = {a}.id)"
+                f" AND NOT EXISTS (SELECT 1 FROM sta_mds_properties vp WHERE vp.observed_property_id = {a}.id))"
+                f" OR EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.observed_property_id = {a}.id AND {s1})"
+                f" OR EXISTS (SELECT 1 FROM sta_mds_properties vp JOIN sta_multi_datastreams vm"
+                f" ON vm.id = vp.multi_datastream_id WHERE vp.observed_property_id = {a}.id AND {s2}))", p1 + p2)
+    if n == "FeatureOfInterest":
+        s1, p1 = f("vd.dataset_id")
+        s2, p2 = f("vm.dataset_id")
+        return (f"(NOT EXISTS (SELECT 1 FROM sta_observations vo WHERE vo.feature_id = {a}.id)"
+                f" OR EXISTS (SELECT 1 FROM sta_observations vo WHERE vo.feature_id = {a}.id AND"
+                f" (vo.datastream_id IN (SELECT vd.id FROM sta_datastreams vd WHERE {s1})"
+                f" OR vo.multi_datastream_id IN (SELECT vm.id FROM sta_multi_datastreams vm WHERE {s2}))))", p1 + p2)
+    return None
+
+
+__all__ = ["visibility"]

@@ -1,0 +1,74 @@
+"""The sensing capability: SensorThings API v1.1 and v1.0 over HTTP (MQTT in ``urbanos.sensing.mqtt``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from urbanos.plugins import Component, Importer
+from urbanos.sensing import mqtt
+from urbanos.settings import Setting
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+    from urbanos.storage import Migration
+
+SETTINGS = (
+    Setting("sta_max_top", int, 1000, "Largest $top a SensorThings request may ask for.", section="sensing", minimum=1),
+    Setting("sta_default_top", int, 100, "Page size of SensorThings collections without $top.", section="sensing", minimum=1),
+    Setting("sta_count_mode", str, "exact", "How $count=true counts: exact, or estimate beyond sta_count_cap "
+            "(PostgreSQL planner estimate).", section="sensing", choices=("exact", "estimate")),
+    Setting("sta_count_cap", int, 0, "Count at most this many rows for $count (0: no cap).", section="sensing", minimum=0),
+    Setting("sta_max_batch", int, 1000, "Most requests in one $batch.", section="sensing", minimum=1),
+)
+
+
+class SensingComponent(Component):
+    name = "sensing"
+    settings = SETTINGS + tuple(mqtt.SETTINGS)
+
+    def migrations(self) -> list[Migration]:
+        from urbanos.sensing.schema import MIGRATIONS
+
+        return list(MIGRATIONS)
+
+    def setup(self, platform: Platform) -> None:
+        from urbanos.sensing.service import SensingService
+
+        platform.services["sensing"] = SensingService(platform)
+
+    def mount(self, app: Any, platform: Platform) -> None:
+        from urbanos.sensing import routes
+
+        routes.mount(app, platform)
+        mqtt.mount(app, platform)
+
+    async def startup(self, platform: Platform) -> None:
+        await mqtt.startup(platform)
+
+    async def shutdown(self, platform: Platform) -> None:
+        await mqtt.shutdown(platform)
+
+    def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        return [{"title": "SensorThings API", "href": "/sta/v1.1/",
+                 "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/)."}]
+
+    def cli_commands(self) -> list[Any]:
+        return list(mqtt.cli_commands())
+
+    def importers(self) -> list[Importer]:
+        from urbanos.sensing.melbourne import MelbourneImporter
+
+        return [MelbourneImporter()]
+
+    def demo(self, platform: Platform) -> None:
+        from urbanos.sensing.melbourne import load_demo
+
+        load_demo(platform)
+
+    async def demo_live(self, platform: Platform) -> None:
+        from urbanos.sensing.melbourne import live
+
+        await live(platform)
+
+
+__all__ = ["SensingComponent", "SETTINGS"]

@@ -1,0 +1,326 @@
+"""Reading: collections and entities with $filter, $expand, $select, $orderby, $top, $skip, $count,
+server-driven paging (@iot.nextLink with key-set tokens) and the gate on every path."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from urbanos.errors import BadRequest
+from urbanos.query.ast import Expand, Node, OrderBy, Property, QueryOptions
+from urbanos.sensing.access import visibility
+from urbanos.sensing.model import ENTITIES, EntityType, Rel
+from urbanos.sensing.resolve import Col, resolve
+from urbanos.sensing.serialize import column_names, columns, entity, self_link
+
+
+@dataclass
+class Ctx:
+    version: str
+    base: str
+    identity: Any
+    gate: Any
+    dialect: Any
+    max_top: int = 1000
+    default_top: int = 100
+    count_mode: str = "exact"
+    count_cap: int = 0
+    extensions: frozenset[str] = frozenset({"mds"})
+    datasets: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+# -- filter and order compilation -------------------------------------------------------------------
+
+def _compiler() -> Any:
+    try:
+        return importlib.import_module("urbanos.storage.compile")
+    except ModuleNotFoundError:
+        return None
+
+
+def compile_filter(e: EntityType, a: str, node: Node, ctx: Ctx, conn: Any) -> tuple[str, list[Any]]:
+    from urbanos.sensing.filtering import compile_filter as cf
+
+    return cf(e, a, node, ctx, conn, _compiler())
+
+
+def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) -> list[tuple[str, bool, bool]]:
+    """(sql, descending, nullable) for each key, always ending with the id as a tie-breaker."""
+    keys: list[tuple[str, bool, bool]] = []
+    for ob in orderby:
+        expr = ob.expr
+        if isinstance(expr, Property):
+            col: Col = resolve(e, a, expr.path, ctx.dialect)
+            if col.type == "geometry":
+                raise BadRequest("Geometries cannot be ordered.")
+            sql = col.start if col.type == "interval" else col.sql
+            keys.append((sql, ob.descending, col.nullable))
+            if col.type == "number" and col.start:
+                keys.append((col.start, ob.descending, True))
+        else:
+            from urbanos.sensing.filtering import compile_value
+
+            sql, params = compile_value(e, a, expr, ctx, _compiler())
+            if params:
+                raise BadRequest("$orderby expressions with literals are not supported.")
+            keys.append((sql, ob.descending, True))
+    last_desc = keys[-1][1] if keys else False
+    keys.append((f"{a}.id", last_desc, False))
+    return keys
+
+
+def _order_sql(keys: list[tuple[str, bool, bool]], ctx: Ctx) -> str:
+    parts = []
+    pg = ctx.dialect.name == "postgresql"
+    for sql, desc, nullable in keys:
+        s = f"{sql} {'DESC' if desc else 'ASC'}"
+        if pg and nullable:
+            s += " NULLS LAST" if desc else " NULLS FIRST"
+        parts.append(s)
+    return ", ".join(parts)
+
+
+def _keyset(keys: list[tuple[str, bool, bool]], values: list[Any]) -> tuple[str, list[Any]]:
+    """Rows strictly after ``values`` in the order of ``keys`` (ascending: nulls first; descending: nulls last)."""
+    ors: list[str] = []
+    params: list[Any] = []
+    eqs: list[str] = []
+    eq_params: list[Any] = []
+    for (sql, desc, _nullable), v in zip(keys, values, strict=True):
+        after: str | None
+        ap: list[Any] = []
+        if v is None:
+            after = None if desc else f"{sql} IS NOT NULL"
+            if desc:
+                after = None
+        elif desc:
+            after, ap = f"({sql} < ? OR {sql} IS NULL)", [v]
+        else:
+            after, ap = f"{sql} > ?", [v]
+        if after is not None:
+            ors.append("(" + " AND ".join([*eqs, after]) + ")")
+            params += eq_params + ap
+        if v is None:
+            eqs.append(f"{sql} IS NULL")
+        else:
+            eqs.append(f"{sql} = ?")
+            eq_params.append(v)
+    if not ors:
+        return "1=0", []
+    return "(" + " OR ".join(ors) + ")", params
+
+
+def encode_token(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def decode_token(token: str, n: int) -> list[Any]:
+    try:
+        vals = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except Exception:
+        raise BadRequest("$skiptoken is not valid.") from None
+    if not isinstance(vals, list) or len(vals) != n:
+        raise BadRequest("$skiptoken does not match the query.")
+    return vals
+
+
+# -- the collection query ---------------------------------------------------------------------------
+
+def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx, conn: Any
+           ) -> tuple[str, list[Any]]:
+    parts, params = [base[0]], list(base[1])
+    vis = visibility(e, a, ctx.gate, ctx.identity)
+    if vis:
+        parts.append(vis[0])
+        params += vis[1]
+    if opts.filter is not None:
+        fs, fp = compile_filter(e, a, opts.filter, ctx, conn)
+        parts.append(f"({fs})")
+        params += fp
+    return " AND ".join(parts), params
+
+
+def _select_cols(e: EntityType, a: str) -> str:
+    cols = columns(e, a)
+    if e.name == "Observation":
+        cols.append(f"(SELECT dataset_id FROM sta_datastreams WHERE id = {a}.datastream_id) AS _ds")
+    return ", ".join(cols)
+
+
+def count(conn: Any, e: EntityType, where: str, params: list[Any], ctx: Ctx) -> int:
+    cap = ctx.count_cap
+    if cap <= 0:
+        return int(conn.fetchval(f"SELECT COUNT(*) FROM {e.table} a WHERE {where}", params))
+    n = int(conn.fetchval(f"SELECT COUNT(*) FROM (SELECT 1 FROM {e.table} a WHERE {where} LIMIT {cap + 1}) c", params))
+    if n <= cap or ctx.count_mode != "estimate":
+        return min(n, cap) if n > cap else n
+    if ctx.dialect.name == "postgresql":
+        plan = conn.fetchval(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {e.table} a WHERE {where}", params)
+        plan = orjson.loads(plan) if isinstance(plan, str | bytes) else plan
+        try:
+            return max(cap, int(plan[0]["Plan"]["Plan Rows"]))
+        except (KeyError, IndexError, TypeError):
+            return cap
+    return cap
+
+
+def validate_select(e: EntityType, opts: QueryOptions, ctx: Ctx) -> set[str] | None:
+    if opts.select is None:
+        return None
+    out: set[str] = set()
+    for path in opts.select:
+        name = path[0]
+        if len(path) > 1:
+            raise BadRequest(f"$select {'/'.join(path)!r}: only top-level properties can be selected.")
+        if name not in ("id", "@iot.id", "@iot.selfLink", "selfLink") and name not in e.prop_map and name not in e.rel_map:
+            raise BadRequest(f"$select: {name!r} is not a property of {e.name}.")
+        out.add(name)
+    return out
+
+
+def fetch(conn: Any, e: EntityType, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx,
+          token: str | None = None) -> tuple[list[dict[str, Any]], bool, list[Any] | None, int | None]:
+    """Rows (raw dicts) of a collection, whether there are more, the key of the last row, the count."""
+    a = "a"
+    where, params = _where(e, a, base, opts, ctx, conn)
+    keys = order_keys(e, a, opts.orderby, ctx)
+    total = count(conn, e, where, params, ctx) if opts.count else None
+    if token:
+        ks, kp = _keyset(keys, decode_token(token, len(keys)))
+        where, params = f"{where} AND {ks}", params + kp
+    top = ctx.default_top if opts.top is None else opts.top
+    top = min(top, ctx.max_top)
+    key_cols = ", ".join(f"{k[0]} AS _k{i}" for i, k in enumerate(keys))
+    sql = (f"SELECT {_select_cols(e, a)}, {key_cols} FROM {e.table} {a} WHERE {where}"
+           f" ORDER BY {_order_sql(keys, ctx)} LIMIT {top + 1}")
+    if opts.skip and not token:
+        sql += f" OFFSET {int(opts.skip)}"
+    rows = conn.rows(sql, params)
+    more = len(rows) > top
+    rows = rows[:top]
+    last = [rows[-1][f"_k{i}"] for i in range(len(keys))] if rows and more else None
+    return rows, more, last, total
+
+
+def next_link(url_base: str, params: dict[str, str], last: list[Any]) -> str:
+    q = {k: v for k, v in params.items() if k.lower() not in ("$skip", "$skiptoken")}
+    q["$skiptoken"] = encode_token(last)
+    return url_base + "?" + urlencode(q, safe="$(),/:;='")
+
+
+# -- $expand ----------------------------------------------------------------------------------------
+
+def _normalise(expands: tuple[Expand, ...]) -> list[tuple[str, QueryOptions]]:
+    out: list[tuple[str, QueryOptions]] = []
+    for ex in expands:
+        if len(ex.path) == 1:
+            out.append((ex.path[0], ex.options))
+        else:
+            inner = Expand(ex.path[1:], ex.options)
+            merged = False
+            for i, (name, o) in enumerate(out):
+                if name == ex.path[0]:
+                    out[i] = (name, QueryOptions(filter=o.filter, orderby=o.orderby, select=o.select,
+                                                 expand=(*o.expand, inner), top=o.top, skip=o.skip, count=o.count))
+                    merged = True
+            if not merged:
+                out.append((ex.path[0], QueryOptions(expand=(inner,))))
+    return out
+
+
+def _is_latest(rel: Rel, opts: QueryOptions) -> bool:
+    if rel.target != "Observation" or rel.kind != "rev" or opts.filter is not None or opts.skip or opts.count:
+        return False
+    if opts.top != 1 or len(opts.orderby) != 1:
+        return False
+    ob = opts.orderby[0]
+    return isinstance(ob.expr, Property) and ob.expr.path == ("phenomenonTime",) and ob.descending
+
+
+def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict[str, Any]],
+           expands: tuple[Expand, ...], ctx: Ctx, depth: int = 0) -> None:
+    if not expands or not rows:
+        return
+    if depth > 5:
+        raise BadRequest("$expand is nested too deeply.")
+    for name, opts in _normalise(expands):
+        rel = e.rel_map.get(name)
+        if rel is None or (rel.extension and rel.extension not in ctx.extensions):
+            raise BadRequest(f"$expand: {name!r} is not a navigation property of {e.name}.")
+        t = ENTITIES[rel.target]
+        sel = validate_select(t, opts, ctx)
+        if rel.kind == "own":
+            ids = sorted({r[rel.fk] for r in rows if r.get(rel.fk) is not None})
+            found: dict[Any, dict[str, Any]] = {}
+            if ids:
+                marks = ", ".join("?" * len(ids))
+                where, params = _where(t, "a", (f"a.id IN ({marks})", list(ids)), opts, ctx, conn)
+                crow = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
+                couts = [entity(t, r, ctx.version, ctx.base, sel, ctx.extensions) for r in crow]
+                expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
+                note(ctx, t, crow)
+                found = {r["id"]: o for r, o in zip(crow, couts, strict=True)}
+            for r, o in zip(rows, outs, strict=True):
+                child = found.get(r.get(rel.fk))
+                if child is not None:
+                    o[name] = child
+            continue
+        top = min(ctx.default_top if opts.top is None else opts.top, ctx.max_top)
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        counts: dict[Any, int] = {}
+        more: dict[Any, bool] = {}
+        pids = [r["id"] for r in rows]
+        if _is_latest(rel, opts) and e.name in ("Datastream", "MultiDatastream"):
+            marks = ", ".join("?" * len(pids))
+            where, params = _where(t, "a", (f"a.id IN (SELECT last_obs_id FROM {e.table} WHERE id IN ({marks}))", pids),
+                                   opts, ctx, conn)
+            for r in conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params):
+                groups.setdefault(r[rel.fk], []).append(r)
+        else:
+            for pid in pids:
+                base = (f"a.{rel.fk} = ?", [pid]) if rel.kind == "rev" else (
+                    f"a.id IN (SELECT {rel.dst} FROM {rel.table} WHERE {rel.src} = ?)", [pid])
+                sub = QueryOptions(filter=opts.filter, orderby=opts.orderby, top=top, skip=opts.skip, count=opts.count)
+                crow, m, _last, total = fetch(conn, t, base, sub, ctx)
+                groups[pid] = crow
+                more[pid] = m
+                if total is not None:
+                    counts[pid] = total
+        for r, o in zip(rows, outs, strict=True):
+            crow = groups.get(r["id"], [])
+            couts = [entity(t, c, ctx.version, ctx.base, sel, ctx.extensions) for c in crow]
+            expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
+            note(ctx, t, crow)
+            if r["id"] in counts:
+                o[f"{name}@iot.count"] = counts[r["id"]]
+            o[name] = couts
+            if more.get(r["id"]):
+                link = f"{self_link(ctx.base, ctx.version, e, r['id'])}/{name}"
+                o[f"{name}@iot.nextLink"] = f"{link}?$top={top}&$skip={opts.skip + top}"
+
+
+def note(ctx: Ctx, e: EntityType, rows: list[dict[str, Any]]) -> None:
+    """Remember which datasets were read (for the gate's observe/transform)."""
+    key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream") else "")
+    if not key:
+        return
+    for r in rows:
+        ds = r.get(key)
+        if ds is not None:
+            ctx.datasets.setdefault(int(ds), [])
+
+
+def serialize(conn: Any, e: EntityType, rows: list[dict[str, Any]], opts: QueryOptions, ctx: Ctx) -> list[dict[str, Any]]:
+    sel = validate_select(e, opts, ctx)
+    outs = [entity(e, r, ctx.version, ctx.base, sel, ctx.extensions) for r in rows]
+    expand(conn, e, rows, outs, opts.expand, ctx)
+    note(ctx, e, rows)
+    return outs
+
+
+__all__ = ["Ctx", "fetch", "serialize", "expand", "next_link", "count", "validate_select", "column_names"]

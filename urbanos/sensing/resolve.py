@@ -1,0 +1,75 @@
+"""Property paths to SQL: what ``$filter`` and ``$orderby`` refer to.
+
+``resolve(e, alias, path, dialect)`` returns a :class:`Col` with the SQL expression and its type
+(text, number, bool, time, interval, json, geometry). Paths may walk single-valued navigation
+properties (``Datastream/Thing/name``) and into JSON (``properties/owner/name``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from urbanos.errors import BadRequest
+from urbanos.sensing.model import ENTITIES, EntityType
+
+
+@dataclass(frozen=True)
+class Col:
+    sql: str
+    type: str  # text | number | bool | time | interval | json | geometry | id
+    start: str = ""  # interval: start expression
+    end: str = ""  # interval: end expression
+    nullable: bool = True
+    json_path: tuple[str, ...] = ()
+
+
+def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, depth: int = 0) -> Col:
+    if not path:
+        raise BadRequest("An empty property path.")
+    head = path[0]
+    if head in ("id", "@iot.id"):
+        if len(path) > 1:
+            raise BadRequest(f"{'/'.join(path)!r}: id has no sub-properties.")
+        return Col(f"{a}.id", "id", nullable=False)
+    prop = e.prop_map.get(head)
+    if prop is not None:
+        k = prop.kind
+        if k == "json" or (k == "result" and len(path) > 1):
+            col = f"{a}.{prop.column}"
+            if len(path) == 1:
+                return Col(col, "json")
+            return Col(dialect.json_get(col, *path[1:]), "json", json_path=path[1:])
+        if len(path) > 1:
+            raise BadRequest(f"{'/'.join(path)!r}: {head} has no sub-properties.")
+        if k == "text":
+            return Col(f"{a}.{prop.column}", "text", nullable=not prop.required)
+        if k == "time":
+            return Col(f"{a}.{prop.column}", "time", nullable=not prop.required)
+        if k == "interval":
+            s, en = f"{a}.{prop.column}_start", f"{a}.{prop.column}_end"
+            nn = e.name == "Observation" and prop.name == "phenomenonTime"
+            return Col(s, "interval", start=s, end=f"COALESCE({en}, {s})", nullable=not nn)
+        if k == "geo":
+            if prop.name == "observedArea":
+                raise BadRequest("observedArea cannot be used in expressions.")
+            return Col(f"{a}.geom", "geometry")
+        if k == "result":
+            return Col(f"{a}.result_num", "number", start=f"{a}.result")
+    rel = e.rel_map.get(head)
+    if rel is not None and rel.kind == "own" and len(path) > 1:
+        if depth > 4:
+            raise BadRequest("The property path is too deep.")
+        t = ENTITIES[rel.target]
+        b = f"n{depth}"
+        inner = resolve(t, b, path[1:], dialect, depth + 1)
+
+        def sub(expr: str) -> str:
+            return f"(SELECT {expr} FROM {t.table} {b} WHERE {b}.id = {a}.{rel.fk})"
+
+        return Col(sub(inner.sql), inner.type, start=sub(inner.start) if inner.start else "",
+                   end=sub(inner.end) if inner.end else "", json_path=inner.json_path)
+    raise BadRequest(f"{'/'.join(path)!r} is not a property of {e.name}.")
+
+
+__all__ = ["Col", "resolve"]

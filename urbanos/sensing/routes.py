@@ -1,0 +1,160 @@
+"""HTTP routes of the SensorThings API (plain Starlette routes: parse, call the service, render)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from urbanos.errors import BadRequest, NotFound, UnsupportedMediaType, UrbanosError
+
+JSON = "application/json"
+
+
+# The layering keeps capabilities below urbanos.web, so the few request helpers live here.
+def platform_of(request: Request) -> Any:
+    return request.app.state.platform
+
+
+async def identity_of(request: Request) -> Any:
+    state = request.scope.setdefault("state", {})
+    cached = state.get("identity")
+    if cached is not None:
+        return cached
+    gate = platform_of(request).gate
+    token = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
+    ident = await gate.authenticate(token)
+    state["identity"] = ident
+    return ident
+
+
+async def json_body(request: Request) -> Any:
+    ctype = request.headers.get("content-type", "")
+    if ctype and "json" not in ctype:
+        raise UnsupportedMediaType(f"Expected a JSON body, got {ctype!r}.")
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("The request body is empty; a JSON document is expected.")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def base_url(request: Request) -> str:
+    configured = platform_of(request).settings.base_url
+    if configured:
+        return str(configured).rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def register_error_renderer(app: Any, prefix: str, renderer: Any) -> None:
+    """Same registration as ``urbanos.web.errors.register_error_renderer`` (renderers live on app.state)."""
+    renderers = app.state.error_renderers
+    renderers.append((prefix, renderer))
+    renderers.sort(key=lambda item: len(item[0]), reverse=True)
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
+
+
+def sta_error(request: Request, exc: UrbanosError) -> Response:
+    body = {"code": exc.status, "type": "error", "message": exc.message}
+    return Response(orjson.dumps(body), status_code=exc.status, media_type=JSON, headers=dict(exc.headers))
+
+
+def _version(request: Request) -> str:
+    v = request.path_params["version"]
+    if v not in ("v1.0", "v1.1"):
+        raise NotFound(f"SensorThings version {v!r} is not served; use v1.0 or v1.1.")
+    return str(v)
+
+
+def _svc(request: Request) -> Any:
+    return platform_of(request).services["sensing"]
+
+
+async def root(request: Request) -> Response:
+    return _json(_svc(request).root(_version(request), base_url(request)))
+
+
+def _query(request: Request) -> dict[str, str]:
+    q: dict[str, str] = {}
+    for k, v in request.query_params.multi_items():
+        if k in q:
+            raise BadRequest(f"The query option {k!r} is given twice.")
+        q[k] = v
+    return q
+
+
+async def resource(request: Request) -> Response:
+    version = _version(request)
+    path = request.path_params["path"]
+    svc = _svc(request)
+    ident = await identity_of(request)
+    base = base_url(request)
+    m = request.method
+    if m == "GET":
+        kind, body = await svc.read(version, path, _query(request), ident, base)
+        if kind == "value":
+            if body is None:
+                return Response(b"", status_code=204)
+            text = body if isinstance(body, str) else orjson.dumps(body).decode()
+            return Response(text, media_type="text/plain")
+        if kind == "csv":
+            return Response(body, media_type="text/csv")
+        if kind == "geojson":
+            return Response(orjson.dumps(body), media_type="application/geo+json")
+        return _json(body)
+    if m == "POST":
+        body = await json_body(request)
+        out = await svc.create_at_path(version, path, body, ident, base)
+        if not out:
+            return Response(b"", status_code=204)
+        return _json(out, 201, {"Location": out.get("@iot.selfLink", "")})
+    if m in ("PATCH", "PUT"):
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await json_body(request)
+        mode = "replace" if m == "PUT" else ("json-patch" if ctype == "application/json-patch+json" else "merge")
+        out = await svc.update_at_path(version, path, body, ident, base, mode)
+        return _json(out)
+    if m == "DELETE":
+        await svc.delete_at_path(version, path, ident, base)
+        return Response(b"", status_code=200)
+    raise BadRequest(f"{m} is not supported.")
+
+
+async def create_observations(request: Request) -> Response:
+    version = _version(request)
+    body = await json_body(request)
+    from urbanos.sensing.dataarray import create_observations as co
+
+    out = await co(platform_of(request), version, body, await identity_of(request), base_url(request))
+    return _json(out, 201)
+
+
+async def batch(request: Request) -> Response:
+    version = _version(request)
+    from urbanos.sensing.batch import handle_batch
+
+    status, ctype, payload = await handle_batch(request, version)
+    return Response(payload, status_code=status, media_type=ctype)
+
+
+def mount(app: Any, platform: Any) -> None:
+    methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+    app.router.routes.extend([
+        Route("/sta/{version}", root, methods=["GET"], include_in_schema=False),
+        Route("/sta/{version}/", root, methods=["GET"], include_in_schema=False),
+        Route("/sta/{version}/$batch", batch, methods=["POST"], include_in_schema=False),
+        Route("/sta/{version}/CreateObservations", create_observations, methods=["POST"], include_in_schema=False),
+        Route("/sta/{version}/{path:path}", resource, methods=methods, include_in_schema=False),
+    ])
+    register_error_renderer(app, "/sta/", sta_error)
+
+
+__all__ = ["mount", "sta_error"]

@@ -1,0 +1,278 @@
+"""The SensorThings service: what HTTP, MQTT and batch requests call.
+
+Contract (``platform.services["sensing"]``; other parts of the capability rely on it):
+
+* ``async read_path(version, path, query, identity, base_url) -> dict`` — exactly what HTTP GET of
+  ``/sta/{version}/{path}?{query}`` returns as JSON (raises NotFound, BadRequest … like GET).
+* ``async create_at_path(version, path, body, identity, base_url) -> dict`` — exactly what HTTP POST to
+  that path does; returns the created entity's JSON.
+* ``async entity_json(version, entity_set, id, identity, base_url, select=None) -> dict | None`` — one
+  entity as GET would serve it; None when missing or not visible to ``identity``.
+* Every create/update/delete emits ``Event(kind, entity="<EntityType>", id=<id>, topic="sensing",
+  dataset_id=<dataset id or None>, data={"links": {"Datastream": 5, "FeatureOfInterest": 3, "Thing": 2,
+  "MultiDatastream": None, ...}}, changed=(<changed property names on update>))`` through ``conn.emit``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonpatch  # type: ignore[import-untyped]
+
+from urbanos.errors import BadRequest, NotFound
+from urbanos.governance import Gate
+from urbanos.query.ast import QueryOptions
+from urbanos.sensing import options as qopts
+from urbanos.sensing.model import BY_SET, ENTITIES, SET_ORDER, EntityType
+from urbanos.sensing.paths import Target, parse_path, resolve_path
+from urbanos.sensing.query import Ctx, fetch, next_link, serialize
+from urbanos.sensing.serialize import prop_value, self_link
+from urbanos.sensing.update import delete, update
+from urbanos.sensing.write import Writer
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/resource-path/resource-path-to-entities",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/request-data",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-update-delete",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/batch-request/batch-request",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/multi-datastream",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/observations-creation",
+    "http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates",
+]
+
+
+class SensingService:
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        self.db = platform.db
+        self.gate = platform.gate
+        s = platform.settings
+        self.max_top = int(getattr(s, "sta_max_top", 1000))
+        self.default_top = int(getattr(s, "sta_default_top", 100))
+        self.count_mode = str(getattr(s, "sta_count_mode", "exact"))
+        self.count_cap = int(getattr(s, "sta_count_cap", 0))
+        self.conformance = list(CONFORMANCE)
+
+    # -- helpers -------------------------------------------------------------------------------
+    def ctx(self, version: str, identity: Any, base_url: str) -> Ctx:
+        if version not in ("v1.0", "v1.1"):
+            raise NotFound(f"SensorThings version {version!r} is not served; use v1.0 or v1.1.")
+        return Ctx(version=version, base=base_url.rstrip("/"), identity=identity, gate=self.gate,
+                   dialect=self.db.dialect, max_top=self.max_top, default_top=self.default_top,
+                   count_mode=self.count_mode, count_cap=self.count_cap)
+
+    def options(self, query: dict[str, str]) -> QueryOptions:
+        return qopts.parse(query, max_top=self.max_top, default_top=self.default_top)
+
+    def root(self, version: str, base_url: str) -> dict[str, Any]:
+        base = f"{base_url.rstrip('/')}/sta/{version}"
+        value = [{"name": n, "url": f"{base}/{n}"} for n in SET_ORDER]
+        out: dict[str, Any] = {"value": value}
+        if version == "v1.1":
+            conf = list(self.conformance)
+            out["serverSettings"] = {"conformance": conf}
+            mqtt_ep = self.platform.services.get("sensing_mqtt_endpoints")
+            if mqtt_ep:
+                out["serverSettings"]["http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/"
+                                      "observations-creation"] = {"endpoints": list(mqtt_ep)}
+        return out
+
+    def _observe(self, conn: Any, ctx: Ctx, outs: list[dict[str, Any]] | None = None) -> None:
+        for ds_id in ctx.datasets:
+            ds, _grants = self.gate.dataset_access(conn, ds_id)
+            self.gate.observe(ctx.identity, ds, "read")
+
+    # -- reads ---------------------------------------------------------------------------------
+    def _read(self, conn: Any, ctx: Ctx, path: str, query: dict[str, str]) -> tuple[str, Any]:
+        """('json', body) or ('value', raw value for $value)."""
+        steps, tail = parse_path(path)
+        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        opts = self.options(query)
+        if t.prop is not None:
+            return self._property(conn, ctx, t)
+        url = f"{ctx.base}/sta/{ctx.version}/{path.strip('/')}"
+        if t.single:
+            rows, _more, _last, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
+            if not rows:
+                raise NotFound(f"{t.e.name} {t.id} does not exist.")
+            if t.ref:
+                return "json", {"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, rows[0]["id"])}
+            single_opts = QueryOptions(select=opts.select, expand=opts.expand)
+            out = serialize(conn, t.e, rows, single_opts, ctx)[0]
+            self._observe(conn, ctx)
+            return "json", out
+        rows, more, last, total = fetch(conn, t.e, (t.cond, t.params), opts, ctx, query.get("$skiptoken"))
+        body: dict[str, Any] = {}
+        if total is not None:
+            body["@iot.count"] = total
+        if t.ref:
+            outs = [{"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, r["id"])} for r in rows]
+        else:
+            outs = serialize(conn, t.e, rows, opts, ctx)
+        if more and last is not None:
+            body["@iot.nextLink"] = next_link(url, query, last)
+        body["value"] = outs
+        self._observe(conn, ctx)
+        fmt = (opts.result_format or "").lower()
+        if fmt and not t.ref:
+            from urbanos.sensing.formats import reformat
+
+            return reformat(fmt, t.e, rows, body, ctx)
+        return "json", body
+
+    def _property(self, conn: Any, ctx: Ctx, t: Target) -> tuple[str, Any]:
+        e, name = t.e, t.prop
+        assert name is not None and t.id is not None
+        if name == "id":
+            return ("value", t.id) if t.value else ("json", {"@iot.id": t.id})
+        p = e.prop_map[name]
+        if p not in e.props_for(ctx.version):
+            raise NotFound(f"{e.name} has no property {name!r} in SensorThings {ctx.version}.")
+        cols = [f"{p.column}_start", f"{p.column}_end"] if p.kind == "interval" else [p.column]
+        row = conn.rows(f"SELECT {', '.join(cols)} FROM {e.table} WHERE id = ?", (t.id,))
+        if not row:
+            raise NotFound(f"{e.name} {t.id} does not exist.")
+        v = prop_value(p, row[0])
+        if t.value:
+            return "value", v
+        return "json", {name: v}
+
+    async def read(self, version: str, path: str, query: dict[str, str], identity: Any, base_url: str) -> tuple[str, Any]:
+        ctx = self.ctx(version, identity, base_url)
+        return await self.db.read(lambda c: self._read(c, ctx, path, query))  # type: ignore[no-any-return]
+
+    async def read_path(self, version: str, path: str, query: dict[str, str], identity: Any, base_url: str) -> dict[str, Any]:
+        kind, body = await self.read(version, path, query, identity, base_url)
+        if kind == "value":
+            return {"value": body}
+        if kind != "json":
+            raise BadRequest("This result format is not JSON.")
+        return body  # type: ignore[no-any-return]
+
+    def entity_sync(self, conn: Any, ctx: Ctx, e: EntityType, id_: int, select: list[str] | None = None) -> dict[str, Any] | None:
+        sel = tuple((s,) for s in select) if select else None
+        rows, _m, _l, _n = fetch(conn, e, ("a.id = ?", [id_]), QueryOptions(top=1), ctx)
+        if not rows:
+            return None
+        return serialize(conn, e, rows, QueryOptions(select=sel), ctx)[0]
+
+    async def entity_json(self, version: str, entity_set: str, id: Any, identity: Any, base_url: str,
+                          select: list[str] | None = None) -> dict[str, Any] | None:
+        e = BY_SET.get(entity_set) or ENTITIES.get(entity_set)
+        if e is None:
+            return None
+        try:
+            id_ = int(id)
+        except (TypeError, ValueError):
+            return None
+        ctx = self.ctx(version, identity, base_url)
+        return await self.db.read(lambda c: self.entity_sync(c, ctx, e, id_, select))  # type: ignore[no-any-return]
+
+    # -- writes --------------------------------------------------------------------------------
+    def create_sync(self, conn: Any, ctx: Ctx, path: str, body: Any) -> dict[str, Any]:
+        steps, tail = parse_path(path)
+        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        if t.prop is not None or (t.single and not t.ref):
+            raise BadRequest("POST goes to an entity set or a navigation collection.")
+        w = Writer(conn, ctx.version)
+        if not isinstance(body, dict):
+            raise BadRequest(f"The body must be a JSON object describing a {t.e.name}.")
+        if t.parent is None:
+            if t.ref:
+                raise BadRequest("$ref can only be posted to a navigation collection.")
+            new_id = w.create(t.e, {k: v for k, v in body.items() if k != "@iot.id"})
+        else:
+            pe, pid, rel = t.parent
+            if rel.kind == "rev":
+                if t.ref or "@iot.id" in body:
+                    new_id = w.exists(t.e, body.get("@iot.id"))
+                    update(w, t.e, new_id, {rel.fk and _rel_back(t.e, rel): {"@iot.id": pid}})
+                else:
+                    new_id = w.create(t.e, body, {rel.fk: pid})
+            else:
+                new_id = w.exists(t.e, body.get("@iot.id")) if t.ref else w.create_or_link(t.e, body)
+                w.link(rel, pid, new_id)
+                if pe.name == "Thing" and rel.name == "Locations":
+                    w._historical(pid, [new_id])
+                elif pe.name == "Location" and rel.name == "Things":
+                    w._historical(new_id, [pid])
+            if t.ref:
+                return {}
+        out = self.entity_sync(conn, ctx, t.e, new_id)
+        if out is None:  # created but not visible to the caller (dataset rules)
+            out = {"@iot.id": new_id, "@iot.selfLink": self_link(ctx.base, ctx.version, t.e, new_id)}
+        return out
+
+    async def create_at_path(self, version: str, path: str, body: dict[str, Any], identity: Any, base_url: str) -> dict[str, Any]:
+        Gate.require(identity, "publisher")
+        ctx = self.ctx(version, identity, base_url)
+        return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))  # type: ignore[no-any-return]
+
+    def update_sync(self, conn: Any, ctx: Ctx, path: str, body: Any, mode: str) -> dict[str, Any]:
+        steps, tail = parse_path(path)
+        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        if not t.single or t.prop is not None or t.ref:
+            raise BadRequest("PATCH and PUT address one entity.")
+        rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
+        if not rows:
+            raise NotFound(f"{t.e.name} {t.id} does not exist.")
+        id_ = int(rows[0]["id"])
+        w = Writer(conn, ctx.version)
+        if mode == "json-patch":
+            current = self.entity_sync(conn, ctx, t.e, id_) or {}
+            doc = {k: v for k, v in current.items() if not k.startswith("@iot.") and "@iot." not in k}
+            if not isinstance(body, list):
+                raise BadRequest("A JSON-Patch document is a JSON array of operations.")
+            try:
+                patched = jsonpatch.JsonPatch(body).apply(doc)
+            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError, KeyError) as exc:
+                raise BadRequest(f"The JSON-Patch cannot be applied: {exc}.") from None
+            if not isinstance(patched, dict):
+                raise BadRequest("The JSON-Patch must leave an object.")
+            changes = {k: v for k, v in patched.items() if doc.get(k, object()) != v}
+            for k in doc:
+                if k not in patched:
+                    changes[k] = None
+            update(w, t.e, id_, changes)
+        else:
+            update(w, t.e, id_, body, replace=(mode == "replace"))
+        return self.entity_sync(conn, ctx, t.e, id_) or {}
+
+    async def update_at_path(self, version: str, path: str, body: Any, identity: Any, base_url: str,
+                             mode: str = "merge") -> dict[str, Any]:
+        Gate.require(identity, "publisher")
+        ctx = self.ctx(version, identity, base_url)
+        return await self.db.write(lambda c: self.update_sync(c, ctx, path, body, mode))  # type: ignore[no-any-return]
+
+    def delete_sync(self, conn: Any, ctx: Ctx, path: str) -> None:
+        steps, tail = parse_path(path)
+        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        if t.ref and t.parent is not None and t.single:
+            pe, pid, rel = t.parent
+            if rel.kind == "link":
+                conn.execute(f"DELETE FROM {rel.table} WHERE {rel.src} = ? AND {rel.dst} = ?", (pid, t.id))
+                return
+            raise BadRequest("This relation cannot be removed; the entity needs it.")
+        if not t.single or t.prop is not None or t.ref:
+            raise BadRequest("DELETE addresses one entity.")
+        rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
+        if not rows:
+            raise NotFound(f"{t.e.name} {t.id} does not exist.")
+        delete(Writer(conn, ctx.version), t.e, int(rows[0]["id"]))
+
+    async def delete_at_path(self, version: str, path: str, identity: Any, base_url: str) -> None:
+        Gate.require(identity, "publisher")
+        ctx = self.ctx(version, identity, base_url)
+        await self.db.write(lambda c: self.delete_sync(c, ctx, path))
+
+
+def _rel_back(e: EntityType, rel: Any) -> str:
+    for r in e.rels:
+        if r.kind == "own" and r.fk == rel.fk:
+            return r.name
+    raise BadRequest("This relation cannot be set here.")
+
+
+__all__ = ["SensingService", "CONFORMANCE"]

@@ -1,0 +1,114 @@
+"""Update (PATCH merge, JSON-Patch, PUT replace) and delete with the specification's cascades."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from urbanos.errors import BadRequest
+from urbanos.sensing.model import ENTITIES, EntityType
+from urbanos.sensing.write import Writer
+
+
+def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = False) -> None:
+    if not isinstance(body, dict):
+        raise BadRequest(f"The update of a {e.name} must be a JSON object.")
+    w._check_keys(e, body)
+    links, dataset_id = w.links_of(e, id_)
+    if "@iot.id" in body and str(body["@iot.id"]) != str(id_):
+        raise BadRequest("@iot.id cannot be changed.")
+    if replace:
+        for p in e.props_for(w.version):
+            if p.required and p.name not in body:
+                raise BadRequest(f"PUT replaces the whole {e.name}: {p.name} is mandatory.")
+    vals = w._columns(e, body, replace=replace)
+    if e.name in ("Location", "FeatureOfInterest") and "encodingType" in body:
+        from urbanos.sensing.write import GEO_TYPES
+
+        if body["encodingType"] not in GEO_TYPES:
+            raise BadRequest(f"{e.name}.encodingType {body['encodingType']!r} is not supported.")
+    if e.name == "Observation" and vals.get("phen_start", "x") is None:
+        raise BadRequest("Observation.phenomenonTime cannot be null.")
+    old_parent: tuple[str, Any] | None = None
+    for r in e.rels:
+        if r.kind == "own" and r.name in body:
+            if body[r.name] is None:
+                if r.required:
+                    raise BadRequest(f"{e.name}.{r.name} cannot be removed.")
+                vals[r.fk] = None
+            else:
+                vals[r.fk] = w.create_or_link(ENTITIES[r.target], body[r.name])
+            if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream"):
+                old_parent = (r.name, links.get(r.name))
+    if "dataset_id" in body and e.name in ("Thing", "Datastream", "MultiDatastream"):
+        vals["dataset_id"] = w._dataset(body["dataset_id"])
+    elif "dataset_id" in body:
+        raise BadRequest(f"{e.name} does not belong to a dataset directly.")
+    w._update(e.table, id_, vals)
+    for r in e.rels:
+        if r.kind == "own" or r.name not in body:
+            continue
+        items = body[r.name]
+        if not isinstance(items, list):
+            raise BadRequest(f"{e.name}.{r.name} must be a JSON array.")
+        t = ENTITIES[r.target]
+        ids: list[int] = []
+        for item in items:
+            if r.kind == "rev":
+                if isinstance(item, dict) and "@iot.id" in item:
+                    cid = w.exists(t, item["@iot.id"])
+                    w.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (id_, cid))
+                else:
+                    cid = w.create(t, item, {r.fk: id_})
+            else:
+                cid = w.create_or_link(t, item)
+            ids.append(cid)
+        if r.kind == "link":
+            if e.name == "Thing" and r.name == "Locations":
+                w.c.execute("DELETE FROM sta_thing_locations WHERE thing_id = ?", (id_,))
+            for rank, cid in enumerate(ids):
+                w.link(r, id_, cid, rank)
+            if e.name == "Thing" and r.name == "Locations" and ids:
+                w._historical(id_, ids)
+        links[r.name] = ids
+    if e.name == "Observation":
+        ds, mds = w.c.fetchone("SELECT datastream_id, multi_datastream_id FROM sta_observations WHERE id = ?", (id_,)) or (None, None)
+        if (ds is None) == (mds is None):
+            raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
+        if "phen_start" in vals or old_parent is not None:
+            w.retrack("sta_datastreams", ds)
+            w.retrack("sta_multi_datastreams", mds)
+            if old_parent and old_parent[1] is not None:
+                w.retrack("sta_datastreams" if old_parent[0] == "Datastream" else "sta_multi_datastreams", old_parent[1])
+        elif "result_time" in vals:
+            pass
+    changed = tuple(k for k in body if k in e.prop_map or k in e.rel_map)
+    w.emit("updated", e, id_, vals.get("dataset_id", dataset_id), links, changed)
+
+
+def delete(w: Writer, e: EntityType, id_: int) -> None:
+    links, dataset_id = w.links_of(e, id_)
+    c = w.c
+    if e.name == "Location":
+        c.execute("DELETE FROM sta_historical_locations WHERE id IN (SELECT historical_location_id FROM sta_hist_locations"
+                  " WHERE location_id = ?) AND NOT EXISTS (SELECT 1 FROM sta_hist_locations h2 WHERE"
+                  " h2.historical_location_id = sta_historical_locations.id AND h2.location_id <> ?)", (id_, id_))
+    if e.name == "ObservedProperty":
+        c.execute("DELETE FROM sta_multi_datastreams WHERE id IN (SELECT multi_datastream_id FROM sta_mds_properties"
+                  " WHERE observed_property_id = ?)", (id_,))
+    parents: list[tuple[str, int]] = []
+    if e.name == "FeatureOfInterest":
+        parents = [("sta_datastreams", r[0]) for r in c.fetchall(
+            "SELECT DISTINCT datastream_id FROM sta_observations WHERE feature_id = ? AND datastream_id IS NOT NULL", (id_,))]
+        parents += [("sta_multi_datastreams", r[0]) for r in c.fetchall(
+            "SELECT DISTINCT multi_datastream_id FROM sta_observations WHERE feature_id = ? AND multi_datastream_id IS NOT NULL",
+            (id_,))]
+    c.execute(f"DELETE FROM {e.table} WHERE id = ?", (id_,))
+    if e.name == "Observation":
+        w.retrack("sta_datastreams", links.get("Datastream"))
+        w.retrack("sta_multi_datastreams", links.get("MultiDatastream"))
+    for table, pid in parents:
+        w.retrack(table, pid)
+    w.emit("deleted", e, id_, dataset_id, links)
+
+
+__all__ = ["update", "delete"]

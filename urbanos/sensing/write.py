@@ -1,0 +1,386 @@
+"""Create (deep insert, links by @iot.id), update (merge, replace) and delete (spec cascades).
+
+All functions run inside one ``db.write`` transaction, so a failure anywhere leaves nothing changed.
+Every change emits an :class:`~urbanos.events.Event` (topic ``sensing``) with the entity's links.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import shapely.geometry
+
+from urbanos.errors import BadRequest, NotFound
+from urbanos.events import Event
+from urbanos.sensing.model import ENTITIES, EntityType, Rel
+from urbanos.sensing.serialize import load_json
+from urbanos.sensing.timefmt import now_stored, store_instant, store_interval
+from urbanos.storage.spatial import to_wkb
+
+GEO_TYPES = ("application/geo+json", "application/vnd.geo+json", "application/json")
+_ANNOT = ("@iot.selfLink", "@iot.id", "@iot.navigationLink", "dataset_id")
+
+
+def _geometry(value: Any, what: str) -> Any:
+    if not isinstance(value, dict):
+        raise BadRequest(f"{what} must be a GeoJSON object.")
+    g = value
+    if g.get("type") == "Feature":
+        g = g.get("geometry") or {}
+    try:
+        shape = shapely.geometry.shape(g)
+    except Exception:
+        raise BadRequest(f"{what} is not a valid GeoJSON geometry.") from None
+    if shape.is_empty or not shape.is_valid and shape.geom_type != "Point":
+        raise BadRequest(f"{what} is not a valid geometry.")
+    minx, miny, maxx, maxy = shape.bounds
+    if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
+        raise BadRequest(f"{what}: coordinates are outside WGS84 longitude/latitude ranges.")
+    return shape
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, int | float):
+        return float(v)
+    return None
+
+
+class Writer:
+    def __init__(self, conn: Any, version: str) -> None:
+        self.c = conn
+        self.version = version
+        self.sp = conn.spatial
+        self.d = conn.dialect
+
+    # -- helpers -------------------------------------------------------------------------------
+    def exists(self, e: EntityType, id_: Any) -> int:
+        if isinstance(id_, bool) or not isinstance(id_, int | str):
+            raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.")
+        try:
+            i = int(id_)
+        except ValueError:
+            raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.") from None
+        if self.c.fetchone(f"SELECT 1 FROM {e.table} WHERE id = ?", (i,)) is None:
+            raise BadRequest(f"{e.name} {i} (linked by @iot.id) does not exist.")
+        return i
+
+    def _columns(self, e: EntityType, body: dict[str, Any], replace: bool) -> dict[str, Any]:
+        """Column values for the properties present in ``body`` (all properties when ``replace``)."""
+        vals: dict[str, Any] = {}
+        for p in e.props_for(self.version):
+            if p.name not in body:
+                if replace and not p.required:
+                    if p.kind == "interval":
+                        if not (e.name == "Observation" and p.name == "phenomenonTime"):
+                            vals[f"{p.column}_start"] = None
+                            vals[f"{p.column}_end"] = None
+                    elif p.kind == "geo":
+                        vals[p.column] = None
+                        if p.name != "observedArea":
+                            vals["geom"] = None
+                    else:
+                        vals[p.column] = None
+                continue
+            v = body[p.name]
+            what = f"{e.name}.{p.name}"
+            if v is None:
+                if p.required:
+                    raise BadRequest(f"{what} is mandatory and cannot be null.")
+                if p.kind == "interval":
+                    vals[f"{p.column}_start"] = vals[f"{p.column}_end"] = None
+                else:
+                    vals[p.column] = None
+                continue
+            k = p.kind
+            if k == "text":
+                if not isinstance(v, str):
+                    raise BadRequest(f"{what} must be a string.")
+                vals[p.column] = v
+            elif k == "json":
+                if p.name in ("properties", "parameters", "unitOfMeasurement") and not isinstance(v, dict):
+                    raise BadRequest(f"{what} must be a JSON object.")
+                if p.name in ("unitOfMeasurements", "multiObservationDataTypes") and not isinstance(v, list):
+                    raise BadRequest(f"{what} must be a JSON array.")
+                vals[p.column] = self.d.json_param(v) if p.name != "resultQuality" else orjson.dumps(v).decode()
+            elif k == "geo":
+                shape = _geometry(v, what)
+                vals[p.column] = self.d.json_param(v)
+                if p.name != "observedArea":
+                    vals["geom"] = ("__geom__", to_wkb(shape))
+            elif k == "time":
+                vals[p.column] = store_instant(v, what)
+            elif k == "interval":
+                s, en = store_interval(v, what)
+                vals[f"{p.column}_start"], vals[f"{p.column}_end"] = s, en
+            elif k == "result":
+                vals["result"] = orjson.dumps(v).decode()
+                vals["result_num"] = _num(v)
+        if "resultQuality" in vals:
+            vals["result_quality"] = vals.pop("resultQuality")
+        return vals
+
+    def _insert(self, table: str, vals: dict[str, Any]) -> int:
+        cols, marks, params = [], [], []
+        for k, v in vals.items():
+            cols.append(k)
+            if isinstance(v, tuple) and v and v[0] == "__geom__":
+                marks.append(self.sp.param())
+                params.append(v[1])
+            else:
+                marks.append("?")
+                params.append(v)
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(marks)}) RETURNING id"
+        return int(self.c.execute(sql, params).fetchone()[0])
+
+    def _update(self, table: str, id_: int, vals: dict[str, Any]) -> None:
+        if not vals:
+            return
+        sets, params = [], []
+        for k, v in vals.items():
+            if isinstance(v, tuple) and v and v[0] == "__geom__":
+                sets.append(f"{k} = {self.sp.param()}")
+                params.append(v[1])
+            else:
+                sets.append(f"{k} = ?")
+                params.append(v)
+        self.c.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = ?", [*params, id_])
+
+    def _check_keys(self, e: EntityType, body: dict[str, Any]) -> None:
+        for k in body:
+            if k in e.prop_map or k in e.rel_map or k.startswith("@iot.") or k.endswith("@iot.navigationLink") \
+                    or k in _ANNOT or k.endswith("@iot.count") or k.endswith("@iot.nextLink"):
+                if k == "properties" and self.version == "v1.0" and not any(p.name == k for p in e.props_for("v1.0")):
+                    raise BadRequest(f"{e.name} has no property {k!r} in SensorThings v1.0.")
+                continue
+            raise BadRequest(f"{k!r} is not a property of {e.name}.")
+
+    # -- create --------------------------------------------------------------------------------
+    def create_or_link(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None) -> int:
+        if not isinstance(body, dict):
+            raise BadRequest(f"A {e.name} must be a JSON object.")
+        if "@iot.id" in body:
+            return self.exists(e, body["@iot.id"])
+        return self.create(e, body, preset)
+
+    def create(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None) -> int:
+        if not isinstance(body, dict):
+            raise BadRequest(f"A {e.name} must be a JSON object.")
+        self._check_keys(e, body)
+        preset = dict(preset or {})
+        for p in e.props_for(self.version):
+            if p.required and p.name not in body and not (e.name == "Observation" and p.name == "result"):
+                raise BadRequest(f"{e.name}.{p.name} is mandatory.")
+        if e.name == "Observation" and "result" not in body:
+            raise BadRequest("Observation.result is mandatory.")
+        if self.version == "v1.0" and e.name not in ("HistoricalLocation", "Observation") and "description" not in body:
+            raise BadRequest(f"{e.name}.description is mandatory in SensorThings v1.0.")
+        if e.name in ("Location", "FeatureOfInterest"):
+            enc = body.get("encodingType")
+            if enc not in GEO_TYPES:
+                raise BadRequest(f"{e.name}.encodingType {enc!r} is not supported; use application/geo+json.")
+        vals = self._columns(e, body, replace=False)
+        if e.name == "HistoricalLocation" and "loc_time" not in vals:
+            vals["loc_time"] = now_stored()
+        # single-valued relations first: their ids are columns of this row
+        for r in e.rels:
+            if r.kind != "own":
+                continue
+            if r.name in body:
+                vals[r.fk] = self.create_or_link(ENTITIES[r.target], body[r.name])
+            elif r.fk in preset:
+                vals[r.fk] = preset[r.fk]
+        for r in e.rels:
+            if r.kind == "own" and r.required and vals.get(r.fk) is None:
+                raise BadRequest(f"{e.name} needs its {r.name}.")
+        if e.name in ("Thing", "Datastream", "MultiDatastream"):
+            vals["dataset_id"] = self._dataset(body.get("dataset_id"))
+            if vals["dataset_id"] is None and e.name != "Thing":
+                vals["dataset_id"] = self.c.fetchval("SELECT dataset_id FROM sta_things WHERE id = ?", (vals["thing_id"],))
+        if e.name == "Observation":
+            return self._create_observation(body, vals)
+        if e.name == "MultiDatastream":
+            self._check_mds(body)
+        new_id = self._insert(e.table, vals)
+        links: dict[str, Any] = {r.target: vals.get(r.fk) for r in e.rels if r.kind == "own"}
+        # collection relations
+        for r in e.rels:
+            if r.kind == "own" or r.name not in body:
+                continue
+            items = body[r.name]
+            if not isinstance(items, list):
+                raise BadRequest(f"{e.name}.{r.name} must be a JSON array.")
+            t = ENTITIES[r.target]
+            ids = []
+            for rank, item in enumerate(items):
+                if r.kind == "rev":
+                    if isinstance(item, dict) and "@iot.id" in item:
+                        cid = self.exists(t, item["@iot.id"])
+                        self.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (new_id, cid))
+                    else:
+                        cid = self.create(t, item, {r.fk: new_id})
+                else:
+                    cid = self.create_or_link(t, item)
+                    self.link(r, new_id, cid, rank)
+                ids.append(cid)
+            links[r.name] = ids
+        if e.name == "Thing" and links.get("Locations"):
+            self._historical(new_id, links["Locations"])
+        if e.name == "Location" and links.get("Things"):
+            for tid in links["Things"]:
+                self._historical(tid, [new_id])
+        if e.name == "MultiDatastream" and not links.get("ObservedProperties"):
+            raise BadRequest("A MultiDatastream needs its ObservedProperties.")
+        if e.name == "MultiDatastream":
+            n = len(links["ObservedProperties"])
+            if n != len(body["multiObservationDataTypes"]) or n != len(body["unitOfMeasurements"]):
+                raise BadRequest("A MultiDatastream needs one ObservedProperty, unitOfMeasurement and "
+                                 "multiObservationDataType per result element.")
+        if e.name == "Location" and "Things" not in body and preset.get("_thing"):
+            self.link(ENTITIES["Location"].rel_map["Things"], new_id, preset["_thing"], 0)
+            self._historical(preset["_thing"], [new_id])
+            links["Thing"] = preset["_thing"]
+        self.emit("created", e, new_id, vals.get("dataset_id"), links)
+        return new_id
+
+    def _dataset(self, v: Any) -> int | None:
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise BadRequest("dataset_id must be an integer.")
+        if self.c.fetchone("SELECT 1 FROM datasets WHERE id = ?", (v,)) is None:
+            raise BadRequest(f"dataset {v} does not exist.")
+        return v
+
+    def _check_mds(self, body: dict[str, Any]) -> None:
+        if body.get("observationType", "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation") \
+                != "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation":
+            raise BadRequest("MultiDatastream.observationType must be OM_ComplexObservation.")
+
+    def link(self, r: Rel, src: int, dst: int, rank: int = 0) -> None:
+        if self.c.fetchone(f"SELECT 1 FROM {r.table} WHERE {r.src} = ? AND {r.dst} = ?", (src, dst)):
+            return
+        if r.table == "sta_mds_properties":
+            mds, op = (src, dst) if r.src == "multi_datastream_id" else (dst, src)
+            self.c.execute("INSERT INTO sta_mds_properties (multi_datastream_id, observed_property_id, rank) VALUES (?, ?, ?)",
+                           (mds, op, rank))
+        else:
+            self.c.execute(f"INSERT INTO {r.table} ({r.src}, {r.dst}) VALUES (?, ?)", (src, dst))
+
+    def _historical(self, thing_id: int, location_ids: list[int]) -> None:
+        hl = self._insert("sta_historical_locations", {"loc_time": now_stored(), "thing_id": thing_id})
+        for lid in location_ids:
+            self.c.execute("INSERT INTO sta_hist_locations (historical_location_id, location_id) VALUES (?, ?)", (hl, lid))
+        self.emit("created", ENTITIES["HistoricalLocation"], hl, None, {"Thing": thing_id, "Locations": location_ids})
+
+    # -- observations --------------------------------------------------------------------------
+    def _feature_for(self, thing_id: int) -> int:
+        row = self.c.fetchone("SELECT location_id FROM sta_thing_locations WHERE thing_id = ? ORDER BY location_id DESC LIMIT 1",
+                              (thing_id,))
+        if row is None:
+            raise BadRequest(f"The Observation has no FeatureOfInterest and its Thing {thing_id} has no Location to "
+                             "derive one from.")
+        lid = row[0]
+        fid = self.c.fetchval("SELECT id FROM sta_features WHERE location_id = ? ORDER BY id LIMIT 1", (lid,))
+        if fid is not None:
+            return int(fid)
+        loc = self.c.fetchone(f"SELECT name, description, encoding_type, location, {self.sp.select('geom')} FROM sta_locations"
+                              " WHERE id = ?", (lid,))
+        assert loc is not None
+        fid = self._insert("sta_features", {
+            "name": loc[0], "description": loc[1], "encoding_type": loc[2] or "application/geo+json",
+            "feature": self.d.json_param(load_json(loc[3])), "location_id": lid,
+            "geom": ("__geom__", bytes(loc[4])) if loc[4] is not None else None,
+        })
+        self.emit("created", ENTITIES["FeatureOfInterest"], fid, None, {})
+        return fid
+
+    def _create_observation(self, body: dict[str, Any], vals: dict[str, Any]) -> int:
+        ds, mds = vals.get("datastream_id"), vals.get("multi_datastream_id")
+        if (ds is None) == (mds is None):
+            raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
+        table = "sta_datastreams" if ds is not None else "sta_multi_datastreams"
+        parent = ds if ds is not None else mds
+        row = self.c.fetchone(f"SELECT thing_id, dataset_id FROM {table} WHERE id = ?", (parent,))
+        if row is None:
+            raise BadRequest(f"{'Datastream' if ds is not None else 'MultiDatastream'} {parent} does not exist.")
+        thing_id, dataset_id = row
+        if mds is not None:
+            n = self.c.fetchval("SELECT COUNT(*) FROM sta_mds_properties WHERE multi_datastream_id = ?", (mds,))
+            res = body.get("result")
+            if not isinstance(res, list) or len(res) != n:
+                raise BadRequest(f"The result of a MultiDatastream Observation must be an array of {n} values.")
+        if vals.get("feature_id") is None:
+            vals["feature_id"] = self._feature_for(thing_id)
+        if "phen_start" not in vals or vals["phen_start"] is None:
+            vals["phen_start"], vals["phen_end"] = now_stored(), None
+        new_id = self._insert("sta_observations", vals)
+        self._track(table, parent, new_id, vals["phen_start"], vals.get("phen_end"), vals.get("result_time"))
+        self.emit("created", ENTITIES["Observation"], new_id, dataset_id, {
+            "Datastream": ds, "MultiDatastream": mds, "FeatureOfInterest": vals["feature_id"], "Thing": thing_id})
+        return new_id
+
+    def _track(self, table: str, parent: int, obs_id: int, start: str, end: str | None, rtime: str | None) -> None:
+        """Keep the (Multi)Datastream's phenomenon/result time envelope and latest-Observation pointer."""
+        last = end or start
+        rt_sql, rt_params = "", []
+        if rtime is not None:
+            rt_sql = (" rtime_start = CASE WHEN rtime_start IS NULL OR rtime_start > ? THEN ? ELSE rtime_start END,"
+                      " rtime_end = CASE WHEN rtime_end IS NULL OR rtime_end < ? THEN ? ELSE rtime_end END,")
+            rt_params = [rtime, rtime, rtime, rtime]
+        self.c.execute(
+            f"UPDATE {table} SET"
+            " phen_start = CASE WHEN phen_start IS NULL OR phen_start > ? THEN ? ELSE phen_start END,"
+            " phen_end = CASE WHEN phen_end IS NULL OR phen_end < ? THEN ? ELSE phen_end END,"
+            f"{rt_sql}"
+            " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen <= ? THEN ? ELSE last_obs_id END,"
+            " last_phen = CASE WHEN last_phen IS NULL OR last_phen <= ? THEN ? ELSE last_phen END"
+            " WHERE id = ?",
+            [start, start, last, last, *rt_params, start, obs_id, start, start, parent],
+        )
+
+    def retrack(self, table: str, parent: int | None) -> None:
+        if parent is None:
+            return
+        fk = "datastream_id" if table == "sta_datastreams" else "multi_datastream_id"
+        row = self.c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id DESC"
+                              " LIMIT 1", (parent,))
+        first, last = self.c.fetchone(f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)) FROM sta_observations"
+                                      f" WHERE {fk} = ?", (parent,)) or (None, None)
+        if row is None:
+            self.c.execute(f"UPDATE {table} SET last_obs_id = NULL, last_phen = NULL, phen_start = NULL, phen_end = NULL,"
+                           " rtime_start = NULL, rtime_end = NULL WHERE id = ?", (parent,))
+        else:
+            self.c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ? WHERE id = ?",
+                           (row[0], row[1], first, last, parent))
+
+    # -- events --------------------------------------------------------------------------------
+    def emit(self, kind: str, e: EntityType, id_: int, dataset_id: Any, links: dict[str, Any],
+             changed: tuple[str, ...] = ()) -> None:
+        self.c.emit(Event(kind, e.name, id_, topic="sensing", dataset_id=dataset_id,  # type: ignore[arg-type]
+                          data={"links": links}, changed=changed))
+
+    def links_of(self, e: EntityType, id_: int) -> tuple[dict[str, Any], Any]:
+        cols = [r.fk for r in e.rels if r.kind == "own"]
+        has_ds = e.name in ("Thing", "Datastream", "MultiDatastream")
+        sel = ", ".join([*cols, "dataset_id"] if has_ds else cols) or "id"
+        row = self.c.fetchone(f"SELECT {sel} FROM {e.table} WHERE id = ?", (id_,))
+        if row is None:
+            raise NotFound(f"{e.name} {id_} does not exist.")
+        links = {r.target: row[i] for i, r in enumerate(r for r in e.rels if r.kind == "own")}
+        ds = row[len(cols)] if has_ds else None
+        if e.name == "Observation":
+            src = ("sta_datastreams", links.get("Datastream")) if links.get("Datastream") else (
+                "sta_multi_datastreams", links.get("MultiDatastream"))
+            r2 = self.c.fetchone(f"SELECT thing_id, dataset_id FROM {src[0]} WHERE id = ?", (src[1],))
+            if r2:
+                links["Thing"], ds = r2[0], r2[1]
+        if e.name == "Location":
+            links["Things"] = [r[0] for r in self.c.fetchall("SELECT thing_id FROM sta_thing_locations WHERE location_id = ?",
+                                                              (id_,))]
+        return links, ds
+
+
+__all__ = ["Writer"]
