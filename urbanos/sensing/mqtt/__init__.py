@@ -65,6 +65,7 @@ def mount(app: Any, platform: Any) -> None:
     add_routes(app, platform)
     tcp, ws = _endpoints(platform)
     endpoints = [e for e in (tcp, ws) if e]
+    platform.services["sensing_mqtt_endpoints"] = endpoints  # read by the SensorThings root document
     conf = platform.services.setdefault("sta_server_settings", {})
     for v in ("1.1",):
         conf[f"http://www.opengis.net/spec/iot_sensing/{v}/req/create-observations-via-mqtt/observations-creation"] = {

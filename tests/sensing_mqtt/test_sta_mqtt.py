@@ -1,0 +1,104 @@
+"""The SensorThings MQTT extension on the real app (HTTP API, storage, gate), with paho-mqtt clients."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import ADMIN_TOKEN
+from tests.sensing_mqtt.mqttc import Client
+
+
+def test_post_reaches_subscribers_as_http_json(serve):
+    s = serve()
+    thing, ds = s.station()
+    with Client(s.mqtt_port) as sub:
+        assert sub.subscribe(f"v1.1/Datastreams({ds})/Observations", 1) == [1]
+        assert sub.subscribe(f"v1.0/Datastreams({ds})/Observations?$select=result,phenomenonTime") == [0]
+        assert sub.subscribe("v1.1/Observations") == [0]
+        created = s.post(f"Datastreams({ds})/Observations", {"result": 17, "phenomenonTime": "2024-05-01T10:00:00Z"})
+        got = {}
+        for _ in range(3):
+            topic, payload, _q = sub.get()
+            got[topic] = json.loads(payload)
+        oid = created["@iot.id"]
+        http = s.get(f"v1.1/Observations({oid})")
+        assert got[f"v1.1/Datastreams({ds})/Observations"] == http
+        assert got["v1.1/Observations"] == http
+        sel = got[f"v1.0/Datastreams({ds})/Observations?$select=result,phenomenonTime"]
+        assert sel == s.get(f"v1.0/Observations({oid})?$select=result,phenomenonTime")
+        assert sub.none()
+
+
+def test_thing_and_property_topics(serve):
+    s = serve()
+    thing, _ds = s.station()
+    with Client(s.mqtt_port) as sub:
+        assert sub.subscribe(f"v1.1/Things({thing})") == [0]
+        assert sub.subscribe(f"v1.1/Things({thing})/properties") == [0]
+        r = s.http.patch(f"/sta/v1.1/Things({thing})", json={"name": "renamed"})
+        assert r.status_code == 200, r.text
+        topic, payload, _ = sub.get()
+        assert topic == f"v1.1/Things({thing})" and json.loads(payload) == s.get(f"v1.1/Things({thing})")
+        assert sub.none()  # properties did not change
+        r = s.http.patch(f"/sta/v1.1/Things({thing})", json={"properties": {"zone": "b"}})
+        assert r.status_code == 200, r.text
+        got = {m[0]: json.loads(m[1]) for m in (sub.get(), sub.get())}
+        assert got[f"v1.1/Things({thing})/properties"] == {"properties": {"zone": "b"}}
+
+
+def test_create_via_publish_and_bad_input(serve):
+    s = serve()
+    _thing, ds = s.station()
+    with Client(s.mqtt_port, token=ADMIN_TOKEN) as pub, Client(s.mqtt_port) as sub:
+        assert sub.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
+        pub.publish(f"v1.1/Datastreams({ds})/Observations", b"{broken", qos=1)
+        pub.publish(f"v1.1/Datastreams({ds})/Observations", json.dumps({"result": 1, "phenomenonTime": "never"}), qos=1)
+        pub.publish("v1.1/Datastreams(999999)/Observations", json.dumps({"result": 1}), qos=1)
+        pub.publish("v1.1/NotASet", json.dumps({"result": 1}), qos=0)
+        pub.publish(f"v1.1/Datastreams({ds})/Observations", json.dumps({"result": 3.5}), qos=0)
+        pub.publish("v1.1/Observations", json.dumps({"result": 4, "Datastream": {"@iot.id": ds}}), qos=1)
+        results = sorted(json.loads(sub.get()[1])["result"] for _ in range(2))
+        assert results == [3.5, 4]
+        assert sub.none()
+    listing = s.get(f"v1.1/Datastreams({ds})/Observations")
+    assert sorted(o["result"] for o in listing["value"]) == [3.5, 4]
+    metrics = s.http.get("/metrics").text
+    assert 'urbanos_mqtt_events_total{event="publish_rejected",reason="invalid_payload"}' in metrics
+    assert s.http.get("/healthz").status_code == 200
+
+
+def test_access_control_on_non_open_data(serve):
+    s = serve()
+    internal = s.dataset("closed-counters", "internal", org="mobility")
+    thing, ds = s.station(dataset_id=internal)
+    _t2, open_ds = s.station()
+    member = s.token("reader", "mobility")
+    stranger = s.token("reader", "parks")
+    with Client(s.mqtt_port) as anon, Client(s.mqtt_port, token=stranger) as other, \
+            Client(s.mqtt_port, token=member) as reader:
+        assert anon.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0x80]
+        assert anon.subscribe(f"v1.1/Things({thing})") == [0x80]
+        assert other.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0x80]
+        assert anon.subscribe(f"v1.1/Datastreams({open_ds})/Observations") == [0]
+        assert reader.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
+        assert anon.subscribe("v1.1/Observations") == [0]  # an entity set: each message checked per subscriber
+        # anonymous publish creates nothing
+        anon.publish(f"v1.1/Datastreams({open_ds})/Observations", json.dumps({"result": 1}), qos=1)
+        s.post(f"Datastreams({ds})/Observations", {"result": 99})
+        topic, payload, _ = reader.get()
+        assert topic == f"v1.1/Datastreams({ds})/Observations" and json.loads(payload)["result"] == 99
+        assert anon.none() and other.none()
+    assert s.get(f"v1.1/Datastreams({open_ds})/Observations")["value"] == []
+
+
+def test_websocket_endpoint_and_server_settings(serve):
+    s = serve()
+    _thing, ds = s.station()
+    root = s.get("v1.1/")
+    settings = json.dumps(root["serverSettings"])
+    assert f"mqtt://127.0.0.1:{s.mqtt_port}" in settings
+    with Client(s.port, transport="websockets") as sub:
+        assert sub.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
+        s.post(f"Datastreams({ds})/Observations", {"result": 5})
+        assert json.loads(sub.get()[1])["result"] == 5
+    assert "v1.1/Datastreams(1)/Observations" in s.http.get("/").text
