@@ -1,0 +1,172 @@
+"""SensorThings create-update-delete: deep insert, links by @iot.id, PATCH/JSON-Patch/PUT, cascades."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conformance.conftest import Sta, datastream, location, thing
+
+
+def _counts(sta: Sta) -> dict[str, int]:
+    out = {}
+    for s in ("Things", "Locations", "HistoricalLocations", "Datastreams", "Sensors", "ObservedProperties",
+              "Observations", "FeaturesOfInterest"):
+        out[s] = sta.ok(f"/{s}?$count=true&$top=0")["@iot.count"]
+    return out
+
+
+def test_deep_insert_creates_everything(sta: Sta) -> None:
+    r = sta.post("/Things", thing("Deep"))
+    assert r.status_code == 201
+    assert r.headers["location"] == r.json()["@iot.selfLink"]
+    c = _counts(sta)
+    assert c == {"Things": 1, "Locations": 1, "HistoricalLocations": 1, "Datastreams": 1, "Sensors": 1,
+                 "ObservedProperties": 1, "Observations": 0, "FeaturesOfInterest": 0}
+
+
+def test_nested_iot_id_is_a_link_not_a_copy(sta: Sta) -> None:
+    t = sta.create("/Things", thing("One"))
+    tid = t["@iot.id"]
+    sensor = sta.ok("/Sensors")["value"][0]["@iot.id"]
+    prop = sta.ok("/ObservedProperties")["value"][0]["@iot.id"]
+    loc = sta.ok("/Locations")["value"][0]["@iot.id"]
+    ds = sta.create("/Datastreams", datastream("Second", Thing={"@iot.id": tid}, Sensor={"@iot.id": sensor},
+                                                ObservedProperty={"@iot.id": prop}))
+    t2 = sta.create("/Things", {"name": "Two", "description": "x", "Locations": [{"@iot.id": loc}]})
+    c = _counts(sta)
+    assert (c["Things"], c["Sensors"], c["ObservedProperties"], c["Locations"], c["Datastreams"]) == (2, 1, 1, 1, 2)
+    assert sta.ok(f"/Datastreams({ds['@iot.id']})/Thing")["@iot.id"] == tid
+    assert sta.ok(f"/Things({t2['@iot.id']})/Locations")["value"][0]["@iot.id"] == loc
+    r = sta.post("/Datastreams", datastream("Bad", Thing={"@iot.id": 999}))
+    assert r.status_code == 400
+    assert _counts(sta)["Datastreams"] == 2
+
+
+def test_create_at_navigation_path_and_ref(sta: Sta) -> None:
+    tid = sta.create("/Things", {"name": "Bare", "description": "x"})["@iot.id"]
+    sta.create(f"/Things({tid})/Locations", location("Nav"))
+    assert len(sta.ok(f"/Things({tid})/HistoricalLocations")["value"]) == 1
+    ds = sta.create(f"/Things({tid})/Datastreams", datastream("NavDs"))
+    assert sta.ok(f"/Datastreams({ds['@iot.id']})/Thing")["@iot.id"] == tid
+    o = sta.create(f"/Datastreams({ds['@iot.id']})/Observations", {"result": 3.5})
+    assert o["result"] == 3.5 and o["resultTime"] is None and o["phenomenonTime"].endswith("Z")
+    other = sta.create("/Locations", location("Other"))["@iot.id"]
+    r = sta.post(f"/Things({tid})/Locations/$ref", {"@iot.id": other})
+    assert r.status_code in (200, 201, 204)
+    assert len(sta.ok(f"/Things({tid})/Locations")["value"]) == 2
+
+
+def test_feature_of_interest_generated_and_reused(sta: Sta) -> None:
+    t = sta.create("/Things", thing("Foi"))
+    ds = sta.ok(f"/Things({t['@iot.id']})/Datastreams")["value"][0]["@iot.id"]
+    a = sta.observe(ds, 1)
+    b = sta.observe(ds, 2, "2024-01-01T00:00:00Z/2024-01-01T01:00:00Z")
+    assert b["phenomenonTime"] == "2024-01-01T00:00:00Z/2024-01-01T01:00:00Z"
+    fa = sta.ok(f"/Observations({a['@iot.id']})/FeatureOfInterest")["@iot.id"]
+    fb = sta.ok(f"/Observations({b['@iot.id']})/FeatureOfInterest")["@iot.id"]
+    assert fa == fb and len(sta.ok("/FeaturesOfInterest")["value"]) == 1
+    bare = sta.create("/Things", {"name": "NoLoc", "description": "x", "Datastreams": [datastream("X")]})
+    ds2 = sta.ok(f"/Things({bare['@iot.id']})/Datastreams")["value"][0]["@iot.id"]
+    before = _counts(sta)
+    r = sta.post("/Observations", {"result": 1, "Datastream": {"@iot.id": ds2}})
+    assert r.status_code == 400 and r.json()["type"] == "error"
+    assert _counts(sta) == before
+
+
+def test_location_change_makes_historical_location(sta: Sta) -> None:
+    tid = sta.create("/Things", thing("Mover"))["@iot.id"]
+    r = sta.patch(f"/Things({tid})", {"Locations": [location("New place", 145.0, -37.9)]})
+    assert r.status_code == 200, r.text
+    hls = sta.ok(f"/Things({tid})/HistoricalLocations?$expand=Locations")["value"]
+    assert len(hls) == 2
+    assert sta.ok(f"/Things({tid})/Locations")["value"][0]["name"] == "New place"
+
+
+def test_patch_jsonpatch_put(sta: Sta) -> None:
+    tid = sta.create("/Things", {"name": "P", "description": "d", "properties": {"a": 1, "b": 2}})["@iot.id"]
+    r = sta.patch(f"/Things({tid})", {"description": "merged"})
+    assert r.status_code == 200 and r.json()["name"] == "P" and r.json()["description"] == "merged"
+    r = sta.patch(f"/Things({tid})", [{"op": "replace", "path": "/properties/a", "value": 10},
+                                      {"op": "remove", "path": "/properties/b"}], "application/json-patch+json")
+    assert r.status_code == 200, r.text
+    assert r.json()["properties"] == {"a": 10}
+    r = sta.patch(f"/Things({tid})", [{"op": "test", "path": "/name", "value": "wrong"}], "application/json-patch+json")
+    assert r.status_code == 400
+    r = sta.put(f"/Things({tid})", {"name": "Replaced", "description": "all new"})
+    assert r.status_code == 200
+    assert sta.ok(f"/Things({tid})") | {} == sta.ok(f"/Things({tid})")
+    assert "properties" not in sta.ok(f"/Things({tid})")
+    assert sta.put(f"/Things({tid})", {"description": "no name"}).status_code == 400
+    assert sta.ok(f"/Things({tid})")["name"] == "Replaced"
+
+
+def test_bad_writes_change_nothing(sta: Sta) -> None:
+    sta.create("/Things", thing("Base"))
+    before = _counts(sta)
+    bad = [
+        {"description": "no name"},
+        {"name": "x", "description": "x", "bogus": 1},
+        {"name": "x", "description": "x", "Locations": [location("bad", 500, 500)]},
+        {"name": "x", "description": "x", "Locations": [{**location("bad"), "location": {"type": "Point"}}]},
+        {"name": "x", "description": "x", "Datastreams": [datastream("noSensor", Sensor=None)]},
+        {"name": "x", "description": "x", "properties": "not an object"},
+        [1, 2],
+    ]
+    for body in bad:
+        r = sta.post("/Things", body)
+        assert r.status_code == 400, (body, r.text)
+        assert r.json()["type"] == "error"
+    r = sta.c.post("/sta/v1.1/Things", content=b"{not json", headers={**sta.h, "Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert _counts(sta) == before
+
+
+def test_writes_need_publisher(sta: Sta) -> None:
+    r = sta.c.post("/sta/v1.1/Things", json={"name": "x", "description": "y"})
+    assert r.status_code == 401 and r.json()["type"] == "error"
+    r = sta.c.delete("/sta/v1.1/Things(1)")
+    assert r.status_code == 401
+
+
+def test_delete_cascades(sta: Sta) -> None:
+    tid = sta.create("/Things", thing("Gone"))["@iot.id"]
+    ds = sta.ok(f"/Things({tid})/Datastreams")["value"][0]["@iot.id"]
+    o1 = sta.observe(ds, 1, "2024-01-01T00:00:00Z")["@iot.id"]
+    o2 = sta.observe(ds, 2, "2024-01-02T00:00:00Z")["@iot.id"]
+    assert sta.delete(f"/Observations({o2})").status_code == 200
+    latest = sta.ok(f"/Datastreams({ds})?$expand=Observations($top=1;$orderby=phenomenonTime desc)")
+    assert latest["Observations"][0]["@iot.id"] == o1
+    assert sta.delete(f"/Things({tid})").status_code == 200
+    c = _counts(sta)
+    assert (c["Things"], c["Datastreams"], c["Observations"], c["HistoricalLocations"]) == (0, 0, 0, 0)
+    assert c["Locations"] == 1 and c["Sensors"] == 1
+    assert sta.delete(f"/Things({tid})").status_code == 404
+    sensor = sta.ok("/Sensors")["value"][0]["@iot.id"]
+    assert sta.delete(f"/Sensors({sensor})").status_code == 200
+
+
+def test_v10_requires_description(sta: Sta) -> None:
+    r = sta.c.post("/sta/v1.0/Things", json={"name": "x"}, headers=sta.h)
+    assert r.status_code == 400
+    r = sta.c.post("/sta/v1.0/Things", json={"name": "x", "description": "y"}, headers=sta.h)
+    assert r.status_code == 201 and r.json()["@iot.selfLink"].startswith("http://testserver/sta/v1.0/")
+
+
+def test_events_carry_links(sta: Sta, platform: Any) -> None:
+    got: list[Any] = []
+    platform.bus.subscribe(lambda ev: got.append(ev), topic="sensing")
+    tid = sta.create("/Things", thing("Ev"))["@iot.id"]
+    ds = sta.ok(f"/Things({tid})/Datastreams")["value"][0]["@iot.id"]
+    oid = sta.observe(ds, 5)["@iot.id"]
+    sta.patch(f"/Things({tid})", {"name": "Ev2"})
+    import time
+
+    for _ in range(50):
+        if any(e.entity == "Thing" and e.kind == "updated" for e in got):
+            break
+        time.sleep(0.02)
+    obs = [e for e in got if e.entity == "Observation" and e.id == oid][0]
+    assert obs.kind == "created" and obs.data["links"]["Datastream"] == ds and obs.data["links"]["Thing"] == tid
+    assert obs.data["links"]["FeatureOfInterest"] is not None
+    upd = [e for e in got if e.entity == "Thing" and e.kind == "updated"][0]
+    assert upd.changed == ("name",)
