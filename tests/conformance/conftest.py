@@ -48,8 +48,8 @@ class Sta:
     def get(self, path: str, **kw: Any) -> Any:
         return self.c.get(V + path, **kw)
 
-    def ok(self, path: str) -> Any:
-        r = self.get(path)
+    def ok(self, path: str, headers: dict[str, str] | None = None) -> Any:
+        r = self.get(path, headers=headers or {})
         assert r.status_code == 200, r.text
         return r.json()
 
