@@ -326,7 +326,7 @@ def read_ogr(path: str, fmt: str, options: dict[str, Any]) -> Source:
         import shapely
         from pyogrio.raw import open_arrow
 
-        with open_arrow(target, layer=layer, batch_size=5000, return_fids=False, force_2d=True) as (m, reader):
+        with open_arrow(target, layer=layer, batch_size=5000, return_fids=False, use_pyarrow=True) as (m, reader):
             geom_col = m.get("geometry_name") or "wkb_geometry"
             n = 0
             for batch in reader:
