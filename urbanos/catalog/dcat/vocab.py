@@ -58,7 +58,10 @@ FREQUENCIES = {
 }
 
 #: Grounds for non-disclosure: INSPIRE Art. 13(1) (a)–(h) and local codes.
-INSPIRE_GROUNDS = {f"inspire-13-1{c}": f"INSPIRE_Directive_Article13_1{c}" for c in "abcdefgh"}
+INSPIRE_GROUNDS = {
+    **{f"inspire-13-1{c}": f"INSPIRE_Directive_Article13_1{c}" for c in "abcdefgh"},
+    **{f"inspire-13-1-{c}": f"INSPIRE_Directive_Article13_1{c}" for c in "abcdefgh"},
+}
 GROUNDS_LABELS = {
     "inspire-13-1a": "Confidentiality of the proceedings of public authorities (INSPIRE Art. 13(1)(a))",
     "inspire-13-1b": "International relations, public security or national defence (INSPIRE Art. 13(1)(b))",
@@ -68,11 +71,14 @@ GROUNDS_LABELS = {
     "inspire-13-1f": "Confidentiality of personal data (INSPIRE Art. 13(1)(f))",
     "inspire-13-1g": "Interests or protection of a person who supplied the information (INSPIRE Art. 13(1)(g))",
     "inspire-13-1h": "Protection of the environment (INSPIRE Art. 13(1)(h))",
+    **{f"inspire-13-1-{c}": "" for c in "abcdefgh"},
     "gdpr-personal-data": "Personal data (GDPR)",
     "security": "Security",
     "third-party-rights": "Third-party rights",
     "not-yet-processed": "Not yet processed",
 }
+for _c in "abcdefgh":
+    GROUNDS_LABELS[f"inspire-13-1-{_c}"] = GROUNDS_LABELS[f"inspire-13-1{_c}"]
 
 #: Common CKAN licence ids mapped to the EU licence authority table.
 LICENSES = {

@@ -1,0 +1,96 @@
+"""DCAT-AP routes: ``/catalog.{ttl,jsonld,rdf}`` (Hydra paged) and ``/dataset/{name}.{ttl,jsonld,rdf}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from urbanos.catalog.dcat import source
+from urbanos.catalog.dcat.mapping import (
+    FORMATS_RDF,
+    PROFILES,
+    CatalogInfo,
+    catalog_graph,
+    dataset_graph,
+    serialize,
+)
+from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
+from urbanos.errors import BadRequest, NotFound
+
+TAGS = ["DCAT-AP"]
+
+
+def catalog_info(request: Request) -> CatalogInfo:
+    platform = platform_of(request)
+    s = platform.settings
+    profile = request.query_params.get("profile") or s.dcat_profile
+    if profile not in PROFILES:
+        raise BadRequest(f"Unknown profile {profile!r}: use one of {', '.join(PROFILES)}.")
+    return CatalogInfo(
+        base_url=base_url(request),
+        title=s.dcat_catalog_title or f"{s.city_name} open data catalogue",
+        description=s.dcat_catalog_description or f"Datasets published by {s.city_name}.",
+        publisher_name=s.city_name,
+        profile=profile,
+        contributor_id=s.dcat_contributor_id,
+        geocoding_uri=s.dcat_geocoding_uri,
+        attribution=s.attribution,
+    )
+
+
+def _format(fmt: str) -> tuple[str, str]:
+    if fmt not in FORMATS_RDF:
+        raise NotFound(f"Unknown RDF format {fmt!r}: use ttl, jsonld or rdf.")
+    return fmt, FORMATS_RDF[fmt][1]
+
+
+def _int(request: Request, name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"Parameter {name} must be a whole number, got {raw!r}.") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        raise BadRequest(f"Parameter {name} must be between {minimum} and {maximum or 'any'}, got {value}.")
+    return value
+
+
+def mount_routes(app: Any) -> None:
+    @app.get("/catalog.{fmt}", tags=TAGS, summary="The DCAT-AP catalogue, paged with Hydra")
+    async def catalog(request: Request, fmt: str) -> Response:
+        fmt, media = _format(fmt)
+        platform = platform_of(request)
+        identity = await identity_of(request)
+        info = catalog_info(request)
+        max_size = int(platform.settings.dcat_page_size)
+        size = _int(request, "page_size", max_size, 1, max(max_size, 1000))
+        page = _int(request, "page", 1, 1)
+        params: dict[str, Any] = {"rows": size, "start": (page - 1) * size, "sort": "name asc"}
+        for key in ("q", "fq"):
+            if request.query_params.get(key):
+                params[key] = request.query_params[key]
+        res = await source.search(platform, identity, **params)
+        total = int(res.get("count") or 0)
+        last = max(1, -(-total // size))
+        if page > last:
+            raise NotFound(f"Page {page} does not exist: the catalogue has {last} page(s).")
+        query = {k: v for k, v in request.query_params.items() if k in ("q", "fq", "profile", "page_size")}
+        g = catalog_graph(list(res.get("results") or []), info, fmt=fmt, page=page, page_size=size, total=total,
+                          query=query)
+        return Response(serialize(g, fmt), media_type=media)
+
+    @app.get("/dataset/{name}.{fmt}", tags=TAGS, summary="One dataset in DCAT-AP")
+    async def dataset(request: Request, name: str, fmt: str) -> Response:
+        fmt, media = _format(fmt)
+        platform = platform_of(request)
+        identity = await identity_of(request)
+        info = catalog_info(request)
+        pkg = await source.show(platform, identity, name)
+        return Response(serialize(dataset_graph(pkg, info), fmt), media_type=media)
+
+
+__all__ = ["mount_routes", "catalog_info"]

@@ -1,0 +1,116 @@
+"""A small message catalogue for the portal pages (English and German).
+
+The language comes from ``?lang=`` first, then from ``Accept-Language``; English is the fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGS = ("en", "de")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "portal": "Open data portal",
+        "tagline": "Find, preview and download the city's data: every dataset, who is responsible and who may use it.",
+        "search": "Search", "search_label": "Search the catalogue", "search_placeholder": "e.g. trees, traffic, districts",
+        "datasets": "Datasets", "results": "{n} datasets found", "no_results": "No dataset matches your search.",
+        "filter": "Filter", "clear_filters": "Clear filters", "sort": "Sort by", "apply": "Apply",
+        "sort_relevance": "Relevance", "sort_modified": "Last modified", "sort_name": "Name",
+        "facet_organization": "Organisation", "facet_groups": "Group", "facet_tags": "Keyword",
+        "facet_res_format": "Format", "facet_license_id": "Licence", "facet_access_level": "Access level",
+        "facet_theme": "Theme", "facet_frequency": "Update frequency",
+        "prev": "Previous page", "next": "Next page", "page": "Page {p} of {n}",
+        "access_open": "Open", "access_registered": "Registered users", "access_internal": "Internal",
+        "access_confidential": "Confidential",
+        "metadata": "Metadata", "access": "Access", "access_level": "Access level", "grounds": "Grounds for non-disclosure",
+        "legal_basis": "Legal basis", "review_date": "Review date", "steward": "Data steward", "maintainer": "Maintainer",
+        "owner": "Owner", "publisher": "Publisher", "license": "Licence", "frequency": "Update frequency",
+        "themes": "Themes", "keywords": "Keywords", "spatial": "Spatial coverage", "temporal": "Temporal coverage",
+        "created": "Created", "modified": "Last modified", "version": "Version",
+        "quality": "Metadata quality", "quality_total": "{score} of {max} points — {band}",
+        "dimension": "Dimension", "check": "Check", "points": "Points", "explanation": "Explanation",
+        "freshness": "Freshness", "fresh": "Up to date", "stale": "Overdue for an update", "unknown": "Unknown",
+        "distributions": "Distributions", "download": "Download", "api": "API",
+        "no_download": "No download: this dataset is not open.", "format": "Format", "size": "Size",
+        "preview": "Preview", "preview_table": "First rows", "preview_map": "Map", "preview_none": "No preview available.",
+        "preview_loading": "Loading preview…",
+        "formats_rdf": "Metadata as DCAT-AP", "organization": "Organisation", "organizations": "Organisations",
+        "inventory": "Inventory", "inventory_title": "Inventory of all datasets",
+        "inventory_intro": "Every dataset the city keeps, including the ones it cannot open, with the grounds. "
+                            "This page lists metadata only, never data.",
+        "name": "Name", "title": "Title", "count": "Count", "all": "All",
+        "services": "Services and APIs", "language": "Language", "not_found": "Not found",
+        "open_data_of": "Open data of {city}", "datasets_of": "Datasets of {org}", "none": "—",
+        "bands_Excellent": "Excellent", "bands_Good": "Good", "bands_Sufficient": "Sufficient", "bands_Bad": "Bad",
+        "popular": "Browse by theme",
+    },
+    "de": {
+        "portal": "Open-Data-Portal",
+        "tagline": "Daten der Stadt finden, ansehen und herunterladen: jeder Datensatz, wer verantwortlich ist und wer "
+                   "ihn nutzen darf.",
+        "search": "Suchen", "search_label": "Katalog durchsuchen", "search_placeholder": "z. B. Bäume, Verkehr, Bezirke",
+        "datasets": "Datensätze", "results": "{n} Datensätze gefunden", "no_results": "Kein Datensatz passt zur Suche.",
+        "filter": "Filtern", "clear_filters": "Filter zurücksetzen", "sort": "Sortieren nach", "apply": "Anwenden",
+        "sort_relevance": "Relevanz", "sort_modified": "Zuletzt geändert", "sort_name": "Name",
+        "facet_organization": "Organisation", "facet_groups": "Gruppe", "facet_tags": "Schlagwort",
+        "facet_res_format": "Format", "facet_license_id": "Lizenz", "facet_access_level": "Zugangsstufe",
+        "facet_theme": "Thema", "facet_frequency": "Aktualisierung",
+        "prev": "Vorherige Seite", "next": "Nächste Seite", "page": "Seite {p} von {n}",
+        "access_open": "Offen", "access_registered": "Registrierte Nutzer", "access_internal": "Intern",
+        "access_confidential": "Vertraulich",
+        "metadata": "Metadaten", "access": "Zugang", "access_level": "Zugangsstufe",
+        "grounds": "Gründe für die Nichtveröffentlichung", "legal_basis": "Rechtsgrundlage",
+        "review_date": "Überprüfung am", "steward": "Datenverantwortliche Stelle", "maintainer": "Pflege",
+        "owner": "Eigentümer", "publisher": "Herausgeber", "license": "Lizenz", "frequency": "Aktualisierung",
+        "themes": "Themen", "keywords": "Schlagwörter", "spatial": "Räumliche Abdeckung",
+        "temporal": "Zeitliche Abdeckung", "created": "Erstellt", "modified": "Zuletzt geändert", "version": "Version",
+        "quality": "Metadatenqualität", "quality_total": "{score} von {max} Punkten — {band}",
+        "dimension": "Dimension", "check": "Prüfung", "points": "Punkte", "explanation": "Erläuterung",
+        "freshness": "Aktualität", "fresh": "Aktuell", "stale": "Aktualisierung überfällig", "unknown": "Unbekannt",
+        "distributions": "Distributionen", "download": "Herunterladen", "api": "API",
+        "no_download": "Kein Download: Dieser Datensatz ist nicht offen.", "format": "Format", "size": "Größe",
+        "preview": "Vorschau", "preview_table": "Erste Zeilen", "preview_map": "Karte",
+        "preview_none": "Keine Vorschau verfügbar.", "preview_loading": "Vorschau wird geladen…",
+        "formats_rdf": "Metadaten als DCAT-AP", "organization": "Organisation", "organizations": "Organisationen",
+        "inventory": "Verzeichnis", "inventory_title": "Verzeichnis aller Datensätze",
+        "inventory_intro": "Alle Datensätze der Stadt, auch die, die sie nicht öffnen kann, mit den Gründen. "
+                            "Diese Seite zeigt nur Metadaten, nie Daten.",
+        "name": "Name", "title": "Titel", "count": "Anzahl", "all": "Alle",
+        "services": "Dienste und Schnittstellen", "language": "Sprache", "not_found": "Nicht gefunden",
+        "open_data_of": "Offene Daten: {city}", "datasets_of": "Datensätze: {org}", "none": "—",
+        "bands_Excellent": "Ausgezeichnet", "bands_Good": "Gut", "bands_Sufficient": "Ausreichend",
+        "bands_Bad": "Mangelhaft", "popular": "Nach Thema stöbern",
+    },
+}
+
+
+def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
+    if query_lang and query_lang.lower()[:2] in LANGS:
+        return query_lang.lower()[:2]
+    best, best_q = "en", -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        code = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if code in LANGS and q > best_q:
+            best, best_q = code, q
+    return best
+
+
+def translator(lang: str) -> Callable[..., str]:
+    table = MESSAGES.get(lang, MESSAGES["en"])
+
+    def t(key: str, **kw: object) -> str:
+        text = table.get(key) or MESSAGES["en"].get(key) or key
+        return text.format(**kw) if kw else text
+
+    return t
+
+
+__all__ = ["LANGS", "MESSAGES", "pick_lang", "translator"]

@@ -1,0 +1,200 @@
+"""Portal pages: home with search and facets, search results, dataset, organisation and inventory pages.
+
+Server-rendered with Jinja2 (htmx swaps the result list when it is loaded); every read goes through the
+catalogue service with the caller's identity, so a page never shows a dataset the caller may not see.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+
+from urbanos import __version__
+from urbanos.catalog.dcat import source
+from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
+from urbanos.catalog.portal import view
+from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
+from urbanos.errors import BadRequest, NotFound, ServiceUnavailable, UrbanosError
+from urbanos.platform import render_html
+
+STATIC = Path(__file__).parent / "static"
+FACETS = ("organization", "theme", "tags", "res_format", "license_id", "access_level", "frequency")
+SORTS = {"relevance": "score desc, metadata_modified desc", "modified": "metadata_modified desc", "name": "name asc"}
+APIS = [
+    {"title": "OpenAPI document", "href": "/openapi.json", "description": "Machine-readable description of the platform API."},
+    {"title": "API documentation", "href": "/docs", "description": "Browse and try the API."},
+    {"title": "Health", "href": "/healthz", "description": "Liveness and database check."},
+    {"title": "Metrics", "href": "/metrics", "description": "Prometheus metrics."},
+]
+
+
+def _ctx(request: Request) -> dict[str, Any]:
+    lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+    others = [(code, _with(request, lang=code)) for code in LANGS if code != lang]
+    return {"lang": lang, "t": translator(lang), "other_langs": others, "request_path": request.url.path,
+            "lang_q": f"lang={lang}" if request.query_params.get("lang") else ""}
+
+
+def _with(request: Request, **changes: Any) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v not in (None, "")]
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    platform = platform_of(request)
+    html = render_html(platform, template, **_ctx(request), **context)
+    return HTMLResponse(html, status_code=status, headers={"Content-Language": _ctx(request)["lang"],
+                                                           "Vary": "Accept-Language, Authorization"})
+
+
+def _error(request: Request, exc: UrbanosError) -> HTMLResponse:
+    return _page(request, "catalog/portal/portal_error.html", status=exc.status, message=exc.message,
+                 status_code=exc.status)
+
+
+def _int_param(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"Parameter {name} must be a whole number, got {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise BadRequest(f"Parameter {name} must be between {minimum} and {maximum}, got {value}.")
+    return value
+
+
+def _fq(request: Request, fixed: dict[str, str] | None = None) -> tuple[str, dict[str, list[str]]]:
+    chosen: dict[str, list[str]] = {}
+    for key in FACETS:
+        values = [v for v in request.query_params.getlist(key) if v]
+        if values:
+            chosen[key] = values
+    for key, value in (fixed or {}).items():
+        chosen.setdefault(key, [value])
+    parts = []
+    for key, values in chosen.items():
+        for v in values:
+            escaped = v.replace("\\", "\\\\").replace('"', '\\"')
+            parts.append(f'{key}:"{escaped}"')
+    return " AND ".join(parts), chosen
+
+
+async def _search(request: Request, *, fixed: dict[str, str] | None = None, rows: int | None = None) -> dict[str, Any]:
+    platform = platform_of(request)
+    identity = await identity_of(request)
+    size = rows or int(platform.settings.portal_page_size)
+    page = _int_param(request, "page", 1, 1, 100000)
+    sort_key = request.query_params.get("sort") or "relevance"
+    if sort_key not in SORTS:
+        raise BadRequest(f"Unknown sort {sort_key!r}: use one of {', '.join(SORTS)}.")
+    q = (request.query_params.get("q") or "").strip()
+    if len(q) > 500:
+        raise BadRequest("The search text is longer than 500 characters.")
+    fq, chosen = _fq(request, fixed)
+    params: dict[str, Any] = {"q": q, "fq": fq, "rows": size, "start": (page - 1) * size,
+                              "sort": SORTS[sort_key] if q or sort_key != "relevance" else SORTS["modified"],
+                              "facet.field": list(FACETS), "facet.limit": 10}
+    res = await source.search(platform, identity, **params)
+    count = int(res.get("count") or 0)
+    pages = max(1, -(-count // size))
+    t = _ctx(request)["t"]
+    facets = view.facets(res, FACETS, chosen, lambda key, value: _toggle(request, key, value, chosen), t)
+    return {
+        "q": q, "sort": sort_key, "count": count, "page": page, "pages": pages, "chosen": chosen,
+        "results": [view.summary(p) for p in res.get("results") or []], "facets": facets,
+        "prev_url": _with(request, page=page - 1) if page > 1 else None,
+        "next_url": _with(request, page=page + 1) if page < pages else None,
+        "clear_url": request.url.path + (f"?q={q}" if q else ""),
+    }
+
+
+def _toggle(request: Request, key: str, value: str, chosen: dict[str, list[str]]) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and not (k == key and v == value)]
+    if value not in chosen.get(key, []):
+        params.append((key, value))
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def mount_routes(app: Any) -> None:
+    app.mount("/portal/static", StaticFiles(directory=str(STATIC)), name="portal-static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home(request: Request) -> HTMLResponse:
+        platform = platform_of(request)
+        try:
+            data = await _search(request, rows=6)
+        except ServiceUnavailable:
+            data = {"results": [], "facets": [], "count": 0, "q": "", "chosen": {}}
+        except UrbanosError as exc:
+            return _error(request, exc)
+        return _page(request, "catalog/portal/portal_home.html", links=platform.services.get("nav", []), apis=APIS,
+                     version=__version__, extra=platform.services.get("landing_extra", []), **data)
+
+    @app.get("/datasets", response_class=HTMLResponse, include_in_schema=False)
+    async def datasets(request: Request) -> HTMLResponse:
+        try:
+            data = await _search(request)
+        except UrbanosError as exc:
+            return _error(request, exc)
+        if request.headers.get("hx-request") == "true":
+            return _page(request, "catalog/portal/portal_results.html", **data)
+        return _page(request, "catalog/portal/portal_search.html", **data)
+
+    @app.get("/datasets/{name}", response_class=HTMLResponse, include_in_schema=False)
+    async def dataset(request: Request, name: str) -> HTMLResponse:
+        platform = platform_of(request)
+        try:
+            identity = await identity_of(request)
+            pkg = await source.show(platform, identity, name)
+            quality = await _optional(platform, "quality", identity, pkg)
+            freshness = await _optional(platform, "freshness", identity, pkg)
+        except UrbanosError as exc:
+            return _error(request, exc)
+        ds = view.detail(pkg, base_url(request))
+        return _page(request, "catalog/portal/portal_dataset.html", ds=ds,
+                     quality=view.quality(quality or pkg.get("quality")),
+                     freshness=view.freshness(freshness or pkg.get("freshness")),
+                     tile_url=platform.settings.portal_tile_url)
+
+    @app.get("/organizations/{name}", response_class=HTMLResponse, include_in_schema=False)
+    async def organization(request: Request, name: str) -> HTMLResponse:
+        platform = platform_of(request)
+        try:
+            identity = await identity_of(request)
+            org = await source.call(platform, "organization_show", identity, {"id": name})
+            data = await _search(request, fixed={"organization": str(org.get("name") or name)})
+        except UrbanosError as exc:
+            return _error(request, exc)
+        return _page(request, "catalog/portal/portal_org.html", org=org, **data)
+
+    @app.get("/inventory", response_class=HTMLResponse, include_in_schema=False)
+    async def inventory(request: Request) -> HTMLResponse:
+        platform = platform_of(request)
+        try:
+            identity = await identity_of(request)
+            rows = await source.call(platform, "inventory", identity, {})
+        except UrbanosError as exc:
+            return _error(request, exc)
+        items = rows.get("results", rows) if isinstance(rows, dict) else rows
+        return _page(request, "catalog/portal/portal_inventory.html", items=[view.inventory_row(r) for r in items])
+
+
+async def _optional(platform: Any, action: str, identity: Any, pkg: dict[str, Any]) -> Any:
+    """Quality and freshness: shown when the service offers them; a page never fails for their absence."""
+    if pkg.get(action):
+        return pkg[action]
+    try:
+        return await source.call(platform, action, identity, {"id": pkg.get("name")})
+    except (ServiceUnavailable, NotFound, TypeError):
+        return None
+
+
+__all__ = ["mount_routes"]

@@ -1,0 +1,163 @@
+"""Turn CKAN-shaped package dicts and service answers into plain values for the portal templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from urbanos.catalog.dcat.mapping import grounds_of
+from urbanos.catalog.dcat.vocab import GROUNDS_LABELS, as_list, extra
+
+PREVIEW_FORMATS = {"CSV", "GEOJSON", "JSON"}
+
+
+def _org(pkg: dict[str, Any]) -> dict[str, str]:
+    org = pkg.get("organization")
+    if isinstance(org, dict) and org.get("name"):
+        return {"name": str(org["name"]), "title": str(org.get("title") or org["name"])}
+    if pkg.get("owner_org"):
+        return {"name": str(pkg["owner_org"]), "title": str(pkg["owner_org"])}
+    return {}
+
+
+def _tags(pkg: dict[str, Any]) -> list[str]:
+    return [str(t.get("display_name") or t.get("name")) if isinstance(t, dict) else str(t) for t in pkg.get("tags") or []]
+
+
+def _formats(pkg: dict[str, Any]) -> list[str]:
+    seen: list[str] = []
+    for r in pkg.get("resources") or []:
+        f = str(r.get("format") or "").upper()
+        if f and f not in seen:
+            seen.append(f)
+    return seen
+
+
+def summary(pkg: dict[str, Any]) -> dict[str, Any]:
+    notes = str(pkg.get("notes") or "")
+    return {
+        "name": pkg.get("name"), "title": pkg.get("title") or pkg.get("name"),
+        "notes": notes if len(notes) <= 240 else notes[:237].rstrip() + "…",
+        "org": _org(pkg), "access_level": str(extra(pkg, "access_level", "open")),
+        "formats": _formats(pkg), "modified": str(pkg.get("metadata_modified") or "")[:10],
+        "tags": _tags(pkg)[:6],
+    }
+
+
+def grounds(pkg: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"code": g, "label": GROUNDS_LABELS.get(g) or g} for g in grounds_of(pkg)]
+
+
+def _geometry(pkg: dict[str, Any]) -> Any:
+    geom = extra(pkg, "spatial")
+    if isinstance(geom, str):
+        try:
+            return orjson.loads(geom)
+        except orjson.JSONDecodeError:
+            return None
+    return geom if isinstance(geom, dict) else None
+
+
+def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
+    level = str(extra(pkg, "access_level", "open"))
+    name = str(pkg.get("name"))
+    resources = []
+    for r in pkg.get("resources") or []:
+        fmt = str(r.get("format") or "").upper()
+        rid = str(r.get("id") or "")
+        resources.append({
+            "id": rid, "name": r.get("name") or rid, "description": r.get("description") or "", "format": fmt,
+            "size": r.get("size"), "url": r.get("url") if level == "open" or r.get("url_type") == "upload" else None,
+            "api": f"/api/3/action/resource_show?id={quote(rid)}",
+            "preview": fmt in PREVIEW_FORMATS and bool(r.get("url")),
+        })
+    preview = next((r for r in resources if r["preview"] and r["url"]), None)
+    return {
+        "name": name, "title": pkg.get("title") or name, "notes": pkg.get("notes") or "", "org": _org(pkg),
+        "access_level": level, "grounds": grounds(pkg), "legal_basis": extra(pkg, "legal_basis"),
+        "review_date": extra(pkg, "review_date"), "steward": extra(pkg, "steward"),
+        "maintainer": pkg.get("maintainer"), "maintainer_email": pkg.get("maintainer_email"),
+        "owner": extra(pkg, "owner") or pkg.get("author"),
+        "license": pkg.get("license_title") or pkg.get("license_id"), "license_url": pkg.get("license_url"),
+        "frequency": extra(pkg, "frequency"), "themes": as_list(extra(pkg, "theme") or extra(pkg, "themes")),
+        "tags": _tags(pkg), "spatial_text": extra(pkg, "spatial_text"), "geometry": _geometry(pkg),
+        "temporal_start": extra(pkg, "temporal_start"), "temporal_end": extra(pkg, "temporal_end"),
+        "created": str(pkg.get("metadata_created") or "")[:19], "modified": str(pkg.get("metadata_modified") or "")[:19],
+        "version": pkg.get("version"), "resources": resources, "preview": preview,
+        "api_url": f"/api/3/action/package_show?id={quote(name)}",
+        "rdf": [(f, f"/dataset/{quote(name)}.{f}") for f in ("ttl", "jsonld", "rdf")],
+    }
+
+
+def facets(res: dict[str, Any], fields: tuple[str, ...], chosen: dict[str, list[str]],
+           toggle: Callable[[str, str], str], t: Callable[..., str]) -> list[dict[str, Any]]:
+    raw = res.get("search_facets") or {}
+    out = []
+    for field in fields:
+        block = raw.get(field) or {}
+        items = block.get("items") if isinstance(block, dict) else None
+        if items is None:
+            simple = (res.get("facets") or {}).get(field) or {}
+            items = [{"name": k, "display_name": k, "count": v} for k, v in simple.items()]
+        rows = []
+        for it in sorted(items, key=lambda i: (-int(i.get("count") or 0), str(i.get("name")))):
+            value = str(it.get("name"))
+            label = str(it.get("display_name") or value)
+            if field == "access_level":
+                label = t(f"access_{value}")
+            rows.append({"value": value, "label": label, "count": it.get("count"),
+                         "active": value in chosen.get(field, []), "url": toggle(field, value)})
+        if rows:
+            out.append({"field": field, "title": t(f"facet_{field}"), "items": rows})
+    return out
+
+
+def quality(q: Any) -> dict[str, Any] | None:
+    """Normalise the quality answer: totals, band and one row per check with its explanation."""
+    if not isinstance(q, dict):
+        return None
+    rows = []
+    dims = q.get("dimensions") or []
+    if isinstance(dims, dict):
+        dims = [{"name": k, **(v if isinstance(v, dict) else {"score": v})} for k, v in dims.items()]
+    for d in dims:
+        dname = str(d.get("name") or d.get("dimension") or "")
+        for c in d.get("checks") or d.get("items") or []:
+            rows.append({
+                "dimension": dname, "check": str(c.get("name") or c.get("label") or c.get("id") or ""),
+                "points": c.get("points", c.get("score", 0)), "max": c.get("max", c.get("weight", "")),
+                "explanation": str(c.get("explanation") or c.get("message") or c.get("description") or ""),
+                "ok": bool(c.get("passed", c.get("ok", (c.get("points") or c.get("score") or 0) > 0))),
+            })
+    for c in q.get("checks") or []:
+        rows.append({"dimension": str(c.get("dimension") or ""), "check": str(c.get("name") or c.get("id") or ""),
+                     "points": c.get("points", c.get("score", 0)), "max": c.get("max", c.get("weight", "")),
+                     "explanation": str(c.get("explanation") or c.get("message") or ""),
+                     "ok": bool(c.get("passed", (c.get("points") or 0) > 0))})
+    return {"score": q.get("score", q.get("total", 0)), "max": q.get("max", q.get("max_score", 405)),
+            "band": str(q.get("band") or q.get("rating") or ""), "rows": rows}
+
+
+def freshness(f: Any) -> dict[str, Any] | None:
+    if not isinstance(f, dict):
+        return None
+    state = f.get("state") or f.get("status")
+    if state is None and "fresh" in f:
+        state = "fresh" if f.get("fresh") else "stale"
+    if state is None and "stale" in f:
+        state = "stale" if f.get("stale") else "fresh"
+    return {"state": str(state or "unknown"), "last": f.get("last_update") or f.get("last_modified") or f.get("modified"),
+            "due": f.get("due") or f.get("next_due") or f.get("expected_by"), "frequency": f.get("frequency")}
+
+
+def inventory_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {"name": r.get("name"), "title": r.get("title") or r.get("name"), "org": _org(r),
+            "access_level": str(extra(r, "access_level", "open")), "grounds": grounds(r),
+            "legal_basis": extra(r, "legal_basis"), "review_date": extra(r, "review_date"),
+            "steward": extra(r, "steward"), "visible": bool(r.get("visible", extra(r, "access_level", "open") == "open"))}
+
+
+__all__ = ["summary", "detail", "facets", "quality", "freshness", "inventory_row", "grounds"]
