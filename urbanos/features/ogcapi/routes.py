@@ -1,9 +1,274 @@
-"""OGC API Features routes."""
+"""OGC API Features routes at /ogcapi/: thin handlers that parse, call the service and render.
+
+Query parameters are read raw (never validated by the framework) so that every bad value becomes a 400 in
+the OGC exception format, never a 422.
+"""
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
 from typing import Any
 
+import orjson
+import shapely
+from shapely.geometry import shape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
 
-def mount(app: Any, platform: Any) -> None:
-    return None
+from urbanos import __version__
+from urbanos.errors import BadRequest, UnsupportedMediaType, UrbanosError, ValidationFailed
+from urbanos.features.ogcapi import crs as crsmod
+from urbanos.features.ogcapi import documents as docs
+from urbanos.features.ogcapi.openapi import document as openapi_document
+from urbanos.features.ogcapi.params import parse_format, parse_items
+from urbanos.platform import Platform, render_html
+from urbanos.web.deps import base_url, identity_of, json_body, platform_of
+from urbanos.web.errors import register_error_renderer
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+_OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+              406: "NotAcceptable", 409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 503: "ServiceUnavailable"}
+
+
+def render_ogc_error(request: Request, exc: UrbanosError) -> Response:
+    code = exc.code if exc.code[:1].isupper() else _OGC_CODES.get(exc.status, "ServerError")
+    body: dict[str, Any] = {"code": code, "description": exc.message}
+    if exc.detail:
+        body["detail"] = exc.detail
+    return Response(orjson.dumps(body), status_code=exc.status, media_type="application/json", headers=dict(exc.headers))
+
+
+def _json(data: Any, media: str = docs.JSON, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type=media, headers=headers)
+
+
+def _fmt(request: Request) -> str:
+    fmt = parse_format(request.query_params.get("f"), request.headers.get("accept", ""))
+    return "json" if fmt == "csv" else fmt
+
+
+def _html(platform: Platform, template: str, **ctx: Any) -> HTMLResponse:
+    return HTMLResponse(render_html(platform, template, **ctx))
+
+
+def _title(platform: Platform) -> str:
+    return f"{platform.settings.city_name} — OGC API Features"
+
+
+def _service(request: Request) -> Any:
+    return platform_of(request).services["features"]
+
+
+def _read_geometry(body: Any, content_crs: str) -> Any:
+    g = body.get("geometry") if isinstance(body, dict) else None
+    if g is None:
+        return None
+    if not isinstance(g, dict) or "type" not in g:
+        raise ValidationFailed("The geometry is not a GeoJSON geometry object.", code="InvalidRequestBody")
+    try:
+        geom = shape(g)
+    except Exception as exc:  # noqa: BLE001 - shapely raises several types on bad input
+        raise ValidationFailed(f"The geometry is invalid: {exc}.", code="InvalidRequestBody") from None
+    if geom.is_empty:
+        raise ValidationFailed("The geometry is empty.", code="InvalidRequestBody")
+    coords = shapely.get_coordinates(geom)
+    if not all(math.isfinite(float(v)) for v in coords.flat):
+        raise ValidationFailed("The geometry has coordinates that are not finite numbers.", code="InvalidRequestBody")
+    if not geom.is_valid:
+        raise ValidationFailed(f"The geometry is invalid: {shapely.is_valid_reason(geom)}.", code="InvalidRequestBody")
+    geom = shapely.force_2d(geom)
+    if content_crs != crsmod.CRS84:
+        geom = crsmod.to_storage(geom, content_crs)
+    c = shapely.get_coordinates(geom)
+    if c.size and (abs(c[:, 0]).max() > 180 or abs(c[:, 1]).max() > 90):
+        raise ValidationFailed("The geometry lies outside longitude [-180, 180] / latitude [-90, 90].", code="InvalidRequestBody")
+    return geom
+
+
+def _read_feature(body: Any, content_crs: str, known: set[str], *, partial: bool = False) -> tuple[dict[str, Any], Any, bool]:
+    if not isinstance(body, dict):
+        raise ValidationFailed("The body must be a GeoJSON Feature.", code="InvalidRequestBody")
+    if not partial and body.get("type") != "Feature":
+        raise ValidationFailed("The body must be a GeoJSON Feature (type Feature).", code="InvalidRequestBody")
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise ValidationFailed("properties must be an object.", code="InvalidRequestBody")
+    unknown = set(props) - known
+    if unknown:
+        raise ValidationFailed(f"Unknown properties: {', '.join(sorted(unknown))}.", code="InvalidRequestBody")
+    has_geom = "geometry" in body
+    return props, _read_geometry(body, content_crs), has_geom
+
+
+def _content_crs(request: Request) -> str:
+    raw = request.headers.get("content-crs")
+    if not raw:
+        return crsmod.CRS84
+    return crsmod.normalise(raw.strip().strip("<>"), "Content-Crs")
+
+
+def mount(app: Any, platform: Platform) -> None:
+    register_error_renderer(app, "/ogcapi/", render_ogc_error)
+    app.mount("/ogcapi/static", StaticFiles(directory=str(STATIC)), name="features-static")
+
+    @app.get("/ogcapi", include_in_schema=False)
+    @app.get("/ogcapi/", include_in_schema=False)
+    async def landing(request: Request) -> Response:
+        base = base_url(request)
+        doc = docs.landing(base, _title(platform), "Geodata and tables of the city as OGC API Features.")
+        if _fmt(request) == "html":
+            return _html(platform, "features/landing.html", doc=doc)
+        return _json(doc)
+
+    @app.get("/ogcapi/conformance", include_in_schema=False)
+    async def conformance(request: Request) -> Response:
+        doc = docs.conformance()
+        if _fmt(request) == "html":
+            return _html(platform, "features/conformance.html", doc=doc)
+        return _json(doc)
+
+    @app.get("/ogcapi/api", include_in_schema=False)
+    async def api(request: Request) -> Response:
+        identity = await identity_of(request)
+        names = [m.name for m in await _service(request).collections(identity)]
+        svc = _service(request)
+        doc = openapi_document(base_url(request), _title(platform), __version__, svc.default_limit, svc.max_limit, names)
+        if _fmt(request) == "html":
+            return _html(platform, "features/api.html", doc=doc)
+        return _json(doc, docs.OAS30)
+
+    @app.get("/ogcapi/collections", include_in_schema=False)
+    async def collections(request: Request) -> Response:
+        identity = await identity_of(request)
+        metas = await _service(request).collections(identity)
+        doc = docs.collections(base_url(request), metas)
+        if _fmt(request) == "html":
+            return _html(platform, "features/collections.html", doc=doc)
+        return _json(doc)
+
+    @app.get("/ogcapi/collections/{cid}", include_in_schema=False)
+    async def collection(request: Request, cid: str) -> Response:
+        identity = await identity_of(request)
+        fmt = _fmt(request)
+        meta = await _service(request).collection(identity, cid, "collection")
+        doc = docs.collection(base_url(request), meta)
+        if fmt == "html":
+            return _html(platform, "features/collection.html", doc=doc, meta=meta)
+        return _json(doc)
+
+    @app.get("/ogcapi/collections/{cid}/queryables", include_in_schema=False)
+    async def queryables(request: Request, cid: str) -> Response:
+        identity = await identity_of(request)
+        fmt = _fmt(request)
+        meta = await _service(request).collection(identity, cid, "queryables")
+        doc = docs.queryables(base_url(request), meta)
+        if fmt == "html":
+            return _html(platform, "features/queryables.html", doc=doc, meta=meta)
+        return _json(doc, docs.SCHEMA_JSON)
+
+    @app.get("/ogcapi/collections/{cid}/items", include_in_schema=False)
+    async def items(request: Request, cid: str) -> Response:
+        identity = await identity_of(request)
+        svc = _service(request)
+        qp = request.query_params
+        multi = {k: len(qp.getlist(k)) for k in qp}
+        accept = request.headers.get("accept", "")
+
+        def parse(fields: set[str]) -> Any:
+            return parse_items(dict(qp), fields=fields, default_limit=svc.default_limit, max_limit=svc.max_limit,
+                               accept=accept, multi=multi)
+
+        res = await svc.items(identity, cid, parse)
+        q = res.query
+        base = base_url(request)
+        hdr = {"Content-Crs": crsmod.content_crs_header(q.crs)}
+        if q.fmt == "csv":
+            names = [f.name for f in res.fields]
+            return Response(docs.to_csv(res.features, names), media_type="text/csv; charset=utf-8",
+                            headers={**hdr, "Content-Disposition": f'inline; filename="{cid}.csv"'})
+        doc = docs.items(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched)
+        if q.fmt == "html":
+            return _html(platform, "features/items.html", doc=doc, meta=res.meta, fields=[f.name for f in res.fields],
+                         geojson=orjson.dumps({"type": "FeatureCollection", "features": doc["features"]}).decode()
+                         if q.crs == crsmod.CRS84 else "null")
+        return _json(doc, docs.GEOJSON, headers=hdr)
+
+    @app.get("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    async def item(request: Request, cid: str, fid: str) -> Response:
+        identity = await identity_of(request)
+        qp = request.query_params
+        fmt = _fmt(request)
+        target = crsmod.normalise(qp["crs"], "crs") if "crs" in qp else crsmod.CRS84
+        meta, feat = await _service(request).item(identity, cid, fid, target)
+        doc = docs.item(base_url(request), cid, feat)
+        if fmt == "html":
+            return _html(platform, "features/item.html", doc=doc, meta=meta,
+                         geojson=orjson.dumps(doc).decode() if target == crsmod.CRS84 else "null")
+        return _json(doc, docs.GEOJSON, headers={"Content-Crs": crsmod.content_crs_header(target)})
+
+    async def _body(request: Request) -> Any:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype and ctype not in ("application/geo+json", "application/json", "application/merge-patch+json"):
+            raise UnsupportedMediaType(f"Send application/geo+json, not {ctype!r}.")
+        return await json_body(request)
+
+    @app.post("/ogcapi/collections/{cid}/items", include_in_schema=False)
+    async def create(request: Request, cid: str) -> Response:
+        identity = await identity_of(request)
+        svc = _service(request)
+        await svc._writable(identity, cid)
+        content_crs = _content_crs(request)
+        body = await _body(request)
+        known = await _field_names(request, cid, identity)
+        bodies = body.get("features") if isinstance(body, dict) and body.get("type") == "FeatureCollection" else [body]
+        if not isinstance(bodies, list) or not bodies:
+            raise ValidationFailed("The FeatureCollection has no features.", code="InvalidRequestBody")
+        feats = []
+        for b in bodies:
+            props, geom, _ = _read_feature(b, content_crs, known)
+            feats.append((props, geom))
+        fids = await svc.create(identity, cid, feats)
+        loc = f"{base_url(request)}/ogcapi/collections/{cid}/items/{fids[0]}"
+        return Response(status_code=201, headers={"Location": loc}, content=orjson.dumps({"ids": fids}),
+                        media_type="application/json")
+
+    @app.put("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    async def replace(request: Request, cid: str, fid: str) -> Response:
+        identity = await identity_of(request)
+        svc = _service(request)
+        await svc._writable(identity, cid)
+        content_crs = _content_crs(request)
+        body = await _body(request)
+        props, geom, _ = _read_feature(body, content_crs, await _field_names(request, cid, identity))
+        await svc.replace(identity, cid, fid, props, geom)
+        return Response(status_code=204)
+
+    @app.patch("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    async def patch(request: Request, cid: str, fid: str) -> Response:
+        identity = await identity_of(request)
+        svc = _service(request)
+        await svc._writable(identity, cid)
+        content_crs = _content_crs(request)
+        body = await _body(request)
+        props, geom, has_geom = _read_feature(body, content_crs, await _field_names(request, cid, identity), partial=True)
+        await svc.patch(identity, cid, fid, props, geom, has_geom)
+        return Response(status_code=204)
+
+    @app.delete("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    async def delete(request: Request, cid: str, fid: str) -> Response:
+        identity = await identity_of(request)
+        await _service(request).delete(identity, cid, fid)
+        return Response(status_code=204)
+
+
+async def _field_names(request: Request, cid: str, identity: Any) -> set[str]:
+    from urbanos.features import store
+
+    svc = _service(request)
+    vis = await svc.db.read(lambda c: svc._visible(c, identity, cid))
+    return {f.name for f in vis.meta.fields} if isinstance(vis.meta, store.CollectionMeta) else set()
+
+
+__all__ = ["mount", "render_ogc_error", "BadRequest"]

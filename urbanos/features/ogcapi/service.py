@@ -1,10 +1,244 @@
-"""The features service: collections visible to a caller, items queries, writes (filled in below)."""
+"""The features service: what a caller may see, items queries, single features and Part 4 writes.
+
+Every read goes through the gate: the collection list is filtered with ``gate.dataset_filter``; a single
+collection is checked with ``gate.can_read`` (an invisible collection is a 404, exactly like a missing one),
+rows pass ``gate.transform`` and non-open reads are reported with ``gate.observe``. Each read also publishes
+an anonymous usage event (topic ``usage``: dataset, collection, API, application — never an address).
+
+Nothing is cached: the registry is read in the same transaction as the data, so a collection imported by
+another process is served on the next request.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+
+from shapely.geometry import box as make_box
+from shapely.geometry.base import BaseGeometry
+
+from urbanos.errors import BadRequest, NotFound
+from urbanos.events import Event
+from urbanos.features import store
+from urbanos.features.ogcapi import crs as crsmod
+from urbanos.features.ogcapi.cql2 import Compiler
+from urbanos.features.ogcapi.params import ItemsQuery, bad
+from urbanos.features.store import CollectionMeta, FeatureRow
+from urbanos.governance import Identity
+from urbanos.storage import Connection
+
+log = logging.getLogger("urbanos.features")
+
+
+@dataclass
+class ItemsResult:
+    meta: CollectionMeta
+    features: list[dict[str, Any]]
+    number_matched: int
+    number_returned: int
+    query: ItemsQuery
+    fields: list[store.Field] = field(default_factory=list)
+
+
+@dataclass
+class Visible:
+    meta: CollectionMeta
+    ds: Any = None
 
 
 class FeaturesService:
     def __init__(self, platform: Any) -> None:
         self.platform = platform
+        self.db = platform.db
+        self.gate = platform.gate
+
+    @property
+    def default_limit(self) -> int:
+        return int(getattr(self.platform.settings, "features_default_limit", 10))
+
+    @property
+    def max_limit(self) -> int:
+        return int(getattr(self.platform.settings, "features_max_limit", 10000))
+
+    # -- access -----------------------------------------------------------------------------------
+    def _visible(self, c: Connection, identity: Identity, name: str) -> Visible:
+        meta = store.get_collection(c, name)
+        if meta is None:
+            raise NotFound(f"There is no collection {name!r}.", code="NotFound")
+        if meta.dataset_id is None:
+            return Visible(meta, None)
+        ds, grants = self.gate.dataset_access(c, meta.dataset_id)
+        if not self.gate.can_read(identity, ds, grants):
+            raise NotFound(f"There is no collection {name!r}.", code="NotFound")
+        return Visible(meta, ds)
+
+    def _used(self, identity: Identity, vis: Visible, action: str) -> None:
+        if vis.ds is not None:
+            self.gate.observe(identity, vis.ds, f"ogcapi.{action}")
+        try:
+            self.platform.bus.publish([Event(
+                "created", "Usage", vis.meta.name, topic="usage", dataset_id=vis.meta.dataset_id,
+                data={"api": "ogcapi-features", "collection": vis.meta.name, "action": action,
+                      "application": identity.application},
+            )])
+        except Exception:  # noqa: BLE001 - statistics must never break a read
+            log.exception("usage event failed")
+
+    def _transform(self, identity: Identity, vis: Visible, feats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if vis.ds is None:
+            return feats
+        return self.gate.transform(identity, vis.ds, feats)
+
+    # -- collections ------------------------------------------------------------------------------
+    async def collections(self, identity: Identity) -> list[CollectionMeta]:
+        where, params = self.gate.dataset_filter(identity, "dataset_id")
+        return await self.db.read(lambda c: store.list_collections(c, where, params))
+
+    async def collection(self, identity: Identity, name: str, action: str = "collection") -> CollectionMeta:
+        vis = await self.db.read(lambda c: self._visible(c, identity, name))
+        self._used(identity, vis, action)
+        return vis.meta
+
+    # -- items ------------------------------------------------------------------------------------
+    def _where(self, c: Connection, meta: CollectionMeta, q: ItemsQuery) -> tuple[str, list[Any]]:
+        conds: list[str] = []
+        params: list[Any] = []
+        sp = c.spatial
+        if q.bbox:
+            ors = []
+            for b in q.bbox:
+                s, p = sp.predicate("intersects", meta.table_name, "geom", make_box(*b), id_column="fid")
+                ors.append(f"({s})")
+                params.extend(p)
+            conds.append(" OR ".join(ors))
+        if q.datetime is not None and meta.time_field:
+            conds.append(f"{meta.table_name}.t >= ? AND {meta.table_name}.t <= ?")
+            params.extend(q.datetime)
+        for name, raw in q.equals.items():
+            f = meta.field(name)
+            assert f is not None
+            try:
+                v = store.coerce(f.type, raw)
+            except (ValueError, TypeError, OverflowError):
+                raise bad(name, f"{raw!r} is not a valid {f.type}.") from None
+            if v is None:
+                conds.append(f"{meta.table_name}.{f.column} IS NULL")
+            else:
+                conds.append(f"{meta.table_name}.{f.column} = ?")
+                params.append(v if not (f.type == "boolean" and c.dialect.name == "sqlite") else int(v))
+        if q.filter is not None:
+            s, p = Compiler(meta, c.dialect.name, sp, q.filter_crs).compile(q.filter)
+            conds.append(s)
+            params.extend(p)
+        return " AND ".join(f"({x})" for x in conds), params
+
+    def _order(self, meta: CollectionMeta, q: ItemsQuery) -> list[tuple[str, bool]]:
+        out = []
+        for name, asc in q.sortby:
+            f = meta.field(name)
+            out.append((f.column if f is not None else "fid", asc))
+        return out
+
+    def _fields(self, meta: CollectionMeta, q: ItemsQuery) -> list[store.Field]:
+        if q.properties is None:
+            return list(meta.fields)
+        return [f for f in meta.fields if f.name in q.properties]
+
+    def feature_dict(self, row: FeatureRow, target_crs: str, skip_geometry: bool = False) -> dict[str, Any]:
+        geom: BaseGeometry | None = None if skip_geometry else row.geometry
+        if geom is not None and target_crs != crsmod.CRS84:
+            geom = crsmod.transform_geometry(geom, crsmod.CRS84, target_crs)
+        return {"type": "Feature", "id": row.fid, "geometry": geom, "properties": row.properties}
+
+    async def items(self, identity: Identity, name: str, parse: Callable[[set[str]], ItemsQuery]) -> ItemsResult:
+        """``parse(field names)`` validates the request parameters once the collection is known (and visible)."""
+        box: list[ItemsQuery] = []
+
+        def run(c: Connection) -> tuple[Visible, list[FeatureRow], int, list[store.Field]]:
+            vis = self._visible(c, identity, name)
+            meta = vis.meta
+            q = parse({f.name for f in meta.fields})
+            box.append(q)
+            where, params = self._where(c, meta, q)
+            fields = self._fields(meta, q)
+            rows = store.query(c, meta, where=where, params=params, order=self._order(meta, q), limit=q.limit,
+                               offset=q.offset, fields=fields, geometry=not q.skip_geometry)
+            if not where:
+                matched = meta.item_count
+            elif q.offset == 0 and len(rows) < q.limit:
+                matched = len(rows)
+            else:
+                matched = store.count(c, meta, where, params)
+            return vis, rows, matched, fields
+
+        vis, rows, matched, fields = await self.db.read(run)
+        q = box[0]
+        feats = [self.feature_dict(r, q.crs, q.skip_geometry) for r in rows]
+        feats = self._transform(identity, vis, feats)
+        self._used(identity, vis, "items")
+        return ItemsResult(vis.meta, feats, matched, len(feats), q, fields)
+
+    async def item(self, identity: Identity, name: str, fid_text: str, target_crs: str = crsmod.CRS84,
+                   properties: list[str] | None = None) -> tuple[CollectionMeta, dict[str, Any]]:
+        def run(c: Connection) -> tuple[Visible, FeatureRow | None]:
+            vis = self._visible(c, identity, name)
+            fid = _fid(fid_text)
+            if fid is None:
+                return vis, None
+            fields = None if properties is None else [f for f in vis.meta.fields if f.name in properties]
+            return vis, store.get_feature(c, vis.meta, fid, fields)
+
+        vis, row = await self.db.read(run)
+        if row is None:
+            raise NotFound(f"There is no feature {fid_text!r} in collection {name!r}.", code="NotFound")
+        feats = self._transform(identity, vis, [self.feature_dict(row, target_crs)])
+        if not feats:
+            raise NotFound(f"There is no feature {fid_text!r} in collection {name!r}.", code="NotFound")
+        self._used(identity, vis, "item")
+        return vis.meta, feats[0]
+
+    # -- Part 4 -----------------------------------------------------------------------------------
+    async def _writable(self, identity: Identity, name: str) -> Visible:
+        vis = await self.db.read(lambda c: self._visible(c, identity, name))
+        org = vis.ds.owner_org if vis.ds is not None else None
+        self.gate.require(identity, "publisher", org=org)
+        return vis
+
+    async def create(self, identity: Identity, name: str, features: list[tuple[dict[str, Any], BaseGeometry | None]]) -> list[int]:
+        await self._writable(identity, name)
+        return await self.db.write(lambda c: store.insert_features(c, name, features))
+
+    async def replace(self, identity: Identity, name: str, fid_text: str, props: dict[str, Any], geom: BaseGeometry | None) -> None:
+        await self._writable(identity, name)
+        fid = _require_fid(fid_text, name)
+        await self.db.write(lambda c: store.replace_feature(c, name, fid, props, geom))
+
+    async def patch(self, identity: Identity, name: str, fid_text: str, props: dict[str, Any], geom: BaseGeometry | None,
+                    set_geom: bool) -> None:
+        await self._writable(identity, name)
+        fid = _require_fid(fid_text, name)
+        await self.db.write(lambda c: store.patch_feature(c, name, fid, props, geom, set_geom=set_geom))
+
+    async def delete(self, identity: Identity, name: str, fid_text: str) -> None:
+        await self._writable(identity, name)
+        fid = _require_fid(fid_text, name)
+        await self.db.write(lambda c: store.delete_feature(c, name, fid))
+
+
+def _fid(text: str) -> int | None:
+    t = text.strip()
+    if not t.isdigit() or len(t) > 18:
+        return None
+    return int(t)
+
+
+def _require_fid(text: str, name: str) -> int:
+    fid = _fid(text)
+    if fid is None:
+        raise NotFound(f"There is no feature {text!r} in collection {name!r}.", code="NotFound")
+    return fid
+
+
+__all__ = ["FeaturesService", "ItemsResult", "BadRequest"]

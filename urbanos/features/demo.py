@@ -1,0 +1,112 @@
+"""Demo collections: Hamburg's Stadtteile and Bezirke, and Melbourne's pedestrian sensor locations.
+
+The files ship gzipped in ``demo_data/``:
+
+* ``hamburg_*.geojson.gz``: Freie und Hansestadt Hamburg, Landesbetrieb Geoinformation und Vermessung (LGV),
+  Datenlizenz Deutschland – Namensnennung – Version 2.0 (dl-de/by-2-0).
+* ``pedestrian_sensor_locations.csv.gz``: City of Melbourne, Creative Commons Attribution 4.0 (CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from shapely.geometry import Point, shape
+
+from urbanos.features import store
+from urbanos.storage import Connection
+
+DATA = Path(__file__).resolve().parent / "demo_data"
+HH_ATTR = "Freie und Hansestadt Hamburg, LGV"
+HH_LICENSE = {"license": "dl-de/by-2-0", "license_url": "https://www.govdata.de/dl-de/by-2-0",
+              "license_title": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "attribution": HH_ATTR}
+MEL_LICENSE = {"license": "CC-BY-4.0", "license_url": "https://creativecommons.org/licenses/by/4.0/",
+               "license_title": "Creative Commons Attribution 4.0", "attribution": "City of Melbourne"}
+
+
+def _geojson(name: str) -> dict[str, Any]:
+    with gzip.open(DATA / name, "rb") as fh:
+        return orjson.loads(fh.read())  # type: ignore[no-any-return]
+
+
+def hamburg_rows(doc: dict[str, Any], keys: list[str]) -> Iterator[tuple[dict[str, Any], Any]]:
+    for f in doc["features"]:
+        props = f.get("properties") or {}
+        yield {k: props.get(k) for k in keys}, shape(f["geometry"]) if f.get("geometry") else None
+
+
+SENSOR_FIELDS = [
+    {"name": "sensor_id", "type": "integer"}, {"name": "sensor_description", "type": "string"},
+    {"name": "sensor_name", "type": "string"}, {"name": "installation_date", "type": "date"},
+    {"name": "status", "type": "string"}, {"name": "note", "type": "string"},
+    {"name": "direction_1", "type": "string"}, {"name": "direction_2", "type": "string"},
+    {"name": "latitude", "type": "number"}, {"name": "longitude", "type": "number"},
+]
+
+
+def sensor_rows() -> Iterator[tuple[dict[str, Any], Any]]:
+    with gzip.open(DATA / "pedestrian_sensor_locations.csv.gz", "rb") as fh:
+        text = fh.read().decode("utf-8-sig")
+    for r in csv.DictReader(io.StringIO(text)):
+        props: dict[str, Any] = {f["name"]: r.get(f["name"]) for f in SENSOR_FIELDS}
+        try:
+            geom = Point(float(r["longitude"]), float(r["latitude"]))
+        except (TypeError, ValueError):
+            geom = None
+        yield props, geom
+
+
+def _dataset(c: Connection, name: str, title: str) -> int:
+    row = c.fetchone("SELECT id FROM datasets WHERE name = ?", (name,))
+    if row is not None:
+        return int(row[0])
+    now = store.now_iso()
+    return int(c.insert("datasets", {"name": name, "title": title, "access_level": "open", "created_at": now, "modified_at": now}))
+
+
+def load_demo(platform: Any) -> list[str]:
+    """Create the demo collections that are missing (idempotent); returns the names loaded now."""
+    loaded: list[str] = []
+    specs = [
+        ("hamburg-bezirke", "Hamburg: Bezirke", "The seven boroughs (Bezirke) of Hamburg.", "hamburg_bezirke.geojson.gz",
+         [{"name": "id", "type": "string"}, {"name": "name", "type": "string"}]),
+        ("hamburg-stadtteile", "Hamburg: Stadtteile", "The quarters (Stadtteile) of Hamburg with their borough.",
+         "hamburg_stadtteile.geojson.gz",
+         [{"name": "id", "type": "string"}, {"name": "name", "type": "string"}, {"name": "district_id", "type": "string"},
+          {"name": "district_name", "type": "string"}]),
+    ]
+    for name, title, desc, fname, fields in specs:
+        if platform.db.read_sync(lambda c, n=name: store.get_collection(c, n)) is not None:
+            continue
+        doc = _geojson(fname)
+        keys = [f["name"] for f in fields]
+
+        def tx(c: Connection, name: str = name, title: str = title, desc: str = desc, doc: Any = doc, fields: Any = fields,
+               keys: list[str] = keys) -> None:
+            ds = _dataset(c, name, title)
+            store.replace_collection(c, name, fields, hamburg_rows(doc, keys), source_crs="EPSG:4326", dataset_id=ds,
+                                     title=title, description=f"{desc} Source: {HH_ATTR}, dl-de/by-2-0.", extras=HH_LICENSE)
+
+        platform.db.write_sync(tx)
+        loaded.append(name)
+    if platform.db.read_sync(lambda c: store.get_collection(c, "pedestrian-sensors")) is None:
+        def tx2(c: Connection) -> None:
+            ds = _dataset(c, "pedestrian-sensors", "Melbourne: pedestrian counting sensors")
+            store.replace_collection(
+                c, "pedestrian-sensors", SENSOR_FIELDS, sensor_rows(), source_crs="EPSG:4326", dataset_id=ds,
+                time_field="installation_date", title="Melbourne: pedestrian counting sensors",
+                description="Locations of the pedestrian counting sensors. Source: City of Melbourne, CC BY 4.0.",
+                extras=MEL_LICENSE)
+
+        platform.db.write_sync(tx2)
+        loaded.append("pedestrian-sensors")
+    return loaded
+
+
+__all__ = ["load_demo", "sensor_rows", "hamburg_rows", "SENSOR_FIELDS"]
