@@ -22,6 +22,8 @@ SETTINGS: tuple[Setting, ...] = (
             "empty refuses creates from the external broker.", section="mqtt", sensitive=True),
     Setting("mqtt_shared_group", str, "urbanos", "Shared-subscription group for creates on the external broker, so "
             "that each create is handled by one worker; empty subscribes without $share.", section="mqtt"),
+    Setting("mqtt_url_prefix", str, "", "Prefix of every topic on the external broker (e.g. 'city/' gives "
+            "city/v1.1/Things(1)); empty uses the SensorThings topics as they are.", section="mqtt"),
     Setting("mqtt_queue_size", int, 1000, "Messages queued per subscriber before the oldest is dropped.",
             section="mqtt", minimum=1),
     Setting("mqtt_kick_after", int, 10000, "Disconnect a subscriber after this many dropped messages without its "

@@ -49,6 +49,7 @@ class ExternalLink:
         self.client_id = "urbanos-" + secrets.token_hex(5)
         self.token = s.mqtt_url_token
         self.identity: Any = None
+        self.prefix = s.mqtt_url_prefix
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
@@ -63,7 +64,7 @@ class ExternalLink:
         if len(self.queue) >= self.limit:
             self.queue.popleft()
             self.service.count("dropped", "external_queue_full")
-        self.queue.append(codec.publish(topic, payload))
+        self.queue.append(codec.publish(self.prefix + topic, payload))
         self.wake.set()
 
     async def _run(self) -> None:
@@ -96,6 +97,7 @@ class ExternalLink:
             filters: list[tuple[str, int]] = []
             for v in topics.VERSIONS:
                 for f in topics.create_filters(v):
+                    f = self.prefix + f
                     filters.append((f"$share/{self.group}/{f}" if self.group else f, 1))
             writer.write(codec.subscribe(next(self.ids), filters))
             await writer.drain()
@@ -158,8 +160,11 @@ class ExternalLink:
     async def _incoming(self, msg: codec.Publish) -> None:
         if b'"@iot.selfLink"' in msg.payload:
             return  # a notification (ours or another worker's), not a create request
+        if not msg.topic.startswith(self.prefix):
+            return
+        topic = msg.topic[len(self.prefix):]
         try:
-            t = topics.parse(msg.topic)
+            t = topics.parse(topic)
         except UrbanosError:
             return
         if not t.creatable:
@@ -177,7 +182,7 @@ class ExternalLink:
         if self.identity.is_anonymous:
             self.service.count("publish_refused", "anonymous")
             return
-        await self.service.create(self.identity, msg.topic, msg.payload, where=f"external {self.host}:{self.port}")
+        await self.service.create(self.identity, topic, msg.payload, where=f"external {self.host}:{self.port}")
 
 
 __all__ = ["ExternalLink", "parse_url"]
