@@ -74,17 +74,42 @@ def mount(app: Any, platform: Any) -> None:
             "endpoints": endpoints}
         conf[f"http://www.opengis.net/spec/iot_sensing/{v}/req/receive-updates-via-mqtt/receive-updates"] = {
             "endpoints": endpoints}
-    topic = "v1.1/Datastreams(1)/Observations"
-    platform.services.setdefault("landing_extra", []).append(
+    extra = platform.services.setdefault("landing_extra", [])
+    service.landing = (extra, len(extra), tcp, ws)
+    extra.append(_landing_html(tcp, ws, 1, None))
+
+
+def _landing_html(tcp: str | None, ws: str, ds: Any, name: str | None) -> str:
+    topic = f"v1.1/Datastreams({ds})/Observations"
+    which = (f"the datastream “{html.escape(name)}”" if name else "a datastream (replace 1 with an id from "
+             '<a href="/sta/v1.1/Datastreams">the list of datastreams</a>)')
+    return (
         '<section aria-labelledby="mqtt-live"><h2 id="mqtt-live">Live sensor values over MQTT</h2>'
-        "<p>Subscribe to a datastream's observations; every new value arrives as the SensorThings JSON "
-        "(the same as <code>GET /sta/v1.1/Observations(id)</code>). Replace 1 with a datastream id from "
-        '<a href="/sta/v1.1/Datastreams">the list of datastreams</a>.</p>'
+        f"<p>Subscribe to the observations of {which}; every new value arrives as SensorThings JSON, "
+        "the same as the HTTP API serves it.</p>"
         f"<pre><code>mosquitto_sub -h {html.escape(_host(tcp))} -p {html.escape(_port(tcp))} -t "
-        f"'{topic}'</code></pre>"
+        f"'{html.escape(topic)}'</code></pre>"
         f"<p>Browsers: MQTT over WebSocket at <code>{html.escape(ws)}</code> (subprotocol <code>mqtt</code>), "
-        f"topic <code>{topic}</code>.</p></section>"
+        f"topic <code>{html.escape(topic)}</code>.</p></section>"
     )
+
+
+async def _pick_datastream(platform: Any, service: Any) -> None:
+    """Show a real, open datastream on the landing page (the demo's pedestrian counters)."""
+    from urbanos.governance.identity import ANONYMOUS
+
+    sensing = platform.services.get("sensing")
+    landing = getattr(service, "landing", None)
+    if sensing is None or landing is None:
+        return
+    try:
+        body = await sensing.read_path("v1.1", "Datastreams", {"$top": "1"}, ANONYMOUS, service.base_url)
+    except Exception:  # noqa: BLE001 - the landing page keeps its generic example
+        return
+    items = body.get("value") or []
+    if items:
+        extra, index, tcp, ws = landing
+        extra[index] = _landing_html(tcp, ws, items[0].get("@iot.id", 1), items[0].get("name"))
 
 
 def _host(url: str | None) -> str:
@@ -99,6 +124,7 @@ async def startup(platform: Any) -> None:
     service = platform.services.get("mqtt")
     if service is not None:
         await service.start()
+        await _pick_datastream(platform, service)
 
 
 async def shutdown(platform: Any) -> None:

@@ -45,6 +45,7 @@ class MqttService(Hooks):
         self.external: Any = None
         self.tcp_port: int | None = None
         self.notifications = 0
+        self.landing: tuple[list[str], int, str | None, str] | None = None
         reg = platform.registry
         self.counter = Counter("urbanos_mqtt_events", "MQTT broker events: connections, refusals, rejected "
                                "publishes, dropped messages", ["event", "reason"], registry=reg)
@@ -138,7 +139,7 @@ class MqttService(Hooks):
             if t.kind == "collection" and t.parent is None:
                 return True, ""
             eset, eid = t.parent if t.parent else (t.entity_set, t.id)
-            found = await self.sensing.entity_json(t.version, eset, _id(eid), ident, self.base_url, select=["id"])
+            found = await self.sensing.entity_json(t.version, eset, _id(eid), ident, self.base_url)
         except UrbanosError:
             return False, "unknown_topic"
         if found is None:
