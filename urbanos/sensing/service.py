@@ -119,7 +119,7 @@ class SensingService:
         if fmt and not t.ref:
             from urbanos.sensing.formats import reformat
 
-            return reformat(fmt, t.e, rows, body, ctx)
+            return reformat(fmt, t.e, rows, body, ctx, conn, opts.select)
         return "json", body
 
     def _property(self, conn: Any, ctx: Ctx, t: Target) -> tuple[str, Any]:

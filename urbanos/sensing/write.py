@@ -324,12 +324,15 @@ class Writer:
 
     def _track(self, table: str, parent: int, obs_id: int, start: str, end: str | None, rtime: str | None) -> None:
         """Keep the (Multi)Datastream's phenomenon/result time envelope and latest-Observation pointer."""
-        last = end or start
+        self.track_many(table, parent, start, end or start, obs_id, start, rtime, rtime)
+
+    def track_many(self, table: str, parent: int, first: str, last: str, latest_id: int, latest_start: str,
+                   rmin: str | None, rmax: str | None) -> None:
         rt_sql, rt_params = "", []
-        if rtime is not None:
+        if rmin is not None and rmax is not None:
             rt_sql = (" rtime_start = CASE WHEN rtime_start IS NULL OR rtime_start > ? THEN ? ELSE rtime_start END,"
                       " rtime_end = CASE WHEN rtime_end IS NULL OR rtime_end < ? THEN ? ELSE rtime_end END,")
-            rt_params = [rtime, rtime, rtime, rtime]
+            rt_params = [rmin, rmin, rmax, rmax]
         self.c.execute(
             f"UPDATE {table} SET"
             " phen_start = CASE WHEN phen_start IS NULL OR phen_start > ? THEN ? ELSE phen_start END,"
@@ -338,7 +341,7 @@ class Writer:
             " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen <= ? THEN ? ELSE last_obs_id END,"
             " last_phen = CASE WHEN last_phen IS NULL OR last_phen <= ? THEN ? ELSE last_phen END"
             " WHERE id = ?",
-            [start, start, last, last, *rt_params, start, obs_id, start, start, parent],
+            [first, first, last, last, *rt_params, latest_start, latest_id, latest_start, latest_start, parent],
         )
 
     def retrack(self, table: str, parent: int | None) -> None:
