@@ -1,0 +1,504 @@
+"""Compile a neutral expression tree (``urbanos.query.ast``) into SQL for SQLite or PostgreSQL.
+
+The caller maps property paths to SQL with a *resolver*::
+
+    def resolve(path: tuple[str, ...]) -> Column: ...      # BadRequest for unknown properties
+
+    sql, params = compile_filter(options.filter, resolve, conn)
+    order = compile_orderby(options.orderby, resolve, conn)
+    conn.rows(f"SELECT … FROM obs o WHERE {sql} ORDER BY {order}", params)
+
+:class:`Column` types: ``text``, ``number`` (``id`` is accepted as a number), ``bool``, ``time``
+(one instant stored as fixed-width UTC text ``YYYY-MM-DDTHH:MM:SS.ffffffZ``), ``interval``
+(``start``/``end`` expressions of that form; ``end`` may equal ``start``), ``json`` (``sql`` is a
+JSON document — TEXT on SQLite, JSONB on PostgreSQL — and ``json_path`` the keys inside it) and
+``geometry`` (a WKB / PostGIS geometry column). Semantics are described in ``docs/query.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from urbanos.errors import BadRequest, NotImplementedFeature
+from urbanos.query import ast
+from urbanos.query.odata.unparse import to_text
+
+STORE_FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
+MIN_TIME = "0001-01-01T00:00:00.000000Z"
+MAX_TIME = "9999-12-31T23:59:59.999999Z"
+COMPARE = ("eq", "ne", "gt", "ge", "lt", "le")
+_SQL_OP = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_MIRROR = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
+_RELATE = re.compile(r"[TF*012]{9}")
+_SLOT = re.compile(r"\{(\d)\}")
+_NOCONST = object()
+
+
+@dataclass(frozen=True)
+class Column:
+    """What a property path means in SQL (returned by the caller's resolver)."""
+
+    sql: str
+    type: str  # text | number | id | bool | time | interval | json | geometry
+    start: str = ""  # interval: start expression
+    end: str = ""  # interval: end expression (may be the same as start)
+    json_path: tuple[str, ...] = ()  # json: keys inside the document ``sql``
+    nullable: bool = True
+
+
+Resolver = Callable[[tuple[str, ...]], Column]
+
+
+@dataclass
+class E:
+    """A compiled expression: SQL text, its ``?`` parameters in order, and its type."""
+
+    sql: str
+    params: tuple[Any, ...]
+    type: str  # text number bool time interval json geometry null date tod duration
+    start: E | None = None
+    end: E | None = None
+    path: tuple[str, ...] = ()
+    const: Any = field(default=_NOCONST)
+    nullable: bool = True
+
+
+def fmt(template: str, *parts: E) -> tuple[str, tuple[Any, ...]]:
+    """Fill ``{0}``, ``{1}``… in ``template`` with the parts' SQL, collecting parameters in order."""
+    params: list[Any] = []
+
+    def repl(m: re.Match[str]) -> str:
+        e = parts[int(m.group(1))]
+        params.extend(e.params)
+        return e.sql
+
+    sql = _SLOT.sub(repl, template)
+    return sql, tuple(params)
+
+
+def store_time(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime(STORE_FMT)
+
+
+class Compiler:
+    def __init__(self, resolve: Resolver, conn: Any, where: str = "$filter") -> None:
+        self.resolve = resolve
+        dialect = getattr(conn, "dialect", conn)
+        self.pg = getattr(dialect, "name", "") == "postgresql"
+        sp = getattr(conn, "spatial", None)
+        if sp is None:
+            from urbanos.storage.spatial import PostGISSpatial, SQLiteSpatial
+
+            sp = PostGISSpatial() if self.pg else SQLiteSpatial()
+        self.sp = sp
+        self.where = where
+        self.false = "FALSE" if self.pg else "0"
+
+    # -- helpers --------------------------------------------------------------------------------
+    def bad(self, node: ast.Node | None, message: str) -> BadRequest:
+        try:
+            shown = f" in {to_text(node)[:120]!r}" if node is not None else ""
+        except ValueError:
+            shown = ""
+        return BadRequest(f"{self.where}: {message}{shown}.", detail={"option": self.where})
+
+    def e(self, template: str, *parts: E, type: str, nullable: bool | None = None) -> E:
+        sql, params = fmt(template, *parts)
+        n = any(p.nullable for p in parts) if nullable is None else nullable
+        return E(sql, params, type, nullable=n)
+
+    def param(self, value: Any, type: str) -> E:
+        if value is None:
+            return E("NULL", (), "null")
+        if type == "geometry":
+            from urbanos.storage.spatial import to_wkb
+
+            return E(self.sp.param(), (to_wkb(value),), "geometry", const=value, nullable=False)
+        sql = "?"
+        if self.pg:
+            if type == "number":
+                sql = "CAST(? AS BIGINT)" if isinstance(value, int) else "CAST(? AS DOUBLE PRECISION)"
+            elif type == "bool":
+                sql = "CAST(? AS BOOLEAN)"
+            else:
+                sql = "CAST(? AS TEXT)"
+        return E(sql, (value,), type, const=value, nullable=False)
+
+    def time_param(self, dt: datetime) -> E:
+        e = self.param(store_time(dt), "time")
+        e.const = dt
+        return e
+
+    def typed_null(self, type: str) -> E:
+        if not self.pg:
+            return E("NULL", (), type)
+        sqltype = {"number": "DOUBLE PRECISION", "bool": "BOOLEAN"}.get(type, "TEXT")
+        return E(f"CAST(NULL AS {sqltype})", (), type)
+
+    # -- JSON -----------------------------------------------------------------------------------
+    def _jpath(self, e: E) -> str:
+        """The path literal for ``e.path`` (keys are checked: they are written into the SQL)."""
+        for k in e.path:
+            if "'" in k or '"' in k or "\\" in k or "{" in k:
+                raise self.bad(None, f"the property name {k!r} cannot be used in expressions")
+        if self.pg:
+            return "ARRAY[" + ", ".join(f"'{k}'" for k in e.path) + "]::text[]" if e.path else ""
+        return "'$" + "".join(f'."{k}"' for k in e.path) + "'"
+
+    def json_value(self, e: E) -> E:
+        """PostgreSQL: the jsonb value at the path; SQLite: the SQL value at the path."""
+        path = self._jpath(e)
+        doc = E(e.sql, e.params, "json")
+        if self.pg:
+            return self.e("({0} #> " + path + ")" if path else "({0})", doc, type="json")
+        return self.e("json_extract({0}, " + path + ")", doc, type="json")
+
+    def json_as(self, e: E, want: str) -> E:
+        """The JSON value as number / text / bool (NULL when it has another JSON type), or ``isnull``."""
+        path = self._jpath(e)
+        doc = E(e.sql, e.params, "json")
+        if self.pg:
+            v = "({0} #> " + path + ")" if path else "({0})"
+            if want == "number":
+                t = f"CASE WHEN jsonb_typeof({v}) = 'number' THEN CAST({v} #>> '{{}}' AS NUMERIC) END"
+            elif want == "text":
+                t = f"CASE WHEN jsonb_typeof({v}) = 'string' THEN {v} #>> '{{}}' END"
+            elif want == "bool":
+                t = f"CASE WHEN jsonb_typeof({v}) = 'boolean' THEN CAST({v} #>> '{{}}' AS BOOLEAN) END"
+            else:
+                t = f"(COALESCE(jsonb_typeof({v}), 'null') = 'null')"
+        else:
+            jt = "json_type({0}, " + path + ")"
+            x = "json_extract({0}, " + path + ")"
+            if want == "number":
+                t = f"CASE WHEN {jt} IN ('integer', 'real') THEN {x} END"
+            elif want == "text":
+                t = f"CASE WHEN {jt} = 'text' THEN {x} END"
+            elif want == "bool":
+                t = f"CASE {jt} WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
+            else:
+                t = f"(COALESCE({jt}, 'null') = 'null')"
+        if want == "isnull":
+            return self.e(t, doc, type="bool", nullable=False)
+        return self.e(t, doc, type=want)
+
+    # -- coercions ------------------------------------------------------------------------------
+    def as_type(self, e: E, want: str, node: ast.Node, what: str) -> E:
+        if e.type == want:
+            return e
+        if e.type == "null":
+            return self.typed_null(want)
+        if e.type == "json" and want in ("number", "text", "bool"):
+            return self.json_as(e, want)
+        if want == "time":
+            if e.type == "interval" and e.start is not None:
+                return e.start
+            if e.type == "date" and isinstance(e.const, date):
+                return self.time_param(datetime(e.const.year, e.const.month, e.const.day, tzinfo=UTC))
+        if want == "number" and e.type == "text" and isinstance(e.const, str):
+            try:
+                v: float | int = int(e.const) if re.fullmatch(r"-?\d{1,18}", e.const) else float(e.const)
+            except ValueError:
+                pass
+            else:
+                return self.param(v, "number")
+        raise self.bad(node, f"{what} needs {want.replace('tod', 'time of day')}, not {e.type}")
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def compile(self, node: ast.Node) -> E:
+        if isinstance(node, ast.Literal):
+            return self.literal(node)
+        if isinstance(node, ast.Property):
+            return self.property(node)
+        if isinstance(node, ast.BinOp):
+            if node.op in ("and", "or"):
+                a = self.as_type(self.compile(node.left), "bool", node, node.op)
+                b = self.as_type(self.compile(node.right), "bool", node, node.op)
+                return self.e("({0} " + node.op.upper() + " {1})", a, b, type="bool")
+            if node.op in COMPARE:
+                return self.compare(node)
+            return self.arith(node)
+        if isinstance(node, ast.Not):
+            a = self.as_type(self.compile(node.operand), "bool", node, "not")
+            return self.e("(NOT COALESCE({0}, " + self.false + "))", a, type="bool", nullable=False)
+        if isinstance(node, ast.Neg):
+            a = self.compile(node.operand)
+            if a.type == "duration":
+                return E("", (), "duration", const=-a.const, nullable=False)
+            a = self.as_type(a, "number", node, "-")
+            if isinstance(a.const, (int, float)) and not isinstance(a.const, bool):
+                return self.param(-a.const, "number")
+            return self.e("(-{0})", a, type="number")
+        if isinstance(node, ast.Call):
+            from urbanos.storage.compile_fn import call
+
+            return call(self, node)
+        raise self.bad(None, f"unsupported expression {type(node).__name__}")
+
+    def literal(self, lit: ast.Literal) -> E:
+        k, v = lit.kind, lit.value
+        if k == ast.STRING:
+            return self.param(v, "text")
+        if k in (ast.INT, ast.FLOAT):
+            return self.param(v, "number")
+        if k == ast.BOOL:
+            return self.param(bool(v), "bool")
+        if k == ast.NULL:
+            return E("NULL", (), "null")
+        if k == ast.DATETIME:
+            return self.time_param(v)
+        if k == ast.DATE:
+            e = self.param(v.isoformat(), "date")
+            e.const = v
+            return e
+        if k == ast.TIME:
+            e = self.param(v.strftime("%H:%M:%S.%f"), "tod")
+            e.const = v
+            return e
+        if k == ast.DURATION:
+            return E("", (), "duration", const=v, nullable=False)
+        if k == ast.INTERVAL:
+            s, en = self.time_param(v[0]), self.time_param(v[1])
+            return E(s.sql, s.params, "interval", start=s, end=en, const=v, nullable=False)
+        if k == ast.GEOMETRY:
+            return self.param(v, "geometry")
+        raise self.bad(lit, f"unsupported literal kind {k}")
+
+    def property(self, node: ast.Property) -> E:
+        col = self.resolve(node.path)
+        t = "number" if col.type == "id" else col.type
+        if t == "interval":
+            s = E(col.start or col.sql, (), "time", nullable=col.nullable)
+            en = E(col.end or col.start or col.sql, (), "time", nullable=col.nullable)
+            return E(s.sql, (), "interval", start=s, end=en, nullable=col.nullable)
+        if t == "json":
+            return E(col.sql, (), "json", path=tuple(col.json_path))
+        if t not in ("text", "number", "bool", "time", "geometry"):
+            raise self.bad(node, f"the property type {col.type!r} is not supported")
+        return E(col.sql, (), t, nullable=col.nullable)
+
+    # -- comparisons ----------------------------------------------------------------------------
+    def cmp(self, op: str, a: E, b: E) -> E:
+        if op == "ne":
+            tmpl = "({0} IS DISTINCT FROM {1})" if self.pg else "({0} IS NOT {1})"
+            return self.e(tmpl, a, b, type="bool", nullable=False)
+        return self.e("({0} " + _SQL_OP[op] + " {1})", a, b, type="bool")
+
+    def compare(self, node: ast.BinOp) -> E:
+        op = node.op
+        a, b = self.compile(node.left), self.compile(node.right)
+        if b.type == "null" or a.type == "null":
+            x = a if b.type == "null" else b
+            if op not in ("eq", "ne"):
+                raise self.bad(node, "null can only be compared with eq or ne")
+            if x.type == "null":
+                return E("(1 = 1)" if op == "eq" else "(1 = 0)", (), "bool", nullable=False)
+            if x.type == "json":
+                isnull = self.json_as(x, "isnull")
+                return isnull if op == "eq" else self.e("(NOT {0})", isnull, type="bool", nullable=False)
+            if x.type == "interval" and x.start is not None:
+                x = x.start
+            if x.type == "duration":
+                raise self.bad(node, "a duration cannot be null")
+            return self.e("({0} IS " + ("NULL)" if op == "eq" else "NOT NULL)"), x, type="bool", nullable=False)
+        if "interval" in (a.type, b.type) or ("time" in (a.type, b.type) and "date" in (a.type, b.type)):
+            return self.compare_times(op, a, b, node)
+        if a.type == "json" and b.type == "json":
+            num = self.cmp(op, self.json_as(a, "number"), self.json_as(b, "number"))
+            txt = self.cmp(op, self.json_as(a, "text"), self.json_as(b, "text"))
+            return self.e("({0} OR {1})", num, txt, type="bool")
+        if a.type == "json" or b.type == "json":
+            other = b if a.type == "json" else a
+            want = {"time": "text", "date": "text", "tod": "text"}.get(other.type, other.type)
+            if want not in ("number", "text", "bool"):
+                raise self.bad(node, f"cannot compare a JSON value with {other.type}")
+            a = self.as_type(a, want, node, op)
+            b = self.as_type(b, want, node, op)
+            return self.cmp(op, a, b)
+        if a.type in ("geometry", "duration") or b.type in ("geometry", "duration"):
+            raise self.bad(node, f"{a.type if a.type in ('geometry', 'duration') else b.type} values cannot be "
+                                 f"compared with {op} (use st_equals or geo functions)")
+        if a.type != b.type:
+            if a.type == "number" or b.type == "number":
+                a = self.as_type(a, "number", node, op)
+                b = self.as_type(b, "number", node, op)
+            else:
+                raise self.bad(node, f"cannot compare {a.type} with {b.type}")
+        return self.cmp(op, a, b)
+
+    def compare_times(self, op: str, a: E, b: E, node: ast.Node) -> E:
+        """Interval semantics (half-open [start, end); an instant is start = end); see docs/query.md."""
+
+        def parts(x: E) -> tuple[E, E, bool]:
+            if x.type == "interval" and x.start is not None and x.end is not None:
+                return x.start, x.end, False
+            t = self.as_type(x, "time", node, op)
+            return t, t, True
+
+        as_, ae, ai = parts(a)
+        bs, be, bi = parts(b)
+        if ai and bi:
+            return self.cmp(op, as_, bs)
+        both_eq = self.e("({0} = {1} AND {2} = {3})", as_, bs, ae, be, type="bool")
+        if op == "eq":
+            return both_eq
+        if op == "ne":
+            return self.e("(NOT COALESCE({0}, " + self.false + "))", both_eq, type="bool", nullable=False)
+        if bi:  # interval vs instant t
+            if op == "lt":
+                return self.e("({0} <= {1} AND {2} < {1})", ae, bs, as_, type="bool")
+            if op == "le":
+                return self.e("({0} <= {1})", ae, bs, type="bool")
+            if op == "gt":
+                return self.e("({0} > {1})", as_, bs, type="bool")
+            return self.e("({0} >= {1})", as_, bs, type="bool")
+        if ai:  # instant t vs interval
+            if op == "lt":
+                return self.e("({0} < {1})", as_, bs, type="bool")
+            if op == "le":
+                return self.e("({0} <= {1})", as_, bs, type="bool")
+            if op == "gt":
+                return self.e("({0} >= {1} AND {2} < {0})", as_, be, bs, type="bool")
+            return self.e("({0} >= {1})", as_, be, type="bool")
+        if op == "lt":
+            return self.e("({0} <= {1} AND {2} < {1})", ae, bs, as_, type="bool")
+        if op == "gt":
+            return self.e("({0} >= {1} AND {2} < {0})", as_, be, bs, type="bool")
+        if op == "le":
+            return self.e("({0} <= {1} OR {2})", ae, bs, both_eq, type="bool")
+        return self.e("({0} >= {1} OR {2})", as_, be, both_eq, type="bool")
+
+    # -- arithmetic -----------------------------------------------------------------------------
+    def shift(self, t: E, td: timedelta, node: ast.Node) -> E:
+        if isinstance(t.const, datetime):
+            try:
+                return self.time_param(t.const + td)
+            except OverflowError:
+                raise self.bad(node, "the time is out of range") from None
+        micros = td // timedelta(microseconds=1)
+        if micros % 1_000_000:
+            raise NotImplementedFeature(f"{self.where}: durations with fractional seconds can only shift constant times.")
+        secs = micros // 1_000_000
+        if self.pg:
+            d = self.param(float(secs), "number")
+            return self.e(
+                "to_char(CAST(substr({0}, 1, 26) AS TIMESTAMP) + make_interval(secs => {1}), "
+                "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", t, d, type="time")
+        d = self.param(f"{secs:+d} seconds", "text")
+        return self.e("(strftime('%Y-%m-%dT%H:%M:%S', substr({0}, 1, 19), {1}) || substr({0}, 20))", t, d, type="time")
+
+    def arith(self, node: ast.BinOp) -> E:
+        op = node.op
+        a, b = self.compile(node.left), self.compile(node.right)
+        if a.type == "duration" and b.type == "duration" and op in ("add", "sub"):
+            return E("", (), "duration", const=a.const + b.const if op == "add" else a.const - b.const, nullable=False)
+        if b.type == "duration" and op in ("add", "sub") and a.type in ("time", "interval", "date"):
+            td = b.const if op == "add" else -b.const
+            if a.type == "interval" and a.start is not None and a.end is not None:
+                s, en = self.shift(a.start, td, node), self.shift(a.end, td, node)
+                return E(s.sql, s.params, "interval", start=s, end=en)
+            return self.shift(self.as_type(a, "time", node, op), td, node)
+        if a.type == "duration" and op == "add" and b.type in ("time", "date"):
+            return self.shift(self.as_type(b, "time", node, op), a.const, node)
+        a = self.as_type(a, "number", node, op)
+        b = self.as_type(b, "number", node, op)
+        if op == "add":
+            return self.e("({0} + {1})", a, b, type="number")
+        if op == "sub":
+            return self.e("({0} - {1})", a, b, type="number")
+        if op == "mul":
+            return self.e("({0} * {1})", a, b, type="number")
+        if op == "div":
+            return self.e("({0} / NULLIF({1}, 0))", a, b, type="number")
+        if op == "mod":
+            if self.pg:
+                return self.e("MOD(CAST({0} AS NUMERIC), NULLIF(CAST({1} AS NUMERIC), 0))", a, b, type="number")
+            return self.e("({0} % NULLIF({1}, 0))", a, b, type="number")
+        raise self.bad(node, f"unknown operator {op}")
+
+
+def compile_filter(node: ast.Node, resolve: Resolver, conn: Any, *, where: str = "$filter") -> tuple[str, list[Any]]:
+    """SQL for a boolean expression and its ``?`` parameters. ``conn`` is a Connection (or Database/Dialect)."""
+    c = Compiler(resolve, conn, where)
+    e = c.compile(node)
+    e = c.as_type(e, "bool", node, where)
+    return e.sql, list(e.params)
+
+
+def compile_expression(node: ast.Node, resolve: Resolver, conn: Any, *, where: str = "$filter") -> E:
+    """Any expression (for $orderby, computed columns…): returns the :class:`E` with sql, params and type."""
+    return Compiler(resolve, conn, where).compile(node)
+
+
+def inline(sql: str, params: Sequence[Any], conn: Any) -> str:
+    """Replace ``?`` placeholders (outside quotes) by SQL literals. Used for ORDER BY fragments."""
+    pg = getattr(getattr(conn, "dialect", conn), "name", "") == "postgresql"
+    out: list[str] = []
+    it = iter(params)
+    quote: str | None = None
+    for ch in sql:
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in ("'", '"'):
+            quote = ch
+            out.append(ch)
+        elif ch == "?":
+            out.append(_sql_literal(next(it), pg))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _sql_literal(v: Any, pg: bool) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return ("TRUE" if v else "FALSE") if pg else ("1" if v else "0")
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        h = bytes(v).hex()
+        return f"'\\x{h}'::bytea" if pg else f"X'{h}'"
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def compile_orderby_params(
+    orderby: Sequence[ast.OrderBy], resolve: Resolver, conn: Any = None, *, where: str = "$orderby"
+) -> tuple[str, list[Any]]:
+    """``ORDER BY`` body with parameters: ascending puts nulls first, descending puts them last."""
+    c = Compiler(resolve, conn, where)
+    parts: list[str] = []
+    params: list[Any] = []
+    for item in orderby:
+        e = c.compile(item.expr)
+        if e.type == "interval" and e.start is not None:
+            e = e.start
+        elif e.type == "json":
+            e = c.json_value(e)
+        elif e.type in ("geometry", "duration", "null"):
+            raise c.bad(item.expr, f"cannot order by a {e.type} value")
+        direction = "DESC" if item.descending else "ASC"
+        nulls = ""
+        if c.pg and e.nullable:
+            nulls = " NULLS LAST" if item.descending else " NULLS FIRST"
+        parts.append(f"{e.sql} {direction}{nulls}")
+        params.extend(e.params)
+    return ", ".join(parts), params
+
+
+def compile_orderby(orderby: Sequence[ast.OrderBy], resolve: Resolver, conn: Any = None, *, where: str = "$orderby") -> str:
+    """``ORDER BY`` body with constants written inline (no parameters)."""
+    sql, params = compile_orderby_params(orderby, resolve, conn, where=where)
+    return inline(sql, params, conn) if params else sql
+
+
+__all__ = [
+    "Column", "Resolver", "E", "Compiler", "compile_filter", "compile_expression", "compile_orderby",
+    "compile_orderby_params", "inline", "store_time",
+]
