@@ -11,50 +11,38 @@ from urbanos.sensing.resolve import resolve
 
 
 def _resolver(e: EntityType, a: str, ctx: Any, compiler: Any) -> Any:
-    column_cls = getattr(compiler, "Column", None)
+    column_cls = compiler.Column
 
     def res(path: tuple[str, ...]) -> Any:
         col = resolve(e, a, tuple(path), ctx.dialect)
-        if column_cls is None:
-            return col
-        return to_column(col, column_cls)
+        return column_cls(sql=col.sql, type=col.type, start=col.start, end=col.end, json_path=col.json_path,
+                          nullable=col.nullable)
 
     return res
 
 
-def to_column(col: Any, column_cls: Any) -> Any:
-    t = {"id": "number", "text": "text", "number": "number", "time": "time", "interval": "interval",
-         "json": "json", "geometry": "geometry", "bool": "bool"}[col.type]
-    fields = getattr(column_cls, "__dataclass_fields__", {})
-    kw: dict[str, Any] = {}
-    if "sql" in fields:
-        kw["sql"] = col.sql
-    if "type" in fields:
-        kw["type"] = t
-    if "start" in fields and col.type == "interval":
-        kw["start"] = col.start
-    if "end" in fields and col.type == "interval":
-        kw["end"] = col.end
-    if "text" in fields and col.type == "number" and col.start:
-        kw["text"] = col.start
-    if "nullable" in fields:
-        kw["nullable"] = col.nullable
-    return column_cls(**kw)
+def _need(compiler: Any, what: str) -> None:
+    if compiler is None or not hasattr(compiler, "compile_filter"):
+        raise NotImplementedFeature(f"{what} needs the SQL compiler, which is not installed.")
 
 
 def compile_filter(e: EntityType, a: str, node: Node, ctx: Any, conn: Any, compiler: Any) -> tuple[str, list[Any]]:
-    if compiler is None or not hasattr(compiler, "compile_filter"):
-        raise NotImplementedFeature("$filter needs the SQL compiler, which is not installed.")
-    sql, params = compiler.compile_filter(node, _resolver(e, a, ctx, compiler), dialect=ctx.dialect,
-                                          spatial=conn.spatial)
+    _need(compiler, "$filter")
+    sql, params = compiler.compile_filter(node, _resolver(e, a, ctx, compiler), conn)
     return sql, list(params)
 
 
 def compile_value(e: EntityType, a: str, node: Node, ctx: Any, compiler: Any) -> tuple[str, list[Any]]:
-    if compiler is None or not hasattr(compiler, "compile_expr"):
-        raise NotImplementedFeature("$orderby expressions need the SQL compiler, which is not installed.")
-    sql, params = compiler.compile_expr(node, _resolver(e, a, ctx, compiler), dialect=ctx.dialect)
-    return sql, list(params)
+    _need(compiler, "$orderby")
+    c = compiler.Compiler(_resolver(e, a, ctx, compiler), ctx.dialect, "$orderby")
+    ex = c.compile(node)
+    if ex.type == "interval" and ex.start is not None:
+        ex = ex.start
+    elif ex.type == "json":
+        ex = c.json_value(ex)
+    elif ex.type in ("geometry", "duration", "null"):
+        raise c.bad(node, f"cannot order by a {ex.type} value")
+    return compiler.inline(ex.sql, ex.params, ctx.dialect), []
 
 
-__all__ = ["compile_filter", "compile_value", "to_column"]
+__all__ = ["compile_filter", "compile_value"]

@@ -54,14 +54,19 @@ def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) ->
     keys: list[tuple[str, bool, bool]] = []
     for ob in orderby:
         expr = ob.expr
-        if isinstance(expr, Property):
+        if isinstance(expr, Property) and e.name == "Observation" and expr.path == ("result",):
+            keys += [(f"{a}.result_num", ob.descending, True), (f"{a}.result", ob.descending, True)]
+        elif isinstance(expr, Property):
             col: Col = resolve(e, a, expr.path, ctx.dialect)
             if col.type == "geometry":
                 raise BadRequest("Geometries cannot be ordered.")
-            sql = col.start if col.type == "interval" else col.sql
+            if col.type == "json":
+                if not col.json_path:
+                    raise BadRequest(f"{'/'.join(expr.path)!r} is an object; order by one of its members.")
+                sql = ctx.dialect.json_get(col.sql, *col.json_path)
+            else:
+                sql = col.start if col.type == "interval" else col.sql
             keys.append((sql, ob.descending, col.nullable))
-            if col.type == "number" and col.start:
-                keys.append((col.start, ob.descending, True))
         else:
             from urbanos.sensing.filtering import compile_value
 

@@ -35,11 +35,11 @@ def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, depth: i
     prop = e.prop_map.get(head)
     if prop is not None:
         k = prop.kind
-        if k == "json" or (k == "result" and len(path) > 1):
+        if k == "json" or k == "result":
             col = f"{a}.{prop.column}"
-            if len(path) == 1:
-                return Col(col, "json")
-            return Col(dialect.json_get(col, *path[1:]), "json", json_path=path[1:])
+            if k == "result" and dialect.name == "postgresql":
+                col = f"CAST({col} AS JSONB)"
+            return Col(col, "json", json_path=path[1:])
         if len(path) > 1:
             raise BadRequest(f"{'/'.join(path)!r}: {head} has no sub-properties.")
         if k == "text":
@@ -54,8 +54,6 @@ def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, depth: i
             if prop.name == "observedArea":
                 raise BadRequest("observedArea cannot be used in expressions.")
             return Col(f"{a}.geom", "geometry")
-        if k == "result":
-            return Col(f"{a}.result_num", "number", start=f"{a}.result")
     rel = e.rel_map.get(head)
     if rel is not None and rel.kind == "own" and len(path) > 1:
         if depth > 4:
