@@ -73,7 +73,7 @@ def mount_routes(app: Any) -> None:
         for key in ("q", "fq"):
             if request.query_params.get(key):
                 params[key] = request.query_params[key]
-        res = await source.search(platform, identity, **params)
+        res = await source.search(platform, identity, base_url=info.base_url, **params)
         total = int(res.get("count") or 0)
         last = max(1, -(-total // size))
         if page > last:
@@ -89,7 +89,7 @@ def mount_routes(app: Any) -> None:
         platform = platform_of(request)
         identity = await identity_of(request)
         info = catalog_info(request)
-        pkg = await source.show(platform, identity, name)
+        pkg = await source.show(platform, identity, name, info.base_url)
         return Response(serialize(dataset_graph(pkg, info), fmt), media_type=media)
 
 

@@ -6,7 +6,6 @@ every read passes the catalogue's access enforcement.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from urbanos.errors import Forbidden, NotFound, ServiceUnavailable
@@ -44,39 +43,51 @@ def service(platform: Any) -> Any:
     return svc
 
 
-async def call(platform: Any, action: str, identity: Any, data: dict[str, Any] | None = None) -> Any:
-    """``service.<action>(identity, data)``; awaits the result when it is a coroutine."""
-    fn = getattr(service(platform), action, None)
-    if fn is None:
-        raise ServiceUnavailable(f"The catalogue service has no {action!r} operation.")
-    result = fn(identity, dict(data or {}))
-    if inspect.isawaitable(result):
-        result = await result
-    return result
+async def search(platform: Any, identity: Any, *, base_url: str = "", **params: Any) -> dict[str, Any]:
+    """``package_search``: q, fq, facet_fields, rows, start, sort, facet_limit."""
+    return dict(await service(platform).package_search(identity, base_url=base_url, **params))
 
 
-async def search(platform: Any, identity: Any, **params: Any) -> dict[str, Any]:
-    return dict(await call(platform, "package_search", identity, params))
-
-
-async def show(platform: Any, identity: Any, name: str) -> dict[str, Any]:
+async def show(platform: Any, identity: Any, name: str, base_url: str = "") -> dict[str, Any]:
     """One package the caller may see; NotFound for a package that is missing or hidden from the caller."""
     try:
-        return dict(await call(platform, "package_show", identity, {"id": name}))
+        return dict(await service(platform).package_show(identity, name, base_url=base_url))
     except Forbidden:
         raise NotFound(f"Dataset {name!r} not found.") from None
 
 
-async def all_packages(platform: Any, identity: Any, *, page_size: int = 500, **params: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    start = 0
-    while True:
-        res = await search(platform, identity, rows=page_size, start=start, **params)
-        batch = list(res.get("results") or [])
-        out.extend(batch)
-        start += len(batch)
-        if not batch or start >= int(res.get("count") or 0):
-            return out
+async def page(platform: Any, identity: Any, *, base_url: str, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of every package the caller may see (for the DCAT catalogue), and the total."""
+    packages, total = await service(platform).all_packages(identity, base_url=base_url, page=page, page_size=page_size)
+    return list(packages), int(total)
 
 
-__all__ = ["platform_of", "identity_of", "base_url", "service", "call", "search", "show", "all_packages"]
+async def organization(platform: Any, identity: Any, name: str) -> dict[str, Any]:
+    return dict(await service(platform).organization_show(identity, name))
+
+
+async def inventory(platform: Any, identity: Any, base_url: str = "") -> list[dict[str, Any]]:
+    return list(await service(platform).inventory(identity, base_url=base_url))
+
+
+async def quality(platform: Any, identity: Any, name: str) -> Any:
+    return await service(platform).quality(identity, name)
+
+
+async def freshness(platform: Any, name: str) -> Any:
+    return await service(platform).freshness(name)
+
+
+def record_view(platform: Any, identity: Any, name: str) -> None:
+    svc = platform.services.get("catalog")
+    if svc is not None and hasattr(svc, "record_usage"):
+        svc.record_usage(identity, "view", dataset=name)
+
+
+async def write(platform: Any, action: str, identity: Any, data: Any) -> Any:
+    """package_create / package_update / package_delete / organization_create / organization_show."""
+    return await getattr(service(platform), action)(identity, data)
+
+
+__all__ = ["platform_of", "identity_of", "base_url", "service", "search", "show", "page", "organization",
+           "inventory", "quality", "freshness", "record_view", "write"]

@@ -43,7 +43,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "services": "Services and APIs", "language": "Language", "not_found": "Not found",
         "open_data_of": "Open data of {city}", "datasets_of": "Datasets of {org}", "none": "—",
         "bands_Excellent": "Excellent", "bands_Good": "Good", "bands_Sufficient": "Sufficient", "bands_Bad": "Bad",
-        "popular": "Browse by theme",
+        "popular": "Browse by theme", "all_datasets": "All datasets",
     },
     "de": {
         "portal": "Open-Data-Portal",
@@ -80,7 +80,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "services": "Dienste und Schnittstellen", "language": "Sprache", "not_found": "Nicht gefunden",
         "open_data_of": "Offene Daten: {city}", "datasets_of": "Datensätze: {org}", "none": "—",
         "bands_Excellent": "Ausgezeichnet", "bands_Good": "Gut", "bands_Sufficient": "Ausreichend",
-        "bands_Bad": "Mangelhaft", "popular": "Nach Thema stöbern",
+        "bands_Bad": "Mangelhaft", "popular": "Nach Thema stöbern", "all_datasets": "Alle Datensätze",
     },
 }
 

@@ -19,7 +19,7 @@ from urbanos.catalog.dcat import source
 from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
 from urbanos.catalog.portal import view
 from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
-from urbanos.errors import BadRequest, NotFound, ServiceUnavailable, UrbanosError
+from urbanos.errors import BadRequest, ServiceUnavailable, UrbanosError
 from urbanos.platform import render_html
 
 STATIC = Path(__file__).parent / "static"
@@ -101,8 +101,8 @@ async def _search(request: Request, *, fixed: dict[str, str] | None = None, rows
     fq, chosen = _fq(request, fixed)
     params: dict[str, Any] = {"q": q, "fq": fq, "rows": size, "start": (page - 1) * size,
                               "sort": SORTS[sort_key] if q or sort_key != "relevance" else SORTS["modified"],
-                              "facet.field": list(FACETS), "facet.limit": 10}
-    res = await source.search(platform, identity, **params)
+                              "facet_fields": list(FACETS), "facet_limit": 10}
+    res = await source.search(platform, identity, base_url=base_url(request), **params)
     count = int(res.get("count") or 0)
     pages = max(1, -(-count // size))
     t = _ctx(request)["t"]
@@ -153,9 +153,10 @@ def mount_routes(app: Any) -> None:
         platform = platform_of(request)
         try:
             identity = await identity_of(request)
-            pkg = await source.show(platform, identity, name)
-            quality = await _optional(platform, "quality", identity, pkg)
-            freshness = await _optional(platform, "freshness", identity, pkg)
+            pkg = await source.show(platform, identity, name, base_url(request))
+            quality = await _optional(source.quality(platform, identity, name))
+            freshness = await _optional(source.freshness(platform, name))
+            source.record_view(platform, identity, name)
         except UrbanosError as exc:
             return _error(request, exc)
         ds = view.detail(pkg, base_url(request))
@@ -169,7 +170,7 @@ def mount_routes(app: Any) -> None:
         platform = platform_of(request)
         try:
             identity = await identity_of(request)
-            org = await source.call(platform, "organization_show", identity, {"id": name})
+            org = await source.organization(platform, identity, name)
             data = await _search(request, fixed={"organization": str(org.get("name") or name)})
         except UrbanosError as exc:
             return _error(request, exc)
@@ -180,20 +181,17 @@ def mount_routes(app: Any) -> None:
         platform = platform_of(request)
         try:
             identity = await identity_of(request)
-            rows = await source.call(platform, "inventory", identity, {})
+            items = await source.inventory(platform, identity, base_url(request))
         except UrbanosError as exc:
             return _error(request, exc)
-        items = rows.get("results", rows) if isinstance(rows, dict) else rows
         return _page(request, "catalog/portal/portal_inventory.html", items=[view.inventory_row(r) for r in items])
 
 
-async def _optional(platform: Any, action: str, identity: Any, pkg: dict[str, Any]) -> Any:
-    """Quality and freshness: shown when the service offers them; a page never fails for their absence."""
-    if pkg.get(action):
-        return pkg[action]
+async def _optional(pending: Any) -> Any:
+    """Quality and freshness: a dataset page never fails because one of them cannot be computed."""
     try:
-        return await source.call(platform, action, identity, {"id": pkg.get("name")})
-    except (ServiceUnavailable, NotFound, TypeError):
+        return await pending
+    except UrbanosError:
         return None
 
 

@@ -1,0 +1,146 @@
+"""``urbanos harvest add|run|list|log``."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from urbanos.errors import ConfigError, UrbanosError
+
+
+def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Any:
+    from urbanos.plugins import settings_registry
+    from urbanos.settings import load
+
+    root = ctx.find_root().params
+    overrides: dict[str, Any] = {k: v for k, v in {"db": db, "data_dir": data_dir}.items() if v is not None}
+    for pair in root.get("set_values") or ():
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {pair!r} is not NAME=VALUE. Fix: write it like --set city_name=Hamburg.")
+        overrides[name.strip().replace("-", "_")] = value
+    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
+
+
+def _with_platform(ctx: click.Context, db: str | None, data_dir: str | None, fn: Callable[[Any], Any]) -> Any:
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components
+
+    try:
+        platform = Platform.build(_settings(ctx, db, data_dir), load_components())
+        platform.open()
+    except UrbanosError as exc:
+        click.echo(f"urbanos: error: {exc.message}", err=True)
+        sys.exit(2)
+    try:
+        async def main() -> Any:
+            await platform.bus.start()
+            try:
+                return await fn(platform)
+            finally:
+                await platform.bus.stop()
+
+        return asyncio.run(main())
+    except UrbanosError as exc:
+        extra = "".join(f"\n  {k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in exc.detail.items())
+        click.echo(f"urbanos: error: {exc.message}{extra}", err=True)
+        sys.exit(2 if exc.status < 500 else 1)
+    finally:
+        platform.close()
+
+
+_db = click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data directory).")
+_dir = click.option("--data-dir", default=None, help="Data directory.")
+
+
+@click.group("harvest")
+def harvest() -> None:
+    """Harvest datasets from other catalogues (CKAN Action API or DCAT)."""
+
+
+@harvest.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--type", "kind", type=click.Choice(["ckan", "dcat"]), required=True, help="Kind of source.")
+@_db
+@_dir
+@click.pass_context
+def add(ctx: click.Context, name: str, url: str, kind: str, db_url: str | None, data_dir: str | None) -> None:
+    """Register source NAME at URL (a CKAN site root, or a DCAT catalogue document).
+
+    \b
+    Examples:
+      urbanos harvest add hamburg --type ckan https://transparenz.example.org
+      urbanos harvest add berlin --type dcat https://daten.example.org/catalog.ttl
+    """
+    from urbanos.catalog.harvest import store
+
+    src = _with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url))
+    click.echo(f"added harvest source {src['name']} ({src['type']}) {src['url']}")
+
+
+@harvest.command("run")
+@click.argument("name", required=False)
+@_db
+@_dir
+@click.pass_context
+def run_cmd(ctx: click.Context, name: str | None, db_url: str | None, data_dir: str | None) -> None:
+    """Harvest source NAME now, or every source. Exit code 1 when a source failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from urbanos.catalog.harvest import runner
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  disable=not sys.stderr.isatty(), console=None, transient=False) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(source: str, done: int, total: int) -> None:
+            if source not in tasks:
+                tasks[source] = bar.add_task(f"harvest {source}", total=total)
+            bar.update(tasks[source], completed=done, total=total)
+
+        reports = _with_platform(ctx, db_url, data_dir, lambda p: runner.run(p, name, progress))
+    failed = False
+    for r in reports:
+        click.echo(f"{r['source']}: {r['status']} created={r['created']} updated={r['updated']} "
+                   f"deleted={r['deleted']} unchanged={r['unchanged']} failed={r['failed']}")
+        if r["message"]:
+            click.echo(f"  {r['message']}", err=True)
+        failed = failed or r["status"] == "error"
+    if failed:
+        sys.exit(1)
+
+
+@harvest.command("list")
+@_db
+@_dir
+@click.pass_context
+def list_cmd(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
+    """List harvest sources."""
+    from urbanos.catalog.harvest import store
+
+    for s in _with_platform(ctx, db_url, data_dir, lambda p: store.sources(p.db)):
+        click.echo(f"{s['name']}\t{s['type']}\t{s['url']}\tlast={s['last_run_at'] or '-'} "
+                   f"status={s['last_status'] or '-'} next={s['next_run_at'] or '-'}")
+
+
+@harvest.command("log")
+@click.argument("name", required=False)
+@click.option("--limit", default=20, type=click.IntRange(1, 1000))
+@_db
+@_dir
+@click.pass_context
+def log_cmd(ctx: click.Context, name: str | None, limit: int, db_url: str | None, data_dir: str | None) -> None:
+    """Show the harvest log (newest first)."""
+    from urbanos.catalog.harvest import store
+
+    for r in _with_platform(ctx, db_url, data_dir, lambda p: store.log(p.db, name, limit)):
+        click.echo(f"{r['started_at']}\t{r['source']}\t{r['status']}\tcreated={r['created']} updated={r['updated']} "
+                   f"deleted={r['deleted']} unchanged={r['unchanged']} failed={r['failed']}\t{r['message']}")
+
+
+__all__ = ["harvest"]

@@ -1,0 +1,227 @@
+"""Harvest runs: fetch every dataset of a CKAN or DCAT source, then create, update or withdraw local copies.
+
+A run first fetches the whole source. A source that is down, slow or answers garbage ends the run as
+``error`` before anything local changes: no local dataset is ever withdrawn because a source failed.
+The run is logged and the source is retried after ``harvest_retry_seconds``. Unchanged datasets (same
+content hash as last time) are not written, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import orjson
+from rdflib import Graph
+
+from urbanos.catalog.dcat import source as catalog
+from urbanos.catalog.dcat.parse import next_page, packages_from
+from urbanos.catalog.harvest import store
+from urbanos.errors import NotFound, UrbanosError
+from urbanos.governance.gate import ADMIN
+
+log = logging.getLogger("urbanos.harvest")
+MAX_PAGES = 10000
+RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/rdf+xml": "xml",
+             "application/n-triples": "nt", "application/xml": "xml", "text/xml": "xml"}
+SYNC_KEYS = ("name", "title", "notes", "tags", "license_id", "version", "maintainer", "maintainer_email",
+             "frequency", "theme", "access_level", "grounds", "legal_basis", "review_date", "steward", "spatial",
+             "spatial_text", "temporal_start", "temporal_end", "url")
+
+
+class SourceError(Exception):
+    """The source could not be read completely (down, bad status, or not a catalogue)."""
+
+
+async def _get(client: httpx.AsyncClient, url: str, limit: int, **params: Any) -> httpx.Response:
+    try:
+        resp = await client.get(url, params=params or None)
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from None
+    if resp.status_code != 200:
+        raise SourceError(f"{url}: HTTP {resp.status_code}")
+    if len(resp.content) > limit:
+        raise SourceError(f"{url}: answer larger than {limit} bytes")
+    return resp
+
+
+async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int) -> list[dict[str, Any]]:
+    base = url.rstrip("/")
+    for suffix in ("/api/3/action", "/api/action", "/api/3", "/api"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    out: list[dict[str, Any]] = []
+    start, rows = 0, 100
+    for _ in range(MAX_PAGES):
+        resp = await _get(client, f"{base}/api/3/action/package_search", limit, rows=rows, start=start,
+                          sort="name asc")
+        try:
+            body = orjson.loads(resp.content)
+            result = body["result"]
+            count = int(result["count"])
+            batch = result["results"]
+            ok = body.get("success") is True and isinstance(batch, list)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise SourceError(f"{base}: package_search did not answer with a CKAN envelope") from None
+        if not ok or not all(isinstance(p, dict) and p.get("name") for p in batch):
+            raise SourceError(f"{base}: package_search answered an unexpected result")
+        for p in batch:
+            p["remote_id"] = str(p.get("id") or p["name"])
+        out.extend(batch)
+        start += len(batch)
+        if not batch or start >= count:
+            return out
+    raise SourceError(f"{base}: more than {MAX_PAGES} pages")
+
+
+async def fetch_dcat(client: httpx.AsyncClient, url: str, limit: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    page: str | None = url
+    while page and page not in seen and len(seen) < MAX_PAGES:
+        seen.add(page)
+        resp = await _get(client, page, limit)
+        media = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        fmt = RDF_TYPES.get(media) or ("json-ld" if page.split("?")[0].endswith(".jsonld") else
+                                       "xml" if page.split("?")[0].endswith(".rdf") else "turtle")
+        g = Graph()
+        try:
+            g.parse(data=resp.content, format=fmt)
+        except Exception as exc:  # noqa: BLE001 - any parser error means the source answered garbage
+            raise SourceError(f"{page}: not a readable RDF document ({type(exc).__name__})") from None
+        batch = packages_from(g)
+        if not batch and not out and (None, None, None) not in g:
+            raise SourceError(f"{page}: the document holds no triples")
+        out.extend(batch)
+        page = next_page(g)
+    return out
+
+
+def _local_doc(pkg: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {k: pkg[k] for k in SYNC_KEYS if pkg.get(k) not in (None, "", [])}
+    for e in pkg.get("extras") or []:  # CKAN extras hold the governance fields of CKAN-shaped sources
+        if isinstance(e, dict) and e.get("key") in SYNC_KEYS and e.get("key") not in doc:
+            doc[e["key"]] = e.get("value")
+    doc.setdefault("title", pkg.get("name"))
+    doc.setdefault("access_level", "open")
+    doc["tags"] = [{"name": t["name"] if isinstance(t, dict) else str(t)} for t in pkg.get("tags") or []]
+    org = pkg.get("organization")
+    if isinstance(org, dict) and org.get("name"):
+        doc["owner_org"] = org["name"]
+    doc["resources"] = [{k: r[k] for k in ("name", "description", "url", "format", "size")
+                         if r.get(k) not in (None, "")} for r in pkg.get("resources") or [] if isinstance(r, dict)]
+    doc["extras"] = [{"key": "harvest_source", "value": source["name"]},
+                     {"key": "harvest_url", "value": source["url"]},
+                     {"key": "harvest_remote_id", "value": str(pkg.get("remote_id") or pkg.get("name"))}]
+    return doc
+
+
+def content_hash(doc: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def _ensure_org(platform: Any, pkg: dict[str, Any], known: set[str]) -> None:
+    org = pkg.get("organization")
+    if not isinstance(org, dict) or not org.get("name") or org["name"] in known:
+        return
+    try:
+        await catalog.organization(platform, ADMIN, str(org["name"]))
+    except NotFound:
+        await catalog.write(platform, "organization_create", ADMIN,
+                            {"name": org["name"], "title": org.get("title") or org["name"]})
+    known.add(str(org["name"]))
+
+
+async def _exists(platform: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return await catalog.show(platform, ADMIN, name)
+    except NotFound:
+        return None
+
+
+async def run_source(platform: Any, src: dict[str, Any], progress: Callable[[str, int, int], None] | None = None,
+                     client: httpx.AsyncClient | None = None) -> dict[str, Any]:
+    """Harvest one source; returns the log entry (status, counts, message)."""
+    s = platform.settings
+    started = store.now_text()
+    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
+    errors: list[str] = []
+    own = client or httpx.AsyncClient(timeout=float(s.harvest_timeout), follow_redirects=True,
+                                      headers={"User-Agent": "urbanos-harvester"})
+    try:
+        fetch = fetch_ckan if src["type"] == "ckan" else fetch_dcat
+        remote = await fetch(own, src["url"], int(s.harvest_max_bytes))
+    except SourceError as exc:
+        message = str(exc)
+        log.warning("harvest %s: source failed, retry later: %s", src["name"], message)
+        await store.log_run(platform.db, src["name"], started, "error", counts, message,
+                            store.now_text(float(s.harvest_retry_seconds)), failed_run=True)
+        return {"source": src["name"], "status": "error", "message": message, **counts}
+    finally:
+        if client is None:
+            await own.aclose()
+    have = await store.objects(platform.db, src["name"])
+    orgs: set[str] = set()
+    seen: set[str] = set()
+    total = len(remote)
+    for i, pkg in enumerate(remote):
+        rid = str(pkg.get("remote_id") or pkg.get("name"))
+        seen.add(rid)
+        doc = _local_doc(pkg, src)
+        digest = content_hash(doc)
+        try:
+            prior = have.get(rid)
+            if prior and prior["content_hash"] == digest and await _exists(platform, prior["local_name"]):
+                counts["unchanged"] += 1
+            else:
+                await _ensure_org(platform, pkg, orgs)
+                current = await _exists(platform, doc["name"])
+                if current is not None and not prior:
+                    owner = next((e.get("value") for e in current.get("extras") or []
+                                  if e.get("key") == "harvest_source"), current.get("harvest_source"))
+                    if owner != src["name"] and current.get("state", "active") == "active":
+                        raise UrbanosError(f"dataset name {doc['name']!r} is taken by a local dataset", status=409)
+                if current is None:
+                    await catalog.write(platform, "package_create", ADMIN, doc)
+                    counts["created"] += 1
+                else:
+                    await catalog.write(platform, "package_update", ADMIN, {**doc, "id": doc["name"]})
+                    counts["updated"] += 1
+                await store.put_object(platform.db, src["name"], rid, doc["name"], digest)
+        except UrbanosError as exc:
+            counts["failed"] += 1
+            errors.append(f"{doc.get('name')}: {exc.message}")
+            log.warning("harvest %s: %s failed: %s", src["name"], doc.get("name"), exc.message)
+        if progress:
+            progress(src["name"], i + 1, total)
+    for rid, obj in have.items():
+        if rid in seen:
+            continue
+        try:
+            await catalog.write(platform, "package_delete", ADMIN, obj["local_name"])
+            counts["deleted"] += 1
+        except NotFound:
+            pass
+        except UrbanosError as exc:
+            counts["failed"] += 1
+            errors.append(f"{obj['local_name']}: {exc.message}")
+            continue
+        await store.drop_object(platform.db, src["name"], rid)
+    status = "ok" if not counts["failed"] else "partial"
+    interval = float(s.harvest_interval)
+    next_run = store.now_text(interval) if interval > 0 else None
+    message = "; ".join(errors)[:2000]
+    await store.log_run(platform.db, src["name"], started, status, counts, message, next_run, failed_run=False)
+    return {"source": src["name"], "status": status, "message": message, **counts}
+
+
+async def run(platform: Any, name: str | None = None, progress: Callable[[str, int, int], None] | None = None,
+              ) -> list[dict[str, Any]]:
+    return [await run_source(platform, src, progress) for src in await store.sources(platform.db, name)]
+
+
+__all__ = ["run", "run_source", "fetch_ckan", "fetch_dcat", "SourceError", "content_hash"]

@@ -1,0 +1,142 @@
+"""Harvest tables: sources, the objects each source brought, and the run log.
+
+The tables are created on first use (``CREATE TABLE IF NOT EXISTS``), on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from urbanos.errors import Conflict, NotFound, ValidationFailed
+from urbanos.storage import Connection, Database
+
+TYPES = ("ckan", "dcat")
+
+
+def now_text(delta_seconds: float = 0) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _ensure(c: Connection) -> None:
+    if c.table_exists("harvest_sources") and c.table_exists("harvest_log") and c.table_exists("harvest_objects"):
+        return
+    pk = c.dialect.pk
+    c.execute(
+        f"CREATE TABLE IF NOT EXISTS harvest_sources (id {pk}, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+        " url TEXT NOT NULL, created_at TEXT NOT NULL, last_run_at TEXT, next_run_at TEXT, last_status TEXT,"
+        " failures INTEGER NOT NULL DEFAULT 0)"
+    )
+    c.execute(
+        f"CREATE TABLE IF NOT EXISTS harvest_log (id {pk}, source TEXT NOT NULL, started_at TEXT NOT NULL,"
+        " finished_at TEXT, status TEXT NOT NULL, created INTEGER NOT NULL DEFAULT 0,"
+        " updated INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, unchanged INTEGER NOT NULL DEFAULT 0,"
+        " failed INTEGER NOT NULL DEFAULT 0, message TEXT NOT NULL DEFAULT '')"
+    )
+    c.execute(
+        "CREATE TABLE IF NOT EXISTS harvest_objects (source TEXT NOT NULL, remote_id TEXT NOT NULL,"
+        " local_name TEXT NOT NULL, content_hash TEXT NOT NULL, harvested_at TEXT NOT NULL,"
+        " PRIMARY KEY (source, remote_id))"
+    )
+
+
+def ensure_sync(db: Database) -> None:
+    db.write_sync(_ensure)
+
+
+async def ensure(db: Database) -> None:
+    await db.write(_ensure)
+
+
+def validate_source(name: str, kind: str, url: str) -> None:
+    import re
+
+    errors: dict[str, list[str]] = {}
+    if not re.fullmatch(r"[a-z0-9_-]{2,100}", name or ""):
+        errors["name"] = ["Must be 2-100 characters: lowercase letters, digits, '-' and '_'."]
+    if kind not in TYPES:
+        errors["type"] = [f"Must be one of {', '.join(TYPES)}."]
+    if not (url or "").startswith(("http://", "https://")):
+        errors["url"] = ["Must be an http:// or https:// URL."]
+    if errors:
+        raise ValidationFailed("The harvest source is invalid.", detail=errors)
+
+
+async def add_source(db: Database, name: str, kind: str, url: str) -> dict[str, Any]:
+    validate_source(name, kind, url)
+    await ensure(db)
+
+    def tx(c: Connection) -> dict[str, Any]:
+        if c.fetchone("SELECT 1 FROM harvest_sources WHERE name = ?", (name,)):
+            raise Conflict(f"A harvest source named {name!r} exists already.")
+        c.insert("harvest_sources", {"name": name, "type": kind, "url": url.rstrip("/") if kind == "ckan" else url,
+                                     "created_at": now_text(), "next_run_at": now_text()})
+        return {"name": name, "type": kind, "url": url}
+
+    return await db.write(tx)
+
+
+async def sources(db: Database, name: str | None = None) -> list[dict[str, Any]]:
+    await ensure(db)
+    if name:
+        rows = await db.read(lambda c: c.rows("SELECT * FROM harvest_sources WHERE name = ?", (name,)))
+        if not rows:
+            raise NotFound(f"No harvest source named {name!r}.")
+        return rows
+    return await db.read(lambda c: c.rows("SELECT * FROM harvest_sources ORDER BY name"))
+
+
+async def due_sources(db: Database) -> list[dict[str, Any]]:
+    await ensure(db)
+    now = now_text()
+    return await db.read(lambda c: c.rows(
+        "SELECT * FROM harvest_sources WHERE next_run_at IS NULL OR next_run_at <= ? ORDER BY name", (now,)))
+
+
+async def objects(db: Database, source: str) -> dict[str, dict[str, str]]:
+    rows = await db.read(lambda c: c.rows(
+        "SELECT remote_id, local_name, content_hash FROM harvest_objects WHERE source = ?", (source,)))
+    return {r["remote_id"]: r for r in rows}
+
+
+async def put_object(db: Database, source: str, remote_id: str, local_name: str, content_hash: str) -> None:
+    def tx(c: Connection) -> None:
+        c.execute("DELETE FROM harvest_objects WHERE source = ? AND remote_id = ?", (source, remote_id))
+        c.insert("harvest_objects", {"source": source, "remote_id": remote_id, "local_name": local_name,
+                                     "content_hash": content_hash, "harvested_at": now_text()})
+
+    await db.write(tx)
+
+
+async def drop_object(db: Database, source: str, remote_id: str) -> None:
+    await db.write(lambda c: c.execute("DELETE FROM harvest_objects WHERE source = ? AND remote_id = ?",
+                                       (source, remote_id)))
+
+
+async def log_run(db: Database, source: str, started: str, status: str, counts: dict[str, int], message: str,
+                  next_run_at: str | None, failed_run: bool) -> None:
+    def tx(c: Connection) -> None:
+        c.insert("harvest_log", {"source": source, "started_at": started, "finished_at": now_text(), "status": status,
+                                 "created": counts.get("created", 0), "updated": counts.get("updated", 0),
+                                 "deleted": counts.get("deleted", 0), "unchanged": counts.get("unchanged", 0),
+                                 "failed": counts.get("failed", 0), "message": message[:2000]})
+        if failed_run:
+            c.execute("UPDATE harvest_sources SET last_run_at = ?, last_status = ?, next_run_at = ?,"
+                      " failures = failures + 1 WHERE name = ?", (started, status, next_run_at, source))
+        else:
+            c.execute("UPDATE harvest_sources SET last_run_at = ?, last_status = ?, next_run_at = ?, failures = 0"
+                      " WHERE name = ?", (started, status, next_run_at, source))
+
+    await db.write(tx)
+
+
+async def log(db: Database, source: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    await ensure(db)
+    if source:
+        return await db.read(lambda c: c.rows(
+            "SELECT * FROM harvest_log WHERE source = ? ORDER BY id DESC LIMIT ?", (source, limit)))
+    return await db.read(lambda c: c.rows("SELECT * FROM harvest_log ORDER BY id DESC LIMIT ?", (limit,)))
+
+
+__all__ = ["TYPES", "ensure", "ensure_sync", "add_source", "sources", "due_sources", "objects", "put_object",
+           "drop_object", "log_run", "log", "now_text", "validate_source"]
