@@ -142,6 +142,11 @@ CASES = [
     ("n div 0 eq 1", []),
     ("id mod 2 eq 0", [2, 4]),
     ("n mod 0 eq 1", []),
+    ("n mod 2 eq 1.5", [1]),
+    ("n mod 2 eq -0.5", [2]),
+    ("id div 2 eq 1.5", [3]),
+    ("n mul 1e300 mul 1e300 gt 0", [1, 4]),
+    ("id add 9223372036854775807 gt 0", [1, 2, 3, 4]),
     ("-n eq 2.5", [2]),
     ("(id add 1) mul 2 eq 6", [2]),
     ("id add 30000 gt 30001 add 1", [3, 4]),
@@ -160,6 +165,8 @@ CASES = [
     ("substring(name, 1, 2) eq 'et'", [2]),
     ("substring(name, 6, 100) eq 'ray'", [4]),
     ("substring(name, 2, -1) eq ''", [1, 2, 3, 4]),
+    ("substring(name, 99999999999, 99999999999) eq ''", [1, 2, 3, 4]),
+    ("substring(name, 1.2, 2.2) eq 'lp'", [1]),
     ("tolower(name) eq 'alpha'", [1]),
     ("toupper(name) eq 'BETA'", [2]),
     ("trim(concat(' ', name)) eq 'beta'", [2]),
@@ -267,6 +274,8 @@ BAD = [
     "st_within(name, geography'POINT(1 1)')",
     "flag and n",
     "phenomenonTime eq 'x'",
+    "t add duration'P99999999D' eq t",
+    "st_relate(geom, geography'GEOMETRYCOLLECTION(POINT(1 1))', 'T********')",
 ]
 
 

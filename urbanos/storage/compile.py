@@ -379,6 +379,8 @@ class Compiler:
                 return self.time_param(t.const + td)
             except OverflowError:
                 raise self.bad(node, "the time is out of range") from None
+        if abs(td) > timedelta(days=3_660_000):
+            raise self.bad(node, "the duration is longer than 10000 years")
         micros = td // timedelta(microseconds=1)
         if micros % 1_000_000:
             raise NotImplementedFeature(f"{self.where}: durations with fractional seconds can only shift constant times.")
@@ -406,18 +408,23 @@ class Compiler:
             return self.shift(self.as_type(b, "time", node, op), a.const, node)
         a = self.as_type(a, "number", node, op)
         b = self.as_type(b, "number", node, op)
+        # PostgreSQL computes in NUMERIC (no overflow errors from user input); division is decimal on both.
+        x, y = ("CAST({0} AS NUMERIC)", "CAST({1} AS NUMERIC)") if self.pg else ("{0}", "{1}")
         if op == "add":
-            return self.e("({0} + {1})", a, b, type="number")
+            return self.e(f"({x} + {y})", a, b, type="number")
         if op == "sub":
-            return self.e("({0} - {1})", a, b, type="number")
+            return self.e(f"({x} - {y})", a, b, type="number")
         if op == "mul":
-            return self.e("({0} * {1})", a, b, type="number")
+            return self.e(f"({x} * {y})", a, b, type="number")
         if op == "div":
-            return self.e("({0} / NULLIF({1}, 0))", a, b, type="number")
+            if self.pg:
+                return self.e(f"({x} / NULLIF({y}, 0))", a, b, type="number")
+            return self.e("(CAST({0} AS REAL) / NULLIF({1}, 0))", a, b, type="number")
         if op == "mod":
             if self.pg:
-                return self.e("MOD(CAST({0} AS NUMERIC), NULLIF(CAST({1} AS NUMERIC), 0))", a, b, type="number")
-            return self.e("({0} % NULLIF({1}, 0))", a, b, type="number")
+                return self.e(f"MOD({x}, NULLIF({y}, 0))", a, b, type="number")
+            return self.e("({0} - NULLIF({1}, 0) * CAST(CAST({0} AS REAL) / NULLIF({1}, 0) AS INTEGER))", a, b,
+                          type="number")
         raise self.bad(node, f"unknown operator {op}")
 
 

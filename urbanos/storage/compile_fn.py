@@ -18,6 +18,8 @@ _TIME_FIELDS = {"year": (1, 4), "month": (6, 2), "day": (9, 2), "hour": (12, 2),
 # … in a date text YYYY-MM-DD and a time-of-day text HH:MM:SS.ffffff
 _DATE_FIELDS = {"year": (1, 4), "month": (6, 2), "day": (9, 2)}
 _TOD_FIELDS = {"hour": (1, 2), "minute": (4, 2), "second": (7, 2)}
+# a non-negative number as INTEGER, capped so that the cast never overflows
+_PG_INT = "CAST(LEAST(GREATEST(ROUND(CAST({{{0}}} AS NUMERIC)), 0), 2147483646) AS INTEGER)"
 _ST = {
     "st_equals": "equals", "st_disjoint": "disjoint", "st_touches": "touches", "st_within": "within",
     "st_overlaps": "overlaps", "st_crosses": "crosses", "st_intersects": "intersects", "st_contains": "contains",
@@ -78,9 +80,9 @@ def call(c: Compiler, node: ast.Call) -> E:
         s, start = arg(0, "text"), arg(1, "number")
         if pg:
             if len(args) == 3:
-                return c.e("substr({0}, CAST(GREATEST({1}, 0) + 1 AS INTEGER), CAST(GREATEST({2}, 0) AS INTEGER))",
+                return c.e(f"substr({{0}}, {_PG_INT.format(1)} + 1, {_PG_INT.format(2)})",
                            s, start, arg(2, "number"), type="text")
-            return c.e("substr({0}, CAST(GREATEST({1}, 0) + 1 AS INTEGER))", s, start, type="text")
+            return c.e(f"substr({{0}}, {_PG_INT.format(1)} + 1)", s, start, type="text")
         if len(args) == 3:
             return c.e("substr({0}, max({1}, 0) + 1, max({2}, 0))", s, start, arg(2, "number"), type="text")
         return c.e("substr({0}, max({1}, 0) + 1)", s, start, type="text")
@@ -144,6 +146,13 @@ def call(c: Compiler, node: ast.Call) -> E:
         return c.e(c.sp.fn("distance", "{0}", "{1}"), a, b, type="number")
     if name == "geo.length":
         return c.e(c.sp.fn("length", "{0}"), arg(0, "geometry"), type="number")
+    if name in _ST or name == "st_relate":
+        for i in (0, 1):
+            g = c.compile(args[i])
+            if g.type == "geometry" and getattr(g.const, "geom_type", "") == "GeometryCollection" and name not in (
+                "st_intersects", "geo.intersects"
+            ):
+                raise c.bad(node, f"{name} does not accept a GEOMETRYCOLLECTION")
     if name in _ST:
         a, b = arg(0, "geometry"), arg(1, "geometry")
         return c.e(c.sp.fn(_ST[name], "{0}", "{1}"), a, b, type="bool")

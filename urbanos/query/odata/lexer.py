@@ -82,6 +82,7 @@ def parse_datetime(text: str) -> datetime:
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
+    dt.astimezone(UTC)  # OverflowError for instants outside years 1..9999 in UTC
     return dt
 
 
@@ -117,9 +118,18 @@ def parse_geometry(text: str) -> Any:
         srid, sep, body = body.partition(";")
         if not sep or srid[5:].strip() not in ("4326", "0"):
             raise ValueError("only SRID 4326 (WGS84) geometries are supported")
-    geom = shapely.from_wkt(body, on_invalid="raise")
+    try:
+        geom = shapely.from_wkt(body, on_invalid="raise")
+    except Exception:
+        # OGC 15-078r6 and 18-088 print POINT(-122, 43) in their examples: accept that one form too.
+        m = re.fullmatch(r"\s*POINT\s*\(\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\)\s*", body, re.IGNORECASE)
+        if not m:
+            raise
+        geom = shapely.from_wkt(f"POINT ({m.group(1)} {m.group(2)})", on_invalid="raise")
     if geom is None or geom.is_empty:
         raise ValueError("the geometry is empty")
+    if not shapely.is_valid(geom):
+        raise ValueError(f"the geometry is not valid: {shapely.is_valid_reason(geom)}")
     return geom
 
 

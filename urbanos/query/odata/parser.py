@@ -177,7 +177,7 @@ class Parser:
         while self.tok.kind == "/":
             self.i += 1
             t = self.tok
-            if t.kind != IDENT or "." in t.text:
+            if t.kind != IDENT or ("." in t.text and not t.text.startswith("@")):
                 raise self.fail("a property name after '/'")
             parts.append(t.text)
             self.i += 1
