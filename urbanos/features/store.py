@@ -642,8 +642,7 @@ def query(
     sql = f"SELECT {select_list(conn, meta, flist, geometry)} FROM {meta.table_name}"
     if conds:
         sql += " WHERE " + " AND ".join(f"({c})" for c in conds)
-    keys = [f"{col} {'ASC' if asc else 'DESC'}" + (" NULLS LAST" if conn.dialect.name == "postgresql" and asc else "")
-            for col, asc in order if col != "fid"]
+    keys = [f"{col} {'ASC' if asc else 'DESC'} NULLS LAST" for col, asc in order if col != "fid"]
     fid_dir = next((asc for col, asc in order if col == "fid"), True)
     keys.append(f"fid {'ASC' if fid_dir else 'DESC'}")
     sql += " ORDER BY " + ", ".join(keys)

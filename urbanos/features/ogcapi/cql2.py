@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import shapely
+import shapely.ops
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -310,7 +311,7 @@ class Compiler:
         if not any(is_prop):
             ga, gb = self._geometry_literal(a), self._geometry_literal(b)
             if name == "dwithin":
-                ok = ga.distance(gb) <= _metres_to_degrees(distance or 0.0, ga)
+                ok = bool(_geodesic_buffer(ga, distance or 0.0).intersects(gb))
             else:
                 ok = bool(getattr(shapely, name)(ga, gb))
             return ("1=1" if ok else "1=0"), []
@@ -320,7 +321,7 @@ class Compiler:
         else:
             lit = self._geometry_literal(b)
         if name == "dwithin":
-            distance = _metres_to_degrees(distance or 0.0, lit)
+            lit, name, distance = _geodesic_buffer(lit, distance or 0.0), "intersects", None
         sql, params = self.sp.predicate(name, self.table, "geom", lit, distance=distance, id_column="fid")
         return f"({sql})", list(params)
 
@@ -433,10 +434,21 @@ def _glob(pattern: str) -> str:
     return "".join(out)
 
 
-def _metres_to_degrees(m: float, near: BaseGeometry) -> float:
-    """Metres as degrees at the geometry's latitude (the longitudinal scale: never too small)."""
-    lat = 0.0 if near.is_empty else near.centroid.y
-    return m / (111_320.0 * max(math.cos(math.radians(min(abs(lat), 89.0))), 0.01))
+def _geodesic_buffer(geom: BaseGeometry, metres: float) -> BaseGeometry:
+    """``geom`` grown by ``metres``: buffered in an azimuthal equidistant projection centred on it."""
+    from pyproj import CRS, Transformer
+
+    if geom.is_empty:
+        return geom
+    if metres > 2_000_000:
+        raise _bad("s_dwithin distances above 2000 km are not supported.")
+    c = geom.centroid
+    aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +datum=WGS84 +units=m")
+    fwd = Transformer.from_crs("OGC:CRS84", aeqd, always_xy=True)
+    back = Transformer.from_crs(aeqd, "OGC:CRS84", always_xy=True)
+    local = shapely.ops.transform(fwd.transform, geom)
+    grown = local.buffer(metres, quad_segs=32) if metres > 0 else local
+    return shapely.ops.transform(back.transform, grown)
 
 
 def _show(node: Any) -> str:
