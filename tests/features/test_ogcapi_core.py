@@ -74,7 +74,7 @@ def test_items_paging_and_links(client: Any, places: Any) -> None:
     assert f.status_code == 200 and f.headers["content-type"] == "application/geo+json"
     feat = f.json()
     assert feat["id"] == 5 and feat["properties"]["name"] == "Place 04" and feat["geometry"]["type"] == "Point"
-    self_link = next(l for lk in feat["links"] if lk["rel"] == "self")
+    self_link = next(lk for lk in feat["links"] if lk["rel"] == "self")
     assert self_link["type"] == "application/geo+json" and self_link["href"].endswith("/items/5")
     assert client.get(f"{ITEMS}/999").status_code == 404
     assert client.get(f"{ITEMS}/abc").status_code == 404
