@@ -6,6 +6,7 @@ from typing import Any
 
 from urbanos.errors import BadRequest
 from urbanos.sensing.model import ENTITIES, EntityType
+from urbanos.sensing.serialize import load_json
 from urbanos.sensing.write import Writer
 
 
@@ -52,7 +53,12 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
             raise BadRequest(f"{e.name}.{r.name} must be a JSON array.")
         t = ENTITIES[r.target]
         ids: list[int] = []
+        current = _related(w, r, id_)
         for item in items:
+            same = _same_as(w, t, item, current)
+            if same is not None:
+                ids.append(same)
+                continue
             if r.kind == "rev":
                 if isinstance(item, dict) and "@iot.id" in item:
                     cid = w.exists(t, item["@iot.id"])
@@ -63,6 +69,9 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
                 cid = w.create_or_link(t, item)
             ids.append(cid)
         if r.kind == "link":
+            if e.name == "Thing" and r.name == "Locations" and sorted(ids) == sorted(current):
+                links[r.name] = ids
+                continue
             if e.name == "Thing" and r.name == "Locations":
                 w.c.execute("DELETE FROM sta_thing_locations WHERE thing_id = ?", (id_,))
             for rank, cid in enumerate(ids):
@@ -83,6 +92,35 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
             pass
     changed = tuple(k for k in body if k in e.prop_map or k in e.rel_map)
     w.emit("updated", e, id_, vals.get("dataset_id", dataset_id), links, changed)
+
+
+def _related(w: Writer, r: Any, id_: int) -> list[int]:
+    t = ENTITIES[r.target]
+    if r.kind == "rev":
+        return [int(x[0]) for x in w.c.fetchall(f"SELECT id FROM {t.table} WHERE {r.fk} = ?", (id_,))]
+    return [int(x[0]) for x in w.c.fetchall(f"SELECT {r.dst} FROM {r.table} WHERE {r.src} = ?", (id_,))]
+
+
+def _same_as(w: Writer, t: EntityType, item: Any, candidates: list[int]) -> int | None:
+    """A nested entity without @iot.id that equals one already related is that entity, not a new copy
+    (clients such as frost-sta-client send the whole entity graph back on update)."""
+    if not isinstance(item, dict) or "@iot.id" in item or not candidates:
+        return None
+    if any(k in t.rel_map for k in item):
+        return None
+    try:
+        vals = w._columns(t, item, replace=False)
+    except BadRequest:
+        return None
+    vals.pop("geom", None)
+    if not vals:
+        return None
+    cols = list(vals)
+    marks = ", ".join("?" * len(candidates))
+    for row in w.c.fetchall(f"SELECT id, {', '.join(cols)} FROM {t.table} WHERE id IN ({marks})", candidates):
+        if all(load_json(v) == load_json(vals[c]) for c, v in zip(cols, row[1:], strict=True)):
+            return int(row[0])
+    return None
 
 
 def delete(w: Writer, e: EntityType, id_: int) -> None:
