@@ -54,3 +54,15 @@ def add_polygon(platform: Any, name: str = "areas") -> store.CollectionMeta:
 @pytest.fixture
 def places(platform: Any) -> store.CollectionMeta:
     return add_points(platform)
+
+
+class Helpers:
+    add_dataset = staticmethod(add_dataset)
+    add_points = staticmethod(add_points)
+    add_polygon = staticmethod(add_polygon)
+
+
+@pytest.fixture
+def fx() -> type[Helpers]:
+    """Helpers for tests in this directory (conftest modules are not importable by name)."""
+    return Helpers

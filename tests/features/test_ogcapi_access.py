@@ -1,0 +1,142 @@
+"""Access levels on every OGC API path, usage events, and Part 4 writes with the publisher role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import ADMIN_TOKEN
+
+from urbanos.features import store
+from urbanos.governance.tokens import create_token
+
+
+def _token(platform: Any, role: str, org: str | None = None) -> dict[str, str]:
+    secret = platform.db.write_sync(lambda c: create_token(c, role, org, f"{role} app"))
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _paths(name: str) -> list[str]:
+    root = f"/ogcapi/collections/{name}"
+    return [root, f"{root}?f=html", f"{root}/items", f"{root}/items?f=html", f"{root}/items?f=csv", f"{root}/items/1",
+            f"{root}/items/1?f=html", f"{root}/queryables"]
+
+
+LEVELS = ["open", "registered", "internal", "confidential"]
+
+
+@pytest.fixture
+def levels(platform: Any, fx: Any) -> dict[str, int]:
+    ids = {}
+    for level in LEVELS:
+        ids[level] = fx.add_dataset(platform, f"ds-{level}", level, org="mobility")
+        fx.add_points(platform, f"c-{level}", ids[level])
+    return ids
+
+
+def _visible(client: Any, headers: dict[str, str]) -> set[str]:
+    listed = {c["id"] for c in client.get("/ogcapi/collections", headers=headers).json()["collections"]}
+    for level in LEVELS:
+        name = f"c-{level}"
+        codes = {p: client.get(p, headers=headers).status_code for p in _paths(name)}
+        if name in listed:
+            assert set(codes.values()) == {200}, codes
+        else:
+            assert set(codes.values()) == {404}, codes
+    api = client.get("/ogcapi/api", headers=headers).json()
+    assert set(api["components"]["parameters"]["collectionId"]["schema"]["enum"]) == listed
+    return listed
+
+
+def test_every_path_respects_access_levels(client: Any, platform: Any, levels: dict[str, int]) -> None:
+    assert _visible(client, {}) == {"c-open"}
+    assert _visible(client, _token(platform, "reader")) == {"c-open", "c-registered"}
+    assert _visible(client, _token(platform, "reader", "mobility")) == {"c-open", "c-registered", "c-internal"}
+    assert _visible(client, _token(platform, "reader", "parks")) == {"c-open", "c-registered"}
+    assert _visible(client, {"Authorization": f"Bearer {ADMIN_TOKEN}"}) == {f"c-{x}" for x in LEVELS}
+    granted = _token(platform, "reader")
+    ident = platform.gate.authenticate_sync(granted["Authorization"].split()[1])
+    platform.db.write_sync(lambda c: c.execute(
+        "INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, ?, ?)",
+        (levels["confidential"], ident.subject, store.now_iso())))
+    assert _visible(client, granted) == {"c-open", "c-registered", "c-confidential"}
+
+
+def test_usage_events_and_observer(client: Any, platform: Any, levels: dict[str, int]) -> None:
+    events: list[Any] = []
+    observed: list[tuple[str, str]] = []
+    platform.bus.subscribe(events.append, topic="usage")
+    platform.gate.add_observer(lambda ident, ds, action: observed.append((ds.name, action)))
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    client.get("/ogcapi/collections/c-open/items")
+    client.get("/ogcapi/collections/c-internal/items/2", headers=headers)
+    client.get("/ogcapi/collections/c-registered?f=html", headers=headers)
+    kinds = [(e.data["collection"], e.data["action"], e.dataset_id) for e in events]
+    assert ("c-open", "items", levels["open"]) in kinds
+    assert ("c-internal", "item", levels["internal"]) in kinds
+    assert ("c-registered", "collection", levels["registered"]) in kinds
+    assert all(e.data["api"] == "ogcapi-features" and "ip" not in e.data for e in events)
+    assert ("ds-internal", "ogcapi.item") in observed and not any(n == "ds-open" for n, _ in observed)
+
+
+FEATURE = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.0, 53.55]},
+           "properties": {"name": "New place", "kind": "z", "pop": 5, "observed": "2024-03-01T00:00:00Z"}}
+
+
+def test_part4_create_replace_patch_delete(client: Any, platform: Any, fx: Any) -> None:
+    fx.add_points(platform, "places")
+    items = "/ogcapi/collections/places/items"
+    assert client.post(items, json=FEATURE).status_code == 401
+    assert client.post(items, json=FEATURE, headers=_token(platform, "reader")).status_code == 403
+    pub = _token(platform, "publisher")
+    r = client.post(items, json=FEATURE, headers={**pub, "Content-Type": "application/geo+json"})
+    assert r.status_code == 201, r.text
+    loc = r.headers["location"]
+    assert loc.endswith("/ogcapi/collections/places/items/34")
+    got = client.get(loc).json()
+    assert got["properties"]["name"] == "New place" and got["geometry"]["coordinates"] == [10.0, 53.55]
+    assert client.get(items).json()["numberMatched"] == 34
+    # Content-Crs: the geometry is in EPSG:4326 (lat, lon)
+    moved = {**FEATURE, "geometry": {"type": "Point", "coordinates": [53.6, 10.1]}}
+    r = client.put(f"{items}/34", json=moved, headers={**pub, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/4326>"})
+    assert r.status_code == 204, r.text
+    assert client.get(f"{items}/34").json()["geometry"]["coordinates"] == pytest.approx([10.1, 53.6])
+    r = client.patch(f"{items}/34", json={"properties": {"pop": 6}}, headers={**pub, "Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 204
+    got = client.get(f"{items}/34").json()
+    assert got["properties"]["pop"] == 6 and got["properties"]["name"] == "New place"
+    assert client.delete(f"{items}/34", headers=pub).status_code == 204
+    assert client.get(f"{items}/34").status_code == 404
+    assert client.delete(f"{items}/34", headers=pub).status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}, "properties": {}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [500, 20]}, "properties": {}},
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": ["a", 1]}, "properties": {}},
+    {"type": "Feature", "geometry": {"type": "Nothing"}, "properties": {}},
+    {"type": "Feature", "geometry": None, "properties": {"pop": "many"}},
+    {"type": "Feature", "geometry": None, "properties": {"unknown": 1}},
+    {"type": "Feature", "geometry": None, "properties": {"observed": "not a time"}},
+    {"type": "Point", "coordinates": [1, 2]},
+    [1, 2, 3],
+])
+def test_part4_invalid_input_stores_nothing(client: Any, platform: Any, body: Any, fx: Any) -> None:
+    fx.add_points(platform, "places")
+    pub = _token(platform, "publisher")
+    r = client.post("/ogcapi/collections/places/items", json=body, headers=pub)
+    assert r.status_code == 400, r.text
+    assert set(r.json()) >= {"code", "description"}
+    assert client.get("/ogcapi/collections/places/items").json()["numberMatched"] == 33
+    r = client.put("/ogcapi/collections/places/items/1", json=body, headers=pub)
+    assert r.status_code == 400
+    assert client.get("/ogcapi/collections/places/items/1").json()["properties"]["name"] == "Place 00"
+
+
+def test_part4_on_invisible_collection_is_404(client: Any, platform: Any, fx: Any) -> None:
+    ds = fx.add_dataset(platform, "secret", "confidential", org="mobility")
+    fx.add_points(platform, "secret", ds)
+    pub = _token(platform, "publisher", "parks")
+    assert client.post("/ogcapi/collections/secret/items", json=FEATURE, headers=pub).status_code == 404
+    assert client.delete("/ogcapi/collections/secret/items/1", headers=pub).status_code == 404
+    assert client.post("/ogcapi/collections/places/items", data=b"not json", headers=pub).status_code in (400, 404)
