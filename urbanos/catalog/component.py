@@ -1,0 +1,94 @@
+"""The catalogue capability: metadata model, CKAN Action API, search, quality, usage; plus the
+DCAT export, harvesting and portal sub-packages, whose hooks it calls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from urbanos.plugins import Component
+from urbanos.settings import Setting
+
+if TYPE_CHECKING:
+    import click
+
+    from urbanos.platform import Platform
+    from urbanos.storage import Migration
+
+OWN_SETTINGS = (
+    Setting("catalog_upload_max_bytes", int, 50 * 1024 * 1024,
+            "Largest file accepted by resource_create/resource_update uploads, in bytes (the request body limit max_body_bytes also applies).",
+            section="catalog", minimum=1),
+    Setting("catalog_upload_types", str, "csv,tsv,json,geojson,xml,rdf,ttl,jsonld,gml,kml,txt,zip,pdf,parquet,gpkg,xlsx,xls,ods",
+            "File extensions accepted for resource uploads (comma-separated).", section="catalog"),
+    Setting("catalog_usage_flush_seconds", float, 10.0,
+            "Seconds between writes of the aggregate usage counts (views, downloads, API reads); 0 writes only at shutdown.",
+            section="catalog", minimum=0),
+)
+
+
+def _subs() -> list[Any]:
+    from urbanos.catalog import dcat, harvest, portal
+
+    return [dcat, harvest, portal]
+
+
+class CatalogComponent(Component):
+    name = "catalog"
+
+    @property  # type: ignore[override]
+    def settings(self) -> tuple[Setting, ...]:
+        out = list(OWN_SETTINGS)
+        for sub in _subs():
+            out.extend(getattr(sub, "SETTINGS", ()))
+        return tuple(out)
+
+    def migrations(self) -> list[Migration]:
+        from urbanos.catalog.model import MIGRATIONS
+
+        return list(MIGRATIONS)
+
+    def setup(self, platform: Platform) -> None:
+        from urbanos.catalog.service import CatalogService
+
+        platform.services["catalog"] = CatalogService(platform)
+        platform.services.setdefault("ckan_actions", {})
+
+    def mount(self, app: Any, platform: Platform) -> None:
+        from urbanos.catalog import routes
+
+        routes.mount(app, platform)
+        for sub in _subs():
+            sub.mount(app, platform)
+
+    async def startup(self, platform: Platform) -> None:
+        svc = platform.services["catalog"]
+        svc.usage.start(float(platform.settings.get("catalog_usage_flush_seconds") or 0))
+        for sub in _subs():
+            await sub.startup(platform)
+
+    async def shutdown(self, platform: Platform) -> None:
+        for sub in reversed(_subs()):
+            await sub.shutdown(platform)
+        svc = platform.services.get("catalog")
+        if svc is not None:
+            await svc.usage.stop()
+
+    def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        return [{"title": "Data catalogue API", "href": "/api/3/action/package_search",
+                 "description": "CKAN Action API: search, show and publish datasets."}]
+
+    def cli_commands(self) -> list[click.Command]:
+        from urbanos.catalog.cli import commands
+
+        out = list(commands())
+        for sub in _subs():
+            out.extend(sub.cli_commands())
+        return out
+
+    def demo(self, platform: Platform) -> None:
+        from urbanos.catalog.demo import load_demo
+
+        load_demo(platform)
+
+
+__all__ = ["CatalogComponent"]

@@ -1,0 +1,120 @@
+"""Demo catalogue: publishers, groups and datasets for the demo city (idempotent).
+
+Datasets that other capabilities load (the Melbourne pedestrian counts from sensing, the Hamburg
+districts from features) are enriched by name: at once when the row exists, otherwise the metadata waits
+in ``catalog_pending`` and is applied when the row appears.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from urbanos.catalog import writes
+from urbanos.governance.gate import ADMIN, Gate
+from urbanos.storage import Connection
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+
+ORGS = [
+    {"name": "city-of-melbourne", "title": "City of Melbourne", "description": "Open data of the City of Melbourne, Australia."},
+    {"name": "hamburg-lgv", "title": "Landesbetrieb Geoinformation und Vermessung Hamburg",
+     "description": "Geodata of the Free and Hanseatic City of Hamburg."},
+    {"name": "demo-mobility", "title": "Demo City – Department of Mobility", "description": "Traffic, parking and roads."},
+    {"name": "demo-social", "title": "Demo City – Social Services", "description": "Social services and public health."},
+    {"name": "demo-safety", "title": "Demo City – Public Safety", "description": "Emergency services and critical infrastructure."},
+]
+GROUPS = [
+    {"name": "mobility", "title": "Mobility", "description": "How people and goods move through the city."},
+    {"name": "boundaries", "title": "Boundaries", "description": "Administrative units and districts."},
+    {"name": "society", "title": "Society", "description": "Population, health and social services."},
+]
+MELBOURNE_BOX = {"type": "Polygon", "coordinates": [[[144.94, -37.83], [144.99, -37.83], [144.99, -37.79], [144.94, -37.79], [144.94, -37.83]]]}
+HAMBURG_BOX = {"type": "Polygon", "coordinates": [[[9.73, 53.39], [10.33, 53.39], [10.33, 53.74], [9.73, 53.74], [9.73, 53.39]]]}
+
+ENRICH: list[dict[str, Any]] = [
+    {"name": "melbourne-pedestrian-counts", "title": "Pedestrian Counting System – hourly counts", "owner_org": "city-of-melbourne",
+     "notes": "Hourly pedestrian counts from sensors across the Melbourne CBD, with the sensor locations. Served live through the "
+              "SensorThings API.",
+     "license_id": "CC-BY-4.0", "tags": ["pedestrians", "footfall", "sensors", "counts"], "theme": ["TRAN", "mobility"],
+     "frequency": "HOURLY", "spatial": MELBOURNE_BOX, "spatial_text": "Melbourne CBD, Victoria, Australia",
+     "temporal_start": "2016-01-01", "temporal_end": "2017-04-30", "contact_name": "City of Melbourne Open Data Team",
+     "contact_email": "opendata@melbourne.vic.gov.au", "steward": "Pedestrian counting programme",
+     "maintainer": "City of Melbourne Open Data Team", "owner": "City of Melbourne", "publisher": "City of Melbourne",
+     "groups": ["mobility"], "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open"},
+    {"name": "hamburg-stadtteile", "title": "Hamburg Stadtteile (districts)", "owner_org": "hamburg-lgv",
+     "notes": "Boundaries of Hamburg's 104 Stadtteile (quarters) as polygons, from the official ALKIS administrative units.",
+     "license_id": "dl-de-by-2.0", "tags": ["stadtteile", "boundaries", "hamburg", "verwaltungsgrenzen"],
+     "theme": ["REGI", "governance"], "frequency": "ANNUAL", "spatial": HAMBURG_BOX, "spatial_text": "Freie und Hansestadt Hamburg",
+     "contact_name": "LGV Hamburg Geodatenservice", "contact_email": "geodatenservice@gv.hamburg.de",
+     "steward": "LGV Hamburg, Geobasisdaten", "maintainer": "LGV Hamburg", "owner": "Freie und Hansestadt Hamburg",
+     "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open"},
+    {"name": "hamburg-bezirke", "title": "Hamburg Bezirke (boroughs)", "owner_org": "hamburg-lgv",
+     "notes": "Boundaries of Hamburg's seven Bezirke (boroughs) as polygons, from the official ALKIS administrative units.",
+     "license_id": "dl-de-by-2.0", "tags": ["bezirke", "boundaries", "hamburg", "verwaltungsgrenzen"],
+     "theme": ["REGI", "governance"], "frequency": "ANNUAL", "spatial": HAMBURG_BOX, "spatial_text": "Freie und Hansestadt Hamburg",
+     "contact_name": "LGV Hamburg Geodatenservice", "contact_email": "geodatenservice@gv.hamburg.de",
+     "steward": "LGV Hamburg, Geobasisdaten", "maintainer": "LGV Hamburg", "owner": "Freie und Hansestadt Hamburg",
+     "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open"},
+]
+
+OWN: list[dict[str, Any]] = [
+    {"name": "parking-occupancy-raw", "title": "Parking occupancy, raw sensor feed", "owner_org": "demo-mobility",
+     "notes": "Minute-by-minute occupancy of on-street parking bays from the operator's sensors.", "access_level": "registered",
+     "grounds": ["third-party-rights"], "legal_basis": "Operator contract 2024/117, clause 9 (licensed to registered users only)",
+     "review_date": "2027-06-30", "license_id": "other-closed", "tags": ["parking", "sensors"], "theme": ["TRAN", "mobility"],
+     "frequency": "UPDATE_CONT", "steward": "Parking management", "maintainer": "Mobility data team", "owner": "Demo City",
+     "contact_email": "mobility-data@demo-city.example", "groups": ["mobility"],
+     "resources": [{"name": "Occupancy API", "url": "https://parking.demo-city.example/api/v1/occupancy", "format": "JSON"}]},
+    {"name": "traffic-signal-timings", "title": "Traffic signal timing plans", "owner_org": "demo-mobility",
+     "notes": "Signal programmes of all controlled junctions.", "access_level": "internal", "grounds": ["security", "inspire-13-1-b"],
+     "legal_basis": "Critical infrastructure protection; INSPIRE Art. 13(1)(b)", "review_date": "2027-01-31",
+     "license_id": "other-closed", "tags": ["traffic-signals", "junctions"], "theme": ["TRAN", "security"], "frequency": "MONTHLY",
+     "steward": "Traffic control centre", "maintainer": "Signal engineering", "owner": "Demo City",
+     "contact_email": "traffic-control@demo-city.example", "groups": ["mobility"],
+     "resources": [{"name": "Timing plans (CSV)", "url": "https://intranet.demo-city.example/signals/plans.csv", "format": "CSV"}]},
+    {"name": "road-condition-survey-2025", "title": "Road condition survey 2025", "owner_org": "demo-mobility",
+     "notes": "Pavement condition index per road segment; quality control in progress.", "access_level": "internal",
+     "grounds": ["not-yet-processed"], "legal_basis": "Publication after quality control (open data policy, section 4)",
+     "review_date": "2026-12-31", "license_id": "CC-BY-4.0", "tags": ["roads", "maintenance"], "theme": ["TRAN", "mobility"],
+     "frequency": "ANNUAL", "steward": "Road maintenance", "maintainer": "Asset management", "owner": "Demo City",
+     "groups": ["mobility"]},
+    {"name": "social-services-caseload", "title": "Social services caseload by household", "owner_org": "demo-social",
+     "notes": "Case records of social services per household.", "access_level": "confidential",
+     "grounds": ["gdpr-personal-data", "inspire-13-1-f"], "legal_basis": "GDPR Art. 9; social code confidentiality",
+     "review_date": "2027-12-31", "license_id": "other-closed", "tags": ["social-services"], "theme": ["SOCI", "people"],
+     "frequency": "DAILY", "steward": "Social services data protection officer", "maintainer": "Social services IT",
+     "owner": "Demo City", "groups": ["society"]},
+    {"name": "emergency-shelter-locations", "title": "Emergency shelter locations and capacities", "owner_org": "demo-safety",
+     "notes": "Locations, capacities and access codes of emergency shelters.", "access_level": "confidential",
+     "grounds": ["security", "inspire-13-1-b"], "legal_basis": "Civil protection act, section 12", "review_date": "2027-03-31",
+     "license_id": "other-closed", "tags": ["shelters", "civil-protection"], "theme": ["JUST", "security"], "frequency": "QUARTERLY",
+     "steward": "Civil protection office", "maintainer": "Civil protection office", "owner": "Demo City"},
+]
+
+
+def load_demo(platform: Platform) -> None:
+    def tx(c: Connection) -> None:
+        for org in ORGS:
+            if not c.fetchone("SELECT 1 FROM organizations WHERE name = ?", (org["name"],)):
+                writes.organization_create(c, ADMIN, org)
+        for g in GROUPS:
+            if not c.fetchone("SELECT 1 FROM catalog_groups WHERE name = ?", (g["name"],)):
+                writes.group_create(c, ADMIN, g)
+        for item in ENRICH:
+            row = c.fetchone("SELECT id FROM datasets WHERE name = ?", (item["name"],))
+            if row is None:
+                c.execute("DELETE FROM catalog_pending WHERE name = ?", (item["name"],))
+                c.execute("INSERT INTO catalog_pending (name, doc) VALUES (?, ?)", (item["name"], c.dialect.json_param(item)))
+            else:
+                doc = c.fetchone("SELECT doc FROM catalog_meta WHERE dataset_id = ?", (row[0],))
+                if doc is None or not doc[0] or doc[0] in ("{}", {}):
+                    writes.package_write(c, Gate, ADMIN, {**item, "id": row[0]}, mode="update")
+        for item in OWN:
+            if not c.fetchone("SELECT 1 FROM datasets WHERE name = ?", (item["name"],)):
+                writes.package_write(c, Gate, ADMIN, item, mode="create")
+
+    platform.db.write_sync(tx)
+
+
+__all__ = ["load_demo", "ORGS", "GROUPS", "ENRICH", "OWN"]

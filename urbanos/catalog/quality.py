@@ -1,0 +1,176 @@
+"""Metadata quality (EU Metadata Quality Assessment, MQA) and freshness.
+
+The MQA of data.europa.eu scores five dimensions, 405 points in all:
+
+* Findability (100): keywords 30, themes 30, spatial coverage 20, temporal coverage 20.
+* Accessibility (100): access URL reachable 50, download URL given 20, download URL reachable 30.
+* Interoperability (110): format 20, media type 10, format/media type from a vocabulary 10,
+  non-proprietary format 20, machine-readable format 20, DCAT-AP compliance 30.
+* Reusability (75): licence 20, licence from a vocabulary 10, access rights 10, access rights from a
+  vocabulary 5, contact point 20, publisher 10.
+* Contextuality (20): rights 5, byte size 5, date of issue 5, modification date 5.
+
+Bands: Excellent 351-405, Good 221-350, Sufficient 121-220, Bad 0-120. Distribution-level indicators
+score the share of distributions that pass. Reachability is checked locally for uploaded files (the file
+exists); external URLs are not fetched, and count as reachable when they are well-formed http(s) URLs
+(the explanation says so).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from urbanos.catalog.model import FREQUENCIES, LICENSE_BY_ID, MACHINE_READABLE, MEDIA_TYPES, NON_PROPRIETARY
+
+BANDS = ((351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad"))
+_URL = re.compile(r"^https?://[^\s/]+\S*$")
+
+
+def band(points: float) -> str:
+    for low, name in BANDS:
+        if points >= low:
+            return name
+    return "Bad"
+
+
+def _share(resources: list[dict[str, Any]], test: Any) -> float:
+    if not resources:
+        return 0.0
+    return sum(1 for r in resources if test(r)) / len(resources)
+
+
+def _reachable(r: dict[str, Any], upload_dir: Path) -> bool:
+    url = r.get("url") or ""
+    if r.get("url_type") == "upload":
+        m = re.search(r"/resource/([^/]+)/download/([^/]+)$", url)
+        return bool(m) and any(p.name == m.group(2) for p in upload_dir.glob(f"*/{m.group(2)}"))
+    return bool(_URL.match(url))
+
+
+def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
+    res = pkg.get("resources") or []
+    items: list[dict[str, Any]] = []
+
+    def add(dim: str, key: str, label: str, maximum: int, share: float, why_ok: str, why_not: str) -> None:
+        pts = round(maximum * share, 1)
+        items.append({"dimension": dim, "indicator": key, "label": label, "max": maximum, "points": pts, "passed": share >= 1.0,
+                      "explanation": why_ok if share >= 1.0 else (why_not if share <= 0 else f"{why_not} ({share:.0%} of distributions pass)")})
+
+    has = bool
+    add("findability", "keywords", "Keyword usage (dcat:keyword)", 30, 1.0 if pkg.get("tags") else 0.0,
+        "Keywords are given.", "No keywords: add tags so that people find the dataset.")
+    add("findability", "themes", "Categories (dcat:theme)", 30, 1.0 if pkg.get("theme") else 0.0,
+        "A theme is given.", "No theme: pick an EU data theme or a city domain.")
+    add("findability", "spatial", "Geo search (dct:spatial)", 20, 1.0 if (pkg.get("spatial") or pkg.get("spatial_text")) else 0.0,
+        "Spatial coverage is given.", "No spatial coverage: add a geometry or place names.")
+    add("findability", "temporal", "Time-based search (dct:temporal)", 20, 1.0 if (pkg.get("temporal_start") or pkg.get("temporal_end")) else 0.0,
+        "Temporal coverage is given.", "No temporal coverage: add a start and/or end date.")
+
+    add("accessibility", "access_url", "AccessURL accessibility", 50, _share(res, lambda r: _reachable(r, upload_dir)),
+        "Every distribution has a reachable access URL (uploaded files checked on disk; external URLs checked for form, not fetched).",
+        "Some distributions have no reachable access URL" if res else "No distributions: add a resource.")
+    add("accessibility", "download_url", "DownloadURL existence", 20,
+        _share(res, lambda r: r.get("url_type") == "upload" or has(r.get("url"))),
+        "Every distribution has a download URL.", "Distributions without a download URL" if res else "No distributions.")
+    add("accessibility", "download_url_ok", "DownloadURL accessibility", 30,
+        _share(res, lambda r: _reachable(r, upload_dir)),
+        "Every download URL is reachable.", "Some download URLs are not reachable" if res else "No distributions.")
+
+    fmt = lambda r: (r.get("format") or "").upper()  # noqa: E731
+    add("interoperability", "format", "Format (dct:format)", 20, _share(res, lambda r: has(r.get("format"))),
+        "Every distribution states its format.", "Distributions without a format" if res else "No distributions.")
+    add("interoperability", "media_type", "Media type (dcat:mediaType)", 10, _share(res, lambda r: has(r.get("mimetype"))),
+        "Every distribution states its media type.", "Distributions without a media type" if res else "No distributions.")
+    add("interoperability", "vocabulary", "Format / media type from vocabulary", 10,
+        _share(res, lambda r: fmt(r) in MEDIA_TYPES or (r.get("mimetype") or "") in MEDIA_TYPES.values()),
+        "Formats and media types come from the EU file-type and IANA vocabularies.",
+        "Formats not in the controlled vocabularies" if res else "No distributions.")
+    add("interoperability", "non_proprietary", "Non-proprietary format", 20, _share(res, lambda r: fmt(r) in NON_PROPRIETARY),
+        "Every distribution uses a non-proprietary format.", "Distributions in proprietary formats" if res else "No distributions.")
+    add("interoperability", "machine_readable", "Machine-readable format", 20, _share(res, lambda r: fmt(r) in MACHINE_READABLE),
+        "Every distribution is machine readable.", "Distributions that are not machine readable" if res else "No distributions.")
+    dcat_ok = has(pkg.get("title")) and has(pkg.get("notes")) and bool(res) and all(has(r.get("url")) for r in res)
+    add("interoperability", "dcat_ap", "DCAT-AP compliance", 30, 1.0 if dcat_ok else 0.0,
+        "The mandatory DCAT-AP properties (title, description, distribution with access URL) are present.",
+        "Mandatory DCAT-AP properties are missing: " + ", ".join(
+            x for x, ok in (("title", has(pkg.get("title"))), ("description", has(pkg.get("notes"))), ("distribution", bool(res))) if not ok)
+        or "a distribution has no access URL.")
+
+    lic = pkg.get("license_id") or ""
+    add("reusability", "license", "License information", 20, 1.0 if lic else 0.0, "A licence is given.", "No licence.")
+    add("reusability", "license_vocabulary", "License vocabulary", 10, 1.0 if lic in LICENSE_BY_ID else 0.0,
+        "The licence comes from the known licence list.", "The licence is not from the known licence list.")
+    add("reusability", "access_rights", "Access restrictions (dct:accessRights)", 10, 1.0 if pkg.get("access_level") else 0.0,
+        "The access level is stated.", "No access level.")
+    add("reusability", "access_rights_vocabulary", "Access restrictions vocabulary", 5,
+        1.0 if pkg.get("access_level") in ("open", "registered", "internal", "confidential") else 0.0,
+        "The access level maps to the EU access-right vocabulary (PUBLIC, RESTRICTED, NON_PUBLIC).", "Unknown access level.")
+    add("reusability", "contact_point", "Contact point (dcat:contactPoint)", 20,
+        1.0 if (pkg.get("contact_email") or pkg.get("contact_name") or pkg.get("maintainer_email")) else 0.0,
+        "A contact point is given.", "No contact point: add a contact name or email.")
+    add("reusability", "publisher", "Publisher (dct:publisher)", 10, 1.0 if (pkg.get("publisher") or pkg.get("organization")) else 0.0,
+        "A publisher is given.", "No publisher.")
+
+    add("contextuality", "rights", "Rights (dct:rights)", 5, 1.0 if (pkg.get("rights") or pkg.get("legal_basis")) else 0.0,
+        "A rights statement is given.", "No rights statement.")
+    add("contextuality", "byte_size", "File size (dcat:byteSize)", 5, _share(res, lambda r: r.get("size") not in (None, "")),
+        "Every distribution states its size.", "Distributions without a size" if res else "No distributions.")
+    add("contextuality", "issued", "Date of issue (dct:issued)", 5, 1.0 if (pkg.get("issued") or pkg.get("metadata_created")) else 0.0,
+        "The date of issue is known.", "No date of issue.")
+    add("contextuality", "modified", "Modification date (dct:modified)", 5, 1.0 if pkg.get("metadata_modified") else 0.0,
+        "The modification date is known.", "No modification date.")
+
+    dims: dict[str, dict[str, float]] = {}
+    for it in items:
+        d = dims.setdefault(it["dimension"], {"points": 0.0, "max": 0})
+        d["points"] = round(d["points"] + it["points"], 1)
+        d["max"] += it["max"]
+    total = round(sum(it["points"] for it in items), 1)
+    return {"dataset": pkg.get("name"), "points": total, "max": 405, "band": band(total), "dimensions": dims, "indicators": items}
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = datetime.combine(date.fromisoformat(str(ts)[:10]), datetime.min.time())
+        except ValueError:
+            return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def freshness(pkg: dict[str, Any], now: datetime | None = None, tolerance: float = 1.25) -> dict[str, Any]:
+    """``stale`` when the last update is older than the frequency allows (period x tolerance)."""
+    now = now or datetime.now(UTC)
+    stamps = [_parse(pkg.get("metadata_modified")), _parse(pkg.get("data_modified") or None)]
+    stamps += [_parse(r.get("last_modified")) for r in pkg.get("resources") or []]
+    last = max((s for s in stamps if s is not None), default=None)
+    freq = pkg.get("frequency") or ""
+    period = FREQUENCIES.get(freq)
+    out: dict[str, Any] = {"dataset": pkg.get("name"), "frequency": freq or None,
+                           "last_update": last.strftime("%Y-%m-%dT%H:%M:%SZ") if last else None,
+                           "max_age_days": round(period * tolerance, 4) if period else None, "age_days": None}
+    if last is not None:
+        out["age_days"] = round((now - last).total_seconds() / 86400, 3)
+    if not freq:
+        out["status"], out["explanation"] = "unknown", "No update frequency is declared."
+    elif period is None:
+        out["status"], out["explanation"] = "not_applicable", f"Frequency {freq} has no fixed period."
+    elif last is None:
+        out["status"], out["explanation"] = "unknown", "The last update is not known."
+    elif out["age_days"] > period * tolerance:
+        out["status"] = "stale"
+        out["explanation"] = f"Last updated {out['age_days']:.1f} days ago; {freq} allows {period * tolerance:.2f} days."
+    else:
+        out["status"] = "fresh"
+        out["explanation"] = f"Last updated {out['age_days']:.1f} days ago; {freq} allows {period * tolerance:.2f} days."
+    return out
+
+
+__all__ = ["assess", "freshness", "band", "BANDS"]

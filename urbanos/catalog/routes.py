@@ -1,0 +1,117 @@
+"""HTTP routes of the catalogue: the CKAN Action API and resource downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from fastapi import FastAPI
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from urbanos.catalog.actions import ckan_error, dispatch
+from urbanos.catalog.webutil import base_url, identity_of, json_body, platform_of, register_error_renderer
+from urbanos.errors import BadRequest, UrbanosError, ValidationFailed
+from urbanos.platform import Platform
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json;charset=utf-8")
+
+
+def _help(request: Request, name: str) -> str:
+    return f"{base_url(request)}/api/3/action/help_show?name={quote(name)}"
+
+
+def render_ckan_error(request: Request, exc: UrbanosError) -> Response:
+    status, error = ckan_error(exc)
+    name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    resp = _json(status, {"help": _help(request, name), "success": False, "error": error})
+    for k, v in exc.headers.items():
+        if k.lower() != "www-authenticate":
+            resp.headers[k] = v
+    return resp
+
+
+async def _read_upload(request: Request, f: UploadFile) -> tuple[str, bytes]:
+    platform = platform_of(request)
+    limit = int(platform.settings.get("catalog_upload_max_bytes") or 0)
+    chunks, size = [], 0
+    while True:
+        chunk = await f.read(1 << 20)
+        if not chunk:
+            break
+        size += len(chunk)
+        if limit and size > limit:
+            raise ValidationFailed(f"upload: File upload too large; the limit is {limit} bytes", code="validation_error",
+                                   detail={"upload": [f"File upload too large: the limit is {limit} bytes"]})
+        chunks.append(chunk)
+    return f.filename or "upload", b"".join(chunks)
+
+
+async def _params(request: Request) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
+    data: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        data[key] = values[0] if len(values) == 1 else values
+    upload = None
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "").lower()
+        if ctype.startswith("multipart/form-data") or ctype.startswith("application/x-www-form-urlencoded"):
+            try:
+                form = await request.form(max_files=4, max_fields=1000)
+            except Exception as exc:  # noqa: BLE001 - malformed multipart is the client's fault
+                raise BadRequest(f"Bad request - the form body cannot be read: {exc}") from None
+            for key, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    if key == "upload" or upload is None:
+                        upload = await _read_upload(request, value)
+                else:
+                    data[key] = value
+        else:
+            raw = await request.body()
+            if raw.strip():
+                body = await json_body(request)
+                if not isinstance(body, dict):
+                    raise BadRequest("Bad request - JSON Error: the request body must be a JSON object.")
+                data.update(body)
+    return data, upload
+
+
+def mount(app: FastAPI, platform: Platform) -> None:
+    register_error_renderer(app, "/api/3/action/", render_ckan_error)
+    register_error_renderer(app, "/api/action/", render_ckan_error)
+
+    async def action(request: Request) -> Response:
+        name = request.path_params["name"]
+        ident = await identity_of(request)
+        data, upload = await _params(request)
+        result = await dispatch(platform, name, ident, data, method=request.method, upload=upload, base_url=base_url(request))
+        return _json(200, {"help": _help(request, name), "success": True, "result": result})
+
+    for prefix in ("/api/3/action/{name}", "/api/action/{name}"):
+        app.add_api_route(prefix, action, methods=["GET", "POST"], tags=["catalog"], include_in_schema=prefix.startswith("/api/3"),
+                          summary="CKAN Action API: run action {name}")
+
+    async def api_version(request: Request) -> Response:
+        return _json(200, {"version": 3})
+
+    app.add_api_route("/api/3", api_version, methods=["GET"], include_in_schema=False)
+
+    async def download(request: Request) -> Response:
+        ident = await identity_of(request)
+        svc = platform.services["catalog"]
+        path, filename, media, _ = await svc.resource_file(ident, request.path_params["rid"], request.path_params["name"])
+        if filename != request.path_params["filename"]:
+            from urbanos.errors import NotFound
+
+            raise NotFound("Resource file was not found.")
+        return FileResponse(str(path), media_type=media, filename=filename)
+
+    app.add_api_route("/dataset/{name}/resource/{rid}/download/{filename}", download, methods=["GET"], tags=["catalog"],
+                      summary="Download an uploaded resource file (access checked)")
+
+
+__all__ = ["mount", "render_ckan_error"]
