@@ -102,3 +102,21 @@ def test_websocket_endpoint_and_server_settings(serve):
         s.post(f"Datastreams({ds})/Observations", {"result": 5})
         assert json.loads(sub.get()[1])["result"] == 5
     assert "v1.1/Datastreams(1)/Observations" in s.http.get("/").text
+
+
+def test_many_creates_in_one_commit_each_arrive_as_http_json(serve, caplog):
+    s = serve()
+    _thing, ds = s.station()
+    with Client(s.mqtt_port) as sub:
+        assert sub.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
+        body = [{"Datastream": {"@iot.id": ds}, "components": ["phenomenonTime", "result"],
+                 "dataArray@iot.count": 5,
+                 "dataArray": [[f"2024-05-01T10:0{i}:00Z", i] for i in range(5)]}]
+        r = s.http.post("/sta/v1.1/CreateObservations", json=body)
+        assert r.status_code == 201, r.text
+        got = [json.loads(sub.get()[1]) for _ in range(5)]
+        assert sorted(g["result"] for g in got) == [0, 1, 2, 3, 4]
+        for g in got:
+            assert g == s.get(f"v1.1/Observations({g['@iot.id']})")
+        assert sub.none()
+    assert "batched rendering failed" not in caplog.text

@@ -256,16 +256,7 @@ class MqttService(Hooks):
                 keys.setdefault(_render_key(ev, t, ident), (ev, t, ident))
         if not plan:
             return
-        order = list(keys)
-        results = await asyncio.gather(*(self._render(*keys[k]) for k in order), return_exceptions=True)
-        payloads: dict[tuple[Any, ...], bytes | None] = {}
-        for k, r in zip(order, results, strict=True):
-            if isinstance(r, BaseException):
-                if not isinstance(r, UrbanosError):
-                    log.error("mqtt: rendering %r failed: %r", k[:5], r)
-                payloads[k] = None
-            else:
-                payloads[k] = r
+        payloads = await self._render_all(keys)
         qos0: dict[tuple[str, bytes], bytes] = {}
         for ev, targets in plan:
             for s, name, t, q in targets:
@@ -287,16 +278,72 @@ class MqttService(Hooks):
                 self.notifications += 1
                 self.sent.labels("subscriber").inc()
 
+    async def _render_all(self, keys: dict[tuple[Any, ...], tuple[Event, Topic, Any]]) -> dict[tuple[Any, ...], bytes | None]:
+        """Payloads for every render key: one database read per (version, entity set, form, identity)."""
+        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        for k, (_ev, t, ident) in keys.items():
+            groups.setdefault((t.version, t.entity_set, t.kind, t.prop, t.select, ident), []).append(k)
+        out: dict[tuple[Any, ...], bytes | None] = {}
+        svc = self.sensing
+        many = getattr(svc, "entity_sync", None) is not None and getattr(svc, "ctx", None) is not None
+        for (version, eset, kind, prop, select, ident), ks in groups.items():
+            if many and len(ks) > 1:
+                try:
+                    dicts = await self._read_many(svc, version, eset, [keys[k][0].id for k in ks], ident,
+                                                  [prop] if kind == "property" else (list(select) if select else None))
+                    for k, d in zip(ks, dicts, strict=True):
+                        out[k] = _payload(d, kind, prop)
+                    continue
+                except UrbanosError:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - fall back to one read per entity
+                    log.warning("mqtt: batched rendering failed (%r); rendering one by one", exc)
+            results = await asyncio.gather(*(self._render(*keys[k]) for k in ks), return_exceptions=True)
+            for k, r in zip(ks, results, strict=True):
+                if isinstance(r, BaseException):
+                    if not isinstance(r, UrbanosError):
+                        log.error("mqtt: rendering %r failed: %r", k[:5], r)
+                    out[k] = None
+                else:
+                    out[k] = r
+        return out
+
+    async def _read_many(self, svc: Any, version: str, eset: str, ids: list[Any], ident: Any,
+                         select: list[str] | None) -> list[dict[str, Any] | None]:
+        """The SensorThings service's own per-entity serialisation, for many ids in one read transaction."""
+        from urbanos.query.ast import QueryOptions
+        from urbanos.sensing.model import BY_SET
+        from urbanos.sensing.query import fetch, serialize
+
+        e = BY_SET[eset]
+        ctx = svc.ctx(version, ident, self.base_url)
+        int_ids = [int(i) for i in ids]
+        uniq = sorted(set(int_ids))
+        sel = tuple((s,) for s in select) if select else None
+
+        def read(c: Any) -> list[dict[str, Any] | None]:
+            # the same fetch (gate filter included) and serialisation as entity_json, for all ids at once
+            cond = (f"a.id IN ({', '.join('?' * len(uniq))})", list(uniq))
+            rows = fetch(c, e, cond, QueryOptions(top=len(uniq)), ctx)[0]
+            outs = serialize(c, e, rows, QueryOptions(select=sel), ctx)
+            by_id = {int(r["id"]): o for r, o in zip(rows, outs, strict=True)}
+            return [by_id.get(i) for i in int_ids]
+
+        return await svc.db.read(read)  # type: ignore[no-any-return]
+
     async def _render(self, ev: Event, t: Topic, ident: Any) -> bytes | None:
         svc = self.sensing
-        if t.kind == "property":
-            d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url, select=[t.prop])
-            if d is None:
-                return None
-            return orjson.dumps({t.prop: d.get(t.prop)})
-        d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url,
-                                  select=list(t.select) if t.select else None)
-        return None if d is None else orjson.dumps(d)
+        select = [t.prop] if t.kind == "property" else (list(t.select) if t.select else None)
+        d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url, select=select)
+        return _payload(d, t.kind, t.prop)
+
+
+def _payload(d: dict[str, Any] | None, kind: str, prop: str | None) -> bytes | None:
+    if d is None:
+        return None
+    if kind == "property" and prop is not None:
+        return orjson.dumps({prop: d.get(prop)})
+    return orjson.dumps(d)
 
 
 def _id(raw: str | None) -> Any:
