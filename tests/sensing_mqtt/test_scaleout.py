@@ -67,6 +67,8 @@ def test_post_on_worker_a_reaches_subscriber_on_worker_b(tmp_path, db_url):
                 assert body["result"] == 12
                 assert body == httpx.get(f"{b.url}/sta/v1.1/Observations({body['@iot.id']})").json()
                 assert sub.none()  # delivered once, not echoed
+            metrics = httpx.get(f"{b.url}/metrics").text
+            assert 'urbanos_bus_remote{figure="connected"} 1.0' in metrics
         finally:
             b.stop()
     finally:

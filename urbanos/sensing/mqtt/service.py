@@ -56,6 +56,13 @@ class MqttService(Hooks):
         g.set_function(lambda: len(self.broker.sessions))
         q = Gauge("urbanos_mqtt_event_queue", "Events waiting to become notifications", registry=reg)
         q.set_function(lambda: self.events.qsize() if self.events is not None else 0)
+        bus = platform.bus
+        if hasattr(bus, "origin"):  # a cross-process bus: its figures, for the operator
+            b = Gauge("urbanos_bus_remote", "Cross-process bus messages: sent, received events, dropped while "
+                      "the other side was away", ["figure"], registry=reg)
+            for figure in ("sent", "received", "dropped"):
+                b.labels(figure).set_function(lambda f=figure: float(getattr(bus, f, 0)))
+            b.labels("connected").set_function(lambda: 1.0 if getattr(bus, "connected", False) else 0.0)
 
     # -- settings-derived values ----------------------------------------------------------------
     @property
