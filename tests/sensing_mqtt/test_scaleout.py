@@ -47,10 +47,24 @@ def _mosquitto() -> bool:
         return False
 
 
-@pytest.mark.skipif(BACKEND != "postgresql", reason="the PostgreSQL bus needs the PostgreSQL back end")
-def test_post_on_worker_a_reaches_subscriber_on_worker_b(tmp_path, db_url):
+def _redis() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("bus", ["postgres", "redis://127.0.0.1:6379/0"])
+def test_post_on_worker_a_reaches_subscriber_on_worker_b(tmp_path, db_url, bus):
+    if bus == "postgres" and BACKEND != "postgresql":
+        pytest.skip("the PostgreSQL bus needs the PostgreSQL back end")
+    if bus.startswith("redis") and not _redis():
+        if os.environ.get("CI"):
+            pytest.fail("Redis is not running on 127.0.0.1:6379 in CI")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
     pa, pb = free_port(), free_port()
-    env = {"URBANOS_BUS": "postgres"}
+    env = {"URBANOS_BUS": bus}
     a = start_server(tmp_path / "a", db_url, args=["--mqtt-port", str(pa)], env=env)
     try:
         b = start_server(tmp_path / "b", db_url, args=["--mqtt-port", str(pb)], env=env)

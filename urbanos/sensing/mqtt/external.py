@@ -145,7 +145,7 @@ class ExternalLink:
             await self.wake.wait()
             self.wake.clear()
             while self.queue:
-                chunk = []
+                chunk: list[bytes] = []
                 while self.queue and len(chunk) < 256:
                     chunk.append(self.queue.popleft())
                 writer.write(b"".join(chunk))

@@ -61,7 +61,7 @@ class MqttService(Hooks):
             b = Gauge("urbanos_bus_remote", "Cross-process bus messages: sent, received events, dropped while "
                       "the other side was away", ["figure"], registry=reg)
             for figure in ("sent", "received", "dropped"):
-                b.labels(figure).set_function(lambda f=figure: float(getattr(bus, f, 0)))
+                b.labels(figure).set_function(_figure(bus, figure))
             b.labels("connected").set_function(lambda: 1.0 if getattr(bus, "connected", False) else 0.0)
 
     # -- settings-derived values ----------------------------------------------------------------
@@ -343,6 +343,10 @@ class MqttService(Hooks):
         select = [t.prop] if t.kind == "property" else (list(t.select) if t.select else None)
         d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url, select=select)
         return _payload(d, t.kind, t.prop)
+
+
+def _figure(obj: Any, name: str) -> Any:
+    return lambda: float(getattr(obj, name, 0))
 
 
 def _payload(d: dict[str, Any] | None, kind: str, prop: str | None) -> bytes | None:
