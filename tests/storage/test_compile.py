@@ -48,6 +48,11 @@ def _schema(c: Any) -> None:
 
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    yield from open_items_db(tmp_path_factory)
+
+
+def open_items_db(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A database of the back end under test holding the ``items`` table (closed and dropped afterwards)."""
     import os
     import secrets
 

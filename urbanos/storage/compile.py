@@ -118,6 +118,13 @@ class Compiler:
             from urbanos.storage.spatial import to_wkb
 
             return E(self.sp.param(), (to_wkb(value),), "geometry", const=value, nullable=False)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise self.bad(None, "text cannot contain the NUL character")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise self.bad(None, "the text is not valid Unicode") from None
         sql = "?"
         if self.pg:
             if type == "number":
@@ -472,6 +479,8 @@ def _sql_literal(v: Any, pg: bool) -> str:
     if isinstance(v, (bytes, bytearray, memoryview)):
         h = bytes(v).hex()
         return f"'\\x{h}'::bytea" if pg else f"X'{h}'"
+    if pg:  # hex, so that no quote, percent sign or question mark reaches the driver
+        return f"convert_from('\\x{str(v).encode().hex()}'::bytea, 'UTF8')"
     return "'" + str(v).replace("'", "''") + "'"
 
 
@@ -488,15 +497,17 @@ def compile_orderby_params(
             e = e.start
         elif e.type == "json":
             e = c.json_value(e)
-        elif e.type in ("geometry", "duration", "null"):
+        elif e.type in ("geometry", "duration"):
             raise c.bad(item.expr, f"cannot order by a {e.type} value")
+        if e.const is not _NOCONST or e.type == "null":
+            continue  # a constant does not change the order (and a bare number would name a column)
         direction = "DESC" if item.descending else "ASC"
         nulls = ""
         if c.pg and e.nullable:
             nulls = " NULLS LAST" if item.descending else " NULLS FIRST"
         parts.append(f"{e.sql} {direction}{nulls}")
         params.extend(e.params)
-    return ", ".join(parts), params
+    return (", ".join(parts) if parts else "(1 = 1)"), params
 
 
 def compile_orderby(orderby: Sequence[ast.OrderBy], resolve: Resolver, conn: Any = None, *, where: str = "$orderby") -> str:

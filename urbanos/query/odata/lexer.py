@@ -169,6 +169,10 @@ def _typed(text: str) -> ast.Literal:
 def tokenize(text: str, where: str = "$filter") -> list[Token]:
     if len(text) > MAX_TEXT:
         raise error(where, MAX_TEXT, f"the expression is longer than {MAX_TEXT} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise error(where, exc.start, "the text is not valid Unicode") from None
     out: list[Token] = []
     pos, n = 0, len(text)
     match = _TOKEN.match
@@ -204,6 +208,8 @@ def tokenize(text: str, where: str = "$filter") -> list[Token]:
                 out.append(tok)
                 pos += len(num)
                 continue
+            if "\x00" in tok_text:
+                raise error(where, pos + tok_text.index("\x00"), "text cannot contain the NUL character")
             if kind == "string":
                 tok = Token(LIT, ast.Literal(tok_text[1:-1].replace("''", "'"), ast.STRING), pos, tok_text)
             elif kind in ("interval", "datetime", "date", "time"):
