@@ -1,10 +1,447 @@
-"""Streaming downloads of collections (placeholder: filled in by the downloads module)."""
+"""Streaming downloads of collections as CSV, GeoJSON, Parquet (GeoParquet) and XLSX.
+
+Routes (see docs/downloads.md):
+
+* ``GET /ogcapi/collections/{id}/download?format=csv|geojson|parquet|xlsx``
+* ``GET /download/{id}.{csv|geojson|parquet|xlsx}``
+
+Rows are read in key-set batches (``store.query`` with ``after_fid``), each batch encoded to bytes in the
+reader thread and sent at once, so memory stays constant whatever the size of the collection. Every
+download goes through the gate (``can_read``, ``transform``, ``observe``) and emits a usage event.
+
+The encoders at the top of the module are pure (no database, no web): ``encoder(fmt, meta)`` returns an
+object with ``start() -> bytes``, ``add(rows) -> bytes`` and ``finish() -> Iterator[bytes]``.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
+
+import orjson
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from urbanos.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from urbanos.events import Event
+from urbanos.features import store
+
+log = logging.getLogger("urbanos.features.downloads")
+
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "geojson": ("application/geo+json", "geojson"),
+    "parquet": ("application/vnd.apache.parquet", "parquet"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+ALIASES = {"json": "geojson", "excel": "xlsx", "pq": "parquet", "geoparquet": "parquet"}
+BATCH = 5000
+XLSX_MAX_ROWS = 1_048_575  # one header row plus this many rows fill a worksheet
+XLSX_MAX_CELL = 32767
+
+
+# -- encoders (pure) ---------------------------------------------------------------------------------------
+
+class Encoder:
+    """Turns batches of :class:`store.FeatureRow` into bytes."""
+
+    def __init__(self, fields: Sequence[store.Field], geometry: bool, meta: store.CollectionMeta | None = None) -> None:
+        self.fields = list(fields)
+        self.geometry = geometry
+        self.meta = meta
+
+    def start(self) -> bytes:
+        return b""
+
+    def add(self, rows: Iterable[store.FeatureRow]) -> bytes:
+        raise NotImplementedError
+
+    def finish(self) -> Iterator[bytes]:
+        return iter(())
+
+
+def _wkt(g: BaseGeometry | None) -> str:
+    return "" if g is None else str(shapely.to_wkt(g, rounding_precision=-1))
+
+
+def _geoms(rows: Sequence[store.FeatureRow]) -> Any:
+    import numpy as np
+
+    arr = np.empty(len(rows), dtype=object)
+    arr[:] = [r.geometry for r in rows]
+    return arr
+
+
+def _text(ftype: str, v: Any) -> str:
+    if v is None:
+        return ""
+    if ftype == "boolean":
+        return "true" if v else "false"
+    if ftype == "json":
+        return orjson.dumps(v).decode()
+    if ftype == "number" and isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return repr(v)
+    return str(v)
+
+
+class CsvEncoder(Encoder):
+    """RFC 4180 CSV in UTF-8; the geometry, when there is one, is a last column ``geometry`` in WKT."""
+
+    def start(self) -> bytes:
+        return self._line([f.name for f in self.fields] + (["geometry"] if self.geometry else []))
+
+    def _line(self, *rows: list[str]) -> bytes:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerows(rows)
+        return buf.getvalue().encode()
+
+    def add(self, rows: Iterable[store.FeatureRow]) -> bytes:
+        rows = list(rows)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        fields = self.fields
+        wkts = shapely.to_wkt(_geoms(rows), rounding_precision=-1) if self.geometry else None
+        for i, r in enumerate(rows):
+            props = r.properties
+            line = [_text(f.type, props.get(f.name)) for f in fields]
+            if wkts is not None:
+                line.append(wkts[i] or "")
+            w.writerow(line)
+        return buf.getvalue().encode()
+
+
+class GeoJsonEncoder(Encoder):
+    """An RFC 7946 FeatureCollection, written feature by feature."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.first = True
+
+    def start(self) -> bytes:
+        return b'{"type":"FeatureCollection","features":['
+
+    def add(self, rows: Iterable[store.FeatureRow]) -> bytes:
+        rows = list(rows)
+        parts: list[bytes] = []
+        geoms = shapely.to_geojson(_geoms(rows))
+        names = [f.name for f in self.fields]
+        for i, r in enumerate(rows):
+            props = r.properties
+            g = geoms[i]
+            parts.append(b'{"type":"Feature","id":%d,"geometry":%s,"properties":%s}' % (
+                r.fid, b"null" if g is None else g.encode(), orjson.dumps({n: props.get(n) for n in names})))
+        if not parts:
+            return b""
+        out = b",\n".join(parts)
+        if not self.first:
+            out = b",\n" + out
+        self.first = False
+        return out
+
+    def finish(self) -> Iterator[bytes]:
+        yield b"]}\n"
+
+
+class _Sink(io.RawIOBase):
+    """A write-only file that hands over what was written since the last ``drain``."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        data = bytes(b)
+        self.parts.append(data)
+        self.pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.pos
+
+    def drain(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts = []
+        return out
+
+
+class ParquetEncoder(Encoder):
+    """Parquet, one row group per batch; with a geometry, GeoParquet 1.0 (WKB column ``geometry``, CRS84)."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        import pyarrow as pa
+
+        super().__init__(*a, **kw)
+        self.pa = pa
+        types = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32(),
+                 "datetime": pa.timestamp("us", tz="UTC")}
+        cols = [pa.field(f.name, types.get(f.type, pa.string())) for f in self.fields]
+        meta: dict[bytes, bytes] = {}
+        if self.geometry:
+            cols.append(pa.field("geometry", pa.binary()))
+            gtype = self.meta.geometry_type if self.meta is not None else ""
+            geo = {"version": "1.0.0", "primary_column": "geometry",
+                   "columns": {"geometry": {"encoding": "WKB",
+                                            "geometry_types": [gtype] if gtype and gtype != "Geometry" else []}}}
+            if self.meta is not None and self.meta.bbox:
+                geo["columns"]["geometry"]["bbox"] = list(self.meta.bbox)  # type: ignore[index]
+            meta[b"geo"] = orjson.dumps(geo)
+        self.schema = pa.schema(cols, metadata=meta or None)
+        self.sink = _Sink()
+        self.writer: Any = None
+
+    def start(self) -> bytes:
+        import pyarrow.parquet as pq
+
+        self.writer = pq.ParquetWriter(self.sink, self.schema, compression="zstd")
+        return self.sink.drain()
+
+    def _column(self, f: store.Field, values: list[Any]) -> Any:
+        pa = self.pa
+        if f.type in ("date", "datetime"):
+            target = pa.date32() if f.type == "date" else pa.timestamp("us", tz="UTC")
+            try:  # stored as fixed-width ISO text: Arrow parses it in C
+                return pa.array(values, type=pa.string()).cast(target)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                if f.type == "date":
+                    return pa.array([None if v is None else dt.date.fromisoformat(str(v)[:10]) for v in values], target)
+                return pa.array([None if v is None else store.parse_datetime(v) for v in values], target)
+        if f.type == "json":
+            return [None if v is None else orjson.dumps(v).decode() for v in values]
+        return values
+
+    def add(self, rows: Iterable[store.FeatureRow]) -> bytes:
+        rows = list(rows)
+        if not rows:
+            return b""
+        data = {f.name: self._column(f, [r.properties.get(f.name) for r in rows]) for f in self.fields}
+        if self.geometry:
+            data["geometry"] = list(shapely.to_wkb(_geoms(rows), output_dimension=2))
+        self.writer.write_table(self.pa.Table.from_pydict(data, schema=self.schema))
+        return self.sink.drain()
+
+    def finish(self) -> Iterator[bytes]:
+        if self.writer is not None:
+            self.writer.close()
+        yield self.sink.drain()
+
+
+class XlsxEncoder(Encoder):
+    """An Excel workbook written with openpyxl's write-only mode (rows go to a temporary file, not memory);
+    the file is streamed when complete. Geometries longer than a cell allows are left empty."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        import openpyxl
+
+        super().__init__(*a, **kw)
+        self.wb = openpyxl.Workbook(write_only=True)
+        title = (self.meta.name if self.meta is not None else "data")[:31]
+        self.ws = self.wb.create_sheet(title="".join(ch if ch not in "[]:*?/\\" else "_" for ch in title) or "data")
+
+    def start(self) -> bytes:
+        self.ws.append([f.name for f in self.fields] + (["geometry"] if self.geometry else []))
+        return b""
+
+    def _cell(self, f: store.Field, v: Any) -> Any:
+        if v is None:
+            return None
+        if f.type == "datetime":
+            return store.parse_datetime(v).replace(tzinfo=None)
+        if f.type == "date":
+            return dt.date.fromisoformat(str(v)[:10])
+        if f.type == "json":
+            return orjson.dumps(v).decode()[:XLSX_MAX_CELL]
+        if isinstance(v, str):
+            return _xml_safe(v[:XLSX_MAX_CELL])
+        return v
+
+    def add(self, rows: Iterable[store.FeatureRow]) -> bytes:
+        for r in rows:
+            line = [self._cell(f, r.properties.get(f.name)) for f in self.fields]
+            if self.geometry:
+                w = _wkt(r.geometry)
+                if len(w) > XLSX_MAX_CELL and r.geometry is not None:
+                    w = str(shapely.to_wkt(r.geometry, rounding_precision=6))
+                line.append(w if len(w) <= XLSX_MAX_CELL else None)
+            self.ws.append(line)
+        return b""
+
+    def finish(self) -> Iterator[bytes]:
+        fd, path = tempfile.mkstemp(suffix=".xlsx")
+        os.close(fd)
+        try:
+            self.wb.save(path)
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 16):
+                    yield chunk
+        finally:
+            os.unlink(path)
+
+
+def _xml_safe(s: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in s):
+        return "".join(ch for ch in s if ord(ch) >= 32 or ch in "\t\n\r")
+    return s
+
+
+ENCODERS: dict[str, type[Encoder]] = {"csv": CsvEncoder, "geojson": GeoJsonEncoder, "parquet": ParquetEncoder,
+                                      "xlsx": XlsxEncoder}
+
+
+def encoder(fmt: str, meta: store.CollectionMeta, fields: Sequence[store.Field] | None = None) -> Encoder:
+    return ENCODERS[fmt](list(fields if fields is not None else meta.fields), meta.has_geometry, meta)
+
+
+def encode_all(fmt: str, meta: store.CollectionMeta, rows: Iterable[store.FeatureRow], batch: int = BATCH) -> Iterator[bytes]:
+    """Encode an iterable of rows (no database): used by tests and by the CLI."""
+    enc = encoder(fmt, meta)
+    yield enc.start()
+    chunk: list[store.FeatureRow] = []
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= batch:
+            yield enc.add(chunk)
+            chunk = []
+    if chunk:
+        yield enc.add(chunk)
+    yield from enc.finish()
+
+
+def parse_format(value: str | None) -> str:
+    fmt = (value or "csv").lower()
+    fmt = ALIASES.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise BadRequest(f"format {value!r} is not offered. Fix: use one of csv, geojson, parquet, xlsx.",
+                         code="InvalidParameterValue", detail={"format": ["unknown"]})
+    return fmt
+
+
+# -- the service: access, usage and streaming ---------------------------------------------------------------
+
+def usage_event(platform: Any, identity: Any, api: str, dataset_id: int | None, **data: Any) -> None:
+    """An anonymous usage event (dataset, API, registered application; never an address)."""
+    try:
+        platform.bus.publish([Event("created", "Usage", None, topic="usage", dataset_id=dataset_id,
+                                    data={"api": api, "application": getattr(identity, "application", None), **data})])
+    except Exception:  # noqa: BLE001 - statistics never break a download
+        log.exception("usage event failed")
+
+
+def check_read(platform: Any, conn: Any, identity: Any, meta: store.CollectionMeta) -> Any:
+    """Raise 401/403 unless ``identity`` may read the collection's dataset; returns its DatasetAccess."""
+    if meta.dataset_id is None:
+        return None
+    ds, grants = platform.gate.dataset_access(conn, meta.dataset_id)
+    if not platform.gate.can_read(identity, ds, grants):
+        if identity.is_anonymous:
+            raise Unauthorized(f"Collection {meta.name!r} is not open: send a bearer token that may read it.")
+        raise Forbidden(f"Your token may not read collection {meta.name!r} ({ds.access_level if ds else 'restricted'}).")
+    return ds
+
+
+def transform_rows(platform: Any, identity: Any, ds: Any, rows: list[store.FeatureRow]) -> list[store.FeatureRow]:
+    """Apply the gate's privacy transforms to feature rows (as ``{"id", "properties", "geometry"}`` dicts)."""
+    if ds is None:
+        return rows
+    dicts = [{"id": r.fid, "properties": r.properties, "geometry": r.geometry} for r in rows]
+    out = platform.gate.transform(identity, ds, dicts)
+    if out is dicts:
+        return rows
+    return [store.FeatureRow(int(d.get("id", 0)), d.get("properties") or {}, d.get("geometry")) for d in out]
+
+
+async def prepare(platform: Any, identity: Any, name: str, fmt: str) -> tuple[store.CollectionMeta, Any]:
+    def load(c: Any) -> tuple[store.CollectionMeta, Any]:
+        meta = store.get_collection(c, name)
+        if meta is None:
+            raise NotFound(f"There is no collection {name!r}.", code="NotFound")
+        return meta, check_read(platform, c, identity, meta)
+
+    meta, ds = await platform.db.read(load)
+    if fmt == "xlsx" and meta.item_count > XLSX_MAX_ROWS:
+        raise BadRequest(f"collection {name!r} has {meta.item_count} rows, more than a worksheet holds. "
+                         "Fix: download it as CSV or Parquet.", code="InvalidParameterValue")
+    platform.gate.observe(identity, ds, f"download {name} as {fmt}")
+    usage_event(platform, identity, "download", meta.dataset_id, collection=name, format=fmt,
+                dataset=ds.name if ds is not None else None)
+    return meta, ds
+
+
+async def stream(platform: Any, identity: Any, meta: store.CollectionMeta, ds: Any, fmt: str,
+                 batch: int = BATCH) -> AsyncIterator[bytes]:
+    """The bytes of the download. Each batch is read (key-set paging) and encoded in a reader thread.
+
+    If the collection is replaced while the download runs, the download stops (the old version is gone)."""
+    enc = encoder(fmt, meta)
+    yield enc.start()
+    last = 0
+    while True:
+        def step(c: Any, after: int = last) -> tuple[bytes, int, int]:
+            current = store.get_collection(c, meta.name)
+            if current is None or current.table_name != meta.table_name:
+                raise Conflict(f"collection {meta.name!r} was replaced during the download; download it again.")
+            rows = store.query(c, meta, limit=batch, after_fid=after)
+            if not rows:
+                return b"", 0, after
+            data = enc.add(transform_rows(platform, identity, ds, rows))
+            return data, len(rows), rows[-1].fid
+
+        try:
+            data, n, last = await platform.db.read(step)
+        except Conflict:
+            log.warning("download of %s stopped: the collection was replaced", meta.name)
+            return
+        if data:
+            yield data
+        if n < batch:
+            break
+    for chunk in enc.finish():
+        yield chunk
+
+
+def disposition(name: str, fmt: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    return f'attachment; filename="{safe}.{FORMATS[fmt][1]}"'
 
 
 def mount(app: Any, platform: Any) -> None:
     """Add the download routes."""
-    return None
+    from starlette.requests import Request
+    from starlette.responses import StreamingResponse
+
+    from urbanos.web.deps import identity_of
+
+    async def respond(request: Request, name: str, fmt_value: str | None) -> StreamingResponse:
+        fmt = parse_format(fmt_value)
+        identity = await identity_of(request)
+        meta, ds = await prepare(platform, identity, name, fmt)
+        return StreamingResponse(stream(platform, identity, meta, ds, fmt), media_type=FORMATS[fmt][0],
+                                 headers={"Content-Disposition": disposition(name, fmt)})
+
+    async def ogc_download(request: Request) -> StreamingResponse:
+        return await respond(request, request.path_params["collection_id"], request.query_params.get("format")
+                             or request.query_params.get("f"))
+
+    async def short_download(request: Request) -> StreamingResponse:
+        file = request.path_params["file"]
+        name, dot, ext = file.rpartition(".")
+        if not dot:
+            raise NotFound(f"{file!r}: add the format as extension, e.g. {file}.csv")
+        return await respond(request, name, ext)
+
+    app.add_route("/ogcapi/collections/{collection_id}/download", ogc_download, methods=["GET"],
+                  include_in_schema=False)
+    app.add_route("/download/{file}", short_download, methods=["GET"], include_in_schema=False)
+
+
+__all__ = ["mount", "encoder", "encode_all", "parse_format", "FORMATS", "stream", "prepare", "usage_event", "check_read",
+           "transform_rows", "CsvEncoder", "GeoJsonEncoder", "ParquetEncoder", "XlsxEncoder"]
