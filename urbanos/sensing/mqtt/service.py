@@ -93,13 +93,38 @@ class MqttService(Hooks):
             self.external.start()
         elif int(s.mqtt_port) > 0:
             host = s.mqtt_host or s.host
-            try:
-                self.tcp_port = await self.broker.listen(host, int(s.mqtt_port))
+            port = int(s.mqtt_port)
+            # With the default port taken (often by a local Mosquitto), try the next few ports.
+            candidates = [port] + ([port + i for i in range(1, 11)] if s.sources.get("mqtt_port") == "default" else [])
+            for candidate in candidates:
+                try:
+                    self.tcp_port = await self.broker.listen(host, candidate)
+                except OSError as exc:
+                    error = exc
+                    continue
+                if candidate != port:
+                    log.warning("mqtt: port %d is in use; the embedded broker listens on %d instead", port, candidate)
+                    self._readvertise(port, candidate)
                 log.info("mqtt: broker listening on %s:%d", host, self.tcp_port)
-            except OSError as exc:
+                break
+            else:
                 log.error("mqtt: cannot listen on %s:%s (%s). Fix: choose a free port with --mqtt-port, or 0 to "
-                          "serve MQTT over WebSocket only.", host, s.mqtt_port, exc)
+                          "serve MQTT over WebSocket only.", host, s.mqtt_port, error)
                 self.count("listen_failed", "port_in_use")
+
+    def _readvertise(self, old: int, new: int) -> None:
+        """Fix the advertised endpoints and the landing block after a port fallback."""
+        eps = self.platform.services.get("sensing_mqtt_endpoints")
+        if isinstance(eps, list):
+            for i, e in enumerate(eps):
+                if e.startswith("mqtt://") and e.endswith(f":{old}"):
+                    eps[i] = e[: -len(str(old))] + str(new)
+        if self.landing is not None:
+            extra, index, tcp, ws = self.landing
+            if tcp and tcp.endswith(f":{old}"):
+                tcp = tcp[: -len(str(old))] + str(new)
+                self.landing = (extra, index, tcp, ws)
+                extra[index] = extra[index].replace(f"-p {old} ", f"-p {new} ")
 
     async def stop(self) -> None:
         self.platform.bus.unsubscribe(self.on_event)
