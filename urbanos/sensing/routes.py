@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from urbanos.errors import BadRequest, NotFound, UnsupportedMediaType, UrbanosError
 
@@ -147,13 +147,15 @@ async def batch(request: Request) -> Response:
 
 def mount(app: Any, platform: Any) -> None:
     methods = ["GET", "POST", "PATCH", "PUT", "DELETE"]
-    app.router.routes.extend([
-        Route("/sta/{version}", root, methods=["GET"], include_in_schema=False),
-        Route("/sta/{version}/", root, methods=["GET"], include_in_schema=False),
-        Route("/sta/{version}/$batch", batch, methods=["POST"], include_in_schema=False),
-        Route("/sta/{version}/CreateObservations", create_observations, methods=["POST"], include_in_schema=False),
-        Route("/sta/{version}/{path:path}", resource, methods=methods, include_in_schema=False),
+    sta = Mount("/sta", routes=[
+        Route("/{version}", root, methods=["GET"]),
+        Route("/{version}/", root, methods=["GET"]),
+        Route("/{version}/$batch", batch, methods=["POST"]),
+        Route("/{version}/CreateObservations", create_observations, methods=["POST"]),
+        Route("/{version}/{path:path}", resource, methods=methods),
     ])
+    # First in the routing table: ingest is a hot path, and /sta/ belongs to this capability alone.
+    app.router.routes.insert(0, sta)
     register_error_renderer(app, "/sta/", sta_error)
 
 

@@ -26,7 +26,7 @@ from urbanos.sensing import options as qopts
 from urbanos.sensing.model import BY_SET, ENTITIES, SET_ORDER, EntityType
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
-from urbanos.sensing.serialize import prop_value, self_link
+from urbanos.sensing.serialize import column_names, entity, prop_value, self_link
 from urbanos.sensing.update import delete, update
 from urbanos.sensing.write import Writer
 
@@ -183,6 +183,8 @@ class SensingService:
             if t.ref:
                 raise BadRequest("$ref can only be posted to a navigation collection.")
             new_id = w.create(t.e, {k: v for k, v in body.items() if k != "@iot.id"})
+            if t.e.name == "Observation" and w.last_row is not None:
+                return _observation_json(w.last_row, ctx)
         else:
             pe, pid, rel = t.parent
             if rel.kind == "rev":
@@ -266,6 +268,15 @@ class SensingService:
         Gate.require(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
+
+
+_OBS_DEFAULTS = {c: None for c in column_names(ENTITIES["Observation"])}
+
+
+def _observation_json(vals: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
+    """The created Observation as GET serves it, from the values just written (no second read)."""
+    row = {**_OBS_DEFAULTS, **vals}
+    return entity(ENTITIES["Observation"], row, ctx.version, ctx.base, None, ctx.extensions)
 
 
 def _rel_back(e: EntityType, rel: Any) -> str:

@@ -27,7 +27,9 @@ def parse_instant(value: Any, what: str = "time") -> datetime:
 
 
 def store(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime(STORE_FMT)
+    u = dt.astimezone(UTC)
+    return (f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+            f".{u.microsecond:06d}Z")
 
 
 def store_instant(value: Any, what: str = "time") -> str:

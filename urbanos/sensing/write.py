@@ -54,6 +54,7 @@ class Writer:
         self.version = version
         self.sp = conn.spatial
         self.d = conn.dialect
+        self.last_row: dict[str, Any] | None = None
 
     # -- helpers -------------------------------------------------------------------------------
     def exists(self, e: EntityType, id_: Any) -> int:
@@ -189,6 +190,11 @@ class Writer:
             if r.kind != "own":
                 continue
             if r.name in body:
+                ref = body[r.name]
+                if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream") and isinstance(ref, dict) \
+                        and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) and not isinstance(ref["@iot.id"], bool):
+                    vals[r.fk] = ref["@iot.id"]  # checked by the parent query in _create_observation
+                    continue
                 vals[r.fk] = self.create_or_link(ENTITIES[r.target], body[r.name])
             elif r.fk in preset:
                 vals[r.fk] = preset[r.fk]
@@ -303,10 +309,16 @@ class Writer:
             raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
         table = "sta_datastreams" if ds is not None else "sta_multi_datastreams"
         parent = ds if ds is not None else mds
-        row = self.c.fetchone(f"SELECT thing_id, dataset_id FROM {table} WHERE id = ?", (parent,))
+        # one query: the parent's Thing and dataset, and the FeatureOfInterest made from the Thing's Location
+        row = self.c.fetchone(
+            f"SELECT p.thing_id, p.dataset_id, (SELECT f.id FROM sta_features f WHERE f.location_id ="
+            f" (SELECT MAX(tl.location_id) FROM sta_thing_locations tl WHERE tl.thing_id = p.thing_id)"
+            f" ORDER BY f.id LIMIT 1) FROM {table} p WHERE p.id = ?", (parent,))
         if row is None:
             raise BadRequest(f"{'Datastream' if ds is not None else 'MultiDatastream'} {parent} does not exist.")
-        thing_id, dataset_id = row
+        thing_id, dataset_id, foi = row
+        if vals.get("feature_id") is None and foi is not None:
+            vals["feature_id"] = foi
         if mds is not None:
             n = self.c.fetchval("SELECT COUNT(*) FROM sta_mds_properties WHERE multi_datastream_id = ?", (mds,))
             res = body.get("result")
@@ -317,6 +329,7 @@ class Writer:
         if "phen_start" not in vals or vals["phen_start"] is None:
             vals["phen_start"], vals["phen_end"] = now_stored(), None
         new_id = self._insert("sta_observations", vals)
+        self.last_row = {**vals, "id": new_id}
         self._track(table, parent, new_id, vals["phen_start"], vals.get("phen_end"), vals.get("result_time"))
         self.emit("created", ENTITIES["Observation"], new_id, dataset_id, {
             "Datastream": ds, "MultiDatastream": mds, "FeatureOfInterest": vals["feature_id"], "Thing": thing_id})
