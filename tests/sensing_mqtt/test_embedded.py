@@ -155,3 +155,31 @@ def test_raw_topics_relay_between_authenticated_clients(env):
         assert a.get()[:2] == ("bench/1/x", b"hello")
 
 
+
+
+def test_default_port_taken_falls_back_and_readvertises():
+    import asyncio
+
+    from tests.sensing_mqtt.harness import FakePlatform
+    from urbanos.sensing.mqtt.service import MqttService
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+
+        async def run() -> tuple[int | None, list[str]]:
+            platform = FakePlatform(mqtt_port=port)
+            platform.settings.sources["mqtt_port"] = "default"  # as if left at its default
+            eps = [f"mqtt://127.0.0.1:{port}", "ws://127.0.0.1:8000/mqtt"]
+            platform.services["sensing_mqtt_endpoints"] = eps
+            svc = MqttService(platform)
+            await svc.start()
+            try:
+                return svc.tcp_port, eps
+            finally:
+                await svc.stop()
+
+        bound, eps = asyncio.run(run())
+    assert bound is not None and bound != port
+    assert eps[0] == f"mqtt://127.0.0.1:{bound}"
