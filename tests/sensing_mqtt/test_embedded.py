@@ -183,3 +183,24 @@ def test_default_port_taken_falls_back_and_readvertises():
         bound, eps = asyncio.run(run())
     assert bound is not None and bound != port
     assert eps[0] == f"mqtt://127.0.0.1:{bound}"
+
+
+def test_oversized_publish_closes_only_that_connection(env):
+    port, platform, svc, loop = env
+    from urbanos.sensing.mqtt import codec
+
+    sensing = platform.services["sensing"]
+    before = len(sensing.rows)
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.sendall(codec.connect("big", keepalive=0, username="u", password="publisher-token"))
+        assert s.recv(4) == codec.connack(0)
+        s.sendall(codec.publish("v1.1/Datastreams(1)/Observations", b'{"result": "' + b"x" * 300_000 + b'"}'))
+        s.settimeout(5)
+        try:
+            assert s.recv(10) == b""
+        except ConnectionResetError:
+            pass
+    assert len(sensing.rows) == before
+    assert metric(platform, 'urbanos_mqtt_events_total{event="rejected",reason="protocol_error"}') == 1
+    with Client(port) as c:
+        assert c.subscribe("v1.1/Things(1)") == [0]
