@@ -324,3 +324,22 @@ def test_orderby_json_and_geometry(db: Any) -> None:
     assert [r[0] for r in rows][0] == 1
     with pytest.raises(BadRequest):
         db.read_sync(lambda c: compile_orderby(parse_orderby("geom"), resolve, c))
+
+
+def test_text_that_drivers_refuse_is_a_bad_request(db: Any) -> None:
+    from urbanos.query import ast
+
+    for value in ("a\x00b", "\ud800"):
+        node = ast.BinOp("eq", ast.Property(("name",)), ast.Literal(value, "string"))
+        with pytest.raises(BadRequest):
+            db.read_sync(lambda c, n=node: compile_filter(n, resolve, c))
+    with pytest.raises(BadRequest, match="NUL"):
+        parse_filter("name eq 'a\x00'")
+
+
+def test_orderby_inlines_awkward_strings(db: Any) -> None:
+    text = "concat(name, '%?''\\\\ \n') desc, id"
+    order = db.read_sync(lambda c: compile_orderby(parse_orderby(text), resolve, c))
+    rows = db.read_sync(lambda c: c.fetchall(f"SELECT i.id, i.name FROM items i ORDER BY {order}"))
+    assert [r[0] for r in rows] == [4, 2, 3, 1]
+    assert compile_orderby(parse_orderby("1, 'x', null"), resolve) == "(1 = 1)"
