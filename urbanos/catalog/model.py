@@ -122,6 +122,7 @@ def _v1(c: Connection) -> None:
         "CREATE TABLE catalog_facets (dataset_id BIGINT NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
         " field TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (dataset_id, field, value))"
     )
+    c.execute("CREATE INDEX catalog_datasets_modified ON datasets (modified_at)")
     c.execute("CREATE INDEX catalog_facets_fv ON catalog_facets (field, value, dataset_id)")
     if c.dialect.name == "sqlite":
         c.execute("CREATE VIRTUAL TABLE catalog_fts USING fts5(name, title, notes, tags, other, tokenize='unicode61 remove_diacritics 2')")

@@ -34,7 +34,6 @@ Usage
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +82,7 @@ class CatalogService:
         self.gate = platform.gate
         self.settings = platform.settings
         self.usage = UsageRecorder(platform)
-        self._synced = 0.0
+        self._sig: tuple[Any, ...] = ()
 
     # -- helpers ----------------------------------------------------------------------------------------
     def base(self, base_url: str = "") -> str:
@@ -94,14 +93,14 @@ class CatalogService:
         return Path(self.settings.data_path) / "catalog" / "uploads"
 
     async def ensure_indexed(self, force: bool = False) -> None:
-        """Index datasets other capabilities inserted or changed (throttled to once a second)."""
-        now = time.monotonic()
-        if not force and now - self._synced < 1.0:
+        """Index datasets other capabilities inserted or changed (checked by row count and latest modified_at)."""
+        sig = await self.db.read(lambda c: tuple(c.fetchone("SELECT COUNT(*), MAX(modified_at) FROM datasets") or ()))
+        if sig == self._sig and not force:
             return
-        self._synced = now
         stale = await self.db.read(writes.stale_ids)
         if stale:
             await self.db.write(lambda c: [writes.reindex(c, i) for i in writes.stale_ids(c)])
+        self._sig = sig
 
     def _resolve(self, c: Connection, name_or_id: Any, *, deleted: bool = False) -> dict[str, Any]:
         key = str(name_or_id or "")

@@ -631,7 +631,7 @@ def _apply_pending(c: Connection, d: dict[str, Any]) -> bool:
     raw["id"] = d["id"]
     raw.pop("name", None)
     if d["title"]:
-        raw.pop("title", None)
+        raw["title"] = d["title"]
     _put_doc(c, int(d["id"]), {})
     try:
         package_write(c, Gate, ADMIN, raw, mode="update")
@@ -687,7 +687,8 @@ def reindex(c: Connection, ds_id: int) -> None:
         c.execute("INSERT INTO catalog_search (dataset_id, tsv) VALUES (?, setweight(to_tsvector('simple', ?), 'A')"
                   " || setweight(to_tsvector('simple', ?), 'B') || setweight(to_tsvector('simple', ?), 'B')"
                   " || setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'D'))",
-                  (ds_id, d["title"] or "", name_words, tags_text, str(doc.get("notes") or ""), other))
+                  tuple([ds_id] + [re.sub(r"[-_/]+", " ", t) for t in (d["title"] or "", name_words, tags_text,
+                                                                         str(doc.get("notes") or ""), other)]))
     c.execute("DELETE FROM catalog_spatial WHERE id = ?", (ds_id,))
     if doc.get("spatial"):
         try:
