@@ -102,8 +102,8 @@ async def objects(db: Database, source: str) -> dict[str, dict[str, str]]:
 async def put_object(db: Database, source: str, remote_id: str, local_name: str, content_hash: str) -> None:
     def tx(c: Connection) -> None:
         c.execute("DELETE FROM harvest_objects WHERE source = ? AND remote_id = ?", (source, remote_id))
-        c.insert("harvest_objects", {"source": source, "remote_id": remote_id, "local_name": local_name,
-                                     "content_hash": content_hash, "harvested_at": now_text()})
+        c.execute("INSERT INTO harvest_objects (source, remote_id, local_name, content_hash, harvested_at)"
+                  " VALUES (?, ?, ?, ?, ?)", (source, remote_id, local_name, content_hash, now_text()))
 
     await db.write(tx)
 

@@ -10,8 +10,14 @@ import orjson
 
 from urbanos.catalog.dcat.mapping import grounds_of
 from urbanos.catalog.dcat.vocab import GROUNDS_LABELS, as_list, extra
+from urbanos.catalog.model import THEMES
 
 PREVIEW_FORMATS = {"CSV", "GEOJSON", "JSON"}
+
+
+def _frequency_label(code: Any) -> str:
+    """EU frequency codes as words (MONTHLY → Monthly, UPDATE_CONT → Update cont)."""
+    return str(code).replace("_", " ").capitalize() if code else ""
 
 
 def _org(pkg: dict[str, Any]) -> dict[str, str]:
@@ -83,6 +89,8 @@ def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
         "owner": extra(pkg, "owner") or pkg.get("author"),
         "license": pkg.get("license_title") or pkg.get("license_id"), "license_url": pkg.get("license_url"),
         "frequency": extra(pkg, "frequency"), "themes": as_list(extra(pkg, "theme") or extra(pkg, "themes")),
+        "frequency_label": _frequency_label(extra(pkg, "frequency")),
+        "theme_labels": [THEMES.get(t, t) for t in as_list(extra(pkg, "theme") or extra(pkg, "themes"))],
         "tags": _tags(pkg), "spatial_text": extra(pkg, "spatial_text"), "geometry": _geometry(pkg),
         "temporal_start": extra(pkg, "temporal_start"), "temporal_end": extra(pkg, "temporal_end"),
         "created": str(pkg.get("metadata_created") or "")[:19], "modified": str(pkg.get("metadata_modified") or "")[:19],
@@ -115,30 +123,31 @@ def facets(res: dict[str, Any], fields: tuple[str, ...], chosen: dict[str, list[
     return out
 
 
+def _num(v: Any) -> Any:
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
 def quality(q: Any) -> dict[str, Any] | None:
-    """Normalise the quality answer: totals, band and one row per check with its explanation."""
+    """The MQA answer as totals, band, one subtotal per dimension and one row per indicator."""
     if not isinstance(q, dict):
         return None
+    dims = q.get("dimensions") or {}
+    if isinstance(dims, list):
+        dims = {str(d.get("name")): d for d in dims if isinstance(d, dict)}
+    subtotals = [{"name": str(k).capitalize(), "points": _num(v.get("points", 0)), "max": _num(v.get("max", 0))}
+                 for k, v in dims.items() if isinstance(v, dict)]
     rows = []
-    dims = q.get("dimensions") or []
-    if isinstance(dims, dict):
-        dims = [{"name": k, **(v if isinstance(v, dict) else {"score": v})} for k, v in dims.items()]
-    for d in dims:
-        dname = str(d.get("name") or d.get("dimension") or "")
-        for c in d.get("checks") or d.get("items") or []:
-            rows.append({
-                "dimension": dname, "check": str(c.get("name") or c.get("label") or c.get("id") or ""),
-                "points": c.get("points", c.get("score", 0)), "max": c.get("max", c.get("weight", "")),
-                "explanation": str(c.get("explanation") or c.get("message") or c.get("description") or ""),
-                "ok": bool(c.get("passed", c.get("ok", (c.get("points") or c.get("score") or 0) > 0))),
-            })
-    for c in q.get("checks") or []:
-        rows.append({"dimension": str(c.get("dimension") or ""), "check": str(c.get("name") or c.get("id") or ""),
-                     "points": c.get("points", c.get("score", 0)), "max": c.get("max", c.get("weight", "")),
-                     "explanation": str(c.get("explanation") or c.get("message") or ""),
-                     "ok": bool(c.get("passed", (c.get("points") or 0) > 0))})
-    return {"score": q.get("score", q.get("total", 0)), "max": q.get("max", q.get("max_score", 405)),
-            "band": str(q.get("band") or q.get("rating") or ""), "rows": rows}
+    for c in q.get("indicators") or q.get("checks") or []:
+        if not isinstance(c, dict):
+            continue
+        points = c.get("points", c.get("score", 0)) or 0
+        rows.append({"dimension": str(c.get("dimension") or "").capitalize(),
+                     "check": str(c.get("label") or c.get("name") or c.get("indicator") or ""),
+                     "points": _num(points), "max": _num(c.get("max", "")),
+                     "explanation": str(c.get("explanation") or ""), "ok": bool(c.get("passed", points > 0))})
+    score = q.get("points", q.get("score", 0))
+    return {"score": _num(score), "max": _num(q.get("max", 405)), "band": str(q.get("band") or ""),
+            "dimensions": subtotals, "rows": rows}
 
 
 def freshness(f: Any) -> dict[str, Any] | None:
@@ -149,7 +158,8 @@ def freshness(f: Any) -> dict[str, Any] | None:
         state = "fresh" if f.get("fresh") else "stale"
     if state is None and "stale" in f:
         state = "stale" if f.get("stale") else "fresh"
-    return {"state": str(state or "unknown"), "last": f.get("last_update") or f.get("last_modified") or f.get("modified"),
+    return {"state": str(state or "unknown"), "explanation": f.get("explanation") or "",
+            "last": f.get("last_update") or f.get("last_modified") or f.get("modified"),
             "due": f.get("due") or f.get("next_due") or f.get("expected_by"), "frequency": f.get("frequency")}
 
 

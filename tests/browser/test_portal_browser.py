@@ -1,0 +1,129 @@
+"""The portal in headless Chromium (Playwright) against a live server; screenshots go to screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ADMIN_TOKEN
+
+pytest.importorskip("urbanos.catalog.component")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+SHOTS = Path(__file__).parent / "screenshots"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("chromium is not installed", allow_module_level=True)
+
+
+def _post(url: str, action: str, body: dict[str, Any]) -> None:
+    r = httpx.post(f"{url}/api/3/action/{action}", json=body, headers=ADMIN, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+@pytest.fixture
+def portal(server_factory: Callable[..., Any], db_url: str) -> Any:
+    server = server_factory(db_url)
+    u = server.url
+    _post(u, "organization_create", {"name": "parks", "title": "Parks Department"})
+    _post(u, "organization_create", {"name": "police", "title": "Police"})
+    _post(u, "package_create", {
+        "name": "street-trees", "title": "Street trees", "notes": "Every street tree with species and year.",
+        "owner_org": "parks", "license_id": "CC-BY-4.0", "tags": ["trees", "environment"], "frequency": "MONTHLY",
+        "theme": ["ENVI", "environment"], "steward": "Tree steward", "maintainer": "Parks data team",
+        "maintainer_email": "parks@example.org", "spatial_text": "Hamburg-Mitte",
+        "spatial": {"type": "Polygon", "coordinates": [[[9.9, 53.5], [10.1, 53.5], [10.1, 53.6], [9.9, 53.6],
+                                                        [9.9, 53.5]]]},
+        "resources": []})
+    r = httpx.post(f"{u}/api/3/action/resource_create", headers=ADMIN, timeout=30,
+                   data={"package_id": "street-trees", "name": "Trees CSV", "format": "CSV"},
+                   files={"upload": ("trees.csv", b"id,species,year\n1,Tilia cordata,1990\n2,Quercus robur,2004\n",
+                                     "text/csv")})
+    assert r.status_code == 200, r.text
+    for i in range(3):
+        _post(u, "package_create", {"name": f"bike-counts-{i}", "title": f"Bike counts {i}", "owner_org": "parks",
+                                    "notes": "Hourly bike counts.", "tags": ["mobility"], "license_id": "CC-BY-4.0",
+                                    "resources": [{"name": "JSON", "url": "http://example.org/b.json",
+                                                   "format": "JSON"}]})
+    _post(u, "package_create", {"name": "witness-register", "title": "Witness register", "owner_org": "police",
+                                "access_level": "confidential", "grounds": ["inspire-13-1-b", "gdpr-personal-data"],
+                                "legal_basis": "Transparency Act section 3", "review_date": "2027-01-01"})
+    return server
+
+
+@pytest.fixture
+def browser() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_portal_in_chromium(portal: Any, browser: Any) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(portal.url + "/")
+    page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
+    assert page.get_by_role("search").is_visible()
+    assert "Witness register" not in page.content()
+
+    # keyboard: skip link first, then search by typing and Enter
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to content"
+    page.get_by_label("Search the catalogue").fill("bike")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/datasets?q=bike*")
+    page.wait_for_selector("text=3 datasets found")
+    page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+
+    # facet: format JSON narrows and is marked current
+    page.goto(portal.url + "/datasets?res_format=CSV")
+    assert page.locator("text=1 datasets found").count() == 1 or page.locator("text=1 dataset").count() >= 1
+    active = page.locator('.facets a[aria-current="true"]')
+    assert active.count() == 1
+
+    page.goto(portal.url + "/datasets/street-trees")
+    page.wait_for_selector("#map .leaflet-interactive")  # the spatial coverage is drawn
+    page.wait_for_selector("#preview-table table")
+    assert page.locator("#preview-table td", has_text="Quercus robur").count() == 1
+    page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
+    assert page.get_by_role("heading", name="Metadata quality").is_visible()
+    assert page.locator("text=Tree steward").is_visible()
+
+    page.goto(portal.url + "/organizations/parks")
+    assert page.locator("text=4 datasets found").is_visible()
+    page.screenshot(path=str(SHOTS / "organisation.png"), full_page=True)
+
+    page.goto(portal.url + "/inventory?lang=de")
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert page.locator("text=Witness register").is_visible()
+    assert page.locator("text=Transparency Act section 3").is_visible()
+    page.screenshot(path=str(SHOTS / "inventory_de.png"), full_page=True)
+
+    # every form control has a label; images and map have text alternatives
+    unlabeled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select')]
+        .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length""")
+    assert unlabeled == 0
+
+
+def test_admin_sees_confidential_page(portal: Any, browser: Any) -> None:
+    ctx = browser.new_context(extra_http_headers=ADMIN, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(portal.url + "/datasets/witness-register")
+    assert page.locator("text=No download: this dataset is not open.").is_visible()
+    assert page.locator("text=Personal data").first.is_visible()
+    page.screenshot(path=str(SHOTS / "confidential_admin.png"), full_page=True)
+    anon = browser.new_page()
+    resp = anon.goto(portal.url + "/datasets/witness-register")
+    assert resp is not None and resp.status == 404
+    ctx.close()

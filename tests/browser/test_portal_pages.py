@@ -1,0 +1,95 @@
+"""Portal pages over HTTP: every page against every access level, languages, bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from catalog_dcat.dcat_samples import LEVELS, VISIBLE, seed
+
+pytest.importorskip("urbanos.catalog.component")
+
+
+@pytest.fixture
+def seeded(client: Any, admin_headers: dict[str, str]) -> dict[str, dict[str, str]]:
+    return seed(client, admin_headers)
+
+
+@pytest.mark.parametrize("who", sorted(VISIBLE))
+def test_pages_show_only_what_the_caller_may_see(client: Any, seeded: dict[str, dict[str, str]], who: str) -> None:
+    headers = seeded[who]
+    for path in ("/", "/datasets", "/datasets?q=", "/organizations/police", "/organizations/parks"):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 200, (path, r.text)
+        for name in LEVELS:
+            shown = f'href="/datasets/{name}"' in r.text
+            in_scope = path.endswith("/") or path.startswith("/datasets") or \
+                name in {"parks": {"street-trees", "bike-counts"}, "police": {"patrol-plans", "witness-register"}}[
+                    path.rsplit("/", 1)[-1]]
+            assert shown == (name in VISIBLE[who] and in_scope and (path != "/" or True)), (who, path, name)
+    for name in LEVELS:
+        r = client.get(f"/datasets/{name}", headers=headers)
+        assert r.status_code == (200 if name in VISIBLE[who] else 404), (who, name)
+        if r.status_code == 404:
+            assert LEVELS[name] not in ("open",) and "Protected witnesses" not in r.text
+    # the facet counts never count datasets the caller may not see
+    page = client.get("/datasets", headers=headers).text
+    assert f"{len(VISIBLE[who])} datasets found" in page
+
+
+def test_inventory_lists_every_dataset_with_grounds_for_anyone(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    r = client.get("/inventory")
+    assert r.status_code == 200
+    for title in ("Street trees", "Bike counts", "Patrol plans", "Witness register"):
+        assert title in r.text
+    assert "Security" in r.text and "Personal data" in r.text
+    assert "Transparency Act section 3" in r.text
+    assert "secret.csv" not in r.text and "patrol.csv" not in r.text  # metadata only
+    assert 'href="/datasets/witness-register"' not in r.text
+
+
+def test_dataset_page_content(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    r = client.get("/datasets/street-trees")
+    html = r.text
+    for needle in ("Street trees", "Tree steward", "Metadata quality", "Freshness", "Trees CSV",
+                   'href="http://example.org/trees.csv"', "/api/3/action/resource_show", "/dataset/street-trees.ttl",
+                   'id="map"', "/portal/static/leaflet/leaflet.js"):
+        assert needle in html, needle
+    secret = client.get("/datasets/witness-register", headers=seeded["granted"]).text
+    assert "Witness register" in secret and "secret.csv" not in secret
+    assert "No download: this dataset is not open." in secret
+    assert "International relations, public security or national defence" in secret
+
+
+def test_languages(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    de = client.get("/datasets", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert '<html lang="de">' in de.text and "Datensätze" in de.text and de.headers["content-language"] == "de"
+    en = client.get("/datasets?lang=en", headers={"Accept-Language": "de"})
+    assert '<html lang="en">' in en.text and "datasets found" in en.text
+    inv = client.get("/inventory?lang=de")
+    assert "Gründe für die Nichtveröffentlichung" in inv.text
+
+
+def test_home_keeps_the_api_links(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    html = client.get("/").text
+    for href in ("/openapi.json", "/docs", "/healthz", "/metrics", "/catalog.ttl"):
+        assert f'href="{href}"' in html
+    assert 'role="search"' in html and '<label for="q">' in html
+
+
+def test_facet_filter_and_htmx_fragment(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    r = client.get("/datasets?organization=parks", headers=seeded["admin"])
+    assert "2 datasets found" in r.text and 'aria-current="true"' in r.text
+    frag = client.get("/datasets?q=trees", headers={"HX-Request": "true"})
+    assert frag.text.lstrip().startswith('<div id="results"') and "Street trees" in frag.text
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/datasets?page=0", 400), ("/datasets?page=x", 400), ("/datasets?sort=evil", 400),
+    ("/datasets/does-not-exist", 404), ("/organizations/nobody", 404), ("/datasets?q=" + "x" * 600, 400),
+    ("/datasets?q=%22unbalanced", 200),
+])
+def test_bad_input_is_a_clean_page(client: Any, seeded: dict[str, dict[str, str]], path: str, status: int) -> None:
+    r = client.get(path)
+    assert r.status_code in (status, 400), r.text
+    assert r.headers["content-type"].startswith("text/html")

@@ -1,0 +1,164 @@
+"""Harvest between two live ``urbanos serve`` instances, over the CKAN Action API and over DCAT."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from conftest import ADMIN_TOKEN, BACKEND, PG_URL, free_port
+
+pytest.importorskip("urbanos.catalog.component")
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def second_db(tmp_path: Path) -> Iterator[str]:
+    """Another empty database of the back end under test, for the source instance."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'source.db'}"
+        return
+    import psycopg
+
+    schema = "h_" + secrets.token_hex(6)
+    with psycopg.connect(PG_URL, autocommit=True) as c:
+        c.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema},public')}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as c:
+            c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+def action(url: str, name: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    if body is None:
+        r = httpx.get(f"{url}/api/3/action/{name}", headers=headers or {}, timeout=30)
+    else:
+        r = httpx.post(f"{url}/api/3/action/{name}", json=body, headers=headers or ADMIN, timeout=30)
+    return r
+
+
+def seed_source(url: str) -> None:
+    assert action(url, "organization_create", {"name": "parks", "title": "Parks"}).status_code == 200
+    for i in range(3):
+        r = action(url, "package_create", {
+            "name": f"trees-{i}", "title": f"Trees {i}", "notes": f"Tree register part {i}.", "owner_org": "parks",
+            "license_id": "CC-BY-4.0", "tags": ["trees"], "frequency": "MONTHLY", "theme": ["ENVI"],
+            "resources": [{"name": "CSV", "url": f"http://example.org/trees-{i}.csv", "format": "CSV"}]})
+        assert r.status_code == 200, r.text
+    r = action(url, "package_create", {"name": "internal-plans", "title": "Plans", "owner_org": "parks",
+                                        "access_level": "internal", "grounds": ["security"]})
+    assert r.status_code == 200, r.text
+
+
+class Harvester:
+    def __init__(self, db: str, data_dir: Path) -> None:
+        self.db, self.data_dir = db, data_dir
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
+        env.update({"URBANOS_LOG_LEVEL": "warning", "URBANOS_HARVEST_TIMEOUT": "10",
+                    "URBANOS_HARVEST_RETRY_SECONDS": "3600"})
+        cmd = [sys.executable, "-m", "urbanos.cli.main", "harvest", *args, "--db", self.db,
+               "--data-dir", str(self.data_dir)]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def counts(out: str) -> dict[str, int]:
+    line = out.strip().splitlines()[-1]
+    return {k: int(v) for k, v in (p.split("=") for p in line.split() if "=" in p)}
+
+
+def local_names(url: str) -> set[str]:
+    r = action(url, "package_search?rows=1000", headers=ADMIN)
+    assert r.status_code == 200, r.text
+    return {p["name"] for p in r.json()["result"]["results"]}
+
+
+@pytest.mark.parametrize("kind", ["ckan", "dcat"])
+def test_harvest_between_two_instances(server_factory: Callable[..., Any], db_url: str, second_db: str,
+                                       tmp_path: Path, kind: str) -> None:
+    source = server_factory(second_db)
+    seed_source(source.url)
+    url = source.url if kind == "ckan" else f"{source.url}/catalog.ttl?page_size=2"
+    harvest = Harvester(db_url, tmp_path / "local")
+    added = harvest("add", "city", "--type", kind, url)
+    assert added.returncode == 0, added.stderr
+
+    first = harvest("run", "city")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert counts(first.stdout) == {"created": 3, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
+    local = server_factory(db_url)
+    assert local_names(local.url) == {"trees-0", "trees-1", "trees-2"}  # only what anonymous callers see
+    shown = action(local.url, "package_show?id=trees-1").json()["result"]
+    assert shown["title"] == "Trees 1" and shown["resources"][0]["url"] == "http://example.org/trees-1.csv"
+
+    again = harvest("run", "city")
+    assert counts(again.stdout) == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 3, "failed": 0}
+
+    r = action(source.url, "package_patch", {"id": "trees-0", "title": "Trees zero"})
+    assert r.status_code == 200, r.text
+    assert action(source.url, "package_delete", {"id": "trees-2"}).status_code == 200
+    third = harvest("run", "city")
+    assert counts(third.stdout) == {"created": 0, "updated": 1, "deleted": 1, "unchanged": 1, "failed": 0}
+    assert local_names(local.url) == {"trees-0", "trees-1"}
+    assert action(local.url, "package_show?id=trees-0").json()["result"]["title"] == "Trees zero"
+
+    source.stop()  # the source goes down: logged, retried later, nothing withdrawn here
+    down = harvest("run", "city")
+    assert down.returncode == 1
+    assert "city: error" in down.stdout
+    assert local_names(local.url) == {"trees-0", "trees-1"}
+    log = harvest("log", "city")
+    lines = log.stdout.strip().splitlines()
+    assert "\terror\t" in lines[0] and "\tok\t" in lines[1]
+    listing = harvest("list")
+    assert "status=error" in listing.stdout
+
+
+@pytest.mark.parametrize("kind,path", [("ckan", "/healthz"), ("dcat", "/healthz"), ("dcat", "/openapi.json"),
+                                       ("ckan", "/nothing-here")])
+def test_garbage_source_changes_nothing(server_factory: Callable[..., Any], db_url: str, second_db: str,
+                                        tmp_path: Path, kind: str, path: str) -> None:
+    source = server_factory(second_db)
+    harvest = Harvester(db_url, tmp_path / "local")
+    assert harvest("add", "bad", "--type", kind, source.url + path).returncode == 0
+    out = harvest("run", "bad")
+    assert out.returncode == 1 and "bad: error" in out.stdout, out.stdout + out.stderr
+
+
+def test_unreachable_source_and_bad_source_definitions(db_url: str, tmp_path: Path) -> None:
+    harvest = Harvester(db_url, tmp_path / "local")
+    assert harvest("add", "gone", "--type", "ckan", f"http://127.0.0.1:{free_port()}").returncode == 0
+    out = harvest("run", "gone")
+    assert out.returncode == 1 and "gone: error" in out.stdout
+    dup = harvest("add", "gone", "--type", "ckan", "http://127.0.0.1:1")
+    assert dup.returncode == 2 and "exists already" in dup.stderr
+    bad = harvest("add", "Bad Name", "--type", "ckan", "ftp://x")
+    assert bad.returncode == 2 and "name" in bad.stderr and "url" in bad.stderr
+    wrong_type = harvest("add", "x1", "--type", "csw", "http://127.0.0.1:1")
+    assert wrong_type.returncode == 2
+    missing = harvest("run", "nope")
+    assert missing.returncode == 2 and "No harvest source" in missing.stderr
+
+
+def test_scheduled_harvest(server_factory: Callable[..., Any], db_url: str, second_db: str, tmp_path: Path) -> None:
+    source = server_factory(second_db)
+    seed_source(source.url)
+    harvest = Harvester(db_url, tmp_path / "sched")
+    assert harvest("add", "city", "--type", "ckan", source.url).returncode == 0
+    local = server_factory(db_url, env={"URBANOS_HARVEST_INTERVAL": "2"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and local_names(local.url) != {"trees-0", "trees-1", "trees-2"}:
+        time.sleep(0.5)
+    assert local_names(local.url) == {"trees-0", "trees-1", "trees-2"}
