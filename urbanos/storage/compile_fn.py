@@ -128,6 +128,21 @@ def call(c: Compiler, node: ast.Call) -> E:
             return c.e("substr({0}, 12, 15)", e, type="tod")
         return c.e("CASE WHEN {0} IS NULL THEN NULL ELSE 0 END", e, type="number")
 
+    # -- time intervals (FROST extension) ------------------------------------------------------
+    if name in ("before", "after"):
+        return c.compare(ast.BinOp("lt" if name == "before" else "gt", args[0], args[1]))
+    if name in ("meets", "during", "overlaps", "starts", "finishes"):
+        (as_, ae), (bs, be) = _span(c, args[0], node), _span(c, args[1], node)
+        if name == "meets":
+            return c.e("({0} = {1})", ae, bs, type="bool")
+        if name == "during":
+            return c.e("({0} <= {1} AND {2} <= {3})", bs, as_, ae, be, type="bool")
+        if name == "starts":
+            return c.e("({0} = {1})", as_, bs, type="bool")
+        if name == "finishes":
+            return c.e("({0} = {1})", ae, be, type="bool")
+        return c.e("(({0} < {1} AND {2} < {3}) OR {0} = {2})", as_, be, bs, ae, type="bool")
+
     # -- math ----------------------------------------------------------------------------------
     if name in ("round", "floor", "ceiling"):
         x = arg(0, "number")
@@ -163,6 +178,15 @@ def call(c: Compiler, node: ast.Call) -> E:
             raise c.bad(node, "st_relate needs a DE-9IM pattern of 9 characters from T F * 0 1 2, such as 'T********'")
         return c.e(c.sp.fn("relate", "{0}", "{1}", "{2}"), a, b, p, type="bool")
     raise c.bad(node, f"the function {name} is not supported")
+
+
+def _span(c: Compiler, node: ast.Node, call_node: ast.Call) -> tuple[E, E]:
+    """(start, end) of an interval, or (t, t) of an instant."""
+    e = c.compile(node)
+    if e.type == "interval" and e.start is not None and e.end is not None:
+        return e.start, e.end
+    t = c.as_type(e, "time", call_node, call_node.name)
+    return t, t
 
 
 def _relate_ok(pattern: str) -> bool:

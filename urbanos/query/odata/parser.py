@@ -36,6 +36,9 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "st_equals": (2, 2), "st_disjoint": (2, 2), "st_touches": (2, 2), "st_within": (2, 2),
     "st_overlaps": (2, 2), "st_crosses": (2, 2), "st_intersects": (2, 2), "st_contains": (2, 2),
     "st_relate": (3, 3),
+    # time intervals (FROST-Server extension)
+    "before": (2, 2), "after": (2, 2), "meets": (2, 2), "during": (2, 2), "overlaps": (2, 2),
+    "starts": (2, 2), "finishes": (2, 2),
 }
 EQUALITY = frozenset(("eq", "ne"))
 RELATIONAL = frozenset(("gt", "ge", "lt", "le"))
