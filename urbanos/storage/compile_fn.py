@@ -109,17 +109,17 @@ def call(c: Compiler, node: ast.Call) -> E:
             return folded
         real = "DOUBLE PRECISION" if pg else "REAL"
         if e.type == "date" and name in _DATE_FIELDS:
-            a, n = _DATE_FIELDS[name]
-            return c.e(f"CAST(substr({{0}}, {a}, {n}) AS INTEGER)", e, type="number")
+            off, n = _DATE_FIELDS[name]
+            return c.e(f"CAST(substr({{0}}, {off}, {n}) AS INTEGER)", e, type="number")
         if e.type == "tod" and (name in _TOD_FIELDS or name == "fractionalseconds"):
             if name == "fractionalseconds":
                 return c.e(f"CAST(substr({{0}}, 9, 7) AS {real})", e, type="number")
-            a, n = _TOD_FIELDS[name]
-            return c.e(f"CAST(substr({{0}}, {a}, {n}) AS INTEGER)", e, type="number")
+            off, n = _TOD_FIELDS[name]
+            return c.e(f"CAST(substr({{0}}, {off}, {n}) AS INTEGER)", e, type="number")
         e = c.as_type(e, "time", node, name)
         if name in _TIME_FIELDS:
-            a, n = _TIME_FIELDS[name]
-            return c.e(f"CAST(substr({{0}}, {a}, {n}) AS INTEGER)", e, type="number")
+            off, n = _TIME_FIELDS[name]
+            return c.e(f"CAST(substr({{0}}, {off}, {n}) AS INTEGER)", e, type="number")
         if name == "fractionalseconds":
             return c.e(f"CAST(substr({{0}}, 20, 7) AS {real})", e, type="number")
         if name == "date":
