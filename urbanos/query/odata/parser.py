@@ -15,6 +15,8 @@ Precedence, loosest first (all binary operators associate to the left)::
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from urbanos.errors import BadRequest
 from urbanos.query import ast
 from urbanos.query.odata.lexer import END, IDENT, LIT, Token, error, tokenize
@@ -214,15 +216,27 @@ class Parser:
 
 
 def parse_filter(text: str, where: str = "$filter") -> ast.Node:
-    """Parse a ``$filter`` expression into an :mod:`urbanos.query.ast` tree (BadRequest on any error)."""
+    """Parse a ``$filter`` expression into an :mod:`urbanos.query.ast` tree (BadRequest on any error).
+
+    Trees are immutable, so the last 1024 distinct expressions are kept: a dashboard polling the same
+    filter parses it once."""
     if not isinstance(text, str):
         raise BadRequest(f"{where} must be text.")
+    if len(text) > 4096:
+        return _parse_filter(text, where)
+    return _parse_filter_cached(text, where)
+
+
+def _parse_filter(text: str, where: str) -> ast.Node:
     p = Parser(text, where)
     if p.tok.kind == END:
         raise error(where, 0, "expected an expression, found nothing")
     node = p.expression()
     p.finish()
     return node
+
+
+_parse_filter_cached = lru_cache(maxsize=1024)(_parse_filter)
 
 
 def parse_orderby(text: str, where: str = "$orderby") -> tuple[ast.OrderBy, ...]:
