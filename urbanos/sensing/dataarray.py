@@ -87,13 +87,14 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
         good = [r for r in rows if r is not None]
         ids: list[int] = []
         ds_col = [parent, None] if kind == "Datastream" else [None, parent]
-        for i in range(0, len(good), CHUNK):
-            chunk = good[i : i + CHUNK]
-            marks = ", ".join(["(" + ", ".join("?" * len(_COLS)) + ")"] * len(chunk))
-            params: list[Any] = []
-            for r in chunk:
-                params += r[:-1] + ds_col + [r[-1]]
-            cur = conn.execute(f"INSERT INTO sta_observations ({', '.join(_COLS)}) VALUES {marks} RETURNING id", params)
+        full = [r[:-1] + ds_col + [r[-1]] for r in good]
+        used = [j for j in range(len(_COLS)) if any(r[j] is not None for r in full)]  # leave all-NULL columns out
+        names = ", ".join(_COLS[j] for j in used)
+        for i in range(0, len(full), CHUNK):
+            chunk = full[i : i + CHUNK]
+            marks = ", ".join(["(" + ", ".join("?" * len(used)) + ")"] * len(chunk))
+            params: list[Any] = [r[j] for r in chunk for j in used]
+            cur = conn.execute(f"INSERT INTO sta_observations ({names}) VALUES {marks} RETURNING id", params)
             ids += [int(x[0]) for x in cur.fetchall()]
         if good:
             first = min(r[0] for r in good)

@@ -55,25 +55,48 @@ def self_link(base: str, version: str, e: EntityType, id_: Any) -> str:
     return f"{base}/sta/{version}/{e.set_name}({id_})"
 
 
+_PLANS: dict[tuple[str, str, frozenset[str] | None, frozenset[str]], tuple[Any, ...]] = {}
+
+
+def _plan(e: EntityType, version: str, select: set[str] | None, extensions: frozenset[str]) -> tuple[Any, ...]:
+    key = (e.name, version, frozenset(select) if select is not None else None, extensions)
+    plan = _PLANS.get(key)
+    if plan is None:
+        props = [(p.name, p.kind, p.column, p.column + "_start", p.column + "_end") for p in e.props_for(version)
+                 if select is None or p.name in select]
+        navs = [r.name for r in e.rels if not (r.extension and r.extension not in extensions)
+                and (select is None or r.name in select)]
+        plan = (select is None or "id" in select or "@iot.id" in select,
+                select is None or "@iot.selfLink" in select or "selfLink" in select,
+                tuple(props), tuple(navs), select is None)
+        if len(_PLANS) < 512:
+            _PLANS[key] = plan
+    return plan
+
+
 def entity(e: EntityType, row: dict[str, Any], version: str, base: str, select: set[str] | None,
            extensions: frozenset[str]) -> dict[str, Any]:
+    with_id, with_link, props, navs, everything = _plan(e, version, select, extensions)
     out: dict[str, Any] = {}
-    link = self_link(base, version, e, row["id"])
-    if select is None or "id" in select or "@iot.id" in select:
+    link = f"{base}/sta/{version}/{e.set_name}({row['id']})"
+    if with_id:
         out["@iot.id"] = row["id"]
-    if select is None or "@iot.selfLink" in select or "selfLink" in select:
+    if with_link:
         out["@iot.selfLink"] = link
-    for p in e.props_for(version):
-        if select is None or p.name in select:
-            v = prop_value(p, row)
-            if p.kind == "json" and v is None and p.name == "properties" and select is None:
+    for name, kind, col, cs, ce in props:
+        if kind == "text":
+            out[name] = row[col]
+        elif kind == "interval":
+            out[name] = render_interval(row[cs], row[ce])
+        elif kind == "time":
+            out[name] = render(row[col])
+        else:
+            v = load_json(row[col])
+            if v is None and everything and name == "properties":
                 continue
-            out[p.name] = v
-    for r in e.rels:
-        if r.extension and r.extension not in extensions:
-            continue
-        if select is None or r.name in select:
-            out[f"{r.name}@iot.navigationLink"] = f"{link}/{r.name}"
+            out[name] = v
+    for name in navs:
+        out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
     return out
 
 

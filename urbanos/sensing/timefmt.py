@@ -33,6 +33,15 @@ def store(dt: datetime) -> str:
 
 
 def store_instant(value: Any, what: str = "time") -> str:
+    # fast path for the common UTC form (2024-01-02T03:04:05Z, optionally with a fraction)
+    if isinstance(value, str) and len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[19] in ".Z":
+        frac = value[20:-1]
+        if len(frac) <= 6 and (not frac or frac.isdigit()):
+            try:
+                datetime.fromisoformat(value[:19])
+            except ValueError:
+                raise BadRequest(f"{what}: {value!r} is not an ISO 8601 time.") from None
+            return f"{value[:19]}.{frac.ljust(6, '0')}Z"
     return store(parse_instant(value, what))
 
 

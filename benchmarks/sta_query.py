@@ -1,0 +1,162 @@
+"""SensorThings reads on a large Observation table, against a live ``urbanos serve`` (SQLite by default):
+
+* ``Datastreams(id)/Observations?$top=100&$orderby=phenomenonTime desc`` (target p50 <= 5 ms at 10 M rows);
+* the latest value of 1,000 Datastreams in one request (target p50 <= 50 ms).
+
+The baseline, in the same run, is the bare SQL of the same question on the same database file.
+
+    python benchmarks/sta_query.py [--rows 2000000] [--streams 1000] [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform as pyplatform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from http_baseline import free_port, wait  # noqa: E402
+
+TOKEN = "bench-admin-token-0123456789"
+
+
+def build(data_dir: str, rows: int, streams: int) -> str:
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components, settings_registry
+    from urbanos.sensing.timefmt import store
+    from urbanos.settings import load
+
+    s = load(settings_registry(), env={}, overrides={"data_dir": data_dir, "log_level": "warning", "mqtt_port": 0})
+    p = Platform.build(s, load_components())
+    p.open()
+    try:
+        def base(c):  # one Thing, Sensor, ObservedProperty, Location and FeatureOfInterest
+            t = c.insert("sta_things", {"name": "Bench", "description": "x"})
+            sn = c.insert("sta_sensors", {"name": "s", "description": "x", "encoding_type": "text/html", "metadata": "x"})
+            op = c.insert("sta_observed_properties", {"name": "p", "definition": "x", "description": "x"})
+            f = c.insert("sta_features", {"name": "f", "encoding_type": "application/geo+json",
+                                          "feature": '{"type": "Point", "coordinates": [144.96, -37.81]}'})
+            c.executemany("INSERT INTO sta_datastreams (name, description, observation_type, unit, thing_id, sensor_id,"
+                          " observed_property_id) VALUES (?, 'x', 'x', '{}', ?, ?, ?)",
+                          [(f"ds{i}", t, sn, op) for i in range(streams)])
+            return f
+
+        foi = p.db.write_sync(base)
+        per = rows // streams
+        t0 = time.time() - per * 3600
+        from datetime import UTC, datetime
+
+        rnd = random.Random(1)
+        times = [store(datetime.fromtimestamp(t0 + k * 3600, UTC)) for k in range(per)]
+        chunk = []
+        done = 0
+        for k in range(per):
+            for d in range(1, streams + 1):
+                v = rnd.randint(0, 2000)
+                chunk.append((times[k], str(v), float(v), d, foi))
+            if len(chunk) >= 200_000 or k == per - 1:
+                p.db.write_sync(lambda c, rows_=chunk: c.executemany(
+                    "INSERT INTO sta_observations (phen_start, result, result_num, datastream_id, feature_id)"
+                    " VALUES (?, ?, ?, ?, ?)", rows_))
+                done += len(chunk)
+                chunk = []
+                print(f"\r  loaded {done:,} observations", end="", file=sys.stderr)
+        print(file=sys.stderr)
+
+        def pointers(c):
+            c.execute("UPDATE sta_datastreams SET last_obs_id = (SELECT o.id FROM sta_observations o WHERE"
+                      " o.datastream_id = sta_datastreams.id ORDER BY o.phen_start DESC, o.id DESC LIMIT 1)")
+            c.execute("UPDATE sta_datastreams SET last_phen = (SELECT phen_start FROM sta_observations WHERE id = last_obs_id)")
+            c.execute("ANALYZE")
+
+        p.db.write_sync(pointers)
+        return str(Path(data_dir) / "urbanos.db")
+    finally:
+        p.close()
+
+
+def timed(fn, seconds: float) -> list[float]:
+    out = []
+    stop = time.perf_counter() + seconds
+    while time.perf_counter() < stop:
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def p50(xs: list[float]) -> float:
+    return statistics.median(xs) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--streams", type=int, default=1000)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="urbanos-bench-")
+    t = time.perf_counter()
+    path = build(tmp, args.rows, args.streams)
+    print(f"built {args.rows:,} observations in {args.streams:,} datastreams in {time.perf_counter() - t:.0f} s",
+          file=sys.stderr)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
+    env.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", "URBANOS_ADMIN_TOKEN": TOKEN})
+    srv = subprocess.Popen([sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", tmp,
+                            "--mqtt-port", "0"], env=env)
+    try:
+        wait(f"http://127.0.0.1:{port}/healthz")
+        rnd = random.Random(2)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/sta/v1.1") as cl:
+            def top100() -> None:
+                r = cl.get(f"/Datastreams({rnd.randint(1, args.streams)})/Observations",
+                           params={"$top": "100", "$orderby": "phenomenonTime desc"})
+                assert r.status_code == 200 and len(r.json()["value"]) == 100
+
+            def latest() -> None:
+                r = cl.get("/Datastreams", params={"$top": str(args.streams), "$select": "id,name",
+                                                   "$expand": "Observations($top=1;$orderby=phenomenonTime desc;$select=result,phenomenonTime)"})
+                v = r.json()["value"]
+                assert r.status_code == 200 and len(v) == args.streams and v[0]["Observations"]
+
+            def hello() -> None:
+                cl.get(f"http://127.0.0.1:{port}/healthz")
+
+            timed(top100, 0.5)
+            a = timed(top100, args.seconds)
+            b = timed(latest, args.seconds)
+            h = timed(hello, 1.0)
+        raw = sqlite3.connect(path)
+        q1 = ("SELECT id, phen_start, phen_end, result, result_time FROM sta_observations WHERE datastream_id = ?"
+              " ORDER BY phen_start DESC, id DESC LIMIT 101")
+        ra = timed(lambda: raw.execute(q1, (rnd.randint(1, args.streams),)).fetchall(), 1.0)
+        q2 = ("SELECT d.id, d.name, o.result, o.phen_start FROM sta_datastreams d JOIN sta_observations o"
+              " ON o.id = d.last_obs_id LIMIT ?")
+        rb = timed(lambda: raw.execute(q2, (args.streams,)).fetchall(), 1.0)
+        print(f"machine: {pyplatform.machine()}, {os.cpu_count()} cores, Python {pyplatform.python_version()}, SQLite "
+              f"{sqlite3.sqlite_version}; {args.rows:,} observations, {args.streams:,} datastreams")
+        print(f"{'request':<62} {'p50 ms':>8} {'n':>6}")
+        print(f"{'GET /healthz (HTTP round trip floor)':<62} {p50(h):>8.2f} {len(h):>6}")
+        print(f"{'Datastreams(id)/Observations?$top=100&$orderby=phenomenonTime desc':<62} {p50(a):>8.2f} {len(a):>6}")
+        print(f"{'  baseline: bare SQL of the same rows':<62} {p50(ra):>8.2f} {len(ra):>6}")
+        print(f"{'latest value of every Datastream ($expand, one request)':<62} {p50(b):>8.2f} {len(b):>6}")
+        print(f"{'  baseline: bare SQL join on the latest pointer':<62} {p50(rb):>8.2f} {len(rb):>6}")
+        print("targets: top-100 p50 <= 5 ms (10 M rows); latest of 1,000 Datastreams p50 <= 50 ms")
+    finally:
+        srv.terminate()
+        srv.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
