@@ -29,6 +29,13 @@ class FeaturesComponent(Component):
         Setting("features_default_limit", int, 10, "Page size of OGC API Features items when no limit is given.", section="features", minimum=1),
         Setting("features_registry_ttl", float, 2.0, "Seconds the collection list is cached (imports by other processes show up after this).",
                 section="features", minimum=0),
+        # DataStore (urbanos/features/datastore.py)
+        Setting("datastore_sql_enabled", bool, False,
+                "Serve the CKAN action datastore_search_sql (one read-only SELECT over DataStore tables).", section="features"),
+        Setting("datastore_sql_timeout", float, 5.0, "Seconds a datastore_search_sql query may run (on PostgreSQL; on SQLite "
+                "the statement_timeout setting applies).", section="features", minimum=0.1),
+        Setting("datastore_rows_max", int, 32000, "Largest limit of datastore_search, and most rows datastore_search_sql returns.",
+                section="features", minimum=1),
     )
 
     def migrations(self) -> list[Migration]:

@@ -1,10 +1,753 @@
-"""CKAN DataStore actions on feature tables (placeholder: filled in by the DataStore module)."""
+"""CKAN DataStore actions on feature collections, and imports of files uploaded through resource_create.
+
+Actions (dispatched by the catalogue's Action API with CKAN's envelope; see docs/import.md#datastore):
+
+* ``datastore_search`` — filters, q, distinct, fields, sort, limit, offset, include_total, records_format;
+* ``datastore_search_sql`` — one read-only SELECT, whitelisted functions, a timeout; off unless the setting
+  ``datastore_sql_enabled`` is true;
+* ``datastore_create``, ``datastore_upsert`` (insert, update, upsert by primary key or ``_id``),
+  ``datastore_delete`` (rows matching filters, or the whole table), ``datastore_info``.
+
+A ``resource_id`` is a catalogue resource whose ``collection`` is set (uploads and datastore_create set it), or
+the name of a collection. Every read goes through the gate and emits a usage event.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import csv
+import io
+import logging
+import os
+from collections.abc import Sequence
 from typing import Any
+
+import orjson
+
+from urbanos.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from urbanos.features import store
+from urbanos.features.downloads import check_read, transform_rows, usage_event
+
+log = logging.getLogger("urbanos.features.datastore")
+
+# Settings (declared in the component): datastore_sql_enabled, datastore_sql_timeout, datastore_rows_max.
+
+CKAN_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean": "bool", "date": "date",
+              "datetime": "timestamp", "json": "json"}
+FROM_CKAN = {"text": "string", "varchar": "string", "char": "string", "string": "string", "int": "integer",
+             "int4": "integer", "int8": "integer", "integer": "integer", "bigint": "integer", "smallint": "integer",
+             "numeric": "number", "float": "number", "float4": "number", "float8": "number", "double precision": "number",
+             "number": "number", "bool": "boolean", "boolean": "boolean", "timestamp": "datetime",
+             "timestamptz": "datetime", "datetime": "datetime", "date": "date", "json": "json", "jsonb": "json",
+             "nested": "json", "_text": "json", "_int4": "json", "_numeric": "json"}
+TEXTUAL = ("string", "date", "datetime", "json")
+
+
+def _setting(platform: Any, name: str, default: Any) -> Any:
+    value = platform.settings.values.get(name) if hasattr(platform.settings, "values") else None
+    return default if value is None else value
+
+
+# -- argument parsing (CKAN accepts JSON bodies and GET strings) ------------------------------------------
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {message}", detail={field: [message]})
+
+
+def _resource_id(data: dict[str, Any]) -> str:
+    rid = data.get("resource_id", data.get("id"))
+    if rid is None or rid == "":
+        raise _invalid("resource_id", "Missing value")
+    if not isinstance(rid, str):
+        raise _invalid("resource_id", "Must be a string")
+    return rid
+
+
+def _json_arg(data: dict[str, Any], name: str) -> Any:
+    v = data.get(name)
+    if isinstance(v, str) and name in ("filters", "records", "fields") and v.strip()[:1] in ("{", "["):
+        try:
+            return orjson.loads(v)
+        except orjson.JSONDecodeError:
+            raise _invalid(name, "Not valid JSON") from None
+    return v
+
+
+def _int(data: dict[str, Any], name: str, default: int, maximum: int | None = None) -> int:
+    v = data.get(name, default)
+    if v is None or v == "":
+        return default
+    try:
+        if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+            raise ValueError
+        n = int(v)
+    except (TypeError, ValueError):
+        raise _invalid(name, "Invalid integer") from None
+    if n < 0:
+        raise _invalid(name, "Must be a natural number")
+    return min(n, maximum) if maximum is not None else n
+
+
+def _bool(data: dict[str, Any], name: str, default: bool) -> bool:
+    v = data.get(name, default)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str) and v.lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(v, str) and v.lower() in ("false", "0", "no", "off", ""):
+        return False
+    if isinstance(v, int):
+        return bool(v)
+    raise _invalid(name, "Must be true or false")
+
+
+def _names(value: Any, name: str) -> list[str] | None:
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        return [s.strip().strip('"') for s in value.split(",") if s.strip()]
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return list(value)
+    raise _invalid(name, "Must be a list of field names or a comma-separated string")
+
+
+def _field_map(meta: store.CollectionMeta) -> dict[str, str]:
+    cols = {"_id": "fid"}
+    cols.update({f.name: f.column for f in meta.fields})
+    return cols
+
+
+def _fields_out(meta: store.CollectionMeta, names: Sequence[str]) -> list[dict[str, str]]:
+    types = {f.name: CKAN_TYPES[f.type] for f in meta.fields}
+    return [{"id": n, "type": "int" if n == "_id" else types[n]} for n in names]
+
+
+def _sort(value: Any, cols: dict[str, str]) -> list[tuple[str, bool]]:
+    if value is None or value == "" or value == []:
+        return []
+    parts = value if isinstance(value, list) else str(value).split(",")
+    out: list[tuple[str, bool]] = []
+    for raw in parts:
+        text = str(raw).strip()
+        asc = True
+        low = text.lower()
+        if low.endswith(" desc"):
+            asc, text = False, text[:-5].strip()
+        elif low.endswith(" asc"):
+            text = text[:-4].strip()
+        name = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else text
+        if name not in cols:
+            raise _invalid("sort", f'field "{name}" not in table')
+        out.append((cols[name], asc))
+    return out
+
+
+# -- resolving resources --------------------------------------------------------------------------------
+
+def _resource_row(c: Any, rid: str) -> tuple[Any, ...] | None:
+    if not c.table_exists("catalog_resources"):
+        return None
+    return c.fetchone("SELECT id, dataset_id, collection FROM catalog_resources WHERE id = ?", (rid,))
+
+
+def resolve(c: Any, rid: str) -> tuple[store.CollectionMeta | None, tuple[Any, ...] | None]:
+    """The collection behind ``rid`` (catalogue resource id or collection name) and the resource row, if any."""
+    row = _resource_row(c, rid)
+    if row is not None:
+        meta = store.get_collection(c, row[2]) if row[2] else None
+        return meta, row
+    return store.get_collection(c, rid), None
+
+
+def _require_meta(c: Any, rid: str) -> tuple[store.CollectionMeta, tuple[Any, ...] | None]:
+    meta, row = resolve(c, rid)
+    if meta is None:
+        raise NotFound(f'Resource "{rid}" was not found.' if row is None else f'Resource "{rid}" has no DataStore table.')
+    return meta, row
+
+
+def _require_write(platform: Any, c: Any, identity: Any, dataset_id: int | None) -> Any:
+    ds = None
+    if dataset_id is not None:
+        ds, _ = platform.gate.dataset_access(c, dataset_id)
+    platform.gate.require(identity, "publisher", ds.owner_org if ds is not None else None)
+    return ds
+
+
+def _record_usage(platform: Any, identity: Any, ds: Any, meta: store.CollectionMeta, rid: str, action: str) -> None:
+    platform.gate.observe(identity, ds, f"{action} {meta.name}")
+    usage_event(platform, identity, "datastore", meta.dataset_id, collection=meta.name, resource=rid, action=action,
+                dataset=ds.name if ds is not None else None)
+
+
+# -- datastore_search -----------------------------------------------------------------------------------
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(c: Any, meta: store.CollectionMeta, filters: Any, q: Any) -> tuple[str, list[Any]]:
+    cols = _field_map(meta)
+    types = {f.name: f.type for f in meta.fields}
+    types["_id"] = "integer"
+    conds: list[str] = []
+    params: list[Any] = []
+    if filters not in (None, "", {}):
+        if not isinstance(filters, dict):
+            raise _invalid("filters", "Must be a JSON object of field names and values")
+        for name, value in filters.items():
+            if name not in cols:
+                raise _invalid("filters", f'field "{name}" not in table')
+            values = value if isinstance(value, list) else [value]
+            try:
+                coerced = [store.coerce(types[name], v) for v in values]
+            except (ValueError, TypeError, OverflowError):
+                raise _invalid("filters", f'invalid value for field "{name}"') from None
+            non_null = [v for v in coerced if v is not None]
+            part = []
+            if non_null:
+                part.append(f"{cols[name]} IN ({', '.join('?' * len(non_null))})")
+                params.extend(non_null)
+            if len(non_null) < len(coerced):
+                part.append(f"{cols[name]} IS NULL")
+            conds.append("(" + " OR ".join(part) + ")" if part else "1=0")
+    if q not in (None, "", {}):
+        like = c.dialect.like_ci
+        if isinstance(q, dict):
+            items = list(q.items())
+        elif isinstance(q, str):
+            items = [(None, q)]
+        else:
+            raise _invalid("q", "Must be a string or an object of field names and strings")
+        text_fields = [f for f in meta.fields if f.type in TEXTUAL]
+        for name, text in items:
+            if name is not None and name not in cols:
+                raise _invalid("q", f'field "{name}" not in table')
+            targets = [cols[name]] if name is not None else [f.column for f in text_fields]
+            for word in str(text).split():
+                if not targets:
+                    conds.append("1=0")
+                    continue
+                ors = [f"{like(col)} ? ESCAPE '\\'" for col in targets]
+                conds.append("(" + " OR ".join(ors) + ")")
+                params.extend([f"%{_escape_like(word)}%"] * len(targets))
+    return " AND ".join(conds), params
+
+
+async def datastore_search(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    rid = _resource_id(data)
+    rows_max = int(_setting(platform, "datastore_rows_max", 32000))
+    limit = _int(data, "limit", 100, rows_max)
+    offset = _int(data, "offset", 0)
+    distinct = _bool(data, "distinct", False)
+    include_total = _bool(data, "include_total", True)
+    fmt = data.get("records_format") or "objects"
+    if fmt not in ("objects", "lists", "csv", "tsv"):
+        raise _invalid("records_format", "Must be one of objects, lists, csv, tsv")
+    filters, q = _json_arg(data, "filters"), data.get("q")
+    if isinstance(q, str) and q.strip()[:1] == "{":
+        try:
+            q = orjson.loads(q)
+        except orjson.JSONDecodeError:
+            pass
+    wanted = _names(_json_arg(data, "fields"), "fields")
+
+    def run(c: Any) -> tuple[Any, ...]:
+        meta, _row = _require_meta(c, rid)
+        ds = check_read(platform, c, identity, meta)
+        cols = _field_map(meta)
+        names = wanted if wanted is not None else (["_id"] if not distinct else []) + [f.name for f in meta.fields]
+        for n in names:
+            if n not in cols:
+                raise _invalid("fields", f'field "{n}" not in table')
+        order = _sort(data.get("sort"), cols)
+        where, params = _where(c, meta, filters, q)
+        select = ", ".join(cols[n] for n in names) or "fid"
+        sql = f"SELECT {'DISTINCT ' if distinct else ''}{select} FROM {meta.table_name}"
+        if where:
+            sql += f" WHERE {where}"
+        keys = [f"{col} {'ASC' if asc else 'DESC'}" for col, asc in order]
+        if not distinct and not any(k.startswith("fid ") for k in keys):
+            keys.append("fid ASC")
+        if keys:
+            sql += " ORDER BY " + ", ".join(keys)
+        sql += " LIMIT ? OFFSET ?"
+        rows = c.fetchall(sql, [*params, limit, offset])
+        total = None
+        if include_total:
+            inner = f"SELECT {'DISTINCT ' if distinct else ''}{select} FROM {meta.table_name}" + (f" WHERE {where}" if where else "")
+            total = int(c.fetchval(f"SELECT COUNT(*) FROM ({inner}) AS t", params) or 0)
+        return meta, ds, names, rows, total
+
+    meta, ds, names, rows, total = await platform.db.read(run)
+    types = {f.name: f.type for f in meta.fields}
+    decoded = [{n: (int(v) if n == "_id" and v is not None else store.decode(types[n], v)) if n != "_id" or v is not None else None
+                for n, v in zip(names, r, strict=True)} for r in rows]
+    feats = [store.FeatureRow(int(d.get("_id") or 0), {k: v for k, v in d.items() if k != "_id"}, None) for d in decoded]
+    feats = transform_rows(platform, identity, ds, feats)
+    records = [{**({"_id": f.fid} if "_id" in names else {}), **{n: f.properties.get(n) for n in names if n != "_id"}}
+               for f in feats]
+    _record_usage(platform, identity, ds, meta, rid, "datastore_search")
+    result: dict[str, Any] = {
+        "include_total": include_total, "resource_id": rid, "fields": _fields_out(meta, names),
+        "records_format": fmt, "limit": limit,
+        "_links": {"start": f"/api/3/action/datastore_search?resource_id={rid}",
+                   "next": f"/api/3/action/datastore_search?offset={offset + limit}&resource_id={rid}"},
+    }
+    if offset:
+        result["offset"] = offset
+    for key in ("filters", "q", "sort", "distinct"):
+        if data.get(key) not in (None, "", {}, []):
+            result[key] = data[key]
+    if fmt == "objects":
+        result["records"] = records
+    elif fmt == "lists":
+        result["records"] = [[r[n] for n in names] for r in records]
+    else:
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        for r in records:
+            w.writerow(["" if r[n] is None else (orjson.dumps(r[n]).decode() if isinstance(r[n], dict | list) else r[n])
+                        for n in names])
+        result["records"] = buf.getvalue()
+    if total is not None:
+        result["total"] = total
+        result["total_was_estimated"] = False
+    return result
+
+
+async def datastore_info(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    rid = _resource_id(data)
+
+    def run(c: Any) -> tuple[store.CollectionMeta, Any]:
+        meta, _ = _require_meta(c, rid)
+        return meta, check_read(platform, c, identity, meta)
+
+    meta, ds = await platform.db.read(run)
+    _record_usage(platform, identity, ds, meta, rid, "datastore_info")
+    return {"meta": {"id": rid, "count": meta.item_count, "table_type": "BASE TABLE", "collection": meta.name},
+            "fields": [{"id": f.name, "type": CKAN_TYPES[f.type], "schema": {"native_type": CKAN_TYPES[f.type]}}
+                       for f in meta.fields]}
+
+
+# -- writes ---------------------------------------------------------------------------------------------
+
+def _guess_type(values: list[Any]) -> str:
+    kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return "string"
+    if kinds <= {int}:
+        return "integer"
+    if kinds <= {int, float}:
+        return "number"
+    if kinds <= {bool}:
+        return "boolean"
+    if kinds & {dict, list}:
+        return "json"
+    return "string"
+
+
+def _parse_fields(raw: Any, records: list[dict[str, Any]]) -> list[store.Field]:
+    out: list[store.Field] = []
+    if raw is not None:
+        if not isinstance(raw, list):
+            raise _invalid("fields", "Must be a list of {id, type}")
+        for f in raw:
+            if not isinstance(f, dict) or not isinstance(f.get("id"), str) or not f["id"]:
+                raise _invalid("fields", "Every field needs an id")
+            if f["id"].startswith("_") or f["id"] == "_id":
+                raise _invalid("fields", f'"{f["id"]}" is not a valid field name')
+            ckan = str(f.get("type") or "").lower()
+            kind = FROM_CKAN.get(ckan) if ckan else _guess_type([r.get(f["id"]) for r in records])
+            if kind is None:
+                raise _invalid("fields", f'"{ckan}" is not a valid field type')
+            out.append(store.Field(f["id"], kind))
+    seen = {f.name for f in out}
+    for r in records:
+        for k in r:
+            if k not in seen and k != "_id":
+                out.append(store.Field(k, _guess_type([x.get(k) for x in records])))
+                seen.add(k)
+    return out
+
+
+def _records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    recs = _json_arg(data, "records")
+    if recs is None:
+        return []
+    if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+        raise _invalid("records", "Must be a list of objects")
+    return recs
+
+
+def _pk(value: Any) -> list[str]:
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        return [s.strip() for s in value.split(",") if s.strip()]
+    if isinstance(value, list) and all(isinstance(s, str) for s in value):
+        return value
+    raise _invalid("primary_key", "Must be a field name or a list of them")
+
+
+def _check_unique(records: list[dict[str, Any]], pk: list[str]) -> None:
+    if not pk:
+        return
+    seen: set[tuple[Any, ...]] = set()
+    for i, r in enumerate(records):
+        key = tuple(orjson.dumps(r.get(k)) for k in pk)
+        if key in seen:
+            raise _invalid("records", f"record {i + 1}: duplicate key {', '.join(f'{k}={r.get(k)!r}' for k in pk)}")
+        seen.add(key)
+
+
+def _set_resource(c: Any, rid: str, collection: str | None) -> None:
+    if c.table_exists("catalog_resources"):
+        c.execute("UPDATE catalog_resources SET collection = ?, datastore_active = ? WHERE id = ?",
+                  (collection or "", 1 if collection else 0, rid))
+
+
+async def datastore_create(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("resource_id") in (None, "") and data.get("resource") is not None:
+        raise _invalid("resource", "Create the resource with resource_create first, then pass its resource_id")
+    rid = _resource_id(data)
+    records = _records(data)
+    pk = _pk(data.get("primary_key"))
+    fields = _parse_fields(_json_arg(data, "fields"), records)
+    names = {f.name for f in fields}
+    for k in pk:
+        if k not in names:
+            raise _invalid("primary_key", f'field "{k}" not in table')
+    _check_unique(records, pk)
+
+    def tx(c: Any) -> dict[str, Any]:
+        meta, row = resolve(c, rid)
+        dataset_id = meta.dataset_id if meta is not None else (int(row[1]) if row is not None else None)
+        if meta is None and row is None:
+            raise NotFound(f'Resource "{rid}" was not found.')
+        _require_write(platform, c, identity, dataset_id)
+        name = meta.name if meta is not None else _free_name(c, rid)
+        old_fields = meta.fields if meta is not None else []
+        merged = [store.Field(f.name, f.type, title=f.title) for f in old_fields]
+        known = {f.name: f for f in old_fields}
+        for f in fields:
+            if f.name in known and known[f.name].type != f.type and data.get("fields") is not None:
+                raise _invalid("fields", f'field "{f.name}" already exists with type {CKAN_TYPES[known[f.name].type]}')
+            if f.name not in known:
+                merged.append(f)
+        old_rows: list[tuple[dict[str, Any], Any]] = []
+        if meta is not None:
+            old_rows = [(r.properties, r.geometry) for r in store.iter_features(c, meta)]
+        keys = pk or (meta.extras.get("primary_key", []) if meta is not None else [])
+        if keys and old_rows:
+            _check_unique([p for p, _ in old_rows] + records, keys)
+        try:
+            new = store.replace_collection(
+                c, name, merged, old_rows + [(r, None) for r in records],
+                geometry_type=meta.geometry_type if meta is not None else "",
+                source_crs=meta.source_crs if meta is not None else "OGC:CRS84",
+                time_field=meta.time_field if meta is not None else None, dataset_id=dataset_id,
+                title=meta.title if meta is not None else str(data.get("title") or name),
+                description=meta.description if meta is not None else "",
+                extras={**(meta.extras if meta is not None else {}), "resource_id": rid, "primary_key": keys})
+        except ValidationFailed as exc:
+            raise _invalid("records", exc.message) from None
+        if row is not None:
+            _set_resource(c, rid, new.name)
+        return {"resource_id": rid, "fields": [{"id": f.name, "type": CKAN_TYPES[f.type]} for f in new.fields],
+                "primary_key": keys, "method": "insert", "records": records}
+
+    return await platform.db.write(tx)
+
+
+def _free_name(c: Any, rid: str) -> str:
+    base = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in rid).strip("-.")[:90] or "table"
+    name, n = base, 1
+    while store.get_collection(c, name) is not None:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _find_fid(c: Any, meta: store.CollectionMeta, keys: list[str], rec: dict[str, Any]) -> int | None:
+    if "_id" in rec and rec["_id"] is not None:
+        try:
+            fid = int(rec["_id"])
+        except (TypeError, ValueError):
+            raise _invalid("records", f"_id {rec['_id']!r} is not an integer") from None
+        return fid if c.fetchone(f"SELECT 1 FROM {meta.table_name} WHERE fid = ?", (fid,)) else None
+    conds, params = [], []
+    for k in keys:
+        f = meta.field(k)
+        assert f is not None
+        if k not in rec:
+            raise _invalid("records", f'fields "{k}" are missing but needed as key')
+        try:
+            conds.append(f"{f.column} = ?")
+            params.append(store.coerce(f.type, rec[k]))
+        except (ValueError, TypeError, OverflowError):
+            raise _invalid("records", f'invalid value for key "{k}"') from None
+    row = c.fetchone(f"SELECT fid FROM {meta.table_name} WHERE {' AND '.join(conds)}", params)
+    return None if row is None else int(row[0])
+
+
+async def datastore_upsert(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    rid = _resource_id(data)
+    records = _records(data)
+    method = data.get("method") or "upsert"
+    if method not in ("upsert", "insert", "update"):
+        raise _invalid("method", 'Must be one of "upsert", "insert", "update"')
+
+    def tx(c: Any) -> dict[str, Any]:
+        meta, _ = _require_meta(c, rid)
+        _require_write(platform, c, identity, meta.dataset_id)
+        known = {f.name for f in meta.fields}
+        unknown = sorted({k for r in records for k in r if k not in known and k != "_id"})
+        if unknown:
+            raise _invalid("records", f'fields "{", ".join(unknown)}" do not exist')
+        keys = list(meta.extras.get("primary_key") or [])
+        try:
+            if method == "insert":
+                store.insert_features(c, meta.name, [(r, None) for r in records])
+            else:
+                for i, r in enumerate(records, start=1):
+                    if not keys and "_id" not in r:
+                        raise _invalid("records", f"record {i}: the table has no primary key; give _id")
+                    fid = _find_fid(c, meta, keys, r)
+                    props = {k: v for k, v in r.items() if k != "_id"}
+                    if fid is not None:
+                        store.patch_feature(c, meta.name, fid, props)
+                    elif method == "update":
+                        raise _invalid("records", f"record {i}: key not found")
+                    else:
+                        store.insert_features(c, meta.name, [(props, None)])
+        except ValidationFailed as exc:
+            if exc.detail and "records" in exc.detail:
+                raise
+            raise _invalid("records", exc.message) from None
+        except NotFound as exc:
+            raise _invalid("records", exc.message) from None
+        if keys:
+            dup = c.fetchone(f"SELECT COUNT(*) FROM {meta.table_name} GROUP BY "
+                             f"{', '.join(meta.field(k).column for k in keys)} HAVING COUNT(*) > 1")  # type: ignore[union-attr]
+            if dup is not None:
+                raise _invalid("records", "duplicate key value violates the primary key")
+        return {"resource_id": rid, "method": method, "records": records}
+
+    return await platform.db.write(tx)
+
+
+async def datastore_delete(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    rid = _resource_id(data)
+    filters = _json_arg(data, "filters")
+
+    def tx(c: Any) -> dict[str, Any]:
+        meta, row = _require_meta(c, rid)
+        _require_write(platform, c, identity, meta.dataset_id)
+        if filters in (None, "", {}):
+            store.drop_collection(c, meta.name)
+            if row is not None:
+                _set_resource(c, rid, None)
+            return {"resource_id": rid}
+        where, params = _where(c, meta, filters, None)
+        fids = [int(r[0]) for r in c.fetchall(f"SELECT fid FROM {meta.table_name} WHERE {where}", params)]
+        for fid in fids:
+            store.delete_feature(c, meta.name, fid)
+        return {"resource_id": rid, "filters": filters}
+
+    return await platform.db.write(tx)
+
+
+# -- datastore_search_sql -------------------------------------------------------------------------------
+
+SQL_FUNCTIONS = frozenset({
+    "COUNT", "SUM", "AVG", "MIN", "MAX", "LOWER", "UPPER", "LENGTH", "SUBSTRING", "SUBSTR", "TRIM", "LTRIM", "RTRIM",
+    "REPLACE", "COALESCE", "NULLIF", "ROUND", "ABS", "CEIL", "FLOOR", "CAST", "TRYCAST", "CONCAT", "DPIPE", "IF",
+    "CASE", "GREATEST", "LEAST", "STRPOS", "POSITION", "LEFT", "RIGHT", "SIGN", "MOD", "POWER", "POW", "SQRT",
+    "STDDEV", "STDDEV_SAMP", "VARIANCE", "BOOL_AND", "BOOL_OR", "EXTRACT", "STR_POSITION",
+})
+
+
+def _plan_sql(sql: str) -> tuple[Any, list[str]]:
+    """Parse one read-only statement; return the tree and the table names it reads."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    if not isinstance(sql, str) or not sql.strip():
+        raise _invalid("sql", "Missing value")
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="postgres") if t is not None]
+    except (ParseError, ValueError) as exc:
+        raise _invalid("sql", f"syntax error: {str(exc).splitlines()[0][:200]}") from None
+    if len(trees) != 1:
+        raise _invalid("sql", "Exactly one statement is allowed")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise _invalid("sql", "Only SELECT statements are allowed")
+    for node in tree.walk():
+        if isinstance(node, exp.Into | exp.Lock | exp.Command | exp.Insert | exp.Update | exp.Delete | exp.Create | exp.Drop):
+            raise _invalid("sql", f"{type(node).__name__.upper()} is not allowed")
+        if isinstance(node, exp.With) and node.args.get("recursive"):
+            raise _invalid("sql", "WITH RECURSIVE is not allowed")
+        if isinstance(node, exp.Func) and not isinstance(node, exp.Cast | exp.Case | exp.Paren):
+            name = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name().upper()
+            if name not in SQL_FUNCTIONS:
+                raise _invalid("sql", f"function {name} is not allowed")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    tables: list[str] = []
+    for t in tree.find_all(exp.Table):
+        if t.args.get("db") or t.args.get("catalog"):
+            raise _invalid("sql", f"table {t.sql()} is not a DataStore resource")
+        if not isinstance(t.this, exp.Identifier):
+            raise _invalid("sql", "table functions are not allowed")
+        if t.name not in ctes and t.name not in tables:
+            tables.append(t.name)
+    if not tables:
+        raise _invalid("sql", "The statement must read at least one DataStore resource")
+    return tree, tables
+
+
+def _ckan_type(values: list[Any]) -> str:
+    return CKAN_TYPES.get(_guess_type(values), "text")
+
+
+async def datastore_search_sql(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
+    from sqlglot import exp
+
+    if not _setting(platform, "datastore_sql_enabled", False):
+        raise Forbidden("datastore_search_sql is turned off on this site (an operator turns it on with "
+                        "URBANOS_DATASTORE_SQL_ENABLED=true).")
+    sql = data.get("sql")
+    tree, tables = _plan_sql(sql)  # type: ignore[arg-type]
+    rows_max = int(_setting(platform, "datastore_rows_max", 32000))
+    timeout_ms = int(float(_setting(platform, "datastore_sql_timeout", 5.0)) * 1000)
+
+    def run(c: Any) -> tuple[list[str], list[tuple[Any, ...]], list[Any]]:
+        if c.dialect.name == "postgresql":
+            c.execute("SET TRANSACTION READ ONLY")
+            c.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+        metas = []
+        ctes = []
+        for name in tables:
+            meta, _ = resolve(c, name)
+            if meta is None:
+                raise NotFound(f'Resource "{name}" was not found.')
+            ds = check_read(platform, c, identity, meta)
+            metas.append((meta, ds, name))
+            cols = ", ".join(['fid AS "_id"'] + [f'{f.column} AS "{f.name.replace(chr(34), chr(34) * 2)}"' for f in meta.fields])
+            ctes.append(exp.CTE(this=exp.maybe_parse(f"SELECT {cols} FROM {meta.table_name}", dialect="postgres"),
+                                alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True))))
+        query = tree.copy()
+        existing = query.args.get("with_")
+        if existing is not None:
+            existing.set("expressions", ctes + list(existing.expressions))
+        else:
+            query.set("with_", exp.With(expressions=ctes))
+        dialect = "sqlite" if c.dialect.name == "sqlite" else "postgres"
+        inner = query.sql(dialect=dialect)
+        cur = c.execute(f"SELECT * FROM ({inner}) AS datastore_q LIMIT ?", (rows_max + 1,))
+        names = [d[0] for d in cur.description or ()]
+        return names, [tuple(r) for r in cur.fetchall()], metas
+
+    try:
+        names, rows, metas = await platform.db.read(run)
+    except (ValidationFailed, NotFound, Forbidden):
+        raise
+    except Exception as exc:  # noqa: BLE001 - database errors on user SQL are the caller's error
+        status = getattr(exc, "status", 400)
+        if status == 503 or "cancel" in str(exc).lower() or "took too long" in str(exc):
+            raise _invalid("sql", "The query took too long and was stopped") from None
+        if getattr(exc, "status", None) in (401, 403):
+            raise
+        raise _invalid("sql", f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+    truncated = len(rows) > rows_max
+    rows = rows[:rows_max]
+    records = [dict(zip(names, r, strict=True)) for r in rows]
+    for meta, ds, name in metas:
+        if ds is not None:
+            feats = transform_rows(platform, identity, ds, [store.FeatureRow(0, rec, None) for rec in records])
+            records = [f.properties for f in feats]
+        _record_usage(platform, identity, ds, meta, name, "datastore_search_sql")
+    fields = [{"id": n, "type": _ckan_type([r.get(n) for r in records[:100]])} for n in names]
+    out: dict[str, Any] = {"sql": sql, "records": records, "fields": fields}
+    if truncated:
+        out["records_truncated"] = True
+    return out
+
+
+# -- registration and uploads ---------------------------------------------------------------------------
+
+IMPORTABLE = {"csv", "tsv", "geojson", "json", "gpkg", "xlsx", "zip", "shp"}
+
+
+def _upload_format(path: str, declared: str) -> str | None:
+    from urbanos.features.importers.readers import detect_format
+
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    if ext not in IMPORTABLE and (declared or "").lower() not in IMPORTABLE:
+        return None
+    return detect_format(path)
+
+
+def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path: str, declared: str) -> dict[str, Any] | None:
+    """Import an uploaded file into a collection attached to its dataset and resource (runs in a thread)."""
+    from urbanos.features.importers.run import import_file
+
+    fmt = _upload_format(path, declared)
+    if fmt is None:
+        return None
+
+    def pick(c: Any) -> str:
+        meta, _ = resolve(c, resource_id)
+        if meta is not None:
+            return meta.name
+        ds = c.fetchone("SELECT name FROM datasets WHERE id = ?", (dataset_id,)) if dataset_id is not None else None
+        base = str(ds[0]) if ds is not None else resource_id
+        existing = store.get_collection(c, base)
+        if existing is None or existing.extras.get("resource_id") == resource_id:
+            return base
+        return _free_name(c, f"{base}-{resource_id[:8]}")
+
+    name = platform.db.read_sync(pick)
+    report = import_file(platform, path, name, {}, fmt=fmt, dataset_id=dataset_id, progress=False,
+                         extras={"resource_id": resource_id})
+    platform.db.write_sync(lambda c: _set_resource(c, resource_id, name))
+    return report
+
+
+def _on_catalog_event(platform: Any) -> Any:
+    async def handle(ev: Any) -> None:
+        if ev.entity != "Resource" or ev.kind not in ("created", "updated"):
+            return
+        path = (ev.data or {}).get("path")
+        if not path:
+            return
+        try:
+            report = await asyncio.to_thread(import_upload, platform, str(ev.id), ev.dataset_id, str(path),
+                                             str((ev.data or {}).get("format") or ""))
+        except Exception as exc:  # noqa: BLE001 - a failed import is logged and recorded, never raised
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            log.warning("import of uploaded resource %s failed: %s", ev.id, message)
+            platform.services.setdefault("import_failures", {})[str(ev.id)] = message
+            return
+        if report is not None:
+            platform.services.setdefault("import_reports", {})[str(ev.id)] = report
+            log.info("imported resource %s: %s rows, %s bad", ev.id, report["rows"], report["bad_rows"])
+
+    return handle
 
 
 def register(platform: Any) -> None:
-    """Register the datastore_* actions in ``platform.services["ckan_actions"]``."""
-    return None
+    """Register the datastore_* actions in ``platform.services["ckan_actions"]`` and the upload importer."""
+    actions = platform.services.setdefault("ckan_actions", {})
+    actions.update({
+        "datastore_search": datastore_search, "datastore_search_sql": datastore_search_sql,
+        "datastore_create": datastore_create, "datastore_upsert": datastore_upsert,
+        "datastore_delete": datastore_delete, "datastore_info": datastore_info,
+    })
+    platform.bus.subscribe(_on_catalog_event(platform), topic="catalog")
+
+
+__all__ = ["register", "datastore_search", "datastore_create", "datastore_upsert", "datastore_delete",
+           "datastore_info", "import_upload", "resolve", "Forbidden", "BadRequest"]
