@@ -334,6 +334,13 @@ def usage_event(platform: Any, identity: Any, api: str, dataset_id: int | None, 
                                     data={"api": api, "application": getattr(identity, "application", None), **data})])
     except Exception:  # noqa: BLE001 - statistics never break a download
         log.exception("usage event failed")
+    catalog = platform.services.get("catalog")
+    if catalog is not None and hasattr(catalog, "record_usage"):  # the catalogue's aggregate counts
+        try:
+            catalog.record_usage(identity, "download" if api == "download" else "api_read", dataset=data.get("dataset") or "",
+                                 resource=data.get("resource") or data.get("collection") or "", api=api)
+        except Exception:  # noqa: BLE001
+            log.exception("usage record failed")
 
 
 def check_read(platform: Any, conn: Any, identity: Any, meta: store.CollectionMeta) -> Any:

@@ -1,0 +1,68 @@
+"""Imports through CKAN resource_create uploads on a live server, read back with ckanapi and downloads."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, start_server
+from tests.features.test_import_helpers import SENSORS, STADTTEILE, source_features, write_xlsx
+
+pytestmark = pytest.mark.live
+
+
+def _wait(fn: Any, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+            last = exc
+            time.sleep(0.2)
+    raise AssertionError(f"not ready after {timeout}s: {last!r}")
+
+
+def test_uploads_become_datastore_tables_and_collections(tmp_path: Path, db_url: str) -> None:
+    import ckanapi
+
+    server = start_server(tmp_path / "live", db_url)
+    try:
+        ckan = ckanapi.RemoteCKAN(server.url, apikey=ADMIN_TOKEN)
+        ckan.action.organization_create(name="lgv")
+        ckan.action.package_create(name="stadtteile", title="Stadtteile", owner_org="lgv")
+        with open(STADTTEILE, "rb") as fh:
+            res = ckan.action.resource_create(package_id="stadtteile", name="Stadtteile", format="GeoJSON", upload=fh)
+        rid = res["id"]
+        found = _wait(lambda: ckan.action.datastore_search(resource_id=rid, limit=200))
+        src = source_features(STADTTEILE)
+        assert found["total"] == len(src) == 104
+        assert [r["name"] for r in found["records"]] == [f["properties"]["name"] for f in src]
+        assert ckan.action.resource_show(id=rid)["datastore_active"] is True
+        geo = httpx.get(f"{server.url}/download/stadtteile.geojson", timeout=30).json()
+        assert len(geo["features"]) == 104 and geo["features"][3]["properties"] == src[3]["properties"]
+
+        # a second resource of the same dataset gets a collection of its own; XLSX works too
+        xlsx = write_xlsx(SENSORS, tmp_path / "sensors.xlsx")
+        with open(xlsx, "rb") as fh:
+            rid2 = ckan.action.resource_create(package_id="stadtteile", name="Sensors", format="XLSX", upload=fh)["id"]
+        second = _wait(lambda: ckan.action.datastore_search(resource_id=rid2, limit=1))
+        assert second["total"] == 77
+        assert ckan.action.resource_show(id=rid2)["collection"].startswith("stadtteile-")
+
+        # a broken upload is stored as a file, reported in the log, and makes no table
+        bad = tmp_path / "broken.csv"
+        bad.write_text("name,lat,lon\nA,53.5\nB\n")
+        with open(bad, "rb") as fh:
+            rid3 = ckan.action.resource_create(package_id="stadtteile", name="Broken", format="CSV", upload=fh)["id"]
+        _wait(lambda: "import of uploaded resource" in server.log.read_text() or (_ for _ in ()).throw(AssertionError()))
+        assert rid3 in server.log.read_text()
+        with pytest.raises(ckanapi.NotFound):
+            ckan.action.datastore_search(resource_id=rid3)
+        assert ckan.action.datastore_search(resource_id=rid, limit=1)["total"] == 104
+    finally:
+        server.stop()
