@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -74,8 +75,13 @@ class Platform:
         await self.bus.start()
         for c in self.components:
             await c.startup(self)
+        if self.services.get("demo"):  # `urbanos demo`: start the simulated live feeds
+            loop = asyncio.get_running_loop()
+            self.services["demo_tasks"] = [loop.create_task(c.demo_live(self)) for c in self.components]
 
     async def stop(self) -> None:
+        for task in self.services.pop("demo_tasks", []):
+            task.cancel()
         for c in reversed(self.components):
             try:
                 await c.shutdown(self)
