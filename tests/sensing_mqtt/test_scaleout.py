@@ -105,11 +105,14 @@ def test_external_mode_on_mosquitto(serve):
         time.sleep(0.05)
     assert svc.external.connected.is_set()
     _thing, ds = s.station()
-    with Client(1883) as sub, Client(1883) as pub:
+    with Client(1883) as sub, Client(1883) as pub, Client(s.port, transport="websockets") as ws:
         assert sub.subscribe(f"{prefix}v1.1/Datastreams({ds})/Observations", 1) == [1]
+        # /mqtt on the HTTP port passes through to the external broker
+        assert ws.subscribe(f"{prefix}v1.1/Datastreams({ds})/Observations") == [0]
         time.sleep(0.3)
         s.post(f"Datastreams({ds})/Observations", {"result": 21})
         assert json.loads(sub.get()[1])["result"] == 21
+        assert json.loads(ws.get()[1])["result"] == 21
         # create through the external broker; the notification comes back once
         pub.publish(f"{prefix}v1.1/Datastreams({ds})/Observations", json.dumps({"result": 22}), qos=1)
         topic, payload, _q = sub.get()  # the notification of the create (the raw publish carries no selfLink)
