@@ -128,3 +128,40 @@ def test_unknown_time_field_and_unknown_format(db_url: str, tmp_path: Path) -> N
     odd.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     r = urbanos_import(db_url, tmp_path / "data", str(odd), "--dataset", "s")
     assert r.returncode == 2 and "no importer can read" in r.stderr
+
+
+@pytest.mark.live
+def test_import_into_a_running_server_shows_up_without_restart(db_url: str, tmp_path: Path) -> None:
+    import time
+
+    import httpx
+
+    from tests.conftest import start_server
+
+    server = start_server(tmp_path / "live", db_url)
+    try:
+        assert httpx.get(f"{server.url}/ogcapi/collections/bezirke", timeout=10).status_code == 404
+        r = urbanos_import(db_url, tmp_path / "live", str(BEZIRKE), "--dataset", "bezirke")
+        assert r.returncode == 0, r.stderr
+        deadline = time.monotonic() + 15
+        status = 0
+        while time.monotonic() < deadline:
+            status = httpx.get(f"{server.url}/ogcapi/collections/bezirke/items?limit=100", timeout=10).status_code
+            if status == 200:
+                break
+            time.sleep(0.3)
+        assert status == 200
+        items = httpx.get(f"{server.url}/ogcapi/collections/bezirke/items?limit=100", timeout=10).json()
+        assert len(items["features"]) == 7
+        assert httpx.get(f"{server.url}/download/bezirke.csv", timeout=10).text.count("\r\n") == 8
+    finally:
+        server.stop()
+
+
+def test_progress_bar_reports_every_row(platform: Any, capsys: Any) -> None:
+    from urbanos.features.importers.run import import_file
+
+    report = import_file(platform, str(SENSORS), "sensors", {}, progress=True)
+    assert report["rows"] == 77
+    err = capsys.readouterr().err
+    assert "importing pedestrian_sensor_locations.csv" in err and "77/77" in err
