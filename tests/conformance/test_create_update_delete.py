@@ -170,3 +170,12 @@ def test_events_carry_links(sta: Sta, platform: Any) -> None:
     assert obs.data["links"]["FeatureOfInterest"] is not None
     upd = [e for e in got if e.entity == "Thing" and e.kind == "updated"][0]
     assert upd.changed == ("name",)
+
+
+def test_out_of_range_ids_are_bad_requests(sta: Sta) -> None:
+    for body in ({"result": 1, "Datastream": {"@iot.id": 10**20}}, {"result": 1, "Datastream": {"@iot.id": -1}},
+                 {"result": 1, "Datastream": {"@iot.id": "abc"}}, {"result": 1, "Datastream": {"@iot.id": True}}):
+        r = sta.post("/Observations", body)
+        assert r.status_code == 400, (body, r.text)
+    assert sta.get(f"/Things({10**20})").status_code == 400
+    assert sta.post("/Things", {"name": "x", "description": "y", "dataset_id": 10**20}).status_code == 400

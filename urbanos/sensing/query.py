@@ -71,12 +71,24 @@ def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) ->
             from urbanos.sensing.filtering import compile_value
 
             sql, params = compile_value(e, a, expr, ctx, _compiler())
+            if not _has_property(expr):
+                continue  # a constant orders nothing (and a bare number would name a column position in SQL)
             if params:
                 raise BadRequest("$orderby expressions with literals are not supported.")
             keys.append((sql, ob.descending, True))
     last_desc = keys[-1][1] if keys else False
     keys.append((f"{a}.id", last_desc, False))
     return keys
+
+
+def _has_property(node: Any) -> bool:
+    if isinstance(node, Property):
+        return True
+    for v in getattr(node, "__dict__", {}).values():
+        items = v if isinstance(v, tuple) else (v,)
+        if any(hasattr(x, "__dataclass_fields__") and _has_property(x) for x in items):
+            return True
+    return False
 
 
 def _order_sql(keys: list[tuple[str, bool, bool]], ctx: Ctx) -> str:

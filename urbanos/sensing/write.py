@@ -64,6 +64,8 @@ class Writer:
             i = int(id_)
         except ValueError:
             raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.") from None
+        if not 0 <= i < 2**63:
+            raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.")
         if self.c.fetchone(f"SELECT 1 FROM {e.table} WHERE id = ?", (i,)) is None:
             raise BadRequest(f"{e.name} {i} (linked by @iot.id) does not exist.")
         return i
@@ -192,7 +194,8 @@ class Writer:
             if r.name in body:
                 ref = body[r.name]
                 if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream") and isinstance(ref, dict) \
-                        and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) and not isinstance(ref["@iot.id"], bool):
+                        and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) and not isinstance(ref["@iot.id"], bool) \
+                        and 0 <= ref["@iot.id"] < 2**63:
                     vals[r.fk] = ref["@iot.id"]  # checked by the parent query in _create_observation
                     continue
                 vals[r.fk] = self.create_or_link(ENTITIES[r.target], body[r.name])
@@ -254,7 +257,7 @@ class Writer:
     def _dataset(self, v: Any) -> int | None:
         if v is None:
             return None
-        if isinstance(v, bool) or not isinstance(v, int):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**63:
             raise BadRequest("dataset_id must be an integer.")
         if self.c.fetchone("SELECT 1 FROM datasets WHERE id = ?", (v,)) is None:
             raise BadRequest(f"dataset {v} does not exist.")
