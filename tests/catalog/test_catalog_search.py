@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -191,7 +191,7 @@ def test_quality_and_freshness(cat: Any) -> None:
     full = assess(rich, __import__("pathlib").Path("/nonexistent"))
     assert full["points"] == 405 and full["band"] == "Excellent"
     assert assess({"name": "empty"}, __import__("pathlib").Path("/nonexistent"))["band"] == "Bad"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     old = (now - timedelta(days=3)).isoformat()
     assert freshness({"frequency": "DAILY", "metadata_modified": old}, now)["status"] == "stale"
     assert freshness({"frequency": "WEEKLY", "metadata_modified": old}, now)["status"] == "fresh"

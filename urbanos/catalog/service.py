@@ -34,6 +34,7 @@ Usage
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +84,8 @@ class CatalogService:
         self.settings = platform.settings
         self.usage = UsageRecorder(platform)
         self._sig: tuple[Any, ...] = ()
+        self._cache: OrderedDict[Any, dict[str, Any]] = OrderedDict()
+        self._cache_size = int(platform.settings.get("catalog_search_cache") or 0)
 
     # -- helpers ----------------------------------------------------------------------------------------
     def base(self, base_url: str = "") -> str:
@@ -94,13 +97,17 @@ class CatalogService:
 
     async def ensure_indexed(self, force: bool = False) -> None:
         """Index datasets other capabilities inserted or changed (checked by row count and latest modified_at)."""
-        sig = await self.db.read(lambda c: tuple(c.fetchone("SELECT COUNT(*), MAX(modified_at) FROM datasets") or ()))
+        sig = await self.db.read(lambda c: tuple(c.fetchone(
+            "SELECT (SELECT COUNT(*) FROM datasets), (SELECT MAX(modified_at) FROM datasets),"
+            " (SELECT COUNT(*) FROM dataset_grants), (SELECT MAX(created_at) FROM dataset_grants)") or ()))
         if sig == self._sig and not force:
             return
         stale = await self.db.read(writes.stale_ids)
         if stale:
             await self.db.write(lambda c: [writes.reindex(c, i) for i in writes.stale_ids(c)])
+            sig = ()  # the reindex changed rows: compute the version again next time
         self._sig = sig
+        self._cache.clear()
 
     def _resolve(self, c: Connection, name_or_id: Any, *, deleted: bool = False) -> dict[str, Any]:
         key = str(name_or_id or "")
@@ -310,7 +317,14 @@ class CatalogService:
             params += p
         order = S.parse_sort(sort)
         wsql = " AND ".join(where)
-        count = int(c.fetchval(f"SELECT COUNT(*) FROM datasets d WHERE {wsql}", params) or 0)
+        ckey = (self._sig, wsql, tuple(params), tuple(facet_fields)) if self._sig and self._cache_size else None
+        hit = self._cache.get(ckey) if ckey else None
+        if hit is None:
+            hit = {"count": int(c.fetchval(f"SELECT COUNT(*) FROM datasets d WHERE {wsql}", params) or 0),
+                   "facets": self._facet_counts(c, facet_fields, wsql, params), "pages": {}}
+            if ckey:
+                self._cache_put(ckey, hit)
+        count = hit["count"]
         rank = comp.rank_query()
         join, jparams, order_sql = "", [], []
         for col, _field, direction in order:
@@ -332,17 +346,29 @@ class CatalogService:
             else:
                 order_sql.append(f"{col} {direction.upper()}")
         order_sql.append("d.id ASC")
-        page_ids = [int(r[0]) for r in c.fetchall(
-            f"SELECT d.id FROM datasets d {join} WHERE {wsql} ORDER BY {', '.join(order_sql)} LIMIT {rows} OFFSET {start}",
-            jparams + params)] if rows else []
-        facets, search_facets = self._facets(c, facet_fields, wsql, params, facet_limit, facet_mincount)
+        pkey = (tuple(order_sql), tuple(jparams), rows, start)
+        page_ids = hit["pages"].get(pkey)
+        if page_ids is None:
+            page_ids = [int(r[0]) for r in c.fetchall(
+                f"SELECT d.id FROM datasets d {join} WHERE {wsql} ORDER BY {', '.join(order_sql)} LIMIT {rows} OFFSET {start}",
+                jparams + params)] if rows else []
+            if len(hit["pages"]) < 64:
+                hit["pages"][pkey] = page_ids
+        facets, search_facets = self._facets(c, facet_fields, hit["facets"], facet_limit, facet_mincount)
         result: dict[str, Any] = {"count": count, "facets": facets, "search_facets": search_facets,
                                   "sort": sort or "score desc, metadata_modified desc"}
         result["results"] = page_ids if ids_only else self.packages(c, page_ids, base_url)
         return result
 
-    def _facets(self, c: Connection, fields: list[str], wsql: str, params: list[Any], limit: int,
-                mincount: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _cache_put(self, key: Any, value: dict[str, Any]) -> None:
+        self._cache[key] = value
+        while len(self._cache) > self._cache_size:
+            try:
+                self._cache.popitem(last=False)
+            except KeyError:  # emptied by another reader thread
+                break
+
+    def _facet_counts(self, c: Connection, fields: list[str], wsql: str, params: list[Any]) -> dict[str, list[tuple[str, int]]]:
         counts: dict[str, list[tuple[str, int]]] = {f: [] for f in fields}
         for f, col in (("organization", "d.owner_org"), ("access_level", "d.access_level")):
             if f in fields:
@@ -356,6 +382,10 @@ class CatalogService:
                 table_fields + params,
             ):
                 counts[f].append((v, int(n)))
+        return counts
+
+    def _facets(self, c: Connection, fields: list[str], counts: dict[str, list[tuple[str, int]]], limit: int,
+                mincount: int) -> tuple[dict[str, Any], dict[str, Any]]:
         labels: dict[str, dict[str, str]] = {}
         if "organization" in fields and counts["organization"]:
             names = [v for v, _ in counts["organization"]]
@@ -439,6 +469,8 @@ class CatalogService:
             f" WHERE d.state = 'active' AND {acc} GROUP BY m.group_id", params)}
 
     async def group_show(self, identity: Identity, name_or_id: Any, include_datasets: bool = False, base_url: str = "") -> dict[str, Any]:
+        await self.ensure_indexed()
+
         def tx(c: Connection) -> dict[str, Any]:
             key = str(name_or_id or "")
             g = c.rows("SELECT id, name, title, description, image_url, created_at FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
