@@ -22,17 +22,17 @@ LIT, IDENT, LPAREN, RPAREN, COMMA, SLASH, MINUS, END = "lit", "ident", "(", ")",
 _DT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|z|[+-]\d{2}:?\d{2})?"
 _TOKEN = re.compile(
     r"""
-    (?P<ws>\s+)
-  | (?P<interval>(?:@DT@)/(?:@DT@|P[0-9WDTHMS.]+))(?![\w:.])
+    \s*(?:
+    (?P<interval>(?:@DT@)/(?:@DT@|P[0-9WDTHMS.]+))(?![\w:.])
   | (?P<datetime>@DT@)(?![\w:.])
   | (?P<date>\d{4}-\d{2}-\d{2})(?![\w:.])
   | (?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?![\w:.])
   | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?P<numtail>[\w.]?)
   | (?P<string>'(?:[^']|'')*')
-  | (?P<typed>(?:geography|geometry|duration|datetime|datetimeoffset|date|time)'(?:[^']|'')*')
+  | (?P<typed>(?i:geography|geometry|duration|datetime|datetimeoffset|date|time)'(?:[^']|'')*')
   | (?P<ident>[^\W\d][\w@]*(?:\.[^\W\d]\w*)*|[@$][\w@]*(?:\.[^\W\d]\w*)*)
   | (?P<punct>[(),/-])
-    """
+    )"""
     .replace("@DT@", _DT),
     re.VERBOSE,
 )
@@ -179,16 +179,19 @@ def tokenize(text: str, where: str = "$filter") -> list[Token]:
     while pos < n:
         m = match(text, pos)
         if m is None:
+            rest = len(text) - len(text[pos:].lstrip())
+            if rest == n:
+                break  # only whitespace is left
+            pos = rest
             if _UNTERMINATED.match(text, pos):
                 raise error(where, pos, "the quoted text is not closed (a quote inside text is written '')")
             raise error(where, pos, f"unexpected character {text[pos]!r}")
         kind = m.lastgroup
-        tok_text = m.group(0)
         if kind == "numtail":
             kind = "number"
-        if kind == "ws":
-            pos = m.end()
-            continue
+        assert kind is not None
+        pos = m.start(kind)
+        tok_text = m.group(kind)
         try:
             if kind == "number":
                 if m.group("numtail"):
