@@ -104,3 +104,19 @@ def test_entity_json_service_contract(sta: Sta, world: dict[str, Any], platform:
     assert shown == {"name": "T-open"}
     body = asyncio.run(svc.read_path("v1.1", "Things", {"$top": "1"}, ANONYMOUS, "http://x"))
     assert len(body["value"]) == 1 and "@iot.nextLink" in body
+
+
+def test_privacy_transforms_and_audit_apply(sta: Sta, world: dict[str, Any], platform: Any) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def redact(identity: Any, ds: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, "result": None} if "result" in r else r for r in rows] if ds.access_level != "open" else rows
+
+    platform.gate.add_transform(redact)
+    platform.gate.add_observer(lambda ident, ds, action: seen.append((ds.name, action)))
+    ds_reg = world["streams"]["registered"]
+    body = sta.c.get(f"/sta/v1.1/Datastreams({ds_reg})/Observations", headers=world["reader"]).json()
+    assert body["value"] and all(o["result"] is None for o in body["value"])
+    open_obs = sta.ok(f"/Datastreams({world['streams']['open']})/Observations")["value"]
+    assert all(o["result"] is not None for o in open_obs)
+    assert ("ds-registered", "read") in seen and not any(n == "ds-open" for n, _ in seen)

@@ -38,9 +38,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/batch-request/batch-request",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/multi-datastream",
     "http://www.opengis.net/spec/iot_sensing/1.1/req/data-array/data-array",
-    "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/observations-creation",
-    "http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates",
 ]
+# The MQTT classes are added by urbanos.sensing.mqtt through platform.services["sta_server_settings"].
 
 
 class SensingService:
@@ -72,17 +71,41 @@ class SensingService:
         out: dict[str, Any] = {"value": value}
         if version == "v1.1":
             conf = list(self.conformance)
-            out["serverSettings"] = {"conformance": conf}
-            mqtt_ep = self.platform.services.get("sensing_mqtt_endpoints")
-            if mqtt_ep:
-                out["serverSettings"]["http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/"
-                                      "observations-creation"] = {"endpoints": list(mqtt_ep)}
+            extra = self.platform.services.get("sta_server_settings") or {}
+            conf += [k for k in extra if k not in conf]
+            out["serverSettings"] = {"conformance": conf, **{k: v for k, v in extra.items()}}
         return out
 
     def _observe(self, conn: Any, ctx: Ctx, outs: list[dict[str, Any]] | None = None) -> None:
+        """Report reads of non-open datasets to the gate's audit hooks."""
         for ds_id in ctx.datasets:
             ds, _grants = self.gate.dataset_access(conn, ds_id)
             self.gate.observe(ctx.identity, ds, "read")
+
+    def _transform(self, conn: Any, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
+                   outs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """(Rows whose entity a transform drops are dropped from ``rows`` too, in place.)"""
+        """Apply the gate's privacy transforms per dataset to the entities served."""
+        key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream")
+                                                     else "")
+        if not key:
+            return outs
+        groups: dict[int, list[int]] = {}
+        for i, r in enumerate(rows):
+            if r.get(key) is not None:
+                groups.setdefault(int(r[key]), []).append(i)
+        if not groups:
+            return outs
+        result: list[dict[str, Any] | None] = list(outs)
+        for ds_id, idx in groups.items():
+            ds, _grants = self.gate.dataset_access(conn, ds_id)
+            changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx])
+            for j, i in enumerate(idx):
+                result[i] = changed[j] if j < len(changed) else None
+        keep = [i for i, o in enumerate(result) if o is not None]
+        if len(keep) != len(rows):
+            rows[:] = [rows[i] for i in keep]
+        return [o for o in result if o is not None]
 
     # -- reads ---------------------------------------------------------------------------------
     def _read(self, conn: Any, ctx: Ctx, path: str, query: dict[str, str]) -> tuple[str, Any]:
@@ -100,7 +123,10 @@ class SensingService:
             if t.ref:
                 return "json", {"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, rows[0]["id"])}
             single_opts = QueryOptions(select=opts.select, expand=opts.expand)
-            out = serialize(conn, t.e, rows, single_opts, ctx)[0]
+            outs = self._transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, single_opts, ctx))
+            if not outs:
+                raise NotFound(f"{t.e.name} {t.id} does not exist.")
+            out = outs[0]
             self._observe(conn, ctx)
             return "json", out
         rows, more, last, total = fetch(conn, t.e, (t.cond, t.params), opts, ctx, query.get("$skiptoken"))
@@ -110,7 +136,7 @@ class SensingService:
         if t.ref:
             outs = [{"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, r["id"])} for r in rows]
         else:
-            outs = serialize(conn, t.e, rows, opts, ctx)
+            outs = self._transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, opts, ctx))
         if more and last is not None:
             body["@iot.nextLink"] = next_link(url, query, last)
         body["value"] = outs
