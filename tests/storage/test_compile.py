@@ -196,6 +196,9 @@ CASES = [
     ("t gt mindatetime() and t lt maxdatetime()", [1, 2, 4]),
     ("t add duration'P1D' eq 2016-01-02T00:00:00Z", [1]),
     ("t sub duration'PT30M' eq 2016-01-02T12:00:45.25Z", [2]),
+    ("t add duration'PT12H' mul 2 eq 2016-01-02T00:00:00Z", [1]),
+    ("t sub 2 mul duration'PT15M' eq 2016-01-02T12:00:45.25Z", [2]),
+    ("t add duration'P2D' div 2 eq 2016-01-02T00:00:00Z", [1]),
     ("year(2016-05-01T00:00:00Z) eq 2016", [1, 2, 3, 4]),
     # intervals (FROST semantics)
     ("phenomenonTime lt 2016-01-01T01:00:00Z", [1]),
@@ -290,6 +293,9 @@ BAD = [
     "flag and n",
     "phenomenonTime eq 'x'",
     "overlaps(phenomenonTime, 5)",
+    "t add duration'P1D' div 0 eq t",
+    "t add 2 div duration'P1D' eq t",
+    "t add duration'P1D' mul 'x' eq t",
     "t add duration'P99999999D' eq t",
     "st_relate(geom, geography'GEOMETRYCOLLECTION(POINT(1 1))', 'T********')",
 ]

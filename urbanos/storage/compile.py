@@ -400,6 +400,21 @@ class Compiler:
         d = self.param(f"{secs:+d} seconds", "text")
         return self.e("(strftime('%Y-%m-%dT%H:%M:%S', substr({0}, 1, 19), {1}) || substr({0}, 20))", t, d, type="time")
 
+    def scale(self, a: E, b: E, op: str, node: ast.Node) -> E:
+        """A duration times (or divided by) a constant number."""
+        d, k = (a, b) if a.type == "duration" else (b, a)
+        if op == "div" and d is b:
+            raise self.bad(node, "a number cannot be divided by a duration")
+        if k.type != "number":
+            raise self.bad(node, f"a duration can only be multiplied by a number, not {k.type}")
+        if not isinstance(k.const, (int, float)) or isinstance(k.const, bool):
+            raise NotImplementedFeature(f"{self.where}: a duration can only be multiplied by a constant number.")
+        try:
+            value = d.const * k.const if op == "mul" else d.const / k.const
+        except (OverflowError, ZeroDivisionError, ValueError):
+            raise self.bad(node, "the duration is out of range") from None
+        return E("", (), "duration", const=value, nullable=False)
+
     def arith(self, node: ast.BinOp) -> E:
         op = node.op
         a, b = self.compile(node.left), self.compile(node.right)
@@ -413,6 +428,8 @@ class Compiler:
             return self.shift(self.as_type(a, "time", node, op), td, node)
         if a.type == "duration" and op == "add" and b.type in ("time", "date"):
             return self.shift(self.as_type(b, "time", node, op), a.const, node)
+        if "duration" in (a.type, b.type) and op in ("mul", "div"):
+            return self.scale(a, b, op, node)
         a = self.as_type(a, "number", node, op)
         b = self.as_type(b, "number", node, op)
         # PostgreSQL computes in NUMERIC (no overflow errors from user input); division is decimal on both.
