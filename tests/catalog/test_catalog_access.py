@@ -114,3 +114,22 @@ def test_service_methods_respect_the_gate(cat: Any) -> None:
         assert total == 2 and {p["name"] for p in pkgs} == {"open-data", "foreign-row"}
 
     asyncio.run(run())
+
+
+def test_search_cache_follows_grants_and_writes(cat: Any) -> None:
+    def visible(who: str) -> set[str]:
+        return {p["name"] for p in cat.call("package_search", who, rows=100, **{"facet.field": '["access_level"]'}).json()["result"]["results"]}
+
+    assert "confidential-plain" not in visible("grantee")
+    subject = "token:" + cat.tokens["grantee"].split("_")[1]
+
+    def grant(x: Any) -> None:
+        ds_id = x.fetchval("SELECT id FROM datasets WHERE name = ?", ("confidential-plain",))
+        x.execute("INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, ?, ?)", (ds_id, subject, "2025-01-01T00:00:00Z"))
+
+    cat.platform.db.write_sync(grant)
+    assert "confidential-plain" in visible("grantee")
+    cat.platform.db.write_sync(lambda x: x.execute("DELETE FROM dataset_grants WHERE subject = ?", (subject,)))
+    assert "confidential-plain" not in visible("grantee") and "confidential-granted" not in visible("grantee")
+    cat.call("package_patch", "admin", "POST", id="registered-data", access_level="confidential")
+    assert "registered-data" not in visible("registered")
