@@ -146,3 +146,18 @@ def test_bad_input_errors(sta: Sta) -> None:
     _err(sta.get("/Things(1)/nope"), 404)
     _err(sta.get("/Things?$skiptoken=zzz"), 400)
     _err(sta.get("/Things/Datastreams"), 400)
+
+
+def test_count_cap_and_estimate(make_settings: Any, admin_headers: dict[str, str]) -> None:
+    from starlette.testclient import TestClient
+
+    from urbanos.web.app import create_app
+
+    with TestClient(create_app(make_settings(sta_count_cap=5))) as c:
+        s = Sta(c, admin_headers)
+        _seed(s, 7)
+        assert s.ok("/Observations?$count=true&$top=1")["@iot.count"] == 5
+        assert s.ok("/Things?$count=true")["@iot.count"] == 1
+    with TestClient(create_app(make_settings(sta_count_cap=5, sta_count_mode="estimate"))) as c:
+        s = Sta(c, admin_headers)
+        assert s.ok("/Observations?$count=true&$top=1")["@iot.count"] >= 5
