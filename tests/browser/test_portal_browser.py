@@ -12,8 +12,6 @@ import httpx
 import pytest
 from conftest import ADMIN_TOKEN
 
-pytest.importorskip("urbanos.catalog.component")
-
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]

@@ -7,17 +7,18 @@ from typing import Any
 import pytest
 from catalog_dcat.dcat_samples import LEVELS, VISIBLE, seed
 
-pytest.importorskip("urbanos.catalog.component")
-
 
 @pytest.fixture
 def seeded(client: Any, admin_headers: dict[str, str]) -> dict[str, dict[str, str]]:
     return seed(client, admin_headers)
 
 
-@pytest.mark.parametrize("who", sorted(VISIBLE))
-def test_pages_show_only_what_the_caller_may_see(client: Any, seeded: dict[str, dict[str, str]], who: str) -> None:
-    headers = seeded[who]
+def test_pages_show_only_what_the_caller_may_see(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    for who in sorted(VISIBLE):
+        _check_pages(client, seeded[who], who)
+
+
+def _check_pages(client: Any, headers: dict[str, str], who: str) -> None:
     for path in ("/", "/datasets", "/datasets?q=", "/organizations/police", "/organizations/parks"):
         r = client.get(path, headers=headers)
         assert r.status_code == 200, (path, r.text)
@@ -84,12 +85,14 @@ def test_facet_filter_and_htmx_fragment(client: Any, seeded: dict[str, dict[str,
     assert frag.text.lstrip().startswith('<div id="results"') and "Street trees" in frag.text
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/datasets?page=0", 400), ("/datasets?page=x", 400), ("/datasets?sort=evil", 400),
-    ("/datasets/does-not-exist", 404), ("/organizations/nobody", 404), ("/datasets?q=" + "x" * 600, 400),
-    ("/datasets?q=%22unbalanced", 200),
-])
-def test_bad_input_is_a_clean_page(client: Any, seeded: dict[str, dict[str, str]], path: str, status: int) -> None:
-    r = client.get(path)
-    assert r.status_code in (status, 400), r.text
-    assert r.headers["content-type"].startswith("text/html")
+BAD = [("/datasets?page=0", 400), ("/datasets?page=x", 400), ("/datasets?sort=evil", 400),
+       ("/datasets/does-not-exist", 404), ("/organizations/nobody", 404), ("/datasets?q=" + "x" * 600, 400),
+       ("/datasets?q=%22unbalanced", (200, 400)), ("/datasets?organization=%22%29", (200, 400))]
+
+
+def test_bad_input_is_a_clean_page(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    for path, status in BAD:
+        r = client.get(path)
+        assert r.status_code in (status if isinstance(status, tuple) else (status,)), (path, r.text)
+        assert r.headers["content-type"].startswith("text/html"), path
+        assert "Traceback" not in r.text

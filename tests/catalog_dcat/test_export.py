@@ -13,8 +13,6 @@ from rdflib.namespace import RDF, SH
 
 from urbanos.catalog.dcat.vocab import ACCESS_RIGHT, DCAT, DCATDE, DCT, HYDRA
 
-pytest.importorskip("urbanos.catalog.component")
-
 SHAPES = Path(__file__).parent / "shapes"
 PARSE = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml"}
 
@@ -35,13 +33,14 @@ def _get(client: Any, path: str, headers: dict[str, str] | None = None) -> Graph
     return Graph().parse(data=r.content, format=PARSE[fmt])
 
 
-@pytest.mark.parametrize("who", sorted(VISIBLE))
-def test_catalog_shows_only_what_the_caller_may_see(client: Any, seeded: dict[str, dict[str, str]], who: str) -> None:
-    g = _get(client, "/catalog.ttl", seeded[who])
-    assert _names(g) == VISIBLE[who]
-    for name in LEVELS:
-        r = client.get(f"/dataset/{name}.ttl", headers=seeded[who])
-        assert r.status_code == (200 if name in VISIBLE[who] else 404), (who, name, r.text)
+def test_catalog_shows_only_what_the_caller_may_see(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    for who in sorted(VISIBLE):
+        for fmt in ("ttl", "jsonld", "rdf"):
+            g = _get(client, f"/catalog.{fmt}", seeded[who])
+            assert _names(g) == VISIBLE[who], (who, fmt)
+        for name in LEVELS:
+            r = client.get(f"/dataset/{name}.ttl", headers=seeded[who])
+            assert r.status_code == (200 if name in VISIBLE[who] else 404), (who, name, r.text)
 
 
 def test_non_open_is_non_public_without_download(client: Any, seeded: dict[str, dict[str, str]]) -> None:
@@ -56,14 +55,17 @@ def test_non_open_is_non_public_without_download(client: Any, seeded: dict[str, 
     assert {str(u) for u in open_g.objects(None, DCAT.downloadURL)} == {"http://example.org/trees.csv"}
 
 
-@pytest.mark.parametrize("fmt", ["ttl", "jsonld", "rdf"])
-def test_export_conforms_to_dcat_ap_shapes(client: Any, seeded: dict[str, dict[str, str]], fmt: str) -> None:
+def test_export_conforms_to_dcat_ap_shapes(client: Any, seeded: dict[str, dict[str, str]]) -> None:
     shapes = Graph().parse(SHAPES / "dcat-ap-SHACL.jsonld", format="json-ld")
-    g = _get(client, f"/catalog.{fmt}", seeded["admin"])
-    conforms, report, text = pyshacl.validate(g, shacl_graph=shapes)
-    violations = [r for r in report.subjects(RDF.type, SH.ValidationResult)
-                  if report.value(r, SH.resultSeverity) == SH.Violation]
-    assert conforms and not violations, text
+    shapes.parse(SHAPES / "recommended.ttl", format="turtle")
+    for fmt in ("ttl", "jsonld", "rdf"):
+        g = _get(client, f"/catalog.{fmt}", seeded["admin"])
+        _conforms, report, text = pyshacl.validate(g, shacl_graph=shapes, allow_warnings=True)
+        violations = [r for r in report.subjects(RDF.type, SH.ValidationResult)
+                      if report.value(r, SH.resultSeverity) == SH.Violation]
+        assert not violations, text
+    # recommended properties the seeded datasets lack are reported as warnings, not violations
+    assert "Severity: sh:Warning" in text and "temporal" in text
 
 
 def test_hydra_paging(client: Any, seeded: dict[str, dict[str, str]]) -> None:
@@ -93,12 +95,13 @@ def test_profile_dcatapde(client: Any, seeded: dict[str, dict[str, str]]) -> Non
     assert {str(o) for o in g2.objects(None, DCT.license)} == {"http://dcat-ap.de/def/licenses/cc-by/4.0"}
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/catalog.ttl?page=0", 400), ("/catalog.ttl?page=abc", 400), ("/catalog.ttl?page=99", 404),
-    ("/catalog.ttl?page_size=0", 400), ("/catalog.ttl?profile=nope", 400), ("/catalog.xyz", 404),
-    ("/dataset/nope.ttl", 404), ("/dataset/street-trees.xyz", 404),
-])
-def test_bad_input(client: Any, seeded: dict[str, dict[str, str]], path: str, status: int) -> None:
-    r = client.get(path)
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
+BAD = [("/catalog.ttl?page=0", 400), ("/catalog.ttl?page=abc", 400), ("/catalog.ttl?page=99", 404),
+       ("/catalog.ttl?page_size=0", 400), ("/catalog.ttl?page_size=5000", 400), ("/catalog.ttl?profile=nope", 400),
+       ("/catalog.xyz", 404), ("/dataset/nope.ttl", 404), ("/dataset/street-trees.xyz", 404)]
+
+
+def test_bad_input(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    for path, status in BAD:
+        r = client.get(path)
+        assert r.status_code == status, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), path

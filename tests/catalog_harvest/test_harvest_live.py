@@ -16,8 +16,6 @@ import httpx
 import pytest
 from conftest import ADMIN_TOKEN, BACKEND, PG_URL, free_port
 
-pytest.importorskip("urbanos.catalog.component")
-
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
@@ -74,6 +72,44 @@ class Harvester:
         return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
 
 
+class InProcess:
+    """The same harvester, run inside the test process (saves a Python start per run)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    def run(self, name: str | None = None) -> list[dict[str, Any]]:
+        import asyncio
+
+        from urbanos.catalog.harvest import runner
+        from urbanos.platform import Platform
+        from urbanos.plugins import load_components
+
+        platform = Platform.build(self.settings, load_components())
+        platform.open()
+        try:
+            return asyncio.run(runner.run(platform, name))
+        finally:
+            platform.close()
+
+    def add(self, name: str, kind: str, url: str) -> None:
+        import asyncio
+
+        from urbanos.catalog.harvest import store
+        from urbanos.storage import open_database
+
+        db = open_database(self.settings)
+        db.open()
+        try:
+            asyncio.run(store.add_source(db, name, kind, url))
+        finally:
+            db.close()
+
+
+def only_counts(report: dict[str, Any]) -> dict[str, int]:
+    return {k: report[k] for k in ("created", "updated", "deleted", "unchanged", "failed")}
+
+
 def counts(out: str) -> dict[str, int]:
     line = out.strip().splitlines()[-1]
     return {k: int(v) for k, v in (p.split("=") for p in line.split() if "=" in p)}
@@ -87,7 +123,7 @@ def local_names(url: str) -> set[str]:
 
 @pytest.mark.parametrize("kind", ["ckan", "dcat"])
 def test_harvest_between_two_instances(server_factory: Callable[..., Any], db_url: str, second_db: str,
-                                       tmp_path: Path, kind: str) -> None:
+                                       tmp_path: Path, kind: str, make_settings: Callable[..., Any]) -> None:
     source = server_factory(second_db)
     seed_source(source.url)
     url = source.url if kind == "ckan" else f"{source.url}/catalog.ttl?page_size=2"
@@ -103,53 +139,66 @@ def test_harvest_between_two_instances(server_factory: Callable[..., Any], db_ur
     shown = action(local.url, "package_show?id=trees-1").json()["result"]
     assert shown["title"] == "Trees 1" and shown["resources"][0]["url"] == "http://example.org/trees-1.csv"
 
-    again = harvest("run", "city")
-    assert counts(again.stdout) == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 3, "failed": 0}
+    inproc = InProcess(make_settings(harvest_timeout=10.0, harvest_retry_seconds=3600.0))
+    [again] = inproc.run("city")
+    assert only_counts(again) == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 3, "failed": 0}
 
     r = action(source.url, "package_patch", {"id": "trees-0", "title": "Trees zero"})
     assert r.status_code == 200, r.text
     assert action(source.url, "package_delete", {"id": "trees-2"}).status_code == 200
-    third = harvest("run", "city")
-    assert counts(third.stdout) == {"created": 0, "updated": 1, "deleted": 1, "unchanged": 1, "failed": 0}
+    [third] = inproc.run("city")
+    assert only_counts(third) == {"created": 0, "updated": 1, "deleted": 1, "unchanged": 1, "failed": 0}
     assert local_names(local.url) == {"trees-0", "trees-1"}
     assert action(local.url, "package_show?id=trees-0").json()["result"]["title"] == "Trees zero"
 
     source.stop()  # the source goes down: logged, retried later, nothing withdrawn here
-    down = harvest("run", "city")
-    assert down.returncode == 1
-    assert "city: error" in down.stdout
+    [down] = inproc.run("city")
+    assert down["status"] == "error" and down["deleted"] == 0
     assert local_names(local.url) == {"trees-0", "trees-1"}
     log = harvest("log", "city")
     lines = log.stdout.strip().splitlines()
-    assert "\terror\t" in lines[0] and "\tok\t" in lines[1]
-    listing = harvest("list")
-    assert "status=error" in listing.stdout
+    assert "\terror\t" in lines[0] and "\tok\t" in lines[1] and len(lines) == 4
 
 
-@pytest.mark.parametrize("kind,path", [("ckan", "/healthz"), ("dcat", "/healthz"), ("dcat", "/openapi.json"),
-                                       ("ckan", "/nothing-here")])
-def test_garbage_source_changes_nothing(server_factory: Callable[..., Any], db_url: str, second_db: str,
-                                        tmp_path: Path, kind: str, path: str) -> None:
+def test_garbage_and_unreachable_sources_change_nothing(server_factory: Callable[..., Any], db_url: str,
+                                                        second_db: str, tmp_path: Path,
+                                                        make_settings: Callable[..., Any]) -> None:
     source = server_factory(second_db)
+    inproc = InProcess(make_settings(harvest_timeout=10.0, harvest_retry_seconds=3600.0))
+    bad = {"health-ckan": ("ckan", "/healthz"), "health-dcat": ("dcat", "/healthz"),
+           "openapi-dcat": ("dcat", "/openapi.json"), "missing-ckan": ("ckan", "/nothing-here"),
+           "html-dcat": ("dcat", "/docs")}
+    for name, (kind, path) in bad.items():
+        inproc.add(name, kind, source.url + path)
+    inproc.add("gone", "ckan", f"http://127.0.0.1:{free_port()}")
+    reports = {r["source"]: r for r in inproc.run()}
+    assert set(reports) == {*bad, "gone"}
+    for name, r in reports.items():
+        assert r["status"] == "error" and r["message"], (name, r)
+        assert only_counts(r) == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
     harvest = Harvester(db_url, tmp_path / "local")
-    assert harvest("add", "bad", "--type", kind, source.url + path).returncode == 0
-    out = harvest("run", "bad")
-    assert out.returncode == 1 and "bad: error" in out.stdout, out.stdout + out.stderr
-
-
-def test_unreachable_source_and_bad_source_definitions(db_url: str, tmp_path: Path) -> None:
-    harvest = Harvester(db_url, tmp_path / "local")
-    assert harvest("add", "gone", "--type", "ckan", f"http://127.0.0.1:{free_port()}").returncode == 0
-    out = harvest("run", "gone")
+    listing = harvest("list")
+    assert listing.stdout.count("status=error") == 6
+    out = harvest("run", "gone")  # the CLI reports the failure with exit code 1
     assert out.returncode == 1 and "gone: error" in out.stdout
-    dup = harvest("add", "gone", "--type", "ckan", "http://127.0.0.1:1")
-    assert dup.returncode == 2 and "exists already" in dup.stderr
+
+
+def test_bad_source_definitions(db_url: str, tmp_path: Path, make_settings: Callable[..., Any]) -> None:
+    from urbanos.errors import Conflict, NotFound, ValidationFailed
+
+    inproc = InProcess(make_settings())
+    inproc.add("city", "ckan", "http://127.0.0.1:1")
+    with pytest.raises(Conflict):
+        inproc.add("city", "ckan", "http://127.0.0.1:2")
+    with pytest.raises(ValidationFailed) as info:
+        inproc.add("Bad Name", "csw", "ftp://x")
+    assert set(info.value.detail) == {"name", "type", "url"}
+    with pytest.raises(NotFound):
+        inproc.run("nope")
+    harvest = Harvester(db_url, tmp_path / "local")
     bad = harvest("add", "Bad Name", "--type", "ckan", "ftp://x")
     assert bad.returncode == 2 and "name" in bad.stderr and "url" in bad.stderr
-    wrong_type = harvest("add", "x1", "--type", "csw", "http://127.0.0.1:1")
-    assert wrong_type.returncode == 2
-    missing = harvest("run", "nope")
-    assert missing.returncode == 2 and "No harvest source" in missing.stderr
+    assert harvest("add", "x1", "--type", "csw", "http://127.0.0.1:1").returncode == 2
 
 
 def test_scheduled_harvest(server_factory: Callable[..., Any], db_url: str, second_db: str, tmp_path: Path) -> None:
