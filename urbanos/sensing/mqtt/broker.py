@@ -117,7 +117,9 @@ class Session:
             if self.broker.kick_after and self.overflows >= self.broker.kick_after:
                 log.warning("mqtt: disconnecting %r: it does not read its messages", self)
                 self.broker.hooks.count("disconnected", "slow_subscriber")
-                asyncio.get_running_loop().create_task(self.close())
+                task = asyncio.get_running_loop().create_task(self.close())
+                self.broker.tasks.add(task)
+                task.add_done_callback(self.broker.tasks.discard)
                 return
         self.out.append(item)
         self.wake.set()

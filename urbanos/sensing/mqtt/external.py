@@ -64,7 +64,8 @@ class ExternalLink:
         if len(self.queue) >= self.limit:
             self.queue.popleft()
             self.service.count("dropped", "external_queue_full")
-        self.queue.append(codec.publish(self.prefix + topic, payload))
+        # QoS 1 to the broker, so that QoS 1 subscribers of the external broker get at-least-once delivery
+        self.queue.append(codec.publish(self.prefix + topic, payload, 1, next(self.ids)))
         self.wake.set()
 
     async def _run(self) -> None:
