@@ -123,6 +123,15 @@ def test_external_mode_on_mosquitto(serve):
         assert sub.none()  # once: one worker handled the create, and its echo was not taken for a create
     values = sorted(o["result"] for o in s.get(f"v1.1/Datastreams({ds})/Observations")["value"])
     assert values == [21, 22]
+    # entity and property topics on the external broker
+    with Client(1883) as sub:
+        assert sub.subscribe(f"{prefix}v1.1/Things({_thing})/properties") == [0]
+        time.sleep(0.3)
+        r = s.http.patch(f"/sta/v1.1/Things({_thing})", json={"properties": {"zone": "c"}})
+        assert r.status_code == 200, r.text
+        topic, payload, _q = sub.get()
+        assert topic == f"{prefix}v1.1/Things({_thing})/properties"
+        assert json.loads(payload) == {"properties": {"zone": "c"}}
 
 
 def test_external_mode_survives_a_broker_restart(serve):
