@@ -199,6 +199,13 @@ CASES = [
     ("t add duration'PT12H' mul 2 eq 2016-01-02T00:00:00Z", [1]),
     ("t sub 2 mul duration'PT15M' eq 2016-01-02T12:00:45.25Z", [2]),
     ("t add duration'P2D' div 2 eq 2016-01-02T00:00:00Z", [1]),
+    ("t sub phenomenonTime gt duration'PT1H'", [2, 4]),
+    ("t sub phenomenonTime eq duration'PT0S'", [1]),
+    ("(t sub phenomenonTime) mul 2 lt duration'P3D'", [1, 2]),
+    ("-(t sub phenomenonTime) lt duration'-P1D'", [2, 4]),
+    ("t sub phenomenonTime add duration'P1D' gt duration'P2D'", [2, 4]),
+    ("t sub 2016-01-01T00:00:00Z lt duration'P2D'", [1, 2]),
+    ("2016-01-03T00:00:00Z sub 2016-01-01T00:00:00Z eq duration'P2D'", [1, 2, 3, 4]),
     ("year(2016-05-01T00:00:00Z) eq 2016", [1, 2, 3, 4]),
     # intervals (FROST semantics)
     ("phenomenonTime lt 2016-01-01T01:00:00Z", [1]),
@@ -296,6 +303,8 @@ BAD = [
     "t add duration'P1D' div 0 eq t",
     "t add 2 div duration'P1D' eq t",
     "t add duration'P1D' mul 'x' eq t",
+    "t sub phenomenonTime gt 5",
+    "duration'P1D' sub t eq t",
     "t add duration'P99999999D' eq t",
     "st_relate(geom, geography'GEOMETRYCOLLECTION(POINT(1 1))', 'T********')",
 ]

@@ -92,6 +92,9 @@ def boolean(depth: int) -> st.SearchStrategy[ast.Node]:
         st.tuples(ops, num(depth), num(depth)).map(lambda t: ast.BinOp(*t)),
         st.tuples(ops, text(depth), text(depth)).map(lambda t: ast.BinOp(*t)),
         st.tuples(ops, time_(depth), time_(depth)).map(lambda t: ast.BinOp(*t)),
+        st.tuples(ops, time_(depth), time_(depth), st.timedeltas(), st.sampled_from(["mul", "div"]), num(0)).map(
+            lambda t: ast.BinOp(t[0], ast.BinOp(t[4], ast.BinOp("sub", t[1], t[2]), t[5]),
+                                ast.Literal(t[3], "duration"))),
         st.tuples(st.sampled_from(["substringof", "startswith", "endswith", "contains"]), text(depth), text(depth)).map(
             lambda t: ast.Call(t[0], (t[1], t[2]))),
         st.tuples(st.sampled_from(["geo.intersects", "st_equals", "st_disjoint", "st_touches", "st_within",

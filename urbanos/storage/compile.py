@@ -235,6 +235,8 @@ class Compiler:
         if isinstance(node, ast.Neg):
             a = self.compile(node.operand)
             if a.type == "duration":
+                if a.const is _NOCONST:
+                    return self.e("(-{0})", a, type="duration")
                 return E("", (), "duration", const=-a.const, nullable=False)
             a = self.as_type(a, "number", node, "-")
             if isinstance(a.const, (int, float)) and not isinstance(a.const, bool):
@@ -326,6 +328,8 @@ class Compiler:
             a = self.as_type(a, want, node, op)
             b = self.as_type(b, want, node, op)
             return self.cmp(op, a, b)
+        if a.type == "duration" and b.type == "duration":
+            return self.cmp(op, self.seconds(a), self.seconds(b))
         if a.type in ("geometry", "duration") or b.type in ("geometry", "duration"):
             raise self.bad(node, f"{a.type if a.type in ('geometry', 'duration') else b.type} values cannot be "
                                  f"compared with {op} (use st_equals or geo functions)")
@@ -380,7 +384,9 @@ class Compiler:
         return self.e("({0} >= {1} OR {2})", as_, be, both_eq, type="bool")
 
     # -- arithmetic -----------------------------------------------------------------------------
-    def shift(self, t: E, td: timedelta, node: ast.Node) -> E:
+    def shift(self, t: E, td: Any, node: ast.Node) -> E:
+        if not isinstance(td, timedelta):
+            raise NotImplementedFeature(f"{self.where}: only a constant duration can be added to a time.")
         if isinstance(t.const, datetime):
             try:
                 return self.time_param(t.const + td)
@@ -400,6 +406,21 @@ class Compiler:
         d = self.param(f"{secs:+d} seconds", "text")
         return self.e("(strftime('%Y-%m-%dT%H:%M:%S', substr({0}, 1, 19), {1}) || substr({0}, 20))", t, d, type="time")
 
+    def seconds(self, d: E) -> E:
+        """A duration as a number of seconds (SQL durations already are)."""
+        if d.const is _NOCONST:
+            return d
+        return self.param(d.const.total_seconds(), "number")
+
+    def difference(self, a: E, b: E) -> E:
+        """time sub time: a duration, as seconds in SQL (computed here when both are constants)."""
+        if isinstance(a.const, datetime) and isinstance(b.const, datetime):
+            return E("", (), "duration", const=a.const - b.const, nullable=False)
+        if self.pg:
+            ts = "CAST(substr({%d}, 1, 26) AS TIMESTAMP)"
+            return self.e(f"EXTRACT(EPOCH FROM ({ts % 0} - {ts % 1}))", a, b, type="duration")
+        return self.e("((julianday({0}) - julianday({1})) * 86400.0)", a, b, type="duration")
+
     def scale(self, a: E, b: E, op: str, node: ast.Node) -> E:
         """A duration times (or divided by) a constant number."""
         d, k = (a, b) if a.type == "duration" else (b, a)
@@ -407,6 +428,10 @@ class Compiler:
             raise self.bad(node, "a number cannot be divided by a duration")
         if k.type != "number":
             raise self.bad(node, f"a duration can only be multiplied by a number, not {k.type}")
+        if d.const is _NOCONST:
+            k = self.as_type(k, "number", node, op)
+            tmpl = "({0} * {1})" if op == "mul" else "({0} / NULLIF({1}, 0))"
+            return self.e(tmpl, d, k, type="duration")
         if not isinstance(k.const, (int, float)) or isinstance(k.const, bool):
             raise NotImplementedFeature(f"{self.where}: a duration can only be multiplied by a constant number.")
         try:
@@ -419,9 +444,14 @@ class Compiler:
         op = node.op
         a, b = self.compile(node.left), self.compile(node.right)
         if a.type == "duration" and b.type == "duration" and op in ("add", "sub"):
+            if a.const is _NOCONST or b.const is _NOCONST:
+                return self.e("({0} " + ("+" if op == "add" else "-") + " {1})", self.seconds(a), self.seconds(b),
+                              type="duration")
             return E("", (), "duration", const=a.const + b.const if op == "add" else a.const - b.const, nullable=False)
+        if op == "sub" and a.type in ("time", "interval", "date") and b.type in ("time", "interval", "date"):
+            return self.difference(self.as_type(a, "time", node, op), self.as_type(b, "time", node, op))
         if b.type == "duration" and op in ("add", "sub") and a.type in ("time", "interval", "date"):
-            td = b.const if op == "add" else -b.const
+            td = b.const if op == "add" else (-b.const if isinstance(b.const, timedelta) else None)
             if a.type == "interval" and a.start is not None and a.end is not None:
                 s, en = self.shift(a.start, td, node), self.shift(a.end, td, node)
                 return E(s.sql, s.params, "interval", start=s, end=en)
