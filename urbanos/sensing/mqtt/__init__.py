@@ -39,7 +39,7 @@ SETTINGS: tuple[Setting, ...] = (
 
 def _endpoints(platform: Any) -> tuple[str | None, str]:
     s = platform.settings
-    base = (s.base_url or f"http://{s.host}:{s.port}").rstrip("/")
+    base = (s.base_url or f"http://{_reachable(s.host)}:{s.port}").rstrip("/")
     ws = ("wss://" + base[len("https://"):] if base.startswith("https://") else "ws://" + base.split("://", 1)[-1])
     ws += "/mqtt"
     if s.mqtt_url:
@@ -53,8 +53,13 @@ def _endpoints(platform: Any) -> tuple[str | None, str]:
             from urllib.parse import urlsplit
 
             host = urlsplit(s.base_url).hostname or host
-        return f"mqtt://{host}:{s.mqtt_port}", ws
+        return f"mqtt://{_reachable(host)}:{s.mqtt_port}", ws
     return None, ws
+
+
+def _reachable(host: str) -> str:
+    """A wildcard bind address is not a host name clients can use."""
+    return "localhost" if host in ("", "0.0.0.0", "::", "[::]") else host
 
 
 def mount(app: Any, platform: Any) -> None:

@@ -68,7 +68,8 @@ class MqttService(Hooks):
     @property
     def base_url(self) -> str:
         s = self.settings
-        return (s.base_url or f"http://{s.host}:{s.port}").rstrip("/")
+        host = "localhost" if s.host in ("", "0.0.0.0", "::", "[::]") else s.host
+        return (s.base_url or f"http://{host}:{s.port}").rstrip("/")
 
     @property
     def sensing(self) -> Any:
