@@ -369,3 +369,17 @@ def test_orderby_inlines_awkward_strings(db: Any) -> None:
     rows = db.read_sync(lambda c: c.fetchall(f"SELECT i.id, i.name FROM items i ORDER BY {order}"))
     assert [r[0] for r in rows] == [4, 2, 3, 1]
     assert compile_orderby(parse_orderby("1, 'x', null"), resolve) == "(1 = 1)"
+
+
+def test_values_beyond_the_drivers_range_are_handled(db: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from urbanos.query import ast
+
+    big = ast.BinOp("lt", ast.Property(("id",)), ast.Literal(2**70, "int"))
+    sql, params = db.read_sync(lambda c: compile_filter(big, resolve, c))
+    assert db.read_sync(lambda c: c.fetchall(f"SELECT i.id FROM items i WHERE {sql}", params)) != []
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))
+    node = ast.BinOp("gt", ast.Property(("t",)), ast.Literal(early, "datetime"))
+    with pytest.raises(BadRequest):
+        db.read_sync(lambda c: compile_filter(node, resolve, c))

@@ -125,6 +125,8 @@ class Compiler:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 raise self.bad(None, "the text is not valid Unicode") from None
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) < value < 2**63:
+            value = float(value)
         sql = "?"
         if self.pg:
             if type == "number":
@@ -136,7 +138,11 @@ class Compiler:
         return E(sql, (value,), type, const=value, nullable=False)
 
     def time_param(self, dt: datetime) -> E:
-        e = self.param(store_time(dt), "time")
+        try:
+            text = store_time(dt)
+        except (OverflowError, ValueError):
+            raise self.bad(None, "the time is out of range") from None
+        e = self.param(text, "time")
         e.const = dt
         return e
 
