@@ -54,6 +54,8 @@ def test_geojson_import_creates_dataset_and_collection(platform: Any, db_url: st
     ds = platform.db.read_sync(lambda c: c.rows("SELECT id, title, owner_org, access_level FROM datasets WHERE name = ?",
                                                  ("stadtteile",)))
     assert ds == [{"id": meta.dataset_id, "title": "Stadtteile", "owner_org": "lgv", "access_level": "registered"}]
+    dist = platform.db.read_sync(lambda c: c.rows("SELECT dataset_id, format, collection, datastore_active FROM catalog_resources"))
+    assert dist == [{"dataset_id": meta.dataset_id, "format": "GEOJSON", "collection": "stadtteile", "datastore_active": 1}]
     rows = _features(platform, meta)
     for row, f in zip(rows, source_features(STADTTEILE), strict=True):
         assert row.properties == f["properties"]

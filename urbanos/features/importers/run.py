@@ -37,6 +37,44 @@ def ensure_dataset(conn: Connection, name: str, *, title: str | None = None, org
                                         "access_level": access_level or "open", "created_at": now, "modified_at": now}))
 
 
+_FORMATS = {"csv": "CSV", "geojson": "GeoJSON", "gpkg": "GPKG", "shapefile": "SHP", "xlsx": "XLSX"}
+
+
+def attach_distribution(platform: Any, name: str, fmt: str, filename: str) -> None:
+    """Describe collection ``name`` as a distribution of dataset ``name`` in the catalogue (once), through the
+    catalogue's service when it is installed. Failures are logged: the data is loaded either way."""
+    import asyncio
+    import logging
+
+    from urbanos.governance.gate import ADMIN
+
+    catalog = platform.services.get("catalog")
+    if catalog is None or not hasattr(catalog, "resource_create"):
+        return
+
+    def known(c: Connection) -> bool:
+        if not c.table_exists("catalog_resources"):
+            return True
+        return c.fetchone("SELECT 1 FROM catalog_resources WHERE collection = ?", (name,)) is not None
+
+    try:
+        if platform.db.read_sync(known):
+            return
+        data = {"package_id": name, "name": filename, "url": f"/ogcapi/collections/{name}", "format": _FORMATS.get(fmt, fmt),
+                "collection": name, "datastore_active": True,
+                "description": f"Collection {name}: OGC API Features, DataStore and downloads (/download/{name}.csv)."}
+        coro = catalog.resource_create(ADMIN, data, None, "")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(coro)
+        else:  # called from a thread of a running app: not expected, skip rather than block
+            coro.close()
+    except Exception as exc:  # noqa: BLE001 - the catalogue entry is a convenience, the import stands
+        logging.getLogger("urbanos.features.importers").warning("could not add a distribution for %s: %s", name,
+                                                                getattr(exc, "message", exc))
+
+
 def pick_time_field(source: Source, requested: str | None) -> str | None:
     names = [f.name for f in source.fields]
     if requested:
@@ -123,6 +161,8 @@ def import_file(platform: Any, path: str, name: str, options: dict[str, Any] | N
             bar.update(task, completed=meta.item_count + len(source.errors))
     else:
         meta, ds_id = platform.db.write_sync(lambda c: load(c, None))
+    if dataset_id is None:
+        attach_distribution(platform, name, source.format, os.path.basename(path))
     return {
         "dataset": name if dataset_id is None else ds_id,
         "collection": meta.name,
