@@ -28,7 +28,7 @@ def _post(url: str, action: str, body: dict[str, Any]) -> None:
 
 
 @pytest.fixture
-def portal(server_factory: Callable[..., Any], db_url: str) -> Any:
+def portal(db_url: str, server_factory: Callable[..., Any]) -> Any:
     server = server_factory(db_url)
     u = server.url
     _post(u, "organization_create", {"name": "parks", "title": "Parks Department"})

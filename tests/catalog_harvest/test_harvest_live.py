@@ -21,7 +21,10 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 @pytest.fixture
 def second_db(tmp_path: Path) -> Iterator[str]:
-    """Another empty database of the back end under test, for the source instance."""
+    """Another empty database of the back end under test, for the source instance.
+
+    Tests list ``db_url`` and ``second_db`` before ``server_factory`` so that servers stop before their
+    databases are dropped."""
     if BACKEND == "sqlite":
         yield f"sqlite:///{tmp_path / 'source.db'}"
         return
@@ -122,7 +125,7 @@ def local_names(url: str) -> set[str]:
 
 
 @pytest.mark.parametrize("kind", ["ckan", "dcat"])
-def test_harvest_between_two_instances(server_factory: Callable[..., Any], db_url: str, second_db: str,
+def test_harvest_between_two_instances(db_url: str, second_db: str, server_factory: Callable[..., Any],
                                        tmp_path: Path, kind: str, make_settings: Callable[..., Any]) -> None:
     source = server_factory(second_db)
     seed_source(source.url)
@@ -160,8 +163,8 @@ def test_harvest_between_two_instances(server_factory: Callable[..., Any], db_ur
     assert "\terror\t" in lines[0] and "\tok\t" in lines[1] and len(lines) == 4
 
 
-def test_garbage_and_unreachable_sources_change_nothing(server_factory: Callable[..., Any], db_url: str,
-                                                        second_db: str, tmp_path: Path,
+def test_garbage_and_unreachable_sources_change_nothing(db_url: str, second_db: str,
+                                                        server_factory: Callable[..., Any], tmp_path: Path,
                                                         make_settings: Callable[..., Any]) -> None:
     source = server_factory(second_db)
     inproc = InProcess(make_settings(harvest_timeout=10.0, harvest_retry_seconds=3600.0))
@@ -201,7 +204,7 @@ def test_bad_source_definitions(db_url: str, tmp_path: Path, make_settings: Call
     assert harvest("add", "x1", "--type", "csw", "http://127.0.0.1:1").returncode == 2
 
 
-def test_scheduled_harvest(server_factory: Callable[..., Any], db_url: str, second_db: str, tmp_path: Path) -> None:
+def test_scheduled_harvest(db_url: str, second_db: str, server_factory: Callable[..., Any], tmp_path: Path) -> None:
     source = server_factory(second_db)
     seed_source(source.url)
     harvest = Harvester(db_url, tmp_path / "sched")

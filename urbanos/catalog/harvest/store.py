@@ -18,9 +18,10 @@ def now_text(delta_seconds: float = 0) -> str:
     return (datetime.now(UTC) + timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_READY: set[int] = set()  # databases (by id) whose harvest tables this process has made sure of
+
+
 def _ensure(c: Connection) -> None:
-    if c.table_exists("harvest_sources") and c.table_exists("harvest_log") and c.table_exists("harvest_objects"):
-        return
     pk = c.dialect.pk
     c.execute(
         f"CREATE TABLE IF NOT EXISTS harvest_sources (id {pk}, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
@@ -41,11 +42,15 @@ def _ensure(c: Connection) -> None:
 
 
 def ensure_sync(db: Database) -> None:
-    db.write_sync(_ensure)
+    if id(db) not in _READY:
+        db.write_sync(_ensure)
+        _READY.add(id(db))
 
 
 async def ensure(db: Database) -> None:
-    await db.write(_ensure)
+    if id(db) not in _READY:
+        await db.write(_ensure)
+        _READY.add(id(db))
 
 
 def validate_source(name: str, kind: str, url: str) -> None:
