@@ -204,3 +204,15 @@ def test_oversized_publish_closes_only_that_connection(env):
     assert metric(platform, 'urbanos_mqtt_events_total{event="rejected",reason="protocol_error"}') == 1
     with Client(port) as c:
         assert c.subscribe("v1.1/Things(1)") == [0]
+
+
+def test_overlapping_subscriptions_deliver_once_at_the_highest_qos(env):
+    port, platform, svc, loop = env
+    with Client(port) as sub, Client(port, token="publisher-token") as pub:
+        assert sub.subscribe("v1.1/+/Observations", 0) == [0]
+        assert sub.subscribe("v1.1/Datastreams(1)/Observations", 1) == [1]
+        pub.publish("v1.1/Datastreams(1)/Observations", json.dumps({"result": 8}), qos=1)
+        got = [sub.get() for _ in range(2)]  # Datastreams(1)/… and FeaturesOfInterest(3)/…
+        by_topic = {t: q for t, _p, q in got}
+        assert by_topic == {"v1.1/Datastreams(1)/Observations": 1, "v1.1/FeaturesOfInterest(3)/Observations": 0}
+        assert sub.none()

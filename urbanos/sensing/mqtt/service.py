@@ -256,6 +256,14 @@ class MqttService(Hooks):
         if self.external is not None:
             return [(None, t.base, t, 0) for t in bases]
         b = self.broker
+        # One message per session and topic name, at the highest QoS of its matching subscriptions (3.3.5).
+        found: dict[tuple[Session, str], tuple[Session | None, str, Topic, int]] = {}
+
+        def add(s: Session, full: str, tt: Topic, q: int) -> None:
+            prev = found.get((s, full))
+            if prev is None or prev[3] < q:
+                found[(s, full)] = (s, full, tt, q)
+
         for t in bases:
             name = t.base
             for full in list(b.by_base.get(name, ())):
@@ -263,7 +271,7 @@ class MqttService(Hooks):
                 if tt is None:
                     continue
                 for s, q in b.exact.get(full, {}).items():
-                    out.append((s, full, tt, q))
+                    add(s, full, tt, q)
             for f, subs in b.wild.items():
                 fbase, _, query = f.partition("?")
                 if not codec.matches(fbase, name):
@@ -273,7 +281,8 @@ class MqttService(Hooks):
                 if tt is None:
                     continue
                 for s, q in subs.items():
-                    out.append((s, full, tt, q))
+                    add(s, full, tt, q)
+        out.extend(found.values())
         return out
 
     async def _notify(self, batch: list[Event]) -> None:
