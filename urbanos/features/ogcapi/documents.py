@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import shapely
 from shapely.geometry import mapping
 
@@ -118,10 +119,26 @@ def _rfc3339(v: str | None) -> str | None:
     return v.replace(".000000Z", "Z")
 
 
+class RawGeoJSON(str):
+    """A geometry already serialised as GeoJSON text (embedded in responses without parsing)."""
+
+
 def geometry_json(geom: Any) -> Any:
     if geom is None:
         return None
+    if isinstance(geom, RawGeoJSON):
+        return orjson.loads(str.__str__(geom))
+    if isinstance(geom, dict):
+        return geom
     return mapping(geom)
+
+
+def _geometry_bytes(geom: Any) -> bytes:
+    if geom is None:
+        return b"null"
+    if isinstance(geom, RawGeoJSON):
+        return geom.encode()
+    return orjson.dumps(geometry_json(geom))
 
 
 def page_links(base: str, name: str, raw: dict[str, str], offset: int, limit: int, returned: int, matched: int) -> list[dict[str, str]]:
@@ -158,6 +175,23 @@ def items(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str]
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": page_links(base, name, raw, offset, limit, len(out), matched),
     }
+
+
+def items_bytes(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int,
+                matched: int) -> bytes:
+    """The items response as JSON bytes; geometries serialised by the database are embedded as they are."""
+    parts = [
+        b'{"type":"Feature","id":' + orjson.dumps(f["id"]) + b',"geometry":' + _geometry_bytes(f["geometry"])
+        + b',"properties":' + orjson.dumps(f["properties"]) + b"}"
+        for f in feats
+    ]
+    rest = orjson.dumps({
+        "numberMatched": matched,
+        "numberReturned": len(parts),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": page_links(base, name, raw, offset, limit, len(parts), matched),
+    })
+    return b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]," + rest[1:]
 
 
 def item(base: str, name: str, f: dict[str, Any]) -> dict[str, Any]:
@@ -213,6 +247,8 @@ def to_csv(feats: list[dict[str, Any]], field_names: list[str]) -> str:
     w.writerow(["fid" if "id" in field_names else "id", *field_names, "geometry"])
     for f in feats:
         g = f["geometry"]
+        if isinstance(g, RawGeoJSON | dict):
+            g = shapely.from_geojson(g) if isinstance(g, str) else shapely.geometry.shape(g)
         w.writerow([f["id"], *(_cell(f["properties"].get(n)) for n in field_names), "" if g is None else shapely.to_wkt(g, rounding_precision=-1)])
     return buf.getvalue()
 
@@ -223,11 +259,9 @@ def _cell(v: Any) -> Any:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict | list):
-        import orjson
-
         return orjson.dumps(v).decode()
     return v
 
 
 __all__ = ["CONFORMANCE", "landing", "conformance", "collection", "collections", "items", "item", "queryables", "to_csv",
-           "GEOJSON", "JSON", "HTML", "CSV", "OAS30", "SCHEMA_JSON", "link"]
+           "GEOJSON", "JSON", "HTML", "CSV", "OAS30", "SCHEMA_JSON", "link", "RawGeoJSON", "items_bytes"]

@@ -188,6 +188,9 @@ def mount(app: Any, platform: Platform) -> None:
             names = [f.name for f in res.fields]
             return Response(docs.to_csv(res.features, names), media_type="text/csv; charset=utf-8",
                             headers={**hdr, "Content-Disposition": f'inline; filename="{cid}.csv"'})
+        if q.fmt != "html":
+            body = docs.items_bytes(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched)
+            return Response(body, media_type=docs.GEOJSON, headers=hdr)
         doc = docs.items(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched)
         if q.fmt == "html":
             return _html(platform, "features/items.html", doc=doc, meta=res.meta, fields=[f.name for f in res.fields],

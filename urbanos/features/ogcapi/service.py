@@ -24,9 +24,10 @@ from urbanos.events import Event
 from urbanos.features import store
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.ogcapi.cql2 import Compiler
+from urbanos.features.ogcapi.documents import RawGeoJSON
 from urbanos.features.ogcapi.params import ItemsQuery, bad
 from urbanos.features.store import CollectionMeta, FeatureRow
-from urbanos.governance import Identity
+from urbanos.governance import DatasetAccess, Identity
 from urbanos.storage import Connection
 
 log = logging.getLogger("urbanos.features")
@@ -64,12 +65,15 @@ class FeaturesService:
 
     # -- access -----------------------------------------------------------------------------------
     def _visible(self, c: Connection, identity: Identity, name: str) -> Visible:
-        meta = store.get_collection(c, name)
+        meta, acc = store.get_collection_access(c, name)
         if meta is None:
             raise NotFound(f"There is no collection {name!r}.", code="NotFound")
-        if meta.dataset_id is None:
+        if acc is None:
             return Visible(meta, None)
-        ds, grants = self.gate.dataset_access(c, meta.dataset_id)
+        ds = DatasetAccess(int(acc[0]), acc[1], acc[2], acc[3])
+        grants: list[str] = []
+        if ds.access_level != "open" and not identity.is_anonymous and not identity.is_admin:
+            grants = [r[0] for r in c.fetchall("SELECT subject FROM dataset_grants WHERE dataset_id = ?", (ds.id,))]
         if not self.gate.can_read(identity, ds, grants):
             raise NotFound(f"There is no collection {name!r}.", code="NotFound")
         return Visible(meta, ds)
@@ -109,7 +113,10 @@ class FeaturesService:
         if q.bbox:
             ors = []
             for b in q.bbox:
-                s, p = sp.predicate("intersects", meta.table_name, "geom", make_box(*b), id_column="fid")
+                if meta.geometry_type == "Point":  # for points the index box test is exact
+                    s, p = sp.bbox(meta.table_name, "geom", b, id_column="fid")
+                else:
+                    s, p = sp.predicate("intersects", meta.table_name, "geom", make_box(*b), id_column="fid")
                 ors.append(f"({s})")
                 params.extend(p)
             conds.append(" OR ".join(ors))
@@ -147,6 +154,8 @@ class FeaturesService:
         return [f for f in meta.fields if f.name in q.properties]
 
     def feature_dict(self, row: FeatureRow, target_crs: str, skip_geometry: bool = False) -> dict[str, Any]:
+        if row.geojson is not None and not skip_geometry:
+            return {"type": "Feature", "id": row.fid, "geometry": RawGeoJSON(row.geojson), "properties": row.properties}
         geom: BaseGeometry | None = None if skip_geometry else row.geometry
         if geom is not None and target_crs != crsmod.CRS84:
             geom = crsmod.transform_geometry(geom, crsmod.CRS84, target_crs)
@@ -164,7 +173,7 @@ class FeaturesService:
             where, params = self._where(c, meta, q)
             fields = self._fields(meta, q)
             rows = store.query(c, meta, where=where, params=params, order=self._order(meta, q), limit=q.limit,
-                               offset=q.offset, fields=fields, geometry=not q.skip_geometry)
+                               offset=q.offset, fields=fields, geometry=not q.skip_geometry, geojson=q.crs == crsmod.CRS84)
             if not where:
                 matched = meta.item_count
             elif q.offset == 0 and len(rows) < q.limit:
@@ -187,8 +196,10 @@ class FeaturesService:
             fid = _fid(fid_text)
             if fid is None:
                 return vis, None
-            fields = None if properties is None else [f for f in vis.meta.fields if f.name in properties]
-            return vis, store.get_feature(c, vis.meta, fid, fields)
+            fields = vis.meta.fields if properties is None else [f for f in vis.meta.fields if f.name in properties]
+            rows = store.query(c, vis.meta, where="fid = ?", params=(fid,), limit=1, fields=fields,
+                               geojson=target_crs == crsmod.CRS84)
+            return vis, rows[0] if rows else None
 
         vis, row = await self.db.read(run)
         if row is None:
