@@ -45,6 +45,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "open_data_of": "Open data of {city}", "datasets_of": "Datasets of {org}", "none": "—",
         "bands_Excellent": "Excellent", "bands_Good": "Good", "bands_Sufficient": "Sufficient", "bands_Bad": "Bad",
         "popular": "Browse by theme", "all_datasets": "All datasets",
+        "no_distributions": "No distributions yet.",
+        "dim_findability": "Findability", "dim_accessibility": "Accessibility",
+        "dim_interoperability": "Interoperability", "dim_reusability": "Reusability",
+        "dim_contextuality": "Contextuality",
     },
     "de": {
         "portal": "Open-Data-Portal",
@@ -83,6 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "open_data_of": "Offene Daten: {city}", "datasets_of": "Datensätze: {org}", "none": "—",
         "bands_Excellent": "Ausgezeichnet", "bands_Good": "Gut", "bands_Sufficient": "Ausreichend",
         "bands_Bad": "Mangelhaft", "popular": "Nach Thema stöbern", "all_datasets": "Alle Datensätze",
+        "no_distributions": "Noch keine Distributionen.",
+        "dim_findability": "Auffindbarkeit", "dim_accessibility": "Zugänglichkeit",
+        "dim_interoperability": "Interoperabilität", "dim_reusability": "Wiederverwendbarkeit",
+        "dim_contextuality": "Kontext",
     },
 }
 
@@ -108,8 +116,8 @@ def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
 def translator(lang: str) -> Callable[..., str]:
     table = MESSAGES.get(lang, MESSAGES["en"])
 
-    def t(key: str, **kw: object) -> str:
-        text = table.get(key) or MESSAGES["en"].get(key) or key
+    def t(key: str, default: str | None = None, **kw: object) -> str:
+        text = table.get(key) or MESSAGES["en"].get(key) or (default if default is not None else key)
         return text.format(**kw) if kw else text
 
     return t

@@ -116,6 +116,8 @@ def facets(res: dict[str, Any], fields: tuple[str, ...], chosen: dict[str, list[
             label = str(it.get("display_name") or value)
             if field == "access_level":
                 label = t(f"access_{value}")
+            elif field == "frequency":
+                label = _frequency_label(value)
             rows.append({"value": value, "label": label, "count": it.get("count"),
                          "active": value in chosen.get(field, []), "url": toggle(field, value)})
         if rows:
@@ -134,14 +136,14 @@ def quality(q: Any) -> dict[str, Any] | None:
     dims = q.get("dimensions") or {}
     if isinstance(dims, list):
         dims = {str(d.get("name")): d for d in dims if isinstance(d, dict)}
-    subtotals = [{"name": str(k).capitalize(), "points": _num(v.get("points", 0)), "max": _num(v.get("max", 0))}
+    subtotals = [{"name": str(k).capitalize(), "key": str(k).lower(), "points": _num(v.get("points", 0)), "max": _num(v.get("max", 0))}
                  for k, v in dims.items() if isinstance(v, dict)]
     rows = []
     for c in q.get("indicators") or q.get("checks") or []:
         if not isinstance(c, dict):
             continue
         points = c.get("points", c.get("score", 0)) or 0
-        rows.append({"dimension": str(c.get("dimension") or "").capitalize(),
+        rows.append({"dimension": str(c.get("dimension") or "").capitalize(), "key": str(c.get("dimension") or "").lower(),
                      "check": str(c.get("label") or c.get("name") or c.get("indicator") or ""),
                      "points": _num(points), "max": _num(c.get("max", "")),
                      "explanation": str(c.get("explanation") or ""), "ok": bool(c.get("passed", points > 0))})
