@@ -31,19 +31,23 @@ def test_post_reaches_subscribers_as_http_json(serve):
 
 def test_thing_and_property_topics(serve):
     s = serve()
-    thing, _ds = s.station()
+    thing, ds = s.station()
     with Client(s.mqtt_port) as sub:
         assert sub.subscribe(f"v1.1/Things({thing})") == [0]
         assert sub.subscribe(f"v1.1/Things({thing})/properties") == [0]
+        assert sub.subscribe(f"v1.1/Datastreams({ds})/Thing?$select=name") == [0]
+        assert sub.subscribe("v1.1/Datastreams(999999)/Thing") == [0x80]
         r = s.http.patch(f"/sta/v1.1/Things({thing})", json={"name": "renamed"})
         assert r.status_code == 200, r.text
-        topic, payload, _ = sub.get()
-        assert topic == f"v1.1/Things({thing})" and json.loads(payload) == s.get(f"v1.1/Things({thing})")
+        got = {m[0]: json.loads(m[1]) for m in (sub.get(), sub.get())}
+        assert got[f"v1.1/Things({thing})"] == s.get(f"v1.1/Things({thing})")
+        assert got[f"v1.1/Datastreams({ds})/Thing?$select=name"] == s.get(f"v1.1/Datastreams({ds})/Thing?$select=name")
         assert sub.none()  # properties did not change
         r = s.http.patch(f"/sta/v1.1/Things({thing})", json={"properties": {"zone": "b"}})
         assert r.status_code == 200, r.text
         got = {m[0]: json.loads(m[1]) for m in (sub.get(), sub.get())}
         assert got[f"v1.1/Things({thing})/properties"] == {"properties": {"zone": "b"}}
+        assert sub.none()  # the $select=name navigation topic: name did not change
 
 
 def test_create_via_publish_and_bad_input(serve):

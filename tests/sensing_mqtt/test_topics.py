@@ -20,6 +20,9 @@ from urbanos.sensing.mqtt.topics import Topic, event_topics, parse
     ("v1.1/Datastreams(1)/unitOfMeasurement", "property", "Datastreams(1)/unitOfMeasurement", None),
     ("v1.1/Observations?$select=result,phenomenonTime", "collection", "Observations", ("result", "phenomenonTime")),
     ("v1.1/Things(1)?$select=name", "entity", "Things(1)", ("name",)),
+    ("v1.1/Datastreams(1)/Thing", "navigation", "Datastreams(1)/Thing", None),
+    ("v1.0/Observations(2)/FeatureOfInterest?$select=name", "navigation", "Observations(2)/FeatureOfInterest",
+     ("name",)),
 ])
 def test_parse(topic: str, kind: str, path: str, select: tuple[str, ...] | None) -> None:
     t = parse(topic)
@@ -29,7 +32,7 @@ def test_parse(topic: str, kind: str, path: str, select: tuple[str, ...] | None)
 
 @pytest.mark.parametrize("topic", [
     "v2.0/Things", "Things", "v1.1/", "v1.1/Nothing", "v1.1/Things/Datastreams", "v1.1/Things(1)/Sensors",
-    "v1.1/Things(1)/name/extra", "v1.1/Datastreams(1)/Thing", "v1.1/Things(1)/name?$select=name",
+    "v1.1/Things(1)/name/extra", "v1.1/Things(1)/Thing", "v1.1/Things(1)/name?$select=name",
     "v1.1/Things?$filter=id eq 1", "v1.1/Things?$select=", "v1.1/Things?$select=a;drop",
     "v1.0/Datastreams(1)/properties", "v1.1/Things(x)",
 ])

@@ -45,6 +45,8 @@ class MqttService(Hooks):
         self.external: Any = None
         self.tcp_port: int | None = None
         self.notifications = 0
+        # entity topic -> subscribed navigation filters that lead to it (v1.1/Datastreams(1)/Thing …)
+        self.aliases: dict[str, set[str]] = {}
         self.landing: tuple[list[str], int, str | None, str] | None = None
         reg = platform.registry
         self.counter = Counter("urbanos_mqtt_events", "MQTT broker events: connections, refusals, rejected "
@@ -171,6 +173,14 @@ class MqttService(Hooks):
         try:
             if t.kind == "collection" and t.parent is None:
                 return True, ""
+            if t.kind == "navigation":
+                # resolved now: later updates of that entity arrive on this topic
+                d = await self.sensing.read_path(t.version, t.path, {}, ident, self.base_url)
+                target = d.get("@iot.id") if isinstance(d, dict) else None
+                if target is None:
+                    return False, "not_found_or_not_visible"
+                self.aliases.setdefault(f"{t.version}/{t.entity_set}({target})", set()).add(f)
+                return True, ""
             eset, eid = t.parent if t.parent else (t.entity_set, t.id)
             found = await self.sensing.entity_json(t.version, eset, _id(eid), ident, self.base_url)
         except UrbanosError:
@@ -266,6 +276,18 @@ class MqttService(Hooks):
 
         for t in bases:
             name = t.base
+            forms = self.aliases.get(name)
+            if forms and t.kind == "entity":
+                for f in list(forms):
+                    if f not in b.exact:
+                        forms.discard(f)  # nobody is subscribed any more
+                        continue
+                    tt = _with_select(t, f, ev)
+                    if tt is not None:
+                        for s, q in b.exact[f].items():
+                            add(s, f, tt, q)
+                if not forms:
+                    del self.aliases[name]
             for full in list(b.by_base.get(name, ())):
                 tt = _with_select(t, full, ev)
                 if tt is None:
@@ -413,7 +435,7 @@ def _with_select(t: Topic, full: str, ev: Event) -> Topic | None:
         tt = topics.parse(full)
     except BadRequest:
         return None
-    if tt.kind == "entity" and tt.select and ev.changed and not set(tt.select) & set(ev.changed):
+    if tt.kind in ("entity", "navigation") and tt.select and ev.changed and not set(tt.select) & set(ev.changed):
         return None
     return tt
 

@@ -42,6 +42,14 @@ NAV_COLLECTIONS = {
     "FeatureOfInterest": ("Observations",),
 }
 
+# Entity-valued navigation properties (the entity type's name is the property's name).
+NAV_SINGLE = {
+    "HistoricalLocation": ("Thing",),
+    "Datastream": ("Thing", "Sensor", "ObservedProperty"),
+    "MultiDatastream": ("Thing", "Sensor"),
+    "Observation": ("Datastream", "MultiDatastream", "FeatureOfInterest"),
+}
+
 _COMMON11 = ("name", "description", "properties")
 PROPERTIES = {
     "Thing": ("name", "description", "properties"),
@@ -67,7 +75,8 @@ class Topic:
     """A parsed SensorThings topic.
 
     ``kind``: ``collection`` (an entity set, or a collection reached by navigation from ``parent``),
-    ``entity`` (one entity) or ``property`` (one property of one entity).
+    ``entity`` (one entity), ``navigation`` (the one entity an entity-valued navigation property of
+    ``parent`` leads to) or ``property`` (one property of one entity).
     """
 
     version: str
@@ -89,6 +98,8 @@ class Topic:
             if self.parent:
                 return f"{self.parent[0]}({self.parent[1]})/{self.entity_set}"
             return self.entity_set
+        if self.kind == "navigation" and self.parent:
+            return f"{self.parent[0]}({self.parent[1]})/{SETS[self.entity_set]}"
         base = f"{self.entity_set}({self.id})"
         return f"{base}/{self.prop}" if self.kind == "property" else base
 
@@ -130,6 +141,8 @@ def parse(topic: str) -> Topic:
     etype, nxt = SETS[eset], segs[1]
     if nxt in NAV_COLLECTIONS[etype]:
         return Topic(version, "collection", nxt, parent=(eset, _id(eid)), select=select)
+    if nxt in NAV_SINGLE.get(etype, ()):
+        return Topic(version, "navigation", SET_OF[nxt], parent=(eset, _id(eid)), select=select)
     if nxt in PROPERTIES[etype] and not (version == "v1.0" and (etype, nxt) in NOT_IN_V10):
         if select is not None:
             raise BadRequest(f"{topic!r}: $select is not allowed on a property topic.")
@@ -193,5 +206,5 @@ def create_filters(version: str) -> list[str]:
     return [f"{version}/+", f"{version}/+/+"]
 
 
-__all__ = ["Topic", "parse", "is_sta", "event_topics", "create_filters", "SETS", "SET_OF", "NAV_COLLECTIONS",
+__all__ = ["Topic", "parse", "is_sta", "event_topics", "create_filters", "SETS", "SET_OF", "NAV_COLLECTIONS", "NAV_SINGLE",
            "PROPERTIES", "VERSIONS"]
