@@ -216,3 +216,12 @@ def test_overlapping_subscriptions_deliver_once_at_the_highest_qos(env):
         by_topic = {t: q for t, _p, q in got}
         assert by_topic == {"v1.1/Datastreams(1)/Observations": 1, "v1.1/FeaturesOfInterest(3)/Observations": 0}
         assert sub.none()
+
+
+def test_a_failing_check_refuses_only_that_subscription(env):
+    port, platform, svc, loop = env
+    # the stand-in service has no read_path: the navigation topic's check fails inside the hook
+    with Client(port) as c:
+        assert c.subscribe("v1.1/Datastreams(1)/Thing") == [0x80]
+        assert c.subscribe("v1.1/Things(1)") == [0]
+    assert metric(platform, 'urbanos_mqtt_events_total{event="subscribe_refused",reason="error"}') == 1

@@ -273,6 +273,9 @@ class Session:
                 raise ProtocolError(f"invalid topic name {msg.topic!r}")
             try:
                 await self.broker.hooks.on_publish(self, msg)
+            except Exception:  # noqa: BLE001 - a failing publish never ends the session
+                log.exception("mqtt: %r: handling a publish to %r failed", self, msg.topic)
+                self.broker.hooks.count("publish_rejected", "error")
             finally:
                 if msg.qos == 1 and msg.packet_id is not None:
                     self.send_raw(codec.ack(codec.PUBACK, msg.packet_id))
@@ -296,6 +299,14 @@ class Session:
         else:
             raise ProtocolError(f"unexpected packet type {t}")
 
+    async def _authorize(self, f: str) -> bool:
+        try:
+            return bool(await self.broker.hooks.authorize_subscribe(self, f))
+        except Exception:  # noqa: BLE001 - a failing check refuses this subscription only
+            log.exception("mqtt: %r: checking the subscription to %r failed", self, f)
+            self.broker.hooks.count("subscribe_refused", "error")
+            return False
+
     async def _subscribe(self, s: codec.Subscribe) -> None:
         codes: list[int] = []
         for f, qos in s.topics:
@@ -306,7 +317,7 @@ class Session:
             elif f not in self.subscriptions and len(self.subscriptions) >= self.broker.max_subscriptions:
                 log.warning("mqtt: %r: more than %d subscriptions, refused %r", self, self.broker.max_subscriptions, f)
                 self.broker.hooks.count("subscribe_refused", "too_many")
-            elif await self.broker.hooks.authorize_subscribe(self, f):
+            elif await self._authorize(f):
                 granted = min(qos, 1)
                 self.broker.subscribe(self, f, granted)
             codes.append(granted)
