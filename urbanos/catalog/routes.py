@@ -84,33 +84,42 @@ def mount(app: FastAPI, platform: Platform) -> None:
     register_error_renderer(app, "/api/3/action/", render_ckan_error)
     register_error_renderer(app, "/api/action/", render_ckan_error)
 
-    async def action(request: Request) -> Response:
-        name = request.path_params["name"]
+    async def run(request: Request, name: str) -> Response:
         ident = await identity_of(request)
         data, upload = await _params(request)
         result = await dispatch(platform, name, ident, data, method=request.method, upload=upload, base_url=base_url(request))
         return _json(200, {"help": _help(request, name), "success": True, "result": result})
 
-    for prefix in ("/api/3/action/{name}", "/api/action/{name}"):
-        app.add_api_route(prefix, action, methods=["GET", "POST"], tags=["catalog"], include_in_schema=prefix.startswith("/api/3"),
-                          summary="CKAN Action API: run action {name}")
+    async def action_get(request: Request, name: str) -> Response:
+        return await run(request, name)
+
+    async def action_post(request: Request, name: str) -> Response:
+        return await run(request, name)
+
+    for prefix, op in (("/api/3/action/{name}", "ckan_action"), ("/api/action/{name}", "ckan_action_unversioned")):
+        shown = prefix.startswith("/api/3")
+        app.add_api_route(prefix, action_get, methods=["GET"], tags=["catalog"], include_in_schema=shown,
+                          operation_id=f"{op}_get", summary="CKAN Action API: run a read action with query parameters")
+        app.add_api_route(prefix, action_post, methods=["POST"], tags=["catalog"], include_in_schema=shown,
+                          operation_id=f"{op}_post", summary="CKAN Action API: run an action with a JSON, form or multipart body")
 
     async def api_version(request: Request) -> Response:
         return _json(200, {"version": 3})
 
     app.add_api_route("/api/3", api_version, methods=["GET"], include_in_schema=False)
 
-    async def download(request: Request) -> Response:
+    async def download(request: Request, name: str, rid: str, filename: str) -> Response:
         ident = await identity_of(request)
         svc = platform.services["catalog"]
-        path, filename, media, _ = await svc.resource_file(ident, request.path_params["rid"], request.path_params["name"])
-        if filename != request.path_params["filename"]:
+        path, stored, media, _ = await svc.resource_file(ident, rid, name)
+        if stored != filename:
             from urbanos.errors import NotFound
 
             raise NotFound("Resource file was not found.")
-        return FileResponse(str(path), media_type=media, filename=filename)
+        return FileResponse(str(path), media_type=media, filename=stored)
 
     app.add_api_route("/dataset/{name}/resource/{rid}/download/{filename}", download, methods=["GET"], tags=["catalog"],
+                      operation_id="catalog_resource_download",
                       summary="Download an uploaded resource file (access checked)")
 
 
