@@ -201,6 +201,7 @@ CASES = [
     ("t add duration'P2D' div 2 eq 2016-01-02T00:00:00Z", [1]),
     ("t sub phenomenonTime gt duration'PT1H'", [2, 4]),
     ("t sub phenomenonTime eq duration'PT0S'", [1]),
+    ("t sub phenomenonTime eq null", [3]),
     ("(t sub phenomenonTime) mul 2 lt duration'P3D'", [1, 2]),
     ("-(t sub phenomenonTime) lt duration'-P1D'", [2, 4]),
     ("t sub phenomenonTime add duration'P1D' gt duration'P2D'", [2, 4]),

@@ -65,6 +65,7 @@ class E:
     path: tuple[str, ...] = ()
     const: Any = field(default=_NOCONST)
     nullable: bool = True
+    numeric: bool = False  # PostgreSQL: the SQL value is NUMERIC (may exceed the float8 range)
 
 
 def fmt(template: str, *parts: E) -> tuple[str, tuple[Any, ...]]:
@@ -81,7 +82,9 @@ def fmt(template: str, *parts: E) -> tuple[str, tuple[Any, ...]]:
 
 
 def store_time(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime(STORE_FMT)
+    """Fixed-width UTC text (``strftime('%Y')`` does not pad years before 1000 on every platform)."""
+    u = dt.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
 
 
 class Compiler:
@@ -106,10 +109,12 @@ class Compiler:
             shown = ""
         return BadRequest(f"{self.where}: {message}{shown}.", detail={"option": self.where})
 
-    def e(self, template: str, *parts: E, type: str, nullable: bool | None = None) -> E:
+    def e(self, template: str, *parts: E, type: str, nullable: bool | None = None, numeric: bool | None = None) -> E:
         sql, params = fmt(template, *parts)
         n = any(p.nullable for p in parts) if nullable is None else nullable
-        return E(sql, params, type, nullable=n)
+        if numeric is None:
+            numeric = self.pg and type in ("number", "duration") and any(p.numeric for p in parts)
+        return E(sql, params, type, nullable=n, numeric=bool(numeric and self.pg))
 
     def param(self, value: Any, type: str) -> E:
         if value is None:
@@ -197,7 +202,7 @@ class Compiler:
                 t = f"(COALESCE({jt}, 'null') = 'null')"
         if want == "isnull":
             return self.e(t, doc, type="bool", nullable=False)
-        return self.e(t, doc, type=want)
+        return self.e(t, doc, type=want, numeric=want == "number")
 
     # -- coercions ------------------------------------------------------------------------------
     def as_type(self, e: E, want: str, node: ast.Node, what: str) -> E:
@@ -298,6 +303,9 @@ class Compiler:
 
     # -- comparisons ----------------------------------------------------------------------------
     def cmp(self, op: str, a: E, b: E) -> E:
+        if a.numeric or b.numeric:  # compare in NUMERIC: a cast to float8 could overflow
+            a = self.e("CAST({0} AS NUMERIC)", a, type=a.type, numeric=True)
+            b = self.e("CAST({0} AS NUMERIC)", b, type=b.type, numeric=True)
         if op == "ne":
             tmpl = "({0} IS DISTINCT FROM {1})" if self.pg else "({0} IS NOT {1})"
             return self.e(tmpl, a, b, type="bool", nullable=False)
@@ -317,7 +325,7 @@ class Compiler:
                 return isnull if op == "eq" else self.e("(NOT {0})", isnull, type="bool", nullable=False)
             if x.type == "interval" and x.start is not None:
                 x = x.start
-            if x.type == "duration":
+            if x.type == "duration" and x.const is not _NOCONST:
                 raise self.bad(node, "a duration cannot be null")
             return self.e("({0} IS " + ("NULL)" if op == "eq" else "NOT NULL)"), x, type="bool", nullable=False)
         if "interval" in (a.type, b.type) or ("time" in (a.type, b.type) and "date" in (a.type, b.type)):
@@ -424,7 +432,7 @@ class Compiler:
             return E("", (), "duration", const=a.const - b.const, nullable=False)
         if self.pg:
             ts = "CAST(substr({%d}, 1, 26) AS TIMESTAMP)"
-            return self.e(f"EXTRACT(EPOCH FROM ({ts % 0} - {ts % 1}))", a, b, type="duration")
+            return self.e(f"EXTRACT(EPOCH FROM ({ts % 0} - {ts % 1}))", a, b, type="duration", numeric=True)
         return self.e("((julianday({0}) - julianday({1})) * 86400.0)", a, b, type="duration")
 
     def scale(self, a: E, b: E, op: str, node: ast.Node) -> E:
@@ -436,8 +444,9 @@ class Compiler:
             raise self.bad(node, f"a duration can only be multiplied by a number, not {k.type}")
         if d.const is _NOCONST:
             k = self.as_type(k, "number", node, op)
-            tmpl = "({0} * {1})" if op == "mul" else "({0} / NULLIF({1}, 0))"
-            return self.e(tmpl, d, k, type="duration")
+            x, y = ("CAST({0} AS NUMERIC)", "CAST({1} AS NUMERIC)") if self.pg else ("{0}", "{1}")
+            tmpl = f"({x} * {y})" if op == "mul" else f"({x} / NULLIF({y}, 0))"
+            return self.e(tmpl, d, k, type="duration", numeric=True)
         if not isinstance(k.const, (int, float)) or isinstance(k.const, bool):
             raise NotImplementedFeature(f"{self.where}: a duration can only be multiplied by a constant number.")
         try:
@@ -451,8 +460,9 @@ class Compiler:
         a, b = self.compile(node.left), self.compile(node.right)
         if a.type == "duration" and b.type == "duration" and op in ("add", "sub"):
             if a.const is _NOCONST or b.const is _NOCONST:
-                return self.e("({0} " + ("+" if op == "add" else "-") + " {1})", self.seconds(a), self.seconds(b),
-                              type="duration")
+                x, y = ("CAST({0} AS NUMERIC)", "CAST({1} AS NUMERIC)") if self.pg else ("{0}", "{1}")
+                return self.e(f"({x} " + ("+" if op == "add" else "-") + f" {y})", self.seconds(a), self.seconds(b),
+                              type="duration", numeric=True)
             return E("", (), "duration", const=a.const + b.const if op == "add" else a.const - b.const, nullable=False)
         if op == "sub" and a.type in ("time", "interval", "date") and b.type in ("time", "interval", "date"):
             return self.difference(self.as_type(a, "time", node, op), self.as_type(b, "time", node, op))
@@ -471,18 +481,18 @@ class Compiler:
         # PostgreSQL computes in NUMERIC (no overflow errors from user input); division is decimal on both.
         x, y = ("CAST({0} AS NUMERIC)", "CAST({1} AS NUMERIC)") if self.pg else ("{0}", "{1}")
         if op == "add":
-            return self.e(f"({x} + {y})", a, b, type="number")
+            return self.e(f"({x} + {y})", a, b, type="number", numeric=True)
         if op == "sub":
-            return self.e(f"({x} - {y})", a, b, type="number")
+            return self.e(f"({x} - {y})", a, b, type="number", numeric=True)
         if op == "mul":
-            return self.e(f"({x} * {y})", a, b, type="number")
+            return self.e(f"({x} * {y})", a, b, type="number", numeric=True)
         if op == "div":
             if self.pg:
-                return self.e(f"({x} / NULLIF({y}, 0))", a, b, type="number")
+                return self.e(f"({x} / NULLIF({y}, 0))", a, b, type="number", numeric=True)
             return self.e("(CAST({0} AS REAL) / NULLIF({1}, 0))", a, b, type="number")
         if op == "mod":
             if self.pg:
-                return self.e(f"MOD({x}, NULLIF({y}, 0))", a, b, type="number")
+                return self.e(f"MOD({x}, NULLIF({y}, 0))", a, b, type="number", numeric=True)
             return self.e("({0} - NULLIF({1}, 0) * CAST(CAST({0} AS REAL) / NULLIF({1}, 0) AS INTEGER))", a, b,
                           type="number")
         raise self.bad(node, f"unknown operator {op}")

@@ -148,7 +148,7 @@ def call(c: Compiler, node: ast.Call) -> E:
         x = arg(0, "number")
         if pg:
             fn = {"round": "round(CAST({0} AS NUMERIC))", "floor": "floor({0})", "ceiling": "ceiling({0})"}[name]
-            return c.e(fn, x, type="number")
+            return c.e(fn, x, type="number", numeric=name == "round" or None)
         if name == "round":
             return c.e("round({0})", x, type="number")
         if name == "floor":
