@@ -95,6 +95,7 @@ def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
         "temporal_start": extra(pkg, "temporal_start"), "temporal_end": extra(pkg, "temporal_end"),
         "created": str(pkg.get("metadata_created") or "")[:19], "modified": str(pkg.get("metadata_modified") or "")[:19],
         "version": pkg.get("version"), "resources": resources, "preview": preview,
+        "has_download": any(r["url"] for r in resources),
         "api_url": f"/api/3/action/package_show?id={quote(name)}",
         "rdf": [(f, f"/dataset/{quote(name)}.{f}") for f in ("ttl", "jsonld", "rdf")],
     }
