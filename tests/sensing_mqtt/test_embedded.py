@@ -128,7 +128,10 @@ def test_subscription_flood_and_garbage(env):
 def test_slow_subscriber_drops_oldest_and_is_counted(env):
     port, platform, svc, loop = env
     sensing = platform.services["sensing"]
-    with socket.create_connection(("127.0.0.1", port)) as raw, Client(port) as fast:
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills the path sooner
+    raw.connect(("127.0.0.1", port))
+    with raw, Client(port) as fast:
         from urbanos.sensing.mqtt import codec
 
         raw.sendall(codec.connect("slow", keepalive=0))
@@ -137,13 +140,13 @@ def test_slow_subscriber_drops_oldest_and_is_counted(env):
         raw.recv(5)
         fast.subscribe("v1.1/Things(1)")
         # a subscriber that never reads: its socket buffers fill, then its bounded queue drops
-        big = "x" * 20000
-        for i in range(400):
+        big = "x" * 100_000
+        for i in range(150):
             call(loop, sensing.update, "Things", 1, {"description": f"{i}{big}"})
         last = None
-        for _ in range(400):
+        for _ in range(150):
             last = json.loads(fast.get()[1])
-        assert last is not None and last["description"].startswith("399")
+        assert last is not None and last["description"].startswith("149")
     assert metric(platform, 'urbanos_mqtt_events_total{event="dropped",reason="queue_full"}') > 0
 
 
