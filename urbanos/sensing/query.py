@@ -16,7 +16,7 @@ from urbanos.query.ast import Expand, Node, OrderBy, Property, QueryOptions
 from urbanos.sensing.access import visibility
 from urbanos.sensing.model import ENTITIES, EntityType, Rel
 from urbanos.sensing.resolve import Col, resolve
-from urbanos.sensing.serialize import column_names, columns, entity, self_link
+from urbanos.sensing.serialize import column_names, columns, entities, self_link
 
 
 @dataclass
@@ -163,10 +163,21 @@ def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOption
 
 
 def _select_cols(e: EntityType, a: str) -> str:
-    cols = columns(e, a)
-    if e.name == "Observation":
-        cols.append(f"(SELECT dataset_id FROM sta_datastreams WHERE id = {a}.datastream_id) AS _ds")
-    return ", ".join(cols)
+    return ", ".join(columns(e, a))
+
+
+def _add_datasets(conn: Any, e: EntityType, rows: list[dict[str, Any]]) -> None:
+    """Observations: the dataset of each row's (Multi)Datastream as ``_ds`` (one query per page)."""
+    if e.name != "Observation" or not rows:
+        return
+    for fk, table in (("datastream_id", "sta_datastreams"), ("multi_datastream_id", "sta_multi_datastreams")):
+        ids = sorted({r[fk] for r in rows if r.get(fk) is not None})
+        if not ids:
+            continue
+        found = dict(conn.fetchall(f"SELECT id, dataset_id FROM {table} WHERE id IN ({', '.join('?' * len(ids))})", ids))
+        for r in rows:
+            if r.get(fk) is not None:
+                r["_ds"] = found.get(r[fk])
 
 
 def count(conn: Any, e: EntityType, where: str, params: list[Any], ctx: Ctx) -> int:
@@ -220,6 +231,7 @@ def fetch(conn: Any, e: EntityType, base: tuple[str, list[Any]], opts: QueryOpti
     rows = conn.rows(sql, params)
     more = len(rows) > top
     rows = rows[:top]
+    _add_datasets(conn, e, rows)
     last = [rows[-1][f"_k{i}"] for i in range(len(keys))] if rows and more else None
     return rows, more, last, total
 
@@ -278,7 +290,8 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
                 marks = ", ".join("?" * len(ids))
                 where, params = _where(t, "a", (f"a.id IN ({marks})", list(ids)), opts, ctx, conn)
                 crow = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
-                couts = [entity(t, r, ctx.version, ctx.base, sel, ctx.extensions) for r in crow]
+                _add_datasets(conn, t, crow)
+                couts = entities(t, crow, ctx.version, ctx.base, sel, ctx.extensions)
                 expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
                 note(ctx, t, crow)
                 found = {r["id"]: o for r, o in zip(crow, couts, strict=True)}
@@ -296,7 +309,9 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
             marks = ", ".join("?" * len(pids))
             where, params = _where(t, "a", (f"a.id IN (SELECT last_obs_id FROM {e.table} WHERE id IN ({marks}))", pids),
                                    opts, ctx, conn)
-            for r in conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params):
+            latest_rows = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
+            _add_datasets(conn, t, latest_rows)
+            for r in latest_rows:
                 groups.setdefault(r[rel.fk], []).append(r)
         else:
             for pid in pids:
@@ -310,7 +325,7 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
                     counts[pid] = total
         for r, o in zip(rows, outs, strict=True):
             crow = groups.get(r["id"], [])
-            couts = [entity(t, c, ctx.version, ctx.base, sel, ctx.extensions) for c in crow]
+            couts = entities(t, crow, ctx.version, ctx.base, sel, ctx.extensions)
             expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
             note(ctx, t, crow)
             if r["id"] in counts:
@@ -334,7 +349,7 @@ def note(ctx: Ctx, e: EntityType, rows: list[dict[str, Any]]) -> None:
 
 def serialize(conn: Any, e: EntityType, rows: list[dict[str, Any]], opts: QueryOptions, ctx: Ctx) -> list[dict[str, Any]]:
     sel = validate_select(e, opts, ctx)
-    outs = [entity(e, r, ctx.version, ctx.base, sel, ctx.extensions) for r in rows]
+    outs = entities(e, rows, ctx.version, ctx.base, sel, ctx.extensions)
     expand(conn, e, rows, outs, opts.expand, ctx)
     note(ctx, e, rows)
     return outs

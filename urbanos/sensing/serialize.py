@@ -76,32 +76,45 @@ def _plan(e: EntityType, version: str, select: set[str] | None, extensions: froz
 
 def entity(e: EntityType, row: dict[str, Any], version: str, base: str, select: set[str] | None,
            extensions: frozenset[str]) -> dict[str, Any]:
+    return entities(e, [row], version, base, select, extensions)[0]
+
+
+def entities(e: EntityType, rows: list[dict[str, Any]], version: str, base: str, select: set[str] | None,
+             extensions: frozenset[str]) -> list[dict[str, Any]]:
     with_id, with_link, props, navs, everything = _plan(e, version, select, extensions)
-    out: dict[str, Any] = {}
-    link = f"{base}/sta/{version}/{e.set_name}({row['id']})"
-    if with_id:
-        out["@iot.id"] = row["id"]
-    if with_link:
-        out["@iot.selfLink"] = link
-    for name, kind, col, cs, ce in props:
-        if kind == "text":
-            out[name] = row[col]
-        elif kind == "interval":
-            out[name] = render_interval(row[cs], row[ce])
-        elif kind == "time":
-            out[name] = render(row[col])
-        else:
-            v = load_json(row[col])
-            if v is None and everything and name == "properties":
-                continue
-            out[name] = v
-    for name in navs:
-        out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
-    return out
+    prefix = f"{base}/sta/{version}/{e.set_name}("
+    nav_suffix = [(f"{n}@iot.navigationLink", f"/{n}") for n in navs]
+    result = []
+    for row in rows:
+        out: dict[str, Any] = {}
+        link = f"{prefix}{row['id']})"
+        if with_id:
+            out["@iot.id"] = row["id"]
+        if with_link:
+            out["@iot.selfLink"] = link
+        for name, kind, col, cs, ce in props:
+            if kind == "text":
+                out[name] = row[col]
+            elif kind == "interval":
+                out[name] = render_interval(row[cs], row[ce])
+            elif kind == "time":
+                out[name] = render(row[col])
+            else:
+                v = row[col]
+                if v is None:
+                    if everything and name == "properties":
+                        continue
+                elif isinstance(v, str | bytes):
+                    v = load_json(v)
+                out[name] = v
+        for key, suffix in nav_suffix:
+            out[key] = link + suffix
+        result.append(out)
+    return result
 
 
 def entity_type(name: str) -> EntityType:
     return ENTITIES[name]
 
 
-__all__ = ["columns", "column_names", "entity", "self_link", "prop_value", "load_json", "entity_type"]
+__all__ = ["columns", "column_names", "entity", "entities", "self_link", "prop_value", "load_json", "entity_type"]
