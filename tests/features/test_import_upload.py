@@ -52,7 +52,8 @@ def test_uploads_become_datastore_tables_and_collections(tmp_path: Path, db_url:
             rid2 = ckan.action.resource_create(package_id="stadtteile", name="Sensors", format="XLSX", upload=fh)["id"]
         second = _wait(lambda: ckan.action.datastore_search(resource_id=rid2, limit=1))
         assert second["total"] == 77
-        assert ckan.action.resource_show(id=rid2)["collection"].startswith("stadtteile-")
+        second_name = ckan.action.resource_show(id=rid2)["collection"]
+        assert second_name.startswith("stadtteile-")
 
         # a broken upload is stored as a file, reported in the log, and makes no table
         bad = tmp_path / "broken.csv"
@@ -64,5 +65,10 @@ def test_uploads_become_datastore_tables_and_collections(tmp_path: Path, db_url:
         with pytest.raises(ckanapi.NotFound):
             ckan.action.datastore_search(resource_id=rid3)
         assert ckan.action.datastore_search(resource_id=rid, limit=1)["total"] == 104
+
+        # deleting the resource drops its table
+        ckan.action.resource_delete(id=rid2)
+        _wait(lambda: httpx.get(f"{server.url}/download/{second_name}.csv", timeout=10).status_code == 404
+              or (_ for _ in ()).throw(AssertionError()))
     finally:
         server.stop()

@@ -716,8 +716,18 @@ def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path:
     return report
 
 
+def _drop_for_resource(c: Any, resource_id: str) -> None:
+    """A deleted resource takes its DataStore table with it (as in CKAN)."""
+    for meta in store.list_collections(c):
+        if meta.extras.get("resource_id") == resource_id:
+            store.drop_collection(c, meta.name)
+
+
 def _on_catalog_event(platform: Any) -> Any:
     async def handle(ev: Any) -> None:
+        if ev.entity == "Resource" and ev.kind == "deleted":
+            await platform.db.write(lambda c: _drop_for_resource(c, str(ev.id)))
+            return
         if ev.entity != "Resource" or ev.kind not in ("created", "updated"):
             return
         path = (ev.data or {}).get("path")
