@@ -59,6 +59,7 @@ def _server_options(fn: Any) -> Any:
     fn = click.option("--db", default=None, help="Database URL: empty for SQLite in the data dir, or postgresql://user@host/db.")(fn)
     fn = click.option("--data-dir", default=None, help="Data directory for SQLite, uploads and caches.")(fn)
     fn = click.option("--mqtt-port", default=None, type=str, help="Port of the embedded MQTT broker; 0 turns it off.")(fn)
+    fn = click.option("--mqtt-url", default=None, help="External MQTT broker (mqtt://host:port) instead of the embedded one.")(fn)
     return fn
 
 
@@ -71,6 +72,8 @@ def _flags(**kw: Any) -> dict[str, Any]:
             out.pop("mqtt_port")
     elif "mqtt_port" in out:
         out.pop("mqtt_port")
+    if out.get("mqtt_url") is None:
+        out.pop("mqtt_url", None)
     return out
 
 
