@@ -99,8 +99,10 @@ def test_websocket_endpoint_and_server_settings(serve):
     s = serve()
     _thing, ds = s.station()
     root = s.get("v1.1/")
-    settings = json.dumps(root["serverSettings"])
-    assert f"mqtt://127.0.0.1:{s.mqtt_port}" in settings
+    conf = root["serverSettings"]
+    for req in ("create-observations-via-mqtt/observations-creation", "receive-updates-via-mqtt/receive-updates"):
+        endpoints = conf[f"http://www.opengis.net/spec/iot_sensing/1.1/req/{req}"]["endpoints"]
+        assert f"mqtt://127.0.0.1:{s.mqtt_port}" in endpoints and f"ws://127.0.0.1:{s.port}/mqtt" in endpoints
     with Client(s.port, transport="websockets") as sub:
         assert sub.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
         s.post(f"Datastreams({ds})/Observations", {"result": 5})
