@@ -478,6 +478,8 @@ def replace_collection(
         "bbox": conn.dialect.json_param(ext.box), "t_min": ext.t_min, "t_max": ext.t_max, "item_count": n,
         "table_name": table, "version": version, "updated_at": now_iso(), "extras": conn.dialect.json_param(extras or {}),
     }
+    if conn.dialect.name == "postgresql":
+        conn.execute(f"ANALYZE {table}")
     if old is None:
         conn.insert(REGISTRY, {"name": name, **record}, returning="name")
     else:
@@ -685,7 +687,10 @@ def query(
     if after_fid is not None:
         conds.append("fid > ?")
         ps.append(after_fid)
-    sql = f"SELECT {select_list(conn, meta, flist, geometry, geojson)} FROM {meta.table_name}"
+    pg = conn.dialect.name == "postgresql"
+    wrap = pg and geometry and geojson  # serialise geometries only for the rows of the page
+    cols = ", ".join(["fid"] + [f.column for f in flist] + (["geom"] if wrap else []))
+    sql = f"SELECT {cols if wrap else select_list(conn, meta, flist, geometry, geojson)} FROM {meta.table_name}"
     if conds:
         sql += " WHERE " + " AND ".join(f"({c})" for c in conds)
     keys = [f"{col} {'ASC' if asc else 'DESC'} NULLS LAST" for col, asc in order if col != "fid"]
@@ -697,9 +702,12 @@ def query(
         ps.append(int(limit))
     if offset:
         if limit is None:
-            sql += " LIMIT -1" if conn.dialect.name == "sqlite" else " LIMIT ALL"
+            sql += " LIMIT -1" if not pg else " LIMIT ALL"
         sql += " OFFSET ?"
         ps.append(int(offset))
+    if wrap:
+        outer = ", ".join(["fid"] + [f.column for f in flist] + ["ST_AsGeoJSON(geom, 9)"])
+        sql = f"SELECT {outer} FROM ({sql}) AS page ORDER BY {', '.join(keys)}"
     return _to_rows(conn, conn.fetchall(sql, ps), flist, geometry, geojson)
 
 
