@@ -298,3 +298,17 @@ def test_round_trip_of_option_values() -> None:
     text = "Datastream/Thing/name eq 'x' and (result add 1.5) mul 2 gt -3 or not substringof('a', name)"
     node = parse_filter(text)
     assert parse_filter(to_text(node)) == node
+
+
+def test_client_style_queries() -> None:
+    # as QGIS builds it
+    q = parse_query({"$expand": "Locations($orderby=id desc;$top=3;$expand=Datastreams($top=101))",
+                     "$filter": "geo.intersects(location, geography'POLYGON((1 1, 2 1, 2 2, 1 2, 1 1))')"})
+    loc = q.expand[0]
+    assert loc.options.orderby == (OrderBy(Property(("id",)), True),) and loc.options.top == 3
+    assert loc.options.expand[0].options.top == 101
+    # STA 1.0 style nested paths, and option names in any case
+    q = parse_query({"$EXPAND": "Datastreams/Observations,Locations", "$Top": "2", "$resultformat": "dataArray"})
+    assert [e.path for e in q.expand] == [("Datastreams", "Observations"), ("Locations",)]
+    assert q.top == 2 and q.result_format == "dataArray"
+    assert parse_filter("a eq GEOGRAPHY'POINT(1 2)'").right.kind == "geometry"  # type: ignore[attr-defined]
