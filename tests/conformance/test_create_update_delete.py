@@ -179,3 +179,26 @@ def test_out_of_range_ids_are_bad_requests(sta: Sta) -> None:
         assert r.status_code == 400, (body, r.text)
     assert sta.get(f"/Things({10**20})").status_code == 400
     assert sta.post("/Things", {"name": "x", "description": "y", "dataset_id": 10**20}).status_code == 400
+
+
+def test_unsupported_operations_are_501(sta: Sta) -> None:
+    tid = sta.create("/Things", thing("Keep"))["@iot.id"]
+    for r in (sta.delete("/Things"), sta.patch("/Things", {"name": "x"}), sta.patch(f"/Things({tid})/name", {"name": "x"}),
+              sta.delete(f"/Things({tid})/name")):
+        assert r.status_code == 501, r.text
+        assert r.json() == {"code": 501, "type": "error", "message": r.json()["message"]}
+    assert sta.ok("/Things?$count=true")["@iot.count"] == 1
+
+
+def test_observation_with_new_feature_of_interest(sta: Sta) -> None:
+    tid = sta.create("/Things", thing("F"))["@iot.id"]
+    ds = sta.ok(f"/Things({tid})/Datastreams")["value"][0]["@iot.id"]
+    o = sta.create("/Observations", {"result": 1, "Datastream": {"@iot.id": ds}, "FeatureOfInterest": {
+        "name": "Kerb", "description": "x", "encodingType": "application/geo+json",
+        "feature": {"type": "Point", "coordinates": [144.9, -37.8]}}})
+    foi = sta.ok(f"/Observations({o['@iot.id']})/FeatureOfInterest")
+    assert foi["name"] == "Kerb"
+    o2 = sta.create("/Observations", {"result": 2, "Datastream": {"@iot.id": ds},
+                                      "FeatureOfInterest": {"@iot.id": foi["@iot.id"]}})
+    assert sta.ok(f"/Observations({o2['@iot.id']})/FeatureOfInterest")["@iot.id"] == foi["@iot.id"]
+    assert sta.ok("/FeaturesOfInterest?$count=true")["@iot.count"] == 1

@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonpatch  # type: ignore[import-untyped]
 
-from urbanos.errors import BadRequest, NotFound
+from urbanos.errors import BadRequest, NotFound, NotImplementedFeature
 from urbanos.governance import Gate
 from urbanos.query.ast import QueryOptions
 from urbanos.sensing import options as qopts
@@ -242,7 +242,8 @@ class SensingService:
         steps, tail = parse_path(path)
         t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
         if not t.single or t.prop is not None or t.ref:
-            raise BadRequest("PATCH and PUT address one entity.")
+            raise NotImplementedFeature("Updating a collection, a property or a reference is not supported; "
+                                        "PATCH or PUT one entity.")
         rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
         if not rows:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
@@ -284,7 +285,7 @@ class SensingService:
                 return
             raise BadRequest("This relation cannot be removed; the entity needs it.")
         if not t.single or t.prop is not None or t.ref:
-            raise BadRequest("DELETE addresses one entity.")
+            raise NotImplementedFeature("Deleting a collection or a property is not supported; DELETE one entity.")
         rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
         if not rows:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
