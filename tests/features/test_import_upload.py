@@ -72,3 +72,48 @@ def test_uploads_become_datastore_tables_and_collections(tmp_path: Path, db_url:
               or (_ for _ in ()).throw(AssertionError()))
     finally:
         server.stop()
+
+
+def test_url_resources_are_fetched_when_enabled(tmp_path: Path, db_url: str) -> None:
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    import ckanapi
+
+    from tests.conftest import free_port
+
+    files = tmp_path / "www"
+    files.mkdir()
+    shutil.copy(SENSORS, files / "sensors.csv")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(files))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = start_server(tmp_path / "live", db_url, env={"URBANOS_DATASTORE_FETCH_URLS": "true",
+                                                           "URBANOS_DATASTORE_FETCH_PRIVATE": "true"})
+    try:
+        ckan = ckanapi.RemoteCKAN(server.url, apikey=ADMIN_TOKEN)
+        ckan.action.organization_create(name="melbourne")
+        ckan.action.package_create(name="sensors", title="Sensors", owner_org="melbourne")
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/sensors.csv"
+        rid = ckan.action.resource_create(package_id="sensors", name="Sensors", format="CSV", url=url)["id"]
+        found = _wait(lambda: ckan.action.datastore_search(resource_id=rid, limit=1))
+        assert found["total"] == 77
+        missing = ckan.action.resource_create(package_id="sensors", name="Gone", format="CSV", url=url.replace("sensors", "gone"))
+        _wait(lambda: missing["id"] in server.log.read_text() or (_ for _ in ()).throw(AssertionError()))
+        assert "HTTP 404" in server.log.read_text()
+    finally:
+        server.stop()
+        httpd.shutdown()
+
+
+def test_private_addresses_are_not_fetched_by_default(platform: Any) -> None:
+    from urbanos.errors import ValidationFailed
+    from urbanos.features.importers.fetch import fetch_url
+
+    for url, why in (("http://127.0.0.1:9/x.csv", "not a public address"), ("ftp://example.org/x.csv", "only http"),
+                     ("http://169.254.169.254/latest", "not a public address")):
+        with pytest.raises(ValidationFailed) as exc:
+            fetch_url(platform, url, "r1", max_bytes=1000, allow_private=False)
+        assert why in exc.value.message

@@ -36,6 +36,10 @@ class FeaturesComponent(Component):
                 "the statement_timeout setting applies).", section="features", minimum=0.1),
         Setting("datastore_rows_max", int, 32000, "Largest limit of datastore_search, and most rows datastore_search_sql returns.",
                 section="features", minimum=1),
+        Setting("datastore_fetch_urls", bool, False, "Fetch and import tabular and geodata resources created with a URL "
+                "(http/https) into the DataStore.", section="features"),
+        Setting("datastore_fetch_private", bool, False, "Allow fetching resource URLs on loopback, private and link-local "
+                "addresses (off: protects internal services).", section="features"),
     )
 
     def migrations(self) -> list[Migration]:

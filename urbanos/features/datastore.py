@@ -716,6 +716,34 @@ def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path:
     return report
 
 
+def _url_of(c: Any, resource_id: str) -> tuple[str, str] | None:
+    if not c.table_exists("catalog_resources"):
+        return None
+    row = c.fetchone("SELECT url, format, url_type FROM catalog_resources WHERE id = ?", (resource_id,))
+    if row is None or row[2] == "upload" or not str(row[0]).startswith(("http://", "https://")):
+        return None
+    return str(row[0]), str(row[1] or "")
+
+
+def import_url(platform: Any, resource_id: str, dataset_id: int | None) -> dict[str, Any] | None:
+    """Fetch and import a resource created with a URL (when ``datastore_fetch_urls`` is on)."""
+    found = platform.db.read_sync(lambda c: _url_of(c, resource_id))
+    if found is None:
+        return None
+    url, declared = found
+    ext = os.path.splitext(url.split("?", 1)[0])[1].lstrip(".").lower()
+    if ext not in IMPORTABLE and declared.lower() not in IMPORTABLE:
+        return None
+    from urbanos.features.importers.fetch import fetch_url
+
+    path = fetch_url(platform, url, resource_id, max_bytes=int(_setting(platform, "catalog_upload_max_bytes", 50 << 20)),
+                     allow_private=bool(_setting(platform, "datastore_fetch_private", False)))
+    try:
+        return import_upload(platform, resource_id, dataset_id, path, declared)
+    finally:
+        os.unlink(path)
+
+
 def _drop_for_resource(c: Any, resource_id: str) -> None:
     """A deleted resource takes its DataStore table with it (as in CKAN)."""
     for meta in store.list_collections(c):
@@ -731,11 +759,14 @@ def _on_catalog_event(platform: Any) -> Any:
         if ev.entity != "Resource" or ev.kind not in ("created", "updated"):
             return
         path = (ev.data or {}).get("path")
-        if not path:
+        if not path and not _setting(platform, "datastore_fetch_urls", False):
             return
         try:
-            report = await asyncio.to_thread(import_upload, platform, str(ev.id), ev.dataset_id, str(path),
-                                             str((ev.data or {}).get("format") or ""))
+            if path:
+                report = await asyncio.to_thread(import_upload, platform, str(ev.id), ev.dataset_id, str(path),
+                                                 str((ev.data or {}).get("format") or ""))
+            else:
+                report = await asyncio.to_thread(import_url, platform, str(ev.id), ev.dataset_id)
         except Exception as exc:  # noqa: BLE001 - a failed import is logged and recorded, never raised
             message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("import of uploaded resource %s failed: %s", ev.id, message)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 _DESCRIPTIONS = {
     "csv": "CSV (encoding and delimiter detected; geometry from lat/lon or WKT columns)",
     "geojson": "GeoJSON FeatureCollection",
-    "gpkg": "GeoPackage (first layer, or --set layer)",
+    "gpkg": "GeoPackage (first layer)",
     "shapefile": "zipped Shapefile",
     "xlsx": "Excel workbook (first sheet)",
 }
