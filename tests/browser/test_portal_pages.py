@@ -35,7 +35,8 @@ def _check_pages(client: Any, headers: dict[str, str], who: str) -> None:
             assert LEVELS[name] not in ("open",) and "Protected witnesses" not in r.text
     # the facet counts never count datasets the caller may not see
     page = client.get("/datasets", headers=headers).text
-    assert f"{len(VISIBLE[who])} datasets found" in page
+    n = len(VISIBLE[who])
+    assert (f"{n} datasets found" if n != 1 else "1 dataset found") in page
 
 
 def test_inventory_lists_every_dataset_with_grounds_for_anyone(client: Any, seeded: dict[str, dict[str, str]]) -> None:
@@ -66,7 +67,7 @@ def test_languages(client: Any, seeded: dict[str, dict[str, str]]) -> None:
     de = client.get("/datasets", headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
     assert '<html lang="de">' in de.text and "Datensätze" in de.text and de.headers["content-language"] == "de"
     en = client.get("/datasets?lang=en", headers={"Accept-Language": "de"})
-    assert '<html lang="en">' in en.text and "datasets found" in en.text
+    assert '<html lang="en">' in en.text and "1 dataset found" in en.text
     inv = client.get("/inventory?lang=de")
     assert "Gründe für die Nichtveröffentlichung" in inv.text
 
@@ -82,7 +83,7 @@ def test_facet_filter_and_htmx_fragment(client: Any, seeded: dict[str, dict[str,
     r = client.get("/datasets?organization=parks", headers=seeded["admin"])
     assert "2 datasets found" in r.text and 'aria-current="true"' in r.text
     frag = client.get("/datasets?q=trees", headers={"HX-Request": "true"})
-    assert frag.text.lstrip().startswith('<div id="results"') and "Street trees" in frag.text
+    assert frag.text.lstrip().startswith('<div id="search-area"') and "Street trees" in frag.text
 
 
 BAD = [("/datasets?page=0", 400), ("/datasets?page=x", 400), ("/datasets?sort=evil", 400),

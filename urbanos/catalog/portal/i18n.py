@@ -14,7 +14,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "portal": "Open data portal",
         "tagline": "Find, preview and download the city's data: every dataset, who is responsible and who may use it.",
         "search": "Search", "search_label": "Search the catalogue", "search_placeholder": "e.g. trees, traffic, districts",
-        "datasets": "Datasets", "results": "{n} datasets found", "no_results": "No dataset matches your search.",
+        "datasets": "Datasets", "results": "{n} datasets found", "results_one": "1 dataset found", "no_results": "No dataset matches your search.",
         "filter": "Filter", "clear_filters": "Clear filters", "sort": "Sort by", "apply": "Apply",
         "sort_relevance": "Relevance", "sort_modified": "Last modified", "sort_name": "Name",
         "facet_organization": "Organisation", "facet_groups": "Group", "facet_tags": "Keyword",
@@ -55,7 +55,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tagline": "Daten der Stadt finden, ansehen und herunterladen: jeder Datensatz, wer verantwortlich ist und wer "
                    "ihn nutzen darf.",
         "search": "Suchen", "search_label": "Katalog durchsuchen", "search_placeholder": "z. B. Bäume, Verkehr, Bezirke",
-        "datasets": "Datensätze", "results": "{n} Datensätze gefunden", "no_results": "Kein Datensatz passt zur Suche.",
+        "datasets": "Datensätze", "results": "{n} Datensätze gefunden", "results_one": "1 Datensatz gefunden", "no_results": "Kein Datensatz passt zur Suche.",
         "filter": "Filtern", "clear_filters": "Filter zurücksetzen", "sort": "Sortieren nach", "apply": "Anwenden",
         "sort_relevance": "Relevanz", "sort_modified": "Zuletzt geändert", "sort_name": "Name",
         "facet_organization": "Organisation", "facet_groups": "Gruppe", "facet_tags": "Schlagwort",

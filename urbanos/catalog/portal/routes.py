@@ -145,7 +145,7 @@ def mount_routes(app: Any) -> None:
         except UrbanosError as exc:
             return _error(request, exc)
         if request.headers.get("hx-request") == "true":
-            return _page(request, "catalog/portal/portal_results.html", **data)
+            return _page(request, "catalog/portal/portal_area.html", **data)
         return _page(request, "catalog/portal/portal_search.html", **data)
 
     @app.get("/datasets/{name}", response_class=HTMLResponse, include_in_schema=False)
