@@ -323,11 +323,16 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
                 more[pid] = m
                 if total is not None:
                     counts[pid] = total
+        # serialise (and expand further) all children at once, then hand them to their parents
+        all_rows = [c for r in rows for c in groups.get(r["id"], [])]
+        all_outs = entities(t, all_rows, ctx.version, ctx.base, sel, ctx.extensions)
+        expand(conn, t, all_rows, all_outs, opts.expand, ctx, depth + 1)
+        note(ctx, t, all_rows)
+        pos = 0
         for r, o in zip(rows, outs, strict=True):
-            crow = groups.get(r["id"], [])
-            couts = entities(t, crow, ctx.version, ctx.base, sel, ctx.extensions)
-            expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
-            note(ctx, t, crow)
+            n_children = len(groups.get(r["id"], []))
+            couts = all_outs[pos : pos + n_children]
+            pos += n_children
             if r["id"] in counts:
                 o[f"{name}@iot.count"] = counts[r["id"]]
             o[name] = couts
