@@ -310,7 +310,9 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
             where, params = _where(t, "a", (f"a.id IN (SELECT last_obs_id FROM {e.table} WHERE id IN ({marks}))", pids),
                                    opts, ctx, conn)
             latest_rows = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
-            _add_datasets(conn, t, latest_rows)
+            parent_ds = {r["id"]: r.get("dataset_id") for r in rows}
+            for r in latest_rows:
+                r["_ds"] = parent_ds.get(r[rel.fk])
             for r in latest_rows:
                 groups.setdefault(r[rel.fk], []).append(r)
         else:
