@@ -133,3 +133,17 @@ def test_search_cache_follows_grants_and_writes(cat: Any) -> None:
     assert "confidential-plain" not in visible("grantee") and "confidential-granted" not in visible("grantee")
     cat.call("package_patch", "admin", "POST", id="registered-data", access_level="confidential")
     assert "registered-data" not in visible("registered")
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_row_filter_agrees_with_dataset_filter(cat: Any, who: str) -> None:
+    import asyncio
+
+    gate = cat.platform.gate
+    ident = asyncio.run(gate.authenticate(cat.tokens.get(who))) if who != "anonymous" else gate.authenticate_sync(None)
+    a_sql, a_params = gate.dataset_filter(ident, "d.id")
+    b_sql, b_params = gate.dataset_row_filter(ident, "d")
+    q = "SELECT name FROM datasets d WHERE {} ORDER BY name"
+    a = cat.platform.db.read_sync(lambda c: [r[0] for r in c.fetchall(q.format(a_sql), a_params)])
+    b = cat.platform.db.read_sync(lambda c: [r[0] for r in c.fetchall(q.format(b_sql), b_params)])
+    assert a == b == sorted(cat.visible[who])

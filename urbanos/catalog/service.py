@@ -300,7 +300,7 @@ class CatalogService:
         comp = S.Compiler(c.dialect.name)
         where: list[str] = ["d.state = 'active'"]
         params: list[Any] = []
-        acc, acc_params = self.gate.dataset_filter(identity, "d.id")
+        acc, acc_params = self.gate.dataset_row_filter(identity, "d")
         where.append(acc)
         params += acc_params
         if not include_private:
