@@ -226,3 +226,20 @@ def test_demo_catalogue_enriches_rows_of_other_capabilities(platform: Any, clien
     assert len(closed) >= 3 and all(i["grounds"] and i["legal_basis"] and i["review_date"] for i in closed)
     visible = client.get("/api/3/action/package_list").json()["result"]
     assert "social-services-caseload" not in visible and "hamburg-bezirke" in visible
+
+
+def test_spatial_filter_and_data_services(platform: Any, client: Any) -> None:
+    from urbanos.catalog.demo import load_demo
+    from urbanos.governance import ANONYMOUS
+
+    load_demo(platform)
+    platform.db.write_sync(lambda c: c.execute(
+        "INSERT INTO datasets (name, title, owner_org, access_level, created_at, modified_at, state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ("hamburg-stadtteile", "", None, "open", "2024-01-01T00:00:00.000000Z", "2024-01-01T00:00:00.000000Z", "active")))
+    r = client.get("/api/3/action/package_search", params={"ext_bbox": "9.9,53.5,10.1,53.6"})
+    assert [p["name"] for p in r.json()["result"]["results"]] == ["hamburg-stadtteile"]
+    r = client.get("/api/3/action/package_search", params={"ext_bbox": "144.9,-37.9,145.0,-37.7"})
+    assert r.json()["result"]["count"] == 0  # the Melbourne row does not exist in this test
+    assert client.get("/api/3/action/package_search", params={"ext_bbox": "1,2,3"}).status_code == 400
+    services = asyncio.run(platform.services["catalog"].data_service_list(ANONYMOUS))
+    assert {s["name"] for s in services} == {"sensorthings-api", "ogc-api-features", "ckan-action-api"}

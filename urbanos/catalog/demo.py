@@ -92,6 +92,18 @@ OWN: list[dict[str, Any]] = [
      "steward": "Civil protection office", "maintainer": "Civil protection office", "owner": "Demo City"},
 ]
 
+SERVICES = [
+    {"name": "sensorthings-api", "title": "SensorThings API", "endpoint_url": "/sta/v1.1",
+     "endpoint_description": "/sta/v1.1", "conforms_to": "http://www.opengis.net/doc/is/sensorthings/1.1",
+     "description": "Live sensor observations (OGC SensorThings API 1.1).", "serves": ["melbourne-pedestrian-counts"]},
+    {"name": "ogc-api-features", "title": "OGC API Features", "endpoint_url": "/ogcapi",
+     "endpoint_description": "/ogcapi/api", "conforms_to": "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+     "description": "Geodata collections as GeoJSON, CSV and HTML.", "serves": ["hamburg-stadtteile", "hamburg-bezirke"]},
+    {"name": "ckan-action-api", "title": "CKAN Action API", "endpoint_url": "/api/3/action",
+     "endpoint_description": "https://docs.ckan.org/en/2.10/api/", "conforms_to": "https://docs.ckan.org/en/2.10/api/",
+     "description": "Catalogue metadata: search, show and publish.", "serves": []},
+]
+
 
 def load_demo(platform: Platform) -> None:
     def tx(c: Connection) -> None:
@@ -110,6 +122,10 @@ def load_demo(platform: Platform) -> None:
                 doc = c.fetchone("SELECT doc FROM catalog_meta WHERE dataset_id = ?", (row[0],))
                 if doc is None or not doc[0] or doc[0] in ("{}", {}):
                     writes.package_write(c, Gate, ADMIN, {**item, "id": row[0]}, mode="update")
+        for svc in SERVICES:
+            if not c.fetchone("SELECT 1 FROM catalog_data_services WHERE name = ?", (svc["name"],)):
+                c.insert("catalog_data_services", {**svc, "owner_org": None, "access_level": "open",
+                                                   "serves": c.dialect.json_param(svc["serves"])})
         for item in OWN:
             if not c.fetchone("SELECT 1 FROM datasets WHERE name = ?", (item["name"],)):
                 writes.package_write(c, Gate, ADMIN, item, mode="create")
@@ -117,4 +133,4 @@ def load_demo(platform: Platform) -> None:
     platform.db.write_sync(tx)
 
 
-__all__ = ["load_demo", "ORGS", "GROUPS", "ENRICH", "OWN"]
+__all__ = ["load_demo", "ORGS", "GROUPS", "ENRICH", "OWN", "SERVICES"]
