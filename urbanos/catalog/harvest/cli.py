@@ -90,12 +90,13 @@ def add(ctx: click.Context, name: str, url: str, kind: str, db_url: str | None, 
 @click.pass_context
 def run_cmd(ctx: click.Context, name: str | None, db_url: str | None, data_dir: str | None) -> None:
     """Harvest source NAME now, or every source. Exit code 1 when a source failed."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from urbanos.catalog.harvest import runner
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  disable=not sys.stderr.isatty(), console=None, transient=False) as bar:
+                  disable=not sys.stderr.isatty(), console=Console(stderr=True), transient=False) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(source: str, done: int, total: int) -> None:
