@@ -191,3 +191,20 @@ def test_xlsx_matches_csv(tmp_path: Path) -> None:
     for a, b in zip(rows, csv_rows, strict=True):
         assert a.properties == b.properties
     assert isinstance(rows[0].properties["installation_date"], dt.date)
+
+
+def test_geojson_properties_keep_json_types_and_mixed_kinds_become_text(tmp_path: Path) -> None:
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"a": 1, "b": "x", "c": [1], "d": "2024-01-01", "e": 1.5, "f": True, "g": "7"},
+         "geometry": None},
+        {"type": "Feature", "properties": {"a": "two", "b": "5", "c": "s", "d": "2024-01-02", "e": 2, "f": False, "g": "8"},
+         "geometry": None},
+    ]}
+    p = tmp_path / "mixed.geojson"
+    p.write_text(json.dumps(doc))
+    src = open_source(str(p))
+    assert {f.name: f.type for f in src.fields} == {"a": "string", "b": "string", "c": "json", "d": "date", "e": "number",
+                                                   "f": "boolean", "g": "string"}
+    rows = list(src.rows())
+    assert not src.errors and rows[0].properties["a"] == "1" and rows[1].properties["c"] == "s"
+    assert rows[1].properties["g"] == "8" and rows[1].properties["e"] == 2.0

@@ -71,7 +71,8 @@ def tabular_source(path: str, fmt: str, header: Sequence[Any], raw_rows: RawRows
                 kinds[i] = "number_comma" if guesses[i].fails["number_comma"] < guesses[i].fails["number"] else "number"
     elif wkt is not None:
         geometry_type = "Geometry"
-    fields = [Field(n, public_type(k), str(header[i]) if str(header[i]).strip() != n else "")
+    raw_names = ["" if h is None else str(h) for h in header]
+    fields = [Field(n, public_type(k), raw_names[i] if raw_names[i].strip() and raw_names[i].strip() != n else "")
               for i, (n, k) in enumerate(zip(names, kinds, strict=True)) if i != wkt]
     project = to_wgs84(src_crs)
 

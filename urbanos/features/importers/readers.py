@@ -219,18 +219,21 @@ def read_geojson(path: str, options: dict[str, Any]) -> Source:
         crs = crs_name((crs_member.get("properties") or {}).get("name"))
     crs = crs_name(options["crs"]) if options.get("crs") else crs
     order: dict[str, TypeGuess] = {}
+    seen: dict[str, set[str]] = {}
     gtypes: set[str] = set()
     for f in features:
         props = f.get("properties") if isinstance(f, dict) else None
         if isinstance(props, dict):
             for k, v in props.items():
-                order.setdefault(str(k), TypeGuess()).add(v if not isinstance(v, str) else _JsonText(v))
+                order.setdefault(str(k), TypeGuess()).add(v)
+                if v is not None:
+                    seen.setdefault(str(k), set()).add(native_type(v))
         g = f.get("geometry") if isinstance(f, dict) else None
         if isinstance(g, dict) and isinstance(g.get("type"), str):
             gtypes.add(g["type"])
     names = clean_names(list(order))
     key_of = dict(zip(names, order, strict=True))
-    kinds = {n: _json_kind(order[key_of[n]]) for n in names}
+    kinds = {n: _json_kind(order[key_of[n]], seen.get(key_of[n], set())) for n in names}
     fields = [Field(n, kinds[n]) for n in names]
     project = to_wgs84(crs)
 
@@ -271,17 +274,23 @@ def read_geojson(path: str, options: dict[str, Any]) -> Source:
                   count=len(features))
 
 
-class _JsonText(str):
-    """A JSON string value: inferred as date/datetime or string, never as a number."""
-
-
-def _json_kind(g: TypeGuess) -> str:
-    kind = g.result()
-    if g.native is None:  # only strings were seen
+def _json_kind(g: TypeGuess, kinds: set[str]) -> str:
+    """JSON values keep their JSON type: strings stay strings (unless all are dates or date-times), numbers
+    stay numbers; a property with values of mixed kinds becomes text (or JSON when arrays/objects occur)."""
+    if not kinds:
+        return "string"
+    if kinds == {"string"}:
+        kind = g.result()
         return kind if kind in ("date", "datetime") else "string"
-    if g.native in ("integer", "number", "boolean", "json", "string") and kind in ("integer", "number", "boolean", "json"):
-        return kind if g.native != "string" else "string"
-    return g.native if g.native in ("integer", "number", "boolean", "json") else "string"
+    if kinds <= {"integer"}:
+        return "integer"
+    if kinds <= {"integer", "number"}:
+        return "number"
+    if kinds == {"boolean"}:
+        return "boolean"
+    if "json" in kinds:
+        return "json"
+    return "string"
 
 
 # -- GeoPackage and zipped Shapefile (GDAL through pyogrio) ----------------------------------------
