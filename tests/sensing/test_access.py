@@ -120,3 +120,24 @@ def test_privacy_transforms_and_audit_apply(sta: Sta, world: dict[str, Any], pla
     open_obs = sta.ok(f"/Datastreams({world['streams']['open']})/Observations")["value"]
     assert all(o["result"] is not None for o in open_obs)
     assert ("ds-registered", "read") in seen and not any(n == "ds-open" for n, _ in seen)
+
+
+def test_create_at_path_contract(sta: Sta, world: dict[str, Any], platform: Any) -> None:
+    import asyncio
+
+    from urbanos.governance.gate import ADMIN
+    from urbanos.governance.identity import ANONYMOUS
+
+    svc = platform.services["sensing"]
+    ds = world["streams"]["open"]
+    out = asyncio.run(svc.create_at_path("v1.1", f"Datastreams({ds})/Observations", {"result": 99}, ADMIN, "http://h"))
+    assert out["result"] == 99 and out["@iot.selfLink"] == f"http://h/sta/v1.1/Observations({out['@iot.id']})"
+    again = asyncio.run(svc.entity_json("v1.1", "Observations", out["@iot.id"], ANONYMOUS, "http://h"))
+    assert again == out
+    import pytest as _pytest
+
+    from urbanos.errors import Unauthorized
+
+    with _pytest.raises(Unauthorized):
+        asyncio.run(svc.create_at_path("v1.1", "Observations", {"result": 1, "Datastream": {"@iot.id": ds}}, ANONYMOUS,
+                                       "http://h"))
