@@ -122,7 +122,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", default="", help="database URL (default: SQLite in a temporary directory)")
     ap.add_argument("-n", type=int, default=10_000, help="number of datasets (default 10000)")
-    ap.add_argument("--runs", type=int, default=100, help="timed queries per kind (default 100)")
+    ap.add_argument("--runs", type=int, default=60, help="timed queries per kind (default 60)")
     args = ap.parse_args()
 
     from urbanos.platform import Platform
