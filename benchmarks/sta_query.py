@@ -75,7 +75,7 @@ def build(data_dir: str, rows: int, streams: int) -> str:
 
         def pointers(c):
             c.execute("UPDATE sta_datastreams SET last_obs_id = (SELECT o.id FROM sta_observations o WHERE"
-                      " o.datastream_id = sta_datastreams.id ORDER BY o.phen_start DESC, o.id DESC LIMIT 1)")
+                      " o.datastream_id = sta_datastreams.id ORDER BY o.phen_start DESC, o.id ASC LIMIT 1)")
             c.execute("UPDATE sta_datastreams SET last_phen = (SELECT phen_start FROM sta_observations WHERE id = last_obs_id)")
             c.execute("ANALYZE")
 
@@ -139,7 +139,7 @@ def main() -> None:
             h = timed(hello, 1.0)
         raw = sqlite3.connect(path)
         q1 = ("SELECT id, phen_start, phen_end, result, result_time FROM sta_observations WHERE datastream_id = ?"
-              " ORDER BY phen_start DESC, id DESC LIMIT 101")
+              " ORDER BY phen_start DESC, id ASC LIMIT 101")
         ra = timed(lambda: raw.execute(q1, (rnd.randint(1, args.streams),)).fetchall(), 1.0)
         q2 = ("SELECT d.id, d.name, o.result, o.phen_start FROM sta_datastreams d JOIN sta_observations o"
               " ON o.id = d.last_obs_id LIMIT ?")

@@ -99,7 +99,8 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
         if good:
             first = min(r[0] for r in good)
             last = max((r[1] or r[0]) for r in good)
-            latest_start, latest_id = max(zip((r[0] for r in good), ids, strict=True))
+            latest_start = max(r[0] for r in good)
+            latest_id = min(i for r, i in zip(good, ids, strict=True) if r[0] == latest_start)  # ties: the first
             rts = [r[2] for r in good if r[2] is not None]
             w.track_many(table, parent, first, last, latest_id, latest_start, min(rts) if rts else None,
                          max(rts) if rts else None)

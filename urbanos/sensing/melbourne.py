@@ -181,7 +181,8 @@ def insert_counts(w: Writer, ds: int, rows: list[tuple[str, str, int]]) -> int:
             params += [s, e, str(n), float(n), ds, foi]
         ids += [int(r[0]) for r in c.execute(f"INSERT INTO sta_observations ({cols}) VALUES {marks} RETURNING id",
                                              params).fetchall()]
-    latest_start, latest_id = max(zip((r[0] for r in rows), ids, strict=True))
+    latest_start = max(r[0] for r in rows)
+    latest_id = min(i for r, i in zip(rows, ids, strict=True) if r[0] == latest_start)  # ties: the first
     w.track_many("sta_datastreams", ds, min(r[0] for r in rows), max(r[1] for r in rows), latest_id, latest_start,
                  None, None)
     return len(rows)

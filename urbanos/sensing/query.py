@@ -76,8 +76,10 @@ def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) ->
             if params:
                 raise BadRequest("$orderby expressions with literals are not supported.")
             keys.append((sql, ob.descending, True))
-    last_desc = keys[-1][1] if keys else False
-    keys.append((f"{a}.id", last_desc, False))
+    # The id breaks ties against the direction of the last key: with the Observation index
+    # (datastream_id, phen_start DESC, id) both "phenomenonTime desc" and "asc" are pure index scans.
+    last_desc = keys[-1][1] if keys else True
+    keys.append((f"{a}.id", not last_desc, False))
     return keys
 
 

@@ -354,8 +354,8 @@ class Writer:
             " phen_start = CASE WHEN phen_start IS NULL OR phen_start > ? THEN ? ELSE phen_start END,"
             " phen_end = CASE WHEN phen_end IS NULL OR phen_end < ? THEN ? ELSE phen_end END,"
             f"{rt_sql}"
-            " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen <= ? THEN ? ELSE last_obs_id END,"
-            " last_phen = CASE WHEN last_phen IS NULL OR last_phen <= ? THEN ? ELSE last_phen END"
+            " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_obs_id END,"
+            " last_phen = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_phen END"
             " WHERE id = ?",
             [first, first, last, last, *rt_params, latest_start, latest_id, latest_start, latest_start, parent],
         )
@@ -364,7 +364,7 @@ class Writer:
         if parent is None:
             return
         fk = "datastream_id" if table == "sta_datastreams" else "multi_datastream_id"
-        row = self.c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id DESC"
+        row = self.c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
                               " LIMIT 1", (parent,))
         first, last = self.c.fetchone(f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)) FROM sta_observations"
                                       f" WHERE {fk} = ?", (parent,)) or (None, None)
