@@ -25,6 +25,7 @@ def test_create_observations(sta: Sta) -> None:
     links = r.json()
     assert links[2] == "error" and links[3] == "error"
     assert links[0].startswith("http://testserver/sta/v1.1/Observations(")
+    assert [sta.c.get(link).json()["result"] for link in links[:2]] == [1, 2]
     obs = sta.ok(f"/Datastreams({ds})/Observations?$orderby=phenomenonTime&$count=true")
     assert obs["@iot.count"] == 2
     assert obs["value"][1]["phenomenonTime"] == "2024-01-01T01:00:00Z/2024-01-01T02:00:00Z"

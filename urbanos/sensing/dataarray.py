@@ -40,6 +40,35 @@ def _row(comp: list[str], values: Any, n_results: int | None, default_foi: Any, 
             vs, ve, json_param(params), foi]
 
 
+def _simple_rows(comp: list[str], data: list[Any], default_foi: Any, now: str) -> list[list[Any] | None]:
+    """The common shape (phenomenonTime, result[, resultTime]) without the general per-row machinery."""
+    n = len(comp)
+    ip = comp.index("phenomenonTime") if "phenomenonTime" in comp else -1
+    ir = comp.index("result")
+    it = comp.index("resultTime") if "resultTime" in comp else -1
+    out: list[list[Any] | None] = []
+    for values in data:
+        if type(values) is not list or len(values) != n:
+            out.append(None)
+            continue
+        try:
+            pt = values[ip] if ip >= 0 else None
+            ps, pe = store_interval(pt, "phenomenonTime") if pt is not None else (now, None)
+            rv = values[it] if it >= 0 else None
+            rt = store_instant(rv, "resultTime") if rv is not None else None
+        except BadRequest:
+            out.append(None)
+            continue
+        res = values[ir]
+        t = type(res)
+        if t is int:
+            text, num = str(res), float(res)
+        else:
+            text, num = orjson.dumps(res).decode(), _num(res)
+        out.append([ps, pe, rt, text, num, None, None, None, None, default_foi])
+    return out
+
+
 def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
     if not isinstance(body, list):
         raise BadRequest("CreateObservations expects a JSON array of {Datastream, components, dataArray} objects.")
@@ -71,7 +100,8 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
             n_results = int(conn.fetchval("SELECT COUNT(*) FROM sta_mds_properties WHERE multi_datastream_id = ?", (parent,)))
         default_foi = None if "FeatureOfInterest/id" in comp else w._feature_for(thing_id)
         rows: list[list[Any] | None] = []
-        for values in data:
+        simple = n_results is None and "result" in comp and set(comp) <= {"phenomenonTime", "result", "resultTime"}
+        for values in ([] if simple else data):
             try:
                 r = _row(comp, values, n_results, default_foi, now, conn.dialect.json_param)
                 if r[-1] is None or (isinstance(r[-1], bool) or not isinstance(r[-1], int)):
@@ -79,6 +109,8 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
                 rows.append(r)
             except BadRequest:
                 rows.append(None)
+        if simple:
+            rows = _simple_rows(comp, data, default_foi, now)
         fois = {r[-1] for r in rows if r is not None}
         if fois - {default_foi}:
             have = {x[0] for x in conn.fetchall(
@@ -90,6 +122,13 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
         full = [r[:-1] + ds_col + [r[-1]] for r in good]
         used = [j for j in range(len(_COLS)) if any(r[j] is not None for r in full)]  # leave all-NULL columns out
         names = ", ".join(_COLS[j] for j in used)
+        if full and conn.dialect.name == "sqlite":
+            # one writer thread: the rows of one executemany get consecutive ids ending at last_insert_rowid()
+            conn.executemany(f"INSERT INTO sta_observations ({names}) VALUES ({', '.join('?' * len(used))})",
+                             [[r[j] for j in used] for r in full])
+            last_id = int(conn.fetchval("SELECT last_insert_rowid()"))
+            ids = list(range(last_id - len(full) + 1, last_id + 1))
+            full = []
         for i in range(0, len(full), CHUNK):
             chunk = full[i : i + CHUNK]
             marks = ", ".join(["(" + ", ".join("?" * len(used)) + ")"] * len(chunk))
