@@ -7,6 +7,7 @@ the OGC exception format, never a 422.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import shapely
 from shapely.geometry import shape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from urbanos import __version__
@@ -27,6 +29,7 @@ from urbanos.platform import Platform, render_html
 from urbanos.web.deps import base_url, identity_of, json_body, platform_of
 from urbanos.web.errors import register_error_renderer
 
+Handler = Callable[..., Awaitable[Response]]
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
               406: "NotAcceptable", 409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 503: "ServiceUnavailable"}
@@ -111,10 +114,22 @@ def _content_crs(request: Request) -> str:
 
 def mount(app: Any, platform: Platform) -> None:
     register_error_renderer(app, "/ogcapi/", render_ogc_error)
-    app.mount("/ogcapi/static", StaticFiles(directory=str(STATIC)), name="features-static")
+    mine: list[BaseRoute] = [Mount("/ogcapi/static", StaticFiles(directory=str(STATIC)), name="features-static")]
 
-    @app.get("/ogcapi", include_in_schema=False)
-    @app.get("/ogcapi/", include_in_schema=False)
+    def route(path: str, method: str) -> Callable[[Handler], Handler]:
+        """Plain Starlette routes (no framework parameter handling: every value is validated here, 400 not 422)."""
+
+        def deco(fn: Handler) -> Handler:
+            async def endpoint(request: Request) -> Response:
+                return await fn(request, **request.path_params)
+
+            mine.append(Route(path, endpoint, methods=[method]))
+            return fn
+
+        return deco
+
+    @route("/ogcapi", "GET")
+    @route("/ogcapi/", "GET")
     async def landing(request: Request) -> Response:
         base = base_url(request)
         doc = docs.landing(base, _title(platform), "Geodata and tables of the city as OGC API Features.")
@@ -122,14 +137,14 @@ def mount(app: Any, platform: Platform) -> None:
             return _html(platform, "features/landing.html", doc=doc)
         return _json(doc)
 
-    @app.get("/ogcapi/conformance", include_in_schema=False)
+    @route("/ogcapi/conformance", "GET")
     async def conformance(request: Request) -> Response:
         doc = docs.conformance()
         if _fmt(request) == "html":
             return _html(platform, "features/conformance.html", doc=doc)
         return _json(doc)
 
-    @app.get("/ogcapi/api", include_in_schema=False)
+    @route("/ogcapi/api", "GET")
     async def api(request: Request) -> Response:
         identity = await identity_of(request)
         names = [m.name for m in await _service(request).collections(identity)]
@@ -139,7 +154,7 @@ def mount(app: Any, platform: Platform) -> None:
             return _html(platform, "features/api.html", doc=doc)
         return _json(doc, docs.OAS30)
 
-    @app.get("/ogcapi/collections", include_in_schema=False)
+    @route("/ogcapi/collections", "GET")
     async def collections(request: Request) -> Response:
         identity = await identity_of(request)
         metas = await _service(request).collections(identity)
@@ -148,7 +163,7 @@ def mount(app: Any, platform: Platform) -> None:
             return _html(platform, "features/collections.html", doc=doc)
         return _json(doc)
 
-    @app.get("/ogcapi/collections/{cid}", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}", "GET")
     async def collection(request: Request, cid: str) -> Response:
         identity = await identity_of(request)
         fmt = _fmt(request)
@@ -158,7 +173,7 @@ def mount(app: Any, platform: Platform) -> None:
             return _html(platform, "features/collection.html", doc=doc, meta=meta)
         return _json(doc)
 
-    @app.get("/ogcapi/collections/{cid}/queryables", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/queryables", "GET")
     async def queryables(request: Request, cid: str) -> Response:
         identity = await identity_of(request)
         fmt = _fmt(request)
@@ -168,7 +183,7 @@ def mount(app: Any, platform: Platform) -> None:
             return _html(platform, "features/queryables.html", doc=doc, meta=meta)
         return _json(doc, docs.SCHEMA_JSON)
 
-    @app.get("/ogcapi/collections/{cid}/items", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/items", "GET")
     async def items(request: Request, cid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
@@ -198,7 +213,7 @@ def mount(app: Any, platform: Platform) -> None:
                          if q.crs == crsmod.CRS84 else "null")
         return _json(doc, docs.GEOJSON, headers=hdr)
 
-    @app.get("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/items/{fid}", "GET")
     async def item(request: Request, cid: str, fid: str) -> Response:
         identity = await identity_of(request)
         qp = request.query_params
@@ -217,7 +232,7 @@ def mount(app: Any, platform: Platform) -> None:
             raise UnsupportedMediaType(f"Send application/geo+json, not {ctype!r}.")
         return await json_body(request)
 
-    @app.post("/ogcapi/collections/{cid}/items", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/items", "POST")
     async def create(request: Request, cid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
@@ -237,7 +252,7 @@ def mount(app: Any, platform: Platform) -> None:
         return Response(status_code=201, headers={"Location": loc}, content=orjson.dumps({"ids": fids}),
                         media_type="application/json")
 
-    @app.put("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/items/{fid}", "PUT")
     async def replace(request: Request, cid: str, fid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
@@ -248,7 +263,7 @@ def mount(app: Any, platform: Platform) -> None:
         await svc.replace(identity, cid, fid, props, geom)
         return Response(status_code=204)
 
-    @app.patch("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/items/{fid}", "PATCH")
     async def patch(request: Request, cid: str, fid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
@@ -259,11 +274,14 @@ def mount(app: Any, platform: Platform) -> None:
         await svc.patch(identity, cid, fid, props, geom, has_geom)
         return Response(status_code=204)
 
-    @app.delete("/ogcapi/collections/{cid}/items/{fid}", include_in_schema=False)
+    @route("/ogcapi/collections/{cid}/items/{fid}", "DELETE")
     async def delete(request: Request, cid: str, fid: str) -> Response:
         identity = await identity_of(request)
         await _service(request).delete(identity, cid, fid)
         return Response(status_code=204)
+
+    # /ogcapi/ routes first: they are the hot paths and their prefix is unique
+    app.router.routes[0:0] = mine
 
 
 async def _field_names(request: Request, cid: str, identity: Any) -> set[str]:
