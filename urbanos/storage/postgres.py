@@ -13,7 +13,7 @@ import orjson
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from urbanos.errors import ConfigError, Conflict, StorageError
+from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError
 from urbanos.storage.base import Connection, Database, Dialect
 from urbanos.storage.spatial import PostGISSpatial
 
@@ -82,6 +82,8 @@ class PostgresConnection(Connection):
             return self.raw.execute(translate(sql), list(params) if params else None)
         except psycopg.errors.QueryCanceled as exc:
             raise StorageError("The query took too long and was stopped.", status=503) from exc
+        except psycopg.errors.DataError as exc:
+            raise BadRequest(f"A value in the request is out of range or malformed ({exc.diag.message_primary}).") from exc
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.raw.cursor() as cur:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from urbanos.errors import ConfigError, StorageError, UrbanosError
+from urbanos.errors import BadRequest, ConfigError, StorageError, UrbanosError
 from urbanos.events import Event
 from urbanos.storage.base import Connection, Database, Dialect
 from urbanos.storage.spatial import SQLiteSpatial, register_sqlite_functions
@@ -58,6 +58,8 @@ class SQLiteConnection(Connection):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
             return self.raw.execute(sql, params)
+        except OverflowError as exc:
+            raise BadRequest("A number in the request is out of range (at most 2^63-1).") from exc
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
                 raise StorageError("The query took too long and was stopped.", status=503) from exc
@@ -249,8 +251,8 @@ class SQLiteDatabase(Database):
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            err = StorageError("The database could not start a write.", log_message=str(exc))
-            _settle([(fut, None, err, []) for _, fut in jobs])
+            begin_err = StorageError("The database could not start a write.", log_message=str(exc))
+            _settle([(fut, None, begin_err, []) for _, fut in jobs])
             return
         for fn, fut in jobs:
             if not fut.set_running_or_notify_cancel():
@@ -267,8 +269,8 @@ class SQLiteDatabase(Database):
                     raw.execute("RELEASE job")
                 except sqlite3.Error:
                     pass
-                err: BaseException = _integrity(exc) if isinstance(exc, sqlite3.IntegrityError) else exc
-                outcomes.append((fut, None, err, []))
+                failure: BaseException = _integrity(exc) if isinstance(exc, sqlite3.IntegrityError) else exc
+                outcomes.append((fut, None, failure, []))
         try:
             raw.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -276,8 +278,8 @@ class SQLiteDatabase(Database):
                 raw.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            err = StorageError("The write could not be committed.", log_message=str(exc))
-            _settle([(fut, None, err, []) for fut, _, _, _ in outcomes])
+            commit_err = StorageError("The write could not be committed.", log_message=str(exc))
+            _settle([(fut, None, commit_err, []) for fut, _, _, _ in outcomes])
             return
         self.commits += 1
         self.write_jobs += len(outcomes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from urbanos.errors import ValidationFailed
@@ -71,7 +71,7 @@ async def tokens_create(request: Request) -> Response:
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token (admin)")
-async def tokens_revoke(request: Request, token_id: int) -> Response:
+async def tokens_revoke(request: Request, token_id: int = Path(ge=1, le=2**63 - 1)) -> Response:
     Gate.require(await identity_of(request), "admin")
     platform = platform_of(request)
     await platform.db.write(lambda c: revoke_token(c, token_id))

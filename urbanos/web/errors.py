@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from urbanos.errors import BadRequest, MethodNotAllowed, NotFound, UrbanosError
+from urbanos.routing import register_error_renderer
 
 log = logging.getLogger("urbanos.web")
 
@@ -73,12 +74,6 @@ def problem_response(exc: UrbanosError, path: str = "", request_id: str = "") ->
 
 def render_problem(request: Request, exc: UrbanosError) -> Response:
     return problem_response(exc, request.url.path, request.scope.get("state", {}).get("request_id", ""))
-
-
-def register_error_renderer(app: Any, prefix: str, renderer: Renderer) -> None:
-    renderers: list[tuple[str, Renderer]] = app.state.error_renderers
-    renderers.append((prefix, renderer))
-    renderers.sort(key=lambda item: len(item[0]), reverse=True)
 
 
 def _renderer_for(request: Request) -> Renderer:

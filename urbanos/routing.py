@@ -1,0 +1,64 @@
+"""Helpers that capability routes share: the platform, the caller's identity, JSON bodies, base URL,
+and the hook through which a standard API registers its error renderer.
+
+It sits beside ``platform.py`` so that capability ``routes.py`` modules can use it without importing
+``urbanos.web``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from urbanos.errors import BadRequest, UnsupportedMediaType
+from urbanos.governance import Identity
+from urbanos.platform import Platform
+
+
+def platform_of(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+async def identity_of(request: Request) -> Identity:
+    """Authenticate once per request (Authorization: Bearer, or the bare token CKAN clients send)."""
+    cached = request.scope.get("state", {}).get("identity")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    platform = platform_of(request)
+    token = platform.gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
+    ident = await platform.gate.authenticate(token)
+    request.scope.setdefault("state", {})["identity"] = ident
+    return ident
+
+
+async def json_body(request: Request, *, require_json_type: bool = False) -> Any:
+    """Parse the body as JSON; malformed JSON is a 400 with the position of the problem."""
+    ctype = request.headers.get("content-type", "")
+    if require_json_type and ctype and "json" not in ctype:
+        raise UnsupportedMediaType(f"Expected a JSON body, got {ctype!r}.")
+    raw = await request.body()
+    if not raw.strip():
+        raise BadRequest("The request body is empty; a JSON document is expected.")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def base_url(request: Request) -> str:
+    configured = platform_of(request).settings.base_url
+    if configured:
+        return str(configured).rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def register_error_renderer(app: Any, prefix: str, renderer: Callable[[Request, Any], Any]) -> None:
+    """Render errors under ``prefix`` with ``renderer(request, exc)`` (the standard's own error format)."""
+    renderers: list[tuple[str, Any]] = app.state.error_renderers
+    renderers.append((prefix, renderer))
+    renderers.sort(key=lambda item: len(item[0]), reverse=True)
+
+
+__all__ = ["platform_of", "identity_of", "json_body", "base_url", "register_error_renderer"]
