@@ -85,7 +85,7 @@ def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:
     raw.execute("PRAGMA synchronous = NORMAL")
     raw.execute("PRAGMA temp_store = MEMORY")
     raw.execute("PRAGMA cache_size = -65536")
-    raw.execute("PRAGMA mmap_size = 268435456")
+    raw.execute("PRAGMA mmap_size = 67108864")
     if readonly:
         raw.execute("PRAGMA query_only = 1")
     register_sqlite_functions(raw)
