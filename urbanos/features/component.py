@@ -27,8 +27,6 @@ class FeaturesComponent(Component):
     settings = (
         Setting("features_max_limit", int, 10000, "Largest page size of OGC API Features items (limit=).", section="features", minimum=1),
         Setting("features_default_limit", int, 10, "Page size of OGC API Features items when no limit is given.", section="features", minimum=1),
-        Setting("features_registry_ttl", float, 2.0, "Seconds the collection list is cached (imports by other processes show up after this).",
-                section="features", minimum=0),
         # DataStore (urbanos/features/datastore.py)
         Setting("datastore_sql_enabled", bool, False,
                 "Serve the CKAN action datastore_search_sql (one read-only SELECT over DataStore tables).", section="features"),
