@@ -138,3 +138,27 @@ def test_collection_written_by_another_process_shows_up(server: Any) -> None:
         time.sleep(0.5)
     assert "late-arrival" in ids
     assert httpx.get(server.url + "/ogcapi/collections/late-arrival/items").json()["numberMatched"] == 1
+
+
+def test_html_collection_page_shows_the_map(server: Any) -> None:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI")
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium)
+        try:
+            page = browser.new_page()
+            page.route("https://tile.openstreetmap.org/**", lambda r: r.abort())  # no network in tests
+            page.goto(server.url + "/ogcapi/collections/hamburg-stadtteile?f=html")
+            page.wait_for_selector("#map[data-features]", timeout=20000)
+            assert page.get_attribute("#map", "data-features") == str(len(_source_features("hamburg_stadtteile.geojson")))
+            assert page.locator("#map path.leaflet-interactive").count() >= 104
+            page.goto(server.url + "/ogcapi/collections/pedestrian-sensors/items?f=html&limit=100")
+            page.wait_for_selector("#map[data-features]", timeout=20000)
+            assert page.get_attribute("#map", "data-features") == "77"
+        finally:
+            browser.close()
