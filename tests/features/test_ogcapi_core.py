@@ -167,3 +167,10 @@ def test_next_link_keeps_filters(client: Any, places: Any) -> None:
     nxt = next(lk["href"] for lk in doc["links"] if lk["rel"] == "next")
     q = parse_qs(urlparse(nxt).query)
     assert q["kind"] == ["b"] and q["offset"] == ["5"] and q["sortby"] == ["-pop"]
+
+
+def test_api_document_is_valid_openapi_30(client: Any, places: Any) -> None:
+    validator = pytest.importorskip("openapi_spec_validator")
+    doc = client.get("/ogcapi/api").json()
+    validator.validate(doc)
+    assert doc["openapi"] == "3.0.3"
