@@ -9,53 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from urbanos.errors import BadRequest, NotFound, UnsupportedMediaType, UrbanosError
+from urbanos.errors import BadRequest, NotFound, UrbanosError
+from urbanos.routing import base_url, identity_of, platform_of, register_error_renderer
+from urbanos.routing import json_body as _json_body
 
 JSON = "application/json"
 
 
-# The layering keeps capabilities below urbanos.web, so the few request helpers live here.
-def platform_of(request: Request) -> Any:
-    return request.app.state.platform
-
-
-async def identity_of(request: Request) -> Any:
-    state = request.scope.setdefault("state", {})
-    cached = state.get("identity")
-    if cached is not None:
-        return cached
-    gate = platform_of(request).gate
-    token = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-    ident = await gate.authenticate(token)
-    state["identity"] = ident
-    return ident
-
-
 async def json_body(request: Request) -> Any:
-    ctype = request.headers.get("content-type", "")
-    if ctype and "json" not in ctype:
-        raise UnsupportedMediaType(f"Expected a JSON body, got {ctype!r}.")
-    raw = await request.body()
-    if not raw.strip():
-        raise BadRequest("The request body is empty; a JSON document is expected.")
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
-
-
-def base_url(request: Request) -> str:
-    configured = platform_of(request).settings.base_url
-    if configured:
-        return str(configured).rstrip("/")
-    return str(request.base_url).rstrip("/")
-
-
-def register_error_renderer(app: Any, prefix: str, renderer: Any) -> None:
-    """Same registration as ``urbanos.web.errors.register_error_renderer`` (renderers live on app.state)."""
-    renderers = app.state.error_renderers
-    renderers.append((prefix, renderer))
-    renderers.sort(key=lambda item: len(item[0]), reverse=True)
+    return await _json_body(request, require_json_type=True)
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -9,31 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from urbanos.errors import Forbidden, NotFound, ServiceUnavailable
-
-
-def platform_of(request: Any) -> Any:
-    return request.app.state.platform
-
-
-async def identity_of(request: Any) -> Any:
-    """The caller's identity, authenticated once per request (the same rules as ``urbanos.web.deps``:
-    Bearer, or the bare token CKAN clients send in Authorization or X-CKAN-API-Key)."""
-    state = request.scope.setdefault("state", {})
-    cached = state.get("identity")
-    if cached is not None:
-        return cached
-    gate = platform_of(request).gate
-    token = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-    ident = await gate.authenticate(token)
-    state["identity"] = ident
-    return ident
-
-
-def base_url(request: Any) -> str:
-    configured = platform_of(request).settings.base_url
-    if configured:
-        return str(configured).rstrip("/")
-    return str(request.base_url).rstrip("/")
+from urbanos.routing import base_url, identity_of, platform_of
 
 
 def service(platform: Any) -> Any:
