@@ -26,31 +26,9 @@ from urbanos.features.ogcapi import documents as docs
 from urbanos.features.ogcapi.openapi import document as openapi_document
 from urbanos.features.ogcapi.params import parse_format, parse_items
 from urbanos.platform import Platform, render_html
+from urbanos.routing import base_url, identity_of, platform_of, register_error_renderer
 
 Handler = Callable[..., Awaitable[Response]]
-
-
-# -- the few web helpers this capability needs (capabilities do not import urbanos.web) ----------------
-def platform_of(request: Request) -> Platform:
-    return request.app.state.platform  # type: ignore[no-any-return]
-
-
-async def identity_of(request: Request) -> Any:
-    """Authenticate once per request (bearer token, or the bare token CKAN clients send)."""
-    state = request.scope.setdefault("state", {})
-    cached = state.get("identity")
-    if cached is not None:
-        return cached
-    gate = platform_of(request).gate
-    token = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-    ident = await gate.authenticate(token)
-    state["identity"] = ident
-    return ident
-
-
-def base_url(request: Request) -> str:
-    configured = platform_of(request).settings.base_url
-    return str(configured).rstrip("/") if configured else str(request.base_url).rstrip("/")
 
 
 async def json_body(request: Request) -> Any:
@@ -63,11 +41,6 @@ async def json_body(request: Request) -> Any:
         raise BadRequest(f"The request body is not valid JSON: {exc}.", code="InvalidRequestBody") from None
 
 
-def register_error_renderer(app: Any, prefix: str, renderer: Any) -> None:
-    """Same registration as the web layer's: renderers live on ``app.state.error_renderers``, longest prefix first."""
-    renderers = app.state.error_renderers
-    renderers.append((prefix, renderer))
-    renderers.sort(key=lambda item: len(item[0]), reverse=True)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
               406: "NotAcceptable", 409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 503: "ServiceUnavailable"}
