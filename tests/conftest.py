@@ -69,6 +69,8 @@ def make_settings(tmp_path: Path, db_url: str) -> Callable[..., Settings]:
             "admin_token": ADMIN_TOKEN,
             "log_level": "warning",
             "access_log": False,
+            "pg_pool_min": 1,
+            "pg_pool_max": 4,
         }
         if "mqtt_port" in settings_registry():
             values["mqtt_port"] = 0
@@ -84,10 +86,12 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Any:
+def app(settings: Settings) -> Iterator[Any]:
     from urbanos.web.app import create_app
 
-    return create_app(settings)
+    application = create_app(settings)
+    yield application
+    application.state.platform.close()
 
 
 @pytest.fixture
@@ -136,7 +140,8 @@ def start_server(
     log = data_dir.parent / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    full_env.update({"URBANOS_ADMIN_TOKEN": ADMIN_TOKEN, "URBANOS_LOG_LEVEL": "warning", "URBANOS_ACCESS_LOG": "false"})
+    full_env.update({"URBANOS_ADMIN_TOKEN": ADMIN_TOKEN, "URBANOS_LOG_LEVEL": "warning", "URBANOS_ACCESS_LOG": "false",
+                     "URBANOS_PG_POOL_MIN": "1", "URBANOS_PG_POOL_MAX": "4"})
     full_env.update(env or {})
     cmd = [sys.executable, "-m", "urbanos.cli.main", command, "--port", str(port), "--data-dir", str(data_dir)]
     if db:

@@ -55,7 +55,7 @@ def test_dataset_page_content(client: Any, seeded: dict[str, dict[str, str]]) ->
     html = r.text
     for needle in ("Street trees", "Tree steward", "Metadata quality", "Freshness", "Trees CSV",
                    'href="http://example.org/trees.csv"', "/api/3/action/resource_show", "/dataset/street-trees.ttl",
-                   'id="map"', "/portal/static/leaflet/leaflet.js"):
+                   'id="map"', "/static/vendor/leaflet/leaflet.js"):
         assert needle in html, needle
     secret = client.get("/datasets/witness-register", headers=seeded["granted"]).text
     assert "Witness register" in secret and "secret.csv" not in secret

@@ -148,7 +148,7 @@ def test_csv_and_html(client: Any, places: Any) -> None:
     assert "id=\"map\"" in h.text
     assert client.get(f"{ITEMS}/3?f=html").status_code == 200
     assert client.get("/ogcapi/collections/places/queryables?f=html").status_code == 200
-    s = client.get("/ogcapi/static/leaflet/leaflet.js")
+    s = client.get("/static/vendor/leaflet/leaflet.js")
     assert s.status_code == 200 and len(s.content) > 100000
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 import pytest
-
 from conftest import BACKEND, PG_URL
+
 from urbanos.errors import ConfigError
 from urbanos.storage.postgres import PostgresDatabase, translate
 

@@ -425,16 +425,7 @@ def mount(app: Any, platform: Any) -> None:
     from starlette.requests import Request
     from starlette.responses import StreamingResponse
 
-
-    async def identity_of(request: Request) -> Any:
-        # The same resolution as urbanos.web.deps.identity_of (capabilities stay below the web layer).
-        cached = request.scope.get("state", {}).get("identity")
-        if cached is not None:
-            return cached
-        token = platform.gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-        ident = await platform.gate.authenticate(token)
-        request.scope.setdefault("state", {})["identity"] = ident
-        return ident
+    from urbanos.routing import identity_of
 
     async def respond(request: Request, name: str, fmt_value: str | None) -> StreamingResponse:
         fmt = parse_format(fmt_value)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,8 +15,7 @@ import shapely
 from shapely.geometry import shape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
 from urbanos import __version__
 from urbanos.errors import BadRequest, UnsupportedMediaType, UrbanosError, ValidationFailed
@@ -41,7 +39,6 @@ async def json_body(request: Request) -> Any:
         raise BadRequest(f"The request body is not valid JSON: {exc}.", code="InvalidRequestBody") from None
 
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
 _OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
               406: "NotAcceptable", 409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 503: "ServiceUnavailable"}
 
@@ -125,7 +122,7 @@ def _content_crs(request: Request) -> str:
 
 def mount(app: Any, platform: Platform) -> None:
     register_error_renderer(app, "/ogcapi/", render_ogc_error)
-    mine: list[BaseRoute] = [Mount("/ogcapi/static", StaticFiles(directory=str(STATIC)), name="features-static")]
+    mine: list[BaseRoute] = []
 
     def route(path: str, method: str) -> Callable[[Handler], Handler]:
         """Plain Starlette routes (no framework parameter handling: every value is validated here, 400 not 422)."""
