@@ -113,7 +113,7 @@ def test_dataset_filter_and_can_read_agree(platform: Any, who: str) -> None:
 
 def test_rows_without_dataset_are_open(platform: Any) -> None:
     sql, params = platform.gate.dataset_filter(ANONYMOUS, "x")
-    assert platform.db.read_sync(lambda c: c.fetchval(f"SELECT 1 FROM (SELECT NULL AS x) t WHERE {sql}", params)) == 1
+    assert platform.db.read_sync(lambda c: c.fetchval(f"SELECT 1 FROM (SELECT CAST(NULL AS BIGINT) AS x) t WHERE {sql}", params)) == 1
 
 
 def test_transforms_and_observers_run_for_non_open_data(platform: Any) -> None:
