@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from urbanos.errors import NotImplementedFeature
+from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query.ast import Node
 from urbanos.sensing.model import EntityType
 from urbanos.sensing.resolve import resolve
@@ -35,7 +35,10 @@ def compile_filter(e: EntityType, a: str, node: Node, ctx: Any, conn: Any, compi
 def compile_value(e: EntityType, a: str, node: Node, ctx: Any, compiler: Any) -> tuple[str, list[Any]]:
     _need(compiler, "$orderby")
     c = compiler.Compiler(_resolver(e, a, ctx, compiler), ctx.dialect, "$orderby")
-    ex = c.compile(node)
+    try:
+        ex = c.compile(node)
+    except RecursionError:
+        raise BadRequest("$orderby: the expression is too deeply nested; simplify it.") from None
     if ex.type == "interval" and ex.start is not None:
         ex = ex.start
     elif ex.type == "json":

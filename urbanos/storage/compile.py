@@ -501,14 +501,24 @@ class Compiler:
 def compile_filter(node: ast.Node, resolve: Resolver, conn: Any, *, where: str = "$filter") -> tuple[str, list[Any]]:
     """SQL for a boolean expression and its ``?`` parameters. ``conn`` is a Connection (or Database/Dialect)."""
     c = Compiler(resolve, conn, where)
-    e = c.compile(node)
+    try:
+        e = c.compile(node)
+    except RecursionError:
+        raise _too_complex(where) from None
     e = c.as_type(e, "bool", node, where)
     return e.sql, list(e.params)
 
 
+def _too_complex(where: str) -> BadRequest:
+    return BadRequest(f"{where}: the expression is too deeply nested; simplify it (fewer terms or less nesting).")
+
+
 def compile_expression(node: ast.Node, resolve: Resolver, conn: Any, *, where: str = "$filter") -> E:
     """Any expression (for $orderby, computed columns…): returns the :class:`E` with sql, params and type."""
-    return Compiler(resolve, conn, where).compile(node)
+    try:
+        return Compiler(resolve, conn, where).compile(node)
+    except RecursionError:
+        raise _too_complex(where) from None
 
 
 def inline(sql: str, params: Sequence[Any], conn: Any) -> str:
@@ -555,7 +565,10 @@ def compile_orderby_params(
     parts: list[str] = []
     params: list[Any] = []
     for item in orderby:
-        e = c.compile(item.expr)
+        try:
+            e = c.compile(item.expr)
+        except RecursionError:
+            raise _too_complex(where) from None
         if e.type == "interval" and e.start is not None:
             e = e.start
         elif e.type == "json":

@@ -82,6 +82,8 @@ class PostgresConnection(Connection):
             return self.raw.execute(translate(sql), list(params) if params else None)
         except psycopg.errors.QueryCanceled as exc:
             raise StorageError("The query took too long and was stopped.", status=503) from exc
+        except (psycopg.errors.StatementTooComplex, psycopg.errors.ProgramLimitExceeded, psycopg.errors.TooManyArguments) as exc:
+            raise BadRequest("The query is too complex; simplify the filter (fewer terms or less nesting).") from exc
         except psycopg.errors.DataError as exc:
             raise BadRequest(f"A value in the request is out of range or malformed ({exc.diag.message_primary}).") from exc
 

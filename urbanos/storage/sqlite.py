@@ -61,7 +61,10 @@ class SQLiteConnection(Connection):
         except OverflowError as exc:
             raise BadRequest("A number in the request is out of range (at most 2^63-1).") from exc
         except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
+            text = str(exc)
+            if "parser stack overflow" in text or "too many" in text or "too large" in text:
+                raise BadRequest("The query is too complex; simplify the filter (fewer terms or less nesting).") from exc
+            if "interrupted" in text:
                 raise StorageError("The query took too long and was stopped.", status=503) from exc
             raise
 
