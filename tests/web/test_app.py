@@ -226,9 +226,11 @@ def test_overload_is_shed_with_503_and_retry_after(make_settings: Any) -> None:
 
     app = create_app(make_settings(max_concurrent_requests=1))
     release = threading.Event()
+    entered = threading.Event()
 
     @app.get("/hold-test-route")
     async def hold() -> dict[str, str]:
+        entered.set()
         while not release.is_set():
             await asyncio.sleep(0.01)
         return {}
@@ -237,10 +239,8 @@ def test_overload_is_shed_with_503_and_retry_after(make_settings: Any) -> None:
         t = threading.Thread(target=lambda: c.get("/hold-test-route"))
         t.start()
         try:
-            for _ in range(200):
-                r = c.get("/openapi.json")
-                if r.status_code == 503:
-                    break
+            assert entered.wait(30), "the holding request never started"
+            r = c.get("/openapi.json")
             assert r.status_code == 503 and r.headers["retry-after"] == "1"
             assert r.headers["content-type"] == PROBLEM
             assert c.get("/healthz").status_code == 200  # health stays reachable
