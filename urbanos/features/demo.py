@@ -106,6 +106,10 @@ def load_demo(platform: Any) -> list[str]:
 
         platform.db.write_sync(tx2)
         loaded.append("pedestrian-sensors")
+    from urbanos.features.importers.run import attach_distribution
+
+    for name in ("hamburg-bezirke", "hamburg-stadtteile", "pedestrian-sensors"):
+        attach_distribution(platform, name, "geojson", f"{name}.geojson")  # once; a no-op without the catalogue
     return loaded
 
 
