@@ -8,6 +8,7 @@ schema of its own.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import socket
 import subprocess
@@ -31,6 +32,22 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def free_port() -> int:
+    """A free TCP port on 127.0.0.1, from a block of its own for each xdist worker.
+
+    The blocks lie below the kernel's ephemeral range, so neither another worker nor an outgoing
+    connection takes the port between this check and the server binding it.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    base = 20000 + (index % 4) * 3000
+    for _ in range(200):
+        port = base + random.randrange(3000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
