@@ -76,7 +76,9 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         nav.extend(c.landing_links(platform))
     platform.services["nav"] = nav
 
-    # Component routes first, so a capability may serve a more specific page.
+    # Operations endpoints first (cheap to match); then the capabilities, so that one may serve a more
+    # specific page than the landing page, which comes last.
+    _operations_routes(app, platform, metrics)
     for c in comps:
         c.mount(app, platform)
     _core_routes(app, platform, metrics)
@@ -102,10 +104,7 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
     return app
 
 
-def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
-    from urbanos.web.admin import router as admin_router
-
-    app.include_router(admin_router)
+def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
     @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
     async def healthz() -> Response:
         try:
@@ -119,6 +118,12 @@ def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
+    from urbanos.web.admin import router as admin_router
+
+    app.include_router(admin_router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def landing(request: Request) -> HTMLResponse:
