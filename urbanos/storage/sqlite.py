@@ -120,6 +120,8 @@ class SQLiteDatabase(Database):
         self.commits = 0
         self.write_jobs = 0
         self._busy_reads = 0
+        self._submit_lock = threading.Lock()
+        self._closed = False
         self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]]] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -143,10 +145,13 @@ class SQLiteDatabase(Database):
 
     def close(self) -> None:
         if self._writer is not None:
-            self._queue.put(_STOP)
-            self._writer.join(timeout=10)
+            with self._submit_lock:
+                self._closed = True
+                self._queue.put(_STOP)
+            self._writer.join(timeout=30)
             self._writer = None
             self._wraw.close()
+            self._fail_queued()
         if self._readers is not None:
             self._readers.shutdown(wait=True)
             self._readers = None
@@ -194,11 +199,27 @@ class SQLiteDatabase(Database):
 
     # -- writes ----------------------------------------------------------------------------------
     def _submit(self, fn: Callable[[Connection], T]) -> Future[T]:
-        if self._writer is None:
-            raise StorageError("database is closed")
         fut: Future[T] = Future()
-        self._queue.put((fn, fut))
+        with self._submit_lock:
+            if self._closed or self._writer is None:
+                raise StorageError("database is closed")
+            self._queue.put((fn, fut))
         return fut
+
+    def _fail_queued(self) -> None:
+        """Writes still queued when the writer stopped fail instead of waiting for ever."""
+        closed = StorageError("database is closed")
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is _STOP:
+                continue
+            if item[0] is _ASYNC:
+                _settle([(_LoopFuture(fut, item[2]), None, closed, []) for _, fut in item[1]])
+            else:
+                item[1].set_exception(closed)
 
     def write_sync(self, fn: Callable[[Connection], T]) -> T:
         return self._submit(fn).result()
@@ -218,8 +239,16 @@ class SQLiteDatabase(Database):
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._pending.pop(loop, None)
-        if batch:
-            self._queue.put((_ASYNC, batch, loop))
+        if not batch:
+            return
+        with self._submit_lock:
+            if not self._closed:
+                self._queue.put((_ASYNC, batch, loop))
+                return
+        closed = StorageError("database is closed")
+        for _, fut in batch:
+            if not fut.done():
+                fut.set_exception(closed)
 
     def _write_loop(self) -> None:
         raw = self._wraw
