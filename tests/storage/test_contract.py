@@ -177,3 +177,11 @@ def test_failing_migration_is_not_recorded(db: Database) -> None:
 
 def test_ping(db: Database) -> None:
     assert asyncio.run(db.ping()) is True
+
+
+def test_writes_after_close_fail_instead_of_hanging(settings: Any) -> None:
+    database = open_database(settings)
+    database.open()
+    database.close()
+    with pytest.raises(Exception, match="closed"):
+        database.write_sync(lambda c: c.fetchval("SELECT 1"))
