@@ -60,11 +60,7 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
                 ids.append(same)
                 continue
             if r.kind == "rev":
-                if isinstance(item, dict) and "@iot.id" in item:
-                    cid = w.exists(t, item["@iot.id"])
-                    w.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (id_, cid))
-                else:
-                    cid = w.create(t, item, {r.fk: id_})
+                cid = w.attach_child(t, r, item, id_)
             else:
                 cid = w.create_or_link(t, item)
             ids.append(cid)

@@ -161,6 +161,15 @@ class Writer:
             raise BadRequest(f"{k!r} is not a property of {e.name}.")
 
     # -- create --------------------------------------------------------------------------------
+    def attach_child(self, t: Any, r: Any, item: Any, parent_id: int) -> int:
+        """A child on a reverse relation: an ``@iot.id`` re-points that entity at the parent, anything else is
+        created under it."""
+        if isinstance(item, dict) and "@iot.id" in item:
+            cid = self.exists(t, item["@iot.id"])
+            self.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (parent_id, cid))
+            return int(cid)
+        return int(self.create(t, item, {r.fk: parent_id}))
+
     def create_or_link(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None) -> int:
         if not isinstance(body, dict):
             raise BadRequest(f"A {e.name} must be a JSON object.")
@@ -225,11 +234,7 @@ class Writer:
             ids = []
             for rank, item in enumerate(items):
                 if r.kind == "rev":
-                    if isinstance(item, dict) and "@iot.id" in item:
-                        cid = self.exists(t, item["@iot.id"])
-                        self.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (new_id, cid))
-                    else:
-                        cid = self.create(t, item, {r.fk: new_id})
+                    cid = self.attach_child(t, r, item, new_id)
                 else:
                     cid = self.create_or_link(t, item)
                     self.link(r, new_id, cid, rank)
