@@ -123,12 +123,14 @@ def main() -> int:
     ap.add_argument("--db", default="", help="database URL (default: SQLite in a temporary directory)")
     ap.add_argument("-n", type=int, default=10_000, help="number of datasets (default 10000)")
     ap.add_argument("--runs", type=int, default=60, help="timed queries per kind (default 60)")
+    ap.add_argument("--keep", default="", help="SQLite only: keep the database in this directory and reuse it when it is already loaded")
     args = ap.parse_args()
 
     from urbanos.platform import Platform
     from urbanos.plugins import load_components
 
-    tmp = tempfile.mkdtemp(prefix="urbanos-catbench-")
+    tmp = args.keep or tempfile.mkdtemp(prefix="urbanos-catbench-")
+    Path(tmp).mkdir(parents=True, exist_ok=True)
     db = args.db
     schema = None
     if db.startswith("postgres"):
@@ -146,8 +148,12 @@ def main() -> int:
     platform = Platform.build(_settings(db, tmp), load_components())
     platform.open()
     try:
-        secs = load(platform, args.n)
-        print(f"loaded {args.n} datasets in {secs:.1f} s ({args.n / secs:.0f}/s) on {platform.db.dialect.name}")
+        have = platform.db.read_sync(lambda c: int(c.fetchval("SELECT COUNT(*) FROM datasets") or 0))
+        if have and args.keep:
+            print(f"reusing {have} datasets in {tmp}")
+        else:
+            secs = load(platform, args.n)
+            print(f"loaded {args.n} datasets in {secs:.1f} s ({args.n / secs:.0f}/s) on {platform.db.dialect.name}")
         if platform.db.dialect.name == "postgresql":
             platform.db.write_sync(lambda c: c.execute("ANALYZE"))
         res = bench(platform, args.runs)

@@ -35,14 +35,17 @@ Usage
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import orjson
 
 from urbanos.catalog import search as S
 from urbanos.catalog import writes
-from urbanos.catalog.model import FACET_TABLE_FIELDS, GROUNDS, LICENSE_BY_ID, LICENSES, THEMES
+from urbanos.catalog.facetindex import FacetIndexHolder
+from urbanos.catalog.model import GROUNDS, LICENSE_BY_ID, LICENSES, THEMES
 from urbanos.catalog.usage import UsageRecorder
 from urbanos.errors import Forbidden, NotFound, ValidationFailed
 from urbanos.governance import Identity
@@ -86,6 +89,7 @@ class CatalogService:
         self._sig: tuple[Any, ...] = ()
         self._cache: OrderedDict[Any, dict[str, Any]] = OrderedDict()
         self._cache_size = int(platform.settings.get("catalog_search_cache") or 0)
+        self._facet_index = FacetIndexHolder()
 
     # -- helpers ----------------------------------------------------------------------------------------
     def base(self, base_url: str = "") -> str:
@@ -305,53 +309,47 @@ class CatalogService:
         params += acc_params
         if not include_private:
             where.append("d.access_level = 'open'")
+        narrow: list[str] = []  # q, fq and a bounding box: the database finds their matches
+        narrow_params: list[Any] = []
         for text in (q, fq):
             if text and text.strip() and text.strip() != "*:*":
                 sql, p = comp.compile(S.parse(text))
-                where.append(sql)
-                params += p
+                narrow.append(sql)
+                narrow_params += p
         if ext_bbox:
             box = writes.parse_bbox(ext_bbox)
             sql, p = c.spatial.bbox("catalog_spatial", "geom", box)
-            where.append(f"d.id IN (SELECT id FROM catalog_spatial WHERE {sql})")
-            params += p
+            narrow.append(f"d.id IN (SELECT id FROM catalog_spatial WHERE {sql})")
+            narrow_params += p
+        where += narrow
+        params += narrow_params
         order = S.parse_sort(sort)
         wsql = " AND ".join(where)
         ckey = (self._sig, wsql, tuple(params), tuple(facet_fields)) if self._sig and self._cache_size else None
+        idx = self._facet_index.get(c)
         hit = self._cache.get(ckey) if ckey else None
-        if hit is None:
-            hit = {"count": int(c.fetchval(f"SELECT COUNT(*) FROM datasets d WHERE {wsql}", params) or 0),
-                   "facets": self._facet_counts(c, facet_fields, wsql, params), "pages": {}}
+        mask: np.ndarray | None = None
+        if hit is None or hit["version"] != idx.version:
+            mask = idx.active & idx.visible((acc, tuple(acc_params)), lambda: [r[0] for r in c.fetchall(
+                f"SELECT d.id FROM datasets d WHERE {acc}", acc_params)])
+            if not include_private:
+                mask = mask & idx.level_mask("open")
+            if narrow:  # state and access are in the mask already
+                mask = mask & idx.mask_of([r[0] for r in c.fetchall(
+                    f"SELECT d.id FROM datasets d WHERE {' AND '.join(narrow)}", narrow_params)])
+            hit = {"version": idx.version, "count": int(mask.sum()), "facets": idx.counts(mask, facet_fields),
+                   "packed": np.packbits(mask), "pages": {}}
             if ckey:
                 self._cache_put(ckey, hit)
         count = hit["count"]
         rank = comp.rank_query()
-        join, jparams, order_sql = "", [], []
-        for col, _field, direction in order:
-            if col is None:
-                if rank is None:
-                    continue
-                if not join:
-                    if c.dialect.name == "sqlite":
-                        join = ("LEFT JOIN (SELECT rowid AS rid, bm25(catalog_fts, 4.0, 10.0, 2.0, 5.0, 1.0) AS score"
-                                " FROM catalog_fts WHERE catalog_fts MATCH ?) r ON r.rid = d.id")
-                        jparams = [rank]
-                    else:
-                        join = ("LEFT JOIN (SELECT dataset_id AS rid, ts_rank_cd(tsv, to_tsquery('simple', ?)) AS score"
-                                " FROM catalog_search WHERE tsv @@ to_tsquery('simple', ?)) r ON r.rid = d.id")
-                        jparams = [rank, rank]
-                # bm25: lower is better; ts_rank_cd: higher is better
-                better_first = (direction == "desc") != (c.dialect.name == "sqlite")
-                order_sql.append(f"COALESCE(r.score, 0) {'DESC' if better_first else 'ASC'}")
-            else:
-                order_sql.append(f"{col} {direction.upper()}")
-        order_sql.append("d.id ASC")
-        pkey = (tuple(order_sql), tuple(jparams), rows, start)
+        page_order = [(col, direction) for col, _field, direction in order]
+        pkey = (tuple(page_order), rank, rows, start)
         page_ids = hit["pages"].get(pkey)
         if page_ids is None:
-            page_ids = [int(r[0]) for r in c.fetchall(
-                f"SELECT d.id FROM datasets d {join} WHERE {wsql} ORDER BY {', '.join(order_sql)} LIMIT {rows} OFFSET {start}",
-                jparams + params)] if rows else []
+            if mask is None:
+                mask = np.unpackbits(hit["packed"], count=len(idx.ids)).astype(bool)
+            page_ids = idx.page(c, mask, page_order, self._scores(c, rank) if rank else None, start, rows)
             if len(hit["pages"]) < 64:
                 hit["pages"][pkey] = page_ids
         facets, search_facets = self._facets(c, facet_fields, hit["facets"], facet_limit, facet_mincount)
@@ -360,6 +358,16 @@ class CatalogService:
         result["results"] = page_ids if ids_only else self.packages(c, page_ids, base_url)
         return result
 
+    @staticmethod
+    def _scores(c: Connection, rank: str) -> Callable[[], list[tuple[Any, Any]]]:
+        """Relevance of the datasets matching ``rank``, as the page order reads it: smaller is better
+        (bm25 on SQLite; ts_rank_cd, negated, on PostgreSQL)."""
+        if c.dialect.name == "sqlite":
+            return lambda: c.fetchall("SELECT rowid, bm25(catalog_fts, 4.0, 10.0, 2.0, 5.0, 1.0) FROM catalog_fts"
+                                      " WHERE catalog_fts MATCH ?", (rank,))
+        return lambda: c.fetchall("SELECT dataset_id, -ts_rank_cd(tsv, to_tsquery('simple', ?)) FROM catalog_search"
+                                  " WHERE tsv @@ to_tsquery('simple', ?)", (rank, rank))
+
     def _cache_put(self, key: Any, value: dict[str, Any]) -> None:
         self._cache[key] = value
         while len(self._cache) > self._cache_size:
@@ -367,22 +375,6 @@ class CatalogService:
                 self._cache.popitem(last=False)
             except KeyError:  # emptied by another reader thread
                 break
-
-    def _facet_counts(self, c: Connection, fields: list[str], wsql: str, params: list[Any]) -> dict[str, list[tuple[str, int]]]:
-        counts: dict[str, list[tuple[str, int]]] = {f: [] for f in fields}
-        for f, col in (("organization", "d.owner_org"), ("access_level", "d.access_level")):
-            if f in fields:
-                counts[f] = [(str(v), int(n)) for v, n in c.fetchall(
-                    f"SELECT {col}, COUNT(*) FROM datasets d WHERE {wsql} AND {col} IS NOT NULL GROUP BY {col}", params)]
-        table_fields = [f for f in fields if f in FACET_TABLE_FIELDS]
-        if table_fields:
-            for f, v, n in c.fetchall(
-                f"SELECT f.field, f.value, COUNT(*) FROM catalog_facets f WHERE f.field IN ({_in(table_fields)})"
-                f" AND f.dataset_id IN (SELECT d.id FROM datasets d WHERE {wsql}) GROUP BY f.field, f.value",
-                table_fields + params,
-            ):
-                counts[f].append((v, int(n)))
-        return counts
 
     def _facets(self, c: Connection, fields: list[str], counts: dict[str, list[tuple[str, int]]], limit: int,
                 mincount: int) -> tuple[dict[str, Any], dict[str, Any]]:
