@@ -18,7 +18,7 @@ import itertools
 import logging
 import secrets
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from urbanos.sensing.mqtt import codec
@@ -47,6 +47,9 @@ class Refused(Exception):
         self.code = code
 
 
+MAX_PENDING = 64  # publishes of one session being handled at once (creates); more wait, which slows its reading
+
+
 class Hooks:
     """What the broker asks its owner. Override in the SensorThings layer."""
 
@@ -56,12 +59,17 @@ class Hooks:
     async def authorize_subscribe(self, session: Session, topic_filter: str) -> bool:
         return True
 
-    async def on_publish(self, session: Session, msg: Publish) -> None:
-        """Handle a client's PUBLISH (after QoS bookkeeping)."""
-        session.broker.route(msg.topic, msg.payload, msg.qos)
+    def on_publish(self, session: Session, msg: Publish) -> Awaitable[Any] | None:
+        """Handle a client's PUBLISH: None when done at once, or an awaitable for work that takes longer.
 
-    def count(self, what: str, reason: str = "") -> None:
-        """Count a broker event (connections, refusals, drops) for /metrics."""
+        The broker runs awaitables of one session concurrently (up to ``MAX_PENDING``) and acknowledges
+        QoS 1/2 publishes in the order they arrived (4.6.0-2) once each has finished.
+        """
+        session.broker.route(msg.topic, msg.payload, msg.qos)
+        return None
+
+    def count(self, what: str, reason: str = "", n: int = 1) -> None:
+        """Count ``n`` broker events (connections, refusals, drops) for /metrics."""
 
 
 class TcpConn:
@@ -100,6 +108,7 @@ class Session:
         self.will: tuple[str, bytes, int, bool] | None = None
         self.sender: asyncio.Task[None] | None = None
         self.pending: deque[Packet] = deque()
+        self.handling: deque[tuple[asyncio.Future[Any] | None, Publish]] = deque()
 
     def __repr__(self) -> str:
         return f"<Session {self.client_id or '?'} {self.conn.peer}>"
@@ -108,21 +117,38 @@ class Session:
     def enqueue(self, item: tuple[str, bytes, int] | bytes) -> None:
         if self.closed:
             return
-        if len(self.out) >= self.broker.queue_size:
-            self.out.popleft()
-            self.overflows += 1
-            self.broker.hooks.count("dropped", "queue_full")
-            if self.overflows == 1 or self.overflows % 1000 == 0:
-                log.warning("mqtt: queue of %r full, dropped the oldest message (%d so far)", self, self.overflows)
-            if self.broker.kick_after and self.overflows >= self.broker.kick_after:
-                log.warning("mqtt: disconnecting %r: it does not read its messages", self)
-                self.broker.hooks.count("disconnected", "slow_subscriber")
-                task = asyncio.get_running_loop().create_task(self.close())
-                self.broker.tasks.add(task)
-                task.add_done_callback(self.broker.tasks.discard)
-                return
         self.out.append(item)
+        if len(self.out) > self.broker.queue_size:
+            self.out.popleft()
+            self._overflowed(1)
         self.wake.set()
+
+    def enqueue_many(self, items: list[tuple[str, bytes, int] | bytes]) -> None:
+        """Queue several messages at once (one overflow check, one wake-up)."""
+        if self.closed or not items:
+            return
+        out = self.out
+        out.extend(items)
+        over = len(out) - self.broker.queue_size
+        if over > 0:
+            for _ in range(over):
+                out.popleft()
+            self._overflowed(over)
+        self.wake.set()
+
+    def _overflowed(self, n: int) -> None:
+        before = self.overflows
+        self.overflows += n
+        self.broker.hooks.count("dropped", "queue_full", n)
+        if before == 0 or before // 1000 != self.overflows // 1000:
+            log.warning("mqtt: queue of %r full, dropped the oldest message (%d so far)", self, self.overflows)
+        if self.broker.kick_after and self.overflows >= self.broker.kick_after and not self.closed:
+            log.warning("mqtt: disconnecting %r: it does not read its messages", self)
+            self.broker.hooks.count("disconnected", "slow_subscriber")
+            self.closed = True
+            task = asyncio.get_running_loop().create_task(self.close(force=True))
+            self.broker.tasks.add(task)
+            task.add_done_callback(self.broker.tasks.discard)
 
     def send_raw(self, data: bytes) -> None:
         self.enqueue(data)
@@ -135,7 +161,7 @@ class Session:
                 while self.out:
                     chunk: list[bytes] = []
                     size = 0
-                    while self.out and size < 65536:
+                    while self.out and size < 262144:
                         item = self.out.popleft()
                         if isinstance(item, bytes):
                             chunk.append(item)
@@ -162,8 +188,8 @@ class Session:
             self.closed = True
 
     # -- lifecycle ------------------------------------------------------------------------------
-    async def close(self) -> None:
-        if self.closed and self.sender is None:
+    async def close(self, force: bool = False) -> None:
+        if self.closed and self.sender is None and not force:
             return
         self.closed = True
         self.wake.set()
@@ -215,7 +241,9 @@ class Session:
             if self.will and not graceful:
                 t, payload, qos, _retain = self.will
                 with contextlib.suppress(Exception):
-                    await broker.hooks.on_publish(self, Publish(t, payload, min(qos, 1)))
+                    work = broker.hooks.on_publish(self, Publish(t, payload, min(qos, 1)))
+                    if work is not None:
+                        await work
 
     _keepalive = 0
 
@@ -272,15 +300,24 @@ class Session:
             if not msg.topic or "+" in msg.topic or "#" in msg.topic:
                 raise ProtocolError(f"invalid topic name {msg.topic!r}")
             try:
-                await self.broker.hooks.on_publish(self, msg)
+                work = self.broker.hooks.on_publish(self, msg)
             except Exception:  # noqa: BLE001 - a failing publish never ends the session
                 log.exception("mqtt: %r: handling a publish to %r failed", self, msg.topic)
                 self.broker.hooks.count("publish_rejected", "error")
-            finally:
-                if msg.qos == 1 and msg.packet_id is not None:
-                    self.send_raw(codec.ack(codec.PUBACK, msg.packet_id))
-                elif msg.qos == 2 and msg.packet_id is not None:
-                    self.send_raw(codec.ack(codec.PUBREC, msg.packet_id))
+                work = None
+            if work is None:
+                if not self.handling:
+                    self._ack(msg)
+                elif msg.qos:
+                    self.handling.append((None, msg))
+                return
+            task = asyncio.ensure_future(work)
+            self.handling.append((task, msg))
+            task.add_done_callback(self._handled)
+            if len(self.handling) >= MAX_PENDING:
+                first = self.handling[0][0]
+                if first is not None:
+                    await asyncio.wait({first})
         elif t == codec.PUBACK or t == codec.PUBCOMP:
             self.inflight.discard(codec.packet_id(pkt))
         elif t == codec.PUBREC:
@@ -298,6 +335,22 @@ class Session:
             self.send_raw(codec.PINGRESP_BYTES)
         else:
             raise ProtocolError(f"unexpected packet type {t}")
+
+    def _ack(self, msg: Publish) -> None:
+        if msg.qos == 1 and msg.packet_id is not None:
+            self.send_raw(codec.ack(codec.PUBACK, msg.packet_id))
+        elif msg.qos == 2 and msg.packet_id is not None:
+            self.send_raw(codec.ack(codec.PUBREC, msg.packet_id))
+
+    def _handled(self, task: asyncio.Future[Any]) -> None:
+        """A publish finished: acknowledge every finished one at the head, keeping the arrival order."""
+        if not task.cancelled() and task.exception() is not None:
+            log.error("mqtt: %r: handling a publish failed: %r", self, task.exception())
+            self.broker.hooks.count("publish_rejected", "error")
+        h = self.handling
+        while h and (h[0][0] is None or h[0][0].done()):
+            _t, msg = h.popleft()
+            self._ack(msg)
 
     async def _authorize(self, f: str) -> bool:
         try:

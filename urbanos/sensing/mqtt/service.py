@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -47,12 +48,16 @@ class MqttService(Hooks):
         self.notifications = 0
         # entity topic -> subscribed navigation filters that lead to it (v1.1/Datastreams(1)/Thing …)
         self.aliases: dict[str, set[str]] = {}
+        self._topic_cache: dict[tuple[Any, ...], list[Topic]] = {}
         self.landing: tuple[list[str], int, str | None, str] | None = None
         reg = platform.registry
         self.counter = Counter("urbanos_mqtt_events", "MQTT broker events: connections, refusals, rejected "
                                "publishes, dropped messages", ["event", "reason"], registry=reg)
         self.sent = Counter("urbanos_mqtt_notifications", "Notification messages handed to subscribers or to "
                             "the external broker", ["target"], registry=reg)
+        self._children: dict[tuple[str, str], Any] = {}
+        self._sent_subscriber = self.sent.labels("subscriber")
+        self._sent_external = self.sent.labels("external")
         self.created = Counter("urbanos_mqtt_creates", "Entities created via MQTT", ["entity_set"], registry=reg)
         g = Gauge("urbanos_mqtt_sessions", "Connected MQTT clients", registry=reg)
         g.set_function(lambda: len(self.broker.sessions))
@@ -80,8 +85,11 @@ class MqttService(Hooks):
             raise UrbanosError("The SensorThings service is not available.", status=503)
         return svc
 
-    def count(self, what: str, reason: str = "") -> None:
-        self.counter.labels(what, reason).inc()
+    def count(self, what: str, reason: str = "", n: int = 1) -> None:
+        child = self._children.get((what, reason))
+        if child is None:
+            child = self._children[(what, reason)] = self.counter.labels(what, reason)
+        child.inc(n)
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -189,16 +197,17 @@ class MqttService(Hooks):
             return False, "not_found_or_not_visible"
         return True, ""
 
-    async def on_publish(self, session: Session, msg: Publish) -> None:
+    def on_publish(self, session: Session, msg: Publish) -> Awaitable[Any] | None:
         ident = session.identity or ANONYMOUS
         if ident.is_anonymous:
             log.info("mqtt: %r: anonymous publish to %r refused", session, msg.topic)
             self.count("publish_refused", "anonymous")
-            return
+            return None
         if not topics.is_sta(msg.topic):
             self.broker.route(msg.topic, msg.payload, msg.qos)
-            return
-        await self.create(ident, msg.topic, msg.payload, where=repr(session))
+            return None
+        # a create: the broker runs several of one client's creates at once, so they share commits
+        return self.create(ident, msg.topic, msg.payload, where=repr(session))
 
     async def create(self, ident: Any, topic: str, payload: bytes, where: str) -> dict[str, Any] | None:
         """Create the entity a publish to ``topic`` describes; never raises."""
@@ -258,23 +267,31 @@ class MqttService(Hooks):
                 log.exception("mqtt: notification failed")
                 self.count("notify_failed", "error")
 
-    def _targets(self, ev: Event) -> list[tuple[Session | None, str, Topic, int]]:
-        """(session or None for the external broker, topic name, topic, QoS) for one event."""
+    def _event_topics(self, ev: Event) -> list[Topic]:
+        """The base topics of an event; creates with the same links share one list (a batch of Observations)."""
         links = (ev.data or {}).get("links") if isinstance(ev.data, dict) else None
-        bases = topics.event_topics(ev.kind, ev.entity, ev.id, links, ev.changed)
-        out: list[tuple[Session | None, str, Topic, int]] = []
-        if self.external is not None:
-            return [(None, t.base, t, 0) for t in bases]
+        if ev.kind != "created":
+            return topics.event_topics(ev.kind, ev.entity, ev.id, links, ev.changed)
+        try:
+            key = (ev.entity, tuple(links.items()) if links else ())
+            hash(key)
+        except TypeError:
+            return topics.event_topics(ev.kind, ev.entity, ev.id, links, ev.changed)
+        found = self._topic_cache.get(key)
+        if found is None:
+            if len(self._topic_cache) >= 4096:
+                self._topic_cache.clear()
+            found = self._topic_cache[key] = topics.event_topics(ev.kind, ev.entity, ev.id, links, ev.changed)
+        return found
+
+    def _matches(self, ev: Event, tl: list[Topic] | None = None) -> list[tuple[str, Topic, dict[Session, int]]]:
+        """(topic name, topic form, subscribed session -> QoS) for every subscription that hears ``ev``.
+
+        A session hears each topic name once, at the highest QoS of its matching subscriptions (3.3.5).
+        """
         b = self.broker
-        # One message per session and topic name, at the highest QoS of its matching subscriptions (3.3.5).
-        found: dict[tuple[Session, str], tuple[Session | None, str, Topic, int]] = {}
-
-        def add(s: Session, full: str, tt: Topic, q: int) -> None:
-            prev = found.get((s, full))
-            if prev is None or prev[3] < q:
-                found[(s, full)] = (s, full, tt, q)
-
-        for t in bases:
+        out: list[tuple[str, Topic, dict[Session, int]]] = []
+        for t in self._event_topics(ev) if tl is None else tl:
             name = t.base
             forms = self.aliases.get(name)
             if forms and t.kind == "entity":
@@ -284,63 +301,104 @@ class MqttService(Hooks):
                         continue
                     tt = _with_select(t, f, ev)
                     if tt is not None:
-                        for s, q in b.exact[f].items():
-                            add(s, f, tt, q)
+                        out.append((f, tt, b.exact[f]))
                 if not forms:
                     del self.aliases[name]
-            for full in list(b.by_base.get(name, ())):
-                tt = _with_select(t, full, ev)
-                if tt is None:
-                    continue
-                for s, q in b.exact.get(full, {}).items():
-                    add(s, full, tt, q)
+            for full in b.by_base.get(name, ()):
+                subs = b.exact.get(full)
+                if subs:
+                    tt = _with_select(t, full, ev)
+                    if tt is not None:
+                        out.append((full, tt, subs))
             for f, subs in b.wild.items():
                 fbase, _, query = f.partition("?")
                 if not codec.matches(fbase, name):
                     continue
                 full = f"{name}?{query}" if query else name
                 tt = _with_select(t, full, ev)
-                if tt is None:
+                if tt is not None:
+                    out.append((full, tt, subs))
+        if len(out) > 1 and len({m[0] for m in out}) < len(out):
+            merged: dict[str, tuple[str, Topic, dict[Session, int]]] = {}
+            for full, tt, subs in out:
+                if full not in merged:
+                    merged[full] = (full, tt, dict(subs))
                     continue
+                into = merged[full][2]
                 for s, q in subs.items():
-                    add(s, full, tt, q)
-        out.extend(found.values())
+                    if into.get(s, -1) < q:
+                        into[s] = q
+            out = list(merged.values())
         return out
 
     async def _notify(self, batch: list[Event]) -> None:
-        plan: list[tuple[Event, list[tuple[Session | None, str, Topic, int]]]] = []
-        keys: dict[tuple[Any, ...], Any] = {}
+        if self.external is not None:
+            await self._notify_external(batch)
+            return
+        # Each payload is rendered once per (event, topic form, identity) and encoded once per topic name;
+        # each session gets everything for this batch in one enqueue.
+        plan: list[tuple[Event, str, Topic, Any, list[tuple[Session, int]]]] = []
+        keys: dict[tuple[Any, ...], tuple[Event, Topic, Any]] = {}
+        groups: dict[int, tuple[dict[Session, int], dict[Any, list[tuple[Session, int]]]]] = {}
+        # creates with the same links share their topic list, and their matches do not depend on the event
+        shared: dict[int, tuple[list[Topic], list[tuple[str, Topic, dict[Session, int]]]]] = {}
         for ev in batch:
-            targets = self._targets(ev)
-            if not targets:
-                continue
-            plan.append((ev, targets))
-            for s, _name, t, _q in targets:
-                ident = ANONYMOUS if s is None else (s.identity or ANONYMOUS)
-                keys.setdefault(_render_key(ev, t, ident), (ev, t, ident))
+            if ev.kind == "created":
+                tl = self._event_topics(ev)
+                hit = shared.get(id(tl))
+                if hit is None or hit[0] is not tl:
+                    hit = shared[id(tl)] = (tl, self._matches(ev, tl))
+                matches = hit[1]
+            else:
+                matches = self._matches(ev)
+            for full, tt, subs in matches:
+                cached = groups.get(id(subs))
+                if cached is None or cached[0] is not subs:
+                    by_ident: dict[Any, list[tuple[Session, int]]] = {}
+                    for s, q in subs.items():
+                        by_ident.setdefault(s.identity or ANONYMOUS, []).append((s, q))
+                    cached = groups[id(subs)] = (subs, by_ident)
+                for ident, members in cached[1].items():
+                    keys.setdefault(_render_key(ev, tt, ident), (ev, tt, ident))
+                    plan.append((ev, full, tt, ident, members))
         if not plan:
             return
         payloads = await self._render_all(keys)
-        qos0: dict[tuple[str, bytes], bytes] = {}
-        for ev, targets in plan:
-            for s, name, t, q in targets:
-                ident = ANONYMOUS if s is None else (s.identity or ANONYMOUS)
-                payload = payloads.get(_render_key(ev, t, ident))
-                if payload is None:
-                    continue
-                if s is None:
-                    self.external.publish(name, payload)
-                    self.sent.labels("external").inc()
-                    continue
+        per_session: dict[Session, list[tuple[str, bytes, int] | bytes]] = {}
+        sent = 0
+        for ev, full, tt, ident, members in plan:
+            payload = payloads.get(_render_key(ev, tt, ident))
+            if payload is None:
+                continue
+            pkt: bytes | None = None
+            for s, q in members:
+                items = per_session.get(s)
+                if items is None:
+                    items = per_session[s] = []
                 if q == 0:
-                    pkt = qos0.get((name, payload))
                     if pkt is None:
-                        pkt = qos0[(name, payload)] = codec.publish(name, payload)
-                    s.enqueue(pkt)
+                        pkt = codec.publish(full, payload)
+                    items.append(pkt)
                 else:
-                    s.enqueue((name, payload, q))
-                self.notifications += 1
-                self.sent.labels("subscriber").inc()
+                    items.append((full, payload, q))
+            sent += len(members)
+        for s, items in per_session.items():
+            s.enqueue_many(items)
+        self.notifications += sent
+        self._sent_subscriber.inc(sent)
+
+    async def _notify_external(self, batch: list[Event]) -> None:
+        """External broker: the plain topic forms, rendered as the anonymous reader sees them."""
+        plan = [(ev, t) for ev in batch for t in self._event_topics(ev)]
+        keys = {_render_key(ev, t, ANONYMOUS): (ev, t, ANONYMOUS) for ev, t in plan}
+        if not keys:
+            return
+        payloads = await self._render_all(keys)
+        for ev, t in plan:
+            payload = payloads.get(_render_key(ev, t, ANONYMOUS))
+            if payload is not None:
+                self.external.publish(t.base, payload)
+                self._sent_external.inc()
 
     async def _render_all(self, keys: dict[tuple[Any, ...], tuple[Event, Topic, Any]]) -> dict[tuple[Any, ...], bytes | None]:
         """Payloads for every render key: one database read per (version, entity set, form, identity)."""

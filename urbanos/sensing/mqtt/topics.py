@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote
 
 from urbanos.errors import BadRequest
@@ -103,7 +104,7 @@ class Topic:
         base = f"{self.entity_set}({self.id})"
         return f"{base}/{self.prop}" if self.kind == "property" else base
 
-    @property
+    @cached_property
     def base(self) -> str:
         return f"{self.version}/{self.path}"
 
