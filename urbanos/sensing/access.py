@@ -28,8 +28,10 @@ def visibility(e: EntityType, a: str, gate: Any, identity: Any) -> tuple[str, li
     if n == "Observation":
         s1, p1 = f("vd.dataset_id")
         s2, p2 = f("vm.dataset_id")
-        return (f"({a}.datastream_id IN (SELECT vd.id FROM sta_datastreams vd WHERE {s1})"
-                f" OR {a}.multi_datastream_id IN (SELECT vm.id FROM sta_multi_datastreams vm WHERE {s2}))", p1 + p2)
+        # correlated primary-key probes: the cost follows the rows read, not the number of Datastreams
+        return (f"(EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.id = {a}.datastream_id AND {s1})"
+                f" OR EXISTS (SELECT 1 FROM sta_multi_datastreams vm WHERE vm.id = {a}.multi_datastream_id AND {s2}))",
+                p1 + p2)
     if n == "HistoricalLocation":
         s, p = f("vt.dataset_id")
         return f"{a}.thing_id IN (SELECT vt.id FROM sta_things vt WHERE {s})", p

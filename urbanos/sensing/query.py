@@ -164,22 +164,22 @@ def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOption
     return " AND ".join(parts), params
 
 
+_SELECT_COLS: dict[tuple[str, str], str] = {}
+
+
 def _select_cols(e: EntityType, a: str) -> str:
-    return ", ".join(columns(e, a))
-
-
-def _add_datasets(conn: Any, e: EntityType, rows: list[dict[str, Any]]) -> None:
-    """Observations: the dataset of each row's (Multi)Datastream as ``_ds`` (one query per page)."""
-    if e.name != "Observation" or not rows:
-        return
-    for fk, table in (("datastream_id", "sta_datastreams"), ("multi_datastream_id", "sta_multi_datastreams")):
-        ids = sorted({r[fk] for r in rows if r.get(fk) is not None})
-        if not ids:
-            continue
-        found = dict(conn.fetchall(f"SELECT id, dataset_id FROM {table} WHERE id IN ({', '.join('?' * len(ids))})", ids))
-        for r in rows:
-            if r.get(fk) is not None:
-                r["_ds"] = found.get(r[fk])
+    """The SELECT list of ``e`` under alias ``a``. Observations also carry ``_ds``, the dataset of their
+    (Multi)Datastream, looked up per row by primary key in the same statement (for the gate)."""
+    key = (e.name, a)
+    sql = _SELECT_COLS.get(key)
+    if sql is None:
+        cols = columns(e, a)
+        if e.name == "Observation":
+            cols.append(f"COALESCE((SELECT vd.dataset_id FROM sta_datastreams vd WHERE vd.id = {a}.datastream_id),"
+                        f" (SELECT vm.dataset_id FROM sta_multi_datastreams vm WHERE vm.id = {a}.multi_datastream_id))"
+                        " AS _ds")
+        sql = _SELECT_COLS[key] = ", ".join(cols)
+    return sql
 
 
 def count(conn: Any, e: EntityType, where: str, params: list[Any], ctx: Ctx) -> int:
@@ -233,7 +233,6 @@ def fetch(conn: Any, e: EntityType, base: tuple[str, list[Any]], opts: QueryOpti
     rows = conn.rows(sql, params)
     more = len(rows) > top
     rows = rows[:top]
-    _add_datasets(conn, e, rows)
     last = [rows[-1][f"_k{i}"] for i in range(len(keys))] if rows and more else None
     return rows, more, last, total
 
@@ -292,7 +291,6 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
                 marks = ", ".join("?" * len(ids))
                 where, params = _where(t, "a", (f"a.id IN ({marks})", list(ids)), opts, ctx, conn)
                 crow = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
-                _add_datasets(conn, t, crow)
                 couts = entities(t, crow, ctx.version, ctx.base, sel, ctx.extensions)
                 expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
                 note(ctx, t, crow)
@@ -312,9 +310,6 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
             where, params = _where(t, "a", (f"a.id IN (SELECT last_obs_id FROM {e.table} WHERE id IN ({marks}))", pids),
                                    opts, ctx, conn)
             latest_rows = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
-            parent_ds = {r["id"]: r.get("dataset_id") for r in rows}
-            for r in latest_rows:
-                r["_ds"] = parent_ds.get(r[rel.fk])
             for r in latest_rows:
                 groups.setdefault(r[rel.fk], []).append(r)
         else:
