@@ -273,6 +273,27 @@ async def member_create(svc: CatalogService, ident: Identity, data: dict[str, An
     return await svc.member_create(ident, data)
 
 
+@_reg(WRITE, "member_delete")
+async def member_delete(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
+    await svc.member_delete(ident, data)
+    return None
+
+
+@_reg(WRITE, "organization_member_create")
+async def organization_member_create(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
+    from urbanos.catalog.members import organization_member
+
+    return await svc.member_create(ident, organization_member(data))
+
+
+@_reg(WRITE, "organization_member_delete")
+async def organization_member_delete(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
+    from urbanos.catalog.members import organization_member
+
+    await svc.member_delete(ident, organization_member(data, role=False))
+    return None
+
+
 def action_names(platform: Platform) -> list[str]:
     return sorted({*READ, *WRITE, *platform.services.get("ckan_actions", {})})
 

@@ -51,9 +51,11 @@ class CatalogComponent(Component):
         return list(MIGRATIONS)
 
     def setup(self, platform: Platform) -> None:
+        from urbanos.catalog.members import memberships_of
         from urbanos.catalog.service import CatalogService
 
         platform.services["catalog"] = CatalogService(platform)
+        platform.gate.add_membership_source(memberships_of)
         platform.services.setdefault("ckan_actions", {})
 
     def mount(self, app: Any, platform: Platform) -> None:

@@ -27,7 +27,8 @@ Writes (need a token with the publisher role for the organisation; admin for org
   ``package_create/package_update/package_patch(identity, data)``, ``package_delete(identity, id)``,
   ``dataset_purge(identity, id)``, ``resource_create/resource_update/resource_patch(identity, data,
   upload=None)`` with ``upload=(filename, bytes)``, ``resource_delete(identity, id)``,
-  ``organization_create(identity, data)``, ``group_create(identity, data)``, ``member_create(identity, data)``
+  ``organization_create(identity, data)``, ``group_create(identity, data)``, ``member_create(identity, data)``,
+  ``member_delete(identity, data)`` (organisation members get roles: see ``members.py``)
 Usage
   ``record_usage(identity, kind, dataset="", resource="", api="")`` kind: view | download | api_read | search
 """
@@ -42,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
+from urbanos.catalog import members, writes
 from urbanos.catalog import search as S
-from urbanos.catalog import writes
 from urbanos.catalog.facetindex import FacetIndexHolder
 from urbanos.catalog.model import GROUNDS, LICENSE_BY_ID, LICENSES, THEMES
 from urbanos.catalog.usage import UsageRecorder
@@ -614,7 +615,14 @@ class CatalogService:
         return await self.group_show(identity, name)
 
     async def member_create(self, identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
-        return await self.db.write(lambda c: writes.member_create(c, self.gate, identity, data))
+        out = await self.db.write(lambda c: members.member_create(c, self.gate, identity, data))
+        if out["table_name"] == "user":
+            self.gate.forget_tokens()  # cached identities carry the memberships they were verified with
+        return out
+
+    async def member_delete(self, identity: Identity, data: dict[str, Any]) -> None:
+        await self.db.write(lambda c: members.member_delete(c, self.gate, identity, data))
+        self.gate.forget_tokens()
 
     # -- usage ------------------------------------------------------------------------------------------
     def record_usage(self, identity: Identity, kind: str, dataset: str = "", resource: str = "", api: str = "") -> None:

@@ -564,46 +564,6 @@ def group_create(c: Connection, identity: Identity, data: Any) -> str:
     return _simple_create(c, identity, data, "catalog_groups", "group")
 
 
-def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise invalid("__root__", "The member must be a JSON object")
-    errors = Errors()
-    for k in ("id", "object", "object_type", "capacity"):
-        if data.get(k) in (None, ""):
-            errors.add(k, "Missing value")
-    if data.get("object_type") not in (None, "", "package", "user"):
-        errors.add("object_type", "Must be package or user")
-    errors.raise_if()
-    key, obj, otype, cap = str(data["id"]), str(data["object"]), data["object_type"], str(data["capacity"])
-    org = _org(c, key)
-    grp = c.fetchone("SELECT id, name FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
-    if org is None and grp is None:
-        raise NotFound("Group was not found.")
-    if otype == "user":
-        if org is None:
-            raise invalid("object_type", "Users are members of organisations here, not of groups")
-        gate.require(identity, "steward", org)
-        c.execute("DELETE FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj))
-        c.execute("INSERT INTO catalog_org_members (org, subject, capacity, created_at) VALUES (?, ?, ?, ?)", (org, obj, cap, now()))
-        return {"group_id": org, "table_name": "user", "table_id": obj, "capacity": cap, "state": "active"}
-    ds = _resolve(c, obj)
-    if ds is None or ds["state"] == "deleted":
-        raise NotFound("Dataset not found")
-    gate.require(identity, "publisher", ds["owner_org"])
-    if grp is not None:
-        c.execute("DELETE FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"]))
-        c.execute("INSERT INTO catalog_group_members (group_id, dataset_id) VALUES (?, ?)", (grp[0], ds["id"]))
-        group_name = grp[1]
-    else:
-        gate.require(identity, "publisher", org)
-        c.execute("UPDATE datasets SET owner_org = ? WHERE id = ?", (org, ds["id"]))
-        group_name = str(org)
-    c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (now(), ds["id"]))
-    reindex(c, int(ds["id"]))
-    c.emit(Event("updated", "Dataset", int(ds["id"]), topic="catalog", dataset_id=int(ds["id"]), data={"name": ds["name"]}))
-    return {"group_id": group_name, "table_name": "package", "table_id": str(ds["id"]), "capacity": cap, "state": "active"}
-
-
 # -- index ----------------------------------------------------------------------------------------------------
 def stale_ids(c: Connection) -> list[int]:
     return [int(r[0]) for r in c.fetchall(
@@ -700,4 +660,4 @@ def reindex(c: Connection, ds_id: int) -> None:
 
 
 __all__ = ["package_write", "package_delete", "resource_write", "resource_delete", "stage_upload", "remove_upload",
-           "organization_create", "group_create", "member_create", "reindex", "stale_ids", "merge_patch", "parse_bbox"]
+           "organization_create", "group_create", "reindex", "stale_ids", "merge_patch", "parse_bbox"]

@@ -22,7 +22,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from urbanos.errors import Forbidden, Unauthorized
@@ -49,6 +49,8 @@ class DatasetAccess:
 
 Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
 AccessObserver = Callable[[Identity, DatasetAccess, str], None]
+MembershipSource = Callable[[Connection, Identity], Iterable[Membership]]
+"""Memberships recorded in the database for an authenticated caller (for example organisation members)."""
 
 
 class Gate:
@@ -68,6 +70,7 @@ class Gate:
             )
         self._transforms: list[Transform] = []
         self._observers: list[AccessObserver] = []
+        self._membership_sources: list[MembershipSource] = []
 
     # -- authentication ---------------------------------------------------------------------------
     @staticmethod
@@ -102,8 +105,25 @@ class Gate:
             self._cache.popitem(last=False)
 
     def forget_tokens(self) -> None:
-        """Drop cached verifications (after a revoke)."""
+        """Drop cached verifications (after a revoke, or a change of recorded memberships)."""
         self._cache.clear()
+
+    # -- recorded memberships ---------------------------------------------------------------------
+    def add_membership_source(self, fn: MembershipSource) -> None:
+        """Register a source of memberships recorded in the database; they are added to every token or
+        OIDC identity when it is authenticated (and cached with it until ``forget_tokens``)."""
+        self._membership_sources.append(fn)
+        self.forget_tokens()
+
+    def with_memberships(self, c: Connection, ident: Identity | None) -> Identity | None:
+        if ident is None or ident.is_anonymous or ident.kind == "admin-token" or not self._membership_sources:
+            return ident
+        extra: set[Membership] = set()
+        for fn in self._membership_sources:
+            extra.update(fn(c, ident))
+        if extra <= ident.memberships:
+            return ident
+        return replace(ident, memberships=ident.memberships | extra)
 
     def authenticate_sync(self, token: str | None) -> Identity:
         if not token:
@@ -116,8 +136,11 @@ class Gate:
         if not found:
             if looks_like_jwt(token) and self._oidc is not None:
                 ident = self._oidc.verify(token)
+                if ident is not None and self._membership_sources:
+                    verified = ident
+                    ident = self.db.read_sync(lambda c: self.with_memberships(c, verified))
             else:
-                ident = self.db.read_sync(lambda c: verify_token(c, token))
+                ident = self.db.read_sync(lambda c: self.with_memberships(c, verify_token(c, token)))
             if ident is not None or self._cache_ttl > 0:
                 self._cache_put(key, ident)
         if ident is None:
@@ -234,4 +257,4 @@ class Gate:
                 log.exception("access observer failed")
 
 
-__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS"]
+__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS", "MembershipSource"]

@@ -56,6 +56,19 @@ class Identity:
                 return True
         return False
 
+    @property
+    def user_names(self) -> frozenset[str]:
+        """Names under which a member list may record this caller: the subject ("token:12",
+        "oidc:<sub>"), the OIDC ``sub`` claim itself, and the name of an API token."""
+        if self.kind not in ("token", "oidc"):
+            return frozenset()
+        names = {self.subject}
+        if self.kind == "oidc":
+            names.add(self.subject.partition(":")[2])
+        elif self.name:
+            names.add(self.name)
+        return frozenset(n for n in names if n)
+
     def orgs(self) -> set[str]:
         return {m.org for m in self.memberships if m.org is not None}
 

@@ -1,0 +1,138 @@
+"""Members of organisations and groups: CKAN's member_create, member_delete and their organisation forms.
+
+A user recorded as a member of an organisation gets a role for that organisation. The gate adds these
+roles to a token or OIDC identity when it authenticates it (``memberships_of`` is registered as a
+membership source), so a member reads the organisation's internal datasets on every path: package_show,
+package_search with its counts and facets, DCAT and the portal.
+
+CKAN capacities map to roles, scoped to the organisation:
+
+====================  ================
+CKAN capacity         urbanos role
+====================  ================
+``member``            ``reader``
+``editor``            ``publisher``
+``admin``             ``steward``
+====================  ================
+
+The member ``object`` is a user name, matched against the caller's ``Identity.user_names``: the name of
+an API token (``urbanos token create --name``), the OIDC ``sub`` claim, or a subject such as
+``token:12`` or ``oidc:<sub>``. Adding and removing users needs the steward role for the organisation
+(an organisation ``admin`` member has it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from urbanos.catalog.writes import Errors, _org, _resolve, invalid, now, reindex
+from urbanos.errors import NotFound
+from urbanos.events import Event
+from urbanos.governance import Identity, Membership
+from urbanos.storage import Connection
+
+CAPACITY_ROLES = {"member": "reader", "editor": "publisher", "admin": "steward"}
+
+
+def memberships_of(c: Connection, identity: Identity) -> Iterable[Membership]:
+    """The organisation roles recorded for this caller's user names (a gate membership source)."""
+    names = sorted(identity.user_names)
+    if not names:
+        return []
+    rows = c.fetchall(f"SELECT org, capacity FROM catalog_org_members WHERE subject IN ({', '.join('?' * len(names))})", names)
+    return [Membership(CAPACITY_ROLES[cap], org) for org, cap in rows if cap in CAPACITY_ROLES]
+
+
+def _target(c: Connection, data: Any, fields: tuple[str, ...], what: str) -> tuple[str, str, str, str | None, Any]:
+    if not isinstance(data, dict):
+        raise invalid("__root__", f"The {what} must be a JSON object")
+    errors = Errors()
+    for k in fields:
+        if data.get(k) in (None, ""):
+            errors.add(k, "Missing value")
+    if data.get("object_type") not in (None, "", "package", "user"):
+        errors.add("object_type", "Must be package or user")
+    if data.get("object_type") == "user" and "capacity" in fields and data.get("capacity") not in (None, "", *CAPACITY_ROLES):
+        errors.add("capacity", f"Must be one of {', '.join(CAPACITY_ROLES)}")
+    errors.raise_if()
+    key, obj, otype = str(data["id"]), str(data["object"]), str(data["object_type"])
+    org = _org(c, key)
+    grp = c.fetchone("SELECT id, name FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
+    if org is None and grp is None:
+        raise NotFound("Group was not found.")
+    if otype == "user" and org is None:
+        raise invalid("object_type", "Users are members of organisations here, not of groups")
+    return key, obj, otype, org, grp
+
+
+def _touch(c: Connection, ds: dict[str, Any]) -> None:
+    c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (now(), ds["id"]))
+    reindex(c, int(ds["id"]))
+    c.emit(Event("updated", "Dataset", int(ds["id"]), topic="catalog", dataset_id=int(ds["id"]), data={"name": ds["name"]}))
+
+
+def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> dict[str, Any]:
+    _key, obj, otype, org, grp = _target(c, data, ("id", "object", "object_type", "capacity"), "member")
+    cap = str(data["capacity"])
+    if otype == "user":
+        gate.require(identity, "steward", org)
+        c.execute("DELETE FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj))
+        c.execute("INSERT INTO catalog_org_members (org, subject, capacity, created_at) VALUES (?, ?, ?, ?)", (org, obj, cap, now()))
+        c.emit(Event("updated", "Organization", str(org), topic="catalog", data={"name": org, "member": obj, "capacity": cap}))
+        return {"group_id": org, "table_name": "user", "table_id": obj, "capacity": cap, "state": "active"}
+    ds = _resolve(c, obj)
+    if ds is None or ds["state"] == "deleted":
+        raise NotFound("Dataset not found")
+    gate.require(identity, "publisher", ds["owner_org"])
+    if grp is not None:
+        c.execute("DELETE FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"]))
+        c.execute("INSERT INTO catalog_group_members (group_id, dataset_id) VALUES (?, ?)", (grp[0], ds["id"]))
+        group_name = grp[1]
+    else:
+        gate.require(identity, "publisher", org)
+        c.execute("UPDATE datasets SET owner_org = ? WHERE id = ?", (org, ds["id"]))
+        group_name = str(org)
+    _touch(c, ds)
+    return {"group_id": group_name, "table_name": "package", "table_id": str(ds["id"]), "capacity": cap, "state": "active"}
+
+
+def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> None:
+    """Remove a user from an organisation, or a dataset from a group (a dataset leaves its organisation only
+    by changing its owner_org)."""
+    _key, obj, otype, org, grp = _target(c, data, ("id", "object", "object_type"), "member")
+    if otype == "user":
+        gate.require(identity, "steward", org)
+        if not c.fetchone("SELECT 1 FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj)):
+            raise NotFound(f"User {obj} is not a member of {org}.")
+        c.execute("DELETE FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj))
+        c.emit(Event("updated", "Organization", str(org), topic="catalog", data={"name": org, "member": obj, "capacity": None}))
+        return
+    if grp is None:
+        raise invalid("id", "A dataset leaves its organisation by a new owner_org (package_patch), not by member_delete")
+    ds = _resolve(c, obj)
+    if ds is None or ds["state"] == "deleted":
+        raise NotFound("Dataset not found")
+    gate.require(identity, "publisher", ds["owner_org"])
+    if not c.fetchone("SELECT 1 FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"])):
+        raise NotFound(f"Dataset {ds['name']} is not in group {grp[1]}.")
+    c.execute("DELETE FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"]))
+    _touch(c, ds)
+
+
+def organization_member(data: Any, role: bool = True) -> dict[str, Any]:
+    """organization_member_create takes ``id``, ``username`` and ``role`` (organization_member_delete no
+    role): the same as a user member."""
+    if not isinstance(data, dict):
+        raise invalid("__root__", "The member must be a JSON object")
+    errors = Errors()
+    for k in ("id", "username", *(("role",) if role else ())):
+        if data.get(k) in (None, ""):
+            errors.add(k, "Missing value")
+    if role and data.get("role") not in (None, "", *CAPACITY_ROLES):
+        errors.add("role", f"Must be one of {', '.join(CAPACITY_ROLES)}")
+    errors.raise_if()
+    return {"id": data["id"], "object": data["username"], "object_type": "user", "capacity": data.get("role")}
+
+
+__all__ = ["CAPACITY_ROLES", "memberships_of", "member_create", "member_delete", "organization_member"]
