@@ -33,7 +33,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("mqtt_max_packet", int, 256 * 1024, "Largest MQTT packet (and create payload) accepted, in bytes.",
             section="mqtt", minimum=64),
     Setting("mqtt_max_subscriptions", int, 100, "Most subscriptions one client may hold.", section="mqtt", minimum=1),
-    Setting("mqtt_max_connections", int, 10000, "Most concurrent MQTT clients.", section="mqtt", minimum=1),
+    Setting("mqtt_max_connections", int, 10000, "Most concurrent MQTT clients (and most disconnected persistent "
+            "sessions kept).", section="mqtt", minimum=1),
+    Setting("mqtt_session_expiry", int, 3600, "Seconds a disconnected client's persistent session (clean session "
+            "= 0: subscriptions and up to mqtt_queue_size QoS 1 messages) is kept; 0 treats every session as clean.",
+            section="mqtt", minimum=0),
+    Setting("mqtt_max_retained", int, 1000, "Most retained messages kept (plain MQTT topics; SensorThings "
+            "notifications are never retained).", section="mqtt", minimum=0),
 )
 
 

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import logging
 import secrets
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -50,6 +51,13 @@ class Refused(Exception):
 MAX_PENDING = 64  # publishes of one session being handled at once (creates); more wait, which slows its reading
 
 
+Item = bytes | tuple[Any, ...]  # an encoded packet, or (topic, payload, QoS[, retain]) to number when sent
+
+
+def _subject(identity: Any) -> Any:
+    return getattr(identity, "subject", None)
+
+
 class Hooks:
     """What the broker asks its owner. Override in the SensorThings layer."""
 
@@ -65,6 +73,8 @@ class Hooks:
         The broker runs awaitables of one session concurrently (up to ``MAX_PENDING``) and acknowledges
         QoS 1/2 publishes in the order they arrived (4.6.0-2) once each has finished.
         """
+        if msg.retain:
+            session.broker.retain(msg.topic, msg.payload, msg.qos)
         session.broker.route(msg.topic, msg.payload, msg.qos)
         return None
 
@@ -99,10 +109,13 @@ class Session:
         self.client_id = ""
         self.identity: Any = None
         self.subscriptions: dict[str, int] = {}
-        self.out: deque[tuple[str, bytes, int] | bytes] = deque()
+        self.out: deque[Item] = deque()
         self.wake = asyncio.Event()
         self.ids = itertools.cycle(range(1, 65536))
-        self.inflight: set[int] = set()
+        self.inflight: dict[int, tuple[str, bytes, int]] = {}  # sent QoS 1/2 messages awaiting their ack
+        self.persistent = False  # clean_session = 0: kept by the broker while disconnected
+        self.parked = False  # disconnected, its subscriptions and QoS 1 messages kept
+        self.taken_over = False  # another connection with the same client id took this session's state
         self.overflows = 0
         self.closed = False
         self.will: tuple[str, bytes, int, bool] | None = None
@@ -114,18 +127,23 @@ class Session:
         return f"<Session {self.client_id or '?'} {self.conn.peer}>"
 
     # -- outgoing -------------------------------------------------------------------------------
-    def enqueue(self, item: tuple[str, bytes, int] | bytes) -> None:
+    def enqueue(self, item: Item) -> None:
         if self.closed:
-            return
+            if not self.parked or isinstance(item, bytes) or not item[2]:
+                return  # a disconnected session keeps QoS 1 messages only
         self.out.append(item)
         if len(self.out) > self.broker.queue_size:
             self.out.popleft()
             self._overflowed(1)
         self.wake.set()
 
-    def enqueue_many(self, items: list[tuple[str, bytes, int] | bytes]) -> None:
+    def enqueue_many(self, items: list[Item]) -> None:
         """Queue several messages at once (one overflow check, one wake-up)."""
-        if self.closed or not items:
+        if self.closed:
+            if not self.parked:
+                return
+            items = [i for i in items if not isinstance(i, bytes) and i[2]]
+        if not items:
             return
         out = self.out
         out.extend(items)
@@ -142,7 +160,7 @@ class Session:
         self.broker.hooks.count("dropped", "queue_full", n)
         if before == 0 or before // 1000 != self.overflows // 1000:
             log.warning("mqtt: queue of %r full, dropped the oldest message (%d so far)", self, self.overflows)
-        if self.broker.kick_after and self.overflows >= self.broker.kick_after and not self.closed:
+        if self.broker.kick_after and self.overflows >= self.broker.kick_after and not self.closed and not self.parked:
             log.warning("mqtt: disconnecting %r: it does not read its messages", self)
             self.broker.hooks.count("disconnected", "slow_subscriber")
             self.closed = True
@@ -167,15 +185,16 @@ class Session:
                             chunk.append(item)
                             size += len(item)
                             continue
-                        topic, payload, qos = item
+                        topic, payload, qos = item[0], item[1], item[2]
+                        retain = len(item) > 3 and bool(item[3])
                         if qos:
                             pid = next(self.ids)
-                            self.inflight.add(pid)
-                            if len(self.inflight) > 65000:
+                            if len(self.inflight) >= 65000:
                                 self.inflight.clear()
-                            pkt = codec.publish(topic, payload, qos, pid)
+                            self.inflight[pid] = (topic, payload, qos)
+                            pkt = codec.publish(topic, payload, qos, pid, retain=retain)
                         else:
-                            pkt = codec.publish(topic, payload)
+                            pkt = codec.publish(topic, payload, retain=retain)
                         chunk.append(pkt)
                         size += len(pkt)
                     await self.conn.write(b"".join(chunk))
@@ -231,7 +250,12 @@ class Session:
         except Exception:  # noqa: BLE001
             log.exception("mqtt: session %r failed", self)
         finally:
-            broker.forget(self)
+            if self.taken_over:
+                pass  # the new connection of this client id has its state
+            elif self.persistent and self.client_id and broker.session_expiry > 0:
+                broker.park(self)
+            else:
+                broker.forget(self)
             if self.sender is not None and not self.sender.done():
                 # let queued messages go out on a graceful disconnect, then stop
                 self.closed = True
@@ -239,9 +263,9 @@ class Session:
                 self.sender.cancel()
             await self.close()
             if self.will and not graceful:
-                t, payload, qos, _retain = self.will
+                t, payload, qos, retain = self.will
                 with contextlib.suppress(Exception):
-                    work = broker.hooks.on_publish(self, Publish(t, payload, min(qos, 1)))
+                    work = broker.hooks.on_publish(self, Publish(t, payload, min(qos, 1), retain))
                     if work is not None:
                         await work
 
@@ -284,14 +308,39 @@ class Session:
         self.client_id = c.client_id
         self._keepalive = c.keepalive
         self.will = c.will
-        old = broker.sessions.get(c.client_id)
-        if old is not None:
-            broker.forget(old)
+        self.persistent = not c.clean_session
+        old = broker.sessions.pop(c.client_id, None)
+        if old is not None:  # takeover (3.1.4-2): the older connection is closed
+            old.taken_over = True
             await old.close()
+        previous = broker.unpark(c.client_id) or old
+        present = False
+        if previous is not None:
+            same = _subject(previous.identity) == _subject(self.identity)
+            if self.persistent and previous.persistent and same:
+                self._adopt(previous)
+                present = True
+            else:
+                broker.forget(previous)
         broker.sessions[c.client_id] = self
-        broker.hooks.count("connected")
-        await self.conn.write(codec.connack(codec.ACCEPTED))
+        broker.hooks.count("connected", "resumed" if present else "")
+        await self.conn.write(codec.connack(codec.ACCEPTED, session_present=present))
         return True
+
+    def _adopt(self, previous: Session) -> None:
+        """Take over a persistent session: its subscriptions, unacknowledged and queued QoS 1 messages."""
+        broker = self.broker
+        for f, q in list(previous.subscriptions.items()):
+            broker.unsubscribe(previous, f)
+            broker.subscribe(self, f, q)
+        self.ids = previous.ids
+        self.inflight = previous.inflight
+        # unacknowledged messages go again first, with DUP set (4.4)
+        again: list[Item] = [codec.publish(t, p, q, pid, dup=True) for pid, (t, p, q) in self.inflight.items()]
+        kept: list[Item] = [i for i in previous.out if not isinstance(i, bytes) and i[2]]
+        self.out.extend(again + kept)
+        if self.out:
+            self.wake.set()
 
     async def _handle(self, pkt: Packet) -> None:
         t = pkt.type
@@ -319,7 +368,7 @@ class Session:
                 if first is not None:
                     await asyncio.wait({first})
         elif t == codec.PUBACK or t == codec.PUBCOMP:
-            self.inflight.discard(codec.packet_id(pkt))
+            self.inflight.pop(codec.packet_id(pkt), None)
         elif t == codec.PUBREC:
             self.send_raw(codec.ack(codec.PUBREL, codec.packet_id(pkt)))
         elif t == codec.PUBREL:
@@ -335,6 +384,15 @@ class Session:
             self.send_raw(codec.PINGRESP_BYTES)
         else:
             raise ProtocolError(f"unexpected packet type {t}")
+
+    def _retained_for(self, f: str, granted: int) -> list[Item]:
+        """Retained messages matching a new subscription, flagged as retained (3.3.1-6, 3.3.1-8)."""
+        out: list[Item] = []
+        for topic, (payload, qos) in self.broker.retained.items():
+            if codec.matches(f, topic):
+                q = min(qos, granted)
+                out.append((topic, payload, q, True) if q else codec.publish(topic, payload, retain=True))
+        return out
 
     def _ack(self, msg: Publish) -> None:
         if msg.qos == 1 and msg.packet_id is not None:
@@ -362,6 +420,7 @@ class Session:
 
     async def _subscribe(self, s: codec.Subscribe) -> None:
         codes: list[int] = []
+        retained: list[Item] = []
         for f, qos in s.topics:
             granted = codec.SUBACK_FAILURE
             if not codec.valid_filter(f):
@@ -373,14 +432,18 @@ class Session:
             elif await self._authorize(f):
                 granted = min(qos, 1)
                 self.broker.subscribe(self, f, granted)
+                if self.broker.retained:
+                    retained.extend(self._retained_for(f, granted))
             codes.append(granted)
         self.send_raw(codec.suback(s.packet_id, codes))
+        if retained:
+            self.enqueue_many(retained)
 
 
 class Broker:
     def __init__(self, hooks: Hooks, *, queue_size: int = 1000, max_packet: int = 256 * 1024,
                  max_subscriptions: int = 100, max_connections: int = 10000, connect_timeout: float = 10.0,
-                 kick_after: int = 0) -> None:
+                 kick_after: int = 0, session_expiry: float = 3600.0, max_retained: int = 1000) -> None:
         self.hooks = hooks
         self.queue_size = queue_size
         self.max_packet = max_packet
@@ -388,6 +451,10 @@ class Broker:
         self.max_connections = max_connections
         self.connect_timeout = connect_timeout
         self.kick_after = kick_after
+        self.session_expiry = session_expiry
+        self.max_retained = max_retained
+        self.parked: dict[str, tuple[Session, float]] = {}  # persistent sessions while disconnected
+        self.retained: dict[str, tuple[bytes, int]] = {}  # topic -> (payload, QoS)
         self.sessions: dict[str, Session] = {}
         self.exact: dict[str, dict[Session, int]] = {}
         self.wild: dict[str, dict[Session, int]] = {}
@@ -418,6 +485,49 @@ class Broker:
                         forms.discard(f)
                         if not forms:
                             del self.by_base[base]
+
+    # -- persistent sessions and retained messages ----------------------------------------------
+    def park(self, session: Session) -> None:
+        """Keep a disconnected persistent session (subscriptions and QoS 1 messages), bounded in time and number."""
+        if self.sessions.get(session.client_id) is session:
+            del self.sessions[session.client_id]
+        session.parked = True
+        session.out = deque(i for i in session.out if not isinstance(i, bytes) and i[2])
+        self.expire()
+        while len(self.parked) >= self.max_connections:
+            oldest = next(iter(self.parked))
+            self.forget(self.parked.pop(oldest)[0])
+            self.hooks.count("session_expired", "too_many")
+        self.parked[session.client_id] = (session, time.monotonic())
+
+    def unpark(self, client_id: str) -> Session | None:
+        self.expire()
+        found = self.parked.pop(client_id, None)
+        if found is None:
+            return None
+        found[0].parked = False
+        return found[0]
+
+    def expire(self) -> None:
+        limit = time.monotonic() - self.session_expiry
+        for cid, (s, since) in list(self.parked.items()):
+            if since < limit:
+                del self.parked[cid]
+                s.parked = False
+                self.forget(s)
+                self.hooks.count("session_expired", "timeout")
+
+    def retain(self, topic: str, payload: bytes, qos: int) -> bool:
+        """Keep (or with an empty payload, clear) the retained message of ``topic`` (3.3.1.3)."""
+        if not payload:
+            self.retained.pop(topic, None)
+            return True
+        if topic not in self.retained and len(self.retained) >= self.max_retained:
+            self.hooks.count("retain_refused", "too_many")
+            log.warning("mqtt: %d retained messages already; not retaining %r", self.max_retained, topic)
+            return False
+        self.retained[topic] = (payload, min(qos, 1))
+        return True
 
     def forget(self, session: Session) -> None:
         for f in list(session.subscriptions):
@@ -488,4 +598,4 @@ class Broker:
                 await asyncio.wait_for(server.wait_closed(), 2)
         self.listeners.clear()
 
-__all__ = ["Broker", "Session", "Hooks", "Refused", "Conn", "TcpConn"]
+__all__ = ["Broker", "Session", "Hooks", "Refused", "Conn", "TcpConn", "Item"]

@@ -21,7 +21,7 @@ from urbanos.errors import BadRequest, UrbanosError
 from urbanos.events import Event
 from urbanos.governance.identity import ANONYMOUS
 from urbanos.sensing.mqtt import codec, topics
-from urbanos.sensing.mqtt.broker import Broker, Hooks, Refused, Session
+from urbanos.sensing.mqtt.broker import Broker, Hooks, Item, Refused, Session
 from urbanos.sensing.mqtt.codec import Publish
 from urbanos.sensing.mqtt.topics import Topic
 
@@ -40,6 +40,8 @@ class MqttService(Hooks):
             max_subscriptions=int(s.mqtt_max_subscriptions),
             max_connections=int(s.mqtt_max_connections),
             kick_after=int(s.mqtt_kick_after),
+            session_expiry=float(s.mqtt_session_expiry),
+            max_retained=int(s.mqtt_max_retained),
         )
         self.events: asyncio.Queue[Event] | None = None
         self.worker: asyncio.Task[None] | None = None
@@ -204,8 +206,12 @@ class MqttService(Hooks):
             self.count("publish_refused", "anonymous")
             return None
         if not topics.is_sta(msg.topic):
+            if msg.retain:
+                self.broker.retain(msg.topic, msg.payload, msg.qos)
             self.broker.route(msg.topic, msg.payload, msg.qos)
             return None
+        # A publish to a SensorThings topic is a create request; its retain flag is not honoured: notifications
+        # are never retained, so a new subscriber does not get an old entity as if it were new.
         # a create: the broker runs several of one client's creates at once, so they share commits
         return self.create(ident, msg.topic, msg.payload, where=repr(session))
 
@@ -246,7 +252,7 @@ class MqttService(Hooks):
         external = self.external is not None
         if external and getattr(self.platform.bus, "delivering_remote", False):
             return  # the worker that committed it publishes it to the external broker
-        if not external and not self.broker.sessions:
+        if not external and not self.broker.sessions and not self.broker.parked:
             return
         try:
             self.events.put_nowait(event)
@@ -364,7 +370,7 @@ class MqttService(Hooks):
         if not plan:
             return
         payloads = await self._render_all(keys)
-        per_session: dict[Session, list[tuple[str, bytes, int] | bytes]] = {}
+        per_session: dict[Session, list[Item]] = {}
         sent = 0
         for ev, full, tt, ident, members in plan:
             payload = payloads.get(_render_key(ev, tt, ident))

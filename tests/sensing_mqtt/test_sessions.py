@@ -1,0 +1,126 @@
+"""Retained messages, persistent sessions and concurrent creates on the embedded broker, with paho-mqtt."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+
+from tests.conftest import free_port
+from tests.sensing_mqtt.harness import running
+from tests.sensing_mqtt.mqttc import Client
+
+OBS = "v1.1/Datastreams(1)/Observations"
+
+
+@pytest.fixture
+def env():
+    port = free_port()
+    with running(mqtt_port=port, mqtt_max_retained=2) as (platform, svc, loop):
+        yield port, platform, svc
+
+
+def test_retained_messages_on_plain_topics(env):
+    port, _platform, _svc = env
+    with Client(port, token="reader-token") as live, Client(port, token="publisher-token") as pub:
+        assert live.subscribe("plant/#") == [0]
+        pub.publish("plant/state", b"on", qos=1, retain=True)
+        assert live.get()[:2] == ("plant/state", b"on")
+        assert live.retain_flags == [False]  # delivered live: the flag is cleared (3.3.1-9)
+    with Client(port, token="reader-token") as late:
+        assert late.subscribe("plant/+", 1) == [1]
+        assert late.get() == ("plant/state", b"on", 1)
+        assert late.retain_flags == [True]  # sent because of the new subscription (3.3.1-8)
+    with Client(port, token="publisher-token") as pub:
+        pub.publish("plant/state", b"", qos=1, retain=True)  # an empty retained message clears it
+    with Client(port, token="reader-token") as later:
+        later.subscribe("plant/#")
+        assert later.none()
+
+
+def test_retained_messages_are_bounded(env):
+    port, platform, svc = env
+    with Client(port, token="publisher-token") as pub:
+        for i in range(3):
+            pub.publish(f"bound/{i}", b"x", qos=1, retain=True)
+    assert sorted(svc.broker.retained) == ["bound/0", "bound/1"]
+    with Client(port, token="reader-token") as sub:
+        sub.subscribe("bound/#")
+        assert {sub.get()[0], sub.get()[0]} == {"bound/0", "bound/1"}
+        assert sub.none()
+
+
+def test_sensorthings_notifications_are_never_retained(env):
+    port, platform, _svc = env
+    with Client(port, token="publisher-token") as pub, Client(port) as live:
+        live.subscribe(OBS)
+        pub.publish(OBS, json.dumps({"result": 7}), qos=1, retain=True)  # a create request
+        topic, payload, _ = live.get()
+        assert topic == OBS and json.loads(payload)["result"] == 7
+    with Client(port) as late:
+        assert late.subscribe(OBS) == [0]
+        assert late.none()
+
+
+def test_persistent_session_keeps_subscriptions_and_qos1_messages(env):
+    port, _platform, _svc = env
+    cid = "keeper-" + secrets.token_hex(3)
+    first = Client(port, client_id=cid, clean=False)
+    assert first.session_present is False
+    assert first.subscribe(OBS, 1) == [1]
+    assert first.subscribe("v1.1/Observations", 0) == [0]
+    first.close()
+    with Client(port, token="publisher-token") as pub:
+        for r in (1, 2):
+            pub.publish(OBS, json.dumps({"result": r}), qos=1)
+    with Client(port, client_id=cid, clean=False) as again:
+        assert again.session_present is True
+        got = [again.get(), again.get()]
+        assert [(t, json.loads(p)["result"], q) for t, p, q in got] == [(OBS, 1, 1), (OBS, 2, 1)]
+        assert again.none()  # QoS 0 messages are not kept for a disconnected client
+        with Client(port, token="publisher-token") as pub:
+            pub.publish(OBS, json.dumps({"result": 3}), qos=1)
+        assert {again.get()[0], again.get()[0]} == {OBS, "v1.1/Observations"}  # the subscriptions are live again
+
+
+def test_clean_session_or_another_identity_starts_afresh(env):
+    port, _platform, svc = env
+    cid = "fresh-" + secrets.token_hex(3)
+    with Client(port, client_id=cid, clean=False) as c:
+        c.subscribe(OBS, 1)
+    with Client(port, client_id=cid, clean=False, token="reader-token") as other:
+        assert other.session_present is False  # not resumed by a different identity
+    with Client(port, client_id=cid, clean=False) as c:
+        assert c.session_present is False
+        c.subscribe(OBS, 1)
+    with Client(port, client_id=cid, clean=True) as c:
+        assert c.session_present is False
+        with Client(port, token="publisher-token") as pub:
+            pub.publish(OBS, json.dumps({"result": 4}), qos=1)
+        assert c.none()  # the clean session dropped the subscription
+    assert cid not in svc.broker.parked
+
+
+def test_sessions_are_clean_when_expiry_is_zero():
+    port = free_port()
+    with running(mqtt_port=port, mqtt_session_expiry=0) as (_platform, svc, _loop):
+        with Client(port, client_id="short", clean=False) as c:
+            c.subscribe(OBS, 1)
+        with Client(port, client_id="short", clean=False) as c:
+            assert c.session_present is False
+        assert not svc.broker.parked
+
+
+def test_many_qos1_creates_are_all_acknowledged_and_notified(env):
+    port, platform, _svc = env
+    sensing = platform.services["sensing"]
+    before = sensing.next_id
+    with Client(port) as sub, Client(port, token="publisher-token") as pub:
+        sub.subscribe(OBS, 1)
+        infos = [pub.c.publish(OBS, json.dumps({"result": i}), 1) for i in range(40)]
+        for info in infos:
+            info.wait_for_publish(10)
+        results = sorted(json.loads(sub.get()[1])["result"] for _ in range(40))
+        assert results == list(range(40))
+    assert sensing.next_id == before + 40
