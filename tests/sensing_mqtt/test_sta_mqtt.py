@@ -150,3 +150,23 @@ def test_simulated_pedestrian_counts_arrive_over_mqtt(serve):
                                          s.platform.bus._loop).result(30)
         body = json.loads(sub.get()[1])
         assert isinstance(body["result"], int) and body["parameters"] == {"simulated": True}
+
+
+def test_notification_from_the_written_values_equals_get(serve):
+    """Open Observations are rendered from the committed values, without a read: still exactly the GET JSON."""
+    s = serve()
+    _thing, ds = s.station()
+    with Client(s.mqtt_port) as sub:
+        assert sub.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
+        assert sub.subscribe(f"v1.0/Datastreams({ds})/Observations") == [0]
+        created = s.post(f"Datastreams({ds})/Observations", {
+            "result": {"count": 3, "ok": True}, "phenomenonTime": "2024-05-01T10:00:00Z/2024-05-01T11:00:00Z",
+            "resultTime": "2024-05-01T11:00:05Z", "validTime": "2024-05-01T10:00:00Z/2024-05-02T10:00:00Z",
+            "resultQuality": [{"q": 1}], "parameters": {"device": "a", "n": 2}})
+        got = {}
+        for _ in range(2):
+            topic, payload, _q = sub.get()
+            got[topic] = json.loads(payload)
+        oid = created["@iot.id"]
+        assert got[f"v1.1/Datastreams({ds})/Observations"] == s.get(f"v1.1/Observations({oid})")
+        assert got[f"v1.0/Datastreams({ds})/Observations"] == s.get(f"v1.0/Observations({oid})")

@@ -340,7 +340,8 @@ class Writer:
         self.last_row = {**vals, "id": new_id}
         self._track(table, parent, new_id, vals["phen_start"], vals.get("phen_end"), vals.get("result_time"))
         self.emit("created", ENTITIES["Observation"], new_id, dataset_id, {
-            "Datastream": ds, "MultiDatastream": mds, "FeatureOfInterest": vals["feature_id"], "Thing": thing_id})
+            "Datastream": ds, "MultiDatastream": mds, "FeatureOfInterest": vals["feature_id"], "Thing": thing_id},
+            row=self.last_row)
         return new_id
 
     def _track(self, table: str, parent: int, obs_id: int, start: str, end: str | None, rtime: str | None) -> None:
@@ -382,9 +383,11 @@ class Writer:
 
     # -- events --------------------------------------------------------------------------------
     def emit(self, kind: str, e: EntityType, id_: int, dataset_id: Any, links: dict[str, Any],
-             changed: tuple[str, ...] = ()) -> None:
+             changed: tuple[str, ...] = (), row: dict[str, Any] | None = None) -> None:
+        # ``row``: the values written, so that subscribers (MQTT) can render the entity without reading it back
+        data = {"links": links, "row": row} if row is not None else {"links": links}
         self.c.emit(Event(kind, e.name, id_, topic="sensing", dataset_id=dataset_id,  # type: ignore[arg-type]
-                          data={"links": links}, changed=changed))
+                          data=data, changed=changed))
 
     def links_of(self, e: EntityType, id_: int) -> tuple[dict[str, Any], Any]:
         cols = [r.fk for r in e.rels if r.kind == "own"]

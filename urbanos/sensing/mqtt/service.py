@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable
 from typing import Any
@@ -254,6 +255,9 @@ class MqttService(Hooks):
             return  # the worker that committed it publishes it to the external broker
         if not external and not self.broker.sessions and not self.broker.parked:
             return
+        if isinstance(event.data, dict) and "row" in event.data and getattr(self.platform.bus, "delivering_remote", False):
+            # values that crossed a process boundary may have lost their types: read the entity instead
+            event = dataclasses.replace(event, data={k: v for k, v in event.data.items() if k != "row"})
         try:
             self.events.put_nowait(event)
         except asyncio.QueueFull:
@@ -409,10 +413,20 @@ class MqttService(Hooks):
     async def _render_all(self, keys: dict[tuple[Any, ...], tuple[Event, Topic, Any]]) -> dict[tuple[Any, ...], bytes | None]:
         """Payloads for every render key: one database read per (version, entity set, form, identity)."""
         groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
-        for k, (_ev, t, ident) in keys.items():
-            groups.setdefault((t.version, t.entity_set, t.kind, t.prop, t.select, ident), []).append(k)
         out: dict[tuple[Any, ...], bytes | None] = {}
         svc = self.sensing
+        for k, (ev, t, ident) in keys.items():
+            written = _written_observation(ev, t)
+            if written is not None:
+                # an open Observation created just now: the JSON the POST answered, from the committed values
+                try:
+                    from urbanos.sensing.service import _observation_json
+
+                    out[k] = orjson.dumps(_observation_json(written, svc.ctx(t.version, ident, self.base_url)))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - read it back instead
+                    log.warning("mqtt: rendering Observation %s from its values failed (%r); reading it", ev.id, exc)
+            groups.setdefault((t.version, t.entity_set, t.kind, t.prop, t.select, ident), []).append(k)
         many = getattr(svc, "entity_sync", None) is not None and getattr(svc, "ctx", None) is not None
         for (version, eset, kind, prop, select, ident), ks in groups.items():
             if many and len(ks) > 1:
@@ -486,6 +500,16 @@ def _id(raw: str | None) -> Any:
 
 def _render_key(ev: Event, t: Topic, ident: Any) -> tuple[Any, ...]:
     return (ev.entity, ev.id, t.version, t.kind, t.prop, t.select, ident, id(ev))
+
+
+def _written_observation(ev: Event, t: Topic) -> dict[str, Any] | None:
+    """The values of a created Observation of no dataset (open, no privacy transform), for a plain topic form."""
+    if ev.entity != "Observation" or ev.kind != "created" or ev.dataset_id is not None:
+        return None
+    if t.kind != "collection" or t.select is not None or not isinstance(ev.data, dict):
+        return None
+    row = ev.data.get("row")
+    return row if isinstance(row, dict) else None
 
 
 def _with_select(t: Topic, full: str, ev: Event) -> Topic | None:
