@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
 
 from urbanos.errors import BadRequest
+from urbanos.events import Event
 from urbanos.governance import Gate
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import self_link
@@ -17,6 +20,7 @@ COMPONENTS = ("phenomenonTime", "result", "resultTime", "resultQuality", "validT
 _COLS = ("phen_start", "phen_end", "result_time", "result", "result_num", "result_quality", "valid_start", "valid_end",
          "parameters", "datastream_id", "multi_datastream_id", "feature_id")
 CHUNK = 400
+_new_event = object.__new__
 
 
 def _row(comp: list[str], values: Any, n_results: int | None, default_foi: Any, now: str, json_param: Any) -> list[Any]:
@@ -40,32 +44,51 @@ def _row(comp: list[str], values: Any, n_results: int | None, default_foi: Any, 
             vs, ve, json_param(params), foi]
 
 
-def _simple_rows(comp: list[str], data: list[Any], default_foi: Any, now: str) -> list[list[Any] | None]:
-    """The common shape (phenomenonTime, result[, resultTime]) without the general per-row machinery."""
+_SIMPLE_COLS = "phen_start, phen_end, result_time, result, result_num, datastream_id, feature_id"
+
+
+def _simple_rows(comp: list[str], data: list[Any], parent: int, default_foi: Any, now: str) -> list[Any]:
+    """The common shape (phenomenonTime, result[, resultTime]) of a Datastream, without the general
+    per-row machinery: each row comes out as the tuple inserted into ``_SIMPLE_COLS`` (None when invalid).
+
+    Times in the usual ``YYYY-MM-DDTHH:MM:SSZ`` form are checked and stored inline (the same check
+    as :func:`~urbanos.sensing.timefmt.store_instant`); anything else goes through ``store_interval``.
+    """
     n = len(comp)
     ip = comp.index("phenomenonTime") if "phenomenonTime" in comp else -1
     ir = comp.index("result")
     it = comp.index("resultTime") if "resultTime" in comp else -1
-    out: list[list[Any] | None] = []
+    iso = datetime.fromisoformat
+    dumps = orjson.dumps
+    out: list[Any] = []
+    append = out.append
     for values in data:
         if type(values) is not list or len(values) != n:
-            out.append(None)
+            append(None)
             continue
         try:
-            pt = values[ip] if ip >= 0 else None
-            ps, pe = store_interval(pt, "phenomenonTime") if pt is not None else (now, None)
-            rv = values[it] if it >= 0 else None
-            rt = store_instant(rv, "resultTime") if rv is not None else None
-        except BadRequest:
-            out.append(None)
+            pe = None
+            if ip < 0 or (pt := values[ip]) is None:
+                ps = now
+            elif type(pt) is str and len(pt) == 20 and pt[19] == "Z" and pt[10] == "T":
+                iso(pt[:19])
+                ps = pt[:19] + ".000000Z"
+            else:
+                ps, pe = store_interval(pt, "phenomenonTime")
+            rt = None
+            if it >= 0 and (rv := values[it]) is not None:
+                rt = store_instant(rv, "resultTime")
+        except (BadRequest, ValueError):
+            append(None)
             continue
         res = values[ir]
         t = type(res)
         if t is int:
-            text, num = str(res), float(res)
+            append((ps, pe, rt, str(res), float(res), parent, default_foi))
+        elif t is float:
+            append((ps, pe, rt, dumps(res).decode(), res, parent, default_foi))
         else:
-            text, num = orjson.dumps(res).decode(), _num(res)
-        out.append([ps, pe, rt, text, num, None, None, None, None, default_foi])
+            append((ps, pe, rt, dumps(res).decode(), _num(res), parent, default_foi))
     return out
 
 
@@ -99,8 +122,10 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
         if kind == "MultiDatastream":
             n_results = int(conn.fetchval("SELECT COUNT(*) FROM sta_mds_properties WHERE multi_datastream_id = ?", (parent,)))
         default_foi = None if "FeatureOfInterest/id" in comp else w._feature_for(thing_id)
-        rows: list[list[Any] | None] = []
+        rows: list[Any] = []
         simple = n_results is None and "result" in comp and set(comp) <= {"phenomenonTime", "result", "resultTime"}
+        if simple:
+            rows = _simple_rows(comp, data, parent, default_foi, now)
         for values in ([] if simple else data):
             try:
                 r = _row(comp, values, n_results, default_foi, now, conn.dialect.json_param)
@@ -109,49 +134,73 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
                 rows.append(r)
             except BadRequest:
                 rows.append(None)
-        if simple:
-            rows = _simple_rows(comp, data, default_foi, now)
         fois = {r[-1] for r in rows if r is not None}
         if fois - {default_foi}:
             have = {x[0] for x in conn.fetchall(
                 f"SELECT id FROM sta_features WHERE id IN ({', '.join('?' * len(fois))})", list(fois))}
             rows = [r if r is None or r[-1] in have else None for r in rows]
+        # ``good``: the valid rows; each starts with phen_start, phen_end, result_time and ends with the feature id
         good = [r for r in rows if r is not None]
-        ids: list[int] = []
         ds_col = [parent, None] if kind == "Datastream" else [None, parent]
-        full = [r[:-1] + ds_col + [r[-1]] for r in good]
-        used = [j for j in range(len(_COLS)) if any(r[j] is not None for r in full)]  # leave all-NULL columns out
-        names = ", ".join(_COLS[j] for j in used)
-        if full and conn.dialect.name == "sqlite":
+        if simple:
+            names, ins = _SIMPLE_COLS, good
+        else:
+            # leave all-NULL columns out (of datastream/multi_datastream, the one that is set). Columns other
+            # than phenomenonTime, result and its number hold None or non-empty text: truth tests say "set"
+            used = [0, *(j for j in (1, 2) if any(map(itemgetter(j), good))), 3, 4,
+                    *(j for j in (5, 6, 7, 8) if any(map(itemgetter(j), good)))]
+            names = ", ".join([*(_COLS[j] for j in used), _COLS[9] if kind == "Datastream" else _COLS[10], _COLS[11]])
+            ins = [(*(r[j] for j in used), parent, r[9]) for r in good]
+        ids: list[int] = []
+        width = names.count(",") + 1
+        if ins and conn.dialect.name == "sqlite":
             # one writer thread: the rows of one executemany get consecutive ids ending at last_insert_rowid()
-            conn.executemany(f"INSERT INTO sta_observations ({names}) VALUES ({', '.join('?' * len(used))})",
-                             [[r[j] for j in used] for r in full])
+            conn.executemany(f"INSERT INTO sta_observations ({names}) VALUES ({', '.join('?' * width)})", ins)
             last_id = int(conn.fetchval("SELECT last_insert_rowid()"))
-            ids = list(range(last_id - len(full) + 1, last_id + 1))
-            full = []
-        for i in range(0, len(full), CHUNK):
-            chunk = full[i : i + CHUNK]
-            marks = ", ".join(["(" + ", ".join("?" * len(used)) + ")"] * len(chunk))
-            params: list[Any] = [r[j] for r in chunk for j in used]
-            cur = conn.execute(f"INSERT INTO sta_observations ({names}) VALUES {marks} RETURNING id", params)
-            ids += [int(x[0]) for x in cur.fetchall()]
+            ids = list(range(last_id - len(ins) + 1, last_id + 1))
+        else:
+            for i in range(0, len(ins), CHUNK):
+                chunk = ins[i : i + CHUNK]
+                marks = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
+                params: list[Any] = [v for r in chunk for v in r]
+                cur = conn.execute(f"INSERT INTO sta_observations ({names}) VALUES {marks} RETURNING id", params)
+                ids += [int(x[0]) for x in cur.fetchall()]
         if good:
-            first = min(r[0] for r in good)
-            last = max((r[1] or r[0]) for r in good)
-            latest_start = max(r[0] for r in good)
-            latest_id = min(i for r, i in zip(good, ids, strict=True) if r[0] == latest_start)  # ties: the first
+            starts = [r[0] for r in good]
+            first = min(starts)
+            latest_start = max(starts)
+            ends = [r[1] for r in good if r[1] is not None]
+            last = max(latest_start, max(ends)) if ends else latest_start
+            latest_id = ids[starts.index(latest_start)]  # ties: the first
             rts = [r[2] for r in good if r[2] is not None]
             w.track_many(table, parent, first, last, latest_id, latest_start, min(rts) if rts else None,
                          max(rts) if rts else None)
+        prefix = f"{base}/sta/{version}/{obs_e.set_name}("
+        emit = conn.emit
+        # One event per Observation, exactly as Writer.emit builds them. The fields are filled from a
+        # template (the frozen dataclass's __init__ costs more than the insert of the row itself), and
+        # Observations with the same FeatureOfInterest share one links payload, which subscribers only read.
+        template = {"kind": "created", "entity": obs_e.name, "id": None, "topic": "sensing", "data": None,
+                    "dataset_id": dataset_id, "changed": ()}
+        shared: dict[Any, dict[str, Any]] = {}
         it = iter(ids)
         for r in rows:
             if r is None:
                 out.append("error")
                 continue
             oid = next(it)
-            out.append(self_link(base, version, obs_e, oid))
-            w.emit("created", obs_e, oid, dataset_id, {"Datastream": ds_col[0], "MultiDatastream": ds_col[1],
-                                                        "FeatureOfInterest": r[-1], "Thing": thing_id})
+            out.append(f"{prefix}{oid})")
+            foi = r[-1]
+            payload = shared.get(foi)
+            if payload is None:
+                payload = shared[foi] = {"links": {"Datastream": ds_col[0], "MultiDatastream": ds_col[1],
+                                                   "FeatureOfInterest": foi, "Thing": thing_id}}
+            ev = _new_event(Event)
+            fields = ev.__dict__
+            fields.update(template)
+            fields["id"] = oid
+            fields["data"] = payload
+            emit(ev)
     return out
 
 
