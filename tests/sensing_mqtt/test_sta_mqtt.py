@@ -170,3 +170,31 @@ def test_notification_from_the_written_values_equals_get(serve):
         oid = created["@iot.id"]
         assert got[f"v1.1/Datastreams({ds})/Observations"] == s.get(f"v1.1/Observations({oid})")
         assert got[f"v1.0/Datastreams({ds})/Observations"] == s.get(f"v1.0/Observations({oid})")
+
+
+def test_entity_set_topics_hear_updates_of_their_members(serve):
+    """As the OGC test suite checks: a subscriber of an entity set (or a collection) hears PATCHes of its members."""
+    s = serve()
+    thing, ds = s.station()
+    with Client(s.mqtt_port) as sub:
+        assert sub.subscribe("v1.1/Things") == [0]
+        assert sub.subscribe("v1.1/Things?$select=description") == [0]
+        assert sub.subscribe(f"v1.1/Things({thing})/Datastreams") == [0]
+        r = s.http.patch(f"/sta/v1.1/Things({thing})", json={"name": "renamed"})
+        assert r.status_code in (200, 204), r.text
+        topic, payload, _q = sub.get()
+        assert topic == "v1.1/Things" and json.loads(payload) == s.get(f"v1.1/Things({thing})")
+        assert sub.none()  # the $select topic: description did not change
+        r = s.http.patch(f"/sta/v1.1/Things({thing})", json={"description": "new words"})
+        assert r.status_code in (200, 204), r.text
+        got = {t: json.loads(p) for t, p, _q in (sub.get(), sub.get())}
+        assert got["v1.1/Things?$select=description"] == {"description": "new words"}
+        assert got["v1.1/Things"]["description"] == "new words"
+        r = s.http.patch(f"/sta/v1.1/Datastreams({ds})", json={"name": "count, renamed"})
+        assert r.status_code in (200, 204), r.text
+        topic, payload, _q = sub.get()
+        assert topic == f"v1.1/Things({thing})/Datastreams"
+        assert json.loads(payload) == s.get(f"v1.1/Datastreams({ds})")
+        r = s.http.delete(f"/sta/v1.1/Datastreams({ds})")
+        assert r.status_code in (200, 204), r.text
+        assert sub.none()  # the standard defines no deletion notification

@@ -50,7 +50,11 @@ def test_event_topics_for_a_created_observation() -> None:
 
 def test_event_topics_for_an_update() -> None:
     names = {t.base for t in event_topics("updated", "Thing", 2, {}, changed=("name", "Locations"), versions=("v1.1",))}
-    assert names == {"v1.1/Things(2)", "v1.1/Things(2)/name"}
+    assert names == {"v1.1/Things", "v1.1/Things(2)", "v1.1/Things(2)/name"}
+    ds = {t.base for t in event_topics("updated", "Datastream", 4, {"Thing": 2, "Sensor": 1}, changed=("name",),
+                                       versions=("v1.1",))}
+    assert ds == {"v1.1/Datastreams", "v1.1/Things(2)/Datastreams", "v1.1/Sensors(1)/Datastreams",
+                  "v1.1/Datastreams(4)", "v1.1/Datastreams(4)/name"}
     assert event_topics("deleted", "Thing", 2, {}) == []
     assert event_topics("created", "Unknown", 2, {}) == []
     hl = {t.base for t in event_topics("created", "HistoricalLocation", 4, {"Thing": 1, "Locations": [2, 3]},

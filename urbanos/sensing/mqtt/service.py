@@ -515,7 +515,7 @@ def _written_observation(ev: Event, t: Topic) -> dict[str, Any] | None:
 def _with_select(t: Topic, full: str, ev: Event) -> Topic | None:
     """The topic ``full`` (``t`` plus an optional $select), or None when it does not hear this event.
 
-    An entity topic with $select hears an update only when a selected property changed.
+    A topic with $select hears an update only when a selected property changed.
     """
     if "?" not in full:
         return t
@@ -523,7 +523,7 @@ def _with_select(t: Topic, full: str, ev: Event) -> Topic | None:
         tt = topics.parse(full)
     except BadRequest:
         return None
-    if tt.kind in ("entity", "navigation") and tt.select and ev.changed and not set(tt.select) & set(ev.changed):
+    if tt.select and ev.kind == "updated" and ev.changed and not set(tt.select) & set(ev.changed):
         return None
     return tt
 

@@ -179,22 +179,22 @@ def event_topics(kind: str, entity: str, eid: object, links: dict[str, object] |
     """The base topics (no $select) whose subscribers hear about this change.
 
     Created: the entity set and every collection reached by navigation from a linked entity.
-    Updated: the entity, and each changed property.
+    Updated: the same collections (an entity set hears about updates of its members, as the OGC test
+    suite checks), the entity, and each changed property. Deletions have no notification in the standard.
     """
     eset = SET_OF.get(entity)
-    if eset is None:
+    if eset is None or kind not in ("created", "updated"):
         return []
     out: list[Topic] = []
     for v in versions:
-        if kind == "created":
-            out.append(Topic(v, "collection", eset))
-            for ptype, raw in (links or {}).items():
-                pset = SET_OF.get(ptype)
-                if pset is None or eset not in NAV_COLLECTIONS[ptype]:
-                    continue
-                for pid in _link_ids(raw):
-                    out.append(Topic(v, "collection", eset, parent=(pset, pid)))
-        elif kind == "updated":
+        out.append(Topic(v, "collection", eset))
+        for ptype, raw in (links or {}).items():
+            pset = SET_OF.get(ptype)
+            if pset is None or eset not in NAV_COLLECTIONS[ptype]:
+                continue
+            for pid in _link_ids(raw):
+                out.append(Topic(v, "collection", eset, parent=(pset, pid)))
+        if kind == "updated":
             out.append(Topic(v, "entity", eset, str(eid)))
             for p in changed:
                 if p in PROPERTIES[entity] and not (v == "v1.0" and (entity, p) in NOT_IN_V10):
