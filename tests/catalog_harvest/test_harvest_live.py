@@ -2,126 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import httpx
 import pytest
-from conftest import ADMIN_TOKEN, BACKEND, PG_URL, free_port
-
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@pytest.fixture
-def second_db(tmp_path: Path) -> Iterator[str]:
-    """Another empty database of the back end under test, for the source instance.
-
-    Tests list ``db_url`` and ``second_db`` before ``server_factory`` so that servers stop before their
-    databases are dropped."""
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'source.db'}"
-        return
-    import psycopg
-
-    schema = "h_" + secrets.token_hex(6)
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema},public')}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as c:
-            c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
-def action(url: str, name: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
-    if body is None:
-        r = httpx.get(f"{url}/api/3/action/{name}", headers=headers or {}, timeout=30)
-    else:
-        r = httpx.post(f"{url}/api/3/action/{name}", json=body, headers=headers or ADMIN, timeout=30)
-    return r
-
-
-def seed_source(url: str) -> None:
-    assert action(url, "organization_create", {"name": "parks", "title": "Parks"}).status_code == 200
-    for i in range(3):
-        r = action(url, "package_create", {
-            "name": f"trees-{i}", "title": f"Trees {i}", "notes": f"Tree register part {i}.", "owner_org": "parks",
-            "license_id": "CC-BY-4.0", "tags": ["trees"], "frequency": "MONTHLY", "theme": ["ENVI"],
-            "resources": [{"name": "CSV", "url": f"http://example.org/trees-{i}.csv", "format": "CSV"}]})
-        assert r.status_code == 200, r.text
-    r = action(url, "package_create", {"name": "internal-plans", "title": "Plans", "owner_org": "parks",
-                                        "access_level": "internal", "grounds": ["security"]})
-    assert r.status_code == 200, r.text
-
-
-class Harvester:
-    def __init__(self, db: str, data_dir: Path) -> None:
-        self.db, self.data_dir = db, data_dir
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-        env.update({"URBANOS_LOG_LEVEL": "warning", "URBANOS_HARVEST_TIMEOUT": "10",
-                    "URBANOS_HARVEST_RETRY_SECONDS": "3600"})
-        cmd = [sys.executable, "-m", "urbanos.cli.main", "harvest", *args, "--db", self.db,
-               "--data-dir", str(self.data_dir)]
-        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-
-
-class InProcess:
-    """The same harvester, run inside the test process (saves a Python start per run)."""
-
-    def __init__(self, settings: Any) -> None:
-        self.settings = settings
-
-    def run(self, name: str | None = None) -> list[dict[str, Any]]:
-        import asyncio
-
-        from urbanos.catalog.harvest import runner
-        from urbanos.platform import Platform
-        from urbanos.plugins import load_components
-
-        platform = Platform.build(self.settings, load_components())
-        platform.open()
-        try:
-            return asyncio.run(runner.run(platform, name))
-        finally:
-            platform.close()
-
-    def add(self, name: str, kind: str, url: str) -> None:
-        import asyncio
-
-        from urbanos.catalog.harvest import store
-        from urbanos.storage import open_database
-
-        db = open_database(self.settings)
-        db.open()
-        try:
-            asyncio.run(store.add_source(db, name, kind, url))
-        finally:
-            db.close()
-
-
-def only_counts(report: dict[str, Any]) -> dict[str, int]:
-    return {k: report[k] for k in ("created", "updated", "deleted", "unchanged", "failed")}
-
-
-def counts(out: str) -> dict[str, int]:
-    line = out.strip().splitlines()[-1]
-    return {k: int(v) for k, v in (p.split("=") for p in line.split() if "=" in p)}
-
-
-def local_names(url: str) -> set[str]:
-    r = action(url, "package_search?rows=1000", headers=ADMIN)
-    assert r.status_code == 200, r.text
-    return {p["name"] for p in r.json()["result"]["results"]}
+from catalog_harvest.harvest_helpers import (
+    Harvester,
+    InProcess,
+    action,
+    counts,
+    local_names,
+    only_counts,
+    seed_source,
+)
+from conftest import free_port
 
 
 @pytest.mark.parametrize("kind", ["ckan", "dcat"])

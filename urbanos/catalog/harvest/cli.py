@@ -66,21 +66,27 @@ def harvest() -> None:
 @click.argument("name")
 @click.argument("url")
 @click.option("--type", "kind", type=click.Choice(["ckan", "dcat"]), required=True, help="Kind of source.")
+@click.option("--token-env", default=None, metavar="VARNAME",
+              help="Name of the environment variable that holds the source's API token when the harvest runs, "
+                   "to harvest registered and internal datasets the token may read. The token is not stored.")
 @_db
 @_dir
 @click.pass_context
-def add(ctx: click.Context, name: str, url: str, kind: str, db_url: str | None, data_dir: str | None) -> None:
+def add(ctx: click.Context, name: str, url: str, kind: str, token_env: str | None, db_url: str | None,
+        data_dir: str | None) -> None:
     """Register source NAME at URL (a CKAN site root, or a DCAT catalogue document).
 
     \b
     Examples:
       urbanos harvest add hamburg --type ckan https://transparenz.example.org
       urbanos harvest add berlin --type dcat https://daten.example.org/catalog.ttl
+      urbanos harvest add partner --type ckan https://partner.example.org --token-env PARTNER_TOKEN
     """
     from urbanos.catalog.harvest import store
 
-    src = _with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url))
-    click.echo(f"added harvest source {src['name']} ({src['type']}) {src['url']}")
+    src = _with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url, token_env))
+    auth = f" (token from ${token_env})" if token_env else ""
+    click.echo(f"added harvest source {src['name']} ({src['type']}) {src['url']}{auth}")
 
 
 @harvest.command("run")
@@ -125,7 +131,8 @@ def list_cmd(ctx: click.Context, db_url: str | None, data_dir: str | None) -> No
     from urbanos.catalog.harvest import store
 
     for s in _with_platform(ctx, db_url, data_dir, lambda p: store.sources(p.db)):
-        click.echo(f"{s['name']}\t{s['type']}\t{s['url']}\tlast={s['last_run_at'] or '-'} "
+        auth = f"\ttoken=${s['token_env']}" if s.get("token_env") else ""
+        click.echo(f"{s['name']}\t{s['type']}\t{s['url']}{auth}\tlast={s['last_run_at'] or '-'} "
                    f"status={s['last_status'] or '-'} next={s['next_run_at'] or '-'}")
 
 

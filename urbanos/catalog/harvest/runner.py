@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -36,9 +37,10 @@ class SourceError(Exception):
     """The source could not be read completely (down, bad status, or not a catalogue)."""
 
 
-async def _get(client: httpx.AsyncClient, url: str, limit: int, **params: Any) -> httpx.Response:
+async def _get(client: httpx.AsyncClient, url: str, limit: int, headers: dict[str, str] | None = None,
+               **params: Any) -> httpx.Response:
     try:
-        resp = await client.get(url, params=params or None)
+        resp = await client.get(url, params=params or None, headers=headers or None)
     except httpx.HTTPError as exc:
         raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from None
     if resp.status_code != 200:
@@ -48,7 +50,7 @@ async def _get(client: httpx.AsyncClient, url: str, limit: int, **params: Any) -
     return resp
 
 
-async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int) -> list[dict[str, Any]]:
+async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
     base = url.rstrip("/")
     for suffix in ("/api/3/action", "/api/action", "/api/3", "/api"):
         if base.endswith(suffix):
@@ -57,7 +59,7 @@ async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int) -> list[di
     out: list[dict[str, Any]] = []
     start, rows = 0, 100
     for _ in range(MAX_PAGES):
-        resp = await _get(client, f"{base}/api/3/action/package_search", limit, rows=rows, start=start,
+        resp = await _get(client, f"{base}/api/3/action/package_search", limit, headers, rows=rows, start=start,
                           sort="name asc")
         try:
             body = orjson.loads(resp.content)
@@ -78,13 +80,13 @@ async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int) -> list[di
     raise SourceError(f"{base}: more than {MAX_PAGES} pages")
 
 
-async def fetch_dcat(client: httpx.AsyncClient, url: str, limit: int) -> list[dict[str, Any]]:
+async def fetch_dcat(client: httpx.AsyncClient, url: str, limit: int, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     page: str | None = url
     while page and page not in seen and len(seen) < MAX_PAGES:
         seen.add(page)
-        resp = await _get(client, page, limit)
+        resp = await _get(client, page, limit, headers)
         media = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         fmt = RDF_TYPES.get(media) or ("json-ld" if page.split("?")[0].endswith(".jsonld") else
                                        "xml" if page.split("?")[0].endswith(".rdf") else "turtle")
@@ -99,6 +101,19 @@ async def fetch_dcat(client: httpx.AsyncClient, url: str, limit: int) -> list[di
         out.extend(batch)
         page = next_page(g)
     return out
+
+
+def source_auth(src: dict[str, Any]) -> dict[str, str]:
+    """The Authorization header for a source that carries credentials: the token is read from the environment
+    variable the source names, at run time; it is never stored. CKAN sources get the bare token as CKAN
+    clients send it, DCAT sources a bearer token. httpx drops the header on a redirect to another host."""
+    var = src.get("token_env")
+    if not var:
+        return {}
+    token = os.environ.get(str(var), "").strip()
+    if not token:
+        raise SourceError(f"the environment variable {var} that holds the token of source {src['name']} is not set")
+    return {"Authorization": token if src["type"] == "ckan" else f"Bearer {token}"}
 
 
 def _local_doc(pkg: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
@@ -150,11 +165,14 @@ async def run_source(platform: Any, src: dict[str, Any], progress: Callable[[str
     started = store.now_text()
     counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
     errors: list[str] = []
-    own = client or httpx.AsyncClient(timeout=float(s.harvest_timeout), follow_redirects=True,
-                                      headers={"User-Agent": "urbanos-harvester"})
+    own: httpx.AsyncClient | None = client
     try:
+        auth = source_auth(src)
+        if own is None:
+            own = httpx.AsyncClient(timeout=float(s.harvest_timeout), follow_redirects=True,
+                                    headers={"User-Agent": "urbanos-harvester"})
         fetch = fetch_ckan if src["type"] == "ckan" else fetch_dcat
-        remote = await fetch(own, src["url"], int(s.harvest_max_bytes))
+        remote = await fetch(own, src["url"], int(s.harvest_max_bytes), auth)
     except SourceError as exc:
         message = str(exc)
         log.warning("harvest %s: source failed, retry later: %s", src["name"], message)
@@ -162,7 +180,7 @@ async def run_source(platform: Any, src: dict[str, Any], progress: Callable[[str
                             store.now_text(float(s.harvest_retry_seconds)), failed_run=True)
         return {"source": src["name"], "status": "error", "message": message, **counts}
     finally:
-        if client is None:
+        if client is None and own is not None:
             await own.aclose()
     have = await store.objects(platform.db, src["name"])
     orgs: set[str] = set()

@@ -26,8 +26,10 @@ def _ensure(c: Connection) -> None:
     c.execute(
         f"CREATE TABLE IF NOT EXISTS harvest_sources (id {pk}, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
         " url TEXT NOT NULL, created_at TEXT NOT NULL, last_run_at TEXT, next_run_at TEXT, last_status TEXT,"
-        " failures INTEGER NOT NULL DEFAULT 0)"
+        " failures INTEGER NOT NULL DEFAULT 0, token_env TEXT)"
     )
+    if "token_env" not in c.columns("harvest_sources"):  # tables made before sources carried credentials
+        c.execute("ALTER TABLE harvest_sources ADD COLUMN token_env TEXT")
     c.execute(
         f"CREATE TABLE IF NOT EXISTS harvest_log (id {pk}, source TEXT NOT NULL, started_at TEXT NOT NULL,"
         " finished_at TEXT, status TEXT NOT NULL, created INTEGER NOT NULL DEFAULT 0,"
@@ -53,10 +55,12 @@ async def ensure(db: Database) -> None:
         _READY.add(id(db))
 
 
-def validate_source(name: str, kind: str, url: str) -> None:
+def validate_source(name: str, kind: str, url: str, token_env: str | None = None) -> None:
     import re
 
     errors: dict[str, list[str]] = {}
+    if token_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", token_env):
+        errors["token_env"] = ["Must be the name of an environment variable (letters, digits and '_')."]
     if not re.fullmatch(r"[a-z0-9_-]{2,100}", name or ""):
         errors["name"] = ["Must be 2-100 characters: lowercase letters, digits, '-' and '_'."]
     if kind not in TYPES:
@@ -67,16 +71,18 @@ def validate_source(name: str, kind: str, url: str) -> None:
         raise ValidationFailed("The harvest source is invalid.", detail=errors)
 
 
-async def add_source(db: Database, name: str, kind: str, url: str) -> dict[str, Any]:
-    validate_source(name, kind, url)
+async def add_source(db: Database, name: str, kind: str, url: str, token_env: str | None = None) -> dict[str, Any]:
+    """Register a source. ``token_env`` names the environment variable that holds the source's API token at
+    run time; the token itself is never stored."""
+    validate_source(name, kind, url, token_env)
     await ensure(db)
 
     def tx(c: Connection) -> dict[str, Any]:
         if c.fetchone("SELECT 1 FROM harvest_sources WHERE name = ?", (name,)):
             raise Conflict(f"A harvest source named {name!r} exists already.")
         c.insert("harvest_sources", {"name": name, "type": kind, "url": url.rstrip("/") if kind == "ckan" else url,
-                                     "created_at": now_text(), "next_run_at": now_text()})
-        return {"name": name, "type": kind, "url": url}
+                                     "created_at": now_text(), "next_run_at": now_text(), "token_env": token_env})
+        return {"name": name, "type": kind, "url": url, "token_env": token_env}
 
     return await db.write(tx)
 

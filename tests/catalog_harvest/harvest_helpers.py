@@ -1,0 +1,115 @@
+"""Helpers for the harvest tests: live-instance actions, a seeded source, and the harvester run as the CLI
+or inside the test process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from conftest import ADMIN_TOKEN
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def action(url: str, name: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    if body is None:
+        r = httpx.get(f"{url}/api/3/action/{name}", headers=headers or {}, timeout=30)
+    else:
+        r = httpx.post(f"{url}/api/3/action/{name}", json=body, headers=headers or ADMIN, timeout=30)
+    return r
+
+
+def seed_source(url: str) -> None:
+    assert action(url, "organization_create", {"name": "parks", "title": "Parks"}).status_code == 200
+    for i in range(3):
+        r = action(url, "package_create", {
+            "name": f"trees-{i}", "title": f"Trees {i}", "notes": f"Tree register part {i}.", "owner_org": "parks",
+            "license_id": "CC-BY-4.0", "tags": ["trees"], "frequency": "MONTHLY", "theme": ["ENVI"],
+            "resources": [{"name": "CSV", "url": f"http://example.org/trees-{i}.csv", "format": "CSV"}]})
+        assert r.status_code == 200, r.text
+    r = action(url, "package_create", {"name": "internal-plans", "title": "Plans", "owner_org": "parks",
+                                        "access_level": "internal", "grounds": ["security"]})
+    assert r.status_code == 200, r.text
+
+
+class Harvester:
+    def __init__(self, db: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.db, self.data_dir, self.env = db, data_dir, env or {}
+
+    def with_env(self, **env: str) -> Harvester:
+        """The same harvester with more environment variables."""
+        return Harvester(self.db, self.data_dir, {**self.env, **env})
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
+        env.update({"URBANOS_LOG_LEVEL": "warning", "URBANOS_HARVEST_TIMEOUT": "10",
+                    "URBANOS_HARVEST_RETRY_SECONDS": "3600", **self.env})
+        cmd = [sys.executable, "-m", "urbanos.cli.main", "harvest", *args, "--db", self.db,
+               "--data-dir", str(self.data_dir)]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+    def dump(self, *tables: str) -> str:
+        """Every row of these tables of the harvester's database, as text."""
+        from urbanos.plugins import settings_registry
+        from urbanos.settings import load
+        from urbanos.storage import open_database
+
+        db = open_database(load(settings_registry(), env={}, overrides={"db": self.db, "data_dir": str(self.data_dir)}))
+        db.open()
+        try:
+            return "\n".join(repr(db.read_sync(lambda c, t=t: c.fetchall(f"SELECT * FROM {t}"))) for t in tables)
+        finally:
+            db.close()
+
+
+class InProcess:
+    """The same harvester, run inside the test process (saves a Python start per run)."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    def run(self, name: str | None = None) -> list[dict[str, Any]]:
+        import asyncio
+
+        from urbanos.catalog.harvest import runner
+        from urbanos.platform import Platform
+        from urbanos.plugins import load_components
+
+        platform = Platform.build(self.settings, load_components())
+        platform.open()
+        try:
+            return asyncio.run(runner.run(platform, name))
+        finally:
+            platform.close()
+
+    def add(self, name: str, kind: str, url: str) -> None:
+        import asyncio
+
+        from urbanos.catalog.harvest import store
+        from urbanos.storage import open_database
+
+        db = open_database(self.settings)
+        db.open()
+        try:
+            asyncio.run(store.add_source(db, name, kind, url))
+        finally:
+            db.close()
+
+
+def only_counts(report: dict[str, Any]) -> dict[str, int]:
+    return {k: report[k] for k in ("created", "updated", "deleted", "unchanged", "failed")}
+
+
+def counts(out: str) -> dict[str, int]:
+    line = out.strip().splitlines()[-1]
+    return {k: int(v) for k, v in (p.split("=") for p in line.split() if "=" in p)}
+
+
+def local_names(url: str) -> set[str]:
+    r = action(url, "package_search?rows=1000", headers=ADMIN)
+    assert r.status_code == 200, r.text
+    return {p["name"] for p in r.json()["result"]["results"]}
