@@ -202,3 +202,42 @@ def test_observation_with_new_feature_of_interest(sta: Sta) -> None:
                                       "FeatureOfInterest": {"@iot.id": foi["@iot.id"]}})
     assert sta.ok(f"/Observations({o2['@iot.id']})/FeatureOfInterest")["@iot.id"] == foi["@iot.id"]
     assert sta.ok("/FeaturesOfInterest?$count=true")["@iot.count"] == 1
+
+
+def test_patched_location_regenerates_feature_of_interest(sta: Sta) -> None:
+    """New Observations get a FeatureOfInterest generated from the Location as it is now; older ones keep theirs."""
+    tid = sta.create("/Things", thing("Mover"))["@iot.id"]
+    ds = sta.ok(f"/Things({tid})/Datastreams")["value"][0]["@iot.id"]
+    loc = sta.ok(f"/Things({tid})/Locations")["value"][0]
+    lid = loc["@iot.id"]
+
+    def foi_of(obs: dict[str, Any]) -> dict[str, Any]:
+        return sta.ok(f"/Observations({obs['@iot.id']})/FeatureOfInterest")  # type: ignore[no-any-return]
+
+    first = sta.observe(ds, 1, "2024-05-01T00:00:00Z")
+    foi_a = foi_of(first)
+    assert foi_a["feature"] == loc["location"]
+    # a change that leaves the geometry alone keeps the generated feature
+    assert sta.patch(f"/Locations({lid})", {"name": "Renamed"}).status_code == 200
+    r = sta.put(f"/Locations({lid})", {**{k: v for k, v in loc.items() if "@" not in k}, "name": "Renamed"})
+    assert r.status_code == 200, r.text
+    assert foi_of(sta.observe(ds, 2, "2024-05-01T01:00:00Z"))["@iot.id"] == foi_a["@iot.id"]
+    moved = {"type": "Point", "coordinates": [145.0, -37.9]}
+    assert sta.patch(f"/Locations({lid})", {"location": moved}).status_code == 200
+    third = sta.observe(ds, 3, "2024-05-01T02:00:00Z")
+    foi_b = foi_of(third)
+    assert foi_b["@iot.id"] != foi_a["@iot.id"] and foi_b["feature"] == moved
+    assert foi_of(first)["@iot.id"] == foi_a["@iot.id"] and foi_of(first)["feature"] == loc["location"]
+    # reused by later Observations, also through dataArray
+    assert foi_of(sta.observe(ds, 4, "2024-05-01T03:00:00Z"))["@iot.id"] == foi_b["@iot.id"]
+    links = sta.post("/CreateObservations", [{"Datastream": {"@iot.id": ds}, "components": ["phenomenonTime", "result"],
+                                              "dataArray": [["2024-05-01T04:00:00Z", 5]]}]).json()
+    assert sta.c.get(links[0] + "/FeatureOfInterest").json()["@iot.id"] == foi_b["@iot.id"]
+    # JSON-Patch moves it again
+    r = sta.patch(f"/Locations({lid})", [{"op": "replace", "path": "/location/coordinates", "value": [145.1, -37.7]}],
+                  "application/json-patch+json")
+    assert r.status_code == 200, r.text
+    foi_c = foi_of(sta.observe(ds, 6, "2024-05-01T05:00:00Z"))
+    assert foi_c["@iot.id"] not in (foi_a["@iot.id"], foi_b["@iot.id"])
+    assert foi_c["feature"]["coordinates"] == [145.1, -37.7]
+    assert sta.ok("/FeaturesOfInterest?$count=true")["@iot.count"] == 3

@@ -199,4 +199,9 @@ def inverse(e: EntityType, rel: Rel) -> Rel | None:
     return None
 
 
-__all__ = ["Prop", "Rel", "EntityType", "ENTITIES", "BY_SET", "VERSIONS", "SET_ORDER", "rel_of", "inverse"]
+# Things, Datastreams and MultiDatastreams can belong to a catalogue dataset. Standard clients read and
+# write that link as this reserved key of ``properties`` (the dataset's name).
+DATASET_KEY = "urbanos:dataset"
+DATASET_OWNERS = ("Thing", "Datastream", "MultiDatastream")
+
+__all__ = ["DATASET_KEY", "DATASET_OWNERS", "Prop", "Rel", "EntityType", "ENTITIES", "BY_SET", "VERSIONS", "SET_ORDER", "rel_of", "inverse"]

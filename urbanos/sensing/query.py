@@ -14,7 +14,7 @@ import orjson
 from urbanos.errors import BadRequest
 from urbanos.query.ast import Expand, Node, OrderBy, Property, QueryOptions
 from urbanos.sensing.access import visibility
-from urbanos.sensing.model import ENTITIES, EntityType, Rel
+from urbanos.sensing.model import DATASET_OWNERS, ENTITIES, EntityType, Rel
 from urbanos.sensing.resolve import Col, resolve
 from urbanos.sensing.serialize import column_names, columns, entities, self_link
 
@@ -169,7 +169,8 @@ _SELECT_COLS: dict[tuple[str, str], str] = {}
 
 def _select_cols(e: EntityType, a: str) -> str:
     """The SELECT list of ``e`` under alias ``a``. Observations also carry ``_ds``, the dataset of their
-    (Multi)Datastream, looked up per row by primary key in the same statement (for the gate)."""
+    (Multi)Datastream, looked up per row by primary key in the same statement (for the gate); Things and
+    (Multi)Datastreams carry ``_ds_name``, the name of their own dataset."""
     key = (e.name, a)
     sql = _SELECT_COLS.get(key)
     if sql is None:
@@ -178,6 +179,8 @@ def _select_cols(e: EntityType, a: str) -> str:
             cols.append(f"COALESCE((SELECT vd.dataset_id FROM sta_datastreams vd WHERE vd.id = {a}.datastream_id),"
                         f" (SELECT vm.dataset_id FROM sta_multi_datastreams vm WHERE vm.id = {a}.multi_datastream_id))"
                         " AS _ds")
+        elif e.name in DATASET_OWNERS:  # the dataset's name, shown in properties["urbanos:dataset"]
+            cols.append(f"(SELECT dn.name FROM datasets dn WHERE dn.id = {a}.dataset_id) AS _ds_name")
         sql = _SELECT_COLS[key] = ", ".join(cols)
     return sql
 

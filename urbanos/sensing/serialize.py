@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from urbanos.sensing.model import ENTITIES, EntityType
+from urbanos.sensing.model import DATASET_KEY, DATASET_OWNERS, ENTITIES, EntityType
 from urbanos.sensing.timefmt import render, render_interval
 
 
@@ -68,7 +68,7 @@ def _plan(e: EntityType, version: str, select: set[str] | None, extensions: froz
                 and (select is None or r.name in select)]
         plan = (select is None or "id" in select or "@iot.id" in select,
                 select is None or "@iot.selfLink" in select or "selfLink" in select,
-                tuple(props), tuple(navs), select is None)
+                tuple(props), tuple(navs), select is None, e.name in DATASET_OWNERS)
         if len(_PLANS) < 512:
             _PLANS[key] = plan
     return plan
@@ -98,7 +98,7 @@ def _builder(plan: tuple[Any, ...]) -> Any:
     fn = _BUILDERS.get(plan)
     if fn is not None:
         return fn
-    with_id, with_link, props, navs, everything = plan
+    with_id, with_link, props, navs, everything, has_dataset = plan
     items: list[str] = []
     after: list[str] = []
     if with_id:
@@ -115,7 +115,10 @@ def _builder(plan: tuple[Any, ...]) -> Any:
         elif kind == "time":
             items.append(f"{key}: None if (s := row[{col!r}]) is None else render(s)")
         else:
-            items.append(f"{key}: None if (v := row[{col!r}]) is None else load_json(v)")
+            if has_dataset and name == "properties":  # the dataset link shows as properties["urbanos:dataset"]
+                items.append(f"{key}: with_dataset(row[{col!r}], row.get('_ds_name'))")
+            else:
+                items.append(f"{key}: None if (v := row[{col!r}]) is None else load_json(v)")
             if everything and name == "properties":  # an unset ``properties`` is left out of the full form
                 after.append(f"    if out[{key}] is None:\n      del out[{key}]")
     for n in navs:
@@ -123,7 +126,7 @@ def _builder(plan: tuple[Any, ...]) -> Any:
     body = ["def build(rows, prefix):", "  result = []", "  append = result.append", "  for row in rows:",
             "    i = row['id']", "    link = f'{prefix}{i})'" if with_link or navs else "",
             "    out = {" + ", ".join(items) + "}", *after, "    append(out)", "  return result"]
-    scope: dict[str, Any] = {"render": render, "load_json": load_json}
+    scope: dict[str, Any] = {"render": render, "load_json": load_json, "with_dataset": with_dataset}
     exec(compile("\n".join(line for line in body if line), "<sta serializer>", "exec"), scope)
     fn = scope["build"]
     if len(_BUILDERS) < 512:
@@ -131,8 +134,17 @@ def _builder(plan: tuple[Any, ...]) -> Any:
     return fn
 
 
+def with_dataset(stored: Any, dataset_name: str | None) -> Any:
+    """``properties`` of a Thing, Datastream or MultiDatastream, with the name of its dataset under
+    ``urbanos:dataset`` when it belongs to one."""
+    props = None if stored is None else load_json(stored)
+    if dataset_name is None:
+        return props
+    return {**(props if isinstance(props, dict) else {}), DATASET_KEY: dataset_name}
+
+
 def entity_type(name: str) -> EntityType:
     return ENTITIES[name]
 
 
-__all__ = ["columns", "column_names", "entity", "entities", "self_link", "prop_value", "load_json", "entity_type"]
+__all__ = ["columns", "column_names", "entity", "entities", "self_link", "prop_value", "load_json", "entity_type", "with_dataset"]

@@ -23,10 +23,10 @@ from urbanos.errors import BadRequest, NotFound, NotImplementedFeature
 from urbanos.governance import Gate
 from urbanos.query.ast import QueryOptions
 from urbanos.sensing import options as qopts
-from urbanos.sensing.model import BY_SET, ENTITIES, SET_ORDER, EntityType
+from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
-from urbanos.sensing.serialize import column_names, entity, prop_value, self_link
+from urbanos.sensing.serialize import column_names, entity, prop_value, self_link, with_dataset
 from urbanos.sensing.update import delete, update
 from urbanos.sensing.write import Writer
 
@@ -157,10 +157,13 @@ class SensingService:
         if p not in e.props_for(ctx.version):
             raise NotFound(f"{e.name} has no property {name!r} in SensorThings {ctx.version}.")
         cols = [f"{p.column}_start", f"{p.column}_end"] if p.kind == "interval" else [p.column]
+        with_ds = name == "properties" and e.name in DATASET_OWNERS
+        if with_ds:
+            cols.append("(SELECT dn.name FROM datasets dn WHERE dn.id = dataset_id) AS _ds_name")
         row = conn.rows(f"SELECT {', '.join(cols)} FROM {e.table} WHERE id = ?", (t.id,))
         if not row:
             raise NotFound(f"{e.name} {t.id} does not exist.")
-        v = prop_value(p, row[0])
+        v = with_dataset(row[0][p.column], row[0]["_ds_name"]) if with_ds else prop_value(p, row[0])
         if t.value:
             return "value", v
         return "json", {name: v}
@@ -202,7 +205,7 @@ class SensingService:
         t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
         if t.prop is not None or (t.single and not t.ref):
             raise BadRequest("POST goes to an entity set or a navigation collection.")
-        w = Writer(conn, ctx.version)
+        w = Writer(conn, ctx.version, ctx.identity)
         if not isinstance(body, dict):
             raise BadRequest(f"The body must be a JSON object describing a {t.e.name}.")
         if t.parent is None:
@@ -248,7 +251,7 @@ class SensingService:
         if not rows:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
         id_ = int(rows[0]["id"])
-        w = Writer(conn, ctx.version)
+        w = Writer(conn, ctx.version, ctx.identity)
         if mode == "json-patch":
             current = self.entity_sync(conn, ctx, t.e, id_) or {}
             doc = {k: v for k, v in current.items() if not k.startswith("@iot.") and "@iot." not in k}
@@ -289,7 +292,7 @@ class SensingService:
         rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
         if not rows:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
-        delete(Writer(conn, ctx.version), t.e, int(rows[0]["id"]))
+        delete(Writer(conn, ctx.version, ctx.identity), t.e, int(rows[0]["id"]))
 
     async def delete_at_path(self, version: str, path: str, identity: Any, base_url: str) -> None:
         Gate.require(identity, "publisher")

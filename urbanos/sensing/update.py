@@ -14,6 +14,7 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
     if not isinstance(body, dict):
         raise BadRequest(f"The update of a {e.name} must be a JSON object.")
     w._check_keys(e, body)
+    body, ds_ref, ds_given = w.dataset_ref(e, body)
     links, dataset_id = w.links_of(e, id_)
     if "@iot.id" in body and str(body["@iot.id"]) != str(id_):
         raise BadRequest("@iot.id cannot be changed.")
@@ -40,11 +41,15 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
                 vals[r.fk] = w.create_or_link(ENTITIES[r.target], body[r.name])
             if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream"):
                 old_parent = (r.name, links.get(r.name))
-    if "dataset_id" in body and e.name in ("Thing", "Datastream", "MultiDatastream"):
-        vals["dataset_id"] = w._dataset(body["dataset_id"])
-    elif "dataset_id" in body:
-        raise BadRequest(f"{e.name} does not belong to a dataset directly.")
+    if ds_given:  # an absent key leaves the link as it is (also for PUT); null removes it
+        vals["dataset_id"] = w._dataset(ds_ref)
+    before = _location_of(w, id_) if e.name == "Location" and "location" in body else None
     w._update(e.table, id_, vals)
+    if before is not None and _location_of(w, id_) != before:
+        # The FeatureOfInterest generated from this Location describes where it was: Observations made so far
+        # keep it, and the next Observation without a FeatureOfInterest gets a new one generated from the
+        # Location as it is now (as FROST-Server and istSOS do).
+        w.c.execute("UPDATE sta_features SET location_id = NULL WHERE location_id = ?", (id_,))
     for r in e.rels:
         if r.kind == "own" or r.name not in body:
             continue
@@ -88,6 +93,12 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
             pass
     changed = tuple(k for k in body if k in e.prop_map or k in e.rel_map)
     w.emit("updated", e, id_, vals.get("dataset_id", dataset_id), links, changed)
+
+
+def _location_of(w: Writer, location_id: int) -> Any:
+    """A Location's GeoJSON and encoding, as stored, for comparison."""
+    row = w.c.fetchone("SELECT location, encoding_type FROM sta_locations WHERE id = ?", (location_id,))
+    return None if row is None else (load_json(row[0]), row[1])
 
 
 def _related(w: Writer, r: Any, id_: int) -> list[int]:

@@ -13,7 +13,8 @@ import shapely.geometry
 
 from urbanos.errors import BadRequest, NotFound
 from urbanos.events import Event
-from urbanos.sensing.model import ENTITIES, EntityType, Rel
+from urbanos.governance import Gate
+from urbanos.sensing.model import DATASET_KEY, DATASET_OWNERS, ENTITIES, EntityType, Rel
 from urbanos.sensing.serialize import load_json
 from urbanos.sensing.timefmt import now_stored, store_instant, store_interval
 from urbanos.storage.spatial import to_wkb
@@ -49,9 +50,12 @@ def _num(v: Any) -> float | None:
 
 
 class Writer:
-    def __init__(self, conn: Any, version: str) -> None:
+    def __init__(self, conn: Any, version: str, identity: Any = None) -> None:
+        """``identity``: the caller, whose right to publish to a dataset is checked when an entity is linked
+        to one (None for trusted callers such as importers)."""
         self.c = conn
         self.version = version
+        self.identity = identity
         self.sp = conn.spatial
         self.d = conn.dialect
         self.last_row: dict[str, Any] | None = None
@@ -181,6 +185,7 @@ class Writer:
         if not isinstance(body, dict):
             raise BadRequest(f"A {e.name} must be a JSON object.")
         self._check_keys(e, body)
+        body, ds_ref, ds_given = self.dataset_ref(e, body)
         preset = dict(preset or {})
         for p in e.props_for(self.version):
             if p.required and p.name not in body and not (e.name == "Observation" and p.name == "result"):
@@ -213,8 +218,8 @@ class Writer:
         for r in e.rels:
             if r.kind == "own" and r.required and vals.get(r.fk) is None:
                 raise BadRequest(f"{e.name} needs its {r.name}.")
-        if e.name in ("Thing", "Datastream", "MultiDatastream"):
-            vals["dataset_id"] = self._dataset(body.get("dataset_id"))
+        if e.name in DATASET_OWNERS:
+            vals["dataset_id"] = self._dataset(ds_ref) if ds_given else None
             if vals["dataset_id"] is None and e.name != "Thing":
                 vals["dataset_id"] = self.c.fetchval("SELECT dataset_id FROM sta_things WHERE id = ?", (vals["thing_id"],))
         if e.name == "Observation":
@@ -259,14 +264,35 @@ class Writer:
         self.emit("created", e, new_id, vals.get("dataset_id"), links)
         return new_id
 
+    def dataset_ref(self, e: EntityType, body: dict[str, Any]) -> tuple[dict[str, Any], Any, bool]:
+        """The catalogue dataset named in ``body``: ``properties["urbanos:dataset"]`` (the dataset's name) or
+        the older ``dataset_id`` key (its id). Returns the body without the reserved key (it is not stored
+        in ``properties``: GET adds it from the link), the reference, and whether one was given at all."""
+        given, ref = "dataset_id" in body, body.get("dataset_id")
+        props = body.get("properties")
+        if isinstance(props, dict) and DATASET_KEY in props:
+            given, ref = True, props[DATASET_KEY]
+            body = {**body, "properties": {k: v for k, v in props.items() if k != DATASET_KEY}}
+        if given and e.name not in DATASET_OWNERS:
+            raise BadRequest(f"{e.name} does not belong to a dataset directly; link its Thing or Datastream.")
+        return body, ref, given
+
     def _dataset(self, v: Any) -> int | None:
+        """The id of the dataset named by ``v`` (its name, or its id), after checking that it exists and that
+        the caller may publish to it."""
         if v is None:
             return None
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**63:
-            raise BadRequest("dataset_id must be an integer.")
-        if self.c.fetchone("SELECT 1 FROM datasets WHERE id = ?", (v,)) is None:
-            raise BadRequest(f"dataset {v} does not exist.")
-        return v
+        if isinstance(v, str) and v.strip():
+            row = self.c.fetchone("SELECT id, owner_org FROM datasets WHERE name = ?", (v.strip(),))
+        elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63:
+            row = self.c.fetchone("SELECT id, owner_org FROM datasets WHERE id = ?", (v,))
+        else:
+            raise BadRequest(f"{DATASET_KEY} must be the name of a catalogue dataset (or dataset_id its id).")
+        if row is None:
+            raise BadRequest(f"The catalogue has no dataset {v!r}.")
+        if self.identity is not None:
+            Gate.require(self.identity, "publisher", org=row[1])
+        return int(row[0])
 
     def _check_mds(self, body: dict[str, Any]) -> None:
         if body.get("observationType", "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation") \
