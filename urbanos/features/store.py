@@ -313,6 +313,31 @@ def get_collection_access(conn: Connection, name: str) -> tuple[CollectionMeta |
     return _meta(row[:16]), (None if row[16] is None else tuple(row[16:20]))
 
 
+def feature_with_access(
+    conn: Connection, meta: CollectionMeta, fid: int, *, geojson: bool = True
+) -> tuple[tuple[str, int, str], tuple[Any, ...] | None, FeatureRow | None] | None:
+    """One feature of a known (possibly stale) ``meta``, read in one query together with the registry stamp
+    ``(table_name, version, updated_at)`` and the dataset's (id, name, owner_org, access_level).
+
+    ``None`` when the collection does not exist. The caller compares the stamp with ``meta``: when they differ the
+    row was read from a table that may no longer be current and must be discarded."""
+    t = meta.table_name
+    cols = [f"{t}.fid"] + [f"{t}.{f.column}" for f in meta.fields]
+    cols.append(f"ST_AsGeoJSON({t}.geom, 9)" if geojson and conn.dialect.name == "postgresql" else conn.spatial.select(f"{t}.geom"))
+    row = conn.fetchone(
+        f"SELECT r.table_name, r.version, r.updated_at, d.id, d.name, d.owner_org, d.access_level, {', '.join(cols)}"
+        f" FROM {REGISTRY} r LEFT JOIN datasets d ON d.id = r.dataset_id LEFT JOIN {t} ON {t}.fid = ?"
+        " WHERE r.name = ?", (fid, meta.name))
+    if row is None:
+        return None
+    stamp = (str(row[0]), int(row[1]), str(row[2]))
+    access = None if row[3] is None else tuple(row[3:7])
+    if row[7] is None:
+        return stamp, access, None
+    feats = _to_rows(conn, [row[7:]], meta.fields, True, geojson)
+    return stamp, access, feats[0]
+
+
 def require_collection(conn: Connection, name: str) -> CollectionMeta:
     meta = get_collection(conn, name)
     if meta is None:

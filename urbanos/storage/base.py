@@ -129,6 +129,12 @@ class Database(ABC):
     @abstractmethod
     async def write(self, fn: Callable[[Connection], T]) -> T: ...
 
+    async def read_one(self, fn: Callable[[Connection], T]) -> T:
+        """A short read made of index lookups (rows by key), whose statements need not see one snapshot: no
+        transaction is opened around them, and a back end may run them on the calling thread. By default the
+        same as :meth:`read`."""
+        return await self.read(fn)
+
     def pool_stats(self) -> dict[str, float]:
         """Figures for /metrics: pool size, in use, waiting."""
         return {}

@@ -203,6 +203,20 @@ class PostgresDatabase(Database):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._exec, self._run, fn, True)
 
+    def _run_one(self, fn: Callable[[Connection], T]) -> T:
+        if self._pool is None:
+            raise StorageError("database is closed")
+        try:
+            with self._pool.connection() as raw:
+                return fn(PostgresConnection(raw))
+        except psycopg.OperationalError as exc:
+            raise StorageError("The database is unavailable.", log_message=str(exc)) from exc
+
+    async def read_one(self, fn: Callable[[Connection], T]) -> T:
+        """In autocommit: one round trip per statement, without BEGIN and ROLLBACK around them."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._exec, self._run_one, fn)
+
     def pool_stats(self) -> dict[str, float]:
         if self._pool is None:
             return {}

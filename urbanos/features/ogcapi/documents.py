@@ -209,6 +209,19 @@ def item(base: str, name: str, f: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def item_bytes(base: str, name: str, f: dict[str, Any]) -> bytes:
+    """:func:`item` as JSON bytes; a geometry serialised by the database is embedded as it is."""
+    root = f"{base}/ogcapi/collections/{name}"
+    fid = orjson.dumps(f["id"])
+    links = orjson.dumps([
+        link(f"{root}/items/{f['id']}", "self", GEOJSON, "This feature"),
+        link(f"{root}/items/{f['id']}?f=html", "alternate", HTML, "This feature as HTML"),
+        link(root, "collection", JSON, "The collection"),
+    ])
+    return (b'{"type":"Feature","id":' + fid + b',"geometry":' + _geometry_bytes(f["geometry"])
+            + b',"properties":' + orjson.dumps(f["properties"]) + b',"links":' + links + b"}")
+
+
 _JSON_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean", "json": "object"}
 
 
@@ -264,4 +277,5 @@ def _cell(v: Any) -> Any:
 
 
 __all__ = ["CONFORMANCE", "landing", "conformance", "collection", "collections", "items", "item", "queryables", "to_csv",
-           "GEOJSON", "JSON", "HTML", "CSV", "OAS30", "SCHEMA_JSON", "link", "RawGeoJSON", "items_bytes"]
+           "GEOJSON", "JSON", "HTML", "CSV", "OAS30", "SCHEMA_JSON", "link", "RawGeoJSON", "items_bytes",
+           "item_bytes"]

@@ -228,11 +228,12 @@ def mount(app: Any, platform: Platform) -> None:
         fmt = _fmt(request)
         target = crsmod.normalise(qp["crs"], "crs") if "crs" in qp else crsmod.CRS84
         meta, feat = await _service(request).item(identity, cid, fid, target)
-        doc = docs.item(base_url(request), cid, feat)
         if fmt == "html":
+            doc = docs.item(base_url(request), cid, feat)
             return _html(platform, "features/item.html", doc=doc, meta=meta,
                          geojson=orjson.dumps(doc).decode() if target == crsmod.CRS84 else "null")
-        return _json(doc, docs.GEOJSON, headers={"Content-Crs": crsmod.content_crs_header(target)})
+        return Response(docs.item_bytes(base_url(request), cid, feat), media_type=docs.GEOJSON,
+                        headers={"Content-Crs": crsmod.content_crs_header(target)})
 
     async def _body(request: Request) -> Any:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -290,6 +291,9 @@ def mount(app: Any, platform: Platform) -> None:
 
     # /ogcapi/ routes first: they are the hot paths and their prefix is unique
     app.router.routes[0:0] = mine
+    from urbanos.features.ogcapi.fast import SingleFeatureFastPath
+
+    app.add_middleware(SingleFeatureFastPath, platform=platform)
 
 
 async def _field_names(request: Request, cid: str, identity: Any) -> set[str]:

@@ -5,8 +5,10 @@ collection is checked with ``gate.can_read`` (an invisible collection is a 404, 
 rows pass ``gate.transform`` and non-open reads are reported with ``gate.observe``. Each read also publishes
 an anonymous usage event (topic ``usage``: dataset, collection, API, application — never an address).
 
-Nothing is cached: the registry is read in the same transaction as the data, so a collection imported by
-another process is served on the next request.
+Nothing is served from a cache: the registry is read in the same transaction as the data, so a collection
+imported by another process is served on the next request. For single features the registry record of a
+collection is kept by name, but each read checks it against the registry row (table, version, update time) and
+reads the dataset's access level in the same query as the feature; a changed record is read again.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from shapely.geometry import box as make_box
 from shapely.geometry.base import BaseGeometry
 
-from urbanos.errors import BadRequest, NotFound
+from urbanos.errors import BadRequest, NotFound, UrbanosError
 from urbanos.events import Event
 from urbanos.features import store
 from urbanos.features.ogcapi import crs as crsmod
@@ -54,6 +56,7 @@ class FeaturesService:
         self.platform = platform
         self.db = platform.db
         self.gate = platform.gate
+        self._metas: dict[str, CollectionMeta] = {}  # registry records by name, for single-feature reads
 
     @property
     def default_limit(self) -> int:
@@ -68,6 +71,10 @@ class FeaturesService:
         meta, acc = store.get_collection_access(c, name)
         if meta is None:
             raise NotFound(f"There is no collection {name!r}.", code="NotFound")
+        return self._check(c, identity, meta, acc)
+
+    def _check(self, c: Connection, identity: Identity, meta: CollectionMeta, acc: tuple[Any, ...] | None) -> Visible:
+        name = meta.name
         if acc is None:
             return Visible(meta, None)
         ds = DatasetAccess(int(acc[0]), acc[1], acc[2], acc[3])
@@ -191,17 +198,45 @@ class FeaturesService:
 
     async def item(self, identity: Identity, name: str, fid_text: str, target_crs: str = crsmod.CRS84,
                    properties: list[str] | None = None) -> tuple[CollectionMeta, dict[str, Any]]:
+        fid = _fid(fid_text)
+        geojson = target_crs == crsmod.CRS84
+        got: tuple[Visible, FeatureRow | None] | None = None
+        known = self._metas.get(name) if properties is None else None
+        if known is not None:
+            def quick(c: Connection) -> tuple[Visible, FeatureRow | None] | None:
+                found = store.feature_with_access(c, known, -1 if fid is None else fid, geojson=geojson)
+                if found is None:
+                    self._metas.pop(name, None)
+                    raise NotFound(f"There is no collection {name!r}.", code="NotFound")
+                stamp, acc, row = found
+                if stamp != (known.table_name, known.version, known.updated_at):
+                    return None
+                return self._check(c, identity, known, acc), row
+
+            try:
+                got = await self.db.read_one(quick)
+            except UrbanosError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. the table of the kept record was dropped by a re-import
+                log.debug("kept record of %s is stale", name, exc_info=True)
+            if got is None:
+                self._metas.pop(name, None)
+
         def run(c: Connection) -> tuple[Visible, FeatureRow | None]:
             vis = self._visible(c, identity, name)
-            fid = _fid(fid_text)
             if fid is None:
                 return vis, None
             fields = vis.meta.fields if properties is None else [f for f in vis.meta.fields if f.name in properties]
-            rows = store.query(c, vis.meta, where="fid = ?", params=(fid,), limit=1, fields=fields,
-                               geojson=target_crs == crsmod.CRS84)
+            rows = store.query(c, vis.meta, where="fid = ?", params=(fid,), limit=1, fields=fields, geojson=geojson)
             return vis, rows[0] if rows else None
 
-        vis, row = await self.db.read(run)
+        if got is None:
+            got = await self.db.read(run)
+            if properties is None:
+                if len(self._metas) >= 4096:
+                    self._metas.clear()
+                self._metas[name] = got[0].meta
+        vis, row = got
         if row is None:
             raise NotFound(f"There is no feature {fid_text!r} in collection {name!r}.", code="NotFound")
         feats = self._transform(identity, vis, [self.feature_dict(row, target_crs)])
