@@ -123,13 +123,15 @@ def main() -> int:
     ap.add_argument("--db", default="", help="database URL (default: SQLite in a temporary directory)")
     ap.add_argument("-n", type=int, default=10_000, help="number of datasets (default 10000)")
     ap.add_argument("--runs", type=int, default=60, help="timed queries per kind (default 60)")
-    ap.add_argument("--keep", default="", help="SQLite only: keep the database in this directory and reuse it when it is already loaded")
+    ap.add_argument("--keep", default="", help="keep the database and reuse it when it is already loaded: a directory"
+                    " (SQLite) or a schema name (PostgreSQL)")
     args = ap.parse_args()
 
     from urbanos.platform import Platform
     from urbanos.plugins import load_components
 
-    tmp = args.keep or tempfile.mkdtemp(prefix="urbanos-catbench-")
+    pg = args.db.startswith("postgres")
+    tmp = args.keep if args.keep and not pg else tempfile.mkdtemp(prefix="urbanos-catbench-")
     Path(tmp).mkdir(parents=True, exist_ok=True)
     db = args.db
     schema = None
@@ -138,10 +140,10 @@ def main() -> int:
 
         import psycopg
 
-        schema = "bench_" + secrets.token_hex(4)
+        schema = args.keep or "bench_" + secrets.token_hex(4)
         with psycopg.connect(db, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            conn.execute(f"CREATE SCHEMA {schema}")
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         db = f"{db}{'&' if '?' in db else '?'}options={quote(f'-csearch_path={schema},public')}"
     elif not db:
         db = f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -162,7 +164,7 @@ def main() -> int:
             print(f"{key:<14} p50 {statistics.median(vals) * 1000:7.2f} ms   p95 {vals[int(len(vals) * 0.95)] * 1000:7.2f} ms   (n={len(vals)})")
     finally:
         platform.close()
-        if schema:
+        if schema and not args.keep:
             import psycopg
 
             with psycopg.connect(args.db, autocommit=True) as conn:

@@ -327,6 +327,12 @@ class CatalogService:
         order = S.parse_sort(sort)
         wsql = " AND ".join(where)
         ckey = (self._sig, wsql, tuple(params), tuple(facet_fields)) if self._sig and self._cache_size else None
+        rank = comp.rank_query()
+        page_order = [(col, direction) for col, _field, direction in order]
+        scores = self._scores(c, rank) if rank and any(col is None for col, _d in page_order) else None
+        # one full-text term and nothing else: the datasets it ranks are its matches, read once with their scores
+        ranked_only = scores is not None and len(comp.rank_terms) == 1 and (" AND ".join(narrow), narrow_params) == \
+            comp.fts_sql(comp.fts_query(*comp.rank_terms[0]) or "")
         idx = self._facet_index.get(c)
         hit = self._cache.get(ckey) if ckey else None
         mask: np.ndarray | None = None
@@ -335,7 +341,9 @@ class CatalogService:
                 f"SELECT d.id FROM datasets d WHERE {acc}", acc_params)])
             if not include_private:
                 mask = mask & idx.level_mask("open")
-            if narrow:  # state and access are in the mask already
+            if ranked_only and scores is not None:
+                mask = mask & idx.mask_of([r[0] for r in scores()])
+            elif narrow:  # state and access are in the mask already
                 mask = mask & idx.mask_of([r[0] for r in c.fetchall(
                     f"SELECT d.id FROM datasets d WHERE {' AND '.join(narrow)}", narrow_params)])
             hit = {"version": idx.version, "count": int(mask.sum()), "facets": idx.counts(mask, facet_fields),
@@ -343,14 +351,12 @@ class CatalogService:
             if ckey:
                 self._cache_put(ckey, hit)
         count = hit["count"]
-        rank = comp.rank_query()
-        page_order = [(col, direction) for col, _field, direction in order]
         pkey = (tuple(page_order), rank, rows, start)
         page_ids = hit["pages"].get(pkey)
         if page_ids is None:
             if mask is None:
                 mask = np.unpackbits(hit["packed"], count=len(idx.ids)).astype(bool)
-            page_ids = idx.page(c, mask, page_order, self._scores(c, rank) if rank else None, start, rows)
+            page_ids = idx.page(c, mask, page_order, scores, start, rows)
             if len(hit["pages"]) < 64:
                 hit["pages"][pkey] = page_ids
         facets, search_facets = self._facets(c, facet_fields, hit["facets"], facet_limit, facet_mincount)
@@ -362,12 +368,20 @@ class CatalogService:
     @staticmethod
     def _scores(c: Connection, rank: str) -> Callable[[], list[tuple[Any, Any]]]:
         """Relevance of the datasets matching ``rank``, as the page order reads it: smaller is better
-        (bm25 on SQLite; ts_rank_cd, negated, on PostgreSQL)."""
+        (bm25 on SQLite; ts_rank_cd, negated, on PostgreSQL). Read at most once."""
         if c.dialect.name == "sqlite":
-            return lambda: c.fetchall("SELECT rowid, bm25(catalog_fts, 4.0, 10.0, 2.0, 5.0, 1.0) FROM catalog_fts"
-                                      " WHERE catalog_fts MATCH ?", (rank,))
-        return lambda: c.fetchall("SELECT dataset_id, -ts_rank_cd(tsv, to_tsquery('simple', ?)) FROM catalog_search"
-                                  " WHERE tsv @@ to_tsquery('simple', ?)", (rank, rank))
+            sql, params = ("SELECT rowid, bm25(catalog_fts, 4.0, 10.0, 2.0, 5.0, 1.0) FROM catalog_fts"
+                           " WHERE catalog_fts MATCH ?", (rank,))
+        else:
+            sql, params = ("SELECT dataset_id, -ts_rank_cd(tsv, to_tsquery('simple', ?)) FROM catalog_search"
+                           " WHERE tsv @@ to_tsquery('simple', ?)", (rank, rank))
+        memo: list[list[tuple[Any, Any]]] = []
+
+        def read() -> list[tuple[Any, Any]]:
+            if not memo:
+                memo.append(c.fetchall(sql, params))
+            return memo[0]
+        return read
 
     def _cache_put(self, key: Any, value: dict[str, Any]) -> None:
         self._cache[key] = value
