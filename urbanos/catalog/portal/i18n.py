@@ -49,6 +49,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dim_findability": "Findability", "dim_accessibility": "Accessibility",
         "dim_interoperability": "Interoperability", "dim_reusability": "Reusability",
         "dim_contextuality": "Contextuality",
+        "signin": "Sign in", "signout": "Sign out", "signed_in_as": "Signed in as {name}",
+        "signin_title": "Sign in to publish data",
+        "signin_intro": "Enter your API token once. It is kept in a cookie of this browser that scripts cannot read "
+                        "and that is only sent to this portal; sign out to remove it.",
+        "token": "API token", "signin_empty": "Enter an API token.",
+        "signin_failed": "This token is unknown, expired or revoked.",
+        "add_data": "Add data", "add_data_intro": "Upload a file to this dataset: it becomes a distribution and a "
+                                                  "queryable collection (OGC API Features, DataStore).",
+        "file": "File", "file_types": "Accepted: {types}; at most {limit}.", "resource_title": "Title (optional)",
+        "upload": "Upload", "uploading": "Uploading…", "upload_none": "Choose a file to upload.",
+        "upload_empty": "The file is empty.",
+        "upload_wrong_type": "Files of type {ext} cannot be imported; use one of {types}.",
+        "upload_too_large": "The file is too large; the limit is {limit}.",
+        "upload_no_rights": "You may not add data to this dataset: that needs the publisher role for its organisation.",
+        "upload_failed": "The upload failed",
+        "import": "Import", "import_running": "The file is being imported…", "import_done": "Import finished",
+        "import_failed": "The import failed", "import_rows": "Rows loaded", "import_bad_rows": "Rows rejected",
+        "import_collection": "Collection", "import_geometry": "Geometry", "import_crs": "Source CRS",
+        "import_errors": "Rejected rows (row number and reason)",
     },
     "de": {
         "portal": "Open-Data-Portal",
@@ -91,6 +110,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dim_findability": "Auffindbarkeit", "dim_accessibility": "Zugänglichkeit",
         "dim_interoperability": "Interoperabilität", "dim_reusability": "Wiederverwendbarkeit",
         "dim_contextuality": "Kontext",
+        "signin": "Anmelden", "signout": "Abmelden", "signed_in_as": "Angemeldet als {name}",
+        "signin_title": "Anmelden, um Daten zu veröffentlichen",
+        "signin_intro": "Geben Sie Ihr API-Token einmal ein. Es wird in einem Cookie dieses Browsers gespeichert, das "
+                        "Skripte nicht lesen können und das nur an dieses Portal geht; beim Abmelden wird es gelöscht.",
+        "token": "API-Token", "signin_empty": "Bitte ein API-Token eingeben.",
+        "signin_failed": "Dieses Token ist unbekannt, abgelaufen oder widerrufen.",
+        "add_data": "Daten hinzufügen", "add_data_intro": "Laden Sie eine Datei zu diesem Datensatz hoch: Sie wird "
+                                                          "eine Distribution und eine abfragbare Sammlung (OGC API Features, DataStore).",
+        "file": "Datei", "file_types": "Erlaubt: {types}; höchstens {limit}.", "resource_title": "Titel (optional)",
+        "upload": "Hochladen", "uploading": "Wird hochgeladen…", "upload_none": "Bitte eine Datei auswählen.",
+        "upload_empty": "Die Datei ist leer.",
+        "upload_wrong_type": "Dateien vom Typ {ext} können nicht importiert werden; erlaubt sind {types}.",
+        "upload_too_large": "Die Datei ist zu groß; die Grenze ist {limit}.",
+        "upload_no_rights": "Sie dürfen diesem Datensatz keine Daten hinzufügen: Dafür ist die Rolle Publisher für "
+                            "seine Organisation nötig.",
+        "upload_failed": "Das Hochladen ist fehlgeschlagen",
+        "import": "Import", "import_running": "Die Datei wird importiert…", "import_done": "Import abgeschlossen",
+        "import_failed": "Der Import ist fehlgeschlagen", "import_rows": "Geladene Zeilen",
+        "import_bad_rows": "Abgelehnte Zeilen", "import_collection": "Sammlung", "import_geometry": "Geometrie",
+        "import_crs": "Quell-Koordinatensystem", "import_errors": "Abgelehnte Zeilen (Zeilennummer und Grund)",
     },
 }
 

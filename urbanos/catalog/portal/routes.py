@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.staticfiles import StaticFiles
 
 from urbanos import __version__
 from urbanos.catalog.dcat import source
-from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
-from urbanos.catalog.portal import view
+from urbanos.catalog.dcat.source import base_url, platform_of
+from urbanos.catalog.portal import session, view
 from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
-from urbanos.errors import BadRequest, ServiceUnavailable, UrbanosError
+from urbanos.catalog.portal.session import portal_identity as identity_of
+from urbanos.errors import BadRequest, Forbidden, PayloadTooLarge, ServiceUnavailable, UrbanosError
 from urbanos.platform import render_html
 
 STATIC = Path(__file__).parent / "static"
@@ -48,9 +50,14 @@ def _with(request: Request, **changes: Any) -> str:
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     platform = platform_of(request)
-    html = render_html(platform, template, **_ctx(request), **context)
-    return HTMLResponse(html, status_code=status, headers={"Content-Language": _ctx(request)["lang"],
-                                                           "Vary": "Accept-Language, Authorization"})
+    user = session.signed_in(request)
+    html = render_html(platform, template, **_ctx(request), user=user, csrf=session.csrf_token(request), **context)
+    response = HTMLResponse(html, status_code=status, headers={"Content-Language": _ctx(request)["lang"],
+                                                               "Vary": "Accept-Language, Authorization, Cookie"})
+    session.keep_csrf(response, request)
+    if user is not None:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _error(request: Request, exc: UrbanosError) -> HTMLResponse:
@@ -125,6 +132,7 @@ def _toggle(request: Request, key: str, value: str, chosen: dict[str, list[str]]
 
 def mount_routes(app: Any) -> None:
     app.mount("/portal/static", StaticFiles(directory=str(STATIC)), name="portal-static")
+    portal_routes(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home(request: Request) -> HTMLResponse:
@@ -159,11 +167,7 @@ def mount_routes(app: Any) -> None:
             source.record_view(platform, identity, name)
         except UrbanosError as exc:
             return _error(request, exc)
-        ds = view.detail(pkg, base_url(request))
-        return _page(request, "catalog/portal/portal_dataset.html", ds=ds,
-                     quality=view.quality(quality or pkg.get("quality")),
-                     freshness=view.freshness(freshness or pkg.get("freshness")),
-                     tile_url=platform.settings.portal_tile_url)
+        return await _dataset_page(request, name, pkg, quality, freshness)
 
     @app.get("/organizations/{name}", response_class=HTMLResponse, include_in_schema=False)
     async def organization(request: Request, name: str) -> HTMLResponse:
@@ -185,6 +189,159 @@ def mount_routes(app: Any) -> None:
         except UrbanosError as exc:
             return _error(request, exc)
         return _page(request, "catalog/portal/portal_inventory.html", items=[view.inventory_row(r) for r in items])
+
+
+UPLOAD_TYPES = ("csv", "tsv", "geojson", "json", "gpkg", "zip", "xlsx")
+
+
+async def _may_write(request: Request, name: str) -> bool:
+    """May the signed-in caller add data to dataset ``name``? The same rule as resource_create."""
+    identity = session.signed_in(request)
+    if identity is None:
+        return False
+    platform = platform_of(request)
+    row = await platform.db.read(lambda c: c.fetchone("SELECT owner_org FROM datasets WHERE name = ?", (name,)))
+    return row is not None and identity.has_role("publisher", row[0])
+
+
+def _import_state(request: Request, rid: str) -> dict[str, Any]:
+    """The import of an uploaded resource: done (with its report), failed (with the reason) or running."""
+    services = platform_of(request).services
+    report = services.get("import_reports", {}).get(rid)
+    if report is not None:
+        return {"id": rid, "state": "done", "report": report}
+    failure = services.get("import_failures", {}).get(rid)
+    if failure is not None:
+        return {"id": rid, "state": "failed", "message": failure}
+    return {"id": rid, "state": "running"}
+
+
+async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], quality: Any, freshness: Any,
+                        status: int = 200, message: str = "") -> HTMLResponse:
+    platform = platform_of(request)
+    may_write = await _may_write(request, name)
+    rid = request.query_params.get("imported", "")
+    imported = None
+    if may_write and rid and any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
+        imported = _import_state(request, rid)
+    return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=view.detail(pkg, base_url(request)),
+                 quality=view.quality(quality or pkg.get("quality")),
+                 freshness=view.freshness(freshness or pkg.get("freshness")),
+                 tile_url=platform.settings.portal_tile_url, may_write=may_write, imported=imported,
+                 upload_message=message, upload_types=UPLOAD_TYPES,
+                 upload_limit=int(platform.settings.get("catalog_upload_max_bytes") or 0))
+
+
+async def _read_file(request: Request, f: UploadFile) -> tuple[str, bytes]:
+    t = _ctx(request)["t"]
+    limit = int(platform_of(request).settings.get("catalog_upload_max_bytes") or 0)
+    filename = (f.filename or "").strip()
+    if not filename:
+        raise BadRequest(t("upload_none"))
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if ext not in UPLOAD_TYPES:
+        raise BadRequest(t("upload_wrong_type", ext=("." + ext) if ext else "—", types=", ".join(UPLOAD_TYPES)))
+    chunks, size = [], 0
+    while chunk := await f.read(1 << 20):
+        size += len(chunk)
+        if limit and size > limit:
+            raise PayloadTooLarge(t("upload_too_large", limit=f"{limit / 1048576:.0f} MB"))
+        chunks.append(chunk)
+    if not size:
+        raise BadRequest(t("upload_empty"))
+    return filename, b"".join(chunks)
+
+
+def portal_routes(app: Any) -> None:
+    """Sign-in, sign-out and the upload of data files to a dataset."""
+
+    @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+    async def signin_form(request: Request) -> HTMLResponse:
+        await identity_of(request)
+        return _page(request, "catalog/portal/portal_signin.html", next=session.local_path(request.query_params.get("next")))
+
+    @app.post("/signin", response_class=HTMLResponse, response_model=None, include_in_schema=False)
+    async def signin(request: Request) -> HTMLResponse | RedirectResponse:
+        t = _ctx(request)["t"]
+        target = "/"
+        try:
+            form = await _form(request)
+            target = session.local_path(form.get("next"))
+            session.check_csrf(request, form)
+            token = form.get("token")
+            if not isinstance(token, str) or not token.strip():
+                raise BadRequest(t("signin_empty"))
+            identity = await session.sign_in(request, token)
+            if identity.is_anonymous:
+                raise BadRequest(t("signin_empty"))
+        except UrbanosError as exc:
+            return _page(request, "catalog/portal/portal_signin.html", status=exc.status, next=target,
+                         message=t("signin_failed") if exc.status == 401 else exc.message)
+        response = RedirectResponse(target, status_code=303)
+        session.set_session(response, request, token)
+        return response
+
+    @app.post("/signout", response_model=None, include_in_schema=False)
+    async def signout(request: Request) -> HTMLResponse | RedirectResponse:
+        try:
+            session.check_csrf(request, await _form(request))
+        except UrbanosError as exc:
+            return _error(request, exc)
+        response = RedirectResponse("/", status_code=303)
+        session.clear_session(response, request)
+        return response
+
+    @app.post("/datasets/{name}/upload", response_class=HTMLResponse, response_model=None, include_in_schema=False)
+    async def upload(request: Request, name: str) -> HTMLResponse | RedirectResponse:
+        from urbanos.catalog.actions import dispatch
+
+        platform = platform_of(request)
+        t = _ctx(request)["t"]
+        try:
+            identity = await identity_of(request)
+            pkg = await source.show(platform, identity, name, base_url(request))
+        except UrbanosError as exc:
+            return _error(request, exc)
+        try:
+            form = await _form(request)
+            session.check_csrf(request, form)
+            if not await _may_write(request, name):
+                raise Forbidden(t("upload_no_rights"))
+            f = form.get("file")
+            if not isinstance(f, UploadFile):
+                raise BadRequest(t("upload_none"))
+            filename, content = await _read_file(request, f)
+            title = form.get("title")
+            data = {"package_id": name, "name": title.strip() if isinstance(title, str) and title.strip() else filename}
+            res = await dispatch(platform, "resource_create", identity, data, upload=(filename, content),
+                                 base_url=base_url(request))
+        except UrbanosError as exc:
+            message = exc.message
+            if exc.detail and isinstance(exc.detail, dict):
+                message = "; ".join(str(v[0] if isinstance(v, list) and v else v) for v in exc.detail.values())
+            return await _dataset_page(request, name, pkg, None, None, status=exc.status, message=message)
+        lang = request.query_params.get("lang")
+        return RedirectResponse(f"/datasets/{name}?imported={res['id']}" + (f"&lang={lang}" if lang in LANGS else ""),
+                                status_code=303)
+
+    @app.get("/datasets/{name}/imports/{rid}", response_class=HTMLResponse, include_in_schema=False)
+    async def import_state(request: Request, name: str, rid: str) -> HTMLResponse:
+        platform = platform_of(request)
+        try:
+            identity = await identity_of(request)
+            pkg = await source.show(platform, identity, name, base_url(request))
+            if not await _may_write(request, name) or not any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
+                raise Forbidden(_ctx(request)["t"]("upload_no_rights"))
+        except UrbanosError as exc:
+            return _error(request, exc)
+        return _page(request, "catalog/portal/portal_import.html", name=name, imported=_import_state(request, rid))
+
+
+async def _form(request: Request) -> Any:
+    try:
+        return await request.form(max_files=1, max_fields=20)
+    except Exception as exc:  # noqa: BLE001 - a malformed form is the client's fault
+        raise BadRequest(f"The form cannot be read: {exc}") from None
 
 
 async def _optional(pending: Any) -> Any:
