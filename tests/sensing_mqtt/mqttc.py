@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import secrets
 import threading
@@ -54,6 +55,14 @@ class Client:
 
     def get(self, timeout: float = 10.0) -> tuple[str, bytes, int]:
         return self.messages.get(timeout=timeout)
+
+    def collect(self, n: int) -> dict[str, Any]:
+        """The next ``n`` messages as {topic: decoded JSON payload}."""
+        out: dict[str, Any] = {}
+        for _ in range(n):
+            topic, payload, _q = self.get()
+            out[topic] = json.loads(payload)
+        return out
 
     def none(self, wait: float = 0.5) -> bool:
         try:
