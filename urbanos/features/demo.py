@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,22 @@ HH_LICENSE = {"license": "dl-de/by-2-0", "license_url": "https://www.govdata.de/
               "license_title": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "attribution": HH_ATTR}
 MEL_LICENSE = {"license": "CC-BY-4.0", "license_url": "https://creativecommons.org/licenses/by/4.0/",
                "license_title": "Creative Commons Attribution 4.0", "attribution": "City of Melbourne"}
+
+
+MELBOURNE_ORG = {"name": "city-of-melbourne", "title": "City of Melbourne",
+                 "description": "Open data of the City of Melbourne, Australia."}
+SENSORS_DATASET: dict[str, Any] = {
+    "owner_org": "city-of-melbourne",
+    "notes": "Locations of the sensors of the City of Melbourne's Pedestrian Counting System: id, name and description "
+             "of each sensor, installation date, status, the two directions it counts and its position (WGS84). The "
+             "hourly counts of these sensors are the dataset melbourne-pedestrian-counts. Source: City of Melbourne, "
+             "Pedestrian Counting System – Sensor Locations, licensed under CC BY 4.0.",
+    "license_id": "CC-BY-4.0", "tags": ["pedestrians", "sensors", "locations", "melbourne"], "theme": ["TRAN", "mobility"],
+    "spatial_text": "Melbourne CBD, Victoria, Australia", "contact_name": "City of Melbourne Open Data Team",
+    "contact_email": "opendata@melbourne.vic.gov.au", "maintainer": "City of Melbourne Open Data Team",
+    "owner": "City of Melbourne", "publisher": "City of Melbourne",
+    "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open",
+}
 
 
 def _geojson(name: str) -> dict[str, Any]:
@@ -110,7 +127,44 @@ def load_demo(platform: Any) -> list[str]:
 
     for name in ("hamburg-bezirke", "hamburg-stadtteile", "pedestrian-sensors"):
         attach_distribution(platform, name, "geojson", f"{name}.geojson")  # once; a no-op without the catalogue
+    describe_sensors(platform)
     return loaded
 
 
-__all__ = ["load_demo", "sensor_rows", "hamburg_rows", "SENSOR_FIELDS"]
+def describe_sensors(platform: Any) -> None:
+    """Give the pedestrian-sensors dataset its publisher, description, licence and coverage in the catalogue (once,
+    while it has no organisation), through the catalogue's service when it is installed."""
+    import asyncio
+
+    from urbanos.governance.gate import ADMIN
+
+    catalog = platform.services.get("catalog")
+    if catalog is None or not hasattr(catalog, "package_patch"):
+        return
+
+    def state(c: Connection) -> tuple[bool, bool, list[float] | None]:
+        row = c.fetchone("SELECT owner_org FROM datasets WHERE name = ?", ("pedestrian-sensors",))
+        org = c.table_exists("organizations") and c.fetchone(
+            "SELECT 1 FROM organizations WHERE name = ?", (MELBOURNE_ORG["name"],)) is not None
+        meta = store.get_collection(c, "pedestrian-sensors")
+        return row is not None and row[0] is None, bool(org), meta.bbox if meta is not None else None
+
+    async def describe(org_exists: bool, bbox: list[float] | None) -> None:
+        if not org_exists:
+            await catalog.organization_create(ADMIN, dict(MELBOURNE_ORG))
+        data = {"id": "pedestrian-sensors", **SENSORS_DATASET}
+        if bbox:
+            x0, y0, x1, y1 = bbox
+            data["spatial"] = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}
+        await catalog.package_patch(ADMIN, data)
+
+    try:
+        missing, org_exists, bbox = platform.db.read_sync(state)
+        if missing:
+            asyncio.run(describe(org_exists, bbox))
+    except Exception as exc:  # noqa: BLE001 - the description is a convenience, the demo data stands
+        logging.getLogger("urbanos.features").warning("could not describe the pedestrian-sensors dataset: %s",
+                                                      getattr(exc, "message", exc))
+
+
+__all__ = ["load_demo", "describe_sensors", "sensor_rows", "hamburg_rows", "SENSOR_FIELDS"]
