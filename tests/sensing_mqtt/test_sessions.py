@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 
 import pytest
 
 from tests.conftest import free_port
 from tests.sensing_mqtt.harness import running
 from tests.sensing_mqtt.mqttc import Client
+from urbanos.sensing.mqtt import codec
 
 OBS = "v1.1/Datastreams(1)/Observations"
 
@@ -124,3 +126,39 @@ def test_many_qos1_creates_are_all_acknowledged_and_notified(env):
         results = sorted(json.loads(sub.get()[1])["result"] for _ in range(40))
         assert results == list(range(40))
     assert sensing.next_id == before + 40
+
+
+def _read_packets(sock: socket.socket, reader: codec.Reader, want: int) -> list[codec.Packet]:
+    out: list[codec.Packet] = []
+    while len(out) < want:
+        out.extend(reader.packets())
+        if len(out) >= want:
+            break
+        data = sock.recv(65536)
+        assert data, "the broker closed the connection"
+        reader.feed(data)
+    return out
+
+
+def test_unacknowledged_messages_are_sent_again_with_dup_after_a_reconnect(env):
+    port, _platform, _svc = env
+    cid = "raw-" + secrets.token_hex(3)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        reader = codec.Reader(1 << 20)
+        s.sendall(codec.connect(cid, clean=False))
+        assert _read_packets(s, reader, 1)[0].type == codec.CONNACK
+        s.sendall(codec.subscribe(1, [(OBS, 1)]))
+        assert _read_packets(s, reader, 1)[0].type == codec.SUBACK
+        with Client(port, token="publisher-token") as pub:
+            pub.publish(OBS, json.dumps({"result": 11}), qos=1)
+        first = codec.parse_publish(_read_packets(s, reader, 1)[0])
+        assert first.qos == 1 and not first.dup and json.loads(first.payload)["result"] == 11
+        # no PUBACK: the connection drops
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        reader = codec.Reader(1 << 20)
+        s.sendall(codec.connect(cid, clean=False))
+        connack, again = _read_packets(s, reader, 2)
+        assert connack.type == codec.CONNACK and connack.body[0] == 1  # session present
+        msg = codec.parse_publish(again)
+        assert msg.dup and msg.packet_id == first.packet_id and msg.payload == first.payload
+        s.sendall(codec.ack(codec.PUBACK, msg.packet_id or 0) + codec.DISCONNECT_BYTES)
