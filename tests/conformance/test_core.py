@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.conftest import Sta, thing
+from tests.conformance.conftest import Sta, datastream, thing
 
 
 def _seed(sta: Sta, n_obs: int = 12) -> dict[str, Any]:
@@ -161,3 +161,31 @@ def test_count_cap_and_estimate(make_settings: Any, admin_headers: dict[str, str
     with TestClient(create_app(make_settings(sta_count_cap=5, sta_count_mode="estimate"))) as c:
         s = Sta(c, admin_headers)
         assert s.ok("/Observations?$count=true&$top=1")["@iot.count"] >= 5
+
+
+def test_expand_next_link_is_key_set(sta: Sta) -> None:
+    """The nextLink of an expanded collection pages that collection by key set, with the expand's own options."""
+    tid = sta.create("/Things", thing("Pager", Datastreams=[datastream("A"), datastream("B")]))["@iot.id"]
+    a, b = (d["@iot.id"] for d in sta.ok(f"/Things({tid})/Datastreams?$orderby=name")["value"])
+    for i in range(7):
+        sta.observe(a, i, f"2024-06-01T0{i}:00:00Z")
+    sta.observe(b, 100, "2024-06-01T00:00:00Z")
+    body = sta.ok(f"/Things({tid})?$expand=Datastreams($orderby=name;$top=1;"
+                  "$expand=Observations($top=1;$select=result)),"
+                  "Datastreams/Observations($filter=result ge 1;$orderby=phenomenonTime desc;$top=2;$select=result)")
+    ds = body["Datastreams"][0]
+    link = ds["Observations@iot.nextLink"]
+    assert "$skiptoken=" in link and "$skip=" not in link
+    seen = [o["result"] for o in ds["Observations"]]
+    while link:
+        page = sta.ok(link.replace("http://testserver/sta/v1.1", ""))
+        assert all(set(o) == {"result"} for o in page["value"])
+        seen += [o["result"] for o in page["value"]]
+        link = page.get("@iot.nextLink")
+    assert seen == [6, 5, 4, 3, 2, 1]
+    # the next page of the Datastreams carries their own nested $expand
+    nxt = body["Datastreams@iot.nextLink"]
+    assert "$skiptoken=" in nxt
+    page = sta.ok(nxt.replace("http://testserver/sta/v1.1", ""))
+    assert [d["@iot.id"] for d in page["value"]] == [b]
+    assert page["value"][0]["Observations"] == [{"result": 100}]

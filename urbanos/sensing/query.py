@@ -13,6 +13,7 @@ import orjson
 
 from urbanos.errors import BadRequest
 from urbanos.query.ast import Expand, Node, OrderBy, Property, QueryOptions
+from urbanos.query.odata.unparse import orderby_text, to_text
 from urbanos.sensing.access import visibility
 from urbanos.sensing.model import DATASET_OWNERS, ENTITIES, EntityType, Rel
 from urbanos.sensing.resolve import Col, resolve
@@ -306,7 +307,7 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
         top = min(ctx.default_top if opts.top is None else opts.top, ctx.max_top)
         groups: dict[Any, list[dict[str, Any]]] = {}
         counts: dict[Any, int] = {}
-        more: dict[Any, bool] = {}
+        more: dict[Any, list[Any]] = {}  # parent id -> key of its last child, when there are more
         pids = [r["id"] for r in rows]
         if _is_latest(rel, opts) and e.name in ("Datastream", "MultiDatastream"):
             marks = ", ".join("?" * len(pids))
@@ -320,9 +321,10 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
                 base = (f"a.{rel.fk} = ?", [pid]) if rel.kind == "rev" else (
                     f"a.id IN (SELECT {rel.dst} FROM {rel.table} WHERE {rel.src} = ?)", [pid])
                 sub = QueryOptions(filter=opts.filter, orderby=opts.orderby, top=top, skip=opts.skip, count=opts.count)
-                crow, m, _last, total = fetch(conn, t, base, sub, ctx)
+                crow, m, last, total = fetch(conn, t, base, sub, ctx)
                 groups[pid] = crow
-                more[pid] = m
+                if m and last is not None:
+                    more[pid] = last
                 if total is not None:
                     counts[pid] = total
         # serialise (and expand further) all children at once, then hand them to their parents
@@ -338,9 +340,38 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
             if r["id"] in counts:
                 o[f"{name}@iot.count"] = counts[r["id"]]
             o[name] = couts
-            if more.get(r["id"]):
+            if r["id"] in more:
                 link = f"{self_link(ctx.base, ctx.version, e, r['id'])}/{name}"
-                o[f"{name}@iot.nextLink"] = f"{link}?$top={top}&$skip={opts.skip + top}"
+                o[f"{name}@iot.nextLink"] = next_link(link, _options_query(opts, top), more[r["id"]])
+
+
+def _options_query(opts: QueryOptions, top: int) -> dict[str, str]:
+    """The query string that asks a navigation collection for what ``opts`` asked of it inside ``$expand``
+    (the next page of an expanded collection is a key-set page of that collection)."""
+    q = {"$top": str(top)}
+    if opts.filter is not None:
+        q["$filter"] = to_text(opts.filter)
+    if opts.orderby:
+        q["$orderby"] = orderby_text(opts.orderby)
+    if opts.select is not None:
+        q["$select"] = ",".join("/".join(p) for p in opts.select)
+    if opts.expand:
+        q["$expand"] = _expand_text(opts.expand)
+    return q
+
+
+def _expand_text(expands: tuple[Expand, ...]) -> str:
+    items = []
+    for ex in expands:
+        o = ex.options
+        inner = [f"{k}={v}" for k, v in _options_query(o, o.top).items()] if o.top is not None else \
+            [f"{k}={v}" for k, v in _options_query(o, 0).items() if k != "$top"]
+        if o.skip:
+            inner.append(f"$skip={o.skip}")
+        if o.count is not None:
+            inner.append(f"$count={'true' if o.count else 'false'}")
+        items.append("/".join(ex.path) + (f"({';'.join(inner)})" if inner else ""))
+    return ",".join(items)
 
 
 def note(ctx: Ctx, e: EntityType, rows: list[dict[str, Any]]) -> None:
