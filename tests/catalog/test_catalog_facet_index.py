@@ -131,6 +131,13 @@ def _compare(platform: Any) -> int:
     return checked
 
 
+def _set_level(c: Any, name: str, level: str) -> None:
+    ds = c.fetchval("SELECT id FROM datasets WHERE name = ?", (name,))
+    c.execute("UPDATE datasets SET access_level = ?, modified_at = ? WHERE id = ?", (level, writes.now(), ds))
+    c.execute("INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, ?, ?)"
+              " ON CONFLICT DO NOTHING", (ds, GRANTEE.subject, writes.now()))
+
+
 @pytest.mark.parametrize("cache", [True, False])
 def test_facet_index_matches_sql(platform: Any, cache: bool) -> None:
     svc = platform.services["catalog"]
@@ -139,19 +146,59 @@ def test_facet_index_matches_sql(platform: Any, cache: bool) -> None:
     _load(platform, 1)
     assert _compare(platform) == len(CALLERS) * len(QUERIES) * len(SORTS)
 
-    # writes move the catalogue version: a deletion, a level change, a new grant, more datasets
+    # writes move the catalogue version: the index is brought up to date from the changed datasets
     def change(c: Any) -> None:
         names = [r[0] for r in c.fetchall("SELECT name FROM datasets ORDER BY id LIMIT 6")]
         writes.package_delete(c, Gate, ADMIN, names[0], purge=False)
-        writes.package_delete(c, Gate, ADMIN, names[1], purge=True)
-        ds = c.fetchval("SELECT id FROM datasets WHERE name = ?", (names[2],))
-        c.execute("UPDATE datasets SET access_level = 'confidential', modified_at = ? WHERE id = ?", (writes.now(), ds))
-        c.execute("INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, ?, ?)"
-                  " ON CONFLICT DO NOTHING", (ds, GRANTEE.subject, writes.now()))
+        writes.package_write(c, Gate, ADMIN, {"id": names[3], "title": "Renamed river", "owner_org": "org-2",
+                                              "tags": ["omega"], "access_level": "internal", "grounds": ["security"]},
+                             mode="update")
+        _set_level(c, names[2], "confidential")
 
     platform.db.write_sync(change)
     _load(platform, 2)
     _compare(platform)
+
+    # a purge: the index is built again from scratch
+    platform.db.write_sync(lambda c: writes.package_delete(
+        c, Gate, ADMIN, c.fetchval("SELECT name FROM datasets ORDER BY id LIMIT 1 OFFSET 4"), purge=True))
+    _compare(platform)
+
+
+def test_incremental_update_equals_full_build(platform: Any) -> None:
+    from urbanos.catalog.facetindex import FacetIndex, catalogue_version
+
+    _load(platform, 4)
+    before = platform.db.read_sync(lambda c: FacetIndex.build(c, catalogue_version(c)))
+
+    def change(c: Any) -> None:
+        names = [r[0] for r in c.fetchall("SELECT name FROM datasets ORDER BY id LIMIT 3")]
+        writes.package_delete(c, Gate, ADMIN, names[0], purge=False)
+        writes.package_write(c, Gate, ADMIN, {"id": names[1], "owner_org": "org-0", "tags": ["new-tag"],
+                                              "resources": [{"url": "https://example.org/x", "format": "GPKG"}]},
+                             mode="update")
+
+    platform.db.write_sync(change)
+    _load(platform, 5)
+
+    def check(c: Any) -> None:
+        version = catalogue_version(c)
+        inc = before.updated(c, version)
+        assert inc is not None  # no purge, few changes: no full build
+        full = FacetIndex.build(c, version)
+        assert sorted(inc.ids.tolist()) == sorted(full.ids.tolist())
+        def counts(ix: FacetIndex, mask: Any) -> dict[str, list[tuple[str, int]]]:
+            return {f: sorted(v) for f, v in ix.counts(mask, FACET_FIELDS).items()}
+
+        assert counts(inc, inc.active) == counts(full, full.active)
+        for level in ("open", "registered", "internal", "confidential"):
+            assert counts(inc, inc.active & inc.level_mask(level)) == counts(full, full.active & full.level_mask(level))
+        assert inc.page(c, inc.active, [("d.title", "asc")], None, 0, 1000) == full.page(c, full.active, [("d.title", "asc")], None, 0, 1000)
+    platform.db.read_sync(check)
+
+    platform.db.write_sync(lambda c: writes.package_delete(
+        c, Gate, ADMIN, c.fetchval("SELECT name FROM datasets ORDER BY id LIMIT 1 OFFSET 3"), purge=True))
+    assert platform.db.read_sync(lambda c: before.updated(c, catalogue_version(c))) is None  # purged: full build
 
 
 def test_hidden_datasets_never_counted(platform: Any) -> None:

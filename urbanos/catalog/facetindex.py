@@ -24,6 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from urbanos.storage import Connection
 VERSION_SQL = ("SELECT (SELECT COUNT(*) FROM datasets), (SELECT MAX(modified_at) FROM datasets),"
                " (SELECT COUNT(*) FROM dataset_grants), (SELECT MAX(created_at) FROM dataset_grants)")
 _MAX_MASKS = 256
+REREAD_SECONDS = 10
 SORT_COLUMNS = ("d.modified_at", "d.created_at", "d.name", "d.title", "d.id")
 
 
@@ -59,6 +61,14 @@ class _Codes:
     def __init__(self) -> None:
         self.values: list[str] = []
         self.code: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, values: list[str]) -> _Codes:
+        """A copy that goes on from these values (the original list is left as it is)."""
+        out = cls()
+        out.values = list(values)
+        out.code = {v: i for i, v in enumerate(values)}
+        return out
 
     def __call__(self, value: str) -> int:
         found = self.code.get(value)
@@ -124,6 +134,66 @@ class FacetIndex:
             fields[f] = _Field(np.concatenate(rows_f), np.concatenate(codes_f), values_f)
         return cls(version, ids, pos, active, level, levels.values, org, orgs.values, fields)
 
+    def updated(self, c: Connection, version: tuple[Any, ...]) -> FacetIndex | None:
+        """The index at ``version``, made from this one by reading again only the datasets whose
+        ``modified_at`` is at most ``REREAD_SECONDS`` before this index's latest change (so that writes
+        committed out of timestamp order are seen too). None when a full build is needed: the version
+        went back, too many datasets changed, or datasets were purged."""
+        if len(version) < 2 or len(self.version) < 2 or not version[1] or not self.version[1] or version[1] < self.version[1]:
+            return None
+        try:
+            last = datetime.strptime(str(self.version[1]), "%Y-%m-%dT%H:%M:%S.%fZ")
+        except ValueError:
+            return None
+        since = (last - timedelta(seconds=REREAD_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        rows = c.fetchall("SELECT id, state, access_level, owner_org FROM datasets WHERE modified_at >= ?", (since,))
+        if len(rows) > max(2000, len(self.ids) // 2):
+            return None
+        changed_ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+        inside = changed_ids < len(self.pos)
+        known = np.zeros(len(rows), dtype=bool)
+        known[inside] = self.pos[changed_ids[inside]] >= 0
+        new_ids = changed_ids[~known]
+        if int(version[0]) != len(self.ids) + len(new_ids):
+            return None  # purged datasets: start again
+        ids = np.concatenate([self.ids, new_ids])
+        n = len(ids)
+        pos = np.full(max(len(self.pos), int(ids.max()) + 1 if n else 1), -1, dtype=np.int32)
+        pos[: len(self.pos)] = self.pos
+        pos[new_ids] = np.arange(len(self.ids), n, dtype=np.int32)
+        grow = n - len(self.ids)
+        active = np.concatenate([self.active, np.zeros(grow, dtype=bool)])
+        level = np.concatenate([self.level, np.zeros(grow, dtype=np.int32)])
+        org = np.concatenate([self.org, np.full(grow, -1, dtype=np.int32)])
+        levels, orgs = _Codes.of(self.levels), _Codes.of(self.orgs)
+        for ds_id, state, lvl, owner in rows:
+            at = pos[int(ds_id)]
+            active[at] = state == "active"
+            level[at] = levels(str(lvl))
+            org[at] = -1 if owner is None else orgs(str(owner))
+        changed = np.zeros(n, dtype=bool)
+        changed[pos[changed_ids]] = True
+        added: dict[str, tuple[list[int], list[int]]] = {}
+        vocab = {f: _Codes.of(fl.values) for f, fl in self.fields.items()}
+        for start in range(0, len(changed_ids), 500):
+            chunk = [int(i) for i in changed_ids[start:start + 500]]
+            for ds_id, f, v in c.fetchall(f"SELECT dataset_id, field, value FROM catalog_facets WHERE dataset_id IN"
+                                          f" ({', '.join('?' * len(chunk))})", chunk):
+                codes = vocab.setdefault(f, _Codes())
+                rows_f, codes_f = added.setdefault(f, ([], []))
+                rows_f.append(int(pos[int(ds_id)]))
+                codes_f.append(codes(v))
+        fields: dict[str, _Field] = {}
+        for f in {*self.fields, *added}:
+            old = self.fields.get(f)
+            keep = ~changed[old.rows] if old is not None else None
+            rows_f, codes_f = added.get(f, ([], []))
+            fields[f] = _Field(
+                np.concatenate([old.rows[keep] if old is not None else np.zeros(0, dtype=np.int32), np.asarray(rows_f, dtype=np.int32)]),
+                np.concatenate([old.codes[keep] if old is not None else np.zeros(0, dtype=np.int32), np.asarray(codes_f, dtype=np.int32)]),
+                vocab[f].values)
+        return FacetIndex(version, ids, pos, active, level, levels.values, org, orgs.values, fields)
+
     # -- masks ------------------------------------------------------------------------------------------
     def mask_of(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """Boolean mask over the positions of these dataset ids (ids unknown to the index are ignored)."""
@@ -165,7 +235,7 @@ class FacetIndex:
             raise ValueError(f"not a sort column: {column}")
         rank = np.zeros(len(self.ids), dtype=np.int32)
         if column == "d.id":
-            rank[:] = np.arange(len(self.ids), dtype=np.int32)
+            rank[np.argsort(self.ids, kind="stable")] = np.arange(len(self.ids), dtype=np.int32)
         else:
             r, prev = -1, object()
             at: list[int] = []
@@ -211,7 +281,7 @@ class FacetIndex:
             else:
                 key = self.order_rank(c, column)[cand].astype(np.int64)
                 keys.append(-key if direction == "desc" else key)
-        keys.append(cand)  # d.id ASC: positions follow the ids
+        keys.append(self.ids[cand])  # d.id ASC
         top = np.lexsort(keys[::-1])[start:start + rows]
         return [int(i) for i in self.ids[cand[top]]]
 
@@ -258,7 +328,10 @@ class FacetIndexHolder:
         with self._lock:
             idx = self._indexes.get(version)
             if idx is None:
-                idx = FacetIndex.build(c, version)
+                latest = next(reversed(self._indexes.values()), None)
+                idx = latest.updated(c, version) if latest is not None else None
+                if idx is None:
+                    idx = FacetIndex.build(c, version)
                 self._indexes[version] = idx
                 while len(self._indexes) > self._keep:
                     self._indexes.popitem(last=False)
