@@ -141,29 +141,35 @@ def _geometry_bytes(geom: Any) -> bytes:
     return orjson.dumps(geometry_json(geom))
 
 
-def page_links(base: str, name: str, raw: dict[str, str], offset: int, limit: int, returned: int, matched: int) -> list[dict[str, str]]:
+def page_links(base: str, name: str, raw: dict[str, str], offset: int, limit: int, returned: int, matched: int,
+               next_after: int | None = None) -> list[dict[str, str]]:
+    """Links of an items page. With ``next_after`` (the last feature id of a page in id order) the next link carries
+    it as ``after=`` (key-set paging: deep pages cost no more than the first) besides the ``offset`` it stands for."""
     root = f"{base}/ogcapi/collections/{name}/items"
 
     def url(extra: dict[str, Any], drop_f: bool = True) -> str:
-        q = {k: v for k, v in raw.items() if k not in ("offset", "limit") and not (drop_f and k == "f")}
+        q = {k: v for k, v in raw.items() if k not in ("offset", "limit", "after") and not (drop_f and k == "f")}
         q.update(extra)
         return f"{root}?{urlencode(q)}" if q else root
 
+    here: dict[str, Any] = {"limit": limit, "offset": offset, **({"after": raw["after"]} if "after" in raw else {})}
     self_q = {k: v for k, v in raw.items() if k != "f"}
     out = [
         link(f"{root}?{urlencode(self_q)}" if self_q else root, "self", GEOJSON, "This page"),
-        link(url({"limit": limit, "offset": offset, "f": "html"}), "alternate", HTML, "This page as HTML"),
-        link(url({"limit": limit, "offset": offset, "f": "csv"}), "alternate", CSV, "This page as CSV"),
+        link(url({**here, "f": "html"}), "alternate", HTML, "This page as HTML"),
+        link(url({**here, "f": "csv"}), "alternate", CSV, "This page as CSV"),
         link(f"{base}/ogcapi/collections/{name}", "collection", JSON, "The collection"),
     ]
     if offset + returned < matched:
-        out.append(link(url({"limit": limit, "offset": offset + limit}), "next", GEOJSON, "Next page"))
+        key = {"after": next_after} if next_after is not None else {}
+        out.append(link(url({"limit": limit, "offset": offset + limit, **key}), "next", GEOJSON, "Next page"))
     if offset > 0:
         out.append(link(url({"limit": limit, "offset": max(0, offset - limit)}), "prev", GEOJSON, "Previous page"))
     return out
 
 
-def items(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int, matched: int) -> dict[str, Any]:
+def items(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int, matched: int,
+          next_after: int | None = None) -> dict[str, Any]:
     out = []
     for f in feats:
         out.append({"type": "Feature", "id": f["id"], "geometry": geometry_json(f["geometry"]), "properties": f["properties"]})
@@ -173,12 +179,12 @@ def items(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str]
         "numberMatched": matched,
         "numberReturned": len(out),
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "links": page_links(base, name, raw, offset, limit, len(out), matched),
+        "links": page_links(base, name, raw, offset, limit, len(out), matched, next_after),
     }
 
 
 def items_bytes(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int,
-                matched: int) -> bytes:
+                matched: int, next_after: int | None = None) -> bytes:
     """The items response as JSON bytes; geometries serialised by the database are embedded as they are."""
     parts = [
         b'{"type":"Feature","id":' + orjson.dumps(f["id"]) + b',"geometry":' + _geometry_bytes(f["geometry"])
@@ -189,7 +195,7 @@ def items_bytes(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str
         "numberMatched": matched,
         "numberReturned": len(parts),
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "links": page_links(base, name, raw, offset, limit, len(parts), matched),
+        "links": page_links(base, name, raw, offset, limit, len(parts), matched, next_after),
     })
     return b'{"type":"FeatureCollection","features":[' + b",".join(parts) + b"]," + rest[1:]
 

@@ -59,7 +59,7 @@ def document(base: str, title: str, version: str, default_limit: int, max_limit:
             "get": {
                 "operationId": "getFeatures", "summary": "Features of a collection", "tags": ["Data"],
                 "parameters": [cid] + [{"$ref": f"#/components/parameters/{n}"} for n in (
-                    "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang", "filter-crs", "sortby",
+                    "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang", "filter-crs", "sortby",
                     "properties", "skipGeometry", "f")],
                 "responses": {"200": {**_resp("The features", geojson_or_html), "headers": {
                     "Content-Crs": {"description": "The CRS of the geometries", "schema": {"type": "string"}}}},
@@ -98,6 +98,9 @@ def document(base: str, title: str, version: str, default_limit: int, max_limit:
                         "The number of features per page (larger values are reduced to the maximum).", style="form", explode=False),
         "offset": _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "The number of features to skip.",
                          style="form", explode=False),
+        "after": _param("after", {"type": "integer", "minimum": 0}, "Key-set paging: only features whose id is above this one "
+                        "(next links carry it; not with sortby). When given, offset only numbers the page.",
+                        style="form", explode=False),
         "bbox": _param("bbox", {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
                        "Only features that intersect the box (minx,miny,maxx,maxy in bbox-crs; a west edge east of the "
                        "east edge crosses the antimeridian).", style="form", explode=False),

@@ -13,7 +13,7 @@ from urbanos.errors import BadRequest
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.store import format_datetime, parse_datetime
 
-KNOWN = {"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "sortby", "properties", "filter", "filter-lang",
+KNOWN = {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs", "sortby", "properties", "filter", "filter-lang",
          "filter-crs", "skipGeometry", "token", "lang"}
 FORMATS = ("json", "html", "csv", "geojson")
 
@@ -26,6 +26,7 @@ def bad(param: str, msg: str) -> BadRequest:
 class ItemsQuery:
     limit: int = 10
     offset: int = 0
+    after: int | None = None  # key-set paging: features with an id above this one (next links carry it)
     bbox: list[list[float]] = field(default_factory=list)  # boxes in CRS84 (two when crossing the antimeridian)
     datetime: tuple[str, str] | None = None
     crs: str = crsmod.CRS84
@@ -201,6 +202,11 @@ def parse_items(q: Mapping[str, str], *, fields: set[str], default_limit: int, m
     out.fmt = parse_format(q.get("f"), accept)
     out.limit = parse_limit(q.get("limit"), default_limit, max_limit)
     out.offset = parse_offset(q.get("offset"))
+    if q.get("after") is not None:
+        raw = q["after"].strip()
+        if not raw.isdigit() or len(raw) > 18:
+            raise bad("after", f"{q['after']!r} is not a feature id (a non-negative integer).")
+        out.after = int(raw)
     if q.get("bbox") is not None:
         out.bbox = parse_bbox(q["bbox"], q.get("bbox-crs"))
     elif q.get("bbox-crs") is not None:
@@ -213,6 +219,8 @@ def parse_items(q: Mapping[str, str], *, fields: set[str], default_limit: int, m
         out.filter_crs = crsmod.normalise(q["filter-crs"], "filter-crs")
     if q.get("sortby") is not None:
         out.sortby = parse_sortby(q["sortby"], fields | {"id"})
+        if out.after is not None:
+            raise bad("after", "pages in feature id order and cannot be combined with sortby; use offset.")
     if q.get("properties") is not None:
         out.properties = parse_properties(q["properties"], fields)
     if q.get("skipGeometry") is not None:

@@ -212,9 +212,9 @@ def mount(app: Any, platform: Platform) -> None:
             return Response(docs.to_csv(res.features, names), media_type="text/csv; charset=utf-8",
                             headers={**hdr, "Content-Disposition": f'inline; filename="{cid}.csv"'})
         if q.fmt != "html":
-            body = docs.items_bytes(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched)
+            body = docs.items_bytes(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched, res.next_after)
             return Response(body, media_type=docs.GEOJSON, headers=hdr)
-        doc = docs.items(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched)
+        doc = docs.items(base, cid, res.features, q.raw, q.offset, q.limit, res.number_matched, res.next_after)
         if q.fmt == "html":
             return _html(platform, "features/items.html", doc=doc, meta=res.meta, fields=[f.name for f in res.fields],
                          geojson=orjson.dumps({"type": "FeatureCollection", "features": doc["features"]}).decode()

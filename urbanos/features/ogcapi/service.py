@@ -43,6 +43,7 @@ class ItemsResult:
     number_returned: int
     query: ItemsQuery
     fields: list[store.Field] = field(default_factory=list)
+    next_after: int | None = None  # the last feature id of a page in id order: the key of the next page
 
 
 @dataclass
@@ -180,10 +181,11 @@ class FeaturesService:
             where, params = self._where(c, meta, q)
             fields = self._fields(meta, q)
             rows = store.query(c, meta, where=where, params=params, order=self._order(meta, q), limit=q.limit,
-                               offset=q.offset, fields=fields, geometry=not q.skip_geometry, geojson=q.crs == crsmod.CRS84)
+                               offset=0 if q.after is not None else q.offset, after_fid=q.after, fields=fields,
+                               geometry=not q.skip_geometry, geojson=q.crs == crsmod.CRS84)
             if not where:
                 matched = meta.item_count
-            elif q.offset == 0 and len(rows) < q.limit:
+            elif q.offset == 0 and q.after is None and len(rows) < q.limit:
                 matched = len(rows)
             else:
                 matched = store.count(c, meta, where, params)
@@ -191,10 +193,11 @@ class FeaturesService:
 
         vis, rows, matched, fields = await self.db.read(run)
         q = box[0]
+        next_after = rows[-1].fid if rows and not q.sortby else None
         feats = [self.feature_dict(r, q.crs, q.skip_geometry) for r in rows]
         feats = self._transform(identity, vis, feats)
         self._used(identity, vis, "items")
-        return ItemsResult(vis.meta, feats, matched, len(feats), q, fields)
+        return ItemsResult(vis.meta, feats, matched, len(feats), q, fields, next_after)
 
     async def item(self, identity: Identity, name: str, fid_text: str, target_crs: str = crsmod.CRS84,
                    properties: list[str] | None = None) -> tuple[CollectionMeta, dict[str, Any]]:
