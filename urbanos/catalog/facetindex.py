@@ -1,4 +1,4 @@
-"""An in-memory facet index of the catalogue, one per process, rebuilt when the catalogue version changes.
+"""An in-memory facet index of the catalogue, one per process, kept at the catalogue version a search reads.
 
 Counting facets in SQL means grouping every facet row of every matched dataset on each search (about
 70,000 rows at 10,000 datasets). Here each dataset has a position; organisation and access level are
@@ -7,15 +7,21 @@ int-coded arrays over the positions, and every field of ``catalog_facets`` is a 
 one ``np.bincount`` per field counts the values of the masked rows.
 
 The index never decides access. The mask of datasets a caller may see is read through the gate's own
-SQL filter (``Gate.dataset_row_filter``) and kept per caller for the index's version only; the
-matched set of a search with ``q``, ``fq`` or a bounding box is read with the same filter in its
-WHERE clause. A dataset outside the caller's mask therefore never reaches a count.
+SQL filter (``Gate.dataset_row_filter``) and kept per caller for the index's version only. The matches
+of ``q``, ``fq`` or a bounding box are read from the database and intersected with that mask, so a
+dataset outside the caller's mask never reaches a count, a facet or a page.
 
 The version is the one the search cache uses: number and latest ``modified_at`` of ``datasets``,
 number and latest ``created_at`` of ``dataset_grants``. Every catalogue write that changes a facet
 also moves ``modified_at`` (the indexer keeps ``catalog_meta.indexed_at`` equal to it), so a changed
-version is a complete signal. The version is read inside the search's own read transaction, so the
-index and the SQL parts of a search describe the same snapshot on SQLite.
+version is a complete signal, as long as timestamps follow commit order (true on SQLite, where one
+writer thread commits; on PostgreSQL with several writing processes, an update committed after a later-
+stamped one leaves the version unchanged until the next write, as it does for the search cache). The
+version is read inside the search's own read transaction, so the index and the SQL parts of a search
+describe the same snapshot on SQLite.
+
+When the version moves, the newest index is brought up to date from the datasets changed since
+(``FacetIndex.updated``); it is built from scratch at first use, after a purge, or after large changes.
 """
 
 from __future__ import annotations
