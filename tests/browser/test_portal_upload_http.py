@@ -150,6 +150,11 @@ def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
     assert coll is not None
     items = site.get(f"/ogcapi/collections/{coll.group(1)}/items").json()
     assert items["numberMatched"] == 3
+    # without a report the fragment polls for a while, then stops
+    site.app.state.platform.services["import_reports"].pop(rid)
+    assert "hx-get" in site.get(f"/datasets/street-trees/imports/{rid}?n=5").text
+    gone = site.get(f"/datasets/street-trees/imports/{rid}?n=301").text
+    assert "No report of this import" in gone and "hx-get" not in gone
     # the report is not shown to others
     site.cookies.delete("urbanos_portal_token")
     assert site.get(f"/datasets/street-trees/imports/{rid}").status_code == 403

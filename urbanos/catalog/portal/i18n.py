@@ -68,6 +68,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import_failed": "The import failed", "import_rows": "Rows loaded", "import_bad_rows": "Rows rejected",
         "import_collection": "Collection", "import_geometry": "Geometry", "import_crs": "Source CRS",
         "import_errors": "Rejected rows (row number and reason)",
+        "import_unknown": "No report of this import is available yet; reload the page later.",
     },
     "de": {
         "portal": "Open-Data-Portal",
@@ -130,6 +131,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "import_failed": "Der Import ist fehlgeschlagen", "import_rows": "Geladene Zeilen",
         "import_bad_rows": "Abgelehnte Zeilen", "import_collection": "Sammlung", "import_geometry": "Geometrie",
         "import_crs": "Quell-Koordinatensystem", "import_errors": "Abgelehnte Zeilen (Zeilennummer und Grund)",
+        "import_unknown": "Zu diesem Import liegt noch kein Bericht vor; laden Sie die Seite später neu.",
     },
 }
 

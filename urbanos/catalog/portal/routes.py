@@ -334,7 +334,12 @@ def portal_routes(app: Any) -> None:
                 raise Forbidden(_ctx(request)["t"]("upload_no_rights"))
         except UrbanosError as exc:
             return _error(request, exc)
-        return _page(request, "catalog/portal/portal_import.html", name=name, imported=_import_state(request, rid))
+        try:
+            polls = int(request.query_params.get("n") or 0)
+        except ValueError:
+            polls = 0
+        return _page(request, "catalog/portal/portal_import.html", name=name, imported=_import_state(request, rid),
+                     polls=polls + 1, poll_more=polls < 300)
 
 
 async def _form(request: Request) -> Any:
