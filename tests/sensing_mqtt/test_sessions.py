@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import time
 
 import pytest
 
@@ -162,3 +163,25 @@ def test_unacknowledged_messages_are_sent_again_with_dup_after_a_reconnect(env):
         msg = codec.parse_publish(again)
         assert msg.dup and msg.packet_id == first.packet_id and msg.payload == first.payload
         s.sendall(codec.ack(codec.PUBACK, msg.packet_id or 0) + codec.DISCONNECT_BYTES)
+
+
+def test_wildcard_matches_follow_new_and_removed_filters(env):
+    port, _platform, svc = env
+    with Client(port) as a, Client(port) as b, Client(port, token="publisher-token") as pub:
+        assert a.subscribe("v1.1/#") == [0]
+        pub.publish(OBS, json.dumps({"result": 1}), qos=1)
+        assert {a.get()[0] for _ in range(3)} == {OBS, "v1.1/Observations", "v1.1/FeaturesOfInterest(3)/Observations"}
+        assert b.subscribe("v1.1/+/Observations?$select=result") == [0]  # a new filter after names were seen
+        pub.publish(OBS, json.dumps({"result": 2}), qos=1)
+        assert b.collect(2) == {OBS + "?$select=result": {"result": 2},
+                                "v1.1/FeaturesOfInterest(3)/Observations?$select=result": {"result": 2}}
+        assert len([a.get() for _ in range(3)]) == 3
+        a.c.unsubscribe("v1.1/#")
+        a.none(0.3)
+        pub.publish(OBS, json.dumps({"result": 3}), qos=1)
+        assert b.collect(2)[OBS + "?$select=result"] == {"result": 3}
+        assert a.none()
+    deadline = time.monotonic() + 10
+    while svc.broker.wild and time.monotonic() < deadline:  # the disconnects are handled on the broker's loop
+        time.sleep(0.05)
+    assert not svc.broker.wild

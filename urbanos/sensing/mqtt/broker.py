@@ -462,11 +462,15 @@ class Broker:
         self.listeners: list[asyncio.Server] = []
         self.tasks: set[asyncio.Task[None]] = set()
         self.on_change: Callable[[], None] | None = None
+        self._wild_hits: dict[str, list[tuple[str, dict[Session, int]]]] = {}
 
     # -- subscriptions --------------------------------------------------------------------------
     def subscribe(self, session: Session, f: str, qos: int) -> None:
         wild = "+" in f or "#" in f
-        (self.wild if wild else self.exact).setdefault(f, {})[session] = qos
+        table = self.wild if wild else self.exact
+        if wild and f not in table:
+            self._wild_hits.clear()
+        table.setdefault(f, {})[session] = qos
         if not wild:
             self.by_base.setdefault(f.partition("?")[0], set()).add(f)
         session.subscriptions[f] = qos
@@ -479,6 +483,8 @@ class Broker:
                 subs.pop(session, None)
                 if not subs:
                     del table[f]
+                    if table is self.wild:
+                        self._wild_hits.clear()
                     base = f.partition("?")[0]
                     forms = self.by_base.get(base)
                     if forms is not None and table is self.exact:
@@ -534,6 +540,20 @@ class Broker:
             self.unsubscribe(session, f)
         if self.sessions.get(session.client_id) is session:
             del self.sessions[session.client_id]
+
+    def wild_matches(self, name: str) -> list[tuple[str, dict[Session, int]]]:
+        """Wildcard filters whose topic part (before any ``?``) matches ``name``, with their subscribers.
+
+        Remembered per topic name until a wildcard filter is added or removed, so repeated names (every
+        Observation of a datastream) cost one dict look-up however many wildcard filters there are.
+        """
+        hits = self._wild_hits.get(name)
+        if hits is None:
+            if len(self._wild_hits) >= 10000:
+                self._wild_hits.clear()
+            hits = self._wild_hits[name] = [(f, subs) for f, subs in self.wild.items()
+                                            if codec.matches(f.partition("?")[0], name)]
+        return hits
 
     def subscribers(self, topic: str) -> dict[Session, tuple[int, str]]:
         """Sessions whose filters match ``topic``: session -> (granted QoS, the matching filter)."""

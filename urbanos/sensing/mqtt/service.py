@@ -320,10 +320,8 @@ class MqttService(Hooks):
                     tt = _with_select(t, full, ev)
                     if tt is not None:
                         out.append((full, tt, subs))
-            for f, subs in b.wild.items():
-                fbase, _, query = f.partition("?")
-                if not codec.matches(fbase, name):
-                    continue
+            for f, subs in b.wild_matches(name) if b.wild else ():
+                query = f.partition("?")[2]
                 full = f"{name}?{query}" if query else name
                 tt = _with_select(t, full, ev)
                 if tt is not None:
