@@ -353,6 +353,7 @@ def main() -> None:
     ap.add_argument("--mqtt-ingest", type=int, default=2, help="processes creating Observations via MQTT publishes")
     ap.add_argument("--skip-latency", action="store_true", help="throughput phases only")
     ap.add_argument("--skip-baseline", action="store_true", help="no bare fan-out phase (for profiling the server)")
+    ap.add_argument("--skip-throughput", action="store_true", help="latency figures only")
     args = ap.parse_args()
     args.n = min(args.n, 2000)
     args.seconds = min(args.seconds, 15.0)
@@ -374,18 +375,21 @@ def main() -> None:
             latency_post(url, mport, ds, 20)  # warm-up
             base_lat = latency_baseline(mport, args.n)
             post_lat = latency_post(url, mport, ds, args.n, responses)
-        base = None
-        if not args.skip_baseline:
-            base = fanout(mport, "bench/fanout", TOKEN, [(_raw_pub, (mport, TOKEN, "bench/fanout"))], args.seconds,
-                          url)
-            _show("baseline", base, "messages published")
-        arr = fanout(mport, topic, None, [(_ingest, (url, ds, 200, w)) for w in range(args.ingest)], args.seconds, url)
-        _show(f"CreateObservations x{args.ingest}", arr, "observations created")
-        mq = None
-        if args.mqtt_ingest:
-            mq = fanout(mport, topic, None, [(_mqtt_ingest, (mport, TOKEN, topic)) for _ in range(args.mqtt_ingest)],
-                        args.seconds, url)
-            _show(f"MQTT creates x{args.mqtt_ingest}", mq, "creates acknowledged")
+        base: dict[str, float] | None = None
+        arr: dict[str, float] | None = None
+        mq: dict[str, float] | None = None
+        if not args.skip_throughput:
+            if not args.skip_baseline:
+                base = fanout(mport, "bench/fanout", TOKEN, [(_raw_pub, (mport, TOKEN, "bench/fanout"))],
+                              args.seconds, url)
+                _show("baseline", base, "messages published")
+            arr = fanout(mport, topic, None, [(_ingest, (url, ds, 200, w)) for w in range(args.ingest)],
+                         args.seconds, url)
+            _show(f"CreateObservations x{args.ingest}", arr, "observations created")
+            if args.mqtt_ingest:
+                mq = fanout(mport, topic, None, [(_mqtt_ingest, (mport, TOKEN, topic))
+                                                 for _ in range(args.mqtt_ingest)], args.seconds, url)
+                _show(f"MQTT creates x{args.mqtt_ingest}", mq, "creates acknowledged")
     finally:
         proc.terminate()
         proc.wait(10)
@@ -399,8 +403,9 @@ def main() -> None:
     if base is not None:
         print(f"baseline  bare publisher fan-out to 10 subscribers:  {base['notifications']:9.0f} messages/s to all, "
               f"{base['deliveries']:9.0f} deliveries/s")
-    print(f"measured  CreateObservations x{args.ingest} → 10 subscribers:    {arr['notifications']:9.0f} "
-          f"notifications/s, {arr['deliveries']:9.0f} deliveries/s")
+    if arr is not None:
+        print(f"measured  CreateObservations x{args.ingest} → 10 subscribers:    {arr['notifications']:9.0f} "
+              f"notifications/s, {arr['deliveries']:9.0f} deliveries/s")
     if mq is not None:
         print(f"measured  MQTT creates x{args.mqtt_ingest} → 10 subscribers:          {mq['notifications']:9.0f} "
               f"notifications/s, {mq['deliveries']:9.0f} deliveries/s")
