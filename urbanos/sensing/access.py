@@ -13,8 +13,13 @@ from typing import Any
 from urbanos.sensing.model import EntityType
 
 
-def visibility(e: EntityType, a: str, gate: Any, identity: Any) -> tuple[str, list[Any]] | None:
-    """SQL (and params) restricting alias ``a`` of ``e`` to visible rows; None when nothing is hidden."""
+def visibility(e: EntityType, a: str, gate: Any, identity: Any, bounded: bool = False) -> tuple[str, list[Any]] | None:
+    """SQL (and params) restricting alias ``a`` of ``e`` to visible rows; None when nothing is hidden.
+
+    ``bounded``: the query already keeps few rows (one entity, one Datastream's Observations): then the
+    Observation test probes each row's Datastream by primary key, whose cost follows the rows read. Otherwise
+    (whole entity sets, counts) it builds the list of visible Datastreams once per statement, which is
+    cheaper per row."""
     if identity.is_admin:
         return None
 
@@ -28,10 +33,12 @@ def visibility(e: EntityType, a: str, gate: Any, identity: Any) -> tuple[str, li
     if n == "Observation":
         s1, p1 = f("vd.dataset_id")
         s2, p2 = f("vm.dataset_id")
-        # correlated primary-key probes: the cost follows the rows read, not the number of Datastreams
-        return (f"(EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.id = {a}.datastream_id AND {s1})"
-                f" OR EXISTS (SELECT 1 FROM sta_multi_datastreams vm WHERE vm.id = {a}.multi_datastream_id AND {s2}))",
-                p1 + p2)
+        if bounded:
+            return (f"(EXISTS (SELECT 1 FROM sta_datastreams vd WHERE vd.id = {a}.datastream_id AND {s1})"
+                    f" OR EXISTS (SELECT 1 FROM sta_multi_datastreams vm WHERE vm.id = {a}.multi_datastream_id"
+                    f" AND {s2}))", p1 + p2)
+        return (f"({a}.datastream_id IN (SELECT vd.id FROM sta_datastreams vd WHERE {s1})"
+                f" OR {a}.multi_datastream_id IN (SELECT vm.id FROM sta_multi_datastreams vm WHERE {s2}))", p1 + p2)
     if n == "HistoricalLocation":
         s, p = f("vt.dataset_id")
         return f"{a}.thing_id IN (SELECT vt.id FROM sta_things vt WHERE {s})", p

@@ -64,7 +64,7 @@ def parse_path(path: str) -> tuple[list[Step], list[str]]:
 
 
 def _fetch_one(conn: Any, e: EntityType, id_: int, gate: Any, identity: Any, cols: str = "a.id") -> tuple[Any, ...]:
-    vis = visibility(e, "a", gate, identity)
+    vis = visibility(e, "a", gate, identity, bounded=True)  # one row
     sql = f"SELECT {cols} FROM {e.table} a WHERE a.id = ?"
     params: list[Any] = [id_]
     if vis:

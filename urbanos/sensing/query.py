@@ -154,7 +154,7 @@ def decode_token(token: str, n: int) -> list[Any]:
 def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx, conn: Any
            ) -> tuple[str, list[Any]]:
     parts, params = [base[0]], list(base[1])
-    vis = visibility(e, a, ctx.gate, ctx.identity)
+    vis = visibility(e, a, ctx.gate, ctx.identity, bounded=base[0] != "1=1")
     if vis:
         parts.append(vis[0])
         params += vis[1]
