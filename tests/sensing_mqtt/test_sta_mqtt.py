@@ -181,3 +181,21 @@ def test_entity_set_topics_hear_updates_of_their_members(serve):
         r = s.http.delete(f"/sta/v1.1/Datastreams({ds})")
         assert r.status_code in (200, 204), r.text
         assert sub.none()  # the standard defines no deletion notification
+
+
+def test_privacy_transforms_and_read_audit_apply_to_notifications(serve):
+    s = serve()
+    internal = s.dataset("redacted-counters", "internal", org="mobility")
+    _thing, ds = s.station(dataset_id=internal)
+    seen: list[tuple[str, str]] = []
+
+    def redact(ident, dataset, rows):
+        return [{**r, "result": "***"} if "result" in r else r for r in rows]
+
+    s.platform.gate.add_transform(redact)
+    s.platform.gate.add_observer(lambda ident, dataset, action: seen.append((dataset.name, action)))
+    with Client(s.mqtt_port, token=s.token("reader", "mobility")) as reader:
+        assert reader.subscribe(f"v1.1/Datastreams({ds})/Observations") == [0]
+        s.post(f"Datastreams({ds})/Observations", {"result": 99})
+        assert json.loads(reader.get()[1])["result"] == "***"
+    assert ("redacted-counters", "read") in seen

@@ -427,7 +427,7 @@ class MqttService(Hooks):
             groups.setdefault((t.version, t.entity_set, t.kind, t.prop, t.select, ident), []).append(k)
         many = getattr(svc, "entity_sync", None) is not None and getattr(svc, "ctx", None) is not None
         for (version, eset, kind, prop, select, ident), ks in groups.items():
-            if many and len(ks) > 1:
+            if many:
                 try:
                     dicts = await self._read_many(svc, version, eset, [keys[k][0].id for k in ks], ident,
                                                   [prop] if kind == "property" else (list(select) if select else None))
@@ -450,7 +450,8 @@ class MqttService(Hooks):
 
     async def _read_many(self, svc: Any, version: str, eset: str, ids: list[Any], ident: Any,
                          select: list[str] | None) -> list[dict[str, Any] | None]:
-        """The SensorThings service's own per-entity serialisation, for many ids in one read transaction."""
+        """The SensorThings service's own serialisation, privacy transforms and read audit, for many ids in one
+        read transaction (the same steps as an HTTP read)."""
         from urbanos.query.ast import QueryOptions
         from urbanos.sensing.model import BY_SET
         from urbanos.sensing.query import fetch, serialize
@@ -466,6 +467,9 @@ class MqttService(Hooks):
             cond = (f"a.id IN ({', '.join('?' * len(uniq))})", list(uniq))
             rows = fetch(c, e, cond, QueryOptions(top=len(uniq)), ctx)[0]
             outs = serialize(c, e, rows, QueryOptions(select=sel), ctx)
+            # as every HTTP read: the gate's privacy transforms, and audit of reads of non-open data
+            outs = svc._transform(c, ctx, e, rows, outs)
+            svc._observe(c, ctx)
             by_id = {int(r["id"]): o for r, o in zip(rows, outs, strict=True)}
             return [by_id.get(i) for i in int_ids]
 
