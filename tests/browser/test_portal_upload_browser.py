@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN
+from browser.test_portal_browser import ADMIN, SHOTS
+from browser.test_portal_browser import browser as chromium  # noqa: F401 - the Chromium fixture (skips without Chromium)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-SHOTS = Path(__file__).parent / "screenshots"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CSV = "name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,not-a-number,10.02,3\nD,53.57,10.03,4\n"
-
-if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip("chromium is not installed", allow_module_level=True)
 
 
 @pytest.fixture
@@ -40,20 +31,11 @@ def portal(db_url: str, server_factory: Callable[..., Any]) -> Any:
     return server
 
 
-@pytest.fixture
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def test_sign_in_upload_and_report(portal: Any, browser: Any, tmp_path: Path) -> None:
+def test_sign_in_upload_and_report(portal: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811 - the fixture
     SHOTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
+    page.set_default_timeout(60000)
     page.goto(portal.url + "/datasets/bike-counts")
     assert page.get_by_role("heading", name="Add data").count() == 0
     page.get_by_role("link", name="Sign in").click()
@@ -70,7 +52,7 @@ def test_sign_in_upload_and_report(portal: Any, browser: Any, tmp_path: Path) ->
     bad.write_text("hello")
     page.get_by_label("File").set_input_files(str(bad))
     page.get_by_role("button", name="Upload").click()
-    page.wait_for_selector("#upload-message")
+    page.wait_for_selector("#upload-message", timeout=60000)
     assert "cannot be imported" in page.locator("#upload-message").inner_text()
 
     # a CSV with one bad row: uploaded with progress, imported, and reported
@@ -79,7 +61,7 @@ def test_sign_in_upload_and_report(portal: Any, browser: Any, tmp_path: Path) ->
     page.get_by_label("File").set_input_files(str(good))
     page.get_by_label("Title (optional)").fill("Counts March")
     page.get_by_role("button", name="Upload").click()
-    page.wait_for_selector("#import-rows", timeout=30000)
+    page.wait_for_selector("#import-rows", timeout=60000)
     assert page.locator("#import-rows").inner_text() == "3"
     assert page.locator("#import-bad-rows").inner_text() == "1"
     assert "row" in page.locator(".import-errors").inner_text().lower()
