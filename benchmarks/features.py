@@ -7,7 +7,7 @@ servers so that the figures compare query work, not compression.
 
 Peers run from their own virtual environments (created when missing)::
 
-    python -m venv /tmp/venv-pygeoapi && /tmp/venv-pygeoapi/bin/pip install pygeoapi psycopg2-binary uvicorn
+    python -m venv /tmp/venv-pygeoapi && /tmp/venv-pygeoapi/bin/pip install pygeoapi psycopg2-binary uvicorn starlette geoalchemy2
     python -m venv /tmp/venv-tipg && /tmp/venv-tipg/bin/pip install tipg uvicorn
 
 Usage::
