@@ -61,7 +61,11 @@ def test_sign_in_upload_and_report(portal: Any, chromium: Any, tmp_path: Path) -
     page.get_by_label("File").set_input_files(str(good))
     page.get_by_label("Title (optional)").fill("Counts March")
     page.get_by_role("button", name="Upload").click()
-    page.wait_for_selector("#import-rows", timeout=60000)
+    try:
+        page.wait_for_selector("#import-rows", timeout=60000)
+    except Exception:
+        page.screenshot(path=str(SHOTS / "portal-upload-failed.png"), full_page=True)
+        raise AssertionError(page.locator("#add-data").inner_html()) from None
     assert page.locator("#import-rows").inner_text() == "3"
     assert page.locator("#import-bad-rows").inner_text() == "1"
     assert "row" in page.locator(".import-errors").inner_text().lower()

@@ -146,6 +146,10 @@ def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
     assert "row 4" in frag.text.lower() or "row 3" in frag.text.lower()
     page = site.get(loc)
     assert "Import finished" in page.text
+    # while an import runs, the dataset page polls the fragment of this dataset
+    report = site.app.state.platform.services["import_reports"].pop(rid)
+    assert f'hx-get="/datasets/street-trees/imports/{rid}?n=1"' in site.get(loc).text
+    site.app.state.platform.services["import_reports"][rid] = report
     coll = re.search(r'href="/ogcapi/collections/([^"]+)"', frag.text)
     assert coll is not None
     items = site.get(f"/ogcapi/collections/{coll.group(1)}/items").json()

@@ -227,7 +227,7 @@ async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], qualit
     return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=view.detail(pkg, base_url(request)),
                  quality=view.quality(quality or pkg.get("quality")),
                  freshness=view.freshness(freshness or pkg.get("freshness")),
-                 tile_url=platform.settings.portal_tile_url, may_write=may_write, imported=imported,
+                 tile_url=platform.settings.portal_tile_url, may_write=may_write, imported=imported, name=name,
                  upload_message=message, upload_types=UPLOAD_TYPES,
                  upload_limit=int(platform.settings.get("catalog_upload_max_bytes") or 0))
 
