@@ -111,6 +111,7 @@ def bench(platform: Any, runs: int) -> dict[str, list[float]]:
     for _ in range(max(3, runs // 10)):  # what the first search after a write pays once
         timed("index rebuild", lambda c: FacetIndex.build(c, catalogue_version(c)))
     current = [platform.db.read_sync(lambda c: FacetIndex.build(c, catalogue_version(c)))]
+    rebuilds: list[int] = []
     for i in range(max(3, runs // 10)):  # one dataset changed: the index is updated, not rebuilt
         def touch(c: Any, name: str = f"ds-{i:05d}") -> None:
             pkg = svc.packages(c, [int(c.fetchval("SELECT id FROM datasets WHERE name = ?", (name,)))])[0]
@@ -119,9 +120,14 @@ def bench(platform: Any, runs: int) -> dict[str, list[float]]:
 
         def update(c: Any) -> None:
             nxt = current[0].updated(c, catalogue_version(c))
-            assert nxt is not None
+            if nxt is None:  # more than half the datasets changed within REREAD_SECONDS (a fast load): the service rebuilds
+                rebuilds.append(1)
+                nxt = FacetIndex.build(c, catalogue_version(c))
             current[0] = nxt
         timed("index update", update)
+    if rebuilds:
+        print(f"note: {len(rebuilds)} 'index update' samples were full rebuilds: the datasets were loaded within the"
+              " index's re-read window, as the service itself would do after such a load")
     for _ in range(runs):
         word = rnd.choice(WORDS)
         svc._sig = ()  # cache off: every query computed
