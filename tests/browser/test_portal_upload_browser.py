@@ -75,6 +75,7 @@ def test_sign_in_upload_and_report(portal: Any, chromium: Any, tmp_path: Path) -
     # German
     page.goto(portal.url + "/datasets/bike-counts?lang=de")
     assert page.get_by_role("heading", name="Daten hinzufügen").is_visible()
+    page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length === 3")  # the CSV's points
     page.screenshot(path=str(SHOTS / "portal-upload-de.png"), full_page=False)
 
     # sign out

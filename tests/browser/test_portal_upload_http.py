@@ -154,6 +154,8 @@ def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
     assert coll is not None
     items = site.get(f"/ogcapi/collections/{coll.group(1)}/items").json()
     assert items["numberMatched"] == 3
+    # the preview map draws the collection's features
+    assert f'"/ogcapi/collections/{coll.group(1)}/items?limit=1000"' in site.get(loc).text
     # without a report the fragment polls for a while, then stops
     site.app.state.platform.services["import_reports"].pop(rid)
     assert "hx-get" in site.get(f"/datasets/street-trees/imports/{rid}?n=5").text
@@ -163,3 +165,14 @@ def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
     site.cookies.delete("urbanos_portal_token")
     assert site.get(f"/datasets/street-trees/imports/{rid}").status_code == 403
     assert "Import finished" not in site.get(loc).text
+
+
+def test_preview_map_draws_collections_of_open_datasets_only() -> None:
+    from urbanos.catalog.portal.view import detail
+
+    pkg = {"name": "trees", "resources": [{"id": "r1", "format": "CSV", "url": "/x.csv", "collection": "trees counts"}],
+           "extras": [{"key": "access_level", "value": "open"}]}
+    assert detail(pkg, "")["map_items"] == "/ogcapi/collections/trees%20counts/items?limit=1000"
+    pkg["extras"] = [{"key": "access_level", "value": "registered"}]
+    assert detail(pkg, "")["map_items"] is None
+    assert detail({"name": "empty", "resources": []}, "")["map_items"] is None

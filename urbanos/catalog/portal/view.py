@@ -13,6 +13,7 @@ from urbanos.catalog.dcat.vocab import GROUNDS_LABELS, as_list, extra
 from urbanos.catalog.model import THEMES
 
 PREVIEW_FORMATS = {"CSV", "GEOJSON", "JSON"}
+MAP_ITEMS = 1000  # features of a collection drawn on a dataset's preview map
 
 
 def _frequency_label(code: Any) -> str:
@@ -81,6 +82,11 @@ def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
             "preview": fmt in PREVIEW_FORMATS and bool(r.get("url")),
         })
     preview = next((r for r in resources if r["preview"] and r["url"]), None)
+    # the features of the first collection made from a distribution, drawn on the preview map (open data only:
+    # the map fetches them from OGC API Features without the portal's sign-in)
+    collection = next((str(r["collection"]) for r in pkg.get("resources") or [] if r.get("collection")), None)
+    map_items = (f"/ogcapi/collections/{quote(collection, safe='')}/items?limit={MAP_ITEMS}"
+                 if collection and level == "open" else None)
     return {
         "name": name, "title": pkg.get("title") or name, "notes": pkg.get("notes") or "", "org": _org(pkg),
         "access_level": level, "grounds": grounds(pkg), "legal_basis": extra(pkg, "legal_basis"),
@@ -94,7 +100,7 @@ def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
         "tags": _tags(pkg), "spatial_text": extra(pkg, "spatial_text"), "geometry": _geometry(pkg),
         "temporal_start": extra(pkg, "temporal_start"), "temporal_end": extra(pkg, "temporal_end"),
         "created": str(pkg.get("metadata_created") or "")[:19], "modified": str(pkg.get("metadata_modified") or "")[:19],
-        "version": pkg.get("version"), "resources": resources, "preview": preview,
+        "version": pkg.get("version"), "resources": resources, "preview": preview, "map_items": map_items,
         "has_download": any(r["url"] for r in resources),
         "api_url": f"/api/3/action/package_show?id={quote(name)}",
         "rdf": [(f, f"/dataset/{quote(name)}.{f}") for f in ("ttl", "jsonld", "rdf")],
