@@ -92,3 +92,10 @@ def run_load(host: str, port: int, requests: list[bytes], *, concurrency: int = 
         return Result(len(lat), time.perf_counter() - t0, lat, len(errs))
 
     return asyncio.run(main())
+
+
+def print_results(heading: str, rows: list[tuple[str, Result]], width: int) -> None:
+    """One line per measured load: rate, p50, p99 and errors."""
+    print(f"{heading:<{width}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, r in rows:
+        print(f"{name:<{width}} {r.rate:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7}")

@@ -34,18 +34,13 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).parent))
+from http_baseline import free_port, launch  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "urbanos_bench"
 BBOX = "9.9,53.5,10.0,53.56"  # about 3 % of the points
 EXTENT = (9.7, 53.35, 10.3, 53.75)  # Hamburg
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def points(n: int) -> list[tuple[int, str, float, str, float, float]]:
@@ -143,16 +138,10 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float =
 def start_urbanos(name: str, db: str, data_dir: Path, work: Path) -> Server:
     port = free_port()
     log = work / f"{name}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    env.update({"URBANOS_LOG_LEVEL": "warning", "URBANOS_ACCESS_LOG": "false"})
-    cmd = [sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    if db:
-        cmd += ["--db", db]
     from urbanos.plugins import settings_registry
 
-    if "mqtt_port" in settings_registry():
-        cmd += ["--mqtt-port", "0"]
-    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    proc = launch(port, data_dir, db=db, mqtt_port=0 if "mqtt_port" in settings_registry() else None,
+                  stdout=log.open("wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/ogcapi/collections/bench-points"
     wait_up(f"http://127.0.0.1:{port}/healthz", proc, log)
     return Server(name, proc, base, {"items": "/items?limit=100", "bbox": f"/items?limit=100&bbox={BBOX}", "item": "/items/{id}"})

@@ -16,11 +16,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _load import build_request, run_load  # noqa: E402
+from _load import build_request, print_results, run_load  # noqa: E402
 
 HELLO = """
 import uvicorn
@@ -55,6 +56,20 @@ def wait(url: str) -> None:
     raise SystemExit(f"server at {url} did not start")
 
 
+def launch(port: int, data_dir: str | Path, *, db: str = "", mqtt_port: int | None = 0, env: dict[str, str] | None = None,
+           **popen: Any) -> subprocess.Popen[bytes]:
+    """Start ``urbanos serve`` on 127.0.0.1:``port`` with no URBANOS_* setting inherited from the caller, the access
+    log off and warnings only; ``env`` adds settings, ``mqtt_port=None`` leaves the broker option out."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
+    environ.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", **(env or {})})
+    cmd = [sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    if mqtt_port is not None:
+        cmd += ["--mqtt-port", str(mqtt_port)]
+    if db:
+        cmd += ["--db", db]
+    return subprocess.Popen(cmd, env=environ, **popen)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=5.0)
@@ -62,13 +77,8 @@ def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="urbanos-bench-")
     p_hello, p_urb = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    env.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning"})
-    hello = subprocess.Popen([sys.executable, "-c", HELLO, str(p_hello)], env=env)
-    urb = subprocess.Popen(
-        [sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(p_urb), "--data-dir", tmp, "--mqtt-port", "0"],
-        env=env,
-    )
+    hello = subprocess.Popen([sys.executable, "-c", HELLO, str(p_hello)])
+    urb = launch(p_urb, tmp)
     try:
         wait(f"http://127.0.0.1:{p_hello}/hello")
         wait(f"http://127.0.0.1:{p_urb}/healthz")
@@ -79,9 +89,7 @@ def main() -> None:
             r = run_load("127.0.0.1", port, [req], concurrency=args.concurrency, seconds=args.seconds)
             rows.append((name, r))
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-        print(f"{'endpoint':<26} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        for name, r in rows:
-            print(f"{name:<26} {r.rate:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7}")
+        print_results("endpoint", rows, 26)
         print(f"urbanos /healthz reaches {rows[1][1].rate / rows[0][1].rate:.0%} of the hello-world rate")
     finally:
         for p in (hello, urb):

@@ -35,26 +35,11 @@ import httpx
 import orjson
 import paho.mqtt.client as mqtt
 
-TOKEN = "bench-admin-token-0123456789"
+sys.path.insert(0, str(Path(__file__).parent))
+from http_baseline import free_port, launch  # noqa: E402
+from sta_ingest import TOKEN, setup_stream  # noqa: E402
+
 H = {"Authorization": f"Bearer {TOKEN}"}
-STATION = {
-    "name": "bench counter", "description": "benchmark",
-    "Locations": [{"name": "c", "description": "c", "encodingType": "application/geo+json",
-                   "location": {"type": "Point", "coordinates": [144.96, -37.81]}}],
-    "Datastreams": [{
-        "name": "count", "description": "people per hour",
-        "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_CountObservation",
-        "unitOfMeasurement": {"name": "count", "symbol": "{people}", "definition": "http://unitsofmeasure.org/ucum.html"},
-        "Sensor": {"name": "s", "description": "s", "encodingType": "application/pdf", "metadata": "x"},
-        "ObservedProperty": {"name": "p", "definition": "http://example.org/p", "description": "p"},
-    }],
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Sub:
@@ -88,13 +73,8 @@ class Sub:
 
 def start_server(data: Path, db: str | None, mqtt_port: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    env.update({"URBANOS_ADMIN_TOKEN": TOKEN, "URBANOS_LOG_LEVEL": "warning", "URBANOS_ACCESS_LOG": "false"})
-    cmd = [sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", str(data),
-           "--mqtt-port", str(mqtt_port)]
-    if db:
-        cmd += ["--db", db]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(data.parent / "server.log", "wb"))  # noqa: SIM115
+    proc = launch(port, data, db=db or "", mqtt_port=mqtt_port, env={"URBANOS_ADMIN_TOKEN": TOKEN},
+                  stdout=subprocess.DEVNULL, stderr=open(data.parent / "server.log", "wb"))  # noqa: SIM115
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -366,10 +346,7 @@ def main() -> None:
     post_lat: list[float] = []
     responses: list[float] = []
     try:
-        r = httpx.post(url + "/sta/v1.1/Things", json=STATION, headers=H, timeout=30)
-        r.raise_for_status()
-        thing = r.headers["Location"].rsplit("(", 1)[1].rstrip(")")
-        ds = httpx.get(f"{url}/sta/v1.1/Things({thing})/Datastreams").json()["value"][0]["@iot.id"]
+        ds = setup_stream(url)
         topic = f"v1.1/Datastreams({ds})/Observations"
         if not args.skip_latency:
             latency_post(url, mport, ds, 20)  # warm-up

@@ -20,7 +20,6 @@ import os
 import platform as pyplatform
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from http_baseline import free_port, wait  # noqa: E402
+from http_baseline import free_port, launch, wait  # noqa: E402
 from sta_ingest import TOKEN, setup_stream  # noqa: E402
 
 
@@ -45,11 +44,7 @@ def main() -> None:
 
     tmp = tempfile.mkdtemp(prefix="urbanos-bench-")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    env.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", "URBANOS_ADMIN_TOKEN": TOKEN,
-                "URBANOS_MAX_BODY_BYTES": str(64 * 1024 * 1024)})
-    srv = subprocess.Popen([sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", tmp,
-                            "--mqtt-port", "0"], env=env)
+    srv = launch(port, tmp, env={"URBANOS_ADMIN_TOKEN": TOKEN, "URBANOS_MAX_BODY_BYTES": str(64 * 1024 * 1024)})
     t0 = datetime(2020, 1, 1, tzinfo=UTC)
     api_rates: list[float] = []
     raw_rates: list[float] = []

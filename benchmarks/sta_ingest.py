@@ -18,8 +18,8 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _load import build_request, run_load  # noqa: E402
-from http_baseline import HELLO, free_port, wait  # noqa: E402
+from _load import build_request, print_results, run_load  # noqa: E402
+from http_baseline import HELLO, free_port, launch, wait  # noqa: E402
 
 TOKEN = "bench-admin-token-0123456789"
 
@@ -50,13 +50,8 @@ def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="urbanos-bench-")
     p_hello, p_urb = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    env.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", "URBANOS_ADMIN_TOKEN": TOKEN})
-    hello = subprocess.Popen([sys.executable, "-c", HELLO, str(p_hello)], env=env)
-    cmd = [sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(p_urb), "--data-dir", tmp, "--mqtt-port", "0"]
-    if args.db:
-        cmd += ["--db", args.db]
-    urb = subprocess.Popen(cmd, env=env)
+    hello = subprocess.Popen([sys.executable, "-c", HELLO, str(p_hello)])
+    urb = launch(p_urb, tmp, db=args.db, env={"URBANOS_ADMIN_TOKEN": TOKEN})
     try:
         wait(f"http://127.0.0.1:{p_hello}/hello")
         wait(f"http://127.0.0.1:{p_urb}/healthz")
@@ -77,9 +72,7 @@ def main() -> None:
         n = httpx.get(f"{url}/sta/v1.1/Datastreams({ds})/Observations?$count=true&$top=0", timeout=30).json()["@iot.count"]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
               f"database: {'PostgreSQL' if args.db else 'SQLite'}")
-        print(f"{'what':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        print(f"{'hello-world GET (baseline)':<40} {base.rate:>9.0f} {base.p50_ms:>8.2f} {base.p99_ms:>8.2f} {base.errors:>7}")
-        print(f"{'POST /sta/v1.1/Observations':<40} {r.rate:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7}")
+        print_results("what", [("hello-world GET (baseline)", base), ("POST /sta/v1.1/Observations", r)], 40)
         print(f"observations stored: {n} (target: >= 2,000 POSTs/s on SQLite; GOST published 542/s)")
         print(f"ingest reaches {r.rate / base.rate:.0%} of the hello-world rate")
     finally:

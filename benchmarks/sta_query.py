@@ -22,7 +22,6 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from urllib.parse import urlencode
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from http_baseline import free_port, wait  # noqa: E402
+from http_baseline import free_port, launch, wait  # noqa: E402
 
 TOKEN = "bench-admin-token-0123456789"
 
@@ -168,10 +167,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp, path = cached_build(args.rows, args.streams, args.cache)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-    env.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", "URBANOS_ADMIN_TOKEN": TOKEN})
-    srv = subprocess.Popen([sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", tmp,
-                            "--mqtt-port", "0"], env=env)
+    srv = launch(port, tmp, env={"URBANOS_ADMIN_TOKEN": TOKEN})
     try:
         wait(f"http://127.0.0.1:{port}/healthz")
         rnd = random.Random(2)
