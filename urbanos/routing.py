@@ -33,8 +33,9 @@ async def identity_of(request: Request) -> Identity:
     return ident
 
 
-async def json_body(request: Request, *, require_json_type: bool = False) -> Any:
-    """Parse the body as JSON; malformed JSON is a 400 with the position of the problem."""
+async def json_body(request: Request, *, require_json_type: bool = False,
+                    invalid: str = "The request body is not valid JSON: {}.") -> Any:
+    """Parse the body as JSON; malformed JSON is a 400 with the position of the problem, worded by ``invalid``."""
     ctype = request.headers.get("content-type", "")
     if require_json_type and ctype and "json" not in ctype:
         raise UnsupportedMediaType(f"Expected a JSON body, got {ctype!r}.")
@@ -44,7 +45,7 @@ async def json_body(request: Request, *, require_json_type: bool = False) -> Any
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+        raise BadRequest(invalid.format(exc)) from None
 
 
 def base_url(request: Request) -> str:

@@ -45,7 +45,7 @@ import orjson
 
 from urbanos.catalog import members, writes
 from urbanos.catalog import search as S
-from urbanos.catalog.facetindex import FacetIndexHolder
+from urbanos.catalog.facetindex import FacetIndexHolder, catalogue_version
 from urbanos.catalog.model import GROUNDS, LICENSE_BY_ID, LICENSES, THEMES
 from urbanos.catalog.usage import UsageRecorder
 from urbanos.errors import Forbidden, NotFound, ValidationFailed
@@ -102,9 +102,7 @@ class CatalogService:
 
     async def ensure_indexed(self, force: bool = False) -> None:
         """Index datasets other capabilities inserted or changed (checked by row count and latest modified_at)."""
-        sig = await self.db.read(lambda c: tuple(c.fetchone(
-            "SELECT (SELECT COUNT(*) FROM datasets), (SELECT MAX(modified_at) FROM datasets),"
-            " (SELECT COUNT(*) FROM dataset_grants), (SELECT MAX(created_at) FROM dataset_grants)") or ()))
+        sig = await self.db.read(catalogue_version)
         if sig == self._sig and not force:
             return
         stale = await self.db.read(writes.stale_ids)
