@@ -252,12 +252,15 @@ class FacetIndex:
                     prev = value
                 at.append(int(ds_id))
                 ranks.append(r)
-            ids = np.asarray(at, dtype=np.int64)
-            known = ids < len(self.pos)
-            p = self.pos[ids[known]]
-            rank[p[p >= 0]] = np.asarray(ranks, dtype=np.int32)[known][p >= 0]
+            self._scatter(rank, np.asarray(at, dtype=np.int64), np.asarray(ranks, dtype=np.int32))
         self._ranks[column] = rank
         return rank
+
+    def _scatter(self, out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+        """``out[position of id] = value`` for the ids this index knows; other ids are skipped."""
+        known = ids < len(self.pos)
+        p = self.pos[ids[known]]
+        out[p[p >= 0]] = values[known][p >= 0]
 
     def page(self, c: Connection, mask: np.ndarray, order: Sequence[tuple[str | None, str]],
              scores: Callable[[], list[tuple[Any, Any]]] | None, start: int, rows: int) -> list[int]:
@@ -277,11 +280,8 @@ class FacetIndex:
                 score = np.zeros(len(self.ids), dtype=np.float64)
                 found = scores()
                 if found:
-                    ids = np.fromiter((int(r[0]) for r in found), dtype=np.int64, count=len(found))
-                    val = np.fromiter((float(r[1]) for r in found), dtype=np.float64, count=len(found))
-                    known = ids < len(self.pos)
-                    p = self.pos[ids[known]]
-                    score[p[p >= 0]] = val[known][p >= 0]
+                    self._scatter(score, np.fromiter((int(r[0]) for r in found), dtype=np.int64, count=len(found)),
+                                  np.fromiter((float(r[1]) for r in found), dtype=np.float64, count=len(found)))
                 best = score[cand]  # smaller is better: first for "desc" (best first)
                 keys.append(best if direction == "desc" else -best)
             else:

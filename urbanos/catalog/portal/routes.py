@@ -194,14 +194,10 @@ def mount_routes(app: Any) -> None:
 UPLOAD_TYPES = ("csv", "tsv", "geojson", "json", "gpkg", "zip", "xlsx")
 
 
-async def _may_write(request: Request, name: str) -> bool:
-    """May the signed-in caller add data to dataset ``name``? The same rule as resource_create."""
+def _may_write(request: Request, pkg: dict[str, Any]) -> bool:
+    """May the signed-in caller add data to this dataset (as shown to them)? The same rule as resource_create."""
     identity = session.signed_in(request)
-    if identity is None:
-        return False
-    platform = platform_of(request)
-    row = await platform.db.read(lambda c: c.fetchone("SELECT owner_org FROM datasets WHERE name = ?", (name,)))
-    return row is not None and identity.has_role("publisher", row[0])
+    return identity is not None and identity.has_role("publisher", pkg.get("owner_org"))
 
 
 def _import_state(request: Request, rid: str) -> dict[str, Any]:
@@ -219,7 +215,7 @@ def _import_state(request: Request, rid: str) -> dict[str, Any]:
 async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], quality: Any, freshness: Any,
                         status: int = 200, message: str = "") -> HTMLResponse:
     platform = platform_of(request)
-    may_write = await _may_write(request, name)
+    may_write = _may_write(request, pkg)
     rid = request.query_params.get("imported", "")
     imported = None
     if may_write and rid and any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
@@ -305,7 +301,7 @@ def portal_routes(app: Any) -> None:
         try:
             form = await _form(request)
             session.check_csrf(request, form)
-            if not await _may_write(request, name):
+            if not _may_write(request, pkg):
                 raise Forbidden(t("upload_no_rights"))
             f = form.get("file")
             if not isinstance(f, UploadFile):
@@ -330,7 +326,7 @@ def portal_routes(app: Any) -> None:
         try:
             identity = await identity_of(request)
             pkg = await source.show(platform, identity, name, base_url(request))
-            if not await _may_write(request, name) or not any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
+            if not _may_write(request, pkg) or not any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
                 raise Forbidden(_ctx(request)["t"]("upload_no_rights"))
         except UrbanosError as exc:
             return _error(request, exc)
