@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyshacl
 import pytest
 from catalog_dcat.dcat_samples import LEVELS, VISIBLE, seed
+from catalog_dcat.shapes_release import shapes as release_shapes
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from urbanos.catalog.dcat.vocab import ACCESS_RIGHT, DCAT, DCATDE, DCT, HYDRA
 
-SHAPES = Path(__file__).parent / "shapes"
 PARSE = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "xml"}
 
 
@@ -55,9 +54,9 @@ def test_non_open_is_non_public_without_download(client: Any, seeded: dict[str, 
     assert {str(u) for u in open_g.objects(None, DCAT.downloadURL)} == {"http://example.org/trees.csv"}
 
 
-def test_export_conforms_to_dcat_ap_shapes(client: Any, seeded: dict[str, dict[str, str]]) -> None:
-    shapes = Graph().parse(SHAPES / "dcat-ap-SHACL.jsonld", format="json-ld")
-    shapes.parse(SHAPES / "recommended.ttl", format="turtle")
+@pytest.mark.parametrize("release", ["3.0.1", "3.0.0"])
+def test_export_conforms_to_dcat_ap_shapes(client: Any, seeded: dict[str, dict[str, str]], release: str) -> None:
+    shapes = release_shapes(release)
     for fmt in ("ttl", "jsonld", "rdf"):
         g = _get(client, f"/catalog.{fmt}", seeded["admin"])
         _conforms, report, text = pyshacl.validate(g, shacl_graph=shapes, allow_warnings=True)

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pyshacl
 import pytest
 from catalog_dcat.dcat_samples import CONFIDENTIAL, MINIMAL, OPEN
+from catalog_dcat.shapes_release import shapes as release_shapes
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from urbanos.catalog.dcat.mapping import CatalogInfo, catalog_graph, dataset_graph, serialize
 from urbanos.catalog.dcat.vocab import ACCESS_RIGHT, DCAT, DCATDE, DCT, HYDRA
 
-SHAPES = Path(__file__).parent / "shapes"
 BASE = "http://city.example"
 
 
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    g = Graph()
-    g.parse(SHAPES / "dcat-ap-SHACL.jsonld", format="json-ld")
-    g.parse(SHAPES / "recommended.ttl", format="turtle")
-    return g
+@pytest.fixture(scope="module", params=["3.0.1", "3.0.0"])
+def shapes(request: pytest.FixtureRequest) -> Graph:
+    return release_shapes(request.param)
 
 
 def info(profile: str = "dcatap") -> CatalogInfo:
@@ -69,6 +65,19 @@ def test_missing_mandatory_is_a_violation(shapes: Graph) -> None:
     violations, _ = results(shapes, g)
     assert any("title" in v for v in violations)
     assert any("accessURL" in v for v in violations)
+
+
+def test_release_301_relaxes_rights_cardinality() -> None:
+    """Two rights statements on a Distribution: a violation under 3.0.0, allowed since 3.0.1."""
+    g = dataset_graph(OPEN, info())
+    dist = next(g.objects(URIRef(f"{BASE}/dataset/street-trees"), DCAT.distribution))
+    for k in (1, 2):
+        rights = URIRef(f"{BASE}/rights/{k}")
+        g.add((dist, DCT.rights, rights))
+        g.add((rights, RDF.type, DCT.RightsStatement))
+    old, _ = results(release_shapes("3.0.0", recommended=False), g)
+    new, _ = results(release_shapes("3.0.1", recommended=False), g)
+    assert any("rights" in v for v in old) and new == []
 
 
 def test_non_open_is_non_public_with_grounds_and_no_download() -> None:
