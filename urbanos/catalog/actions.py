@@ -207,6 +207,27 @@ async def help_show(svc: CatalogService, ident: Identity, data: dict[str, Any], 
     raise NotFound("Action not found")
 
 
+@_reg(READ, "member_list")
+async def member_list(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
+    from urbanos.catalog.members import member_list as list_members
+
+    return await svc.db.read(lambda c: list_members(c, svc.gate, ident, data))
+
+
+@_reg(READ, "organization_list_for_user")
+async def organization_list_for_user(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
+    from urbanos.catalog.members import organizations_for_user
+
+    with_count = as_bool(data.get("include_dataset_count"))
+
+    def tx(c: Any) -> list[dict[str, Any]]:
+        found = organizations_for_user(c, ident, data)
+        counts = svc._org_counts(c, ident) if with_count else {}
+        return [{**svc._org_dict(o), "capacity": cap, **({"package_count": counts.get(o["name"], 0)} if with_count else {})}
+                for o, cap in found]
+    return await svc.db.read(tx)
+
+
 # -- write actions --------------------------------------------------------------------------------------------
 @_reg(WRITE, "package_create")
 async def package_create(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:

@@ -19,6 +19,11 @@ The member ``object`` is a user name, matched against the caller's ``Identity.us
 an API token (``urbanos token create --name``), the OIDC ``sub`` claim, or a subject such as
 ``token:12`` or ``oidc:<sub>``. Adding and removing users needs the steward role for the organisation
 (an organisation ``admin`` member has it).
+
+``member_list`` answers CKAN's ``[id, type, capacity]`` triples under the caller's rights: dataset members
+only where the caller may read the dataset (the gate's dataset filter, as in search), and user members
+only for a steward of the organisation or an admin, since who belongs to an organisation is personal data.
+``organizations_for_user`` backs ``organization_list_for_user``.
 """
 
 from __future__ import annotations
@@ -27,12 +32,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from urbanos.catalog.writes import Errors, _org, _resolve, invalid, now, reindex
-from urbanos.errors import NotFound
+from urbanos.errors import Forbidden, NotFound
 from urbanos.events import Event
 from urbanos.governance import Identity, Membership
 from urbanos.storage import Connection
 
 CAPACITY_ROLES = {"member": "reader", "editor": "publisher", "admin": "steward"}
+ROLE_CAPACITIES = {"reader": "member", "publisher": "editor", "steward": "admin", "admin": "admin"}
+# CKAN's member_list answers a user's capacity by its display name (authz.roles_trans), a dataset's as stored
+CAPACITY_LABELS = {"member": "Member", "editor": "Editor", "admin": "Admin"}
+PACKAGE_CAPACITIES = ("organization", "public")
+# CKAN permissions (organization_list_for_user) and the least role that holds them; others need the steward
+PERMISSION_ROLES = {"read": "reader", "manage_group": "reader", "create_dataset": "publisher",
+                    "update_dataset": "publisher", "delete_dataset": "publisher"}
 
 
 def memberships_of(c: Connection, identity: Identity) -> Iterable[Membership]:
@@ -120,6 +132,86 @@ def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> No
     _touch(c, ds)
 
 
+def member_list(c: Connection, gate: Any, identity: Identity, data: Any) -> list[list[str]]:
+    """CKAN's member_list: ``[id, "package", capacity]`` for the datasets of a group (capacity ``public``) or
+    an organisation (``organization``) that the caller may read, then ``[name, "user", capacity]`` for the
+    users of an organisation when the caller is its steward or an admin. Users asked for by
+    ``object_type=user`` without that role are refused (403); without ``object_type`` they are left out."""
+    if not isinstance(data, dict):
+        raise invalid("__root__", "The request must be a JSON object")
+    errors = Errors()
+    key, otype, cap = data.get("id"), data.get("object_type"), data.get("capacity")
+    if key in (None, "") or isinstance(key, dict | list):
+        errors.add("id", "Missing value" if key in (None, "") else "Must be a name or id")
+    if otype not in (None, "") and otype not in ("package", "user"):
+        errors.add("object_type", "Must be package or user")
+    if cap not in (None, "") and cap not in (*CAPACITY_ROLES, *PACKAGE_CAPACITIES):
+        errors.add("capacity", f"Must be one of {', '.join((*CAPACITY_ROLES, *PACKAGE_CAPACITIES))}")
+    errors.raise_if()
+    key = str(key)
+    org = _org(c, key)
+    grp = c.fetchone("SELECT id, name FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
+    if org is None and grp is None:
+        raise NotFound("Group was not found.")
+    out: list[list[str]] = []
+    if otype in (None, "", "package"):
+        pcap = "public" if grp is not None else "organization"
+        if cap in (None, "", pcap):
+            acc, params = gate.dataset_row_filter(identity, "d")
+            if grp is not None:
+                rows = c.fetchall("SELECT d.id FROM catalog_group_members m JOIN datasets d ON d.id = m.dataset_id"
+                                  f" WHERE m.group_id = ? AND d.state = 'active' AND {acc} ORDER BY d.name", [grp[0], *params])
+            else:
+                rows = c.fetchall(f"SELECT d.id FROM datasets d WHERE d.owner_org = ? AND d.state = 'active' AND {acc}"
+                                  " ORDER BY d.name", [org, *params])
+            out += [[str(r[0]), "package", pcap] for r in rows]
+    if otype in (None, "", "user") and org is not None:
+        steward = identity.is_admin or identity.has_role("steward", org)
+        if otype == "user" and not steward:
+            gate.require(identity, "steward", org)
+            raise Forbidden(f"Access denied: listing the users of {org} needs the steward role for it.")
+        if steward:
+            sql, params = "SELECT subject, capacity FROM catalog_org_members WHERE org = ?", [org]
+            if cap not in (None, ""):
+                sql, params = sql + " AND capacity = ?", [*params, cap]
+            out += [[r[0], "user", CAPACITY_LABELS.get(r[1], r[1])] for r in c.fetchall(sql + " ORDER BY subject", params)]
+    return out
+
+
+def organizations_for_user(c: Connection, identity: Identity, data: Any) -> list[tuple[dict[str, Any], str]]:
+    """CKAN's organization_list_for_user: the organisations where the caller (or, for an admin or the user
+    themself, the user named by ``id``) holds ``permission`` (default ``manage_group``: any membership),
+    each with the CKAN capacity held there. A role without organisation above ``reader`` applies to every
+    organisation, so the platform admin holds ``admin`` everywhere, like CKAN's sysadmin."""
+    if not isinstance(data, dict):
+        raise invalid("__root__", "The request must be a JSON object")
+    user, permission = data.get("id"), data.get("permission")
+    if user not in (None, "") and not isinstance(user, str):
+        raise invalid("id", "Must be a user name")
+    if permission not in (None, "") and not isinstance(permission, str):
+        raise invalid("permission", "Must be a string")
+    need = PERMISSION_ROLES.get(str(permission or "manage_group"), "steward")
+    orgs = c.rows("SELECT id, name, title, description, created_at, extras FROM organizations ORDER BY name")
+    if user not in (None, "") and user not in identity.user_names:
+        if not identity.is_admin:
+            raise Forbidden(f"Access denied: only an admin or the user may list the organisations of {user}.")
+        held = frozenset(Membership(CAPACITY_ROLES[cap], org) for org, cap in c.fetchall(
+            "SELECT org, capacity FROM catalog_org_members WHERE subject = ?", (user,)) if cap in CAPACITY_ROLES)
+    else:
+        # a role without organisation counts in every organisation, except the plain reader role that every
+        # signed-in caller has: it makes nobody a member of an organisation
+        held = frozenset(m for m in identity.memberships if m.org is not None or m.role != "reader")
+    ident = Identity(subject="member", kind="token", memberships=held)
+    out: list[tuple[dict[str, Any], str]] = []
+    ranks = ("admin", "steward", "publisher", "reader")
+    for o in orgs:
+        if not ident.has_role(need, o["name"]):
+            continue
+        top = next(r for r in ranks if ident.has_role(r, o["name"]))
+        out.append((o, ROLE_CAPACITIES[top]))
+    return out
+
+
 def organization_member(data: Any, role: bool = True) -> dict[str, Any]:
     """organization_member_create takes ``id``, ``username`` and ``role`` (organization_member_delete no
     role): the same as a user member."""
@@ -135,4 +227,5 @@ def organization_member(data: Any, role: bool = True) -> dict[str, Any]:
     return {"id": data["id"], "object": data["username"], "object_type": "user", "capacity": data.get("role")}
 
 
-__all__ = ["CAPACITY_ROLES", "memberships_of", "member_create", "member_delete", "organization_member"]
+__all__ = ["CAPACITY_ROLES", "memberships_of", "member_create", "member_delete", "member_list", "organizations_for_user",
+           "organization_member"]
