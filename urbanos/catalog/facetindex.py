@@ -11,17 +11,18 @@ SQL filter (``Gate.dataset_row_filter``) and kept per caller for the index's ver
 of ``q``, ``fq`` or a bounding box are read from the database and intersected with that mask, so a
 dataset outside the caller's mask never reaches a count, a facet or a page.
 
-The version is the one the search cache uses: number and latest ``modified_at`` of ``datasets``,
-number and latest ``created_at`` of ``dataset_grants``. Every catalogue write that changes a facet
-also moves ``modified_at`` (the indexer keeps ``catalog_meta.indexed_at`` equal to it), so a changed
-version is a complete signal, as long as timestamps follow commit order (true on SQLite, where one
-writer thread commits; on PostgreSQL with several writing processes, an update committed after a later-
-stamped one leaves the version unchanged until the next write, as it does for the search cache). The
-version is read inside the search's own read transaction, so the index and the SQL parts of a search
-describe the same snapshot on SQLite.
+The version is the catalogue's change counter (``catalog_version.n``, migration 2 of the catalogue):
+triggers add one to it on every committed change of ``datasets`` or ``dataset_grants``, and record in
+``catalog_changes`` the number of each dataset's last change. Every catalogue write that changes a facet
+also writes its ``datasets`` row (the indexer keeps ``catalog_meta.indexed_at`` equal to its
+``modified_at``), so a changed version is a complete signal. The numbers follow commit order on both
+back ends (on PostgreSQL the triggers run at commit, holding the counter's row lock until the commit
+ends), so a change can never hide behind a later one. The version is read inside the search's own read
+transaction, so the index and the SQL parts of a search describe the same snapshot on SQLite.
 
-When the version moves, the newest index is brought up to date from the datasets changed since
-(``FacetIndex.updated``); it is built from scratch at first use, after a purge, or after large changes.
+When the version moves, the newest index is brought up to date from the datasets whose last change is
+newer than it (``FacetIndex.updated``); it is built from scratch at first use, after a purge, or after
+large changes.
 """
 
 from __future__ import annotations
@@ -30,21 +31,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from urbanos.storage import Connection
 
-VERSION_SQL = ("SELECT (SELECT COUNT(*) FROM datasets), (SELECT MAX(modified_at) FROM datasets),"
-               " (SELECT COUNT(*) FROM dataset_grants), (SELECT MAX(created_at) FROM dataset_grants)")
+VERSION_SQL = "SELECT n FROM catalog_version WHERE id = 1"
 _MAX_MASKS = 256
-REREAD_SECONDS = 10
 SORT_COLUMNS = ("d.modified_at", "d.created_at", "d.name", "d.title", "d.id")
 
 
 def catalogue_version(c: Connection) -> tuple[Any, ...]:
+    """The catalogue's change counter, as a one-element tuple (the key of indexes and cached searches)."""
     return tuple(c.fetchone(VERSION_SQL) or ())
 
 
@@ -141,18 +140,13 @@ class FacetIndex:
         return cls(version, ids, pos, active, level, levels.values, org, orgs.values, fields)
 
     def updated(self, c: Connection, version: tuple[Any, ...]) -> FacetIndex | None:
-        """The index at ``version``, made from this one by reading again only the datasets whose
-        ``modified_at`` is at most ``REREAD_SECONDS`` before this index's latest change (so that writes
-        committed out of timestamp order are seen too). None when a full build is needed: the version
-        went back, too many datasets changed, or datasets were purged."""
-        if len(version) < 2 or len(self.version) < 2 or not version[1] or not self.version[1] or version[1] < self.version[1]:
+        """The index at ``version``, made from this one by reading again only the datasets changed since
+        this index's version. None when a full build is needed: the version went back, too many datasets
+        changed, or datasets were purged."""
+        if not version or not self.version or int(version[0]) < int(self.version[0]):
             return None
-        try:
-            last = datetime.strptime(str(self.version[1]), "%Y-%m-%dT%H:%M:%S.%fZ")
-        except ValueError:
-            return None
-        since = (last - timedelta(seconds=REREAD_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        rows = c.fetchall("SELECT id, state, access_level, owner_org FROM datasets WHERE modified_at >= ?", (since,))
+        rows = c.fetchall("SELECT d.id, d.state, d.access_level, d.owner_org FROM catalog_changes ch"
+                          " JOIN datasets d ON d.id = ch.dataset_id WHERE ch.seq > ?", (int(self.version[0]),))
         if len(rows) > max(2000, len(self.ids) // 2):
             return None
         changed_ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
@@ -160,7 +154,7 @@ class FacetIndex:
         known = np.zeros(len(rows), dtype=bool)
         known[inside] = self.pos[changed_ids[inside]] >= 0
         new_ids = changed_ids[~known]
-        if int(version[0]) != len(self.ids) + len(new_ids):
+        if int(c.fetchval("SELECT COUNT(*) FROM datasets") or 0) != len(self.ids) + len(new_ids):
             return None  # purged datasets: start again
         ids = np.concatenate([self.ids, new_ids])
         n = len(ids)

@@ -14,6 +14,9 @@ The governance layer owns ``organizations``, ``datasets`` and ``dataset_grants``
 * ``catalog_data_services``: DCAT data services (endpoint URL, description, served datasets).
 * ``catalog_pending``: metadata waiting for a dataset that another capability has not created yet.
 * ``catalog_usage``: aggregate usage counts (day, dataset, resource, api, application, kind, count).
+* ``catalog_version`` and ``catalog_changes``: the catalogue version, a counter that triggers move on
+  every committed change of ``datasets`` and ``dataset_grants``, and the number of each dataset's last
+  change (migration 2).
 """
 
 from __future__ import annotations
@@ -169,7 +172,50 @@ def _v1(c: Connection) -> None:
     )
 
 
-MIGRATIONS = [Migration("catalog", 1, "catalogue metadata, facets, full text, resources, groups, usage", _v1)]
+def _v2(c: Connection) -> None:
+    """The catalogue version as a change counter kept by triggers (see ``urbanos.catalog.facetindex``).
+
+    Every committed change of ``datasets`` or ``dataset_grants`` adds one to ``catalog_version.n``; each
+    changed dataset records the number of its last change in ``catalog_changes``. On PostgreSQL the
+    triggers are deferred to commit, so the counter row is the last lock a writer takes and holds only
+    while it commits: numbers follow commit order, and two writers cannot deadlock over the counter.
+    SQLite has one writer at a time, so plain triggers do the same there."""
+    c.execute("CREATE TABLE catalog_version (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)")
+    c.execute("INSERT INTO catalog_version (id, n) VALUES (1, 0)")
+    c.execute("CREATE TABLE catalog_changes (dataset_id BIGINT PRIMARY KEY, seq BIGINT NOT NULL)")
+    c.execute("CREATE INDEX catalog_changes_seq ON catalog_changes (seq)")
+    if c.dialect.name == "sqlite":
+        bump = "UPDATE catalog_version SET n = n + 1 WHERE id = 1;"
+        record = ("INSERT OR REPLACE INTO catalog_changes (dataset_id, seq)"
+                  " VALUES (NEW.id, (SELECT n FROM catalog_version WHERE id = 1));")
+        for op in ("INSERT", "UPDATE"):
+            c.execute(f"CREATE TRIGGER catalog_datasets_{op.lower()} AFTER {op} ON datasets BEGIN {bump} {record} END")
+        c.execute(f"CREATE TRIGGER catalog_datasets_delete AFTER DELETE ON datasets BEGIN {bump}"
+                  " DELETE FROM catalog_changes WHERE dataset_id = OLD.id; END")
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            c.execute(f"CREATE TRIGGER catalog_grants_{op.lower()} AFTER {op} ON dataset_grants BEGIN {bump} END")
+        return
+    c.execute(
+        "CREATE FUNCTION catalog_changed() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$"
+        " DECLARE v BIGINT;"
+        " BEGIN"
+        "  UPDATE catalog_version SET n = n + 1 WHERE id = 1 RETURNING n INTO v;"
+        "  IF TG_TABLE_NAME = 'datasets' THEN"
+        "   IF TG_OP = 'DELETE' THEN DELETE FROM catalog_changes WHERE dataset_id = OLD.id;"
+        "   ELSE INSERT INTO catalog_changes (dataset_id, seq) VALUES (NEW.id, v)"
+        "    ON CONFLICT (dataset_id) DO UPDATE SET seq = EXCLUDED.seq;"
+        "   END IF;"
+        "  END IF;"
+        "  RETURN NULL;"
+        " END $$"
+    )
+    for table in ("datasets", "dataset_grants"):
+        c.execute(f"CREATE CONSTRAINT TRIGGER catalog_{table}_changed AFTER INSERT OR UPDATE OR DELETE ON {table}"
+                  " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION catalog_changed()")
+
+
+MIGRATIONS = [Migration("catalog", 1, "catalogue metadata, facets, full text, resources, groups, usage", _v1),
+              Migration("catalog", 2, "catalogue version kept as a change counter", _v2)]
 
 __all__ = ["MIGRATIONS", "THEMES", "EU_THEMES", "CITY_DOMAINS", "FREQUENCIES", "GROUNDS", "LICENSES", "LICENSE_BY_ID",
            "MACHINE_READABLE", "NON_PROPRIETARY", "MEDIA_TYPES", "FACET_FIELDS", "FACET_TABLE_FIELDS"]

@@ -101,7 +101,7 @@ class CatalogService:
         return Path(self.settings.data_path) / "catalog" / "uploads"
 
     async def ensure_indexed(self, force: bool = False) -> None:
-        """Index datasets other capabilities inserted or changed (checked by row count and latest modified_at)."""
+        """Index datasets other capabilities inserted or changed (checked when the catalogue version moves)."""
         sig = await self.db.read(catalogue_version)
         if sig == self._sig and not force:
             return
