@@ -73,8 +73,15 @@ def db_url(tmp_path: Path) -> Iterator[str]:
     try:
         yield _pg_schema_url(schema)
     finally:
-        with psycopg.connect(PG_URL, autocommit=True) as c:
-            c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        # work a test started in the background (an upload's import, say) may still be creating tables in
+        # the schema: PostgreSQL then resolves the lock cycle by failing one side, so try again
+        for attempt in range(5):
+            try:
+                with psycopg.connect(PG_URL, autocommit=True) as c:
+                    c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                break
+            except psycopg.errors.DeadlockDetected:
+                time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture
