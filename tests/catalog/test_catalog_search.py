@@ -191,6 +191,12 @@ def test_quality_and_freshness(cat: Any) -> None:
     full = assess(rich, __import__("pathlib").Path("/nonexistent"))
     assert full["points"] == 405 and full["band"] == "Excellent"
     assert assess({"name": "empty"}, __import__("pathlib").Path("/nonexistent"))["band"] == "Bad"
+    # a collection served by this platform is reachable; a bare name or a protocol-relative URL is not
+    local = assess({**rich, "resources": [{**rich["resources"][0], "url": "/ogcapi/collections/trees"}]}, __import__("pathlib").Path("/x"))
+    assert local["points"] == 405
+    for bad in ("trees.csv", "//evil.example/x"):
+        worse = assess({**rich, "resources": [{**rich["resources"][0], "url": bad}]}, __import__("pathlib").Path("/x"))
+        assert worse["points"] == 405 - 80
     now = datetime.now(UTC)
     old = (now - timedelta(days=3)).isoformat()
     assert freshness({"frequency": "DAILY", "metadata_modified": old}, now)["status"] == "stale"

@@ -12,8 +12,9 @@ The MQA of data.europa.eu scores five dimensions, 405 points in all:
 
 Bands: Excellent 351-405, Good 221-350, Sufficient 121-220, Bad 0-120. Distribution-level indicators
 score the share of distributions that pass. Reachability is checked locally for uploaded files (the file
-exists); external URLs are not fetched, and count as reachable when they are well-formed http(s) URLs
-(the explanation says so).
+exists); paths this platform serves itself (``/ogcapi/collections/…`` of an imported collection, say)
+count as reachable; external URLs are not fetched, and count as reachable when they are well-formed
+http(s) URLs (the explanation says so).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urbanos.catalog.model import FREQUENCIES, LICENSE_BY_ID, MACHINE_READABLE, 
 
 BANDS = ((351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad"))
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
+_LOCAL = re.compile(r"^/[^/\s]\S*$")  # a path on this platform (resource URLs are stored without the base URL)
 
 
 def band(points: float) -> str:
@@ -47,7 +49,7 @@ def _reachable(r: dict[str, Any], upload_dir: Path) -> bool:
     if r.get("url_type") == "upload":
         m = re.search(r"/resource/([^/]+)/download/([^/]+)$", url)
         return bool(m) and any(p.name == m.group(2) for p in upload_dir.glob(f"*/{m.group(2)}"))
-    return bool(_URL.match(url))
+    return bool(_URL.match(url) or _LOCAL.match(url))
 
 
 def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
         "Temporal coverage is given.", "No temporal coverage: add a start and/or end date.")
 
     add("accessibility", "access_url", "AccessURL accessibility", 50, _share(res, lambda r: _reachable(r, upload_dir)),
-        "Every distribution has a reachable access URL (uploaded files checked on disk; external URLs checked for form, not fetched).",
+        "Every distribution has a reachable access URL (uploaded files checked on disk, paths served here accepted; external URLs checked for form, not fetched).",
         "Some distributions have no reachable access URL" if res else "No distributions: add a resource.")
     add("accessibility", "download_url", "DownloadURL existence", 20,
         _share(res, lambda r: r.get("url_type") == "upload" or has(r.get("url"))),
