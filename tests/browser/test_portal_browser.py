@@ -136,3 +136,45 @@ def _confidential_page(portal: Any, browser: Any) -> None:
     resp = anon.goto(portal.url + "/datasets/witness-register")
     assert resp is not None and resp.status == 404
     ctx.close()
+
+
+TREE_PITS = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "id": 1, "properties": {"species": "Tilia cordata", "planted": 1990},
+     "geometry": {"type": "Point", "coordinates": [9.99, 53.55]}},
+    {"type": "Feature", "id": 2, "properties": {"species": "Quercus robur", "planted": 2004},
+     "geometry": {"type": "Point", "coordinates": [10.01, 53.56]}},
+]}
+
+
+def test_collection_preview_table_and_frequency_words(portal: Any, browser: Any) -> None:
+    """A distribution imported into a collection previews as a map and a table of its first features;
+    EU frequency codes read as words in each language."""
+    import json
+    import time
+
+    u = portal.url
+    _post(u, "package_create", {"name": "tree-pits", "title": "Tree pits", "owner_org": "parks",
+                                "license_id": "CC-BY-4.0", "frequency": "IRREG", "notes": "Tree pits."})
+    r = httpx.post(f"{u}/api/3/action/resource_create", headers=ADMIN, timeout=30,
+                   data={"package_id": "tree-pits", "name": "Tree pits", "format": "GEOJSON"},
+                   files={"upload": ("tree-pits.geojson", json.dumps(TREE_PITS).encode(), "application/geo+json")})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 60  # the upload is imported into a collection in the background
+    while not any(res.get("collection") for res in httpx.get(
+            f"{u}/api/3/action/package_show", params={"id": "tree-pits"}).json()["result"]["resources"]):
+        assert time.monotonic() < deadline, "the upload was not imported"
+        time.sleep(0.2)
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(u + "/datasets/tree-pits")
+    page.wait_for_selector("#items-table table")
+    assert page.locator("#items-table th", has_text="species").count() == 1
+    assert page.locator("#items-table td", has_text="Quercus robur").count() == 1
+    page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length >= 2")
+    assert page.locator("dd", has_text="Irregular").count() == 1
+    page.screenshot(path=str(SHOTS / "collection_preview.png"), full_page=True)
+    page.goto(u + "/datasets/street-trees?lang=de")
+    assert page.locator("dd", has_text="Monatlich").count() == 1
+    page.goto(u + "/datasets")
+    assert page.locator(".facets li", has_text="Monthly").count() == 1
+    assert page.locator(".facets li", has_text="Irregular").count() == 1

@@ -135,6 +135,31 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
+# The EU frequency vocabulary (publications.europa.eu/resource/authority/frequency) in words: code -> (en, de).
+FREQUENCY_LABELS: dict[str, tuple[str, str]] = {
+    "UPDATE_CONT": ("Continuously updated", "Laufend aktualisiert"), "CONT": ("Continuous", "Kontinuierlich"),
+    "1MIN": ("Every minute", "Jede Minute"), "5MIN": ("Every five minutes", "Alle fünf Minuten"),
+    "10MIN": ("Every ten minutes", "Alle zehn Minuten"), "15MIN": ("Every fifteen minutes", "Alle fünfzehn Minuten"),
+    "30MIN": ("Every thirty minutes", "Alle dreißig Minuten"), "HOURLY": ("Hourly", "Stündlich"),
+    "BIHOURLY": ("Every two hours", "Alle zwei Stunden"), "TRIHOURLY": ("Every three hours", "Alle drei Stunden"),
+    "12HRS": ("Every twelve hours", "Alle zwölf Stunden"), "DAILY": ("Daily", "Täglich"),
+    "DAILY_2": ("Twice a day", "Zweimal täglich"), "BIDAILY": ("Every two days", "Alle zwei Tage"),
+    "TRIDAILY": ("Every three days", "Alle drei Tage"), "WEEKLY": ("Weekly", "Wöchentlich"),
+    "WEEKLY_2": ("Twice a week", "Zweimal wöchentlich"), "WEEKLY_3": ("Three times a week", "Dreimal wöchentlich"),
+    "BIWEEKLY": ("Every two weeks", "Alle zwei Wochen"), "MONTHLY": ("Monthly", "Monatlich"),
+    "MONTHLY_2": ("Twice a month", "Zweimal monatlich"), "MONTHLY_3": ("Three times a month", "Dreimal monatlich"),
+    "BIMONTHLY": ("Every two months", "Alle zwei Monate"), "QUARTERLY": ("Quarterly", "Vierteljährlich"),
+    "ANNUAL": ("Annual", "Jährlich"), "ANNUAL_2": ("Twice a year", "Halbjährlich"),
+    "ANNUAL_3": ("Three times a year", "Dreimal jährlich"), "BIENNIAL": ("Every two years", "Alle zwei Jahre"),
+    "TRIENNIAL": ("Every three years", "Alle drei Jahre"), "QUADRENNIAL": ("Every four years", "Alle vier Jahre"),
+    "QUINQUENNIAL": ("Every five years", "Alle fünf Jahre"), "DECENNIAL": ("Every ten years", "Alle zehn Jahre"),
+    "BIDECENNIAL": ("Every twenty years", "Alle zwanzig Jahre"),
+    "TRIDECENNIAL": ("Every thirty years", "Alle dreißig Jahre"), "IRREG": ("Irregular", "Unregelmäßig"),
+    "OTHER": ("Other", "Sonstige"), "UNKNOWN": ("Unknown", "Unbekannt"), "NEVER": ("Never", "Nie"),
+    "AS_NEEDED": ("As needed", "Nach Bedarf"), "NOT_PLANNED": ("Not planned", "Nicht geplant"),
+    "OP_DATPRO": ("Provisional data", "Vorläufige Daten"),
+}
+
 
 def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
     if query_lang and query_lang.lower()[:2] in LANGS:
@@ -156,12 +181,16 @@ def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
 
 def translator(lang: str) -> Callable[..., str]:
     table = MESSAGES.get(lang, MESSAGES["en"])
+    at = LANGS.index(lang) if lang in LANGS else 0
 
     def t(key: str, default: str | None = None, **kw: object) -> str:
-        text = table.get(key) or MESSAGES["en"].get(key) or (default if default is not None else key)
+        """The message ``key`` in this language (English when it has none); ``freq_<code>`` names an EU
+        frequency code."""
+        freq = FREQUENCY_LABELS.get(key[5:]) if key.startswith("freq_") else None
+        text = table.get(key) or MESSAGES["en"].get(key) or (freq[at] if freq else None) or (default if default is not None else key)
         return text.format(**kw) if kw else text
 
     return t
 
 
-__all__ = ["LANGS", "MESSAGES", "pick_lang", "translator"]
+__all__ = ["LANGS", "MESSAGES", "FREQUENCY_LABELS", "pick_lang", "translator"]

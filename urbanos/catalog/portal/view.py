@@ -124,7 +124,7 @@ def facets(res: dict[str, Any], fields: tuple[str, ...], chosen: dict[str, list[
             if field == "access_level":
                 label = t(f"access_{value}")
             elif field == "frequency":
-                label = _frequency_label(value)
+                label = t(f"freq_{value}", _frequency_label(value))
             rows.append({"value": value, "label": label, "count": it.get("count"),
                          "active": value in chosen.get(field, []), "url": toggle(field, value)})
         if rows:
