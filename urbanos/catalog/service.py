@@ -531,6 +531,8 @@ class CatalogService:
                 item = {k: p[k] for k in ("name", "title", "access_level", "grounds", "grounds_labels", "legal_basis",
                                           "review_date", "steward", "frequency", "theme", "metadata_modified", "owner_org")}
                 item["publisher"] = p["publisher"]
+                org = p["organization"]
+                item["organization"] = {"name": org["name"], "title": org["title"]} if org else None
                 item["notes"] = p["notes"] if p["access_level"] == "open" else p["notes"][:500]
                 item["formats"] = sorted({r["format"] for r in p["resources"] if r["format"]})
                 if p["access_level"] == "open":

@@ -42,6 +42,7 @@ SENSORS_DATASET: dict[str, Any] = {
     "license_id": "CC-BY-4.0", "tags": ["pedestrians", "sensors", "locations", "melbourne"], "theme": ["TRAN", "mobility"],
     "spatial_text": "Melbourne CBD, Victoria, Australia", "contact_name": "City of Melbourne Open Data Team",
     "contact_email": "opendata@melbourne.vic.gov.au", "maintainer": "City of Melbourne Open Data Team",
+    "steward": "Pedestrian counting programme", "frequency": "IRREG",
     "owner": "City of Melbourne", "publisher": "City of Melbourne",
     "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open",
 }
