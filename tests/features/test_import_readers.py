@@ -208,3 +208,13 @@ def test_geojson_properties_keep_json_types_and_mixed_kinds_become_text(tmp_path
     rows = list(src.rows())
     assert not src.errors and rows[0].properties["a"] == "1" and rows[1].properties["c"] == "s"
     assert rows[1].properties["g"] == "8" and rows[1].properties["e"] == 2.0
+
+
+def test_a_column_named_geometry_without_wkt_stays_a_property(tmp_path: Path) -> None:
+    """The name alone does not make a geometry column: its values must look like WKT."""
+    path = tmp_path / "notes.csv"
+    path.write_text("name,Geometry\nplot 1,round\nplot 2,square\n", encoding="utf-8")
+    src = open_source(str(path))
+    rows = list(src.rows())
+    assert [f.name for f in src.fields] == ["name", "Geometry"] and src.geometry_type is None
+    assert [r.properties["Geometry"] for r in rows] == ["round", "square"] and not src.errors

@@ -58,7 +58,7 @@ def tabular_source(path: str, fmt: str, header: Sequence[Any], raw_rows: RawRows
     wkt = None
     if lat is None:
         named = _find(names, WKT_NAMES)
-        if named is not None and kinds[named] == "string":
+        if named is not None and kinds[named] == "string" and wkt_seen[named]:  # the name alone is not enough
             wkt = named
         else:
             wkt = next((i for i in range(width) if wkt_seen[i] and kinds[i] == "string"), None)
