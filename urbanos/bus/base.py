@@ -14,7 +14,13 @@ log = logging.getLogger("urbanos.bus")
 
 
 class Bus:
-    """Publish is thread-safe and never blocks; handlers run on the app's event loop."""
+    """Publish is thread-safe and never blocks; handlers run on the app's event loop.
+
+    ``stop`` first lets running handlers finish for up to ``STOP_GRACE_SECONDS`` (an upload's import,
+    say, runs in a worker thread that cancelling would not stop, and that would go on writing while the
+    database closes), then cancels the rest."""
+
+    STOP_GRACE_SECONDS = 5.0
 
     def __init__(self) -> None:
         self._handlers: list[tuple[str | None, Handler]] = []
@@ -36,6 +42,11 @@ class Bus:
         self._loop_thread = threading.get_ident()
 
     async def stop(self) -> None:
+        running = [t for t in self._tasks if not t.done()]
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=self.STOP_GRACE_SECONDS)
+            if pending:
+                log.warning("stopping with %d event handler(s) still running", len(pending))
         for t in list(self._tasks):
             t.cancel()
         self._loop = None
