@@ -72,6 +72,51 @@ def test_languages(client: Any, seeded: dict[str, dict[str, str]]) -> None:
     assert "Gründe für die Nichtveröffentlichung" in inv.text
 
 
+def test_quality_and_freshness_in_the_page_language(client: Any, seeded: dict[str, dict[str, str]],
+                                                    admin_headers: dict[str, str]) -> None:
+    """The quality breakdown and the freshness explanation follow ``?lang=``; the API stays English."""
+    from html import escape
+
+    # no keywords, an irregular frequency, one of two distributions without a format (a partial share)
+    r = client.post("/api/3/action/package_create", headers=admin_headers, json={
+        "name": "tree-pits", "title": "Tree pits", "notes": "Tree pits.", "owner_org": "parks",
+        "license_id": "CC-BY-4.0", "frequency": "IRREG", "resources": [
+            {"name": "Pits CSV", "url": "http://example.org/pits.csv", "format": "CSV"},
+            {"name": "Pits", "url": "http://example.org/pits"}]})
+    assert r.status_code == 200, r.text
+    api = client.get("/api/3/action/quality_show?id=tree-pits").json()["result"]
+    indicators = {i["indicator"]: i for i in api["indicators"]}
+    assert indicators["keywords"]["label"] == "Keyword usage (dcat:keyword)"
+    assert indicators["keywords"]["explanation"] == "No keywords: add tags so that people find the dataset."
+    assert indicators["format"]["explanation"] == "Distributions without a format (50% of distributions pass)"
+    assert api["freshness"]["explanation"] == "Frequency IRREG has no fixed period."
+    assert set(api["dimensions"]) == {"findability", "accessibility", "interoperability", "reusability", "contextuality"}
+
+    de = client.get("/datasets/tree-pits?lang=de").text
+    for needle in ("Auffindbarkeit", "Zugänglichkeit", "Interoperabilität", "Wiederverwendbarkeit", "Kontext",
+                   "Verwendung von Schlagwörtern (dcat:keyword)", "Kategorien (dcat:theme)",
+                   "Keine Schlagwörter: Vergeben Sie Schlagwörter, damit der Datensatz gefunden wird.",
+                   "Distributionen ohne Formatangabe (50 % der Distributionen erfüllen das Kriterium)",
+                   "Für die Aktualisierungshäufigkeit „Unregelmäßig“ gibt es keinen festen Zeitraum."):
+        assert escape(needle, quote=False) in de, needle
+    for english in [i["explanation"] for i in api["indicators"]] + [api["freshness"]["explanation"]]:
+        assert escape(english, quote=False) not in de, english
+    for english in ("Keyword usage", "Findability", "Contextuality", "of distributions pass", "IRREG"):
+        assert english not in de, english
+    trees = client.get("/datasets/street-trees?lang=de").text
+    assert "Zuletzt aktualisiert vor 0,0 Tagen; bei „Monatlich“ sind höchstens 38,75 Tage zulässig." in trees
+
+    en = client.get("/datasets/tree-pits?lang=en").text
+    for i in api["indicators"]:
+        assert escape(i["label"], quote=False) in en and escape(i["explanation"], quote=False) in en, i
+    for needle in ("Findability", "Contextuality", "Frequency “Irregular” has no fixed period."):
+        assert needle in en, needle
+    assert "Last updated 0.0 days ago; “Monthly” allows 38.75 days." in client.get("/datasets/street-trees").text
+    # the API answer is the same whichever language the page was asked in
+    assert client.get("/api/3/action/quality_show?id=tree-pits&lang=de").json()["result"]["indicators"] == \
+        api["indicators"]
+
+
 def test_home_keeps_the_api_links(client: Any, seeded: dict[str, dict[str, str]]) -> None:
     html = client.get("/").text
     for href in ("/openapi.json", "/docs", "/healthz", "/metrics", "/catalog.ttl"):

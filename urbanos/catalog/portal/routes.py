@@ -220,9 +220,10 @@ async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], qualit
     imported = None
     if may_write and rid and any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
         imported = _import_state(request, rid)
+    t = _ctx(request)["t"]
     return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=view.detail(pkg, base_url(request)),
-                 quality=view.quality(quality or pkg.get("quality")),
-                 freshness=view.freshness(freshness or pkg.get("freshness")),
+                 quality=view.quality(quality or pkg.get("quality"), pkg, t),
+                 freshness=view.freshness(freshness or pkg.get("freshness"), t),
                  tile_url=platform.settings.portal_tile_url, may_write=may_write, imported=imported, name=name,
                  upload_message=message, upload_types=UPLOAD_TYPES,
                  upload_limit=int(platform.settings.get("catalog_upload_max_bytes") or 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -136,30 +137,102 @@ def _num(v: Any) -> Any:
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-def quality(q: Any) -> dict[str, Any] | None:
-    """The MQA answer as totals, band, one subtotal per dimension and one row per indicator."""
+def _decimal(t: Callable[..., str], value: Any, places: int | None = None) -> Any:
+    """A number with the page language's decimal mark: with ``places`` decimals, else as short as it is
+    (whole numbers stay numbers)."""
+    if places is not None and isinstance(value, int | float):
+        return f"{value:.{places}f}".replace(".", t("decimal_point"))
+    value = _num(value)
+    return str(value).replace(".", t("decimal_point")) if isinstance(value, float) else value
+
+
+# indicators scored by the share of distributions that pass (see urbanos.catalog.quality)
+DISTRIBUTION_INDICATORS = frozenset({"access_url", "download_url", "download_url_ok", "format", "media_type", "vocabulary",
+                                     "non_proprietary", "machine_readable", "byte_size"})
+_SHARE = re.compile(r"\((\d+)% of distributions pass\)$")
+
+
+def _share(c: dict[str, Any], points: Any) -> int | None:
+    """The percentage of distributions passing a partly met indicator (None unless 0 < share < 1)."""
+    if c.get("passed"):
+        return None
+    m = _SHARE.search(str(c.get("explanation") or ""))
+    if m:
+        return int(m.group(1))
+    maximum = c.get("max")
+    if isinstance(points, int | float) and isinstance(maximum, int | float) and 0 < points < maximum:
+        return round(100 * points / maximum)
+    return None
+
+
+def _explanation(c: dict[str, Any], key: str, points: Any, pkg: dict[str, Any], t: Callable[..., str]) -> str:
+    """Why an indicator passes or fails, in the page language, from its key and score: the same sentences
+    ``quality.assess`` writes in English."""
+    given = str(c.get("explanation") or "")
+    if not t(f"mqa_label_{key}", ""):
+        return given  # an indicator this portal has no words for
+    resources = pkg.get("resources") or []
+    if c.get("passed", bool(points)):
+        return t(f"mqa_ok_{key}")
+    if key in DISTRIBUTION_INDICATORS and not resources:
+        return t(f"mqa_none_{key}", t("mqa_no_distributions"))
+    if key == "dcat_ap":
+        missing = [t(f"mqa_dcat_ap_{word}") for word, ok in (
+            ("title", pkg.get("title")), ("description", pkg.get("notes")), ("distribution", resources)) if not ok]
+        return t("mqa_no_dcat_ap", missing=", ".join(missing) or t("mqa_dcat_ap_access_url"))
+    text = t(f"mqa_no_{key}")
+    share = _share(c, points)
+    return text if share is None else t("mqa_partial", text=text, share=t("percent", n=share))
+
+
+def quality(q: Any, pkg: dict[str, Any], t: Callable[..., str]) -> dict[str, Any] | None:
+    """The MQA answer as totals, band, one subtotal per dimension and one row per indicator, in the page
+    language (``pkg`` is the dataset assessed: whether it has distributions, which DCAT-AP properties lack)."""
     if not isinstance(q, dict):
         return None
     dims = q.get("dimensions") or {}
     if isinstance(dims, list):
         dims = {str(d.get("name")): d for d in dims if isinstance(d, dict)}
-    subtotals = [{"name": str(k).capitalize(), "key": str(k).lower(), "points": _num(v.get("points", 0)), "max": _num(v.get("max", 0))}
+    subtotals = [{"name": t(f"dim_{str(k).lower()}", str(k).capitalize()), "key": str(k).lower(),
+                  "points": _decimal(t, v.get("points", 0)), "max": _num(v.get("max", 0))}
                  for k, v in dims.items() if isinstance(v, dict)]
     rows = []
     for c in q.get("indicators") or q.get("checks") or []:
         if not isinstance(c, dict):
             continue
         points = c.get("points", c.get("score", 0)) or 0
-        rows.append({"dimension": str(c.get("dimension") or "").capitalize(), "key": str(c.get("dimension") or "").lower(),
-                     "check": str(c.get("label") or c.get("name") or c.get("indicator") or ""),
-                     "points": _num(points), "max": _num(c.get("max", "")),
-                     "explanation": str(c.get("explanation") or ""), "ok": bool(c.get("passed", points > 0))})
+        dim = str(c.get("dimension") or "")
+        key = str(c.get("indicator") or "")
+        label = str(c.get("label") or c.get("name") or c.get("indicator") or "")
+        rows.append({"dimension": t(f"dim_{dim.lower()}", dim.capitalize()), "key": dim.lower(),
+                     "check": t(f"mqa_label_{key}", label) if key else label,
+                     "points": _decimal(t, points), "max": _num(c.get("max", "")),
+                     "explanation": _explanation(c, key, points, pkg, t) if key else str(c.get("explanation") or ""),
+                     "ok": bool(c.get("passed", points > 0))})
     score = q.get("points", q.get("score", 0))
-    return {"score": _num(score), "max": _num(q.get("max", 405)), "band": str(q.get("band") or ""),
+    return {"score": _decimal(t, score), "max": _num(q.get("max", 405)), "band": str(q.get("band") or ""),
             "dimensions": subtotals, "rows": rows}
 
 
-def freshness(f: Any) -> dict[str, Any] | None:
+def _freshness_text(f: dict[str, Any], state: str, t: Callable[..., str]) -> str:
+    """Why a dataset is fresh, stale or neither, in the page language, with the frequency in words."""
+    if "status" not in f:
+        return str(f.get("explanation") or "")  # not the answer of quality.freshness: shown as given
+    code = f.get("frequency")
+    freq = t(f"freq_{code}", _frequency_label(code)) if code else ""
+    age, allowed = f.get("age_days"), f.get("max_age_days")
+    if not code:
+        return t("fresh_no_frequency")
+    if state == "not_applicable":
+        return t("fresh_no_period", freq=freq)
+    if age is None:
+        return t("fresh_last_unknown")
+    if state in ("fresh", "stale") and isinstance(age, int | float) and isinstance(allowed, int | float):
+        return t("fresh_age", age=_decimal(t, age, 1), freq=freq, max=_decimal(t, allowed, 2))
+    return str(f.get("explanation") or "")
+
+
+def freshness(f: Any, t: Callable[..., str]) -> dict[str, Any] | None:
     if not isinstance(f, dict):
         return None
     state = f.get("state") or f.get("status")
@@ -167,7 +240,7 @@ def freshness(f: Any) -> dict[str, Any] | None:
         state = "fresh" if f.get("fresh") else "stale"
     if state is None and "stale" in f:
         state = "stale" if f.get("stale") else "fresh"
-    return {"state": str(state or "unknown"), "explanation": f.get("explanation") or "",
+    return {"state": str(state or "unknown"), "explanation": _freshness_text(f, str(state or "unknown"), t),
             "last": f.get("last_update") or f.get("last_modified") or f.get("modified"),
             "due": f.get("due") or f.get("next_due") or f.get("expected_by"), "frequency": f.get("frequency")}
 
