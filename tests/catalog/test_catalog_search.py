@@ -194,6 +194,9 @@ def test_quality_and_freshness(cat: Any) -> None:
     # a collection served by this platform is reachable; a bare name or a protocol-relative URL is not
     local = assess({**rich, "resources": [{**rich["resources"][0], "url": "/ogcapi/collections/trees"}]}, __import__("pathlib").Path("/x"))
     assert local["points"] == 405
+    no_url = assess({**rich, "resources": [{**rich["resources"][0], "url": ""}]}, __import__("pathlib").Path("/x"))
+    dcat = next(i for i in no_url["indicators"] if i["indicator"] == "dcat_ap")
+    assert dcat["explanation"] == "Mandatory DCAT-AP properties are missing: a distribution has no access URL."
     for bad in ("trees.csv", "//evil.example/x"):
         worse = assess({**rich, "resources": [{**rich["resources"][0], "url": bad}]}, __import__("pathlib").Path("/x"))
         assert worse["points"] == 405 - 80

@@ -97,9 +97,9 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
     dcat_ok = has(pkg.get("title")) and has(pkg.get("notes")) and bool(res) and all(has(r.get("url")) for r in res)
     add("interoperability", "dcat_ap", "DCAT-AP compliance", 30, 1.0 if dcat_ok else 0.0,
         "The mandatory DCAT-AP properties (title, description, distribution with access URL) are present.",
-        "Mandatory DCAT-AP properties are missing: " + ", ".join(
+        "Mandatory DCAT-AP properties are missing: " + (", ".join(
             x for x, ok in (("title", has(pkg.get("title"))), ("description", has(pkg.get("notes"))), ("distribution", bool(res))) if not ok)
-        or "a distribution has no access URL.")
+            or "a distribution has no access URL."))
 
     lic = pkg.get("license_id") or ""
     add("reusability", "license", "License information", 20, 1.0 if lic else 0.0, "A licence is given.", "No licence.")
