@@ -322,13 +322,15 @@ class SQLiteDatabase(Database):
             return
         self.commits += 1
         self.write_jobs += len(outcomes)
-        _settle(outcomes)
+        # events first: their dispatch is queued on the loop before the writers' futures are settled, so a
+        # subscriber on that loop has seen a write's events by the time its writer resumes
         events = [ev for _, _, failure, evs in outcomes if failure is None for ev in evs]
         if events:
             try:
                 self._publish(events)
             except Exception:  # noqa: BLE001 - a subscriber must never break the writer
                 log.exception("event publication failed")
+        _settle(outcomes)
 
     def pool_stats(self) -> dict[str, float]:
         return {
