@@ -35,6 +35,7 @@ from urbanos.catalog.writes import Errors, _org, _resolve, invalid, now, reindex
 from urbanos.errors import Forbidden, NotFound
 from urbanos.events import Event
 from urbanos.governance import Identity, Membership
+from urbanos.governance.tokens import credentials_changed
 from urbanos.storage import Connection
 
 CAPACITY_ROLES = {"member": "reader", "editor": "publisher", "admin": "steward"}
@@ -91,6 +92,7 @@ def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> di
         gate.require(identity, "steward", org)
         c.execute("DELETE FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj))
         c.execute("INSERT INTO catalog_org_members (org, subject, capacity, created_at) VALUES (?, ?, ?, ?)", (org, obj, cap, now()))
+        credentials_changed(c)  # other processes drop the identities they cached with the old memberships
         c.emit(Event("updated", "Organization", str(org), topic="catalog", data={"name": org, "member": obj, "capacity": cap}))
         return {"group_id": org, "table_name": "user", "table_id": obj, "capacity": cap, "state": "active"}
     ds = _resolve(c, obj)
@@ -118,6 +120,7 @@ def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> No
         if not c.fetchone("SELECT 1 FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj)):
             raise NotFound(f"User {obj} is not a member of {org}.")
         c.execute("DELETE FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj))
+        credentials_changed(c)
         c.emit(Event("updated", "Organization", str(org), topic="catalog", data={"name": org, "member": obj, "capacity": None}))
         return
     if grp is None:

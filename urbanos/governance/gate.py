@@ -28,7 +28,7 @@ from typing import Any
 from urbanos.errors import Forbidden, Unauthorized
 from urbanos.governance.identity import ACCESS_LEVELS, ANONYMOUS, Identity, Membership
 from urbanos.governance.oidc import OIDCVerifier, looks_like_jwt
-from urbanos.governance.tokens import verify_token
+from urbanos.governance.tokens import credentials_version, verify_token
 from urbanos.settings import Settings
 from urbanos.storage import Connection, Database
 
@@ -54,11 +54,18 @@ MembershipSource = Callable[[Connection, Identity], Iterable[Membership]]
 
 
 class Gate:
+    RECHECK_SECONDS = 1.0
+    """How often a process compares the credentials version (``tokens.credentials_changed``) before it
+    trusts its cached identities: a token revoked or a membership changed anywhere (another worker, the
+    ``urbanos token revoke`` command) stops counting here within about this time."""
+
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
         self._cache: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
         self._cache_ttl = float(settings.token_cache_seconds)
+        self._credentials: int | None = None
+        self._rechecked = float("-inf")
         self._oidc: OIDCVerifier | None = None
         if settings.oidc_jwks_url:
             self._oidc = OIDCVerifier(
@@ -107,6 +114,23 @@ class Gate:
     def forget_tokens(self) -> None:
         """Drop cached verifications (after a revoke, or a change of recorded memberships)."""
         self._cache.clear()
+
+    async def _recheck(self) -> None:
+        """Drop the cached identities when the credentials version moved (read at most once per
+        ``RECHECK_SECONDS``; the first caller past the interval pays one primary-key read)."""
+        now = time.monotonic()
+        if now - self._rechecked < self.RECHECK_SECONDS:
+            return
+        self._rechecked = now
+        try:
+            version = await self.db.read(credentials_version)
+        except Exception:  # noqa: BLE001 - a database hiccup must not fail authentication; check again soon
+            log.warning("could not read the credentials version", exc_info=True)
+            self._rechecked = float("-inf")
+            return
+        if version != self._credentials:
+            self._cache.clear()
+            self._credentials = version
 
     # -- recorded memberships ---------------------------------------------------------------------
     def add_membership_source(self, fn: MembershipSource) -> None:
@@ -157,6 +181,8 @@ class Gate:
         if admin and hmac.compare_digest(token.encode(), admin.encode()):
             return ADMIN
         key = hashlib.sha256(token.encode()).hexdigest()
+        if self._cache:
+            await self._recheck()
         found, ident = self._cache_get(key)
         if found:
             if ident is None:

@@ -27,6 +27,14 @@ def _v1(c: Connection) -> None:
     )
 
 
-MIGRATIONS = [Migration("governance", 1, "organisations, datasets, grants, tokens", _v1)]
+def _v2(c: Connection) -> None:
+    """A counter moved by every change that can make a cached identity wrong (a revoked token, a changed
+    membership); each process compares it about once a second and drops its cached identities."""
+    c.execute("CREATE TABLE credentials_version (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)")
+    c.execute("INSERT INTO credentials_version (id, n) VALUES (1, 0)")
+
+
+MIGRATIONS = [Migration("governance", 1, "organisations, datasets, grants, tokens", _v1),
+              Migration("governance", 2, "credentials version", _v2)]
 
 __all__ = ["MIGRATIONS"]

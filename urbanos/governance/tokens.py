@@ -59,6 +59,17 @@ def revoke_token(c: Connection, token_id: int) -> None:
         raise NotFound(f"no token with id {token_id}")
     if row[0] is None:
         c.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (_now(), token_id))
+        credentials_changed(c)
+
+
+def credentials_changed(c: Connection) -> None:
+    """Record, in the writing transaction, that cached identities may be wrong now (a token was revoked,
+    a membership changed): every process drops its cached identities within ``Gate.RECHECK_SECONDS``."""
+    c.execute("UPDATE credentials_version SET n = n + 1 WHERE id = 1")
+
+
+def credentials_version(c: Connection) -> int:
+    return int(c.fetchval("SELECT n FROM credentials_version WHERE id = 1") or 0)
 
 
 def split(token: str) -> tuple[int, str] | None:
@@ -93,4 +104,5 @@ def verify_token(c: Connection, token: str) -> Identity | None:
     )
 
 
-__all__ = ["TokenInfo", "create_token", "list_tokens", "revoke_token", "verify_token", "PREFIX"]
+__all__ = ["TokenInfo", "create_token", "list_tokens", "revoke_token", "verify_token", "PREFIX", "credentials_changed",
+           "credentials_version"]
