@@ -10,6 +10,12 @@ Actions (dispatched by the catalogue's Action API with CKAN's envelope; see docs
 
 A ``resource_id`` is a catalogue resource whose ``collection`` is set (uploads and datastore_create set it), or
 the name of a collection. Every read goes through the gate and emits a usage event.
+
+An uploaded (or, with ``datastore_fetch_urls``, fetched) resource is imported in the background when its catalogue
+event arrives; the import's state and report are kept in the table ``feature_import_reports`` (running, done with
+the report, failed with the reason), so every process on the database and a restarted one see them. The portal
+reads them through ``platform.services["import_report"]``; reports quote cell values, so they are shown only to
+callers who may publish to the dataset.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import csv
 import io
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import orjson
@@ -710,6 +716,7 @@ def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path:
         return _free_name(c, f"{base}-{resource_id[:8]}")
 
     name = platform.db.read_sync(pick)
+    platform.db.write_sync(lambda c: record_import(c, resource_id, dataset_id, "running"))
     report = import_file(platform, path, name, {}, fmt=fmt, dataset_id=dataset_id, progress=False,
                          extras={"resource_id": resource_id})
     platform.db.write_sync(lambda c: _set_resource(c, resource_id, name))
@@ -745,10 +752,93 @@ def import_url(platform: Any, resource_id: str, dataset_id: int | None) -> dict[
 
 
 def _drop_for_resource(c: Any, resource_id: str) -> None:
-    """A deleted resource takes its DataStore table with it (as in CKAN)."""
+    """A deleted resource takes its DataStore table (as in CKAN) and its import report with it."""
     for meta in store.list_collections(c):
         if meta.extras.get("resource_id") == resource_id:
             store.drop_collection(c, meta.name)
+    c.execute(f"DELETE FROM {store.IMPORT_REPORTS} WHERE resource_id = ?", (resource_id,))
+
+
+# -- import reports (table feature_import_reports; rows quote cell values: shown only to the dataset's publishers) --
+
+def record_import(c: Any, resource_id: str, dataset_id: int | None, status: str, report: dict[str, Any] | None = None,
+                  failure: str | None = None) -> None:
+    """Record the state of the import of a resource: ``running``, ``done`` (with its report) or ``failed`` (with the
+    reason). A new import of the resource replaces the row; a resource deleted meanwhile keeps none."""
+    t = store.IMPORT_REPORTS
+    if c.table_exists("catalog_resources") and c.fetchone("SELECT 1 FROM catalog_resources WHERE id = ?",
+                                                           (resource_id,)) is None:
+        c.execute(f"DELETE FROM {t} WHERE resource_id = ?", (resource_id,))
+        return
+    now = store.now_iso()
+    if status == "running":
+        started, finished = now, None
+    else:
+        row = c.fetchone(f"SELECT status, started_at FROM {t} WHERE resource_id = ?", (resource_id,))
+        started, finished = (row[1] if row is not None and row[0] == "running" else now), now
+    ds = c.fetchone("SELECT id FROM datasets WHERE id = ?", (dataset_id,)) if dataset_id is not None else None
+    c.execute(
+        f"INSERT INTO {t} (resource_id, dataset_id, status, report, failure, started_at, finished_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) "
+        + c.dialect.upsert_suffix(("resource_id",), ("dataset_id", "status", "report", "failure", "started_at", "finished_at")),
+        (resource_id, None if ds is None else ds[0], status, c.dialect.json_param(report), failure, started, finished),
+    )
+
+
+def read_import(c: Any, resource_id: str) -> dict[str, Any] | None:
+    """The recorded import of a resource: ``{status, report, failure, started_at, finished_at}``, or None."""
+    row = c.fetchone(f"SELECT status, report, failure, started_at, finished_at FROM {store.IMPORT_REPORTS}"
+                     " WHERE resource_id = ?", (resource_id,))
+    if row is None:
+        return None
+    report = orjson.loads(row[1]) if isinstance(row[1], str | bytes) else row[1]
+    return {"status": row[0], "report": report, "failure": row[2], "started_at": row[3], "finished_at": row[4]}
+
+
+class ImportReports(MutableMapping[str, dict[str, Any]]):
+    """The finished reports as a mapping (resource id -> report) over the table, for scripts and tests: every access
+    is a blocking database call, so code on the event loop uses ``platform.services["import_report"]`` instead."""
+
+    def __init__(self, platform: Any) -> None:
+        self._db = platform.db
+
+    def __getitem__(self, resource_id: str) -> dict[str, Any]:
+        found = self._db.read_sync(lambda c: read_import(c, resource_id))
+        if found is None or found["status"] != "done":
+            raise KeyError(resource_id)
+        return dict(found["report"])
+
+    def __setitem__(self, resource_id: str, report: dict[str, Any]) -> None:
+        def put(c: Any) -> None:
+            ds = c.fetchone("SELECT dataset_id FROM catalog_resources WHERE id = ?", (resource_id,)) \
+                if c.table_exists("catalog_resources") else None
+            record_import(c, resource_id, None if ds is None else int(ds[0]), "done", report=report)
+
+        self._db.write_sync(put)
+
+    def __delitem__(self, resource_id: str) -> None:
+        t = store.IMPORT_REPORTS
+        if not self._db.write_sync(lambda c: c.execute(f"DELETE FROM {t} WHERE resource_id = ? AND status = 'done'",
+                                                       (resource_id,)).rowcount):
+            raise KeyError(resource_id)
+
+    def __iter__(self) -> Iterator[str]:
+        t = store.IMPORT_REPORTS
+        return iter([str(r[0]) for r in self._db.read_sync(
+            lambda c: c.fetchall(f"SELECT resource_id FROM {t} WHERE status = 'done' ORDER BY resource_id"))])
+
+    def __len__(self) -> int:
+        t = store.IMPORT_REPORTS
+        return int(self._db.read_sync(lambda c: c.fetchval(f"SELECT COUNT(*) FROM {t} WHERE status = 'done'")))
+
+
+def _import_report(platform: Any) -> Any:
+    async def lookup(resource_id: str) -> dict[str, Any] | None:
+        """The import of ``resource_id`` as ``{status, report, failure, ...}`` (None: no import recorded). The report
+        quotes cell values: callers show it only to those who may publish to the resource's dataset."""
+        return await platform.db.read(lambda c: read_import(c, str(resource_id)))  # type: ignore[no-any-return]
+
+    return lookup
 
 
 def _on_catalog_event(platform: Any) -> Any:
@@ -761,34 +851,46 @@ def _on_catalog_event(platform: Any) -> Any:
         path = (ev.data or {}).get("path")
         if not path and not _setting(platform, "datastore_fetch_urls", False):
             return
+        rid = str(ev.id)
         try:
             if path:
-                report = await asyncio.to_thread(import_upload, platform, str(ev.id), ev.dataset_id, str(path),
+                report = await asyncio.to_thread(import_upload, platform, rid, ev.dataset_id, str(path),
                                                  str((ev.data or {}).get("format") or ""))
             else:
-                report = await asyncio.to_thread(import_url, platform, str(ev.id), ev.dataset_id)
+                report = await asyncio.to_thread(import_url, platform, rid, ev.dataset_id)
         except Exception as exc:  # noqa: BLE001 - a failed import is logged and recorded, never raised
             message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("import of uploaded resource %s failed: %s", ev.id, message)
-            platform.services.setdefault("import_failures", {})[str(ev.id)] = message
+            await _record(platform, rid, ev.dataset_id, "failed", failure=str(message))
             return
         if report is not None:
-            platform.services.setdefault("import_reports", {})[str(ev.id)] = report
+            await _record(platform, rid, ev.dataset_id, "done", report=report)
             log.info("imported resource %s: %s rows, %s bad", ev.id, report["rows"], report["bad_rows"])
 
     return handle
 
 
+async def _record(platform: Any, resource_id: str, dataset_id: int | None, status: str, **kw: Any) -> None:
+    try:
+        await platform.db.write(lambda c: record_import(c, resource_id, dataset_id, status, **kw))
+    except Exception:  # noqa: BLE001 - the import itself is done; a lost report is logged, never raised
+        log.exception("the %s import of resource %s could not be recorded", status, resource_id)
+
+
 def register(platform: Any) -> None:
-    """Register the datastore_* actions in ``platform.services["ckan_actions"]`` and the upload importer."""
+    """Register the datastore_* actions in ``platform.services["ckan_actions"]``, the upload importer and the lookup
+    of import reports (``platform.services["import_report"]``, read by the portal)."""
     actions = platform.services.setdefault("ckan_actions", {})
     actions.update({
         "datastore_search": datastore_search, "datastore_search_sql": datastore_search_sql,
         "datastore_create": datastore_create, "datastore_upsert": datastore_upsert,
         "datastore_delete": datastore_delete, "datastore_info": datastore_info,
     })
+    platform.services["import_report"] = _import_report(platform)
+    platform.services["import_reports"] = ImportReports(platform)
     platform.bus.subscribe(_on_catalog_event(platform), topic="catalog")
 
 
 __all__ = ["register", "datastore_search", "datastore_create", "datastore_upsert", "datastore_delete",
-           "datastore_info", "import_upload", "resolve", "Forbidden", "BadRequest"]
+           "datastore_info", "import_upload", "record_import", "read_import", "ImportReports", "resolve", "Forbidden",
+           "BadRequest"]

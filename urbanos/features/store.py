@@ -75,6 +75,7 @@ from urbanos.storage import Connection, Migration
 from urbanos.storage.spatial import to_wkb
 
 REGISTRY = "feature_collections"
+IMPORT_REPORTS = "feature_import_reports"
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "json")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
 BATCH = 1000
@@ -272,7 +273,21 @@ def _v1(c: Connection) -> None:
     c.execute(f"CREATE INDEX {REGISTRY}_dataset ON {REGISTRY} (dataset_id)")
 
 
-MIGRATIONS = [Migration("features", 1, "feature collection registry", _v1)]
+def _v2(c: Connection) -> None:
+    # one row per imported resource: the import's state and report, shared by every process on the database
+    c.execute(
+        f"CREATE TABLE {IMPORT_REPORTS} (resource_id TEXT PRIMARY KEY,"
+        " dataset_id BIGINT REFERENCES datasets(id) ON DELETE CASCADE,"
+        " status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),"
+        f" report {c.dialect.json_type}, failure TEXT, started_at TEXT, finished_at TEXT)"
+    )
+    c.execute(f"CREATE INDEX {IMPORT_REPORTS}_dataset ON {IMPORT_REPORTS} (dataset_id)")
+
+
+MIGRATIONS = [
+    Migration("features", 1, "feature collection registry", _v1),
+    Migration("features", 2, "import reports of uploaded resources", _v2),
+]
 
 
 # -- registry ---------------------------------------------------------------------------------------
@@ -763,7 +778,7 @@ def iter_features(conn: Connection, collection: CollectionMeta | str, batch: int
 
 
 __all__ = [
-    "REGISTRY", "TYPES", "MIGRATIONS", "Field", "CollectionMeta", "FeatureRow", "coerce", "decode", "parse_datetime",
+    "REGISTRY", "IMPORT_REPORTS", "TYPES", "MIGRATIONS", "Field", "CollectionMeta", "FeatureRow", "coerce", "decode", "parse_datetime",
     "format_datetime", "check_name", "normalise_fields", "get_collection", "require_collection", "list_collections",
     "registry_stamp", "get_collection_access", "replace_collection", "drop_collection", "insert_features", "replace_feature", "patch_feature",
     "delete_feature", "query", "count", "get_feature", "iter_features", "select_list", "now_iso",

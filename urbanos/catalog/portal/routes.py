@@ -200,15 +200,15 @@ def _may_write(request: Request, pkg: dict[str, Any]) -> bool:
     return identity is not None and identity.has_role("publisher", pkg.get("owner_org"))
 
 
-def _import_state(request: Request, rid: str) -> dict[str, Any]:
-    """The import of an uploaded resource: done (with its report), failed (with the reason) or running."""
-    services = platform_of(request).services
-    report = services.get("import_reports", {}).get(rid)
-    if report is not None:
-        return {"id": rid, "state": "done", "report": report}
-    failure = services.get("import_failures", {}).get(rid)
-    if failure is not None:
-        return {"id": rid, "state": "failed", "message": failure}
+async def _import_state(request: Request, rid: str) -> dict[str, Any]:
+    """The import of an uploaded resource: done (with its report), failed (with the reason) or running. The features
+    capability records imports in the database and offers ``services["import_report"]`` to look one up."""
+    lookup = platform_of(request).services.get("import_report")
+    found = await lookup(rid) if lookup is not None else None
+    if found is not None and found.get("status") == "done" and found.get("report") is not None:
+        return {"id": rid, "state": "done", "report": found["report"]}
+    if found is not None and found.get("status") == "failed":
+        return {"id": rid, "state": "failed", "message": found.get("failure") or ""}
     return {"id": rid, "state": "running"}
 
 
@@ -219,7 +219,7 @@ async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], qualit
     rid = request.query_params.get("imported", "")
     imported = None
     if may_write and rid and any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
-        imported = _import_state(request, rid)
+        imported = await _import_state(request, rid)
     t = _ctx(request)["t"]
     return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=view.detail(pkg, base_url(request)),
                  quality=view.quality(quality or pkg.get("quality"), pkg, t),
@@ -335,7 +335,7 @@ def portal_routes(app: Any) -> None:
             polls = int(request.query_params.get("n") or 0)
         except ValueError:
             polls = 0
-        return _page(request, "catalog/portal/portal_import.html", name=name, imported=_import_state(request, rid),
+        return _page(request, "catalog/portal/portal_import.html", name=name, imported=await _import_state(request, rid),
                      polls=polls + 1, poll_more=polls < 300)
 
 
