@@ -147,9 +147,10 @@ def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
     page = site.get(loc)
     assert "Import finished" in page.text
     # while an import runs, the dataset page polls the fragment of this dataset
-    report = site.app.state.platform.services["import_reports"].pop(rid)
+    db = site.app.state.platform.db
+    db.write_sync(lambda c: c.execute("UPDATE feature_import_reports SET status = 'running' WHERE resource_id = ?", (rid,)))
     assert f'hx-get="/datasets/street-trees/imports/{rid}?n=1"' in site.get(loc).text
-    site.app.state.platform.services["import_reports"][rid] = report
+    db.write_sync(lambda c: c.execute("UPDATE feature_import_reports SET status = 'done' WHERE resource_id = ?", (rid,)))
     coll = re.search(r'href="/ogcapi/collections/([^"]+)"', frag.text)
     assert coll is not None
     items = site.get(f"/ogcapi/collections/{coll.group(1)}/items").json()
@@ -157,7 +158,7 @@ def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
     # the preview map draws the collection's features
     assert f'"/ogcapi/collections/{coll.group(1)}/items?limit=1000"' in site.get(loc).text
     # without a report the fragment polls for a while, then stops
-    site.app.state.platform.services["import_reports"].pop(rid)
+    db.write_sync(lambda c: c.execute("DELETE FROM feature_import_reports WHERE resource_id = ?", (rid,)))
     assert "hx-get" in site.get(f"/datasets/street-trees/imports/{rid}?n=5").text
     gone = site.get(f"/datasets/street-trees/imports/{rid}?n=301").text
     assert "No report of this import" in gone and "hx-get" not in gone

@@ -25,7 +25,7 @@ import csv
 import io
 import logging
 import os
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -795,43 +795,6 @@ def read_import(c: Any, resource_id: str) -> dict[str, Any] | None:
     return {"status": row[0], "report": report, "failure": row[2], "started_at": row[3], "finished_at": row[4]}
 
 
-class ImportReports(MutableMapping[str, dict[str, Any]]):
-    """The finished reports as a mapping (resource id -> report) over the table, for scripts and tests: every access
-    is a blocking database call, so code on the event loop uses ``platform.services["import_report"]`` instead."""
-
-    def __init__(self, platform: Any) -> None:
-        self._db = platform.db
-
-    def __getitem__(self, resource_id: str) -> dict[str, Any]:
-        found = self._db.read_sync(lambda c: read_import(c, resource_id))
-        if found is None or found["status"] != "done":
-            raise KeyError(resource_id)
-        return dict(found["report"])
-
-    def __setitem__(self, resource_id: str, report: dict[str, Any]) -> None:
-        def put(c: Any) -> None:
-            ds = c.fetchone("SELECT dataset_id FROM catalog_resources WHERE id = ?", (resource_id,)) \
-                if c.table_exists("catalog_resources") else None
-            record_import(c, resource_id, None if ds is None else int(ds[0]), "done", report=report)
-
-        self._db.write_sync(put)
-
-    def __delitem__(self, resource_id: str) -> None:
-        t = store.IMPORT_REPORTS
-        if not self._db.write_sync(lambda c: c.execute(f"DELETE FROM {t} WHERE resource_id = ? AND status = 'done'",
-                                                       (resource_id,)).rowcount):
-            raise KeyError(resource_id)
-
-    def __iter__(self) -> Iterator[str]:
-        t = store.IMPORT_REPORTS
-        return iter([str(r[0]) for r in self._db.read_sync(
-            lambda c: c.fetchall(f"SELECT resource_id FROM {t} WHERE status = 'done' ORDER BY resource_id"))])
-
-    def __len__(self) -> int:
-        t = store.IMPORT_REPORTS
-        return int(self._db.read_sync(lambda c: c.fetchval(f"SELECT COUNT(*) FROM {t} WHERE status = 'done'")))
-
-
 def _import_report(platform: Any) -> Any:
     async def lookup(resource_id: str) -> dict[str, Any] | None:
         """The import of ``resource_id`` as ``{status, report, failure, ...}`` (None: no import recorded). The report
@@ -887,10 +850,9 @@ def register(platform: Any) -> None:
         "datastore_delete": datastore_delete, "datastore_info": datastore_info,
     })
     platform.services["import_report"] = _import_report(platform)
-    platform.services["import_reports"] = ImportReports(platform)
     platform.bus.subscribe(_on_catalog_event(platform), topic="catalog")
 
 
 __all__ = ["register", "datastore_search", "datastore_create", "datastore_upsert", "datastore_delete",
-           "datastore_info", "import_upload", "record_import", "read_import", "ImportReports", "resolve", "Forbidden",
+           "datastore_info", "import_upload", "record_import", "read_import", "resolve", "Forbidden",
            "BadRequest"]
