@@ -127,6 +127,14 @@ def client(app: Any) -> Iterator[Any]:
         yield c
 
 
+def api_token(url: str, name: str, role: str = "reader", org: str | None = None) -> str:
+    """A new API token of a live server (``POST /admin/tokens`` with the admin token)."""
+    r = httpx.post(f"{url}/admin/tokens", json={"role": role, "org": org, "name": name},
+                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

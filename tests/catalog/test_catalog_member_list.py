@@ -9,21 +9,13 @@ from typing import Any
 import ckanapi
 import httpx
 import pytest
-
-ADMIN = "test-admin-token-0123456789"
-
-
-def _token(url: str, name: str, role: str = "reader", org: str | None = None) -> str:
-    r = httpx.post(f"{url}/admin/tokens", json={"role": role, "org": org, "name": name},
-                   headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
-    assert r.status_code == 201, r.text
-    return str(r.json()["token"])
+from conftest import ADMIN_TOKEN, api_token
 
 
 def _setup(url: str) -> tuple[Any, dict[str, str]]:
     """Organisations water and parks, a group maps, datasets at every access level, and the members alice
     (member of water) and bob (admin of water)."""
-    admin = ckanapi.RemoteCKAN(url, apikey=ADMIN)
+    admin = ckanapi.RemoteCKAN(url, apikey=ADMIN_TOKEN)
     admin.action.organization_create(name="water", title="Water works")
     admin.action.organization_create(name="parks", title="Parks")
     admin.action.group_create(name="maps", title="Maps")
@@ -41,7 +33,7 @@ def _setup(url: str) -> tuple[Any, dict[str, str]]:
 
 
 def _client(url: str, name: str | None, **kw: Any) -> Any:
-    return ckanapi.RemoteCKAN(url, apikey=_token(url, name) if name else None, **kw)
+    return ckanapi.RemoteCKAN(url, apikey=api_token(url, name) if name else None, **kw)
 
 
 def _packages(triples: list[list[str]]) -> list[list[str]]:
@@ -144,7 +136,7 @@ def test_member_list_of_a_group_and_organizations_for_user(live_server: Any) -> 
     assert [(o["name"], o["capacity"]) for o in admin.action.organization_list_for_user()] == [("parks", "admin"), ("water", "admin")]
     assert [(o["name"], o["capacity"]) for o in admin.action.organization_list_for_user(id="bob", permission="admin")] == [("water", "admin")]
     assert [o["name"] for o in alice.action.organization_list_for_user(id="alice")] == ["water"]
-    publisher = ckanapi.RemoteCKAN(url, apikey=_token(url, "dave", role="publisher", org="parks"))
+    publisher = ckanapi.RemoteCKAN(url, apikey=api_token(url, "dave", role="publisher", org="parks"))
     assert [(o["name"], o["capacity"]) for o in publisher.action.organization_list_for_user(permission="create_dataset")] == [("parks", "editor")]
     with pytest.raises(ckanapi.NotAuthorized):  # who belongs where is personal data
         alice.action.organization_list_for_user(id="bob")

@@ -9,19 +9,11 @@ from typing import Any
 import ckanapi
 import httpx
 import pytest
+from conftest import ADMIN_TOKEN, api_token
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
 from urbanos.governance import Identity, Membership
-
-ADMIN = "test-admin-token-0123456789"
-
-
-def _token(url: str, name: str, role: str = "reader", org: str | None = None) -> str:
-    r = httpx.post(f"{url}/admin/tokens", json={"role": role, "org": org, "name": name},
-                   headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
-    assert r.status_code == 201, r.text
-    return str(r.json()["token"])
 
 
 def _dcat_datasets(url: str, token: str) -> set[str]:
@@ -44,7 +36,7 @@ def _sees(url: str, ck: Any, token: str) -> dict[str, Any]:
 
 def test_member_create_gives_rights(live_server: Any) -> None:
     url = live_server.url
-    admin = ckanapi.RemoteCKAN(url, apikey=ADMIN)
+    admin = ckanapi.RemoteCKAN(url, apikey=ADMIN_TOKEN)
     admin.action.organization_create(name="water", title="Water works")
     admin.action.organization_create(name="parks", title="Parks")
     admin.action.package_create(name="reservoirs", owner_org="water", tags=[{"name": "water"}])
@@ -52,7 +44,7 @@ def test_member_create_gives_rights(live_server: Any) -> None:
                                 tags=[{"name": "network"}])
     admin.action.package_create(name="tree-plans", owner_org="parks", access_level="internal", grounds=["security"])
 
-    alice_token = _token(url, "alice")
+    alice_token = api_token(url, "alice")
     alice = ckanapi.RemoteCKAN(url, apikey=alice_token)
     before = _sees(url, alice, alice_token)
     assert before == {"show": False, "count": 1, "names": {"reservoirs"}, "levels": {"open": 1}, "tags": {"water": 1},
@@ -78,7 +70,7 @@ def test_member_create_gives_rights(live_server: Any) -> None:
 
     # admin -> steward: may manage the organisation's members
     admin.action.member_create(id="water", object="alice", object_type="user", capacity="admin")
-    bob_token = _token(url, "bob")
+    bob_token = api_token(url, "bob")
     alice.action.member_create(id="water", object="bob", object_type="user", capacity="member")
     bob = ckanapi.RemoteCKAN(url, apikey=bob_token)
     assert bob.action.package_show(id="pipes")["name"] == "pipes"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conftest import ADMIN_TOKEN
+from conftest import ADMIN_TOKEN, api_token
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -67,9 +67,7 @@ def test_a_membership_recorded_by_one_server_reaches_another(db_url: str, server
     r = httpx.post(f"{a.url}/api/3/action/package_create", headers=ADMIN, timeout=10, json={
         "name": "tree-inspections", "owner_org": "parks", "access_level": "internal", "grounds": ["not-yet-processed"]})
     assert r.status_code == 200, r.text
-    r = httpx.post(f"{a.url}/admin/tokens", json={"role": "reader", "name": "alice"}, headers=ADMIN, timeout=10)
-    assert r.status_code == 201, r.text
-    alice = {"Authorization": f"Bearer {r.json()['token']}"}
+    alice = {"Authorization": f"Bearer {api_token(a.url, 'alice')}"}
 
     def show_on_b() -> httpx.Response:
         return httpx.get(f"{b.url}/api/3/action/package_show", params={"id": "tree-inspections"}, headers=alice,
