@@ -112,6 +112,23 @@ def test_link_applies_access_rules(sta: Sta, cat: dict[str, Any]) -> None:
     assert sta.ok(f"/Things({tid})", headers=cat["city"])["properties"][KEY] == "city-internal"
 
 
+def test_filter_and_order_by_the_link(sta: Sta, cat: dict[str, Any]) -> None:
+    """``properties/urbanos:dataset`` works in $filter and $orderby like any property, within the caller's rights."""
+    for name, ds in (("A", "city-counts"), ("B", "port-counts"), ("C", "city-internal"), ("D", None)):
+        props = {KEY: ds} if ds else {"kind": "none"}
+        sta.create("/Things", thing(name, properties=props))
+    q = "/Things?$filter=properties/urbanos:dataset eq 'city-counts'&$select=name"
+    assert [t["name"] for t in sta.ok(q)["value"]] == ["A"]
+    q = "/Things?$filter=startswith(properties/urbanos:dataset,'city')&$orderby=name&$select=name"
+    assert [t["name"] for t in sta.ok(q)["value"]] == ["A"]  # the internal dataset's Thing is not visible
+    assert [t["name"] for t in sta.ok(q, headers=cat["city"])["value"]] == ["A", "C"]
+    q = "/Things?$orderby=properties/urbanos:dataset desc,name&$select=name&$filter=properties/urbanos:dataset ne null"
+    assert [t["name"] for t in sta.ok(q)["value"]] == ["B", "A"]
+    q = "/Datastreams?$filter=properties/urbanos:dataset eq 'port-counts'&$select=name"
+    assert len(sta.ok(q)["value"]) == 1  # the deep-inserted Datastream follows its Thing
+    assert sta.get("/Things?$filter=properties/urbanos: eq 'x'").status_code == 400
+
+
 def test_frost_client_reads_and_writes_the_link(live_server: Any) -> None:
     frost = pytest.importorskip("frost_sta_client")
     from geojson import Point

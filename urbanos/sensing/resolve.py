@@ -3,6 +3,8 @@
 ``resolve(e, alias, path, dialect)`` returns a :class:`Col` with the SQL expression and its type
 (text, number, bool, time, interval, json, geometry). Paths may walk single-valued navigation
 properties (``Datastream/Thing/name``) and into JSON (``properties/owner/name``).
+``properties/urbanos:dataset`` of a Thing, Datastream or MultiDatastream is the name of its catalogue
+dataset (a column, not JSON).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from urbanos.errors import BadRequest
-from urbanos.sensing.model import ENTITIES, EntityType
+from urbanos.sensing.model import DATASET_KEY, DATASET_OWNERS, ENTITIES, EntityType
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, depth: i
     prop = e.prop_map.get(head)
     if prop is not None:
         k = prop.kind
+        if head == "properties" and path[1:] == (DATASET_KEY,) and e.name in DATASET_OWNERS:
+            # the dataset link is a column, shown as properties["urbanos:dataset"]: compare the dataset's name
+            return Col(f"(SELECT dn.name FROM datasets dn WHERE dn.id = {a}.dataset_id)", "text")
         if k == "json" or k == "result":
             col = f"{a}.{prop.column}"
             if k == "result" and dialect.name == "postgresql":

@@ -30,7 +30,7 @@ _TOKEN = re.compile(
   | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?P<numtail>[\w.]?)
   | (?P<string>'(?:[^']|'')*')
   | (?P<typed>(?i:geography|geometry|duration|datetime|datetimeoffset|date|time)'(?:[^']|'')*')
-  | (?P<ident>[^\W\d][\w@]*(?:\.[^\W\d]\w*)*|[@$][\w@]*(?:\.[^\W\d]\w*)*)
+  | (?P<ident>[^\W\d][\w@]*(?::[^\W\d][\w@]*)?(?:\.[^\W\d]\w*)*|[@$][\w@]*(?:\.[^\W\d]\w*)*)
   | (?P<punct>[(),/-])
     )"""
     .replace("@DT@", _DT),
