@@ -59,6 +59,7 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
     def add(dim: str, key: str, label: str, maximum: int, share: float, why_ok: str, why_not: str) -> None:
         pts = round(maximum * share, 1)
         items.append({"dimension": dim, "indicator": key, "label": label, "max": maximum, "points": pts, "passed": share >= 1.0,
+                      "share": round(share, 4),
                       "explanation": why_ok if share >= 1.0 else (why_not if share <= 0 else f"{why_not} ({share:.0%} of distributions pass)")})
 
     has = bool

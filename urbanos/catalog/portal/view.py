@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -149,18 +148,17 @@ def _decimal(t: Callable[..., str], value: Any, places: int | None = None) -> An
 # indicators scored by the share of distributions that pass (see urbanos.catalog.quality)
 DISTRIBUTION_INDICATORS = frozenset({"access_url", "download_url", "download_url_ok", "format", "media_type", "vocabulary",
                                      "non_proprietary", "machine_readable", "byte_size"})
-_SHARE = re.compile(r"\((\d+)% of distributions pass\)$")
 
 
 def _share(c: dict[str, Any], points: Any) -> int | None:
     """The percentage of distributions passing a partly met indicator (None unless 0 < share < 1)."""
     if c.get("passed"):
         return None
-    m = _SHARE.search(str(c.get("explanation") or ""))
-    if m:
-        return int(m.group(1))
+    share = c.get("share")
+    if isinstance(share, int | float) and 0 < share < 1:
+        return round(100 * share)
     maximum = c.get("max")
-    if isinstance(points, int | float) and isinstance(maximum, int | float) and 0 < points < maximum:
+    if share is None and isinstance(points, int | float) and isinstance(maximum, int | float) and 0 < points < maximum:
         return round(100 * points / maximum)
     return None
 
