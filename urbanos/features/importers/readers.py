@@ -11,8 +11,6 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import orjson
-
 from urbanos.errors import ValidationFailed
 from urbanos.features.importers._geo import WGS84, check_lonlat, crs_name, to_wgs84
 from urbanos.features.importers._model import Field, Row, RowError, Source
@@ -194,51 +192,72 @@ def read_xlsx(path: str, options: dict[str, Any]) -> Source:
 
 # -- GeoJSON -------------------------------------------------------------------------------------
 
-def read_geojson(path: str, options: dict[str, Any]) -> Source:
+def read_geojson(path: str, options: dict[str, Any], chunk_size: int = _CHUNK) -> Source:
+    """A GeoJSON FeatureCollection (or a single Feature), streamed: the file is read twice, in chunks, and
+    never held whole. The first pass checks the whole document and infers the column types, the geometry
+    type and the count; each ``rows()`` call streams the features again. Top-level members may come in any
+    order (a legacy ``crs`` member after the features too)."""
     import shapely.geometry
 
-    try:
-        with open(path, "rb") as fh:
-            doc = orjson.loads(fh.read())
-    except (orjson.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _bad_file("GeoJSON", f"not valid JSON ({str(exc)[:120]})") from None
-    if not isinstance(doc, dict):
+    from urbanos.features.importers import _geojson_stream as stream
+
+    survey = _GeoJSONSurvey()
+    members: dict[str, Any] = {}
+    arrays = 0  # array-valued "features" members seen; the last one counts (as in a JSON object)
+    features_is_array = False
+    not_object = False
+    for ev, value in _geojson_events(path, chunk_size, decode_members=True):
+        if ev == stream.FEATURE:
+            survey.add(value)
+        elif ev == stream.FEATURES:
+            arrays += 1
+            features_is_array = True
+            survey = _GeoJSONSurvey()
+            members.pop("features", None)
+        elif ev == stream.MEMBER:
+            members[value[0]] = value[1]
+            if value[0] == "features":
+                features_is_array = False
+        else:
+            not_object = True
+    if not_object:
         raise _bad_file("GeoJSON", "the top level is not a JSON object")
-    kind = doc.get("type")
+    kind = members.get("type")
+    single: list[Any] = []
     if kind == "FeatureCollection":
-        features = doc.get("features")
-        if not isinstance(features, list):
+        if not features_is_array:
             raise _bad_file("GeoJSON", "the FeatureCollection has no features array")
     elif kind == "Feature":
-        features = [doc]
+        single = [members]
+        survey = _GeoJSONSurvey()
+        survey.add(members)
     else:
         raise _bad_file("GeoJSON", f"type {kind!r} is not a FeatureCollection or Feature")
     crs = None
-    crs_member = doc.get("crs")
-    if isinstance(crs_member, dict):
-        crs = crs_name((crs_member.get("properties") or {}).get("name"))
+    crs_member = members.get("crs")
+    if isinstance(crs_member, dict) and isinstance(crs_member.get("properties"), dict):
+        crs = crs_name(crs_member["properties"].get("name"))
     crs = crs_name(options["crs"]) if options.get("crs") else crs
-    order: dict[str, TypeGuess] = {}
-    seen: dict[str, set[str]] = {}
-    gtypes: set[str] = set()
-    for f in features:
-        props = f.get("properties") if isinstance(f, dict) else None
-        if isinstance(props, dict):
-            for k, v in props.items():
-                order.setdefault(str(k), TypeGuess()).add(v)
-                if v is not None:
-                    seen.setdefault(str(k), set()).add(native_type(v))
-        g = f.get("geometry") if isinstance(f, dict) else None
-        if isinstance(g, dict) and isinstance(g.get("type"), str):
-            gtypes.add(g["type"])
+    order, seen, gtypes = survey.order, survey.seen, survey.gtypes
     names = clean_names(list(order))
     key_of = dict(zip(names, order, strict=True))
     kinds = {n: _json_kind(order[key_of[n]], seen.get(key_of[n], set())) for n in names}
     fields = [Field(n, kinds[n]) for n in names]
     project = to_wgs84(crs)
 
+    def features() -> Iterator[Any]:
+        if kind == "Feature":
+            yield from single
+            return
+        n = 0
+        for ev, value in _geojson_events(path, chunk_size, decode_members=False):
+            if ev == stream.FEATURES:
+                n += 1
+            elif ev == stream.FEATURE and n == arrays:
+                yield value
+
     def read(source: Source) -> Iterator[Row]:
-        for i, f in enumerate(features, start=1):
+        for i, f in enumerate(features(), start=1):
             if not isinstance(f, dict) or f.get("type") != "Feature":
                 source.errors.append(RowError(i, "not a GeoJSON Feature"))
                 continue
@@ -271,7 +290,44 @@ def read_geojson(path: str, options: dict[str, Any]) -> Source:
 
     gtype = next(iter(gtypes)) if len(gtypes) == 1 else ("Geometry" if gtypes else None)
     return Source(path, "geojson", fields, read, source_crs=(crs or WGS84) if gtype else None, geometry_type=gtype,
-                  count=len(features))
+                  count=survey.count)
+
+
+def _geojson_events(path: str, chunk_size: int, decode_members: bool) -> Iterator[tuple[str, Any]]:
+    """The streamed document; a syntax fault becomes ValidationFailed with its position."""
+    from urbanos.features.importers import _geojson_stream as stream
+
+    try:
+        with open(path, "rb") as fh:
+            yield from stream.events(fh, chunk_size, decode_members=decode_members)
+    except stream.GeoJSONSyntaxError as exc:
+        raise _bad_file("GeoJSON", f"not valid JSON: {str(exc)[:160]}. Fix: check that the file is complete "
+                                   "and is UTF-8 encoded JSON") from None
+
+
+class _GeoJSONSurvey:
+    """What the first pass learns from the features: property names in order with their value types,
+    geometry types and the count."""
+
+    def __init__(self) -> None:
+        self.order: dict[str, TypeGuess] = {}
+        self.seen: dict[str, set[str]] = {}
+        self.gtypes: set[str] = set()
+        self.count = 0
+
+    def add(self, f: Any) -> None:
+        self.count += 1
+        if not isinstance(f, dict):
+            return
+        props = f.get("properties")
+        if isinstance(props, dict):
+            for k, v in props.items():
+                self.order.setdefault(str(k), TypeGuess()).add(v)
+                if v is not None:
+                    self.seen.setdefault(str(k), set()).add(native_type(v))
+        g = f.get("geometry")
+        if isinstance(g, dict) and isinstance(g.get("type"), str):
+            self.gtypes.add(g["type"])
 
 
 def _json_kind(g: TypeGuess, kinds: set[str]) -> str:
