@@ -176,15 +176,19 @@ class _Scanner:
                 yield from batch
             else:
                 yield self.value()
-            c = self.peek()
-            if c == _COMMA:
-                self.pos += 1
-            elif c == _RBRACKET:
-                self.pos += 1
+            if self.closed_after(_RBRACKET, "an array element"):
                 return
-            else:
-                raise self.error("expected ',' or ']' after an array element" if c is not None
-                                 else "unexpected end of data, expected ',' or ']'", self.pos)
+
+    def closed_after(self, close: int, what: str) -> bool:
+        """After an element of an array or object: True at its closing bracket (consumed), False at a comma
+        (consumed); anything else is an error."""
+        c = self.peek()
+        if c == _COMMA or c == close:
+            self.pos += 1
+            return c == close
+        want = f"',' or '{chr(close)}'"
+        raise self.error(f"expected {want} after {what}" if c is not None else f"unexpected end of data, expected {want}",
+                         self.pos)
 
     def _batch(self) -> list[Any] | None:
         """Fast path: the object elements that fill the buffer from ``pos``, decoded by one orjson call.
@@ -269,15 +273,8 @@ def events(fh: IO[bytes], chunk_size: int = CHUNK, decode_members: bool = True) 
             else:
                 value = sc.value()
                 yield MEMBER, (key, value if decode_members else None)
-            c = sc.peek()
-            if c == _COMMA:
-                sc.pos += 1
-            elif c == _RBRACE:
-                sc.pos += 1
+            if sc.closed_after(_RBRACE, "a member"):
                 break
-            else:
-                raise sc.error("expected ',' or '}' after a member" if c is not None
-                               else "unexpected end of data, expected ',' or '}'", sc.pos)
     sc.end()
 
 
