@@ -33,6 +33,7 @@ import orjson
 from urbanos.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from urbanos.features import store
 from urbanos.features.downloads import check_read, transform_rows, usage_event
+from urbanos.features.preview import feature_preview
 
 log = logging.getLogger("urbanos.features.datastore")
 
@@ -841,8 +842,9 @@ async def _record(platform: Any, resource_id: str, dataset_id: int | None, statu
 
 
 def register(platform: Any) -> None:
-    """Register the datastore_* actions in ``platform.services["ckan_actions"]``, the upload importer and the lookup
-    of import reports (``platform.services["import_report"]``, read by the portal)."""
+    """Register the datastore_* actions in ``platform.services["ckan_actions"]``, the upload importer, the lookup
+    of import reports (``platform.services["import_report"]``, read by the portal) and the first features of a
+    collection for the portal's preview (``platform.services["feature_preview"]``, see :mod:`urbanos.features.preview`)."""
     actions = platform.services.setdefault("ckan_actions", {})
     actions.update({
         "datastore_search": datastore_search, "datastore_search_sql": datastore_search_sql,
@@ -850,6 +852,7 @@ def register(platform: Any) -> None:
         "datastore_delete": datastore_delete, "datastore_info": datastore_info,
     })
     platform.services["import_report"] = _import_report(platform)
+    platform.services["feature_preview"] = feature_preview(platform)
     platform.bus.subscribe(_on_catalog_event(platform), topic="catalog")
 
 

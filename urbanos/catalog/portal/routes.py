@@ -1,7 +1,8 @@
 """Portal pages: home with search and facets, search results, dataset, organisation and inventory pages.
 
 Server-rendered with Jinja2 (htmx swaps the result list when it is loaded); every read goes through the
-catalogue service with the caller's identity, so a page never shows a dataset the caller may not see.
+catalogue service with the caller's identity, so a page never shows a dataset the caller may not see. The preview
+features of a dataset's collection are read through the features capability's ``services["feature_preview"]``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from urbanos import __version__
@@ -21,7 +23,15 @@ from urbanos.catalog.dcat.source import base_url, platform_of
 from urbanos.catalog.portal import session, view
 from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
 from urbanos.catalog.portal.session import portal_identity as identity_of
-from urbanos.errors import BadRequest, Forbidden, PayloadTooLarge, ServiceUnavailable, UrbanosError
+from urbanos.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    UrbanosError,
+)
 from urbanos.platform import render_html
 
 STATIC = Path(__file__).parent / "static"
@@ -221,7 +231,8 @@ async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], qualit
     if may_write and rid and any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
         imported = await _import_state(request, rid)
     t = _ctx(request)["t"]
-    return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=view.detail(pkg, base_url(request)),
+    ds = view.detail(pkg, base_url(request), signed_in=session.signed_in(request) is not None)
+    return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=ds,
                  quality=view.quality(quality or pkg.get("quality"), pkg, t),
                  freshness=view.freshness(freshness or pkg.get("freshness"), t),
                  tile_url=platform.settings.portal_tile_url, may_write=may_write, imported=imported, name=name,
@@ -250,7 +261,7 @@ async def _read_file(request: Request, f: UploadFile) -> tuple[str, bytes]:
 
 
 def portal_routes(app: Any) -> None:
-    """Sign-in, sign-out and the upload of data files to a dataset."""
+    """Sign-in, sign-out, the upload of data files to a dataset and the preview features of non-open data."""
 
     @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
     async def signin_form(request: Request) -> HTMLResponse:
@@ -321,6 +332,18 @@ def portal_routes(app: Any) -> None:
         return RedirectResponse(f"/datasets/{name}?imported={res['id']}" + (f"&lang={lang}" if lang in LANGS else ""),
                                 status_code=303)
 
+    @app.get("/datasets/{name}/preview/{collection}.geojson", response_model=None, include_in_schema=False)
+    async def preview(request: Request, name: str, collection: str) -> Response:
+        # signed-in readers of non-open data get the preview here: the map cannot send the portal's cookie to /ogcapi
+        try:
+            data = await _preview(request, name, collection)
+        except UrbanosError as exc:
+            error = _error(request, exc)
+            error.headers["Cache-Control"] = "private, no-store"
+            return error
+        return Response(orjson.dumps(data), media_type="application/geo+json",
+                        headers={"Cache-Control": "private, no-store", "Vary": "Authorization, Cookie"})
+
     @app.get("/datasets/{name}/imports/{rid}", response_class=HTMLResponse, include_in_schema=False)
     async def import_state(request: Request, name: str, rid: str) -> HTMLResponse:
         platform = platform_of(request)
@@ -337,6 +360,23 @@ def portal_routes(app: Any) -> None:
             polls = 0
         return _page(request, "catalog/portal/portal_import.html", name=name, imported=await _import_state(request, rid),
                      polls=polls + 1, poll_more=polls < 300)
+
+
+async def _preview(request: Request, name: str, collection: str) -> dict[str, Any]:
+    """Up to MAP_ITEMS features of ``collection`` for the caller, when a distribution of the dataset ``name`` became
+    it. The features capability reads them (``services["feature_preview"]``) exactly as an OGC API Features items
+    request: the same gate, privacy transforms, read audit and usage event. Whatever the caller may not see, and a
+    collection of another dataset, is a 404 that does not tell whether it exists."""
+    platform = platform_of(request)
+    identity = await identity_of(request)
+    read = platform.services.get("feature_preview")
+    try:
+        pkg = await source.show(platform, identity, name, base_url(request))
+        if read is None or not any(str(r.get("collection") or "") == collection for r in pkg.get("resources") or []):
+            raise NotFound(collection)
+        return dict(await read(identity, collection, view.MAP_ITEMS))
+    except (NotFound, Forbidden, Unauthorized):
+        raise NotFound(f"There is no preview {collection!r} of a dataset {name!r}.") from None
 
 
 async def _form(request: Request) -> Any:

@@ -68,7 +68,14 @@ def _geometry(pkg: dict[str, Any]) -> Any:
     return geom if isinstance(geom, dict) else None
 
 
-def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
+def preview_path(name: str, collection: str) -> str:
+    """The portal's own URL of a collection's first features (read with the portal's sign-in)."""
+    return f"/datasets/{quote(name, safe='')}/preview/{quote(collection, safe='')}.geojson"
+
+
+def detail(pkg: dict[str, Any], base: str, signed_in: bool = False) -> dict[str, Any]:
+    """The dataset page's content. ``signed_in``: the browser carries the portal's sign-in cookie, so the preview
+    map of non-open data can fetch its features from the portal."""
     level = str(extra(pkg, "access_level", "open"))
     name = str(pkg.get("name"))
     resources = []
@@ -82,11 +89,14 @@ def detail(pkg: dict[str, Any], base: str) -> dict[str, Any]:
             "preview": fmt in PREVIEW_FORMATS and bool(r.get("url")),
         })
     preview = next((r for r in resources if r["preview"] and r["url"]), None)
-    # the features of the first collection made from a distribution, drawn on the preview map (open data only:
-    # the map fetches them from OGC API Features without the portal's sign-in)
+    # the features of the first collection made from a distribution, drawn on the preview map: open data from OGC
+    # API Features (no sign-in needed), other data from the portal's preview route, which reads the sign-in cookie
     collection = next((str(r["collection"]) for r in pkg.get("resources") or [] if r.get("collection")), None)
-    map_items = (f"/ogcapi/collections/{quote(collection, safe='')}/items?limit={MAP_ITEMS}"
-                 if collection and level == "open" else None)
+    map_items = None
+    if collection and level == "open":
+        map_items = f"/ogcapi/collections/{quote(collection, safe='')}/items?limit={MAP_ITEMS}"
+    elif collection and signed_in:
+        map_items = preview_path(name, collection)
     return {
         "name": name, "title": pkg.get("title") or name, "notes": pkg.get("notes") or "", "org": _org(pkg),
         "access_level": level, "grounds": grounds(pkg), "legal_basis": extra(pkg, "legal_basis"),
@@ -250,4 +260,4 @@ def inventory_row(r: dict[str, Any]) -> dict[str, Any]:
             "steward": extra(r, "steward"), "visible": bool(r.get("visible", extra(r, "access_level", "open") == "open"))}
 
 
-__all__ = ["summary", "detail", "facets", "quality", "freshness", "inventory_row", "grounds"]
+__all__ = ["summary", "detail", "preview_path", "facets", "quality", "freshness", "inventory_row", "grounds"]
