@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -142,3 +143,15 @@ def test_bad_input_is_a_clean_page(client: Any, seeded: dict[str, dict[str, str]
         assert r.status_code in (status if isinstance(status, tuple) else (status,)), (path, r.text)
         assert r.headers["content-type"].startswith("text/html"), path
         assert "Traceback" not in r.text
+
+
+def test_hidden_and_missing_datasets_answer_alike(client: Any, seeded: dict[str, dict[str, str]]) -> None:
+    """A dataset the caller may not see answers exactly as one that does not exist, on the page and in DCAT."""
+    for path in ("/datasets/{}", "/dataset/{}.ttl"):
+        hidden = client.get(path.format("witness-register"))
+        missing = client.get(path.format("witness-registry"))
+        assert hidden.status_code == missing.status_code == 404, path
+        def same(text: str, name: str) -> str:
+            return re.sub(r'"request_id":"[0-9a-f]+"', "", text.replace(name, "X"))
+
+        assert same(hidden.text, "witness-register") == same(missing.text, "witness-registry"), path

@@ -25,10 +25,11 @@ async def search(platform: Any, identity: Any, *, base_url: str = "", **params: 
 
 
 async def show(platform: Any, identity: Any, name: str, base_url: str = "") -> dict[str, Any]:
-    """One package the caller may see; NotFound for a package that is missing or hidden from the caller."""
+    """One package the caller may see; NotFound for a package that is missing or hidden from the caller, with
+    one message for both, so the answer does not tell them apart."""
     try:
         return dict(await service(platform).package_show(identity, name, base_url=base_url))
-    except Forbidden:
+    except (Forbidden, NotFound):
         raise NotFound(f"Dataset {name!r} not found.") from None
 
 
