@@ -132,6 +132,16 @@ class Gate:
             self._cache.clear()
             self._credentials = version
 
+    async def credentials_changed_since(self, seen: int | None) -> tuple[bool, int | None]:
+        """For paths that keep an identity for long (an MQTT session): ``(moved, version)``, where ``moved``
+        tells whether the credentials version differs from ``seen`` (a version this method returned before;
+        ``None`` the first time, which is not a move). The version is the one :meth:`_recheck` reads, at most
+        once per ``RECHECK_SECONDS``; when it moved, the cached identities are gone, so the next
+        :meth:`authenticate` verifies afresh. ``version`` is ``None`` while the version could not be read."""
+        await self._recheck()
+        version = self._credentials
+        return (seen is not None and version is not None and version != seen), version
+
     # -- recorded memberships ---------------------------------------------------------------------
     def add_membership_source(self, fn: MembershipSource) -> None:
         """Register a source of memberships recorded in the database; they are added to every token or

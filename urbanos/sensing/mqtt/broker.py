@@ -108,6 +108,9 @@ class Session:
         self.conn = conn
         self.client_id = ""
         self.identity: Any = None
+        # (user name, password) given at CONNECT, to verify again when credentials change (a revoke, a
+        # membership change); never logged nor shown (``__repr__`` leaves it out)
+        self.credentials: tuple[str | None, bytes] | None = None
         self.subscriptions: dict[str, int] = {}
         self.out: deque[Item] = deque()
         self.wake = asyncio.Event()
@@ -214,6 +217,17 @@ class Session:
         self.wake.set()
         await self.conn.close()
 
+    async def end(self) -> None:
+        """End this session because its credentials no longer hold: it is not kept for a later resume, its
+        will is not published and nothing still queued is sent; the network connection is closed (the only
+        way MQTT 3.1.1 lets a server end a session)."""
+        self.persistent = False
+        self.will = None
+        self.credentials = None
+        self.out.clear()
+        self.broker.forget(self)
+        await self.close(force=True)
+
     async def run(self) -> None:
         broker = self.broker
         reader = codec.Reader(broker.max_packet)
@@ -301,6 +315,7 @@ class Session:
             broker.hooks.count("refused", "credentials")
             await self.conn.write(codec.connack(exc.code))
             return False
+        self.credentials = (c.username, c.password) if c.password else None
         if len(broker.sessions) >= broker.max_connections:
             broker.hooks.count("refused", "max_connections")
             await self.conn.write(codec.connack(codec.UNAVAILABLE))
@@ -513,6 +528,16 @@ class Broker:
             return None
         found[0].parked = False
         return found[0]
+
+    def drop_parked(self, session: Session) -> None:
+        """Forget a kept (disconnected, persistent) session: its credentials no longer hold."""
+        found = self.parked.get(session.client_id)
+        if found is not None and found[0] is session:
+            del self.parked[session.client_id]
+        session.parked = False
+        session.out.clear()
+        session.credentials = None
+        self.forget(session)
 
     def expire(self) -> None:
         limit = time.monotonic() - self.session_expiry

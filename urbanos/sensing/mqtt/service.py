@@ -4,6 +4,12 @@ Notifications: committed events reach :meth:`MqttService.on_event` through the b
 share them through a cross-process bus). A single worker task renders each entity once per topic form
 and caller identity through ``platform.services["sensing"].entity_json`` (so the payload is the HTTP
 JSON, and the gate decides visibility), then hands it to the matching sessions' bounded queues.
+
+Credentials: a client authenticates at CONNECT and its session keeps that identity. A background task asks
+the gate about once per ``Gate.RECHECK_SECONDS`` whether the credentials version moved (a token revoked, a
+membership changed, in any process); when it did, every session that gave credentials is verified again:
+a session whose credentials no longer hold is disconnected (and not kept for a resume), one whose rights
+changed gets its new identity, so later notifications render with the new rights.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 import orjson
 from prometheus_client import Counter, Gauge
 
-from urbanos.errors import BadRequest, UrbanosError
+from urbanos.errors import BadRequest, Unauthorized, UrbanosError
 from urbanos.events import Event
 from urbanos.governance.identity import ANONYMOUS
 from urbanos.sensing.mqtt import codec, topics
@@ -46,6 +52,7 @@ class MqttService(Hooks):
         )
         self.events: asyncio.Queue[Event] | None = None
         self.worker: asyncio.Task[None] | None = None
+        self.follower: asyncio.Task[None] | None = None
         self.external: Any = None
         self.tcp_port: int | None = None
         self.notifications = 0
@@ -99,6 +106,9 @@ class MqttService(Hooks):
         s = self.settings
         self.events = asyncio.Queue(maxsize=int(s.mqtt_event_queue))
         self.worker = asyncio.get_running_loop().create_task(self._work())
+        changed_since = getattr(self.platform.gate, "credentials_changed_since", None)
+        if changed_since is not None:
+            self.follower = asyncio.get_running_loop().create_task(self._follow_credentials(changed_since))
         self.platform.bus.subscribe(self.on_event, topic="sensing")
         if s.mqtt_url:
             from urbanos.sensing.mqtt.external import ExternalLink
@@ -144,21 +154,86 @@ class MqttService(Hooks):
         self.platform.bus.unsubscribe(self.on_event)
         if self.external is not None:
             await self.external.stop()
-        if self.worker is not None:
-            self.worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.worker
+        for task in (self.follower, self.worker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self.broker.close()
 
     # -- broker hooks ---------------------------------------------------------------------------
     async def authenticate(self, username: str | None, password: bytes | None) -> Any:
-        token = (password or b"").decode("utf-8", "replace").strip()
+        token = _token(password)
         if not token:
             return ANONYMOUS
         try:
             return await self.platform.gate.authenticate(token)
         except UrbanosError as exc:
             raise Refused(codec.BAD_CREDENTIALS, exc.message if hasattr(exc, "message") else str(exc)) from None
+
+    # -- sessions follow revokes and membership changes -----------------------------------------
+    async def _follow_credentials(self, changed_since: Any) -> None:
+        """Every ``RECHECK_SECONDS`` or so: when the credentials version moved, verify the sessions again.
+
+        Never raises (a failure is logged and counted, and the next round tries again); cancelled at stop.
+        """
+        interval = float(getattr(self.platform.gate, "RECHECK_SECONDS", 1.0))
+        seen: int | None = None
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                b = self.broker
+                if not any(s.credentials for s in b.sessions.values()) and \
+                        not any(s.credentials for s, _t in b.parked.values()):
+                    continue  # ``seen`` stays: a move meanwhile is noticed once sessions come
+                moved, version = await changed_since(seen)
+                if version is None:
+                    continue  # not readable now
+                # the first time, sessions may have connected before any version was read: verify them once
+                if (moved or seen is None) and await self.reauthenticate():
+                    seen = version
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the broker goes on; the next round tries again
+                log.exception("mqtt: following credential changes failed")
+                self.count("recheck_failed", "error")
+
+    async def reauthenticate(self) -> bool:
+        """Verify again every session (connected or kept) that gave credentials at CONNECT: end those whose
+        credentials no longer hold, give the others their current identity. Each distinct credential is
+        verified once. True when every session could be checked (False: try again later)."""
+        b = self.broker
+        sessions = [s for s in b.sessions.values() if s.credentials] + [s for s, _t in b.parked.values() if s.credentials]
+        verdicts: dict[tuple[str | None, bytes], Any] = {}
+        complete = True
+        for s in sessions:
+            creds = s.credentials
+            if creds is None or (s.closed and not s.parked):
+                continue  # gone meanwhile
+            if creds not in verdicts:
+                try:
+                    verdicts[creds] = await self.platform.gate.authenticate(_token(creds[1]))
+                except Unauthorized:
+                    verdicts[creds] = None
+                except Exception as exc:  # noqa: BLE001 - cannot tell now (database away): keep, check later
+                    log.warning("mqtt: could not verify the credentials of %r again: %r", s, exc)
+                    complete = False
+                    continue
+            ident = verdicts[creds]
+            if s.credentials is not creds:
+                continue
+            if ident is None:
+                log.info("mqtt: ending %r: its credentials are no longer valid", s)
+                self.count("disconnected", "credentials_revoked")
+                if s.parked:
+                    b.drop_parked(s)
+                else:
+                    await s.end()
+            elif ident != s.identity:
+                log.info("mqtt: %r: its rights changed; notifications follow them", s)
+                self.count("identity_changed", "credentials_changed")
+                s.identity = ident
+        return complete
 
     async def authorize_subscribe(self, session: Session, topic_filter: str) -> bool:
         ident = session.identity or ANONYMOUS
@@ -480,6 +555,10 @@ class MqttService(Hooks):
         select = [t.prop] if t.kind == "property" else (list(t.select) if t.select else None)
         d = await svc.entity_json(t.version, t.entity_set, ev.id, ident, self.base_url, select=select)
         return _payload(d, t.kind, t.prop)
+
+
+def _token(password: bytes | None) -> str:
+    return (password or b"").decode("utf-8", "replace").strip()
 
 
 def _figure(obj: Any, name: str) -> Any:
