@@ -5,6 +5,7 @@ The tables are created on first use (``CREATE TABLE IF NOT EXISTS``), on SQLite 
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,9 @@ def now_text(delta_seconds: float = 0) -> str:
     return (datetime.now(UTC) + timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_READY: set[int] = set()  # databases (by id) whose harvest tables this process has made sure of
+# databases whose harvest tables this process has made sure of (weakly held: an id() could be reused by a
+# later database object once this one is gone, and then skip the tables of another database)
+_READY: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 def _ensure(c: Connection) -> None:
@@ -44,15 +47,15 @@ def _ensure(c: Connection) -> None:
 
 
 def ensure_sync(db: Database) -> None:
-    if id(db) not in _READY:
+    if db not in _READY:
         db.write_sync(_ensure)
-        _READY.add(id(db))
+        _READY.add(db)
 
 
 async def ensure(db: Database) -> None:
-    if id(db) not in _READY:
+    if db not in _READY:
         await db.write(_ensure)
-        _READY.add(id(db))
+        _READY.add(db)
 
 
 def validate_source(name: str, kind: str, url: str, token_env: str | None = None) -> None:
