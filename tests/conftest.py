@@ -127,10 +127,12 @@ def client(app: Any) -> Iterator[Any]:
         yield c
 
 
-def api_token(url: str, name: str, role: str = "reader", org: str | None = None) -> str:
-    """A new API token of a live server (``POST /admin/tokens`` with the admin token)."""
-    r = httpx.post(f"{url}/admin/tokens", json={"role": role, "org": org, "name": name},
-                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+def api_token(server: Any, name: str, role: str = "reader", org: str | None = None) -> str:
+    """A new API token (``POST /admin/tokens`` with the admin token) of a live server given by its URL, or of
+    an in-process app given by its test client."""
+    body, headers = {"role": role, "org": org, "name": name}, {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    r = (httpx.post(f"{server}/admin/tokens", json=body, headers=headers, timeout=30) if isinstance(server, str)
+         else server.post("/admin/tokens", json=body, headers=headers))
     assert r.status_code == 201, r.text
     return str(r.json()["token"])
 

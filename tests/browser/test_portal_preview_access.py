@@ -8,16 +8,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import ADMIN_TOKEN
+from conftest import ADMIN_TOKEN, api_token
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CSV = b"name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,53.57,10.02,3\n"
-
-
-def _token(client: Any, role: str, org: str | None) -> str:
-    r = client.post("/admin/tokens", json={"role": role, "org": org, "name": f"{role} {org} preview"}, headers=ADMIN)
-    assert r.status_code == 201, r.text
-    return str(r.json()["token"])
 
 
 def _dataset(client: Any, name: str, level: str) -> str:
@@ -73,7 +67,7 @@ def test_anonymous_callers_and_outsiders_get_404_and_no_features(site: Any) -> N
     assert missing.status_code == 404
     assert alert.findall(r.text) == [m.replace("no-such-dataset", "tree-inspections") for m in alert.findall(missing.text)]
     # a reader of another organisation, by bearer token and by the portal's cookie
-    outsider = _token(site, "reader", "police")
+    outsider = api_token(site, "preview", "reader", "police")
     assert site.get(url, headers={"Authorization": f"Bearer {outsider}"}).status_code == 404
     _sign_in(site, outsider)
     assert site.get(url).status_code == 404
@@ -95,7 +89,7 @@ def test_signed_in_member_gets_the_features_privately(site: Any) -> None:
         return [{**f, "properties": {**f["properties"], "name": "***"}} for f in rows]
 
     platform.gate.add_transform(hide_names)
-    _sign_in(site, _token(site, "reader", "parks"))
+    _sign_in(site, api_token(site, "preview", "reader", "parks"))
     page = site.get("/datasets/tree-inspections")
     assert page.status_code == 200
     assert f'"{url}"' in page.text and "/ogcapi/collections/" not in page.text.split("urbanosItems", 1)[1].split("</script>")[0]
@@ -113,14 +107,14 @@ def test_signed_in_member_gets_the_features_privately(site: Any) -> None:
     assert ("tree-inspections", "ogcapi.items") in observed
     assert any(e.data.get("collection") == coll and e.data.get("action") == "items" for e in events)
     # a bearer token works the same way
-    member = _token(site, "reader", "parks")
+    member = api_token(site, "preview", "reader", "parks")
     site.cookies.delete("urbanos_portal_token")
     assert site.get(url).status_code == 404
     assert site.get(url, headers={"Authorization": f"Bearer {member}"}).json()["numberReturned"] == 3
 
 
 def test_a_collection_the_dataset_does_not_link_is_404(site: Any) -> None:
-    _sign_in(site, _token(site, "reader", "parks"))
+    _sign_in(site, api_token(site, "preview", "reader", "parks"))
     # readable on its own (open), but another dataset's collection
     r = site.get(_preview("tree-inspections", site.collections["open"]))
     assert r.status_code == 404 and "features" not in r.text

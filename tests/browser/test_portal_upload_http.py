@@ -7,16 +7,10 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN
+from conftest import ADMIN_TOKEN, api_token
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CSV = b"name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,not-a-number,10.02,3\nD,53.57,10.03,4\n"
-
-
-def _token(client: Any, role: str, org: str | None) -> str:
-    r = client.post("/admin/tokens", json={"role": role, "org": org, "name": f"{role} portal"}, headers=ADMIN)
-    assert r.status_code == 201, r.text
-    return str(r.json()["token"])
 
 
 @pytest.fixture
@@ -53,7 +47,7 @@ def _resources(client: Any) -> list[dict[str, Any]]:
 
 
 def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_removes_it(site: Any) -> None:
-    r = _sign_in(site, _token(site, "publisher", "parks"))
+    r = _sign_in(site, api_token(site, "portal", "publisher", "parks"))
     assert r.status_code == 303 and r.headers["location"] == "/datasets/street-trees"
     cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("urbanos_portal_token="))
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict") and "Path=/" in cookie
@@ -72,12 +66,12 @@ def test_sign_in_refusals_are_messages(site: Any) -> None:
     bad = site.post("/signin", data={"csrf": csrf, "token": "urb_999_nope"}, follow_redirects=False)
     assert bad.status_code == 401 and "unknown, expired or revoked" in bad.text
     assert "urbanos_portal_token" not in bad.headers.get("set-cookie", "")
-    no_csrf = site.post("/signin", data={"csrf": "forged", "token": _token(site, "publisher", "parks")}, follow_redirects=False)
+    no_csrf = site.post("/signin", data={"csrf": "forged", "token": api_token(site, "portal", "publisher", "parks")}, follow_redirects=False)
     assert no_csrf.status_code == 403 and "CSRF" in no_csrf.text
     empty = site.post("/signin", data={"csrf": csrf, "token": " "}, follow_redirects=False)
     assert empty.status_code == 400 and "Enter an API token" in empty.text
     # an external next= is not followed
-    ok = site.post("/signin", data={"csrf": csrf, "token": _token(site, "reader", None), "next": "//evil.example/"},
+    ok = site.post("/signin", data={"csrf": csrf, "token": api_token(site, "portal", "reader", None), "next": "//evil.example/"},
                    follow_redirects=False)
     assert ok.status_code == 303 and ok.headers["location"] == "/"
 
@@ -89,11 +83,11 @@ def test_upload_is_refused_without_rights_csrf_or_a_fitting_file(site: Any) -> N
     assert r.status_code == 403 and "publisher role" in r.text
     # a reader, and a publisher of another organisation
     for role, org in (("reader", None), ("publisher", "police")):
-        _sign_in(site, _token(site, role, org))
+        _sign_in(site, api_token(site, "portal", role, org))
         assert "Add data" not in site.get("/datasets/street-trees").text
         r = _upload(site, "trees.csv", CSV, csrf=_csrf(site, "/signin"))
         assert r.status_code == 403 and "publisher role" in r.text
-    _sign_in(site, _token(site, "publisher", "parks"))
+    _sign_in(site, api_token(site, "portal", "publisher", "parks"))
     r = _upload(site, "trees.csv", CSV, csrf="forged")
     assert r.status_code == 403 and "CSRF" in r.text
     r = _upload(site, "notes.txt", b"hello")
@@ -117,7 +111,7 @@ def test_upload_limit(make_settings: Any) -> None:
             site_client = client
             site_client.post("/api/3/action/organization_create", json={"name": "parks"}, headers=ADMIN)
             site_client.post("/api/3/action/package_create", json={"name": "street-trees", "owner_org": "parks"}, headers=ADMIN)
-            _sign_in(site_client, _token(site_client, "publisher", "parks"))
+            _sign_in(site_client, api_token(site_client, "portal", "publisher", "parks"))
             r = _upload(site_client, "big.csv", CSV * 4)
             assert r.status_code == 413 and "too large" in r.text
             assert _resources(site_client) == []
@@ -126,7 +120,7 @@ def test_upload_limit(make_settings: Any) -> None:
 
 
 def test_upload_becomes_a_collection_with_a_report(site: Any) -> None:
-    _sign_in(site, _token(site, "publisher", "parks"))
+    _sign_in(site, api_token(site, "portal", "publisher", "parks"))
     r = _upload(site, "counts.csv", CSV)
     assert r.status_code == 303, r.text
     loc = r.headers["location"]
