@@ -109,14 +109,21 @@ def test_a_token_revoked_on_the_command_line_ends_its_session(serve, db_url, tmp
     _revoked_session_ends(s, revoke)
 
 
-def test_a_removed_membership_stops_internal_notifications_but_not_the_session(serve):
-    s = serve()
+def _member_of_mobility(s: Any, user: str) -> tuple[Any, Any]:
+    """An organisation "mobility" with an internal dataset, a Datastream in it, and ``user`` as its member:
+    the admin's CKAN client and the Datastream's id."""
     admin = ckanapi.RemoteCKAN(s.url, apikey=ADMIN_TOKEN)
     admin.action.organization_create(name="mobility", title="Mobility")
     internal = s.dataset("closed-counters", "internal", org="mobility")
     _thing, closed = s.station(dataset_id=internal)
+    admin.action.member_create(id="mobility", object=user, object_type="user", capacity="member")
+    return admin, closed
+
+
+def test_a_removed_membership_stops_internal_notifications_but_not_the_session(serve):
+    s = serve()
+    admin, closed = _member_of_mobility(s, "alice")
     _t2, opened = s.station()
-    admin.action.member_create(id="mobility", object="alice", object_type="user", capacity="member")
     alice = api_token(s.url, "alice")
     svc = s.platform.services["mqtt"]
     with Watched(s.mqtt_port, token=alice, client_id="alice-app") as sub:
@@ -143,11 +150,7 @@ def test_a_removed_membership_stops_internal_notifications_but_not_the_session(s
 
 def test_a_kept_session_follows_revokes_and_resumes_with_current_rights(serve):
     s = serve()
-    admin = ckanapi.RemoteCKAN(s.url, apikey=ADMIN_TOKEN)
-    admin.action.organization_create(name="mobility", title="Mobility")
-    internal = s.dataset("closed-counters", "internal", org="mobility")
-    _thing, closed = s.station(dataset_id=internal)
-    admin.action.member_create(id="mobility", object="bob", object_type="user", capacity="member")
+    admin, closed = _member_of_mobility(s, "bob")
     bob = api_token(s.url, "bob")
     svc = s.platform.services["mqtt"]
     topic = f"v1.1/Datastreams({closed})/Observations"

@@ -9,10 +9,9 @@ to signed-in browsers, for which the OGC API links (read without the portal's si
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from urbanos.features.ogcapi.documents import geometry_json
+from urbanos.features.ogcapi.documents import feature_collection
 from urbanos.features.ogcapi.params import parse_items
 
 
@@ -26,10 +25,7 @@ def feature_preview(platform: Any) -> Any:
             return parse_items({"limit": str(size)}, fields=fields, default_limit=size, max_limit=size)
 
         res = await svc.items(identity, collection, parse)
-        features = [{"type": "Feature", "id": f["id"], "geometry": geometry_json(f["geometry"]), "properties": f["properties"]}
-                    for f in res.features]
-        return {"type": "FeatureCollection", "features": features, "numberMatched": res.number_matched,
-                "numberReturned": len(features), "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return feature_collection(res.features, res.number_matched)
 
     return preview
 

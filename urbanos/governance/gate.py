@@ -117,13 +117,14 @@ class Gate:
 
     async def _recheck(self) -> None:
         """Drop the cached identities when the credentials version moved (read at most once per
-        ``RECHECK_SECONDS``; the first caller past the interval pays one primary-key read)."""
+        ``RECHECK_SECONDS``; the first caller past the interval pays one primary-key read, made as a short
+        read without a transaction)."""
         now = time.monotonic()
         if now - self._rechecked < self.RECHECK_SECONDS:
             return
         self._rechecked = now
         try:
-            version = await self.db.read(credentials_version)
+            version = await self.db.read_one(credentials_version)
         except Exception:  # noqa: BLE001 - a database hiccup must not fail authentication; check again soon
             log.warning("could not read the credentials version", exc_info=True)
             self._rechecked = float("-inf")

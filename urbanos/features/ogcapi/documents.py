@@ -168,19 +168,24 @@ def page_links(base: str, name: str, raw: dict[str, str], offset: int, limit: in
     return out
 
 
-def items(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int, matched: int,
-          next_after: int | None = None) -> dict[str, Any]:
-    out = []
-    for f in feats:
-        out.append({"type": "Feature", "id": f["id"], "geometry": geometry_json(f["geometry"]), "properties": f["properties"]})
+def feature_collection(feats: list[dict[str, Any]], matched: int) -> dict[str, Any]:
+    """The features as a GeoJSON FeatureCollection with its counts and time stamp, without links."""
+    out = [{"type": "Feature", "id": f["id"], "geometry": geometry_json(f["geometry"]), "properties": f["properties"]}
+           for f in feats]
     return {
         "type": "FeatureCollection",
         "features": out,
         "numberMatched": matched,
         "numberReturned": len(out),
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "links": page_links(base, name, raw, offset, limit, len(out), matched, next_after),
     }
+
+
+def items(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int, matched: int,
+          next_after: int | None = None) -> dict[str, Any]:
+    doc = feature_collection(feats, matched)
+    doc["links"] = page_links(base, name, raw, offset, limit, len(feats), matched, next_after)
+    return doc
 
 
 def items_bytes(base: str, name: str, feats: list[dict[str, Any]], raw: dict[str, str], offset: int, limit: int,
@@ -282,6 +287,6 @@ def _cell(v: Any) -> Any:
     return v
 
 
-__all__ = ["CONFORMANCE", "landing", "conformance", "collection", "collections", "items", "item", "queryables", "to_csv",
+__all__ = ["CONFORMANCE", "landing", "conformance", "collection", "collections", "feature_collection", "items", "item", "queryables", "to_csv",
            "GEOJSON", "JSON", "HTML", "CSV", "OAS30", "SCHEMA_JSON", "link", "RawGeoJSON", "items_bytes",
            "item_bytes"]
