@@ -207,12 +207,33 @@ class Gate:
     # -- authorisation ----------------------------------------------------------------------------
     @staticmethod
     def require(identity: Identity, role: str, org: str | None = None) -> None:
-        """Raise 401 for anonymous callers and 403 when the role is missing."""
+        """Raise 401 for anonymous callers and 403 when the role is missing for ``org``.
+
+        ``org=None`` asks for the role without organisation (platform-wide actions, and what no
+        organisation owns): an organisation-scoped role does not pass it."""
         if identity.is_anonymous:
             raise Unauthorized(f"This action needs a bearer token with the {role} role.")
         if not identity.has_role(role, org):
-            scope = f" for organisation {org!r}" if org else ""
-            raise Forbidden(f"This action needs the {role} role{scope}; the token does not have it.")
+            if org:
+                raise Forbidden(f"This action needs the {role} role for organisation {org!r}; the token does not have it.")
+            if identity.has_role_somewhere(role):
+                raise Forbidden(f"This action needs the {role} role for the whole platform; the token's role is "
+                                "limited to an organisation.")
+            raise Forbidden(f"This action needs the {role} role; the token does not have it.")
+
+    @staticmethod
+    def require_somewhere(identity: Identity, role: str) -> None:
+        """An early refusal: 401 for anonymous callers, 403 when the caller holds ``role`` nowhere. Passing it
+        grants nothing; the write still checks the organisation of every row it touches."""
+        if identity.is_anonymous:
+            raise Unauthorized(f"This action needs a bearer token with the {role} role.")
+        if not identity.has_role_somewhere(role):
+            raise Forbidden(f"This action needs the {role} role; the token does not have it.")
+
+    @staticmethod
+    def can_write(identity: Identity, org: str | None) -> bool:
+        """May ``identity`` change data owned by ``org`` (``None``: owned by no organisation)?"""
+        return identity.has_role("publisher", org)
 
     def can_read(self, identity: Identity, ds: DatasetAccess | None, grants: Iterable[str] = ()) -> bool:
         """May ``identity`` read the data of ``ds``? ``None`` means data not tied to a dataset (open)."""

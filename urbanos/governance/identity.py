@@ -45,16 +45,37 @@ class Identity:
     def has_role(self, role: str, org: str | None = None) -> bool:
         """True when the caller holds ``role`` (or a higher one) for ``org``.
 
-        A membership without organisation applies everywhere. With ``org=None``
-        any membership of sufficient rank counts.
+        A membership without organisation applies everywhere. A check without organisation (``org=None``:
+        something no organisation owns, or a platform-wide action) needs a membership without organisation:
+        a role scoped to one organisation never passes it.
         """
         need = _RANK[role]
         for m in self.memberships:
             if _RANK.get(m.role, -1) < need:
                 continue
-            if m.org is None or org is None or m.org == org:
+            if m.org is None or (org is not None and m.org == org):
                 return True
         return False
+
+    def has_role_somewhere(self, role: str) -> bool:
+        """True when the caller holds ``role`` (or a higher one) for at least one organisation, or globally.
+        Only for an early refusal (a reader posting data): it never grants anything by itself."""
+        need = _RANK[role]
+        return any(_RANK.get(m.role, -1) >= need for m in self.memberships)
+
+    def orgs_with(self, role: str) -> list[str | None]:
+        """The scopes where the caller holds ``role`` or a higher one, sorted: ``[None]`` first for a
+        membership without organisation (it covers every organisation), then organisation names."""
+        need = _RANK[role]
+        scopes = {m.org for m in self.memberships if _RANK.get(m.role, -1) >= need}
+        return sorted(scopes, key=lambda o: (o is not None, o or ""))
+
+    def home_org(self, role: str = "publisher") -> str | None:
+        """The organisation that owns what this caller creates without naming a dataset: ``None`` (no
+        organisation, so only global roles may change it) for a caller with a global ``role``, otherwise
+        its organisation holding ``role`` (the first in alphabetical order when it holds several)."""
+        scopes = self.orgs_with(role)
+        return scopes[0] if scopes else None
 
     @property
     def user_names(self) -> frozenset[str]:

@@ -237,7 +237,7 @@ class SensingService:
         return out
 
     async def create_at_path(self, version: str, path: str, body: dict[str, Any], identity: Any, base_url: str) -> dict[str, Any]:
-        Gate.require(identity, "publisher")
+        Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))  # type: ignore[no-any-return]
 
@@ -274,7 +274,7 @@ class SensingService:
 
     async def update_at_path(self, version: str, path: str, body: Any, identity: Any, base_url: str,
                              mode: str = "merge") -> dict[str, Any]:
-        Gate.require(identity, "publisher")
+        Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         return await self.db.write(lambda c: self.update_sync(c, ctx, path, body, mode))  # type: ignore[no-any-return]
 
@@ -295,7 +295,7 @@ class SensingService:
         delete(Writer(conn, ctx.version, ctx.identity), t.e, int(rows[0]["id"]))
 
     async def delete_at_path(self, version: str, path: str, identity: Any, base_url: str) -> None:
-        Gate.require(identity, "publisher")
+        Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
 
