@@ -7,12 +7,16 @@ schema of its own.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,7 +32,36 @@ from urbanos.settings import Settings, load
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PG_URL = os.environ.get("URBANOS_TEST_DB", "")
 BACKEND = "postgresql" if PG_URL.startswith("postgres") else "sqlite"
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ROOT = Path(__file__).resolve().parents[1]
+_DATA_SOURCES = {
+    "hamburg/hamburg_bezirke.geojson": ROOT / "urbanos" / "features" / "demo_data" / "hamburg_bezirke.geojson.gz",
+    "hamburg/hamburg_stadtteile.geojson": ROOT / "urbanos" / "features" / "demo_data" / "hamburg_stadtteile.geojson.gz",
+    "melbourne/pedestrian_sensor_locations.csv": ROOT / "urbanos" / "features" / "demo_data" / "pedestrian_sensor_locations.csv.gz",
+    "melbourne/pedestrian_hourly_counts_2016-01_2017-04.csv":
+        ROOT / "tests" / "data" / "pedestrian_hourly_counts_2016-01_2017-04.csv.gz",
+}
+
+
+def _test_data() -> Path:
+    """The real open data the tests read (licences in tests/data/LICENSE.txt), decompressed once into a
+    folder of the temporary directory named after the sources' sizes and times; xdist workers that race
+    each write a file of their own and rename it into place."""
+    key = hashlib.sha256(repr(sorted((n, p.stat().st_size, p.stat().st_mtime_ns) for n, p in _DATA_SOURCES.items()))
+                         .encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"urbanos-test-data-{key}"
+    for name, src in _DATA_SOURCES.items():
+        dest = folder / name
+        if dest.exists():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        part = dest.with_name(f"{dest.name}.{os.getpid()}.part")
+        with gzip.open(src, "rb") as fin, open(part, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        os.replace(part, dest)
+    return folder
+
+
+TEST_DATA = _test_data()
 
 
 def free_port() -> int:

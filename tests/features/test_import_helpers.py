@@ -1,4 +1,4 @@
-"""Fixture files for import and download tests, generated at test time from the shared real data."""
+"""Fixture files for import and download tests, generated at test time from the real open data the suite carries."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import json
 import zipfile
 from pathlib import Path
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
-HAMBURG = SHARED_DATA / "hamburg"
-MELBOURNE = SHARED_DATA / "melbourne"
+HAMBURG = TEST_DATA / "hamburg"
+MELBOURNE = TEST_DATA / "melbourne"
 BEZIRKE = HAMBURG / "hamburg_bezirke.geojson"
 STADTTEILE = HAMBURG / "hamburg_stadtteile.geojson"
 SENSORS = MELBOURNE / "pedestrian_sensor_locations.csv"

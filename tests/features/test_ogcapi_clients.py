@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SHARED_DATA, start_server
+from conftest import TEST_DATA, start_server
 
 from urbanos.features import store
 
-HAMBURG = SHARED_DATA / "hamburg"
-SENSORS = SHARED_DATA / "melbourne" / "pedestrian_sensor_locations.csv"
+HAMBURG = TEST_DATA / "hamburg"
+SENSORS = TEST_DATA / "melbourne" / "pedestrian_sensor_locations.csv"
 
 
 def _platform(settings: Any) -> Any:

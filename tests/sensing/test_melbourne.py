@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BACKEND, SHARED_DATA
+from tests.conftest import BACKEND, TEST_DATA
 from urbanos.sensing.melbourne import DEMO_DATASET, MelbourneImporter, live, load_demo, local_hour_interval
 
 
@@ -65,10 +65,9 @@ def test_importer_scores_files(tmp_path: Path) -> None:
     assert imp.score(str(demo)) > 0
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "melbourne").is_dir(), reason="shared Melbourne data not present")
 @pytest.mark.skipif(BACKEND != "sqlite", reason="the importer's PostgreSQL path is covered by the demo load test")
-def test_cli_import_of_shared_files(tmp_path: Path, db_url: str) -> None:
-    cmd = [sys.executable, "-m", "urbanos.cli.main", "import", str(SHARED_DATA / "melbourne" / "pedestrian_hourly_counts_2016-01_2017-04.csv"), "--dataset", "peds",
+def test_cli_import_of_the_full_counts_file(tmp_path: Path, db_url: str) -> None:
+    cmd = [sys.executable, "-m", "urbanos.cli.main", "import", str(TEST_DATA / "melbourne" / "pedestrian_hourly_counts_2016-01_2017-04.csv"), "--dataset", "peds",
            "--data-dir", str(tmp_path / "d"), "--db", db_url]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={k: v for k, v in __import__("os").environ.items()
                                                                              if not k.startswith("URBANOS_")})

@@ -1,0 +1,20 @@
+"""The repository carries everything its product, demo and tests need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_nothing_reads_a_folder_beside_the_repository() -> None:
+    # a user's clone has nothing beside it: data the tests use lives in tests/data or the package
+    offenders = []
+    for folder in ("urbanos", "tests", "benchmarks", ".ci"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in (".py", ".sh", ".toml", ".md", "") or not path.is_file() or path == Path(__file__):
+                continue
+            text = path.read_text(errors="replace")
+            if "../shared" in text or '"shared" / "data"' in text or "parents[1].parent" in text:
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
