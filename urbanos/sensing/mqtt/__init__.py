@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from urbanos.governance.identity import ROLES
 from urbanos.settings import Setting
 
 SETTINGS: tuple[Setting, ...] = (
@@ -40,6 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
             section="mqtt", minimum=0),
     Setting("mqtt_max_retained", int, 1000, "Most retained messages kept (plain MQTT topics; SensorThings "
             "notifications are never retained).", section="mqtt", minimum=0),
+    Setting("mqtt_raw_publish_role", str, "publisher", "Role, held for the whole platform (not only for one "
+            "organisation), that publishing and retaining messages on plain MQTT topics (outside v1.0/ and v1.1/) "
+            "needs.", section="mqtt", choices=ROLES),
 )
 
 

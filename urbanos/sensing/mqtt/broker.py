@@ -61,8 +61,15 @@ def _subject(identity: Any) -> Any:
 class Hooks:
     """What the broker asks its owner. Override in the SensorThings layer."""
 
-    async def authenticate(self, username: str | None, password: bytes | None) -> Any:
+    async def authenticate(self, username: str | None, password: bytes | None, peer: str = "") -> Any:
+        """The identity of a connecting client, or :class:`Refused`. ``peer`` is the client's address
+        (:func:`client_address` of the transport's peer), for limits on failed authentications."""
         return None
+
+    def may_take_over(self, held: Any, new: Any) -> bool:
+        """May a client of identity ``new`` take over the client id of a session (connected, or kept while
+        disconnected) of identity ``held``? Refused clients get CONNACK 0x05 and the session is untouched."""
+        return _subject(held) == _subject(new)
 
     async def authorize_subscribe(self, session: Session, topic_filter: str) -> bool:
         return True
@@ -80,6 +87,16 @@ class Hooks:
 
     def count(self, what: str, reason: str = "", n: int = 1) -> None:
         """Count ``n`` broker events (connections, refusals, drops) for /metrics."""
+
+
+def client_address(peer: str) -> str:
+    """The network address in a transport's ``peer`` ("tcp:127.0.0.1:5000" or "ws:[::1]:5000" give the
+    host part), for per-address limits; the peer itself when it has no address."""
+    _kind, sep, rest = peer.partition(":")
+    if not sep or not rest:
+        return peer
+    host = rest.rpartition(":")[0] or rest
+    return host.strip("[]")
 
 
 class TcpConn:
@@ -238,6 +255,7 @@ class Session:
                 return
             if first.type != codec.CONNECT:
                 raise ProtocolError("the first packet must be CONNECT")
+            codec.check_flags(first)
             if not await self._connect(codec.parse_connect(first)):
                 return
             self.sender = asyncio.get_running_loop().create_task(self._send_loop())
@@ -309,25 +327,46 @@ class Session:
                 return False
             c.client_id = "urbanos-" + secrets.token_hex(6)
         try:
-            self.identity = await broker.hooks.authenticate(c.username, c.password)
+            self.identity = await broker.hooks.authenticate(c.username, c.password, client_address(self.conn.peer))
         except Refused as exc:
             log.info("mqtt: refused %s from %s: %s", c.client_id, self.conn.peer, exc)
             broker.hooks.count("refused", "credentials")
             await self.conn.write(codec.connack(exc.code))
+            return False
+        except Exception as exc:  # noqa: BLE001 - whatever the credentials were, the client gets its CONNACK
+            # one line, without the exception's text (it may quote the credentials)
+            log.warning("mqtt: refused %s from %s: its credentials could not be checked (%s)", c.client_id,
+                        self.conn.peer, type(exc).__name__)
+            log.debug("mqtt: checking the credentials of %s failed", c.client_id, exc_info=True)
+            broker.hooks.count("refused", "credentials_error")
+            await self.conn.write(codec.connack(codec.NOT_AUTHORIZED))
             return False
         self.credentials = (c.username, c.password) if c.password else None
         if len(broker.sessions) >= broker.max_connections:
             broker.hooks.count("refused", "max_connections")
             await self.conn.write(codec.connack(codec.UNAVAILABLE))
             return False
+        # A client id already in use (a connected session, or a persistent one kept while disconnected) is taken
+        # over only by a client the hooks allow (the same identity). MQTT 3.1.1 has the server close the older
+        # connection (3.1.4-2); whether the newcomer may connect at all is the server's authorisation decision
+        # (CONNACK 0x05), so another identity cannot end a session nor take its kept messages.
+        broker.expire()
+        kept = broker.parked.get(c.client_id)
+        for holder in (broker.sessions.get(c.client_id), kept[0] if kept else None):
+            if holder is not None and not broker.hooks.may_take_over(holder.identity, self.identity):
+                log.info("mqtt: refused %s from %s: the client id is held by another identity", c.client_id,
+                         self.conn.peer)
+                broker.hooks.count("refused", "client_id_in_use")
+                await self.conn.write(codec.connack(codec.NOT_AUTHORIZED))
+                return False
+        # from the check to the registration nothing awaits, so two connections cannot both pass it
         self.client_id = c.client_id
         self._keepalive = c.keepalive
         self.will = c.will
         self.persistent = not c.clean_session
         old = broker.sessions.pop(c.client_id, None)
-        if old is not None:  # takeover (3.1.4-2): the older connection is closed
+        if old is not None:  # takeover (3.1.4-2): the older connection is closed below
             old.taken_over = True
-            await old.close()
         previous = broker.unpark(c.client_id) or old
         present = False
         if previous is not None:
@@ -338,6 +377,8 @@ class Session:
             else:
                 broker.forget(previous)
         broker.sessions[c.client_id] = self
+        if old is not None:
+            await old.close()
         broker.hooks.count("connected", "resumed" if present else "")
         await self.conn.write(codec.connack(codec.ACCEPTED, session_present=present))
         return True
@@ -359,9 +400,10 @@ class Session:
 
     async def _handle(self, pkt: Packet) -> None:
         t = pkt.type
+        codec.check_flags(pkt)  # malformed: the connection is closed (3.6.1-1, 3.8.1-1, 3.10.1-1)
         if t == codec.PUBLISH:
             msg = codec.parse_publish(pkt)
-            if not msg.topic or "+" in msg.topic or "#" in msg.topic:
+            if not codec.valid_topic_name(msg.topic):
                 raise ProtocolError(f"invalid topic name {msg.topic!r}")
             try:
                 work = self.broker.hooks.on_publish(self, msg)
@@ -643,4 +685,4 @@ class Broker:
                 await asyncio.wait_for(server.wait_closed(), 2)
         self.listeners.clear()
 
-__all__ = ["Broker", "Session", "Hooks", "Refused", "Conn", "TcpConn", "Item"]
+__all__ = ["Broker", "Session", "Hooks", "Refused", "Conn", "TcpConn", "Item", "client_address"]

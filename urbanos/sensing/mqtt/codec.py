@@ -22,6 +22,13 @@ class ProtocolError(Exception):
     """The peer sent something that is not MQTT 3.1.1: the connection is closed."""
 
 
+# The fixed-header flags of each packet type a server receives (2.2.2, table 2.2); PUBLISH carries its own.
+# Other flags make the packet malformed, and the server MUST close the connection (2.2.2-2, 3.6.1-1, 3.8.1-1,
+# 3.10.1-1).
+SERVER_BOUND_FLAGS = {CONNECT: 0, PUBACK: 0, PUBREC: 0, PUBREL: 2, PUBCOMP: 0, SUBSCRIBE: 2, UNSUBSCRIBE: 2,
+                      PINGREQ: 0, DISCONNECT: 0}
+
+
 @dataclass
 class Packet:
     type: int
@@ -113,7 +120,7 @@ PINGREQ_BYTES = fixed(PINGREQ, 0, b"")
 DISCONNECT_BYTES = fixed(DISCONNECT, 0, b"")
 
 
-def connect(client_id: str, *, keepalive: int = 60, username: str | None = None, password: str | None = None,
+def connect(client_id: str, *, keepalive: int = 60, username: str | None = None, password: str | bytes | None = None,
             clean: bool = True) -> bytes:
     flags = 2 if clean else 0
     payload = _str(client_id)
@@ -122,7 +129,7 @@ def connect(client_id: str, *, keepalive: int = 60, username: str | None = None,
         payload += _str(username)
     if password is not None:
         flags |= 0x40
-        payload += _bin(password.encode())
+        payload += _bin(password.encode() if isinstance(password, str) else password)
     body = _str("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive) + payload
     return fixed(CONNECT, 0, body)
 
@@ -130,6 +137,10 @@ def connect(client_id: str, *, keepalive: int = 60, username: str | None = None,
 def subscribe(packet_id: int, topics: list[tuple[str, int]]) -> bytes:
     body = struct.pack("!H", packet_id) + b"".join(_str(t) + bytes([q]) for t, q in topics)
     return fixed(SUBSCRIBE, 2, body)
+
+
+def unsubscribe(packet_id: int, topics: list[str]) -> bytes:
+    return fixed(UNSUBSCRIBE, 2, struct.pack("!H", packet_id) + b"".join(_str(t) for t in topics))
 
 
 class Reader:
@@ -167,6 +178,18 @@ class Reader:
             del buf[:i + length]
         self.buf = buf
         return out
+
+
+def check_flags(p: Packet) -> None:
+    """Refuse a packet whose reserved fixed-header flags are not those its type requires (ProtocolError)."""
+    want = SERVER_BOUND_FLAGS.get(p.type)
+    if want is not None and p.flags != want:
+        raise ProtocolError(f"packet type {p.type} with fixed-header flags {p.flags:04b} (they must be {want:04b})")
+
+
+def valid_topic_name(t: str) -> bool:
+    """A topic name (of a PUBLISH or a will) is not empty and has no wildcard (4.7.1, 4.7.3)."""
+    return bool(t) and "+" not in t and "#" not in t
 
 
 def _read_str(b: bytes, pos: int) -> tuple[str, int]:
@@ -207,7 +230,13 @@ def parse_connect(p: Packet) -> Connect:
     if flags & 0x04:
         wt, pos = _read_str(b, pos)
         wm, pos = _read_bin(b, pos)
+        if (flags >> 3) & 3 == 3:
+            raise ProtocolError("will QoS 3")  # 3.1.2-14
+        if not valid_topic_name(wt):
+            raise ProtocolError(f"invalid will topic {wt!r}")
         will = (wt, wm, (flags >> 3) & 3, bool(flags & 0x20))
+    elif flags & 0x38:
+        raise ProtocolError("will QoS or retain set without a will")  # 3.1.2-11, 3.1.2-13, 3.1.2-15
     username = password = None
     if flags & 0x80:
         username, pos = _read_str(b, pos)
@@ -239,7 +268,9 @@ def parse_subscribe(p: Packet) -> Subscribe:
         t, pos = _read_str(p.body, pos)
         if pos >= len(p.body):
             raise ProtocolError("truncated SUBSCRIBE")
-        topics.append((t, p.body[pos] & 3))
+        if p.body[pos] > 2:
+            raise ProtocolError("SUBSCRIBE with requested QoS 3 or reserved bits set")  # 3.8.3-4
+        topics.append((t, p.body[pos]))
         pos += 1
     if not topics:
         raise ProtocolError("SUBSCRIBE without topics")
@@ -254,6 +285,8 @@ def parse_unsubscribe(p: Packet) -> Unsubscribe:
     while pos < len(p.body):
         t, pos = _read_str(p.body, pos)
         topics.append(t)
+    if not topics:
+        raise ProtocolError("UNSUBSCRIBE without topics")  # 3.10.3-2
     return Unsubscribe(pid, topics)
 
 

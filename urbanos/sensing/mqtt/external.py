@@ -5,6 +5,10 @@ while the broker is away (oldest dropped first, counted), so a broker restart ne
 Creates arrive through a shared subscription (``$share/<group>/v1.x/+`` and ``…/+/+``) so that, with
 several workers, each create is handled once. Messages that carry ``@iot.selfLink`` are the
 notifications this platform published itself and are ignored.
+
+Creates run with the identity of ``mqtt_url_token``. It is verified again whenever the gate's credentials
+version moves (a token revoked, a membership changed, in any process), as the embedded broker's sessions
+are, so a revoke stops creates within about ``Gate.RECHECK_SECONDS``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
-from urbanos.errors import ConfigError, UrbanosError
+from urbanos.errors import ConfigError, Unauthorized, UrbanosError
 from urbanos.governance.identity import ANONYMOUS
 from urbanos.sensing.mqtt import codec, topics
 
@@ -48,7 +52,8 @@ class ExternalLink:
         self.ids = itertools.cycle(range(1, 65536))
         self.client_id = "urbanos-" + secrets.token_hex(5)
         self.token = s.mqtt_url_token
-        self.identity: Any = None
+        self.identity: Any = None  # of ``token``, verified when ``seen`` was the credentials version
+        self.seen: int | None = None
         self.prefix = s.mqtt_url_prefix
 
     def start(self) -> None:
@@ -174,16 +179,43 @@ class ExternalLink:
             log.warning("mqtt: create on %r from the external broker ignored: no mqtt_url_token is set", msg.topic)
             self.service.count("publish_refused", "anonymous")
             return
+        try:
+            identity = await self.current_identity()
+        except Exception as exc:  # noqa: BLE001 - cannot tell now (database away): refuse this create, check again
+            log.warning("mqtt: create on %r from the external broker refused: mqtt_url_token cannot be verified now "
+                        "(%s)", msg.topic, type(exc).__name__)
+            self.service.count("publish_refused", "credentials_unverified")
+            return
+        if identity.is_anonymous:
+            self.service.count("publish_refused", "invalid_token")
+            return
+        await self.service.create(identity, topic, msg.payload, where=f"external {self.host}:{self.port}")
+
+    async def current_identity(self) -> Any:
+        """The identity of ``mqtt_url_token`` as it is now: verified again when the gate's credentials version
+        moved since it was last verified (a revoke or a membership change anywhere), and on every call while
+        that version cannot be read. ANONYMOUS when the token is not valid (any more)."""
+        gate = self.service.platform.gate
+        changed_since = getattr(gate, "credentials_changed_since", None)
+        if changed_since is None:
+            self.identity = None  # a gate that cannot say what changed: verify every time (its cache is its own)
+            version = None
+        else:
+            # read before verifying, so that a revoke between the two moves the version past ``seen``
+            moved, version = await changed_since(self.seen)
+            if moved or version is None or self.seen is None:
+                self.identity = None
         if self.identity is None:
             try:
-                self.identity = await self.service.platform.gate.authenticate(self.token)
-            except UrbanosError:
-                log.error("mqtt: mqtt_url_token is not a valid token; creates from the external broker are refused")
-                self.identity = ANONYMOUS
-        if self.identity.is_anonymous:
-            self.service.count("publish_refused", "anonymous")
-            return
-        await self.service.create(self.identity, topic, msg.payload, where=f"external {self.host}:{self.port}")
+                identity = await gate.authenticate(self.token)
+            except Unauthorized:
+                identity = ANONYMOUS
+            if identity.is_anonymous:
+                log.error("mqtt: mqtt_url_token is not a valid token (or was revoked); creates from the external "
+                          "broker are refused")
+            self.identity = identity
+            self.seen = version
+        return self.identity
 
 
 __all__ = ["ExternalLink", "parse_url"]

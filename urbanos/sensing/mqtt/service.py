@@ -162,14 +162,38 @@ class MqttService(Hooks):
         await self.broker.close()
 
     # -- broker hooks ---------------------------------------------------------------------------
-    async def authenticate(self, username: str | None, password: bytes | None) -> Any:
-        token = _token(password)
+    async def authenticate(self, username: str | None, password: bytes | None, peer: str = "") -> Any:
+        """The identity of the token given as the MQTT password (the user name is ignored); ANONYMOUS without one.
+
+        ``peer`` is the client's address (``broker.client_address``), passed by the broker for every CONNECT, for
+        the gate's limit of failed authentications per client address (see the call below).
+        """
+        try:
+            token = _token(password)
+        except ValueError:
+            raise Refused(codec.BAD_CREDENTIALS, "the password is not a token (not UTF-8 text)") from None
         if not token:
             return ANONYMOUS
+        if not (token.isascii() and token.isprintable()):
+            # API tokens, OIDC tokens and the admin token are printable ASCII (HTTP headers carry them)
+            raise Refused(codec.BAD_CREDENTIALS, "the password is not a token (not printable ASCII)")
         try:
+            # FAILED-AUTHENTICATION LIMIT: once the gate limits failed authentications per client address, hand
+            # it ``peer`` here (and count the malformed passwords refused above as failures of that address too)
             return await self.platform.gate.authenticate(token)
         except UrbanosError as exc:
+            if exc.status >= 500 or exc.status == 429:  # cannot tell now (database away, too many failures): try later
+                raise Refused(codec.UNAVAILABLE, "credentials cannot be checked now") from None
             raise Refused(codec.BAD_CREDENTIALS, exc.message if hasattr(exc, "message") else str(exc)) from None
+
+    def may_take_over(self, held: Any, new: Any) -> bool:
+        """A client id is taken over by the same identity (subject), or by an authenticated client from an
+        anonymous one (anonymous clients cannot be told apart, and their sessions carry open data only; a client
+        with a token is not locked out of its id by an anonymous squatter). Anyone else is refused."""
+        held, new = held or ANONYMOUS, new or ANONYMOUS
+        if held.subject == new.subject and held.kind == new.kind:
+            return True
+        return bool(held.is_anonymous and not new.is_anonymous)
 
     # -- sessions follow revokes and membership changes -----------------------------------------
     async def _follow_credentials(self, changed_since: Any) -> None:
@@ -213,7 +237,7 @@ class MqttService(Hooks):
             if creds not in verdicts:
                 try:
                     verdicts[creds] = await self.platform.gate.authenticate(_token(creds[1]))
-                except Unauthorized:
+                except (Unauthorized, ValueError):
                     verdicts[creds] = None
                 except Exception as exc:  # noqa: BLE001 - cannot tell now (database away): keep, check later
                     log.warning("mqtt: could not verify the credentials of %r again: %r", s, exc)
@@ -246,12 +270,13 @@ class MqttService(Hooks):
     async def _may_subscribe(self, ident: Any, f: str) -> tuple[bool, str]:
         first = f.split("/", 1)[0]
         if first not in topics.VERSIONS:
-            if first in ("+", "#"):
-                # Spans SensorThings topics too: each notification is still checked per subscriber.
-                return (not ident.is_anonymous, "anonymous_raw_topic")
+            # Plain topics are read by authenticated clients. A filter starting with a wildcard ("#", "+/…") also
+            # matches SensorThings topics: those messages are notifications, and every notification is rendered
+            # with the subscriber's identity (``_notify``: the gate's filter, transforms and audit), exactly as on
+            # a v1.x filter, so it carries only what that identity may read over HTTP.
             return (not ident.is_anonymous, "anonymous_raw_topic")
         if "+" in f or "#" in f:
-            return True, ""  # visibility is checked for every notification
+            return True, ""  # visibility is checked for every notification (rendered per identity)
         try:
             t = topics.parse(f)
         except BadRequest:
@@ -282,6 +307,14 @@ class MqttService(Hooks):
             self.count("publish_refused", "anonymous")
             return None
         if not topics.is_sta(msg.topic):
+            # Plain topics belong to no organisation: publishing (and retaining) there needs the role of
+            # ``mqtt_raw_publish_role`` without organisation, as every platform-wide action does.
+            role = str(self.settings.mqtt_raw_publish_role)
+            if not ident.has_role(role, None):
+                log.info("mqtt: %r: publish to plain topic %r refused: it needs the %s role for the whole platform",
+                         session, msg.topic, role)
+                self.count("publish_refused", "raw_topic_role")
+                return None
             if msg.retain:
                 self.broker.retain(msg.topic, msg.payload, msg.qos)
             self.broker.route(msg.topic, msg.payload, msg.qos)
@@ -558,7 +591,8 @@ class MqttService(Hooks):
 
 
 def _token(password: bytes | None) -> str:
-    return (password or b"").decode("utf-8", "replace").strip()
+    """The token an MQTT password carries; ValueError when it is not UTF-8 text."""
+    return (password or b"").decode("utf-8").strip()
 
 
 def _figure(obj: Any, name: str) -> Any:
