@@ -72,4 +72,43 @@ def visibility(e: EntityType, a: str, gate: Any, identity: Any, bounded: bool = 
     return None
 
 
-__all__ = ["visibility"]
+def visibility_literal(e: EntityType, a: str, gate: Any, identity: Any, dialect: Any) -> str | None:
+    """:func:`visibility` of one row (``bounded``) with its parameters written into the SQL as literals, for
+    expressions that carry no parameters (navigation paths in ``$filter`` and ``$orderby``); None when nothing is
+    hidden."""
+    vis = visibility(e, a, gate, identity, bounded=True)
+    if vis is None:
+        return None
+    sql, params = vis
+    pg = getattr(dialect, "name", "") == "postgresql"
+    out: list[str] = []
+    it = iter(params)
+    quoted = False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "?" and not quoted:
+            out.append(_literal(next(it), pg))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def visible_to(ctx: Any) -> Any:
+    """The caller's read rule (``ctx``: a query context with ``gate``, ``identity`` and ``dialect``) for the targets
+    of navigation paths in ``$filter`` and ``$orderby`` (see :func:`urbanos.sensing.resolve.resolve`)."""
+    return lambda t, b: visibility_literal(t, b, ctx.gate, ctx.identity, ctx.dialect)
+
+
+def _literal(v: Any, pg: bool) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    if not isinstance(v, str):
+        raise TypeError(f"no SQL literal for {type(v).__name__}")
+    # hex, so that no quote, percent sign, question mark or NUL reaches the driver
+    if pg:
+        return f"convert_from('\\x{v.encode().hex()}'::bytea, 'UTF8')"
+    return f"CAST(X'{v.encode().hex()}' AS TEXT)"
+
+
+__all__ = ["visibility", "visibility_literal", "visible_to"]

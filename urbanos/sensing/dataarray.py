@@ -92,10 +92,12 @@ def _simple_rows(comp: list[str], data: list[Any], parent: int, default_foi: Any
     return out
 
 
-def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
+def create_sync(conn: Any, version: str, base: str, body: Any, identity: Any = None, gate: Any = None) -> list[str]:
+    """Insert the Observations of a CreateObservations body. ``identity`` (None: a trusted caller) must be allowed
+    to change each (Multi)Datastream (checked once per Datastream) and each FeatureOfInterest a row links."""
     if not isinstance(body, list):
         raise BadRequest("CreateObservations expects a JSON array of {Datastream, components, dataArray} objects.")
-    w = Writer(conn, version)
+    w = Writer(conn, version, identity, gate)
     out: list[str] = []
     obs_e = ENTITIES["Observation"]
     now = now_stored()
@@ -136,8 +138,8 @@ def create_sync(conn: Any, version: str, base: str, body: Any) -> list[str]:
                 rows.append(None)
         fois = {r[-1] for r in rows if r is not None}
         if fois - {default_foi}:
-            have = {x[0] for x in conn.fetchall(
-                f"SELECT id FROM sta_features WHERE id IN ({', '.join('?' * len(fois))})", list(fois))}
+            # rows naming a FeatureOfInterest that does not exist, or that the caller may not see, are errors
+            have = w.own.linkable(ENTITIES["FeatureOfInterest"], sorted(fois - {default_foi})) | {default_foi}
             rows = [r if r is None or r[-1] in have else None for r in rows]
         # ``good``: the valid rows; each starts with phen_start, phen_end, result_time and ends with the feature id
         good = [r for r in rows if r is not None]
@@ -208,7 +210,8 @@ async def create_observations(platform: Any, version: str, body: Any, identity: 
     Gate.require_somewhere(identity, "publisher")
     if version not in ("v1.0", "v1.1"):
         raise BadRequest("Unknown version.")
-    return await platform.db.write(lambda c: create_sync(c, version, base.rstrip("/"), body))  # type: ignore[no-any-return]
+    return await platform.db.write(  # type: ignore[no-any-return]
+        lambda c: create_sync(c, version, base.rstrip("/"), body, identity, platform.gate))
 
 
 def to_data_array(e: EntityType, rows: list[dict[str, Any]], body: dict[str, Any], select: Any, base: str,

@@ -6,15 +6,17 @@ from typing import Any
 
 from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query.ast import Node
+from urbanos.sensing.access import visible_to
 from urbanos.sensing.model import EntityType
 from urbanos.sensing.resolve import resolve
 
 
 def _resolver(e: EntityType, a: str, ctx: Any, compiler: Any) -> Any:
     column_cls = compiler.Column
+    visible = visible_to(ctx)
 
     def res(path: tuple[str, ...]) -> Any:
-        col = resolve(e, a, tuple(path), ctx.dialect)
+        col = resolve(e, a, tuple(path), ctx.dialect, visible)
         return column_cls(sql=col.sql, type=col.type, start=col.start, end=col.end, json_path=col.json_path,
                           nullable=col.nullable)
 

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from urbanos.core.ids import parse_id as parse_ascii_id
 from urbanos.errors import BadRequest, NotFound
 from urbanos.sensing.access import visibility
 from urbanos.sensing.model import BY_SET, ENTITIES, EntityType, Rel
@@ -39,12 +41,9 @@ def parse_id(raw: str) -> int:
     s = raw.strip()
     if len(s) >= 2 and s[0] == s[-1] == "'":
         s = s[1:-1]
-    try:
-        v = int(s)
-    except ValueError:
-        raise BadRequest(f"{raw!r} is not a valid id; ids are integers.") from None
-    if v < 0 or v > 2**63 - 1:
-        raise BadRequest(f"{raw!r} is not a valid id.")
+    v = parse_ascii_id(s)
+    if v is None:
+        raise BadRequest(f"{raw!r} is not a valid id; ids are integers (ASCII digits).")
     return v
 
 
@@ -63,10 +62,19 @@ def parse_path(path: str) -> tuple[list[Step], list[str]]:
     return steps, tail
 
 
-def _fetch_one(conn: Any, e: EntityType, id_: int, gate: Any, identity: Any, cols: str = "a.id") -> tuple[Any, ...]:
-    vis = visibility(e, "a", gate, identity, bounded=True)  # one row
-    sql = f"SELECT {cols} FROM {e.table} a WHERE a.id = ?"
-    params: list[Any] = [id_]
+Reach = Callable[[EntityType, str], "tuple[str, list[Any]] | None"]
+"""Which rows of an entity type a path may pass through, as SQL over an alias (None: every row). Reads pass
+through the rows the caller may see (:func:`visibility`); writes also through the rows it may change
+(``Ownership.reach``)."""
+
+
+def _fetch_one(conn: Any, e: EntityType, id_: int, cond: str, cond_params: list[Any], gate: Any, identity: Any,
+               cols: str = "a.id", reach: Reach | None = None) -> tuple[Any, ...]:
+    """The row the path addresses so far: ``cond`` (over alias ``a``, naming the id and how the path reached it,
+    such as ``a.thing_id = ? AND a.id = ?``), within the caller's reach; 404 otherwise."""
+    vis = reach(e, "a") if reach is not None else visibility(e, "a", gate, identity, bounded=True)  # one row
+    sql = f"SELECT {cols} FROM {e.table} a WHERE {cond}"
+    params: list[Any] = list(cond_params)
     if vis:
         sql += f" AND {vis[0]}"
         params += vis[1]
@@ -77,7 +85,7 @@ def _fetch_one(conn: Any, e: EntityType, id_: int, gate: Any, identity: Any, col
 
 
 def resolve_path(conn: Any, steps: list[Step], tail: list[str], gate: Any, identity: Any,
-                 extensions: frozenset[str]) -> Target:
+                 extensions: frozenset[str], reach: Reach | None = None) -> Target:
     if not steps:
         raise NotFound("No entity set given.")
     first = steps[0]
@@ -99,13 +107,13 @@ def resolve_path(conn: Any, steps: list[Step], tail: list[str], gate: Any, ident
             if st.name in cur_e.prop_map or st.name == "id":
                 if st.id is not None or rest:
                     raise BadRequest(f"{st.name!r} is a property; nothing may follow it but $value.")
-                _fetch_one(conn, cur_e, cur_id, gate, identity)
+                _fetch_one(conn, cur_e, cur_id, cond, params, gate, identity, reach=reach)
                 prop = st.name
                 break
             raise NotFound(f"{st.name!r} is not a property or navigation property of {cur_e.name}.")
         tgt = ENTITIES[rel.target]
         if rel.kind == "own":
-            row = _fetch_one(conn, cur_e, cur_id, gate, identity, f"a.{rel.fk}")
+            row = _fetch_one(conn, cur_e, cur_id, cond, params, gate, identity, f"a.{rel.fk}", reach)
             if row[0] is None:
                 raise NotFound(f"{cur_e.name} {cur_id} has no {rel.name}.")
             if st.id is not None and st.id != row[0]:
@@ -114,7 +122,7 @@ def resolve_path(conn: Any, steps: list[Step], tail: list[str], gate: Any, ident
             cond, params = "a.id = ?", [cur_id]
             parent = None
         else:
-            _fetch_one(conn, cur_e, cur_id, gate, identity)
+            _fetch_one(conn, cur_e, cur_id, cond, params, gate, identity, reach=reach)
             parent = (cur_e, cur_id, rel)
             if rel.kind == "rev":
                 cond, params = f"a.{rel.fk} = ?", [cur_id]

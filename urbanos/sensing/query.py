@@ -14,7 +14,7 @@ import orjson
 from urbanos.errors import BadRequest
 from urbanos.query.ast import Expand, Node, OrderBy, Property, QueryOptions
 from urbanos.query.odata.unparse import orderby_text, to_text
-from urbanos.sensing.access import visibility
+from urbanos.sensing.access import visibility, visible_to
 from urbanos.sensing.model import DATASET_OWNERS, ENTITIES, EntityType, Rel
 from urbanos.sensing.resolve import Col, resolve
 from urbanos.sensing.serialize import column_names, columns, entities, self_link
@@ -58,7 +58,7 @@ def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) ->
         if isinstance(expr, Property) and e.name == "Observation" and expr.path == ("result",):
             keys += [(f"{a}.result_num", ob.descending, True), (f"{a}.result", ob.descending, True)]
         elif isinstance(expr, Property):
-            col: Col = resolve(e, a, expr.path, ctx.dialect)
+            col: Col = resolve(e, a, expr.path, ctx.dialect, visible_to(ctx))
             if col.type == "geometry":
                 raise BadRequest("Geometries cannot be ordered.")
             if col.type == "json":

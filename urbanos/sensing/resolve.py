@@ -1,14 +1,17 @@
 """Property paths to SQL: what ``$filter`` and ``$orderby`` refer to.
 
-``resolve(e, alias, path, dialect)`` returns a :class:`Col` with the SQL expression and its type
+``resolve(e, alias, path, dialect, visible)`` returns a :class:`Col` with the SQL expression and its type
 (text, number, bool, time, interval, json, geometry). Paths may walk single-valued navigation
-properties (``Datastream/Thing/name``) and into JSON (``properties/owner/name``).
+properties (``Datastream/Thing/name``) and into JSON (``properties/owner/name``). A navigation step reads its
+target only when the caller may read that entity: ``visible(entity type, alias)`` gives the SQL condition (without
+parameters) that reading the target needs, as for GET of the target itself; the step is NULL otherwise.
 ``properties/urbanos:dataset`` of a Thing, Datastream or MultiDatastream is the name of its catalogue
 dataset (a column, not JSON).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +29,13 @@ class Col:
     json_path: tuple[str, ...] = ()
 
 
-def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, depth: int = 0) -> Col:
+Visible = Callable[[EntityType, str], "str | None"]
+"""The SQL condition (no parameters) under which the caller may read the row ``alias`` of an entity type; None when
+every row is readable."""
+
+
+def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, visible: Visible | None = None,
+            depth: int = 0) -> Col:
     if not path:
         raise BadRequest("An empty property path.")
     head = path[0]
@@ -65,10 +74,14 @@ def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, depth: i
             raise BadRequest("The property path is too deep.")
         t = ENTITIES[rel.target]
         b = f"n{depth}"
-        inner = resolve(t, b, path[1:], dialect, depth + 1)
+        inner = resolve(t, b, path[1:], dialect, visible, depth + 1)
+        # An Observation's (Multi)Datastream is readable whenever the Observation is (it follows it)
+        cond = None if visible is None or (e.name == "Observation" and t.name in ("Datastream", "MultiDatastream")) \
+            else visible(t, b)
+        where = f"{b}.id = {a}.{rel.fk}" + (f" AND {cond}" if cond else "")
 
         def sub(expr: str) -> str:
-            return f"(SELECT {expr} FROM {t.table} {b} WHERE {b}.id = {a}.{rel.fk})"
+            return f"(SELECT {expr} FROM {t.table} {b} WHERE {where})"
 
         return Col(sub(inner.sql), inner.type, start=sub(inner.start) if inner.start else "",
                    end=sub(inner.end) if inner.end else "", json_path=inner.json_path)

@@ -4,6 +4,12 @@ Observations are the big table: integer Datastream id, phenomenon start/end as f
 ISO text (text order is time order), the index ``(datastream_id, phen_start DESC, id)`` for the
 "latest N" and time-range paths, an index on result time, and a maintained pointer
 (``last_obs_id``/``last_phen``) on each Datastream to its latest Observation.
+
+Version 2 adds ``owner_org`` (the organisation that owns the row; see :mod:`urbanos.sensing.ownership`) to every
+entity table whose owner is its own: Things, Datastreams and MultiDatastreams (used when they have no dataset),
+Locations, Sensors, ObservedProperties and FeaturesOfInterest. Observations and HistoricalLocations have none:
+they belong to whoever owns their (Multi)Datastream or Thing. Rows from before version 2 keep NULL (owned by no
+organisation: only global publishers and admins change them).
 """
 
 from __future__ import annotations
@@ -73,6 +79,16 @@ def _v1(c: Connection) -> None:
     c.execute("CREATE INDEX sta_obs_feature ON sta_observations (feature_id)")
 
 
-MIGRATIONS = [Migration("sensing", 1, "SensorThings entities", _v1)]
+OWNED_TABLES = ("sta_things", "sta_datastreams", "sta_multi_datastreams", "sta_locations", "sta_sensors",
+                "sta_observed_properties", "sta_features")
 
-__all__ = ["MIGRATIONS"]
+
+def _v2(c: Connection) -> None:
+    for t in OWNED_TABLES:
+        c.execute(f"ALTER TABLE {t} ADD COLUMN owner_org TEXT")
+
+
+MIGRATIONS = [Migration("sensing", 1, "SensorThings entities", _v1),
+              Migration("sensing", 2, "owning organisation of SensorThings rows", _v2)]
+
+__all__ = ["MIGRATIONS", "OWNED_TABLES"]

@@ -15,12 +15,13 @@ Contract (``platform.services["sensing"]``; other parts of the capability rely o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import jsonpatch  # type: ignore[import-untyped]
 
 from urbanos.errors import BadRequest, NotFound, NotImplementedFeature
-from urbanos.governance import Gate
+from urbanos.governance import ADMIN, Gate
 from urbanos.query.ast import QueryOptions
 from urbanos.sensing import options as qopts
 from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType
@@ -200,12 +201,25 @@ class SensingService:
         return await self.db.read(lambda c: self.entity_sync(c, ctx, e, id_, select))  # type: ignore[no-any-return]
 
     # -- writes --------------------------------------------------------------------------------
-    def create_sync(self, conn: Any, ctx: Ctx, path: str, body: Any) -> dict[str, Any]:
+    def _write_target(self, conn: Any, ctx: Ctx, path: str) -> tuple[Target, Writer]:
+        """The path a write addresses, resolved through the rows the caller may read or change (a publisher
+        feeds its organisation's confidential Datastreams without a grant to read them), and its writer."""
         steps, tail = parse_path(path)
-        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        w = Writer(conn, ctx.version, ctx.identity, self.gate)
+        return resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions, reach=w.own.reach), w
+
+    @staticmethod
+    def _single(conn: Any, t: Target) -> int:
+        """The id of the one entity a write path addresses (404 when the path leads nowhere)."""
+        row = conn.fetchone(f"SELECT a.id FROM {t.e.table} a WHERE {t.cond}", t.params)
+        if row is None:
+            raise NotFound(f"{t.e.name} {t.id} does not exist.")
+        return int(row[0])
+
+    def create_sync(self, conn: Any, ctx: Ctx, path: str, body: Any) -> dict[str, Any]:
+        t, w = self._write_target(conn, ctx, path)
         if t.prop is not None or (t.single and not t.ref):
             raise BadRequest("POST goes to an entity set or a navigation collection.")
-        w = Writer(conn, ctx.version, ctx.identity)
         if not isinstance(body, dict):
             raise BadRequest(f"The body must be a JSON object describing a {t.e.name}.")
         if t.parent is None:
@@ -216,14 +230,18 @@ class SensingService:
                 return _observation_json(w.last_row, ctx)
         else:
             pe, pid, rel = t.parent
+            # what is created or linked under a navigation path changes its parent too, and takes the parent's owner
+            # (a new Observation: its parent query checks the (Multi)Datastream, with no query more)
+            new_obs = t.e.name == "Observation" and rel.kind == "rev" and not (t.ref or "@iot.id" in body)
+            owner = None if new_obs else w.own.check(pe, pid, NotFound(f"{pe.name} {pid} does not exist."))
             if rel.kind == "rev":
                 if t.ref or "@iot.id" in body:
                     new_id = w.exists(t.e, body.get("@iot.id"))
                     update(w, t.e, new_id, {rel.fk and _rel_back(t.e, rel): {"@iot.id": pid}})
                 else:
-                    new_id = w.create(t.e, body, {rel.fk: pid})
+                    new_id = w.create(t.e, body, {rel.fk: pid}, owner)
             else:
-                new_id = w.exists(t.e, body.get("@iot.id")) if t.ref else w.create_or_link(t.e, body)
+                new_id = w.exists(t.e, body.get("@iot.id")) if t.ref else w.create_or_link(t.e, body, parent=owner)
                 w.link(rel, pid, new_id)
                 if pe.name == "Thing" and rel.name == "Locations":
                     w._historical(pid, [new_id])
@@ -242,18 +260,16 @@ class SensingService:
         return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))  # type: ignore[no-any-return]
 
     def update_sync(self, conn: Any, ctx: Ctx, path: str, body: Any, mode: str) -> dict[str, Any]:
-        steps, tail = parse_path(path)
-        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        t, w = self._write_target(conn, ctx, path)
         if not t.single or t.prop is not None or t.ref:
             raise NotImplementedFeature("Updating a collection, a property or a reference is not supported; "
                                         "PATCH or PUT one entity.")
-        rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
-        if not rows:
-            raise NotFound(f"{t.e.name} {t.id} does not exist.")
-        id_ = int(rows[0]["id"])
-        w = Writer(conn, ctx.version, ctx.identity)
+        id_ = self._single(conn, t)
         if mode == "json-patch":
-            current = self.entity_sync(conn, ctx, t.e, id_) or {}
+            w.own.check(t.e, id_, NotFound(f"{t.e.name} {t.id} does not exist."))
+            # the document the patch applies to, as stored: the caller may change this entity (a publisher of its
+            # organisation), though the dataset's rules may not let it read the entity back
+            current = self.entity_sync(conn, ctx, t.e, id_) or self.entity_sync(conn, replace(ctx, identity=ADMIN), t.e, id_) or {}
             doc = {k: v for k, v in current.items() if not k.startswith("@iot.") and "@iot." not in k}
             if not isinstance(body, list):
                 raise BadRequest("A JSON-Patch document is a JSON array of operations.")
@@ -279,20 +295,24 @@ class SensingService:
         return await self.db.write(lambda c: self.update_sync(c, ctx, path, body, mode))  # type: ignore[no-any-return]
 
     def delete_sync(self, conn: Any, ctx: Ctx, path: str) -> None:
-        steps, tail = parse_path(path)
-        t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
+        t, w = self._write_target(conn, ctx, path)
         if t.ref and t.parent is not None and t.single:
             pe, pid, rel = t.parent
             if rel.kind == "link":
+                assert t.id is not None
+                # both ends change: the caller must be allowed to change each
+                own = w.own
+                own.check(pe, pid, NotFound(f"{pe.name} {pid} does not exist."))
+                missing = NotFound(f"{t.e.name} {t.id} does not exist.")
+                if conn.fetchone(f"SELECT 1 FROM {rel.table} WHERE {rel.src} = ? AND {rel.dst} = ?", (pid, t.id)) is None:
+                    raise missing
+                own.check(t.e, t.id, missing)
                 conn.execute(f"DELETE FROM {rel.table} WHERE {rel.src} = ? AND {rel.dst} = ?", (pid, t.id))
                 return
             raise BadRequest("This relation cannot be removed; the entity needs it.")
         if not t.single or t.prop is not None or t.ref:
             raise NotImplementedFeature("Deleting a collection or a property is not supported; DELETE one entity.")
-        rows, _m, _l, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
-        if not rows:
-            raise NotFound(f"{t.e.name} {t.id} does not exist.")
-        delete(Writer(conn, ctx.version, ctx.identity), t.e, int(rows[0]["id"]))
+        delete(w, t.e, self._single(conn, t))
 
     async def delete_at_path(self, version: str, path: str, identity: Any, base_url: str) -> None:
         Gate.require_somewhere(identity, "publisher")

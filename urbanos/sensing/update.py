@@ -1,13 +1,16 @@
-"""Update (PATCH merge, JSON-Patch, PUT replace) and delete with the specification's cascades."""
+"""Update (PATCH merge, JSON-Patch, PUT replace) and delete with the specification's cascades.
+
+Both check the caller's rights (:mod:`urbanos.sensing.ownership`) before they write: the entity itself, every entity
+an update newly links, and every row of another owner a delete's cascade would remove."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from urbanos.errors import BadRequest
+from urbanos.errors import BadRequest, NotFound
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import load_json
-from urbanos.sensing.write import Writer
+from urbanos.sensing.write import Writer, link_id
 
 
 def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = False) -> None:
@@ -15,6 +18,9 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
         raise BadRequest(f"The update of a {e.name} must be a JSON object.")
     w._check_keys(e, body)
     body, ds_ref, ds_given = w.dataset_ref(e, body)
+    # the caller must be allowed to change the entity (Forbidden otherwise); its owner is what new entities created
+    # inside it take
+    owner = w.own.check(e, id_, NotFound(f"{e.name} {id_} does not exist."))
     links, dataset_id = w.links_of(e, id_)
     if "@iot.id" in body and str(body["@iot.id"]) != str(id_):
         raise BadRequest("@iot.id cannot be changed.")
@@ -30,19 +36,28 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
             raise BadRequest(f"{e.name}.encodingType {body['encodingType']!r} is not supported.")
     if e.name == "Observation" and vals.get("phen_start", "x") is None:
         raise BadRequest("Observation.phenomenonTime cannot be null.")
+    if ds_given:  # an absent key leaves the link as it is (also for PUT); null removes it
+        ds_id, ds_org = w._dataset_row(ds_ref)
+        vals["dataset_id"] = ds_id
+        if ds_id is not None:
+            vals["owner_org"] = owner = ds_org  # removing the link later leaves the row with this organisation
+        else:  # the row's own organisation again
+            owner = w.c.fetchval(f"SELECT owner_org FROM {e.table} WHERE id = ?", (id_,))
     old_parent: tuple[str, Any] | None = None
     for r in e.rels:
         if r.kind == "own" and r.name in body:
-            if body[r.name] is None:
+            ref = body[r.name]
+            if ref is None:
                 if r.required:
                     raise BadRequest(f"{e.name}.{r.name} cannot be removed.")
                 vals[r.fk] = None
+            elif isinstance(ref, dict) and "@iot.id" in ref and links.get(r.target) is not None \
+                    and link_id(ENTITIES[r.target], ref["@iot.id"]) == links[r.target]:
+                vals[r.fk] = links[r.target]  # linked already: not a new link
             else:
-                vals[r.fk] = w.create_or_link(ENTITIES[r.target], body[r.name])
+                vals[r.fk] = w.create_or_link(ENTITIES[r.target], ref, parent=owner)
             if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream"):
                 old_parent = (r.name, links.get(r.name))
-    if ds_given:  # an absent key leaves the link as it is (also for PUT); null removes it
-        vals["dataset_id"] = w._dataset(ds_ref)
     before = _location_of(w, id_) if e.name == "Location" and "location" in body else None
     w._update(e.table, id_, vals)
     if before is not None and _location_of(w, id_) != before:
@@ -61,13 +76,15 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
         current = _related(w, r, id_)
         for item in items:
             same = _same_as(w, t, item, current)
+            if same is None and isinstance(item, dict) and "@iot.id" in item and link_id(t, item["@iot.id"]) in current:
+                same = link_id(t, item["@iot.id"])  # linked already: not a new link
             if same is not None:
                 ids.append(same)
                 continue
             if r.kind == "rev":
-                cid = w.attach_child(t, r, item, id_)
+                cid = w.attach_child(t, r, item, id_, owner)
             else:
-                cid = w.create_or_link(t, item)
+                cid = w.create_or_link(t, item, parent=owner)
             ids.append(cid)
         if r.kind == "link":
             if e.name == "Thing" and r.name == "Locations" and sorted(ids) == sorted(current):
@@ -131,6 +148,8 @@ def _same_as(w: Writer, t: EntityType, item: Any, candidates: list[int]) -> int 
 
 
 def delete(w: Writer, e: EntityType, id_: int) -> None:
+    w.own.check(e, id_, NotFound(f"{e.name} {id_} does not exist."))
+    w.own.check_cascade(e, id_)
     links, dataset_id = w.links_of(e, id_)
     c = w.c
     if e.name == "Location":

@@ -2,6 +2,7 @@
 
 All functions run inside one ``db.write`` transaction, so a failure anywhere leaves nothing changed.
 Every change emits an :class:`~urbanos.events.Event` (topic ``sensing``) with the entity's links.
+Every row a write touches or links is checked against the caller's rights by :mod:`urbanos.sensing.ownership`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,33 @@ from typing import Any
 import orjson
 import shapely.geometry
 
+from urbanos.core.ids import parse_id
 from urbanos.errors import BadRequest, NotFound
 from urbanos.events import Event
 from urbanos.governance import Gate
 from urbanos.sensing.model import DATASET_KEY, DATASET_OWNERS, ENTITIES, EntityType, Rel
+from urbanos.sensing.ownership import Ownership
+from urbanos.sensing.schema import OWNED_TABLES
 from urbanos.sensing.serialize import load_json
 from urbanos.sensing.timefmt import now_stored, store_instant, store_interval
 from urbanos.storage.spatial import to_wkb
 
 GEO_TYPES = ("application/geo+json", "application/vnd.geo+json", "application/json")
 _ANNOT = ("@iot.selfLink", "@iot.id", "@iot.navigationLink", "dataset_id")
+NO_PARENT: Any = object()
+"""``parent`` of an entity created on its own (not inside another, nor under a navigation path)."""
+
+
+def link_id(e: EntityType, value: Any) -> int:
+    """The id in an ``@iot.id`` of ``e`` (an integer, or ASCII digits in a string); 400 otherwise."""
+    i: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        i = value if 0 <= value < 2**63 else None
+    elif isinstance(value, str):
+        i = parse_id(value)
+    if i is None:
+        raise BadRequest(f"@iot.id {value!r} of {e.name} is not a valid id.")
+    return i
 
 
 def _geometry(value: Any, what: str) -> Any:
@@ -50,28 +68,24 @@ def _num(v: Any) -> float | None:
 
 
 class Writer:
-    def __init__(self, conn: Any, version: str, identity: Any = None) -> None:
-        """``identity``: the caller, whose right to publish to a dataset is checked when an entity is linked
-        to one (None for trusted callers such as importers)."""
+    def __init__(self, conn: Any, version: str, identity: Any = None, gate: Any = None) -> None:
+        """``identity``: the caller, whose rights are checked for every row the write touches or links (see
+        :mod:`urbanos.sensing.ownership`; ``gate`` is then needed too). None for trusted callers such as
+        importers."""
         self.c = conn
         self.version = version
         self.identity = identity
+        self.own = Ownership(conn, gate, identity)
         self.sp = conn.spatial
         self.d = conn.dialect
         self.last_row: dict[str, Any] | None = None
 
     # -- helpers -------------------------------------------------------------------------------
     def exists(self, e: EntityType, id_: Any) -> int:
-        if isinstance(id_, bool) or not isinstance(id_, int | str):
-            raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.")
-        try:
-            i = int(id_)
-        except ValueError:
-            raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.") from None
-        if not 0 <= i < 2**63:
-            raise BadRequest(f"@iot.id {id_!r} of {e.name} is not a valid id.")
-        if self.c.fetchone(f"SELECT 1 FROM {e.table} WHERE id = ?", (i,)) is None:
-            raise BadRequest(f"{e.name} {i} (linked by @iot.id) does not exist.")
+        """The id of an existing ``e`` linked by ``@iot.id``, after checking that the caller may read and change
+        it (a hidden one answers like a missing one)."""
+        i = link_id(e, id_)
+        self.own.check(e, i, BadRequest(f"{e.name} {i} (linked by @iot.id) does not exist."))
         return i
 
     def _columns(self, e: EntityType, body: dict[str, Any], replace: bool) -> dict[str, Any]:
@@ -165,23 +179,46 @@ class Writer:
             raise BadRequest(f"{k!r} is not a property of {e.name}.")
 
     # -- create --------------------------------------------------------------------------------
-    def attach_child(self, t: Any, r: Any, item: Any, parent_id: int) -> int:
-        """A child on a reverse relation: an ``@iot.id`` re-points that entity at the parent, anything else is
-        created under it."""
+    def attach_child(self, t: Any, r: Any, item: Any, parent_id: int, parent: Any = NO_PARENT) -> int:
+        """A child on a reverse relation: an ``@iot.id`` re-points that entity at the parent (the caller must be
+        allowed to change it), anything else is created under it (owned like ``parent``, the parent's owner)."""
         if isinstance(item, dict) and "@iot.id" in item:
             cid = self.exists(t, item["@iot.id"])
-            self.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (parent_id, cid))
+            old = self.c.fetchval(f"SELECT {r.fk} FROM {t.table} WHERE id = ?", (cid,))
+            if old != parent_id:
+                self.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (parent_id, cid))
+                if t.name == "Observation":  # both (Multi)Datastreams keep their envelope and latest pointer right
+                    table = "sta_datastreams" if r.fk == "datastream_id" else "sta_multi_datastreams"
+                    self.retrack(table, old)
+                    self.retrack(table, parent_id)
             return int(cid)
-        return int(self.create(t, item, {r.fk: parent_id}))
+        return int(self.create(t, item, {r.fk: parent_id}, parent))
 
-    def create_or_link(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None) -> int:
+    def create_or_link(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None,
+                       parent: Any = NO_PARENT) -> int:
         if not isinstance(body, dict):
             raise BadRequest(f"A {e.name} must be a JSON object.")
         if "@iot.id" in body:
             return self.exists(e, body["@iot.id"])
-        return self.create(e, body, preset)
+        return self.create(e, body, preset, parent)
 
-    def create(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None) -> int:
+    def _own_ref(self, e: EntityType, r: Rel, body: dict[str, Any], preset: dict[str, Any]) -> tuple[bool, Any]:
+        """How the single-valued relation ``r`` is given: ``(True, reference in the body)``, ``(False, preset id)``
+        or ``(False, None)``. A body that names another parent than the navigation path it is posted to is a 400."""
+        if r.name not in body:
+            return False, preset.get(r.fk)
+        if r.fk not in preset:
+            return True, body[r.name]
+        ref = body[r.name]
+        if isinstance(ref, dict) and set(ref) == {"@iot.id"} and isinstance(ref["@iot.id"], int | str) \
+                and not isinstance(ref["@iot.id"], bool) and link_id(ENTITIES[r.target], ref["@iot.id"]) == preset[r.fk]:
+            return False, preset[r.fk]
+        raise BadRequest(f"This {e.name} is created under {r.target} {preset[r.fk]}; its body names another "
+                         f"{r.name}. Leave {r.name} out of the body, or post to the {e.set_name} entity set.")
+
+    def create(self, e: EntityType, body: Any, preset: dict[str, Any] | None = None, parent: Any = NO_PARENT) -> int:
+        """Create ``e`` from ``body``. ``preset``: column values given by the navigation path or the enclosing
+        entity; ``parent``: the owner of the entity it is created inside or under (:data:`NO_PARENT` when none)."""
         if not isinstance(body, dict):
             raise BadRequest(f"A {e.name} must be a JSON object.")
         self._check_keys(e, body)
@@ -201,29 +238,36 @@ class Writer:
         vals = self._columns(e, body, replace=False)
         if e.name == "HistoricalLocation" and "loc_time" not in vals:
             vals["loc_time"] = now_stored()
+        if e.name == "Observation":
+            return self._create_observation(body, vals, preset)
+        # the organisation that owns the new row: its dataset's, else its parent's, else the caller's
+        ds_id, ds_org = self._dataset_row(ds_ref) if ds_given else (None, None)
+        if ds_id is not None:
+            org = ds_org
+        elif parent is not NO_PARENT:
+            org = parent
+        else:
+            org = self.own.home_org()
+        eff = org  # the effective owner, which entities created inside this one take
         # single-valued relations first: their ids are columns of this row
         for r in e.rels:
             if r.kind != "own":
                 continue
-            if r.name in body:
-                ref = body[r.name]
-                if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream") and isinstance(ref, dict) \
-                        and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) and not isinstance(ref["@iot.id"], bool) \
-                        and 0 <= ref["@iot.id"] < 2**63:
-                    vals[r.fk] = ref["@iot.id"]  # checked by the parent query in _create_observation
-                    continue
-                vals[r.fk] = self.create_or_link(ENTITIES[r.target], body[r.name])
-            elif r.fk in preset:
-                vals[r.fk] = preset[r.fk]
+            given, ref = self._own_ref(e, r, body, preset)
+            vals[r.fk] = self.create_or_link(ENTITIES[r.target], ref, parent=eff) if given else ref
+            if r.name == "Thing" and e.name in DATASET_OWNERS and ds_id is None and vals[r.fk] is not None:
+                # a (Multi)Datastream without a dataset of its own takes its Thing's
+                row = self.c.fetchone("SELECT t.dataset_id, d.owner_org FROM sta_things t LEFT JOIN datasets d"
+                                      " ON d.id = t.dataset_id WHERE t.id = ?", (vals[r.fk],))
+                if row is not None and row[0] is not None:
+                    ds_id, eff = row[0], row[1]
         for r in e.rels:
             if r.kind == "own" and r.required and vals.get(r.fk) is None:
                 raise BadRequest(f"{e.name} needs its {r.name}.")
         if e.name in DATASET_OWNERS:
-            vals["dataset_id"] = self._dataset(ds_ref) if ds_given else None
-            if vals["dataset_id"] is None and e.name != "Thing":
-                vals["dataset_id"] = self.c.fetchval("SELECT dataset_id FROM sta_things WHERE id = ?", (vals["thing_id"],))
-        if e.name == "Observation":
-            return self._create_observation(body, vals)
+            vals["dataset_id"] = ds_id
+        if "owner_org" not in vals and e.table in OWNED_TABLES:
+            vals["owner_org"] = org
         if e.name == "MultiDatastream":
             self._check_mds(body)
         new_id = self._insert(e.table, vals)
@@ -239,9 +283,9 @@ class Writer:
             ids = []
             for rank, item in enumerate(items):
                 if r.kind == "rev":
-                    cid = self.attach_child(t, r, item, new_id)
+                    cid = self.attach_child(t, r, item, new_id, eff)
                 else:
-                    cid = self.create_or_link(t, item)
+                    cid = self.create_or_link(t, item, parent=eff)
                     self.link(r, new_id, cid, rank)
                 ids.append(cid)
             links[r.name] = ids
@@ -277,22 +321,28 @@ class Writer:
             raise BadRequest(f"{e.name} does not belong to a dataset directly; link its Thing or Datastream.")
         return body, ref, given
 
-    def _dataset(self, v: Any) -> int | None:
-        """The id of the dataset named by ``v`` (its name, or its id), after checking that it exists and that
-        the caller may publish to it."""
+    def _dataset_row(self, v: Any) -> tuple[int | None, str | None]:
+        """``(id, owner_org)`` of the dataset named by ``v`` (its name, or its id; ``(None, None)`` for None), after
+        checking that it exists and that the caller may publish to it. A dataset the caller may not read answers
+        like one that does not exist."""
         if v is None:
-            return None
+            return None, None
         if isinstance(v, str) and v.strip():
             row = self.c.fetchone("SELECT id, owner_org FROM datasets WHERE name = ?", (v.strip(),))
         elif isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63:
             row = self.c.fetchone("SELECT id, owner_org FROM datasets WHERE id = ?", (v,))
         else:
             raise BadRequest(f"{DATASET_KEY} must be the name of a catalogue dataset (or dataset_id its id).")
+        missing = BadRequest(f"The catalogue has no dataset {v!r}.")
         if row is None:
-            raise BadRequest(f"The catalogue has no dataset {v!r}.")
-        if self.identity is not None:
+            raise missing
+        if self.identity is not None and not Gate.can_write(self.identity, row[1]):
+            if self.own.gate is not None:
+                ds, grants = self.own.gate.dataset_access(self.c, int(row[0]))
+                if not self.own.gate.can_read(self.identity, ds, grants):
+                    raise missing
             Gate.require(self.identity, "publisher", org=row[1])
-        return int(row[0])
+        return int(row[0]), row[1]
 
     def _check_mds(self, body: dict[str, Any]) -> None:
         if body.get("observationType", "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation") \
@@ -326,31 +376,53 @@ class Writer:
         fid = self.c.fetchval("SELECT id FROM sta_features WHERE location_id = ? ORDER BY id LIMIT 1", (lid,))
         if fid is not None:
             return int(fid)
-        loc = self.c.fetchone(f"SELECT name, description, encoding_type, location, {self.sp.select('geom')} FROM sta_locations"
-                              " WHERE id = ?", (lid,))
+        loc = self.c.fetchone(f"SELECT name, description, encoding_type, location, {self.sp.select('geom')}, owner_org"
+                              " FROM sta_locations WHERE id = ?", (lid,))
         assert loc is not None
         fid = self._insert("sta_features", {
             "name": loc[0], "description": loc[1], "encoding_type": loc[2] or "application/geo+json",
             "feature": self.d.json_param(load_json(loc[3])), "location_id": lid,
-            "geom": ("__geom__", bytes(loc[4])) if loc[4] is not None else None,
+            "geom": ("__geom__", bytes(loc[4])) if loc[4] is not None else None, "owner_org": loc[5],
         })
         self.emit("created", ENTITIES["FeatureOfInterest"], fid, None, {})
         return fid
 
-    def _create_observation(self, body: dict[str, Any], vals: dict[str, Any]) -> int:
+    def _create_observation(self, body: dict[str, Any], vals: dict[str, Any], preset: dict[str, Any]) -> int:
+        ref = body.get("Datastream")
+        if not preset and type(ref) is dict and len(ref) == 1 and type(ref.get("@iot.id")) is int \
+                and 0 <= ref["@iot.id"] < 2**63 and "MultiDatastream" not in body:
+            vals["datastream_id"] = ref["@iot.id"]  # the common form, checked by the parent query below
+        else:
+            e = ENTITIES["Observation"]
+            for r in e.rels[:2]:  # Datastream, MultiDatastream
+                given, ref = self._own_ref(e, r, body, preset)
+                if given and isinstance(ref, dict) and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) \
+                        and not isinstance(ref["@iot.id"], bool) and 0 <= ref["@iot.id"] < 2**63:
+                    vals[r.fk] = ref["@iot.id"]  # checked by the parent query below
+                elif given:
+                    vals[r.fk] = self.create_or_link(ENTITIES[r.target], ref)
+                elif ref is not None:
+                    vals[r.fk] = ref
         ds, mds = vals.get("datastream_id"), vals.get("multi_datastream_id")
         if (ds is None) == (mds is None):
             raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
         table = "sta_datastreams" if ds is not None else "sta_multi_datastreams"
-        parent = ds if ds is not None else mds
-        # one query: the parent's Thing and dataset, and the FeatureOfInterest made from the Thing's Location
+        kind = "Datastream" if ds is not None else "MultiDatastream"
+        parent: int = vals["datastream_id"] if ds is not None else vals["multi_datastream_id"]
+        # one query: the parent's Thing, dataset and owner (its dataset joined by primary key), and the
+        # FeatureOfInterest made from the Thing's Location
         row = self.c.fetchone(
             f"SELECT p.thing_id, p.dataset_id, (SELECT f.id FROM sta_features f WHERE f.location_id ="
             f" (SELECT MAX(tl.location_id) FROM sta_thing_locations tl WHERE tl.thing_id = p.thing_id)"
-            f" ORDER BY f.id LIMIT 1) FROM {table} p WHERE p.id = ?", (parent,))
+            f" ORDER BY f.id LIMIT 1), p.owner_org, d.owner_org, d.access_level, d.name"
+            f" FROM {table} p LEFT JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?", (parent,))
         if row is None:
-            raise BadRequest(f"{'Datastream' if ds is not None else 'MultiDatastream'} {parent} does not exist.")
-        thing_id, dataset_id, foi = row
+            raise BadRequest(f"{kind} {parent} does not exist.")
+        thing_id, dataset_id, foi = row[0], row[1], row[2]
+        owner = self.own.check_dataset_parent(kind, parent, dataset_id, row[3], row[4], row[5], row[6])
+        if "FeatureOfInterest" in body:
+            vals["feature_id"] = self.create_or_link(ENTITIES["FeatureOfInterest"], body["FeatureOfInterest"],
+                                                     parent=owner)
         if vals.get("feature_id") is None and foi is not None:
             vals["feature_id"] = foi
         if mds is not None:
