@@ -47,7 +47,7 @@ class Harvester:
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
         env.update({"URBANOS_LOG_LEVEL": "warning", "URBANOS_HARVEST_TIMEOUT": "10",
-                    "URBANOS_HARVEST_RETRY_SECONDS": "3600", **self.env})
+                    "URBANOS_HARVEST_RETRY_SECONDS": "3600", "URBANOS_OUTBOUND_ALLOW": "127.0.0.1", **self.env})
         cmd = [sys.executable, "-m", "urbanos.cli.main", "harvest", *args, "--db", self.db,
                "--data-dir", str(self.data_dir)]
         return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
@@ -70,7 +70,7 @@ class InProcess:
     """The same harvester, run inside the test process (saves a Python start per run)."""
 
     def __init__(self, settings: Any) -> None:
-        self.settings = settings
+        self.settings = settings.replace(outbound_allow="127.0.0.1")  # the sources of the tests are local servers
 
     def run(self, name: str | None = None) -> list[dict[str, Any]]:
         import asyncio

@@ -105,7 +105,7 @@ def test_scheduled_harvest(db_url: str, second_db: str, server_factory: Callable
     seed_source(source.url)
     harvest = Harvester(db_url, tmp_path / "sched")
     assert harvest("add", "city", "--type", "ckan", source.url).returncode == 0
-    local = server_factory(db_url, env={"URBANOS_HARVEST_INTERVAL": "2"})
+    local = server_factory(db_url, env={"URBANOS_HARVEST_INTERVAL": "2", "URBANOS_OUTBOUND_ALLOW": "127.0.0.1"})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and local_names(local.url) != {"trees-0", "trees-1", "trees-2"}:
         time.sleep(0.5)

@@ -91,7 +91,8 @@ def test_bad_tokens_are_refused(oidc_platform: Any, token: str) -> None:
 def test_over_http_with_www_authenticate(make_settings: Any, jwks_url: str) -> None:
     from starlette.testclient import TestClient
 
-    app = create_app(make_settings(oidc_jwks_url=jwks_url, oidc_audience="urbanos", oidc_roles_claim="roles"))
+    app = create_app(make_settings(oidc_jwks_url=jwks_url, oidc_issuer="https://id.city.example/realms/city",
+                                   oidc_audience="urbanos", oidc_roles_claim="roles"))
     with TestClient(app) as client:
         ok = client.get("/admin/whoami", headers={"Authorization": f"Bearer {mint(roles=['admin'])}"})
         assert ok.status_code == 200 and "admin" in ok.json()["roles"]

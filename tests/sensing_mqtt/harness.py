@@ -24,7 +24,10 @@ TOKENS = {"reader-token": READER, "publisher-token": PUBLISHER}
 
 
 class FakeGate:
-    async def authenticate(self, token: str | None) -> Identity:
+    def record_failure(self, client: str | None) -> None:
+        """The real gate counts failures per address; the broker tests do not exercise that limit."""
+
+    async def authenticate(self, token: str | None, *, client: str | None = None) -> Identity:
         if not token:
             return ANONYMOUS
         if token not in TOKENS:

@@ -191,11 +191,11 @@ def test_the_follower_survives_failures_and_stops_promptly(monkeypatch):
 
     authenticate = harness.FakeGate.authenticate
 
-    async def flaky(self: Any, token: str | None) -> Any:
+    async def flaky(self: Any, token: str | None, *, client: str | None = None) -> Any:
         if state["fail_auth"]:
             state["fail_auth"] = False
             raise RuntimeError("database away")
-        return await authenticate(self, token)
+        return await authenticate(self, token, client=client)
 
     monkeypatch.setattr(harness.FakeGate, "RECHECK_SECONDS", 0.05, raising=False)
     monkeypatch.setattr(harness.FakeGate, "credentials_changed_since", changed_since, raising=False)

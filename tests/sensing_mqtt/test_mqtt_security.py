@@ -351,7 +351,7 @@ def test_a_malformed_password_gets_a_connack_and_one_log_line(serve, caplog, pas
 def test_a_failing_credentials_check_gets_a_connack_without_a_traceback(monkeypatch, caplog, error, code):
     """Whatever the gate raises while checking a password, the client gets a CONNACK (0x03 when the gate
     cannot tell now, 0x05 otherwise) and the log one line that does not quote the password."""
-    async def broken(self: Any, token: str | None) -> Identity:
+    async def broken(self: Any, token: str | None, *, client: str | None = None) -> Identity:
         raise error(f"cannot parse {token!r}")
 
     monkeypatch.setattr(harness.FakeGate, "authenticate", broken)

@@ -16,19 +16,32 @@ Every read of data goes through the :class:`Gate`:
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from urbanos.errors import Forbidden, Unauthorized
+from urbanos.core.ids import is_ascii_digits
+from urbanos.errors import Forbidden, TooManyRequests, Unauthorized
 from urbanos.governance.identity import ACCESS_LEVELS, ANONYMOUS, Identity, Membership
-from urbanos.governance.oidc import OIDCVerifier, looks_like_jwt
-from urbanos.governance.tokens import credentials_version, verify_token
+from urbanos.governance.oidc import OIDCVerifier, check_settings, looks_like_jwt
+from urbanos.governance.outbound import OutboundPolicy
+from urbanos.governance.tokens import (
+    credentials_version,
+    secret_matches,
+    split,
+    token_identity,
+    token_record,
+    verify_token,
+)
 from urbanos.settings import Settings
 from urbanos.storage import Connection, Database
 
@@ -53,6 +66,117 @@ MembershipSource = Callable[[Connection, Identity], Iterable[Membership]]
 """Memberships recorded in the database for an authenticated caller (for example organisation members)."""
 
 
+class _ExpiringCache:
+    """A bounded map of token digests to verdicts, each kept for ``ttl`` seconds; the oldest entry goes first
+    when it is full. Successes and failures live in caches of their own, so failures never push a success
+    out."""
+
+    def __init__(self, ttl: float, size: int = 10000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
+
+    def get(self, key: str) -> tuple[bool, Identity | None]:
+        hit = self._items.get(key)
+        if hit is None:
+            return False, None
+        expires, ident = hit
+        if expires < time.monotonic():
+            self._items.pop(key, None)
+            return False, None
+        return True, ident
+
+    def put(self, key: str, ident: Identity | None) -> None:
+        if self.ttl <= 0:
+            return
+        self._items[key] = (time.monotonic() + self.ttl, ident)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def client_key(client: str | None) -> str | None:
+    """The key a client address is counted under: the IP address (``tcp:1.2.3.4:5678``, ``ws:…`` and
+    ``[::1]:80`` forms accepted), IPv4-mapped IPv6 as IPv4, and an IPv6 address by its /64 network (one
+    subscriber's share). Text that is no address is its own key; None or empty: not counted."""
+    if not client:
+        return None
+    text = client.strip()
+    scheme, sep, rest = text.partition(":")
+    candidates = [text]
+    if sep and scheme.isalpha() and scheme.lower() in ("tcp", "ws", "wss", "http", "https"):
+        candidates.append(rest)
+    for cand in list(candidates):
+        host, sep, port = cand.rpartition(":")
+        if sep and is_ascii_digits(port):
+            candidates.append(host)
+    for cand in candidates:
+        try:
+            ip = ipaddress.ip_address(cand.strip("[]"))
+        except ValueError:
+            continue
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+        return str(ip)
+    return text[:200]
+
+
+class FailureLimiter:
+    """A token bucket per client address that only failed authentications drain: ``per_minute`` failures at
+    once, then one more every ``60 / per_minute`` seconds. Holds at most ``size`` addresses (the ones that failed
+    longest ago are forgotten first)."""
+
+    def __init__(self, per_minute: int, size: int = 10000) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.size = size
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+
+    def _tokens(self, key: str, now: float) -> float:
+        found = self._buckets.get(key)
+        if found is None:
+            return self.capacity
+        tokens, at = found
+        return min(self.capacity, tokens + (now - at) * self.rate)
+
+    def retry_after(self, key: str | None) -> int:
+        """0 when ``key`` may try; else the whole seconds until it earns its next try."""
+        if key is None or self.capacity <= 0:
+            return 0
+        tokens = self._tokens(key, time.monotonic())
+        if tokens >= 1:
+            return 0
+        return max(1, math.ceil((1 - tokens) / self.rate))
+
+    def failed(self, key: str | None) -> None:
+        if key is None or self.capacity <= 0:
+            return
+        now = time.monotonic()
+        tokens = self._tokens(key, now)
+        self._buckets[key] = (max(0.0, tokens - 1), now)
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > self.size:
+            self._buckets.popitem(last=False)
+
+    def clear(self) -> None:
+        self._buckets.clear()
+
+
+def _refused() -> Unauthorized:
+    return Unauthorized(
+        "The token is invalid, expired or revoked.",
+        headers={"WWW-Authenticate": 'Bearer realm="urbanos", error="invalid_token"'},
+    )
+
+
 class Gate:
     RECHECK_SECONDS = 1.0
     """How often a process compares the credentials version (``tokens.credentials_changed``) before it
@@ -62,11 +186,16 @@ class Gate:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
         self.db = db
-        self._cache: OrderedDict[str, tuple[float, Identity | None]] = OrderedDict()
-        self._cache_ttl = float(settings.token_cache_seconds)
+        self._cache = _ExpiringCache(float(settings.token_cache_seconds))
+        self._failures = _ExpiringCache(float(settings.get("auth_failure_cache_seconds", 10.0)))
+        self._limiter = FailureLimiter(int(settings.get("auth_failures_per_minute", 10)))
+        self._verify_slots = max(1, int(settings.get("auth_verify_concurrency", 2)))
+        self._verifier: ThreadPoolExecutor | None = None  # made at the first verification
+        self._inflight: dict[str, asyncio.Future[Identity | None]] = {}
         self._credentials: int | None = None
         self._rechecked = float("-inf")
         self._oidc: OIDCVerifier | None = None
+        check_settings(settings.oidc_jwks_url, settings.oidc_issuer, settings.oidc_audience)
         if settings.oidc_jwks_url:
             self._oidc = OIDCVerifier(
                 settings.oidc_jwks_url,
@@ -74,7 +203,11 @@ class Gate:
                 audience=settings.oidc_audience,
                 roles_claim=settings.oidc_roles_claim,
                 org_claim=settings.oidc_org_claim,
+                refresh_seconds=float(settings.get("oidc_jwks_refresh_seconds", 60.0)),
             )
+        self.outbound = OutboundPolicy.from_settings(settings)
+        """The outbound-fetch policy (``outbound_allow``, ``outbound_max_redirects``) for capabilities that fetch
+        URLs: use it with ``urbanos.governance.outbound.OutboundClient``."""
         self._transforms: list[Transform] = []
         self._observers: list[AccessObserver] = []
         self._membership_sources: list[MembershipSource] = []
@@ -96,24 +229,10 @@ class Gate:
             return api_key.strip()
         return None
 
-    def _cache_get(self, key: str) -> tuple[bool, Identity | None]:
-        hit = self._cache.get(key)
-        if hit is None:
-            return False, None
-        expires, ident = hit
-        if expires < time.monotonic():
-            self._cache.pop(key, None)
-            return False, None
-        return True, ident
-
-    def _cache_put(self, key: str, ident: Identity | None) -> None:
-        self._cache[key] = (time.monotonic() + self._cache_ttl, ident)
-        if len(self._cache) > 10000:
-            self._cache.popitem(last=False)
-
     def forget_tokens(self) -> None:
         """Drop cached verifications (after a revoke, or a change of recorded memberships)."""
         self._cache.clear()
+        self._failures.clear()
 
     async def _recheck(self) -> None:
         """Drop the cached identities when the credentials version moved (read at most once per
@@ -130,7 +249,7 @@ class Gate:
             self._rechecked = float("-inf")
             return
         if version != self._credentials:
-            self._cache.clear()
+            self.forget_tokens()
             self._credentials = version
 
     async def credentials_changed_since(self, seen: int | None) -> tuple[bool, int | None]:
@@ -161,48 +280,127 @@ class Gate:
         return replace(ident, memberships=ident.memberships | extra)
 
     def authenticate_sync(self, token: str | None) -> Identity:
+        """The blocking form of :meth:`authenticate`, for code in worker threads and the command line (no limit
+        per client address: it has none)."""
         if not token:
             return ANONYMOUS
         admin = self.settings.admin_token
         if admin and hmac.compare_digest(token.encode(), admin.encode()):
             return ADMIN
         key = hashlib.sha256(token.encode()).hexdigest()
-        found, ident = self._cache_get(key)
+        found, ident = self._cache.get(key)
+        if not found:
+            found, ident = self._failures.get(key)
         if not found:
             if looks_like_jwt(token) and self._oidc is not None:
                 ident = self._oidc.verify(token)
                 if ident is not None and self._membership_sources:
                     verified = ident
                     ident = self.db.read_sync(lambda c: self.with_memberships(c, verified))
-            else:
+            elif split(token) is not None:
                 ident = self.db.read_sync(lambda c: self.with_memberships(c, verify_token(c, token)))
-            if ident is not None or self._cache_ttl > 0:
-                self._cache_put(key, ident)
+            (self._cache if ident is not None else self._failures).put(key, ident)
         if ident is None:
-            raise Unauthorized(
-                "The token is invalid, expired or revoked.",
-                headers={"WWW-Authenticate": 'Bearer realm="urbanos", error="invalid_token"'},
-            )
+            raise _refused()
         return ident
 
-    async def authenticate(self, token: str | None) -> Identity:
+    async def authenticate(self, token: str | None, *, client: str | None = None) -> Identity:
+        """The identity a bearer token stands for (anonymous without a token); 401 for a token that is not valid.
+
+        ``client`` is the caller's address (an IP address, or a peer such as ``tcp:1.2.3.4:5678``): each address
+        may fail ``auth_failures_per_minute`` verifications a minute, then gets 429 (``TooManyRequests`` with
+        ``Retry-After``) for tokens not verified already. ``None`` (internal callers) is not limited.
+
+        What a stranger's token costs: a token verified recently is answered from a cache (successes and
+        failures in separate bounded caches, so refused tokens never push valid ones out); an API token whose id
+        is unknown or revoked is refused after one primary-key read, without hashing; the argon2 verification of
+        the others runs in a pool of ``auth_verify_concurrency`` threads of its own, never in the event loop's
+        default pool; concurrent requests with the same token share one verification."""
         if not token:
             return ANONYMOUS
         admin = self.settings.admin_token
         if admin and hmac.compare_digest(token.encode(), admin.encode()):
             return ADMIN
         key = hashlib.sha256(token.encode()).hexdigest()
-        if self._cache:
-            await self._recheck()
-        found, ident = self._cache_get(key)
-        if found:
-            if ident is None:
-                raise Unauthorized(
-                    "The token is invalid, expired or revoked.",
-                    headers={"WWW-Authenticate": 'Bearer realm="urbanos", error="invalid_token"'},
-                )
+        await self._recheck()  # at most one short read a second; read before the first verification too, so
+        # that identities cached then are not dropped when the version is first seen
+        found, ident = self._cache.get(key)
+        if found and ident is not None:
             return ident
-        return await asyncio.to_thread(self.authenticate_sync, token)
+        found, _ = self._failures.get(key)
+        if found:
+            raise _refused()
+        who = client_key(client)
+        wait = self._limiter.retry_after(who)
+        if wait:
+            raise TooManyRequests(
+                f"Too many failed authentications from this address; retry in {wait} seconds.",
+                code="too_many_failed_authentications",
+                headers={"Retry-After": str(wait)},
+            )
+        pending = self._inflight.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._verify_and_remember(token, key, who))
+            self._inflight[key] = pending
+            pending.add_done_callback(functools.partial(self._settled, key))
+        ident = await asyncio.shield(pending)  # a caller that goes away does not cancel the others' verification
+        if ident is None:
+            raise _refused()
+        return ident
+
+    def record_failure(self, client: str | None) -> None:
+        """Count a credential the caller refused by itself (a malformed MQTT password, say) as a failed
+        authentication of ``client``, like the failures :meth:`authenticate` counts."""
+        self._limiter.failed(client_key(client))
+
+    def _settled(self, key: str, task: asyncio.Future[Identity | None]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: every waiter has it raised already
+
+    async def _verify_and_remember(self, token: str, key: str, who: str | None) -> Identity | None:
+        ident = await self._verify(token)
+        if ident is None:
+            self._failures.put(key, None)
+            self._limiter.failed(who)
+        else:
+            self._cache.put(key, ident)
+        return ident
+
+    def _verify_pool(self) -> ThreadPoolExecutor:
+        if self._verifier is None:
+            self._verifier = ThreadPoolExecutor(max_workers=self._verify_slots, thread_name_prefix="urbanos-verify")
+        return self._verifier
+
+    async def _verify(self, token: str) -> Identity | None:
+        """Verify a token not in the caches: an OIDC JWT against the provider's keys, an API token against its
+        stored hash (unknown and revoked ids refused before hashing)."""
+        ident: Identity | None
+        if looks_like_jwt(token) and self._oidc is not None:
+            ident = await asyncio.to_thread(self._oidc.verify, token)
+        else:
+            if split(token) is None:  # not an API token at all: no database read
+                return None
+            found = await self.db.read_one(lambda c: token_record(c, token))
+            if found is None:
+                return None
+            record, secret = found
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(self._verify_pool(), secret_matches, record, secret)
+            if not ok:
+                return None
+            ident = token_identity(record)
+        if ident is not None and self._membership_sources:
+            verified: Identity = ident
+            ident = await self.db.read(lambda c: self.with_memberships(c, verified))
+        return ident
+
+    def close(self) -> None:
+        """Stop the verification threads (they are made again if the gate is used later)."""
+        pool, self._verifier = self._verifier, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     # -- authorisation ----------------------------------------------------------------------------
     @staticmethod
@@ -234,6 +432,24 @@ class Gate:
     def can_write(identity: Identity, org: str | None) -> bool:
         """May ``identity`` change data owned by ``org`` (``None``: owned by no organisation)?"""
         return identity.has_role("publisher", org)
+
+    def authorize_write(self, identity: Identity, ds: DatasetAccess | None, grants: Iterable[str], missing: Exception,
+                        role: str = "publisher") -> None:
+        """The one rule for a write to data of dataset ``ds`` (``None``: data no dataset owns, so no organisation),
+        whose grant subjects are ``grants``:
+
+        * a caller holding ``role`` for the dataset's organisation (or without organisation) passes, whether or
+          not the dataset's access level lets it read the data (a publisher feeds its organisation's
+          confidential data without a grant to read it back);
+        * otherwise a caller that may not read the dataset gets ``missing``, exactly what a target that does not
+          exist answers, so a refusal never tells that hidden data exists (anonymous callers included);
+        * otherwise 401 for an anonymous caller, and 403 naming the organisation."""
+        org = ds.owner_org if ds is not None else None
+        if not identity.is_anonymous and identity.has_role(role, org):
+            return
+        if ds is not None and not self.can_read(identity, ds, grants):
+            raise missing
+        self.require(identity, role, org)
 
     def can_read(self, identity: Identity, ds: DatasetAccess | None, grants: Iterable[str] = ()) -> bool:
         """May ``identity`` read the data of ``ds``? ``None`` means data not tied to a dataset (open)."""
@@ -315,4 +531,4 @@ class Gate:
                 log.exception("access observer failed")
 
 
-__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS", "MembershipSource"]
+__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS", "MembershipSource", "FailureLimiter", "client_key"]

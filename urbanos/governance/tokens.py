@@ -72,37 +72,75 @@ def credentials_version(c: Connection) -> int:
     return int(c.fetchval("SELECT n FROM credentials_version WHERE id = 1") or 0)
 
 
+_SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def split(token: str) -> tuple[int, str] | None:
-    if not token.startswith(PREFIX):
+    """``uos_<id>_<secret>`` as (id, secret), by ASCII rules: the id is 1 to 19 digits 0-9 and the secret is
+    URL-safe base64 text; anything else (``uos_²_x``, ``uos_١٢_x``, bytes beyond ASCII in a header) is None."""
+    if not isinstance(token, str) or not token.startswith(PREFIX) or len(token) > 512:
         return None
-    rest = token[len(PREFIX) :]
-    tid, sep, secret = rest.partition("_")
-    if not sep or not tid.isdigit() or not secret:
+    tid, sep, secret = token[len(PREFIX) :].partition("_")
+    if not sep or not secret or not (0 < len(tid) <= 19) or not (tid.isascii() and tid.isdigit()):
+        return None
+    if not _SECRET_CHARS.issuperset(secret):
         return None
     return int(tid), secret
 
 
-def verify_token(c: Connection, token: str) -> Identity | None:
-    """The identity of a valid, unrevoked token, or None."""
+@dataclass(frozen=True)
+class TokenRecord:
+    """What is stored for an unrevoked token: enough to check its secret and to build its identity."""
+
+    id: int
+    name: str
+    role: str
+    org: str | None
+    secret_hash: str
+
+
+def token_record(c: Connection, token: str) -> tuple[TokenRecord, str] | None:
+    """The record of the unrevoked token ``token`` names, and the secret to check against it; None, without any
+    hashing, for a malformed token and for an unknown or revoked token id. One primary-key read."""
     parts = split(token)
     if parts is None:
         return None
     tid, secret = parts
+    if not 0 < tid < 2**63:  # no such id; a larger number would not even fit the column's type
+        return None
     row: Any = c.fetchone("SELECT name, role, org, secret_hash, revoked_at FROM api_tokens WHERE id = ?", (tid,))
     if row is None or row[4] is not None:
         return None
+    return TokenRecord(tid, row[0] or "", row[1], row[2], row[3]), secret
+
+
+def secret_matches(record: TokenRecord, secret: str) -> bool:
+    """The argon2 verification of ``secret`` (CPU-bound, tens of milliseconds: run it off the event loop, with
+    bounded concurrency)."""
     try:
-        _HASHER.verify(row[3], secret)
+        return bool(_HASHER.verify(record.secret_hash, secret))
     except (VerificationError, InvalidHashError):
-        return None
+        return False
+
+
+def token_identity(record: TokenRecord) -> Identity:
     return Identity(
-        subject=f"token:{tid}",
+        subject=f"token:{record.id}",
         kind="token",
-        memberships=frozenset({Membership(row[1], row[2])}),
-        name=row[0] or f"token {tid}",
-        token_id=tid,
+        memberships=frozenset({Membership(record.role, record.org)}),
+        name=record.name or f"token {record.id}",
+        token_id=record.id,
     )
 
 
+def verify_token(c: Connection, token: str) -> Identity | None:
+    """The identity of a valid, unrevoked token, or None (unknown and revoked ids are refused before hashing)."""
+    found = token_record(c, token)
+    if found is None:
+        return None
+    record, secret = found
+    return token_identity(record) if secret_matches(record, secret) else None
+
+
 __all__ = ["TokenInfo", "create_token", "list_tokens", "revoke_token", "verify_token", "PREFIX", "credentials_changed",
-           "credentials_version"]
+           "credentials_version", "TokenRecord", "token_record", "secret_matches", "token_identity"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -23,6 +24,7 @@ from urbanos.catalog.dcat.vocab import (
     URB,
     VCARD,
 )
+from urbanos.core.ids import is_ascii_digits
 
 NAME_RE = re.compile(r"^[a-z0-9_-]{2,100}$")
 _LICENSE_BACK = {v: k for k, v in reversed(list(LICENSES.items()))}
@@ -60,6 +62,46 @@ def _name_for(g: Graph, ds: Node) -> str:
     if ident and NAME_RE.match(_last(Literal(ident))):
         return _last(Literal(ident))
     return slug(_text(g, ds, DCT.title) or str(ds))
+
+
+class RemoteContext(ValueError):
+    """A JSON-LD document names a context to fetch (a URL or file in ``@context``, or ``@import``)."""
+
+
+def _local_contexts_only(node: Any) -> None:
+    """Raise RemoteContext when any ``@context`` of the document (scoped contexts included) is not written inline:
+    a string there, or an ``@import``, would make the JSON-LD processor read a URL or a local file."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            if "@import" in cur:
+                raise RemoteContext(f"@import of {cur['@import']!r}")
+            if "@context" in cur:
+                ctx = cur["@context"]
+                for item in ctx if isinstance(ctx, list) else [ctx]:
+                    if not (item is None or isinstance(item, dict)):
+                        raise RemoteContext(f"@context {item!r}")
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+
+
+def parse_rdf(data: bytes, fmt: str) -> Graph:
+    """Parse an RDF document from a harvest source. JSON-LD is read only with inline contexts (RemoteContext
+    otherwise): the parser never fetches a context from the network or the file system."""
+    g = Graph()
+    if fmt != "json-ld":
+        g.parse(data=data, format=fmt)
+        return g
+    doc = json.loads(data)
+    _local_contexts_only(doc)
+    if isinstance(doc, list):
+        doc = {"@graph": doc}
+    if not isinstance(doc, dict):
+        raise ValueError("a JSON-LD document is an object or an array")
+    g.parse(data=doc, format="json-ld")  # the checked object itself, not the text again
+    return g
 
 
 def next_page(g: Graph) -> str | None:
@@ -150,7 +192,7 @@ def package_from(g: Graph, ds: Node) -> dict[str, Any]:
         if fmt is not None:
             res["format"] = _last(fmt).replace("_", "-") if "file-type" not in str(fmt) else _last(fmt)
         size = g.value(dist, DCAT.byteSize)
-        if size is not None and str(size).isdigit():
+        if size is not None and is_ascii_digits(str(size)):
             res["size"] = int(str(size))
         lic = g.value(dist, DCT.license)
         if lic is not None and license_id is None:
@@ -165,4 +207,4 @@ def packages_from(g: Graph) -> list[dict[str, Any]]:
     return [package_from(g, ds) for ds in sorted(set(g.subjects(RDF.type, DCAT.Dataset)), key=str)]
 
 
-__all__ = ["packages_from", "package_from", "next_page", "slug"]
+__all__ = ["packages_from", "package_from", "next_page", "slug", "parse_rdf", "RemoteContext"]

@@ -14,15 +14,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import orjson
-from rdflib import Graph
 
 from urbanos.catalog.dcat import source as catalog
-from urbanos.catalog.dcat.parse import next_page, packages_from
+from urbanos.catalog.dcat.parse import RemoteContext, next_page, packages_from, parse_rdf
 from urbanos.catalog.harvest import store
 from urbanos.errors import NotFound, UrbanosError
 from urbanos.governance.gate import ADMIN
+from urbanos.governance.outbound import Credentials, Fetched, OutboundClient
+from urbanos.query.numbers import parse_int
 
 log = logging.getLogger("urbanos.harvest")
 MAX_PAGES = 10000
@@ -37,20 +37,20 @@ class SourceError(Exception):
     """The source could not be read completely (down, bad status, or not a catalogue)."""
 
 
-async def _get(client: httpx.AsyncClient, url: str, limit: int, headers: dict[str, str] | None = None,
-               **params: Any) -> httpx.Response:
+async def _get(client: OutboundClient, url: str, **params: Any) -> Fetched:
+    """One answer of the source, through the outbound policy: public addresses only (or ``outbound_allow``),
+    redirects checked hop by hop, the source's credentials only to its own origin, at most
+    ``harvest_max_bytes``."""
     try:
-        resp = await client.get(url, params=params or None, headers=headers or None)
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{url}: {type(exc).__name__}: {exc}") from None
-    if resp.status_code != 200:
-        raise SourceError(f"{url}: HTTP {resp.status_code}")
-    if len(resp.content) > limit:
-        raise SourceError(f"{url}: answer larger than {limit} bytes")
+        resp = await client.get(url, params=params or None)
+    except UrbanosError as exc:
+        raise SourceError(exc.message) from None
+    if resp.status != 200:
+        raise SourceError(f"{url}: HTTP {resp.status}")
     return resp
 
 
-async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+async def fetch_ckan(client: OutboundClient, url: str) -> list[dict[str, Any]]:
     base = url.rstrip("/")
     for suffix in ("/api/3/action", "/api/action", "/api/3", "/api"):
         if base.endswith(suffix):
@@ -59,12 +59,13 @@ async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int, headers: d
     out: list[dict[str, Any]] = []
     start, rows = 0, 100
     for _ in range(MAX_PAGES):
-        resp = await _get(client, f"{base}/api/3/action/package_search", limit, headers, rows=rows, start=start,
-                          sort="name asc")
+        resp = await _get(client, f"{base}/api/3/action/package_search", rows=rows, start=start, sort="name asc")
         try:
             body = orjson.loads(resp.content)
             result = body["result"]
-            count = int(result["count"])
+            count = parse_int(result["count"], lo=0)
+            if count is None:
+                raise ValueError("count is not a whole number")
             batch = result["results"]
             ok = body.get("success") is True and isinstance(batch, list)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
@@ -80,19 +81,21 @@ async def fetch_ckan(client: httpx.AsyncClient, url: str, limit: int, headers: d
     raise SourceError(f"{base}: more than {MAX_PAGES} pages")
 
 
-async def fetch_dcat(client: httpx.AsyncClient, url: str, limit: int, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+async def fetch_dcat(client: OutboundClient, url: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     page: str | None = url
     while page and page not in seen and len(seen) < MAX_PAGES:
         seen.add(page)
-        resp = await _get(client, page, limit, headers)
+        resp = await _get(client, page)
         media = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         fmt = RDF_TYPES.get(media) or ("json-ld" if page.split("?")[0].endswith(".jsonld") else
                                        "xml" if page.split("?")[0].endswith(".rdf") else "turtle")
-        g = Graph()
         try:
-            g.parse(data=resp.content, format=fmt)
+            g = parse_rdf(resp.content, fmt)
+        except RemoteContext as exc:
+            raise SourceError(f"{page}: JSON-LD that names a remote context is not read ({exc}); the source should "
+                              "write its contexts inline") from None
         except Exception as exc:  # noqa: BLE001 - any parser error means the source answered garbage
             raise SourceError(f"{page}: not a readable RDF document ({type(exc).__name__})") from None
         batch = packages_from(g)
@@ -106,7 +109,8 @@ async def fetch_dcat(client: httpx.AsyncClient, url: str, limit: int, headers: d
 def source_auth(src: dict[str, Any]) -> dict[str, str]:
     """The Authorization header for a source that carries credentials: the token is read from the environment
     variable the source names, at run time; it is never stored. CKAN sources get the bare token as CKAN
-    clients send it, DCAT sources a bearer token. httpx drops the header on a redirect to another host."""
+    clients send it, DCAT sources a bearer token. The outbound client sends it only to the origin (scheme, host,
+    port) of the source's URL: never to another host a redirect or a ``hydra:next`` link names."""
     var = src.get("token_env")
     if not var:
         return {}
@@ -158,21 +162,29 @@ async def _exists(platform: Any, name: str) -> dict[str, Any] | None:
         return None
 
 
+def harvest_client(platform: Any, src: dict[str, Any]) -> OutboundClient:
+    """The outbound client of one harvest run of ``src`` (its credentials bound to the source's origin)."""
+    s = platform.settings
+    auth = source_auth(src)
+    return OutboundClient(platform.gate.outbound, timeout=float(s.harvest_timeout), max_bytes=int(s.harvest_max_bytes),
+                          size_setting="harvest_max_bytes", transfer_seconds=float(s.outbound_transfer_seconds),
+                          headers={"User-Agent": "urbanos-harvester"},
+                          credentials=Credentials.for_url(str(src["url"]), auth) if auth else None)
+
+
 async def run_source(platform: Any, src: dict[str, Any], progress: Callable[[str, int, int], None] | None = None,
-                     client: httpx.AsyncClient | None = None) -> dict[str, Any]:
+                     client: OutboundClient | None = None) -> dict[str, Any]:
     """Harvest one source; returns the log entry (status, counts, message)."""
     s = platform.settings
     started = store.now_text()
     counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
     errors: list[str] = []
-    own: httpx.AsyncClient | None = client
+    own: OutboundClient | None = client
     try:
-        auth = source_auth(src)
         if own is None:
-            own = httpx.AsyncClient(timeout=float(s.harvest_timeout), follow_redirects=True,
-                                    headers={"User-Agent": "urbanos-harvester"})
+            own = harvest_client(platform, src)
         fetch = fetch_ckan if src["type"] == "ckan" else fetch_dcat
-        remote = await fetch(own, src["url"], int(s.harvest_max_bytes), auth)
+        remote = await fetch(own, src["url"])
     except SourceError as exc:
         message = str(exc)
         log.warning("harvest %s: source failed, retry later: %s", src["name"], message)
@@ -242,4 +254,4 @@ async def run(platform: Any, name: str | None = None, progress: Callable[[str, i
     return [await run_source(platform, src, progress) for src in await store.sources(platform.db, name)]
 
 
-__all__ = ["run", "run_source", "fetch_ckan", "fetch_dcat", "SourceError", "content_hash"]
+__all__ = ["run", "run_source", "fetch_ckan", "fetch_dcat", "SourceError", "content_hash", "harvest_client"]

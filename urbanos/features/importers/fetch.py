@@ -1,5 +1,7 @@
-"""Fetching resources created with a URL, for the DataStore (only http/https, size-limited, public hosts
-unless allowed)."""
+"""Fetching resources created with a URL, for the DataStore, through the platform's outbound-fetch policy
+(``urbanos.governance.outbound``): only http/https, public addresses unless ``outbound_allow`` lists the host
+(or ``datastore_fetch_private`` is on), the connection pinned to the checked address, redirects checked hop by
+hop, size-limited while streaming."""
 
 from __future__ import annotations
 
@@ -7,52 +9,35 @@ import os
 from typing import Any
 
 from urbanos.errors import ValidationFailed
+from urbanos.governance.outbound import OutboundPolicy, OutboundSyncClient
 
 
-def _public_host(host: str) -> bool:
-    import ipaddress
-    import socket
+def fetch_url(platform: Any, url: str, resource_id: str, *, max_bytes: int, allow_private: bool,
+              size_setting: str = "catalog_upload_max_bytes") -> str:
+    """Download ``url`` into the data directory; returns the file path. Blocking: call it from a worker thread.
 
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0])
-        if addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_reserved or addr.is_multicast:
-            return False
-    return True
-
-
-def fetch_url(platform: Any, url: str, resource_id: str, *, max_bytes: int, allow_private: bool) -> str:
-    """Download ``url`` (http/https, size-limited) into the data directory; returns the file path."""
+    ``allow_private`` lifts the address filter (connections stay pinned to the addresses resolved once).
+    Refusals and failures are ``ValidationFailed`` (400); an answer larger than ``max_bytes`` is
+    ``PayloadTooLarge`` (413) naming ``size_setting``."""
     from urllib.parse import urlsplit
 
-    import httpx
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed(f"cannot fetch {url!r}: only http and https URLs are imported")
-    if not allow_private and not _public_host(parts.hostname):
-        raise ValidationFailed(f"cannot fetch {url!r}: the host is not a public address")
-    limit = max_bytes
-    folder = os.path.join(str(platform.settings.data_dir), "imports")
+    gate = getattr(platform, "gate", None)
+    policy: OutboundPolicy = getattr(gate, "outbound", None) or OutboundPolicy.from_settings(platform.settings)
+    if allow_private:
+        policy = policy.allowing_any_address()
+    settings = platform.settings
+    folder = os.path.join(str(settings.data_dir), "imports")
     os.makedirs(folder, exist_ok=True)
-    name = os.path.basename(parts.path) or "download"
+    name = os.path.basename(urlsplit(url).path) or "download"
     path = os.path.join(folder, f"{resource_id}-{''.join(ch if ch.isalnum() or ch in '-_.' else '_' for ch in name)}")
-    size = 0
     try:
-        with httpx.stream("GET", url, timeout=30.0, follow_redirects=False) as r, open(path, "wb") as fh:
-            if r.status_code != 200:
-                raise ValidationFailed(f"cannot fetch {url!r}: HTTP {r.status_code}")
-            for chunk in r.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise ValidationFailed(f"cannot fetch {url!r}: larger than {limit} bytes")
-                fh.write(chunk)
-    except httpx.HTTPError as exc:
-        _remove(path)
-        raise ValidationFailed(f"cannot fetch {url!r}: {type(exc).__name__}") from None
+        with OutboundSyncClient(policy, timeout=float(settings.get("outbound_timeout", 30.0)), max_bytes=max_bytes,
+                                size_setting=size_setting,
+                                transfer_seconds=float(settings.get("outbound_transfer_seconds", 600.0)),
+                                headers={"User-Agent": "urbanos-import"}) as client, open(path, "wb") as fh:
+            got = client.get(url, sink=fh.write)
+        if got.status != 200:
+            raise ValidationFailed(f"cannot fetch {url!r}: HTTP {got.status}")
     except BaseException:
         _remove(path)
         raise

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from prometheus_client import Counter, Gauge
 
+from urbanos.core.ids import is_ascii_digits
 from urbanos.errors import BadRequest, Unauthorized, UrbanosError
 from urbanos.events import Event
 from urbanos.governance.identity import ANONYMOUS
@@ -168,21 +169,25 @@ class MqttService(Hooks):
         ``peer`` is the client's address (``broker.client_address``), passed by the broker for every CONNECT, for
         the gate's limit of failed authentications per client address (see the call below).
         """
+        gate = self.platform.gate
         try:
             token = _token(password)
         except ValueError:
+            gate.record_failure(peer or None)
             raise Refused(codec.BAD_CREDENTIALS, "the password is not a token (not UTF-8 text)") from None
         if not token:
             return ANONYMOUS
         if not (token.isascii() and token.isprintable()):
             # API tokens, OIDC tokens and the admin token are printable ASCII (HTTP headers carry them)
+            gate.record_failure(peer or None)
             raise Refused(codec.BAD_CREDENTIALS, "the password is not a token (not printable ASCII)")
         try:
-            # FAILED-AUTHENTICATION LIMIT: once the gate limits failed authentications per client address, hand
-            # it ``peer`` here (and count the malformed passwords refused above as failures of that address too)
-            return await self.platform.gate.authenticate(token)
+            # failed verifications count against the client's address (the gate's limit per address)
+            return await gate.authenticate(token, client=peer or None)
         except UrbanosError as exc:
-            if exc.status >= 500 or exc.status == 429:  # cannot tell now (database away, too many failures): try later
+            if exc.status == 429:  # this address failed too often: refused, like any client that may not connect
+                raise Refused(codec.NOT_AUTHORIZED, exc.message) from None
+            if exc.status >= 500:  # cannot tell now (database away): try later
                 raise Refused(codec.UNAVAILABLE, "credentials cannot be checked now") from None
             raise Refused(codec.BAD_CREDENTIALS, exc.message if hasattr(exc, "message") else str(exc)) from None
 
@@ -610,7 +615,7 @@ def _payload(d: dict[str, Any] | None, kind: str, prop: str | None) -> bytes | N
 def _id(raw: str | None) -> Any:
     if raw is None:
         return None
-    return int(raw) if raw.isdigit() else raw
+    return int(raw) if is_ascii_digits(raw) else raw
 
 
 def _render_key(ev: Event, t: Topic, ident: Any) -> tuple[Any, ...]:
