@@ -90,6 +90,7 @@ class Platform:
         await self.bus.stop()
 
     def close(self) -> None:
+        self.gate.close()
         if self.opened:
             self.db.close()
             self.opened = False
@@ -99,12 +100,15 @@ class Platform:
 
 
 def render_html(platform: Platform, template: str, **context: Any) -> str:
-    """Render a page with the shared layout. ``web`` installs the Jinja environment at app creation."""
+    """Render a page with the shared layout. ``web`` installs the Jinja environment at app creation, with the
+    filters for untrusted data: ``tojson_script`` / ``json_text_script`` for JSON inside ``<script>`` and
+    ``safe_href`` for stored links. Pages carry no inline script (the Content-Security-Policy refuses it)."""
     env = platform.services["jinja"]
     base = {
         "city_name": platform.settings.city_name,
         "attribution": platform.settings.attribution,
         "nav": platform.services.get("nav", []),
+        "map_tile_url": platform.settings.get("map_tile_url") or "",
     }
     base.update(context)
     return str(env.get_template(template).render(**base))

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from urbanos.errors import BadRequest, UnsupportedMediaType
 from urbanos.governance import Identity
 from urbanos.platform import Platform
+from urbanos.query.limits import BODY_MAX_NESTING, json_problem
 
 
 def platform_of(request: Request) -> Platform:
@@ -28,7 +29,7 @@ async def identity_of(request: Request) -> Identity:
         return cached  # type: ignore[no-any-return]
     platform = platform_of(request)
     token = platform.gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-    ident = await platform.gate.authenticate(token)
+    ident = await platform.gate.authenticate(token, client=request.client.host if request.client else None)
     request.scope.setdefault("state", {})["identity"] = ident
     return ident
 
@@ -42,6 +43,8 @@ async def json_body(request: Request, *, require_json_type: bool = False,
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("The request body is empty; a JSON document is expected.")
+    if (problem := json_problem(raw, max_nesting=BODY_MAX_NESTING, what="The request body")) is not None:
+        raise BadRequest(problem)  # bounded before parsing: what is read must be written back and walked
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -49,6 +52,9 @@ async def json_body(request: Request, *, require_json_type: bool = False,
 
 
 def base_url(request: Request) -> str:
+    """The public base URL for links: the setting ``base_url``, else the request's scheme and Host. The platform
+    middleware has checked that Host against ``allowed_hosts`` (a 400 otherwise) and applied X-Forwarded-Proto and
+    -Host only from ``trusted_proxies``, so a client cannot make the links (or a cached page) point elsewhere."""
     configured = platform_of(request).settings.base_url
     if configured:
         return str(configured).rstrip("/")

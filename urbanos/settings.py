@@ -127,7 +127,32 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "base_url",
         str,
         "",
-        "Public base URL (e.g. https://data.city.example). Empty means it is taken from each request.",
+        "Public base URL (e.g. https://data.city.example). Empty means it is taken from each request (its Host "
+        "header, checked against allowed_hosts). With https, the portal's sign-in cookie is always Secure.",
+    ),
+    Setting(
+        "allowed_hosts",
+        list,
+        ["127.0.0.1", "localhost", "[::1]"],
+        "Host names the server answers to (comma separated; the Host header without port). The host of base_url "
+        "is always allowed; *.example.org allows the subdomains of example.org; '*' allows any host (for "
+        "development only: links are then built from whatever Host a client sends). Other hosts get 400; "
+        "/healthz and /metrics answer any host.",
+    ),
+    Setting(
+        "trusted_proxies",
+        list,
+        [],
+        "Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-Proto, X-Forwarded-For and "
+        "X-Forwarded-Host headers are believed (comma separated). Empty: these headers are ignored.",
+    ),
+    Setting(
+        "map_tile_url",
+        str,
+        "",
+        "Map tile URL template for the OGC API Features HTML maps (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png); "
+        "empty draws the features without a base map. Its origin is allowed as an image source by the "
+        "Content-Security-Policy.",
     ),
     Setting(
         "admin_token",
@@ -162,8 +187,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "Event bus: 'memory' (one process), 'postgres' (LISTEN/NOTIFY on the database) or a redis:// URL.",
     ),
     Setting("oidc_jwks_url", str, "", "JWKS URL of the OIDC provider (e.g. Keycloak's .../protocol/openid-connect/certs)."),
-    Setting("oidc_issuer", str, "", "Expected 'iss' of OIDC tokens; empty skips the check."),
-    Setting("oidc_audience", str, "", "Expected 'aud' of OIDC tokens; empty skips the check."),
+    Setting("oidc_issuer", str, "", "Expected 'iss' of OIDC tokens (the provider's issuer URL); required when "
+            "oidc_jwks_url is set."),
+    Setting("oidc_audience", str, "", "Expected 'aud' of OIDC tokens (this platform's client id at the provider); "
+            "required when oidc_jwks_url is set."),
     Setting(
         "oidc_roles_claim",
         str,
@@ -172,6 +199,37 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("oidc_org_claim", str, "", "Claim holding the caller's organisation, if roles are not scoped."),
     Setting("token_cache_seconds", float, 60.0, "Seconds a verified token is cached before it is checked again.", minimum=0),
+    Setting(
+        "oidc_jwks_refresh_seconds",
+        float,
+        60.0,
+        "Fewest seconds between two fetches of the OIDC provider's JWKS (a token naming an unknown key triggers one).",
+        minimum=1,
+    ),
+    Setting(
+        "auth_failures_per_minute",
+        int,
+        10,
+        "Failed token verifications allowed per client address and minute; beyond them the address gets 429 "
+        "(MQTT: not authorized) until it earns another try. 0 turns the limit off.",
+        minimum=0,
+    ),
+    Setting("auth_failure_cache_seconds", float, 10.0, "Seconds a refused token is remembered as refused "
+            "(without verifying it again).", minimum=0),
+    Setting("auth_verify_concurrency", int, 2, "Token hash verifications (argon2) run at once; more wait.", minimum=1),
+    Setting(
+        "outbound_allow",
+        list,
+        [],
+        "Hosts, addresses and networks (CIDR) that fetches by URL (import by URL, harvest, connectors) may reach "
+        "although they are not public internet addresses, e.g. ckan.intranet,10.20.0.0/16.",
+    ),
+    Setting("outbound_max_redirects", int, 5, "Most redirects a fetch by URL follows (each one checked again).",
+            minimum=0),
+    Setting("outbound_timeout", float, 30.0, "Seconds a fetch by URL (import by URL) waits to connect or for more "
+            "data.", minimum=0.1),
+    Setting("outbound_transfer_seconds", float, 600.0, "Longest time one fetch by URL may take, redirects and body "
+            "included.", minimum=1),
 )
 
 

@@ -80,7 +80,7 @@ def run_server(app: Any, settings: Settings) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
-        proxy_headers=True,
+        proxy_headers=False,  # X-Forwarded-* are applied by the app, from the setting trusted_proxies only
         server_header=False,
         timeout_graceful_shutdown=5,
         ws="websockets-sansio",

@@ -28,6 +28,7 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from urbanos.core.escaping import spreadsheet_text
 from urbanos.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from urbanos.events import Event
 from urbanos.features import store
@@ -87,14 +88,17 @@ def _text(ftype: str, v: Any) -> str:
         return orjson.dumps(v).decode()
     if ftype == "number" and isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return repr(v)
+    if isinstance(v, str):  # text (numbers stored as numbers are left alone): never a formula in a spreadsheet
+        return spreadsheet_text(v)
     return str(v)
 
 
 class CsvEncoder(Encoder):
-    """RFC 4180 CSV in UTF-8; the geometry, when there is one, is a last column ``geometry`` in WKT."""
+    """RFC 4180 CSV in UTF-8; the geometry, when there is one, is a last column ``geometry`` in WKT. Text that a
+    spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab or CR first) starts with ``'``."""
 
     def start(self) -> bytes:
-        return self._line([f.name for f in self.fields] + (["geometry"] if self.geometry else []))
+        return self._line([spreadsheet_text(f.name) for f in self.fields] + (["geometry"] if self.geometry else []))
 
     def _line(self, *rows: list[str]) -> bytes:
         buf = io.StringIO()
@@ -237,7 +241,8 @@ class ParquetEncoder(Encoder):
 
 class XlsxEncoder(Encoder):
     """An Excel workbook written with openpyxl's write-only mode (rows go to a temporary file, not memory);
-    the file is streamed when complete. Geometries longer than a cell allows are left empty."""
+    the file is streamed when complete. Geometries longer than a cell allows are left empty. Text is never a
+    formula: text that a spreadsheet would read as one starts with ``'`` (as in the CSV)."""
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         import openpyxl
@@ -248,7 +253,7 @@ class XlsxEncoder(Encoder):
         self.ws = self.wb.create_sheet(title="".join(ch if ch not in "[]:*?/\\" else "_" for ch in title) or "data")
 
     def start(self) -> bytes:
-        self.ws.append([f.name for f in self.fields] + (["geometry"] if self.geometry else []))
+        self.ws.append([spreadsheet_text(_xml_safe(f.name)) for f in self.fields] + (["geometry"] if self.geometry else []))
         return b""
 
     def _cell(self, f: store.Field, v: Any) -> Any:
@@ -259,9 +264,9 @@ class XlsxEncoder(Encoder):
         if f.type == "date":
             return dt.date.fromisoformat(str(v)[:10])
         if f.type == "json":
-            return orjson.dumps(v).decode()[:XLSX_MAX_CELL]
+            return spreadsheet_text(orjson.dumps(v).decode()[:XLSX_MAX_CELL - 1])
         if isinstance(v, str):
-            return _xml_safe(v[:XLSX_MAX_CELL])
+            return spreadsheet_text(_xml_safe(v))[:XLSX_MAX_CELL]
         return v
 
     def add(self, rows: Iterable[store.FeatureRow]) -> bytes:

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from urbanos.core.escaping import spreadsheet_value
 from urbanos.errors import BadRequest
 from urbanos.sensing.dataarray import to_data_array
 from urbanos.sensing.model import EntityType
@@ -79,7 +80,7 @@ def to_csv(body: dict[str, Any]) -> str:
                 v = orjson.dumps(v).decode()
             elif v is None:
                 v = ""
-            row.append(v)
+            row.append(spreadsheet_value(v))  # text a spreadsheet would run as a formula gets a leading '
         wr.writerow(row)
     return buf.getvalue()
 

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -18,12 +19,14 @@ from starlette.responses import HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from urbanos import __version__
+from urbanos.core.escaping import escape_json_for_script, json_for_script, safe_href
 from urbanos.platform import Platform, render_html
 from urbanos.plugins import Component, load_components
 from urbanos.settings import Settings
 from urbanos.web import errors
 from urbanos.web.metrics import Metrics
 from urbanos.web.middleware import PlatformMiddleware
+from urbanos.web.security import HostPolicy, ProxyPolicy, page_policy
 
 log = logging.getLogger("urbanos")
 HERE = Path(__file__).parent
@@ -37,8 +40,30 @@ def _jinja(components: list[Component]) -> Environment:
         if tdir.is_dir():
             loaders.append(FileSystemLoader(str(tdir)))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html", "xml"]), enable_async=False)
-    env.filters["tojson_compact"] = lambda v: orjson.dumps(v).decode()
+    env.filters["tojson_compact"] = lambda v: orjson.dumps(v).decode()  # for HTML text (autoescaped), never in <script>
+    # JSON inside <script> (code or a JSON data block): `value | tojson_script`, or `json_text | json_text_script`
+    # for JSON that a route already serialised. Never `| safe` on JSON: `</script>` in a value would end the element.
+    env.filters["tojson_script"] = lambda v: Markup(json_for_script(v))  # escaped for a script element
+    env.filters["json_text_script"] = lambda text: Markup(escape_json_for_script(str(text)))
+    env.filters["safe_href"] = safe_href  # stored links: javascript: and other active schemes become "#"
     return env
+
+
+_LOCAL = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _warn_about_hosts(settings: Settings) -> None:
+    """A server that listens beyond this machine but answers to local names only refuses every client: say so."""
+    allowed = {str(h).lower() for h in settings.allowed_hosts}
+    if str(settings.host).lower() not in _LOCAL and not settings.base_url and "*" not in allowed and allowed <= _LOCAL:
+        log.warning("listening on %s, but requests are answered only for the hosts %s (setting allowed_hosts); "
+                    "others get 400. Set base_url to the public address, or list the names clients use in "
+                    "allowed_hosts.", settings.host, ", ".join(sorted(allowed)) or "(none)")
+
+
+def _tile_templates(settings: Settings) -> list[str]:
+    """Map tile URL templates the pages may load (their servers are allowed as image sources)."""
+    return [str(settings.get(name) or "") for name in ("map_tile_url", "portal_tile_url") if settings.get(name)]
 
 
 def create_app(settings: Settings, *, components: list[Component] | None = None) -> FastAPI:
@@ -61,13 +86,13 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         version=__version__,
         description="The open urban data platform: SensorThings API, OGC API Features, CKAN Action API and DCAT-AP.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from vendored files, without inline script
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.platform = platform
     errors.install(app)
-    metrics = Metrics(platform)
+    metrics = Metrics(platform, app)  # the app's routes bound the route label
     app.state.metrics = metrics
     platform.services["jinja"] = _jinja(comps)
     platform.services["metrics"] = metrics
@@ -93,6 +118,7 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
             expose_headers=["X-Request-ID", "Location"],
         )
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_size)
+    _warn_about_hosts(settings)
     app.add_middleware(
         PlatformMiddleware,
         max_body=settings.max_body_bytes,
@@ -100,6 +126,9 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         metrics=metrics,
         access_log=settings.access_log,
         max_concurrent=settings.max_concurrent_requests,
+        hosts=HostPolicy(settings.allowed_hosts, str(settings.base_url or "")),
+        proxies=ProxyPolicy(settings.trusted_proxies),
+        page_csp=page_policy(_tile_templates(settings)),
     )
     return app
 
@@ -135,6 +164,12 @@ def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
         ]
         html = render_html(platform, "landing.html", links=platform.services["nav"], apis=apis, version=__version__,
                            extra=platform.services.get("landing_extra", []))
+        return HTMLResponse(html)
+
+    @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def api_docs(request: Request) -> HTMLResponse:
+        # Swagger UI from /static/vendor/swagger-ui, started by /static/docs.js: the page policy applies unchanged
+        html = render_html(platform, "docs.html", openapi_url=app.openapi_url or "/openapi.json", title=app.title)
         return HTMLResponse(html)
 
 

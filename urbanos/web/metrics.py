@@ -28,8 +28,27 @@ class _PlatformCollector(Collector):
         yield b
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
+
+
+def _first(path: str) -> str:
+    return "/" + path.strip("/").split("/", 1)[0]
+
+
 class Metrics:
-    def __init__(self, platform: Platform) -> None:
+    """Request counters and latency by method, route and status.
+
+    Label values come from requests, so they are bounded here: a method outside :data:`METHODS` counts as
+    ``other``; a route is the template of a route the app serves, or for paths no route matched, the first path
+    segment when some route starts with it (``/sta/…``) and ``other`` otherwise. Random paths and methods add no
+    series."""
+
+    def __init__(self, platform: Platform, app: Any = None) -> None:
+        self.app = app
+        self._learned_from = -1
+        self._routes: frozenset[str] = frozenset()
+        self._prefixes: frozenset[str] = frozenset()
         self.registry: CollectorRegistry = platform.registry
         self.requests = Counter(
             "urbanos_http_requests", "HTTP requests by method, route and status", ["method", "route", "status"], registry=self.registry
@@ -43,9 +62,40 @@ class Metrics:
         )
         self.registry.register(_PlatformCollector(platform))
 
+    def _learn(self) -> None:
+        """The templates of the app's routes (mounted routers included) and their first segments."""
+        routes: set[str] = set()
+        pending: list[tuple[str, Any]] = [("", r) for r in getattr(self.app, "routes", None) or ()]
+        while pending:
+            prefix, route = pending.pop()
+            path = getattr(route, "path", None)
+            if not isinstance(path, str):
+                continue
+            routes.update({path, prefix + path})
+            pending.extend((prefix + path, r) for r in getattr(route, "routes", None) or ())
+        self._routes = frozenset(routes)
+        self._prefixes = frozenset(_first(p) for p in routes if p.startswith("/") and "{" not in _first(p))
+        self._learned_from = len(getattr(self.app, "routes", None) or ())
+
+    def route_label(self, route: str) -> str:
+        if self._learned_from != len(getattr(self.app, "routes", None) or ()):
+            self._learn()
+        if route in self._routes:
+            return route
+        first = _first(route)
+        if first in self._prefixes and route in (first, first + "/…"):
+            return route
+        return OTHER
+
+    @staticmethod
+    def method_label(method: str) -> str:
+        return method if method in METHODS else OTHER
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        m, r = self.method_label(method), self.route_label(route)
+        code = str(status) if isinstance(status, int) and 100 <= status <= 599 else OTHER
+        self.requests.labels(m, r, code).inc()
+        self.latency.labels(m, r).observe(seconds)
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -1,4 +1,5 @@
-"""One pure-ASGI middleware: request id, body limit, timeout, metrics and the access log."""
+"""One pure-ASGI middleware: request id, trusted proxies, allowed hosts, body limit, timeout, security headers,
+metrics and the access log."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from urbanos.errors import PayloadTooLarge, RequestTimeout, ServiceUnavailable
-from urbanos.web.errors import render
+from urbanos.errors import BadRequest, PayloadTooLarge, RequestTimeout, ServiceUnavailable
+from urbanos.query.querystring import utf8_problem
+from urbanos.web.errors import problem_response, render
 from urbanos.web.logs import request_id_var
+from urbanos.web.security import HostPolicy, ProxyPolicy, page_policy, response_headers
 
 access = logging.getLogger("urbanos.access")
 
@@ -41,11 +44,25 @@ class _Flag:
         return self.value
 
 
+_ANY_HOST = ("/healthz", "/metrics")  # operations endpoints build no links: probes and scrapers use addresses
+
+
+def _host_header(scope: Scope) -> str | None:
+    for k, v in scope.get("headers") or ():
+        if k == b"host":
+            return str(v.decode("latin-1"))
+    return None
+
+
 class PlatformMiddleware:
     def __init__(
-        self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Any, access_log: bool, max_concurrent: int = 512
+        self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Any, access_log: bool, max_concurrent: int = 512,
+        hosts: HostPolicy | None = None, proxies: ProxyPolicy | None = None, page_csp: str | None = None,
     ) -> None:
         self.app = app
+        self.hosts = hosts if hosts is not None else HostPolicy(["*"])
+        self.proxies = proxies if proxies is not None else ProxyPolicy([])
+        self.page_csp = (page_csp or page_policy()).encode()
         self.max_concurrent = max_concurrent
         self.in_flight = 0
         self.shed = 0
@@ -59,10 +76,21 @@ class PlatformMiddleware:
         response = render(request, exc)  # type: ignore[arg-type]
         await response(scope, receive, send)
 
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.proxies.apply(scope)
+        if self.hosts.problem(_host_header(scope)) is not None:
+            await send({"type": "websocket.close", "code": 1008})  # before the handshake: an HTTP 403
+            return
+        await self.app(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket":
+                await self._websocket(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
+        self.proxies.apply(scope)
         headers = dict(scope.get("headers") or ())
         rid = (headers.get(b"x-request-id") or b"").decode("latin-1")[:64] or secrets.token_hex(8)
         token = request_id_var.set(rid)
@@ -75,7 +103,8 @@ class PlatformMiddleware:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
+                message["headers"] = response_headers(list(message["headers"]) + [(b"x-request-id", rid.encode())],
+                                                      self.page_csp)
                 started.set()
             await send(message)
 
@@ -87,12 +116,24 @@ class PlatformMiddleware:
                 busy = ServiceUnavailable(
                     "The server is at capacity; retry shortly (setting max_concurrent_requests).", headers={"Retry-After": "1"}
                 )
-                await self._reject(scope, receive, send, busy)
+                await self._reject(scope, receive, send_wrapper, busy)
+                return
+            bad_host = None if scope.get("path") in _ANY_HOST else self.hosts.problem(_host_header(scope))
+            if bad_host is not None:
+                status_holder[0] = 400
+                # rendered without the request's links or error renderers: they would use the refused host
+                await problem_response(BadRequest(bad_host, code="host_not_allowed"), str(scope.get("path", "")),
+                                       rid)(scope, receive, send_wrapper)
+                return
+            bad_query = utf8_problem(scope.get("query_string") or b"")  # Starlette would replace bad bytes silently
+            if bad_query is not None:
+                status_holder[0] = 400
+                await self._reject(scope, receive, send_wrapper, BadRequest(bad_query, code="invalid_encoding"))
                 return
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body:
                 status_holder[0] = 413
-                await self._reject(scope, receive, send, PayloadTooLarge(
+                await self._reject(scope, receive, send_wrapper, PayloadTooLarge(
                     f"The request body is {int(length)} bytes; the limit is {self.max_body} bytes (setting max_body_bytes)."
                 ))
                 return
@@ -128,7 +169,7 @@ class PlatformMiddleware:
                 status_holder[0] = 503
                 exc = RequestTimeout(f"The request took longer than {self.timeout:g} s (setting request_timeout).")
                 exc.headers["Retry-After"] = "5"
-                await self._reject(scope, receive, send, exc)
+                await self._reject(scope, receive, send_wrapper, exc)
             finally:
                 handle.cancel()
         finally:

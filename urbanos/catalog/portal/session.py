@@ -24,7 +24,9 @@ MAX_AGE = 8 * 3600
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Secure when the request came over https (behind a proxy: as the setting trusted_proxies lets it say) or the
+    public base_url is https."""
+    return request.url.scheme == "https" or str(platform_of(request).settings.base_url or "").lower().startswith("https://")
 
 
 def session_token(request: Request) -> str | None:
@@ -44,7 +46,7 @@ async def portal_identity(request: Request) -> Identity:
     ident: Identity | None = None
     if token is not None:
         try:
-            ident = await platform_of(request).gate.authenticate(token)
+            ident = await platform_of(request).gate.authenticate(token, client=request.client.host if request.client else None)
             state["portal_signed_in"] = not ident.is_anonymous
         except UrbanosError:
             ident = None
@@ -62,7 +64,7 @@ def signed_in(request: Request) -> Identity | None:
 
 async def sign_in(request: Request, token: str) -> Identity:
     """Check the token (401 when it is unknown, expired or revoked); anonymous tokens are refused."""
-    return await platform_of(request).gate.authenticate(token.strip())
+    return await platform_of(request).gate.authenticate(token.strip(), client=request.client.host if request.client else None)
 
 
 def set_session(response: Response, request: Request, token: str) -> None:

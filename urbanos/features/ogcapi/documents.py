@@ -12,6 +12,7 @@ import orjson
 import shapely
 from shapely.geometry import mapping
 
+from urbanos.core.escaping import spreadsheet_text, spreadsheet_value
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.store import CollectionMeta
 
@@ -268,7 +269,7 @@ def queryables(base: str, meta: CollectionMeta) -> dict[str, Any]:
 def to_csv(feats: list[dict[str, Any]], field_names: list[str]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(["fid" if "id" in field_names else "id", *field_names, "geometry"])
+    w.writerow([spreadsheet_text(n) for n in ["fid" if "id" in field_names else "id", *field_names, "geometry"]])
     for f in feats:
         g = f["geometry"]
         if isinstance(g, RawGeoJSON | dict):
@@ -284,7 +285,7 @@ def _cell(v: Any) -> Any:
         return "true" if v else "false"
     if isinstance(v, dict | list):
         return orjson.dumps(v).decode()
-    return v
+    return spreadsheet_value(v)  # text a spreadsheet would run as a formula gets a leading '
 
 
 __all__ = ["CONFORMANCE", "landing", "conformance", "collection", "collections", "feature_collection", "items", "item", "queryables", "to_csv",

@@ -75,7 +75,8 @@ class SingleFeatureFastPath:
         cid, fid, headers = target
         try:
             gate = self.platform.gate
-            identity = await gate.authenticate(gate.token_from_headers(headers.get(b"authorization"), headers.get(b"x-ckan-api-key")))
+            identity = await gate.authenticate(gate.token_from_headers(headers.get(b"authorization"), headers.get(b"x-ckan-api-key")),
+                                               client=(scope.get("client") or (None,))[0])
             _, feat = await self.platform.services["features"].item(identity, cid, fid)
             response = Response(docs.item_bytes(self._base(scope, receive), cid, feat), media_type=docs.GEOJSON,
                                 headers={"Content-Crs": self._content_crs})
