@@ -29,6 +29,7 @@ from urbanos.catalog.search import SearchQueryError
 from urbanos.errors import BadRequest, NotFound, UrbanosError, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.governance.gate import Gate
+from urbanos.query.numbers import parse_int
 
 if TYPE_CHECKING:
     from urbanos.catalog.service import CatalogService
@@ -51,10 +52,10 @@ def as_int(data: dict[str, Any], key: str, default: int | None, minimum: int = 0
     v = data.get(key)
     if v in (None, ""):
         return default
-    try:
-        n = int(v)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{key}: Invalid integer", code="validation_error", detail={key: ["Invalid integer"]}) from None
+    n = parse_int(v, lo=-(10**12), hi=10**12)  # ASCII digits only; far beyond any page or offset
+    if n is None:
+        raise ValidationFailed(f"{key}: Invalid integer (write it with the digits 0-9)", code="validation_error",
+                               detail={key: ["Invalid integer"]})
     if n < minimum:
         raise ValidationFailed(f"{key}: Must be a natural number", code="validation_error", detail={key: ["Must be a natural number"]})
     return n
@@ -125,11 +126,7 @@ async def package_search(svc: CatalogService, ident: Identity, data: dict[str, A
     sort = data.get("sort")
     if sort is not None and not isinstance(sort, str):
         raise SearchQueryError("sort must be a string like 'metadata_modified desc'.")
-    facet_limit = data.get("facet.limit")
-    try:
-        facet_limit = int(facet_limit) if facet_limit not in (None, "") else 50
-    except (TypeError, ValueError):
-        raise ValidationFailed("facet.limit: Invalid integer", code="validation_error", detail={"facet.limit": ["Invalid integer"]}) from None
+    facet_limit = as_int(data, "facet.limit", 50, minimum=-(10**12)) or 0
     res = await svc.package_search(
         ident, q=q, fq=" AND ".join(parts), facet_fields=as_json_list(data, "facet.field"),
         rows=as_int(data, "rows", 10) or 0, start=as_int(data, "start", 0) or 0, sort=sort, facet_limit=facet_limit,

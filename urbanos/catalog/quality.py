@@ -20,11 +20,12 @@ http(s) URLs (the explanation says so).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from urbanos.catalog.model import FREQUENCIES, LICENSE_BY_ID, MACHINE_READABLE, MEDIA_TYPES, NON_PROPRIETARY
+from urbanos.query import isotime
 
 BANDS = ((351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad"))
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
@@ -139,13 +140,12 @@ def _parse(ts: str | None) -> datetime | None:
     if not ts:
         return None
     try:
-        dt = datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+        return isotime.parse_instant(str(ts))
     except ValueError:
         try:
-            dt = datetime.combine(date.fromisoformat(str(ts)[:10]), datetime.min.time())
+            return isotime.parse_instant(str(ts)[:10])
         except ValueError:
             return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def freshness(pkg: dict[str, Any], now: datetime | None = None, tolerance: float = 1.25) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from urbanos.catalog.actions import ckan_error, dispatch
 from urbanos.catalog.webutil import base_url, identity_of, json_body, platform_of, register_error_renderer
 from urbanos.errors import BadRequest, UrbanosError, ValidationFailed
 from urbanos.platform import Platform
+from urbanos.query.querystring import utf8_problem
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
@@ -60,6 +61,10 @@ async def _params(request: Request) -> tuple[dict[str, Any], tuple[str, bytes] |
     if request.method == "POST":
         ctype = request.headers.get("content-type", "").lower()
         if ctype.startswith("multipart/form-data") or ctype.startswith("application/x-www-form-urlencoded"):
+            if ctype.startswith("application/x-www-form-urlencoded"):
+                problem = utf8_problem(await request.body(), "form field")  # the form parser would replace bad bytes
+                if problem is not None:
+                    raise BadRequest(problem, code="invalid_encoding")
             try:
                 form = await request.form(max_files=4, max_fields=1000)
             except Exception as exc:  # noqa: BLE001 - malformed multipart is the client's fault

@@ -18,6 +18,7 @@ from typing import Any
 
 from urbanos.catalog.model import FACET_TABLE_FIELDS
 from urbanos.errors import BadRequest
+from urbanos.query import isotime
 
 
 class SearchQueryError(BadRequest):
@@ -116,11 +117,22 @@ def _tokens(s: str) -> list[tuple[str, Any]]:
     return out
 
 
+MAX_NESTING = 32
+
+
 class _Parser:
     def __init__(self, tokens: list[tuple[str, Any]]) -> None:
         self.t = tokens
         self.i = 0
+        self.depth = 0
         self.default_field: list[str] = []
+
+    def enter(self) -> None:
+        """One more level of parentheses or NOT/-/+ prefixes (the parser recurses once per level)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise SearchQueryError(f"The query nests more than {MAX_NESTING} levels of parentheses and NOT, - or + "
+                                   "prefixes; remove redundant ones.")
 
     def peek(self) -> str | None:
         return self.t[self.i][0] if self.i < len(self.t) else None
@@ -159,16 +171,24 @@ class _Parser:
             raise SearchQueryError("The query ends where a term is expected.")
         if kind == "NOT":
             self.take()
-            return Node("not", [self.unary()])
+            self.enter()
+            node = Node("not", [self.unary()])
+            self.depth -= 1
+            return node
         if kind == "PLUS":
             self.take()
-            return self.unary()
+            self.enter()
+            node = self.unary()
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
         kind, val = self.take()
         if kind == "(":
+            self.enter()
             node = self.or_expr()
+            self.depth -= 1
             if self.peek() != ")":
                 raise SearchQueryError("Missing closing parenthesis in query.")
             self.take()
@@ -176,7 +196,9 @@ class _Parser:
         if kind == "FIELDGROUP":
             self.take()  # the "(" emitted with it
             self.default_field.append(val)
+            self.enter()
             node = self.or_expr()
+            self.depth -= 1
             self.default_field.pop()
             if self.peek() != ")":
                 raise SearchQueryError("Missing closing parenthesis in query.")
@@ -211,7 +233,7 @@ _COLUMN_FIELDS = {"name": "d.name", "organization": "d.owner_org", "owner_org": 
 _TEXT_FIELDS = {"text", "notes", "description", "title", "q"}
 SORT_FIELDS = {"score": None, "metadata_modified": "d.modified_at", "metadata_created": "d.created_at", "name": "d.name",
                "title_string": "d.title", "title": "d.title", "id": "d.id"}
-_DATEMATH = re.compile(r"^NOW(?:([+-])(\d+)(DAY|DAYS|HOUR|HOURS|MONTH|MONTHS|YEAR|YEARS))?(?:/(DAY|HOUR))?$")
+_DATEMATH = re.compile(r"^NOW(?:([+-])([0-9]{1,9})(DAY|DAYS|HOUR|HOURS|MONTH|MONTHS|YEAR|YEARS))?(?:/(DAY|HOUR))?$")
 
 
 def ts_text(value: datetime) -> str:
@@ -227,18 +249,20 @@ def _date(value: str, field: str) -> str:
             n = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
             unit = m.group(3).rstrip("S")
             days = {"DAY": 1, "HOUR": 1 / 24, "MONTH": 30.44, "YEAR": 365.25}[unit]
-            now = now + timedelta(days=n * days)
+            try:
+                now = now + timedelta(days=n * days)
+            except OverflowError:
+                raise SearchQueryError(f"{value!r} lies outside the years 1 to 9999 for {field}.") from None
         if m.group(4) == "DAY":
             now = now.replace(hour=0, minute=0, second=0, microsecond=0)
         elif m.group(4) == "HOUR":
             now = now.replace(minute=0, second=0, microsecond=0)
         return ts_text(now)
     try:
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise SearchQueryError(f"{value!r} is not a date for {field} (use ISO 8601, * or NOW).") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
+        dt = isotime.parse_utc(value.strip())
+    except (ValueError, OverflowError):
+        raise SearchQueryError(f"{value!r} is not a date for {field} (use ISO 8601 such as 2024-01-02T03:04:05Z, "
+                               "* or NOW).") from None
     return ts_text(dt)
 
 

@@ -48,6 +48,7 @@ from urbanos.catalog import search as S
 from urbanos.catalog.facetindex import FacetIndexHolder, catalogue_version
 from urbanos.catalog.model import GROUNDS, LICENSE_BY_ID, LICENSES, THEMES
 from urbanos.catalog.usage import UsageRecorder
+from urbanos.core.ids import is_ascii_digits, parse_id
 from urbanos.errors import Forbidden, NotFound, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.governance.gate import DatasetAccess
@@ -115,8 +116,8 @@ class CatalogService:
     def _resolve(self, c: Connection, name_or_id: Any, *, deleted: bool = False) -> dict[str, Any]:
         key = str(name_or_id or "")
         row = c.rows("SELECT id, name, owner_org, access_level, state FROM datasets WHERE name = ?", (key,))
-        if not row and key.isdigit():
-            row = c.rows("SELECT id, name, owner_org, access_level, state FROM datasets WHERE id = ?", (int(key),))
+        if not row and is_ascii_digits(key) and (ds_id := parse_id(key)) is not None:  # "²" or "١٢" is no id
+            row = c.rows("SELECT id, name, owner_org, access_level, state FROM datasets WHERE id = ?", (ds_id,))
         if not row or (row[0]["state"] == "deleted" and not deleted):
             raise NotFound("Dataset not found")
         return row[0]

@@ -13,6 +13,7 @@ import orjson
 
 from urbanos.errors import BadRequest, NotFound, UnsupportedMediaType, UrbanosError
 from urbanos.governance import Gate
+from urbanos.query.limits import BODY_MAX_NESTING, json_problem
 
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
             404: "Not Found", 409: "Conflict", 424: "Failed Dependency", 500: "Internal Server Error",
@@ -254,6 +255,8 @@ def _http_request(raw: bytes, content_id: str | None) -> Sub:
         headers, payload = _headers_body(rest)
     data: Any = None
     if payload.strip():
+        if (problem := json_problem(payload, max_nesting=BODY_MAX_NESTING, what="A batch part's body")) is not None:
+            raise BadRequest(problem)
         try:
             data = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -328,6 +331,9 @@ async def handle_batch(request: Any, version: str) -> tuple[int, str, bytes]:
         out_type, payload = await multipart_batch(runner, raw, ctype, limit)
         return 200, out_type, payload
     if "json" in ctype or not ctype:
+        # the parts' bodies sit four levels down ({"requests": [{"body": …}]})
+        if (problem := json_problem(raw, max_nesting=BODY_MAX_NESTING + 4, what="The batch body")) is not None:
+            raise BadRequest(problem)
         try:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError:

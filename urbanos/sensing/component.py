@@ -19,6 +19,11 @@ SETTINGS = (
             "(PostgreSQL planner estimate).", section="sensing", choices=("exact", "estimate")),
     Setting("sta_count_cap", int, 0, "Count at most this many rows for $count (0: no cap).", section="sensing", minimum=0),
     Setting("sta_max_batch", int, 1000, "Most requests in one $batch.", section="sensing", minimum=1),
+    Setting("sta_expand_max_entities", int, 20000, "Most entities $expand may read in one request (all levels "
+            "together); beyond it the request is a 400 that suggests $top inside $expand.", section="sensing", minimum=1),
+    Setting("sta_expand_max_queries", int, 2000, "Most queries $expand may run in one request (one per expanded "
+            "parent and level); beyond it the request is a 400 that suggests $top inside $expand.", section="sensing",
+            minimum=1),
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -13,7 +12,7 @@ from urbanos.events import Event
 from urbanos.governance import Gate
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import self_link
-from urbanos.sensing.timefmt import now_stored, store_instant, store_interval
+from urbanos.sensing.timefmt import now_stored, plain_utc, store_instant, store_interval
 from urbanos.sensing.write import Writer, _num
 
 COMPONENTS = ("phenomenonTime", "result", "resultTime", "resultQuality", "validTime", "parameters", "FeatureOfInterest/id")
@@ -58,7 +57,6 @@ def _simple_rows(comp: list[str], data: list[Any], parent: int, default_foi: Any
     ip = comp.index("phenomenonTime") if "phenomenonTime" in comp else -1
     ir = comp.index("result")
     it = comp.index("resultTime") if "resultTime" in comp else -1
-    iso = datetime.fromisoformat
     dumps = orjson.dumps
     out: list[Any] = []
     append = out.append
@@ -70,9 +68,8 @@ def _simple_rows(comp: list[str], data: list[Any], parent: int, default_foi: Any
             pe = None
             if ip < 0 or (pt := values[ip]) is None:
                 ps = now
-            elif type(pt) is str and len(pt) == 20 and pt[19] == "Z" and pt[10] == "T":
-                iso(pt[:19])
-                ps = pt[:19] + ".000000Z"
+            elif type(pt) is str and (fast := plain_utc(pt)) is not None:
+                ps = fast
             else:
                 ps, pe = store_interval(pt, "phenomenonTime")
             rt = None

@@ -33,6 +33,11 @@ class Ctx:
     count_cap: int = 0
     extensions: frozenset[str] = frozenset({"mds"})
     datasets: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # $expand budget of one request (None: the settings sta_expand_max_entities / sta_expand_max_queries)
+    expand_max_entities: int | None = None
+    expand_max_queries: int | None = None
+    expanded_entities: int = 0
+    expand_queries: int = 0
 
 
 # -- filter and order compilation -------------------------------------------------------------------
@@ -276,6 +281,36 @@ def _is_latest(rel: Rel, opts: QueryOptions) -> bool:
     return isinstance(ob.expr, Property) and ob.expr.path == ("phenomenonTime",) and ob.descending
 
 
+EXPAND_MAX_ENTITIES = 20_000
+EXPAND_MAX_QUERIES = 2_000
+_TOP_HINT = ("ask for fewer with $top inside $expand, e.g. $expand=Datastreams($top=10;$expand=Observations($top=1)), "
+             "or use a smaller $top on the collection")
+
+
+def _expand_limit(ctx: Ctx, name: str, given: int | None, default: int) -> int:
+    if given is not None:
+        return given
+    settings = getattr(ctx.gate, "settings", None)
+    value = settings.get(name, default) if settings is not None and hasattr(settings, "get") else default
+    return int(value) if isinstance(value, int) else default
+
+
+def _spend(ctx: Ctx, *, queries: int = 0, entities: int = 0) -> None:
+    """Count what one request's $expand reads; past the budget it is a 400 (before the queries run)."""
+    if queries:
+        limit = _expand_limit(ctx, "sta_expand_max_queries", ctx.expand_max_queries, EXPAND_MAX_QUERIES)
+        ctx.expand_queries += queries
+        if ctx.expand_queries > limit:
+            raise BadRequest(f"$expand would run more than {limit} queries in one request (setting "
+                             f"sta_expand_max_queries): each expanded parent costs one; {_TOP_HINT}.")
+    if entities:
+        limit = _expand_limit(ctx, "sta_expand_max_entities", ctx.expand_max_entities, EXPAND_MAX_ENTITIES)
+        ctx.expanded_entities += entities
+        if ctx.expanded_entities > limit:
+            raise BadRequest(f"$expand would read more than {limit} entities in one request (setting "
+                             f"sta_expand_max_entities); {_TOP_HINT}.")
+
+
 def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict[str, Any]],
            expands: tuple[Expand, ...], ctx: Ctx, depth: int = 0) -> None:
     if not expands or not rows:
@@ -292,9 +327,11 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
             ids = sorted({r[rel.fk] for r in rows if r.get(rel.fk) is not None})
             found: dict[Any, dict[str, Any]] = {}
             if ids:
+                _spend(ctx, queries=1)
                 marks = ", ".join("?" * len(ids))
                 where, params = _where(t, "a", (f"a.id IN ({marks})", list(ids)), opts, ctx, conn)
                 crow = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
+                _spend(ctx, entities=len(crow))
                 couts = entities(t, crow, ctx.version, ctx.base, sel, ctx.extensions)
                 expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
                 note(ctx, t, crow)
@@ -310,18 +347,22 @@ def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict
         more: dict[Any, list[Any]] = {}  # parent id -> key of its last child, when there are more
         pids = [r["id"] for r in rows]
         if _is_latest(rel, opts) and e.name in ("Datastream", "MultiDatastream"):
+            _spend(ctx, queries=1)
             marks = ", ".join("?" * len(pids))
             where, params = _where(t, "a", (f"a.id IN (SELECT last_obs_id FROM {e.table} WHERE id IN ({marks}))", pids),
                                    opts, ctx, conn)
             latest_rows = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
+            _spend(ctx, entities=len(latest_rows))
             for r in latest_rows:
                 groups.setdefault(r[rel.fk], []).append(r)
         else:
+            _spend(ctx, queries=len(pids) * (2 if opts.count else 1))  # one (and a count) per parent
             for pid in pids:
                 base = (f"a.{rel.fk} = ?", [pid]) if rel.kind == "rev" else (
                     f"a.id IN (SELECT {rel.dst} FROM {rel.table} WHERE {rel.src} = ?)", [pid])
                 sub = QueryOptions(filter=opts.filter, orderby=opts.orderby, top=top, skip=opts.skip, count=opts.count)
                 crow, m, last, total = fetch(conn, t, base, sub, ctx)
+                _spend(ctx, entities=len(crow))
                 groups[pid] = crow
                 if m and last is not None:
                     more[pid] = last

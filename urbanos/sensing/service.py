@@ -20,9 +20,11 @@ from typing import Any
 
 import jsonpatch  # type: ignore[import-untyped]
 
+from urbanos.core.ids import parse_id
 from urbanos.errors import BadRequest, NotFound, NotImplementedFeature
 from urbanos.governance import ADMIN, Gate
 from urbanos.query.ast import QueryOptions
+from urbanos.query.jsonpatch_guard import check_json_patch
 from urbanos.sensing import options as qopts
 from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType
 from urbanos.sensing.paths import Target, parse_path, resolve_path
@@ -193,9 +195,8 @@ class SensingService:
         e = BY_SET.get(entity_set) or ENTITIES.get(entity_set)
         if e is None:
             return None
-        try:
-            id_ = int(id)
-        except (TypeError, ValueError):
+        id_ = id if isinstance(id, int) and not isinstance(id, bool) else parse_id(id) if isinstance(id, str) else None
+        if id_ is None:
             return None
         ctx = self.ctx(version, identity, base_url)
         return await self.db.read(lambda c: self.entity_sync(c, ctx, e, id_, select))  # type: ignore[no-any-return]
@@ -273,6 +274,7 @@ class SensingService:
             doc = {k: v for k, v in current.items() if not k.startswith("@iot.") and "@iot." not in k}
             if not isinstance(body, list):
                 raise BadRequest("A JSON-Patch document is a JSON array of operations.")
+            check_json_patch(body, doc)  # bounded before it runs: `copy` doubles a document per operation
             try:
                 patched = jsonpatch.JsonPatch(body).apply(doc)
             except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError, KeyError) as exc:

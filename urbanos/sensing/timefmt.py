@@ -1,29 +1,45 @@
-"""Times: parse ISO 8601 instants and intervals, store fixed-width UTC text, render ISO 8601."""
+"""Times: parse ISO 8601 instants and intervals, store fixed-width UTC text, render ISO 8601.
+
+Text is read by the ASCII rules of :mod:`urbanos.query.isotime` (digits 0-9, separators spelt out): a time with
+any other character is a 400, never stored.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from urbanos.errors import BadRequest
+from urbanos.query import isotime
 
 STORE_FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# the common UTC form, stored without a round trip through datetime (its date and time are still checked)
+_PLAIN_UTC = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?Z")
+
+
+def _not_a_time(what: str, value: Any) -> BadRequest:
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return BadRequest(f"{what}: {shown} is not an ISO 8601 time; write it like 2024-01-02T03:04:05Z or "
+                      "2024-01-02T03:04:05.123+01:00 (ASCII digits).")
 
 
 def parse_instant(value: Any, what: str = "time") -> datetime:
     if isinstance(value, datetime):
         dt = value
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
     else:
         if not isinstance(value, str) or not value.strip():
-            raise BadRequest(f"{what}: {value!r} is not an ISO 8601 time.")
-        s = value.strip()
+            raise _not_a_time(what, value)
         try:
-            dt = datetime.fromisoformat(s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s)
+            dt = isotime.parse_instant(value.strip())
         except ValueError:
-            raise BadRequest(f"{what}: {value!r} is not an ISO 8601 time.") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+            raise _not_a_time(what, value) from None
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(f"{what}: {value!r} lies outside the years 1 to 9999 in UTC.") from None
 
 
 def store(dt: datetime) -> str:
@@ -32,16 +48,21 @@ def store(dt: datetime) -> str:
             f".{u.microsecond:06d}Z")
 
 
+def plain_utc(value: str) -> str | None:
+    """The stored form of ``YYYY-MM-DDThh:mm:ss[.f{1,6}]Z`` (ASCII digits, a possible date and time), else None."""
+    m = _PLAIN_UTC.fullmatch(value)
+    if m is None:
+        return None
+    try:
+        datetime.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+    return f"{m.group(1)}.{(m.group(2) or '').ljust(6, '0')}Z"
+
+
 def store_instant(value: Any, what: str = "time") -> str:
-    # fast path for the common UTC form (2024-01-02T03:04:05Z, optionally with a fraction)
-    if isinstance(value, str) and len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[19] in ".Z":
-        frac = value[20:-1]
-        if len(frac) <= 6 and (not frac or frac.isdigit()):
-            try:
-                datetime.fromisoformat(value[:19])
-            except ValueError:
-                raise BadRequest(f"{what}: {value!r} is not an ISO 8601 time.") from None
-            return f"{value[:19]}.{frac.ljust(6, '0')}Z"
+    if isinstance(value, str) and (stored := plain_utc(value)) is not None:
+        return stored
     return store(parse_instant(value, what))
 
 
@@ -84,4 +105,4 @@ def now_stored() -> str:
     return store(datetime.now(UTC))
 
 
-__all__ = ["parse_instant", "store", "store_instant", "store_interval", "render", "render_interval", "now_stored"]
+__all__ = ["parse_instant", "plain_utc", "store", "store_instant", "store_interval", "render", "render_interval", "now_stored"]

@@ -34,7 +34,7 @@ COMPARE = ("eq", "ne", "gt", "ge", "lt", "le")
 _SQL_OP = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _MIRROR = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
 _RELATE = re.compile(r"[TF*012]{9}")
-_SLOT = re.compile(r"\{(\d)\}")
+_SLOT = re.compile(r"\{([0-9])\}")
 _NOCONST = object()
 
 
@@ -219,7 +219,7 @@ class Compiler:
                 return self.time_param(datetime(e.const.year, e.const.month, e.const.day, tzinfo=UTC))
         if want == "number" and e.type == "text" and isinstance(e.const, str):
             try:
-                v: float | int = int(e.const) if re.fullmatch(r"-?\d{1,18}", e.const) else float(e.const)
+                v: float | int = int(e.const) if re.fullmatch(r"-?[0-9]{1,18}", e.const) else float(e.const)
             except ValueError:
                 pass
             else:

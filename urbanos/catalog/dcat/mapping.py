@@ -7,7 +7,6 @@ NON_PUBLIC, their grounds for non-disclosure and legal basis, and never with a d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -48,6 +47,7 @@ from urbanos.catalog.dcat.vocab import (
     as_list,
     extra,
 )
+from urbanos.query.isotime import is_date_only, parse_date, parse_instant
 
 FORMATS_RDF = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"),
                "rdf": ("xml", "application/rdf+xml")}
@@ -84,10 +84,10 @@ def _dt(value: Any) -> Literal | None:
     if not value:
         return None
     text = str(value).strip()
-    if len(text) == 10:
-        return Literal(text, datatype=XSD.date)
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if is_date_only(text):
+            return Literal(parse_date(text).isoformat(), datatype=XSD.date)
+        parsed = parse_instant(text, naive_offset=None)
     except ValueError:
         return None
     if parsed.tzinfo is None:

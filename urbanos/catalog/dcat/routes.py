@@ -18,6 +18,7 @@ from urbanos.catalog.dcat.mapping import (
 )
 from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
 from urbanos.errors import BadRequest, NotFound
+from urbanos.query.numbers import parse_int
 
 TAGS = ["DCAT-AP"]
 
@@ -50,10 +51,9 @@ def _int(request: Request, name: str, default: int, minimum: int, maximum: int |
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Parameter {name} must be a whole number, got {raw!r}.") from None
+    value = parse_int(raw)
+    if value is None:
+        raise BadRequest(f"Parameter {name} must be a whole number, got {raw!r}.")
     if value < minimum or (maximum is not None and value > maximum):
         raise BadRequest(f"Parameter {name} must be between {minimum} and {maximum or 'any'}, got {value}.")
     return value

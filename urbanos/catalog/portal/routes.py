@@ -33,6 +33,7 @@ from urbanos.errors import (
     UrbanosError,
 )
 from urbanos.platform import render_html
+from urbanos.query.numbers import parse_int
 
 STATIC = Path(__file__).parent / "static"
 FACETS = ("organization", "theme", "tags", "res_format", "license_id", "access_level", "frequency")
@@ -79,10 +80,9 @@ def _int_param(request: Request, name: str, default: int, minimum: int, maximum:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"Parameter {name} must be a whole number, got {raw!r}.") from None
+    value = parse_int(raw)
+    if value is None:
+        raise BadRequest(f"Parameter {name} must be a whole number written with the digits 0-9, got {raw[:40]!r}.")
     if not minimum <= value <= maximum:
         raise BadRequest(f"Parameter {name} must be between {minimum} and {maximum}, got {value}.")
     return value
@@ -354,10 +354,7 @@ def portal_routes(app: Any) -> None:
                 raise Forbidden(_ctx(request)["t"]("upload_no_rights"))
         except UrbanosError as exc:
             return _error(request, exc)
-        try:
-            polls = int(request.query_params.get("n") or 0)
-        except ValueError:
-            polls = 0
+        polls = parse_int(request.query_params.get("n") or "0", lo=0, hi=10**6) or 0
         return _page(request, "catalog/portal/portal_import.html", name=name, imported=await _import_state(request, rid),
                      polls=polls + 1, poll_more=polls < 300)
 

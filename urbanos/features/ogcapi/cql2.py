@@ -25,9 +25,13 @@ from shapely.geometry.base import BaseGeometry
 from urbanos.errors import BadRequest
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.store import CollectionMeta, format_datetime, parse_datetime
+from urbanos.query import limits
 
 MAX_DEPTH = 40
-MAX_LENGTH = 20000
+MAX_LENGTH = limits.CQL2_MAX_LENGTH
+MAX_NESTING = limits.CQL2_MAX_NESTING  # of the text, before the native parser sees it
+MAX_OPERATORS = limits.CQL2_MAX_OPERATORS
+MAX_JSON_NESTING = limits.JSON_MAX_NESTING
 LOW, HIGH = "0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z"
 GEOM_NAMES = ("geometry", "geom", "the_geom")
 _SPATIAL = {
@@ -50,8 +54,11 @@ def parse(text: str | None, lang: str | None) -> Any:
         return None
     lang = (lang or "cql2-text").strip().lower()
     if len(text) > MAX_LENGTH:
-        raise _bad(f"the expression is longer than {MAX_LENGTH} characters.")
+        raise _bad(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}: shorten it.")
     if lang == "cql2-json":
+        # bounded before parsing: the compiler and shapely recurse over the tree
+        if (problem := limits.json_problem(text, max_nesting=MAX_JSON_NESTING)) is not None:
+            raise _bad(problem)
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError as exc:
@@ -60,6 +67,11 @@ def parse(text: str | None, lang: str | None) -> Any:
         raise BadRequest(f"filter-lang: {lang!r} is not supported; use cql2-text or cql2-json.", code="InvalidParameterValue")
     if not text.strip():
         raise _bad("the expression is empty.")
+    # The parser is native code that recurses once per level: too deep a text overflows the stack and kills the
+    # process, so the text is measured first (parentheses, prefixes, operator chains; see urbanos.query.limits).
+    if (problem := limits.cql2_text_problem(text, max_length=MAX_LENGTH, max_nesting=MAX_NESTING,
+                                            max_operators=MAX_OPERATORS)) is not None:
+        raise _bad(problem)
     import cql2 as cql2lib
 
     try:
@@ -456,4 +468,4 @@ def _show(node: Any) -> str:
     return s[:80]
 
 
-__all__ = ["parse", "Compiler", "MAX_DEPTH"]
+__all__ = ["parse", "Compiler", "MAX_DEPTH", "MAX_LENGTH", "MAX_NESTING", "MAX_OPERATORS", "MAX_JSON_NESTING"]

@@ -25,8 +25,8 @@ SUPPORTED = (
     "http://www.opengis.net/def/crs/EPSG/0/25832",
     "http://www.opengis.net/def/crs/EPSG/0/25833",
 )
-_EPSG_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)$")
-_SHORT = re.compile(r"^\[?EPSG:(\d+)\]?$", re.I)
+_EPSG_URI = re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/([0-9]+)$")
+_SHORT = re.compile(r"^\[?EPSG:([0-9]+)\]?$", re.I)
 
 
 def normalise(value: str, param: str = "crs") -> str:
@@ -49,7 +49,7 @@ def source_uri(source_crs: str) -> str:
     try:
         return normalise(source_crs)
     except BadRequest:
-        m = re.match(r"^EPSG:(\d+)$", source_crs or "", re.I)
+        m = re.match(r"^EPSG:([0-9]+)$", source_crs or "", re.I)
         return f"http://www.opengis.net/def/crs/EPSG/0/{m.group(1)}" if m else (source_crs or CRS84)
 
 

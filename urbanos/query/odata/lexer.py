@@ -15,19 +15,20 @@ from typing import Any
 
 from urbanos.errors import BadRequest
 from urbanos.query import ast
+from urbanos.query.limits import wkt_problem
 
 # Token kinds
 LIT, IDENT, LPAREN, RPAREN, COMMA, SLASH, MINUS, END = "lit", "ident", "(", ")", ",", "/", "-", "end"
 
-_DT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|z|[+-]\d{2}:?\d{2})?"
+_DT = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|z|[+-][0-9]{2}:?[0-9]{2})?"
 _TOKEN = re.compile(
     r"""
     \s*(?:
     (?P<interval>(?:@DT@)/(?:@DT@|P[0-9WDTHMS.]+))(?![\w:.])
   | (?P<datetime>@DT@)(?![\w:.])
-  | (?P<date>\d{4}-\d{2}-\d{2})(?![\w:.])
-  | (?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?![\w:.])
-  | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?P<numtail>[\w.]?)
+  | (?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\w:.])
+  | (?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)(?![\w:.])
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)(?P<numtail>[\w.]?)
   | (?P<string>'(?:[^']|'')*')
   | (?P<typed>(?i:geography|geometry|duration|datetime|datetimeoffset|date|time)'(?:[^']|'')*')
   | (?P<ident>[^\W\d][\w@]*(?::[^\W\d][\w@]*)?(?:\.[^\W\d]\w*)*|[@$][\w@]*(?:\.[^\W\d]\w*)*)
@@ -38,8 +39,10 @@ _TOKEN = re.compile(
 )
 _UNTERMINATED = re.compile(r"(?:geography|geometry|duration|datetime|datetimeoffset|date|time)?'", re.IGNORECASE)
 _DURATION = re.compile(
-    r"(?P<sign>-)?P(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
+    r"(?P<sign>-)?P(?:(?P<w>[0-9]+)W)?(?:(?P<d>[0-9]+)D)?(?:T(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+(?:\.[0-9]+)?)S)?)?"
 )
+_ASCII_DT = re.compile(rf"{_DT}")
+_TIME_OF_DAY = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?")
 _INT64 = 2**63 - 1
 MAX_TEXT = 100_000
 
@@ -68,15 +71,18 @@ def error(where: str, pos: int, message: str) -> BadRequest:
 
 
 def parse_datetime(text: str) -> datetime:
-    """ISO 8601 date-time; ``Z`` or an offset gives an aware value, none means UTC."""
+    """ISO 8601 date-time; ``Z`` or an offset gives an aware value, none means UTC. ASCII only (Python's reader
+    takes any character between the date and the time)."""
+    if not _ASCII_DT.fullmatch(text):
+        raise ValueError("expected an ISO 8601 date-time such as 2024-01-02T03:04:05Z (ASCII digits)")
     s = text
     if s[-1] in "Zz":
         s = s[:-1] + "+00:00"
     # Python accepts at most 6 fraction digits: cut the rest.
-    m = re.match(r"^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(.*)$", s)
+    m = re.match(r"^(.*T[0-9]{2}:[0-9]{2}:[0-9]{2})\.([0-9]+)(.*)$", s)
     if m:
         s = f"{m.group(1)}.{(m.group(2) + '000000')[:6]}{m.group(3)}"
-    m = re.match(r"^(.*)([+-])(\d{2})(\d{2})$", s)
+    m = re.match(r"^(.*)([+-])([0-9]{2})([0-9]{2})$", s)
     if m and ":" not in s[-5:]:
         s = f"{m.group(1)}{m.group(2)}{m.group(3)}:{m.group(4)}"
     dt = datetime.fromisoformat(s)
@@ -103,6 +109,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_time(text: str) -> time:
+    if not _TIME_OF_DAY.fullmatch(text):
+        raise ValueError("expected a time of day such as 13:30:00 (ASCII digits)")
     parts = text.split(":")
     sec = parts[2] if len(parts) > 2 else "0"
     whole, _, frac = sec.partition(".")
@@ -114,6 +122,8 @@ def parse_geometry(text: str) -> Any:
     import shapely
 
     body = text.strip()
+    if (problem := wkt_problem(body)) is not None:
+        raise ValueError(problem)
     if body[:5].upper() == "SRID=":
         srid, sep, body = body.partition(";")
         if not sep or srid[5:].strip() not in ("4326", "0"):

@@ -68,7 +68,7 @@ PROPERTIES = {
 NOT_IN_V10 = {("Location", "properties"), ("Datastream", "properties"), ("Sensor", "properties"),
               ("ObservedProperty", "properties"), ("FeatureOfInterest", "properties"), ("MultiDatastream", "properties")}
 
-_SEG = re.compile(r"^([A-Za-z]+)(?:\((\d+|'[^']*')\))?$")
+_SEG = re.compile(r"^([A-Za-z]+)(?:\(([0-9]+|'[^']*')\))?$")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,72 @@
+"""ISO 8601 / RFC 3339 dates and times read by strict ASCII rules.
+
+``datetime.fromisoformat`` accepts any character between the date and the time (``2024-01-01²00:00:00`` is
+midnight to it), and ``str.isdigit`` accepts digits beyond ASCII: text read with them can carry characters into
+stored values or make a look-alike mean a time. Here every digit is ``0-9`` and every separator is spelt out:
+
+- a date ``YYYY-MM-DD``;
+- a date and time ``YYYY-MM-DDThh:mm[:ss[.fraction]][offset]`` with ``T``, ``t`` or a space between them, a
+  fraction of 1 to 9 digits after ``.`` or ``,`` (kept to the microsecond, the rest cut) and an offset ``Z``,
+  ``z``, ``±hh:mm``, ``±hhmm`` or ``±hh`` (none means UTC).
+
+Anything else raises ``ValueError``. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+_DATE = r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})"
+_TIME = (r"(?P<h>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,9}))?)?"
+         r"(?P<tz>[Zz]|(?P<sign>[+-])(?P<oh>[0-9]{2})(?::?(?P<om>[0-9]{2}))?)?")
+_INSTANT = re.compile(rf"{_DATE}(?:[Tt ]{_TIME})?")
+_DATE_ONLY = re.compile(_DATE)
+
+
+def is_date_only(text: str) -> bool:
+    """True for ``YYYY-MM-DD`` (ASCII digits) and nothing else."""
+    return _DATE_ONLY.fullmatch(text) is not None
+
+
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` as a date (ValueError for anything else, or an impossible day)."""
+    m = _DATE_ONLY.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{text[:40]!r} is not a date (YYYY-MM-DD)")
+    return date(int(m["y"]), int(m["mo"]), int(m["d"]))
+
+
+def parse_instant(text: str, *, naive_offset: timezone | None = UTC) -> datetime:
+    """An instant as a datetime in its own offset (a date alone is its midnight; no offset means
+    ``naive_offset``: UTC by default, or None for a naive datetime). ValueError for anything that is not one of
+    the forms above, or an impossible date or time."""
+    if not isinstance(text, str):
+        raise ValueError("an ISO 8601 date-time is text")
+    m = _INSTANT.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{text[:40]!r} is not an ISO 8601 date-time (YYYY-MM-DDThh:mm:ss[.fff][Z|±hh:mm])")
+    if m["h"] is None:
+        return datetime(int(m["y"]), int(m["mo"]), int(m["d"]), tzinfo=naive_offset)
+    frac = m["f"] or ""
+    micro = int((frac + "000000")[:6])
+    tz: timezone | None = naive_offset
+    if m["tz"] is not None:
+        if m["tz"] in "Zz":
+            tz = UTC
+        else:
+            oh, om = int(m["oh"]), int(m["om"] or 0)
+            if oh > 23 or om > 59:
+                raise ValueError(f"{text[:40]!r} has an impossible offset")
+            delta = timedelta(hours=oh, minutes=om)
+            tz = timezone(-delta if m["sign"] == "-" else delta)
+    return datetime(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0), micro,
+                    tzinfo=tz)
+
+
+def parse_utc(text: str) -> datetime:
+    """:func:`parse_instant` converted to UTC (OverflowError when the instant leaves years 1 to 9999 in UTC)."""
+    return parse_instant(text).astimezone(UTC)
+
+
+__all__ = ["parse_instant", "parse_utc", "parse_date", "is_date_only"]
