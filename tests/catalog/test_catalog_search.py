@@ -95,8 +95,10 @@ def test_bad_write_input_changes_nothing(cat: Any) -> None:
     assert r.status_code == 403 and r.json()["error"]["__type"] == "Authorization Error"
     r = cat.call("package_patch", "member-a", "POST", id="internal-a", title="Changed")
     assert r.status_code == 403
+    # internal-b is hidden from org-a: refused exactly as a dataset that does not exist
     r = cat.call("package_delete", "publisher-a", "POST", id="internal-b")
-    assert r.status_code == 403
+    missing = cat.call("package_delete", "publisher-a", "POST", id="no-such-dataset")
+    assert r.status_code == missing.status_code == 404 and r.json()["error"] == missing.json()["error"]
     r = cat.call("organization_create", "publisher-a", "POST", name="new-org")
     assert r.status_code == 403
     after = cat.call("package_show", "admin", id="open-data").json()["result"]

@@ -11,7 +11,7 @@ import re
 import secrets
 import shutil
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,12 @@ from urbanos.catalog.model import (
     THEMES,
 )
 from urbanos.catalog.search import ts_text
+from urbanos.core.ids import is_ascii_digits, parse_id
 from urbanos.errors import BadRequest, NotFound, ValidationFailed
 from urbanos.events import Event
 from urbanos.governance import Identity
+from urbanos.query import isotime, limits
+from urbanos.query.numbers import parse_int
 from urbanos.storage import Connection
 from urbanos.storage.spatial import to_wkb
 
@@ -109,9 +112,9 @@ def _date(errors: Errors, field: str, v: Any) -> str:
     try:
         s = str(v).strip()
         if len(s) == 10:
-            return date.fromisoformat(s).isoformat()
-        return datetime.fromisoformat(s.replace("Z", "+00:00")).isoformat()
-    except ValueError:
+            return isotime.parse_date(s).isoformat()
+        return isotime.parse_instant(s, naive_offset=None).isoformat()
+    except (ValueError, OverflowError):
         errors.add(field, "Date format incorrect: use ISO 8601 (YYYY-MM-DD)")
         return ""
 
@@ -153,6 +156,8 @@ def _geometry(errors: Errors, v: Any) -> dict[str, Any] | None:
     if v in (None, ""):
         return None
     try:
+        if isinstance(v, str) and limits.json_problem(v, max_nesting=limits.GEOJSON_MAX_NESTING) is not None:
+            raise ValueError("nested too deeply")  # shapely recurses over it, and the document is written back
         g = orjson.loads(v) if isinstance(v, str) else v
         geom = shape(g)
         if geom.is_empty or not box(-180, -90, 180, 90).covers(geom):
@@ -173,9 +178,18 @@ def _org(c: Connection, key: Any) -> str | None:
 def _resolve(c: Connection, key: Any) -> dict[str, Any] | None:
     k = str(key or "")
     rows = c.rows("SELECT id, name, owner_org, access_level, state FROM datasets WHERE name = ?", (k,))
-    if not rows and k.isdigit():
-        rows = c.rows("SELECT id, name, owner_org, access_level, state FROM datasets WHERE id = ?", (int(k),))
+    if not rows and is_ascii_digits(k) and (ds_id := parse_id(k)) is not None:  # "²" or "١٢" is no id
+        rows = c.rows("SELECT id, name, owner_org, access_level, state FROM datasets WHERE id = ?", (ds_id,))
     return rows[0] if rows else None
+
+
+def _authorize(c: Connection, gate: Any, identity: Identity, row: dict[str, Any], missing: Exception) -> None:
+    """The caller may publish to dataset ``row`` (:meth:`Gate.authorize_write`: a caller that may neither publish to
+    nor read it gets ``missing``, the answer for a dataset that does not exist)."""
+    if not identity.is_anonymous and identity.has_role("publisher", row["owner_org"]):
+        return  # allowed: no need to read the dataset's access and grants
+    ds, grants = gate.dataset_access(c, int(row["id"]))
+    gate.authorize_write(identity, ds, grants, missing)
 
 
 def package_write(c: Connection, gate: Any, identity: Identity, data: Any, *, mode: str) -> int:
@@ -186,7 +200,7 @@ def package_write(c: Connection, gate: Any, identity: Identity, data: Any, *, mo
         existing = _resolve(c, data.get("id") or data.get("name"))
         if existing is None:
             raise NotFound("Dataset not found")
-        gate.require(identity, "publisher", existing["owner_org"])
+        _authorize(c, gate, identity, existing, NotFound("Dataset not found"))
     data, custom = merged_input(data)
     errors = Errors()
     name = data.get("name", existing["name"] if existing else None)
@@ -289,7 +303,7 @@ def package_write(c: Connection, gate: Any, identity: Identity, data: Any, *, mo
         _put_doc(c, ds_id, doc)
         kind = "updated"
     if resources is not None:
-        _sync_resources(c, ds_id, resources)
+        _sync_resources(c, ds_id, resources, gate, identity)
     if group_ids is not None:
         c.execute("DELETE FROM catalog_group_members WHERE dataset_id = ?", (ds_id,))
         for gid in sorted(set(group_ids)):
@@ -328,12 +342,8 @@ def _resource_errors(r: Any) -> dict[str, list[str]]:
     if url not in (None, "") and (not isinstance(url, str) or not (url.startswith("/") or re.match(r"^(https?|ftp)://\S+$", url))):
         errors.add("url", "Please provide a valid URL (http, https or ftp)")
     size = r.get("size")
-    if size not in (None, ""):
-        try:
-            if int(size) < 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors.add("size", "Invalid integer")
+    if size not in (None, "") and parse_int(size, lo=0) is None:
+        errors.add("size", "Invalid integer")
     for k in ("name", "description", "format", "mimetype"):
         if r.get(k) is not None and not isinstance(r.get(k), str):
             errors.add(k, "Must be a string")
@@ -344,7 +354,7 @@ def _resource_values(r: dict[str, Any]) -> dict[str, Any]:
     fmt = str(r.get("format") or "").strip().upper().lstrip(".")
     vals = {"name": str(r.get("name") or ""), "description": str(r.get("description") or ""), "url": str(r.get("url") or ""),
             "format": fmt, "mimetype": str(r.get("mimetype") or MEDIA_TYPES.get(fmt, "")),
-            "size": int(r["size"]) if r.get("size") not in (None, "") else None,
+            "size": parse_int(r["size"], lo=0) if r.get("size") not in (None, "") else None,
             "collection": str(r.get("collection") or ""),
             "datastore_active": 1 if r.get("datastore_active") in (True, 1, "true", "True") else 0}
     extras = {k: v for k, v in r.items() if k not in RESOURCE_FIELDS and k not in (
@@ -355,7 +365,21 @@ def _resource_values(r: dict[str, Any]) -> dict[str, Any]:
     return vals
 
 
-def _sync_resources(c: Connection, ds_id: int, resources: list[dict[str, Any]]) -> None:
+def _check_collection(c: Connection, gate: Any, identity: Identity, name: str, ds_id: int) -> None:
+    """A resource may name (as its ``collection``) a collection that does not exist yet, one of its own dataset, or
+    one of a dataset the caller may publish to: an upload to the resource replaces the collection it names."""
+    if not name or not c.table_exists("feature_collections"):
+        return
+    row = c.fetchone("SELECT f.dataset_id, d.owner_org FROM feature_collections f LEFT JOIN datasets d ON d.id = f.dataset_id"
+                     " WHERE f.name = ?", (name,))
+    if row is None or (row[0] is not None and int(row[0]) == ds_id):
+        return
+    if not gate.can_write(identity, row[1] if row[0] is not None else None):
+        raise invalid("collection", f"The name {name!r} is taken by a collection of another dataset: leave collection "
+                      "empty (an upload then gets a collection of its own) or name a new one")
+
+
+def _sync_resources(c: Connection, ds_id: int, resources: list[dict[str, Any]], gate: Any, identity: Identity) -> None:
     old = {r["id"]: r for r in c.rows("SELECT * FROM catalog_resources WHERE dataset_id = ?", (ds_id,))}
     keep: set[str] = set()
     ts = now()
@@ -363,6 +387,8 @@ def _sync_resources(c: Connection, ds_id: int, resources: list[dict[str, Any]]) 
         vals = _resource_values(r)
         rid = str(r.get("id") or "")
         prev = old.get(rid)
+        if vals["collection"] != (prev["collection"] if prev is not None else ""):
+            _check_collection(c, gate, identity, vals["collection"], ds_id)
         if prev is not None:
             keep.add(rid)
             if prev["url_type"] == "upload" and (not vals["url"] or vals["url"].endswith(prev["url"])):
@@ -382,13 +408,13 @@ def _sync_resources(c: Connection, ds_id: int, resources: list[dict[str, Any]]) 
 
 
 def package_delete(c: Connection, gate: Any, identity: Identity, key: Any, *, purge: bool) -> list[str]:
+    if purge:  # a platform-wide action: refused before the dataset is looked up, so it tells nothing about it
+        gate.require(identity, "admin")
     row = _resolve(c, key)
     if row is None or (row["state"] == "deleted" and not purge):
         raise NotFound("Dataset not found")
-    if purge:
-        gate.require(identity, "admin")
-    else:
-        gate.require(identity, "publisher", row["owner_org"])
+    if not purge:
+        _authorize(c, gate, identity, row, NotFound("Dataset not found"))
     ds_id = int(row["id"])
     if purge:
         paths = [r[0] for r in c.fetchall("SELECT upload_path FROM catalog_resources WHERE dataset_id = ? AND upload_path <> ''", (ds_id,))]
@@ -466,7 +492,7 @@ def resource_write(c: Connection, gate: Any, identity: Identity, data: dict[str,
         prev = found[0]
         row = _resolve(c, prev["dataset_id"])
         assert row is not None
-    gate.require(identity, "publisher", row["owner_org"])
+    _authorize(c, gate, identity, row, NotFound("Dataset not found" if mode == "create" else "Resource was not found."))
     src = dict(data)
     if mode == "patch" and prev is not None:
         base = {k: prev[k] for k in RESOURCE_FIELDS}
@@ -478,6 +504,8 @@ def resource_write(c: Connection, gate: Any, identity: Identity, data: dict[str,
         e = Errors(errs)
         e.raise_if()
     vals = _resource_values(src)
+    if vals["collection"] != (prev["collection"] if prev is not None else ""):
+        _check_collection(c, gate, identity, vals["collection"], int(row["id"]))
     ts = now()
     rid = prev["id"] if prev else str(uuid.uuid4())
     old_upload = ""
@@ -511,7 +539,8 @@ def resource_write(c: Connection, gate: Any, identity: Identity, data: dict[str,
                    vals["datastore_active"], extras, url_type, upload_path, ts, rid))
     c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (ts, row["id"]))
     reindex(c, int(row["id"]))
-    payload: dict[str, Any] = {"dataset": row["name"], "format": vals["format"], "resource": rid}
+    payload: dict[str, Any] = {"dataset": row["name"], "format": vals["format"], "resource": rid,
+                               "publisher_orgs": identity.orgs_with("publisher")}  # an import checks what it replaces
     if staged:
         payload["path"] = staged["path"]
     c.emit(Event("created" if prev is None else "updated", "Resource", rid, topic="catalog", dataset_id=int(row["id"]), data=payload))
@@ -524,7 +553,7 @@ def resource_delete(c: Connection, gate: Any, identity: Identity, key: Any) -> s
         raise NotFound("Resource was not found.")
     row = _resolve(c, found[0]["dataset_id"])
     assert row is not None
-    gate.require(identity, "publisher", row["owner_org"])
+    _authorize(c, gate, identity, row, NotFound("Resource was not found."))
     c.execute("DELETE FROM catalog_resources WHERE id = ?", (found[0]["id"],))
     c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (now(), row["id"]))
     reindex(c, int(row["id"]))

@@ -4,9 +4,11 @@ Actions (dispatched by the catalogue's Action API with CKAN's envelope; see docs
 
 * ``datastore_search`` — filters, q, distinct, fields, sort, limit, offset, include_total, records_format;
 * ``datastore_search_sql`` — one read-only SELECT, whitelisted functions, a timeout; off unless the setting
-  ``datastore_sql_enabled`` is true;
+  ``datastore_sql_enabled`` is true (checks and database guard: :mod:`urbanos.features.datastore_sql`);
 * ``datastore_create``, ``datastore_upsert`` (insert, update, upsert by primary key or ``_id``),
-  ``datastore_delete`` (rows matching filters, or the whole table), ``datastore_info``.
+  ``datastore_delete`` (rows matching filters, or the whole table), ``datastore_info``. Writes need the publisher
+  role for the organisation of every dataset they touch (the collection's and the resource's); a target the caller
+  may not see is a 404 worded like a missing one.
 
 A ``resource_id`` is a catalogue resource whose ``collection`` is set (uploads and datastore_create set it), or
 the name of a collection. Every read goes through the gate and emits a usage event.
@@ -15,7 +17,8 @@ An uploaded (or, with ``datastore_fetch_urls``, fetched) resource is imported in
 event arrives; the import's state and report are kept in the table ``feature_import_reports`` (running, done with
 the report, failed with the reason), so every process on the database and a restarted one see them. The portal
 reads them through ``platform.services["import_report"]``; reports quote cell values, so they are shown only to
-callers who may publish to the dataset.
+callers who may publish to the dataset. An import replaces an existing collection only when the uploader may publish
+to that collection's dataset (:func:`replace_guard`, checked in the import's transaction).
 """
 
 from __future__ import annotations
@@ -25,12 +28,15 @@ import csv
 import io
 import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
-from urbanos.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from urbanos.core.ids import parse_id
+from urbanos.errors import BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed
+from urbanos.features import datastore_sql as dsql
 from urbanos.features import store
 from urbanos.features.downloads import check_read, transform_rows, usage_event
 from urbanos.features.preview import feature_preview
@@ -87,8 +93,15 @@ def _int(data: dict[str, Any], name: str, default: int, maximum: int | None = No
     try:
         if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
             raise ValueError
-        n = int(v)
-    except (TypeError, ValueError):
+        if isinstance(v, str):  # ASCII digits only (int() also reads "١٢"), an optional minus sign
+            s = v.strip()
+            parsed = parse_id(s[1:] if s.startswith("-") else s)
+            if parsed is None:
+                raise ValueError
+            n = -parsed if s.startswith("-") else parsed
+        else:
+            n = int(v)
+    except (TypeError, ValueError, OverflowError):
         raise _invalid(name, "Invalid integer") from None
     if n < 0:
         raise _invalid(name, "Must be a natural number")
@@ -173,12 +186,21 @@ def _require_meta(c: Any, rid: str) -> tuple[store.CollectionMeta, tuple[Any, ..
     return meta, row
 
 
-def _require_write(platform: Any, c: Any, identity: Any, dataset_id: int | None) -> Any:
-    ds = None
-    if dataset_id is not None:
-        ds, _ = platform.gate.dataset_access(c, dataset_id)
-    platform.gate.require(identity, "publisher", ds.owner_org if ds is not None else None)
-    return ds
+def _require_write(platform: Any, c: Any, identity: Any, rid: str, meta: store.CollectionMeta | None,
+                   row: tuple[Any, ...] | None) -> None:
+    """The caller may change what ``rid`` names: the collection's dataset and the resource's dataset (the same one,
+    unless a resource was bound to another dataset's collection) are each one the caller may publish to (what no
+    dataset owns needs a publisher without organisation); a caller that may neither publish to nor read one gets
+    the 404 of a missing resource, word for word (:meth:`Gate.authorize_write`)."""
+    dataset_ids: list[int | None] = []
+    if meta is not None:
+        dataset_ids.append(meta.dataset_id)
+    if row is not None and (row[1] is None or int(row[1]) not in dataset_ids):
+        dataset_ids.append(None if row[1] is None else int(row[1]))
+    missing = NotFound(f'Resource "{rid}" was not found.')
+    for ds_id in dict.fromkeys(dataset_ids):
+        ds, grants = platform.gate.dataset_access(c, ds_id) if ds_id is not None else (None, [])
+        platform.gate.authorize_write(identity, ds, grants, missing)
 
 
 def _record_usage(platform: Any, identity: Any, ds: Any, meta: store.CollectionMeta, rid: str, action: str) -> None:
@@ -207,7 +229,12 @@ def _where(c: Any, meta: store.CollectionMeta, filters: Any, q: Any) -> tuple[st
                 raise _invalid("filters", f'field "{name}" not in table')
             values = value if isinstance(value, list) else [value]
             try:
-                coerced = [store.coerce(types[name], v) for v in values]
+                if name == "_id":
+                    coerced = [None if v is None else _row_id(v) for v in values]
+                    if any(v is not None and f is None for v, f in zip(values, coerced, strict=True)):
+                        raise ValueError
+                else:
+                    coerced = [store.coerce(types[name], v) for v in values]
             except (ValueError, TypeError, OverflowError):
                 raise _invalid("filters", f'invalid value for field "{name}"') from None
             non_null = [v for v in coerced if v is not None]
@@ -429,10 +456,10 @@ async def datastore_create(platform: Any, identity: Any, data: dict[str, Any]) -
 
     def tx(c: Any) -> dict[str, Any]:
         meta, row = resolve(c, rid)
-        dataset_id = meta.dataset_id if meta is not None else (int(row[1]) if row is not None else None)
+        dataset_id = meta.dataset_id if meta is not None else (int(row[1]) if row is not None and row[1] is not None else None)
         if meta is None and row is None:
             raise NotFound(f'Resource "{rid}" was not found.')
-        _require_write(platform, c, identity, dataset_id)
+        _require_write(platform, c, identity, rid, meta, row)
         name = meta.name if meta is not None else _free_name(c, rid)
         old_fields = meta.fields if meta is not None else []
         merged = [store.Field(f.name, f.type, title=f.title) for f in old_fields]
@@ -476,11 +503,21 @@ def _free_name(c: Any, rid: str) -> str:
     return name
 
 
+def _row_id(value: Any) -> int | None:
+    """A record's ``_id`` (a JSON integer, or text of ASCII digits), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value <= 2**63 - 1 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and 0 <= value <= 2**63 - 1 else None
+    return parse_id(value) if isinstance(value, str) else None
+
+
 def _find_fid(c: Any, meta: store.CollectionMeta, keys: list[str], rec: dict[str, Any]) -> int | None:
     if "_id" in rec and rec["_id"] is not None:
-        try:
-            fid = int(rec["_id"])
-        except (TypeError, ValueError):
+        fid = _row_id(rec["_id"])
+        if fid is None:
             raise _invalid("records", f"_id {rec['_id']!r} is not an integer") from None
         return fid if c.fetchone(f"SELECT 1 FROM {meta.table_name} WHERE fid = ?", (fid,)) else None
     conds, params = [], []
@@ -506,8 +543,8 @@ async def datastore_upsert(platform: Any, identity: Any, data: dict[str, Any]) -
         raise _invalid("method", 'Must be one of "upsert", "insert", "update"')
 
     def tx(c: Any) -> dict[str, Any]:
-        meta, _ = _require_meta(c, rid)
-        _require_write(platform, c, identity, meta.dataset_id)
+        meta, row = _require_meta(c, rid)
+        _require_write(platform, c, identity, rid, meta, row)
         known = {f.name for f in meta.fields}
         unknown = sorted({k for r in records for k in r if k not in known and k != "_id"})
         if unknown:
@@ -550,7 +587,7 @@ async def datastore_delete(platform: Any, identity: Any, data: dict[str, Any]) -
 
     def tx(c: Any) -> dict[str, Any]:
         meta, row = _require_meta(c, rid)
-        _require_write(platform, c, identity, meta.dataset_id)
+        _require_write(platform, c, identity, rid, meta, row)
         if filters in (None, "", {}):
             store.drop_collection(c, meta.name)
             if row is not None:
@@ -565,109 +602,68 @@ async def datastore_delete(platform: Any, identity: Any, data: dict[str, Any]) -
     return await platform.db.write(tx)
 
 
-# -- datastore_search_sql -------------------------------------------------------------------------------
-
-SQL_FUNCTIONS = frozenset({
-    "COUNT", "SUM", "AVG", "MIN", "MAX", "LOWER", "UPPER", "LENGTH", "SUBSTRING", "SUBSTR", "TRIM", "LTRIM", "RTRIM",
-    "REPLACE", "COALESCE", "NULLIF", "ROUND", "ABS", "CEIL", "FLOOR", "CAST", "TRYCAST", "CONCAT", "DPIPE", "IF",
-    "CASE", "GREATEST", "LEAST", "STRPOS", "POSITION", "LEFT", "RIGHT", "SIGN", "MOD", "POWER", "POW", "SQRT",
-    "STDDEV", "STDDEV_SAMP", "VARIANCE", "BOOL_AND", "BOOL_OR", "EXTRACT", "STR_POSITION",
-})
-
-
-def _plan_sql(sql: str) -> tuple[Any, list[str]]:
-    """Parse one read-only statement; return the tree and the table names it reads."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import ParseError
-
-    if not isinstance(sql, str) or not sql.strip():
-        raise _invalid("sql", "Missing value")
-    try:
-        trees = [t for t in sqlglot.parse(sql, read="postgres") if t is not None]
-    except (ParseError, ValueError) as exc:
-        raise _invalid("sql", f"syntax error: {str(exc).splitlines()[0][:200]}") from None
-    if len(trees) != 1:
-        raise _invalid("sql", "Exactly one statement is allowed")
-    tree = trees[0]
-    if not isinstance(tree, exp.Query):
-        raise _invalid("sql", "Only SELECT statements are allowed")
-    for node in tree.walk():
-        if isinstance(node, exp.Into | exp.Lock | exp.Command | exp.Insert | exp.Update | exp.Delete | exp.Create | exp.Drop):
-            raise _invalid("sql", f"{type(node).__name__.upper()} is not allowed")
-        if isinstance(node, exp.With) and node.args.get("recursive"):
-            raise _invalid("sql", "WITH RECURSIVE is not allowed")
-        if isinstance(node, exp.Func) and not isinstance(node, exp.Cast | exp.Case | exp.Paren):
-            name = node.name.upper() if isinstance(node, exp.Anonymous) else node.sql_name().upper()
-            if name not in SQL_FUNCTIONS:
-                raise _invalid("sql", f"function {name} is not allowed")
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    tables: list[str] = []
-    for t in tree.find_all(exp.Table):
-        if t.args.get("db") or t.args.get("catalog"):
-            raise _invalid("sql", f"table {t.sql()} is not a DataStore resource")
-        if not isinstance(t.this, exp.Identifier):
-            raise _invalid("sql", "table functions are not allowed")
-        if t.name not in ctes and t.name not in tables:
-            tables.append(t.name)
-    if not tables:
-        raise _invalid("sql", "The statement must read at least one DataStore resource")
-    return tree, tables
-
+# -- datastore_search_sql (the checks and the database guard: urbanos/features/datastore_sql.py) ----------------
 
 def _ckan_type(values: list[Any]) -> str:
     return CKAN_TYPES.get(_guess_type(values), "text")
 
 
 async def datastore_search_sql(platform: Any, identity: Any, data: dict[str, Any]) -> dict[str, Any]:
-    from sqlglot import exp
-
     if not _setting(platform, "datastore_sql_enabled", False):
         raise Forbidden("datastore_search_sql is turned off on this site (an operator turns it on with "
                         "URBANOS_DATASTORE_SQL_ENABLED=true).")
     sql = data.get("sql")
-    tree, tables = _plan_sql(sql)  # type: ignore[arg-type]
+    plan = dsql.plan(sql)
     rows_max = int(_setting(platform, "datastore_rows_max", 32000))
     timeout_ms = int(float(_setting(platform, "datastore_sql_timeout", 5.0)) * 1000)
+    setup_tried = False
 
-    def run(c: Any) -> tuple[list[str], list[tuple[Any, ...]], list[Any]]:
+    def run(c: Any) -> tuple[list[str], list[tuple[Any, ...]], list[Any]] | list[str]:
         if c.dialect.name == "postgresql":
             c.execute("SET TRANSACTION READ ONLY")
-            c.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
         metas = []
-        ctes = []
-        for name in tables:
+        tables = []
+        for name in plan.resources:
             meta, _ = resolve(c, name)
             if meta is None:
                 raise NotFound(f'Resource "{name}" was not found.')
             ds = check_read(platform, c, identity, meta)
             metas.append((meta, ds, name))
-            cols = ", ".join(['fid AS "_id"'] + [f'{f.column} AS "{f.name.replace(chr(34), chr(34) * 2)}"' for f in meta.fields])
-            ctes.append(exp.CTE(this=exp.maybe_parse(f"SELECT {cols} FROM {meta.table_name}", dialect="postgres"),
-                                alias=exp.TableAlias(this=exp.to_identifier(name, quoted=True))))
-        query = tree.copy()
-        existing = query.args.get("with_")
-        if existing is not None:
-            existing.set("expressions", ctes + list(existing.expressions))
-        else:
-            query.set("with_", exp.With(expressions=ctes))
-        dialect = "sqlite" if c.dialect.name == "sqlite" else "postgres"
-        inner = query.sql(dialect=dialect)
-        cur = c.execute(f"SELECT * FROM ({inner}) AS datastore_q LIMIT ?", (rows_max + 1,))
-        names = [d[0] for d in cur.description or ()]
-        return names, [tuple(r) for r in cur.fetchall()], metas
+            tables.append((meta.table_name, [("fid", "_id")] + [(f.column, f.name) for f in meta.fields]))
+        final = dsql.build(plan, tables, c.dialect.name)
+        names = sorted({t for t, _ in tables})
+        role = False
+        if c.dialect.name == "postgresql":
+            role = dsql.pg_guard_ready(c, names)
+            if not role and not setup_tried:
+                return names  # the role cannot read these tables yet: grant (a write of its own), then run again
+        cols, rows = dsql.execute(c, final, names, limit=rows_max + 1, timeout_ms=timeout_ms, role=role)
+        return cols, rows, metas
 
-    try:
-        names, rows, metas = await platform.db.read(run)
-    except (ValidationFailed, NotFound, Forbidden):
-        raise
-    except Exception as exc:  # noqa: BLE001 - database errors on user SQL are the caller's error
-        status = getattr(exc, "status", 400)
-        if status == 503 or "cancel" in str(exc).lower() or "took too long" in str(exc):
-            raise _invalid("sql", "The query took too long and was stopped") from None
-        if getattr(exc, "status", None) in (401, 403):
+    async def attempt() -> Any:
+        try:
+            return await platform.db.read(run)
+        except (ValidationFailed, NotFound, Forbidden, Unauthorized):
             raise
-        raise _invalid("sql", f"query failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+        except Exception as exc:  # noqa: BLE001 - database errors on user SQL are the caller's error
+            status = getattr(exc, "status", 400)
+            if status == 503 or "cancel" in str(exc).lower() or "took too long" in str(exc):
+                raise _invalid("sql", "The query took too long and was stopped") from None
+            text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise _invalid("sql", f"query failed: {text}") from None
+
+    got = await attempt()
+    if not isinstance(got, tuple):
+        setup_tried = True
+        state = platform.services.setdefault("datastore_sql_guard", {})
+        if time.monotonic() - state.get("failed_at", float("-inf")) > 60:  # a database user that may not: once a minute
+            try:
+                await platform.db.write(lambda c: dsql.pg_guard_setup(c, got))
+            except Exception as exc:  # noqa: BLE001 - without the role the other layers still hold; warned once
+                state["failed_at"] = time.monotonic()
+                log.debug("the datastore_search_sql role could not be set up: %s", exc)
+        got = await attempt()
+    names, rows, metas = got
     truncated = len(rows) > rows_max
     rows = rows[:rows_max]
     records = [dict(zip(names, r, strict=True)) for r in rows]
@@ -697,8 +693,36 @@ def _upload_format(path: str, declared: str) -> str | None:
     return detect_format(path)
 
 
-def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path: str, declared: str) -> dict[str, Any] | None:
-    """Import an uploaded file into a collection attached to its dataset and resource (runs in a thread)."""
+def replace_guard(platform: Any, dataset_id: int | None, publisher_orgs: Sequence[str | None] | None) -> Any:
+    """The check an upload runs, in its write transaction, before it replaces collection ``old``: a new name, a
+    collection of the resource's own dataset, or one of a dataset whose organisation the uploader may publish to
+    (``publisher_orgs``: the uploader's publisher scopes as the catalogue recorded them; None is every
+    organisation). Anything else refuses the import and changes nothing."""
+    from urbanos.governance import Identity
+    from urbanos.governance.identity import Membership
+
+    uploader = Identity(subject="uploader", kind="token",
+                        memberships=frozenset(Membership("publisher", o) for o in publisher_orgs or ()))
+
+    def guard(c: Any, old: store.CollectionMeta | None) -> None:
+        if old is None or (old.dataset_id is not None and old.dataset_id == dataset_id):
+            return
+        owner = None
+        if old.dataset_id is not None:
+            row = c.fetchone("SELECT owner_org FROM datasets WHERE id = ?", (old.dataset_id,))
+            owner = row[0] if row is not None else None
+        if not platform.gate.can_write(uploader, owner):
+            raise Forbidden(f"The resource names the collection {old.name!r}, which belongs to another dataset that the "
+                            "uploader may not publish to; nothing was imported. Fix: clear the resource's collection "
+                            "(resource_patch with collection=\"\") and upload the file again.")
+
+    return guard
+
+
+def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path: str, declared: str,
+                  publisher_orgs: Sequence[str | None] | None = None) -> dict[str, Any] | None:
+    """Import an uploaded file into a collection attached to its dataset and resource (runs in a thread).
+    ``publisher_orgs``: see :func:`replace_guard`."""
     from urbanos.features.importers.run import import_file
 
     fmt = _upload_format(path, declared)
@@ -719,7 +743,7 @@ def import_upload(platform: Any, resource_id: str, dataset_id: int | None, path:
     name = platform.db.read_sync(pick)
     platform.db.write_sync(lambda c: record_import(c, resource_id, dataset_id, "running"))
     report = import_file(platform, path, name, {}, fmt=fmt, dataset_id=dataset_id, progress=False,
-                         extras={"resource_id": resource_id})
+                         extras={"resource_id": resource_id}, guard=replace_guard(platform, dataset_id, publisher_orgs))
     platform.db.write_sync(lambda c: _set_resource(c, resource_id, name))
     return report
 
@@ -733,7 +757,8 @@ def _url_of(c: Any, resource_id: str) -> tuple[str, str] | None:
     return str(row[0]), str(row[1] or "")
 
 
-def import_url(platform: Any, resource_id: str, dataset_id: int | None) -> dict[str, Any] | None:
+def import_url(platform: Any, resource_id: str, dataset_id: int | None,
+               publisher_orgs: Sequence[str | None] | None = None) -> dict[str, Any] | None:
     """Fetch and import a resource created with a URL (when ``datastore_fetch_urls`` is on)."""
     found = platform.db.read_sync(lambda c: _url_of(c, resource_id))
     if found is None:
@@ -747,7 +772,7 @@ def import_url(platform: Any, resource_id: str, dataset_id: int | None) -> dict[
     path = fetch_url(platform, url, resource_id, max_bytes=int(_setting(platform, "catalog_upload_max_bytes", 50 << 20)),
                      allow_private=bool(_setting(platform, "datastore_fetch_private", False)))
     try:
-        return import_upload(platform, resource_id, dataset_id, path, declared)
+        return import_upload(platform, resource_id, dataset_id, path, declared, publisher_orgs)
     finally:
         os.unlink(path)
 
@@ -816,12 +841,14 @@ def _on_catalog_event(platform: Any) -> Any:
         if not path and not _setting(platform, "datastore_fetch_urls", False):
             return
         rid = str(ev.id)
+        scopes = (ev.data or {}).get("publisher_orgs")
+        scopes = [o for o in scopes if o is None or isinstance(o, str)] if isinstance(scopes, list) else []
         try:
             if path:
                 report = await asyncio.to_thread(import_upload, platform, rid, ev.dataset_id, str(path),
-                                                 str((ev.data or {}).get("format") or ""))
+                                                 str((ev.data or {}).get("format") or ""), scopes)
             else:
-                report = await asyncio.to_thread(import_url, platform, rid, ev.dataset_id)
+                report = await asyncio.to_thread(import_url, platform, rid, ev.dataset_id, scopes)
         except Exception as exc:  # noqa: BLE001 - a failed import is logged and recorded, never raised
             message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("import of uploaded resource %s failed: %s", ev.id, message)

@@ -9,6 +9,7 @@ Registry
 Table ``feature_collections`` (one row per collection; the collection id is ``name``)::
 
     name TEXT PRIMARY KEY     collection id, also the OGC API id
+    id BIGINT UNIQUE          a number never given twice (from ``feature_collection_ids``): names the data tables
     dataset_id BIGINT NULL    → datasets.id (NULL = open, no dataset)
     title, description TEXT
     fields JSON               [{"name": "Sensor Name", "type": "string", "column": "c1"}, …]
@@ -29,9 +30,11 @@ Field types: ``string``, ``integer``, ``number``, ``boolean``, ``date`` (YYYY-MM
 
 Data tables
 -----------
-``fc_<safe name>_v<version>``: ``fid`` integer primary key (1…n, stable within a version), one typed
-column per field, ``t`` (the normalised time of ``time_field``, when set) and ``geom`` (WGS84, added with
-``conn.spatial.add_geometry_column`` so it has a GiST index or an R*Tree).
+``fc<id>_v<version>``, named by the registry ``id`` (never by the name, so two names cannot share a table;
+tables made before ids existed keep their ``fc_<name>_v<version>`` until the next replace): ``fid`` integer
+primary key (1…n, stable within a version), one typed column per field, ``t`` (the normalised time of
+``time_field``, when set) and ``geom`` (WGS84, added with ``conn.spatial.add_geometry_column`` so it has a GiST
+index or an R*Tree).
 
 Writing
 -------
@@ -75,6 +78,7 @@ from urbanos.storage import Connection, Migration
 from urbanos.storage.spatial import to_wkb
 
 REGISTRY = "feature_collections"
+IDS = "feature_collection_ids"  # hands out registry ids (auto-increment, never reused)
 IMPORT_REPORTS = "feature_import_reports"
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "json")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
@@ -114,6 +118,7 @@ class CollectionMeta:
     version: int = 1
     updated_at: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # the registry id (None only for rows written before ids existed)
 
     def field(self, name: str) -> Field | None:
         for f in self.fields:
@@ -149,10 +154,12 @@ def parse_datetime(value: Any) -> datetime:
         s = str(value).strip()
         if not s:
             raise ValueError("empty date-time")
-        s = s.replace(" ", "T", 1) if re.match(r"^\d{4}-\d\d-\d\d \d", s) else s
+        if not s.isascii():  # fromisoformat takes any character between date and time ("2024-01-01²00:00")
+            raise ValueError("not an ISO 8601 date-time (ASCII digits and separators only)")
+        s = s.replace(" ", "T", 1) if re.match(r"^[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9]", s) else s
         if s.endswith(("Z", "z")):
             s = s[:-1] + "+00:00"
-        s = s.replace("/", "-") if re.match(r"^\d{4}/\d\d/\d\d", s) else s
+        s = s.replace("/", "-") if re.match(r"^[0-9]{4}/[0-9][0-9]/[0-9][0-9]", s) else s
         dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
@@ -232,9 +239,11 @@ def sql_type(conn: Connection, ftype: str) -> str:
     }.get(ftype, "TEXT")
 
 
-def _safe(name: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40]
-    return s or "c"
+def table_for(collection_id: int, version: int) -> str:
+    """The data table of a collection version: ``fc<id>_v<version>``. Ids are never given twice, and the names
+    tables had before ids existed (``fc_<name>_v<n>``) always have an underscore after ``fc``, so no two
+    collections (nor an old and a new table) can share a name."""
+    return f"fc{int(collection_id)}_v{int(version)}"
 
 
 def check_name(name: str) -> None:
@@ -284,17 +293,28 @@ def _v2(c: Connection) -> None:
     c.execute(f"CREATE INDEX {IMPORT_REPORTS}_dataset ON {IMPORT_REPORTS} (dataset_id)")
 
 
+def _v3(c: Connection) -> None:
+    # a registry id per collection: data tables are named by it, never by a (truncated, lower-cased) name
+    c.execute(f"ALTER TABLE {REGISTRY} ADD COLUMN id BIGINT")
+    c.execute(f"CREATE TABLE {IDS} (id {c.dialect.pk}, name TEXT NOT NULL)")
+    for (name,) in c.fetchall(f"SELECT name FROM {REGISTRY} ORDER BY name"):
+        c.execute(f"UPDATE {REGISTRY} SET id = ? WHERE name = ?", (c.insert(IDS, {"name": name}), name))
+    c.execute(f"CREATE UNIQUE INDEX {REGISTRY}_id ON {REGISTRY} (id)")
+
+
 MIGRATIONS = [
     Migration("features", 1, "feature collection registry", _v1),
     Migration("features", 2, "import reports of uploaded resources", _v2),
+    Migration("features", 3, "registry ids; data tables named by id", _v3),
 ]
 
 
 # -- registry ---------------------------------------------------------------------------------------
 _COLS = (
     "name, dataset_id, title, description, fields, geometry_type, source_crs, time_field, bbox, t_min, t_max,"
-    " item_count, table_name, version, updated_at, extras"
+    " item_count, table_name, version, updated_at, extras, id"
 )
+_NCOLS = 17
 
 
 def _json(v: Any) -> Any:
@@ -309,6 +329,7 @@ def _meta(r: Sequence[Any]) -> CollectionMeta:
         name=r[0], dataset_id=None if r[1] is None else int(r[1]), title=r[2] or "", description=r[3] or "", fields=fields,
         geometry_type=r[5] or "", source_crs=r[6] or "OGC:CRS84", time_field=r[7], bbox=_json(r[8]), t_min=r[9], t_max=r[10],
         item_count=int(r[11] or 0), table_name=r[12], version=int(r[13]), updated_at=r[14], extras=_json(r[15]) or {},
+        id=None if r[16] is None else int(r[16]),
     )
 
 
@@ -325,7 +346,7 @@ def get_collection_access(conn: Connection, name: str) -> tuple[CollectionMeta |
         " LEFT JOIN datasets d ON d.id = f.dataset_id WHERE f.name = ?", (name,))
     if row is None:
         return None, None
-    return _meta(row[:16]), (None if row[16] is None else tuple(row[16:20]))
+    return _meta(row[:_NCOLS]), (None if row[_NCOLS] is None else tuple(row[_NCOLS:_NCOLS + 4]))
 
 
 def feature_with_access(
@@ -487,8 +508,9 @@ def replace_collection(
         raise ValidationFailed(f"time field {time_field!r} is not one of the fields.")
     old = get_collection(conn, name)
     version = (old.version + 1) if old else 1
-    table = f"fc_{_safe(name)}_v{version}"
-    if conn.table_exists(table):
+    cid = old.id if old is not None and old.id is not None else int(conn.insert(IDS, {"name": name}))
+    table = table_for(cid, version)
+    if conn.table_exists(table):  # only a version of this very collection can have this name
         _drop_table(conn, table)
     with_time = bool(time_field)
     _create_table(conn, table, flist, with_time, True)
@@ -517,6 +539,7 @@ def replace_collection(
         "source_crs": source_crs or "OGC:CRS84", "time_field": time_field,
         "bbox": conn.dialect.json_param(ext.box), "t_min": ext.t_min, "t_max": ext.t_max, "item_count": n,
         "table_name": table, "version": version, "updated_at": now_iso(), "extras": conn.dialect.json_param(extras or {}),
+        "id": cid,
     }
     if conn.dialect.name == "postgresql":
         conn.execute(f"ANALYZE {table}")
@@ -778,7 +801,7 @@ def iter_features(conn: Connection, collection: CollectionMeta | str, batch: int
 
 
 __all__ = [
-    "REGISTRY", "IMPORT_REPORTS", "TYPES", "MIGRATIONS", "Field", "CollectionMeta", "FeatureRow", "coerce", "decode", "parse_datetime",
+    "REGISTRY", "IDS", "IMPORT_REPORTS", "table_for", "TYPES", "MIGRATIONS", "Field", "CollectionMeta", "FeatureRow", "coerce", "decode", "parse_datetime",
     "format_datetime", "check_name", "normalise_fields", "get_collection", "require_collection", "list_collections",
     "registry_stamp", "get_collection_access", "replace_collection", "drop_collection", "insert_features", "replace_feature", "patch_feature",
     "delete_feature", "query", "count", "get_feature", "iter_features", "select_list", "now_iso",

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
+from urbanos.errors import NotImplementedFeature
 from urbanos.events import Event, EventSink
 
 T = TypeVar("T")
@@ -94,6 +96,13 @@ class Connection(ABC):
 
     @abstractmethod
     def columns(self, table: str) -> list[str]: ...
+
+    def read_only_tables(self, tables: Iterable[str], functions: Iterable[str] | None = None) -> AbstractContextManager[None]:
+        """A database-level guard for statements built from a caller's text: inside the ``with`` block, statements
+        prepared on this connection may only read ``tables`` (and call only ``functions``, when given); anything
+        else fails to prepare. Back ends that cannot enforce this raise NotImplementedFeature (PostgreSQL: see
+        the DataStore's role guard)."""
+        raise NotImplementedFeature(f"read_only_tables is not available on {self.dialect.name}.")
 
     @property
     def spatial(self) -> Any:

@@ -8,8 +8,9 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,6 +80,30 @@ class SQLiteConnection(Connection):
 
     def columns(self, table: str) -> list[str]:
         return [r[1] for r in self.raw.execute(f"PRAGMA table_info({table})").fetchall()]
+
+    @contextmanager
+    def read_only_tables(self, tables: Iterable[str], functions: Iterable[str] | None = None) -> Iterator[None]:
+        """An authorizer callback: statements prepared in the block may SELECT, read columns of ``tables`` in the
+        main database and call ``functions``; everything else (other tables, sqlite_master, PRAGMAs and
+        table-valued functions, ATTACH, recursion, writes) is denied. Setting an authorizer expires the
+        connection's prepared statements, so a cached statement is checked again too."""
+        allowed = {t.lower() for t in tables}
+        calls = None if functions is None else {f.lower() for f in functions}
+
+        def authorize(action: int, arg1: str | None, arg2: str | None, db: str | None, _source: str | None) -> int:
+            if action == sqlite3.SQLITE_SELECT:
+                return sqlite3.SQLITE_OK
+            if action == sqlite3.SQLITE_READ and db in (None, "main") and (arg1 or "").lower() in allowed:
+                return sqlite3.SQLITE_OK
+            if action == sqlite3.SQLITE_FUNCTION and (calls is None or (arg2 or "").lower() in calls):
+                return sqlite3.SQLITE_OK
+            return sqlite3.SQLITE_DENY
+
+        self.raw.set_authorizer(authorize)
+        try:
+            yield
+        finally:
+            self.raw.set_authorizer(None)
 
 
 def _connect(path: str, *, readonly: bool) -> sqlite3.Connection:

@@ -61,7 +61,14 @@ def _xy(tf: Any, coords: Any) -> Any:
 
 
 def looks_like_wkt(value: Any) -> bool:
-    return isinstance(value, str) and value.lstrip()[:20].upper().startswith(_WKT_START)
+    """True for a WKT (or EWKT) geometry that parses: a word such as "point" in a text column is no geometry."""
+    if not (isinstance(value, str) and value.lstrip()[:20].upper().startswith(_WKT_START)):
+        return False
+    try:
+        parse_wkt(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_wkt(value: str) -> BaseGeometry:

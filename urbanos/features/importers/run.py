@@ -105,11 +105,13 @@ def _rows(source: Source, time_field: str | None, types: dict[str, str], progres
 
 def import_file(platform: Any, path: str, name: str, options: dict[str, Any] | None = None, *,
                 fmt: str | None = None, dataset_id: int | None = None, progress: bool | None = None,
-                extras: dict[str, Any] | None = None) -> dict[str, Any]:
+                extras: dict[str, Any] | None = None,
+                guard: Callable[[Connection, store.CollectionMeta | None], None] | None = None) -> dict[str, Any]:
     """Import ``path`` as collection ``name`` of dataset ``name`` (or ``dataset_id``). Returns the report.
 
     Raises ValidationFailed when the file cannot be read, when no row can be loaded, or (``strict``)
-    when any row is bad; then nothing changes.
+    when any row is bad; then nothing changes. ``guard(conn, current record or None)`` runs in the import's write
+    transaction before anything is replaced, and may refuse by raising (uploads check who may replace what).
     """
     options = dict(options or {})
     store.check_name(name)
@@ -129,6 +131,8 @@ def import_file(platform: Any, path: str, name: str, options: dict[str, Any] | N
             ds_id = ensure_dataset(conn, name, title=options.get("title"), org=options.get("org"),
                                    access_level=options.get("access_level"))
         old = store.get_collection(conn, name)
+        if guard is not None:
+            guard(conn, old)
         meta = store.replace_collection(
             conn, name, fields, _rows(source, time_field, types, advance),
             geometry_type=source.geometry_type or "" if source.geometry_type != "Geometry" else "",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from urbanos.core.ids import parse_id
 from urbanos.errors import BadRequest
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.store import format_datetime, parse_datetime
@@ -57,7 +58,7 @@ def parse_format(value: str | None, accept: str = "") -> str:
 def parse_limit(value: str | None, default: int, maximum: int) -> int:
     if value is None:
         return default
-    if not re.fullmatch(r"\s*\d{1,12}\s*", value):
+    if not re.fullmatch(r"\s*[0-9]{1,12}\s*", value):
         raise bad("limit", f"{value!r} is not an integer between 1 and {maximum}.")
     n = int(value)
     if n < 1:
@@ -68,7 +69,7 @@ def parse_limit(value: str | None, default: int, maximum: int) -> int:
 def parse_offset(value: str | None) -> int:
     if value is None:
         return 0
-    if not re.fullmatch(r"\s*\d{1,12}\s*", value):
+    if not re.fullmatch(r"\s*[0-9]{1,12}\s*", value):
         raise bad("offset", f"{value!r} is not a non-negative integer.")
     return int(value)
 
@@ -111,8 +112,8 @@ def parse_bbox(value: str, bbox_crs: str | None) -> list[list[float]]:
 
 
 _DURATION = re.compile(
-    r"^P(?!$)(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?"
-    r"(?:T(?=\d)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$"
+    r"^P(?!$)(?:([0-9]+(?:[.,][0-9]+)?)Y)?(?:([0-9]+(?:[.,][0-9]+)?)M)?(?:([0-9]+(?:[.,][0-9]+)?)W)?(?:([0-9]+(?:[.,][0-9]+)?)D)?"
+    r"(?:T(?=[0-9])(?:([0-9]+(?:[.,][0-9]+)?)H)?(?:([0-9]+(?:[.,][0-9]+)?)M)?(?:([0-9]+(?:[.,][0-9]+)?)S)?)?$"
 )
 
 
@@ -131,7 +132,7 @@ def _duration(s: str) -> Any:
 def _instant_bounds(s: str) -> tuple[datetime, datetime]:
     s = s.strip()
     dt = parse_datetime(s)
-    if re.fullmatch(r"\d{4}-\d\d-\d\d", s):  # a date is the whole day
+    if re.fullmatch(r"[0-9]{4}-[0-9][0-9]-[0-9][0-9]", s):  # a date is the whole day
         return dt, dt + timedelta(days=1) - timedelta(microseconds=1)
     return dt, dt
 
@@ -203,10 +204,10 @@ def parse_items(q: Mapping[str, str], *, fields: set[str], default_limit: int, m
     out.limit = parse_limit(q.get("limit"), default_limit, max_limit)
     out.offset = parse_offset(q.get("offset"))
     if q.get("after") is not None:
-        raw = q["after"].strip()
-        if not raw.isdigit() or len(raw) > 18:
-            raise bad("after", f"{q['after']!r} is not a feature id (a non-negative integer).")
-        out.after = int(raw)
+        after = parse_id(q["after"])
+        if after is None:
+            raise bad("after", f"{q['after']!r} is not a feature id (a non-negative integer written in ASCII digits).")
+        out.after = after
     if q.get("bbox") is not None:
         out.bbox = parse_bbox(q["bbox"], q.get("bbox-crs"))
     elif q.get("bbox-crs") is not None:

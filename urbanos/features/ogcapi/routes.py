@@ -24,6 +24,7 @@ from urbanos.features.ogcapi import documents as docs
 from urbanos.features.ogcapi.openapi import document as openapi_document
 from urbanos.features.ogcapi.params import parse_format, parse_items
 from urbanos.platform import Platform, render_html
+from urbanos.query.limits import BODY_MAX_NESTING, json_problem
 from urbanos.routing import base_url, identity_of, platform_of, register_error_renderer
 
 Handler = Callable[..., Awaitable[Response]]
@@ -33,6 +34,8 @@ async def json_body(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("The request body is empty; a JSON document is expected.", code="InvalidRequestBody")
+    if (problem := json_problem(raw, max_nesting=BODY_MAX_NESTING, what="The request body")) is not None:
+        raise BadRequest(problem, code="InvalidRequestBody")
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -245,10 +248,9 @@ def mount(app: Any, platform: Platform) -> None:
     async def create(request: Request, cid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
-        await svc._writable(identity, cid)
+        known = _field_names(await svc._writable(identity, cid))
         content_crs = _content_crs(request)
         body = await _body(request)
-        known = await _field_names(request, cid, identity)
         bodies = body.get("features") if isinstance(body, dict) and body.get("type") == "FeatureCollection" else [body]
         if not isinstance(bodies, list) or not bodies:
             raise ValidationFailed("The FeatureCollection has no features.", code="InvalidRequestBody")
@@ -265,10 +267,10 @@ def mount(app: Any, platform: Platform) -> None:
     async def replace(request: Request, cid: str, fid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
-        await svc._writable(identity, cid)
+        known = _field_names(await svc._writable(identity, cid))
         content_crs = _content_crs(request)
         body = await _body(request)
-        props, geom, _ = _read_feature(body, content_crs, await _field_names(request, cid, identity))
+        props, geom, _ = _read_feature(body, content_crs, known)
         await svc.replace(identity, cid, fid, props, geom)
         return Response(status_code=204)
 
@@ -276,10 +278,10 @@ def mount(app: Any, platform: Platform) -> None:
     async def patch(request: Request, cid: str, fid: str) -> Response:
         identity = await identity_of(request)
         svc = _service(request)
-        await svc._writable(identity, cid)
+        known = _field_names(await svc._writable(identity, cid))
         content_crs = _content_crs(request)
         body = await _body(request)
-        props, geom, has_geom = _read_feature(body, content_crs, await _field_names(request, cid, identity), partial=True)
+        props, geom, has_geom = _read_feature(body, content_crs, known, partial=True)
         await svc.patch(identity, cid, fid, props, geom, has_geom)
         return Response(status_code=204)
 
@@ -296,12 +298,9 @@ def mount(app: Any, platform: Platform) -> None:
     app.add_middleware(SingleFeatureFastPath, platform=platform)
 
 
-async def _field_names(request: Request, cid: str, identity: Any) -> set[str]:
-    from urbanos.features import store
-
-    svc = _service(request)
-    vis = await svc.db.read(lambda c: svc._visible(c, identity, cid))
-    return {f.name for f in vis.meta.fields} if isinstance(vis.meta, store.CollectionMeta) else set()
+def _field_names(vis: Any) -> set[str]:
+    """The property names of the collection a write was allowed on (``FeaturesService._writable``)."""
+    return {f.name for f in vis.meta.fields}
 
 
 __all__ = ["mount", "render_ogc_error", "BadRequest"]

@@ -21,6 +21,7 @@ from typing import Any
 from shapely.geometry import box as make_box
 from shapely.geometry.base import BaseGeometry
 
+from urbanos.core.ids import parse_id
 from urbanos.errors import BadRequest, NotFound, UrbanosError
 from urbanos.events import Event
 from urbanos.features import store
@@ -249,38 +250,57 @@ class FeaturesService:
         return vis.meta, feats[0]
 
     # -- Part 4 -----------------------------------------------------------------------------------
+    def _check_write(self, c: Connection, identity: Identity, name: str) -> Visible:
+        """The caller may publish to the organisation owning the collection's dataset (a collection without dataset
+        needs a publisher without organisation), whether or not it may read the collection; a caller that may
+        neither gets the 404 of a missing collection (:meth:`Gate.authorize_write`)."""
+        meta, acc = store.get_collection_access(c, name)
+        missing = NotFound(f"There is no collection {name!r}.", code="NotFound")
+        if meta is None:
+            raise missing
+        ds = DatasetAccess(int(acc[0]), acc[1], acc[2], acc[3]) if acc is not None else None
+        grants = [] if ds is None else [r[0] for r in c.fetchall(
+            "SELECT subject FROM dataset_grants WHERE dataset_id = ?", (ds.id,))]
+        self.gate.authorize_write(identity, ds, grants, missing)
+        return Visible(meta, ds)
+
     async def _writable(self, identity: Identity, name: str) -> Visible:
-        vis = await self.db.read(lambda c: self._visible(c, identity, name))
-        org = vis.ds.owner_org if vis.ds is not None else None
-        self.gate.require(identity, "publisher", org=org)
-        return vis
+        """An early check (before a body is read); every write checks again in its own transaction."""
+        return await self.db.read(lambda c: self._check_write(c, identity, name))
 
     async def create(self, identity: Identity, name: str, features: list[tuple[dict[str, Any], BaseGeometry | None]]) -> list[int]:
-        await self._writable(identity, name)
-        return await self.db.write(lambda c: store.insert_features(c, name, features))
+        def tx(c: Connection) -> list[int]:
+            self._check_write(c, identity, name)
+            return store.insert_features(c, name, features)
+
+        return await self.db.write(tx)
 
     async def replace(self, identity: Identity, name: str, fid_text: str, props: dict[str, Any], geom: BaseGeometry | None) -> None:
-        await self._writable(identity, name)
-        fid = _require_fid(fid_text, name)
-        await self.db.write(lambda c: store.replace_feature(c, name, fid, props, geom))
+        def tx(c: Connection) -> None:
+            self._check_write(c, identity, name)
+            store.replace_feature(c, name, _require_fid(fid_text, name), props, geom)
+
+        await self.db.write(tx)
 
     async def patch(self, identity: Identity, name: str, fid_text: str, props: dict[str, Any], geom: BaseGeometry | None,
                     set_geom: bool) -> None:
-        await self._writable(identity, name)
-        fid = _require_fid(fid_text, name)
-        await self.db.write(lambda c: store.patch_feature(c, name, fid, props, geom, set_geom=set_geom))
+        def tx(c: Connection) -> None:
+            self._check_write(c, identity, name)
+            store.patch_feature(c, name, _require_fid(fid_text, name), props, geom, set_geom=set_geom)
+
+        await self.db.write(tx)
 
     async def delete(self, identity: Identity, name: str, fid_text: str) -> None:
-        await self._writable(identity, name)
-        fid = _require_fid(fid_text, name)
-        await self.db.write(lambda c: store.delete_feature(c, name, fid))
+        def tx(c: Connection) -> None:
+            self._check_write(c, identity, name)
+            store.delete_feature(c, name, _require_fid(fid_text, name))
+
+        await self.db.write(tx)
 
 
 def _fid(text: str) -> int | None:
-    t = text.strip()
-    if not t.isdigit() or len(t) > 18:
-        return None
-    return int(t)
+    """A feature id from a path: ASCII digits only (``"²"`` is a digit to ``str.isdigit`` but not to ``int``)."""
+    return parse_id(text)
 
 
 def _require_fid(text: str, name: str) -> int:
