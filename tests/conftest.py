@@ -7,6 +7,7 @@ schema of its own.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -91,11 +92,12 @@ def _pg_schema_url(schema: str) -> str:
     return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema},public')}"
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of the back end under test."""
+@contextlib.contextmanager
+def fresh_db_url(folder: Path) -> Iterator[str]:
+    """A fresh, empty database of the back end under test: SQLite in ``folder``, or a PostgreSQL schema of its
+    own (dropped afterwards)."""
     if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'urbanos.db'}"
+        yield f"sqlite:///{folder / 'urbanos.db'}"
         return
     import psycopg
 
@@ -118,21 +120,34 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def db_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of the back end under test."""
+    with fresh_db_url(tmp_path) as url:
+        yield url
+
+
+def settings_for(folder: Path, db: str, **overrides: Any) -> Settings:
+    """Settings of a test app: data in ``folder``, database ``db``, the test admin token, quiet logs."""
+    values: dict[str, Any] = {
+        "data_dir": str(folder / "data"),
+        "db": db,
+        "admin_token": ADMIN_TOKEN,
+        "log_level": "warning",
+        "access_log": False,
+        "pg_pool_min": 1,
+        "pg_pool_max": 4,
+        "allowed_hosts": "127.0.0.1,localhost,[::1],testserver",  # testserver: the in-process TestClient's Host
+    }
+    if "mqtt_port" in settings_registry():
+        values["mqtt_port"] = 0
+    values.update(overrides)
+    return load(settings_registry(), env={}, overrides=values)
+
+
+@pytest.fixture
 def make_settings(tmp_path: Path, db_url: str) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "data_dir": str(tmp_path / "data"),
-            "db": db_url,
-            "admin_token": ADMIN_TOKEN,
-            "log_level": "warning",
-            "access_log": False,
-            "pg_pool_min": 1,
-            "pg_pool_max": 4,
-        }
-        if "mqtt_port" in settings_registry():
-            values["mqtt_port"] = 0
-        values.update(overrides)
-        return load(settings_registry(), env={}, overrides=values)
+        return settings_for(tmp_path, overrides.pop("db", db_url), **overrides)
 
     return make
 
@@ -255,3 +270,21 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield make
     for s in started:
         s.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how large the write matrix was (tests/governance/test_write_matrix.py), when it ran."""
+    stats = terminalreporter.stats
+    ran = [r for key in ("passed", "failed") for r in stats.get(key, []) if "test_write_matrix" in getattr(r, "nodeid", "")]
+    if not ran:
+        return
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("write_matrix", ROOT / "tests" / "governance" / "test_write_matrix.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("write_matrix", module)
+    spec.loader.exec_module(module)
+    paths, callers, levels, cases = module.matrix_size()
+    terminalreporter.write_line(f"write matrix on {BACKEND}: {paths} write paths x {callers} callers x {levels} access levels"
+                                f" = {cases} cases ({len(ran)} tests run)")

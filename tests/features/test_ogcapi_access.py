@@ -140,3 +140,36 @@ def test_part4_on_invisible_collection_is_404(client: Any, platform: Any, fx: An
     assert client.post("/ogcapi/collections/secret/items", json=FEATURE, headers=pub).status_code == 404
     assert client.delete("/ogcapi/collections/secret/items/1", headers=pub).status_code == 404
     assert client.post("/ogcapi/collections/places/items", data=b"not json", headers=pub).status_code in (400, 404)
+
+
+def test_datastore_sql_reads_only_visible_collections(make_settings: Any, fx: Any) -> None:
+    """The read leak matrix of the SQL path: each caller, each access level, a plain query and a join with an
+    open table, and counts; only the collections the caller may read ever answer."""
+    from starlette.testclient import TestClient
+
+    from urbanos.web.app import create_app
+
+    app = create_app(make_settings(datastore_sql_enabled=True))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        platform = app.state.platform
+        for level in LEVELS:
+            fx.add_points(platform, f"c-{level}", fx.add_dataset(platform, f"ds-{level}", level, org="mobility"))
+        callers = {"anonymous": {}, "reader": _token(platform, "reader"), "member": _token(platform, "reader", "mobility"),
+                   "other": _token(platform, "publisher", "parks"), "admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"}}
+        readable = {"anonymous": {"open"}, "reader": {"open", "registered"}, "member": {"open", "registered", "internal"},
+                    "other": {"open", "registered"}, "admin": set(LEVELS)}
+
+        def sql(headers: dict[str, str], text: str) -> Any:
+            return client.post("/api/3/action/datastore_search_sql", json={"sql": text}, headers=headers)
+
+        for who, headers in callers.items():
+            for level in LEVELS:
+                for text in (f'SELECT COUNT(*) AS n FROM "c-{level}"',
+                             f'SELECT o.name FROM "c-open" o JOIN "c-{level}" x ON x.pop = o.pop',
+                             f'SELECT name FROM "c-open" WHERE pop IN (SELECT pop FROM "c-{level}")'):
+                    r = sql(headers, text)
+                    if level in readable[who]:
+                        assert r.status_code == 200, (who, level, text, r.text)
+                    else:
+                        assert r.status_code in (403, 404), (who, level, text, r.text)
+                        assert "Place" not in r.text, (who, level, text)

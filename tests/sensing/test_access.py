@@ -141,3 +141,34 @@ def test_create_at_path_contract(sta: Sta, world: dict[str, Any], platform: Any)
     with _pytest.raises(Unauthorized):
         asyncio.run(svc.create_at_path("v1.1", "Observations", {"result": 1, "Datastream": {"@iot.id": ds}}, ANONYMOUS,
                                        "http://h"))
+
+
+def test_navigation_filters_and_orderings_do_not_read_hidden_rows(sta: Sta, world: dict[str, Any], platform: Any) -> None:
+    # an open Datastream whose Thing is hidden (linked by a trusted writer): a $filter or $orderby through
+    # Datastream/Thing must not read the hidden Thing's values, character by character or by sort order
+    def relink(c: Any) -> None:
+        c.execute("UPDATE sta_datastreams SET thing_id = ? WHERE id = ?", (world["things"]["confidential"], world["streams"]["none"]))
+
+    platform.db.write_sync(relink)
+    probes = [
+        "/Datastreams?$filter=startswith(Thing/name,'T-conf')",
+        "/Datastreams?$filter=Thing/name eq 'T-confidential'",
+        "/Datastreams?$filter=substringof('confidential',Thing/name)",
+        "/Observations?$filter=Datastream/Thing/name eq 'T-confidential'",
+        "/Datastreams?$filter=Thing/id eq {}".format(world["things"]["confidential"]),
+    ]
+    callers = {"anonymous": {}, "reader": world["reader"], "insider": world["insider"]}
+    for who, headers in callers.items():
+        for path in probes:
+            r = sta.c.get("/sta/v1.1" + path, headers=headers)
+            assert r.status_code == 200, (who, path, r.text)
+            hits = r.json()["value"]
+            if "Thing/id" in path:  # the link itself is a column of the open Datastream
+                continue
+            assert hits == [], (who, path, hits)
+        # ordering by the hidden Thing's name puts the open Datastream where a NULL sorts, whatever the name
+        asc = [d["@iot.id"] for d in sta.c.get("/sta/v1.1/Datastreams?$orderby=Thing/name asc,id asc", headers=headers).json()["value"]]
+        desc = [d["@iot.id"] for d in sta.c.get("/sta/v1.1/Datastreams?$orderby=Thing/name desc,id asc", headers=headers).json()["value"]]
+        assert world["streams"]["none"] in asc and world["streams"]["none"] in desc
+    admin = sta.c.get("/sta/v1.1/Datastreams?$filter=startswith(Thing/name,'T-conf')", headers=sta.h).json()["value"]
+    assert {d["@iot.id"] for d in admin} == {world["streams"]["confidential"], world["streams"]["none"]}

@@ -1,0 +1,308 @@
+"""The write matrix: every write path × every caller × the access level of the target, on the back end under
+test.
+
+A city's organisation ``orga`` owns four datasets, one per access level, each with SensorThings entities, a
+resource with a DataStore table, and a feature collection. Each write path is tried by every caller: the
+anonymous public, and a reader, publisher, steward and admin scoped to ``orga`` (the owner), scoped to
+``orgb`` (another organisation), or holding the role for the whole platform. A caller allowed to write
+gets a 2xx; any other gets 401 (anonymous), 403 (it may see the target) or 404/400 (it may not, answered
+as for a target that does not exist), and then nothing in the platform's tables has changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ADMIN_TOKEN, api_token, fresh_db_url, settings_for
+
+from urbanos.features import store
+
+LEVELS = ("open", "registered", "internal", "confidential")
+ROLES = ("reader", "publisher", "steward", "admin")
+SCOPES = ("orga", "orgb", None)  # the owner, another organisation, the whole platform
+CALLERS: tuple[tuple[str | None, str | None], ...] = ((None, None), *itertools.product(ROLES, SCOPES))
+RANK = {r: i for i, r in enumerate(ROLES)}
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# Tables whose rows change on reads (usage counts, token use) are left out of the comparison.
+VOLATILE = ("catalog_usage", "api_tokens", "credentials_version", "schema_migrations")
+
+FEATURE = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.0, 53.5]},
+           "properties": {"name": "written", "pop": 1}}
+
+
+def _label(role: str | None, scope: str | None) -> str:
+    return "anonymous" if role is None else f"{role}:{scope or 'global'}"
+
+
+def _sees(role: str | None, scope: str | None, level: str) -> bool:
+    """May the caller read the target dataset (the gate's rule)?"""
+    if level == "open":
+        return True
+    if role is None:
+        return False
+    if role == "admin" and scope is None:
+        return True
+    if level == "registered":
+        return True
+    if level == "internal":
+        return scope == "orga"
+    return False
+
+
+@dataclass
+class World:
+    client: Any
+    platform: Any
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    ids: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def ckan(self, action: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+        return self.client.post(f"/api/3/action/{action}", json=body, headers=ADMIN if headers is None else headers)
+
+    def ok(self, action: str, body: dict[str, Any]) -> Any:
+        r = self.ckan(action, body)
+        assert r.status_code == 200, r.text
+        return r.json()["result"]
+
+    def sta(self, path: str, body: Any, headers: dict[str, str] | None = None) -> int:
+        r = self.client.post(f"/sta/v1.1/{path}", json=body, headers=headers or self.headers["publisher:orga"])
+        assert r.status_code == 201, r.text
+        return int(r.json()["@iot.id"])
+
+    def fresh(self) -> int:
+        return next(self.counter)
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        def dump(c: Any) -> dict[str, list[tuple[Any, ...]]]:
+            if c.dialect.name == "sqlite":
+                names = [r[0] for r in c.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                                  " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_rtree%'"
+                                                  " AND name NOT LIKE '%fts%'")]
+            else:
+                names = [r[0] for r in c.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+            out = {}
+            for name in sorted(names):
+                if name.startswith(VOLATILE):
+                    continue
+                rows = c.fetchall(f'SELECT * FROM "{name}"')
+                out[name] = sorted(tuple(repr(v) for v in r) for r in rows)
+            return out
+
+        return self.platform.db.read_sync(dump)  # type: ignore[no-any-return]
+
+
+def _build(client: Any, platform: Any) -> World:
+    w = World(client, platform)
+    for org in ("orga", "orgb"):
+        w.ok("organization_create", {"name": org, "title": org.upper()})
+    for role, scope in CALLERS:
+        if role is not None:
+            secret = api_token(client, f"{_label(role, scope)} app", role, scope)
+            w.headers[_label(role, scope)] = {"Authorization": f"Bearer {secret}"}
+    w.headers["anonymous"] = {}
+    for level in LEVELS:
+        ids: dict[str, Any] = {"ds": f"ds-{level}"}
+        pkg = w.ok("package_create", {"name": ids["ds"], "title": f"Data {level}", "owner_org": "orga",
+                                      "access_level": level, "grounds": "security" if level != "open" else ""})
+        ids["pkg_id"] = pkg["id"]
+        ids["thing"] = w.sta("Things", {"name": f"thing {level}", "properties": {"urbanos:dataset": ids["ds"]},
+                                        "Locations": [{"name": "here", "description": "d", "encodingType": "application/geo+json",
+                                                       "location": {"type": "Point", "coordinates": [10.0, 53.5]}}]})
+        for key in ("stream", "stream2"):
+            ids[key] = w.sta("Datastreams", {
+                "name": f"{key} {level}", "description": "d", "observationType": "OM_Measurement",
+                "unitOfMeasurement": {"name": "n", "symbol": "n", "definition": "n"},
+                "Thing": {"@iot.id": ids["thing"]},
+                "Sensor": {"name": "s", "description": "d", "encodingType": "text/plain", "metadata": "m"},
+                "ObservedProperty": {"name": "p", "definition": "d", "description": "d"},
+                "properties": {"urbanos:dataset": ids["ds"]}})
+        res = w.ok("resource_create", {"package_id": ids["ds"], "name": f"table {level}", "format": "CSV",
+                                      "url": "https://example.org/table.csv"})
+        ids["resource"] = res["id"]
+        w.ok("datastore_create", {"resource_id": res["id"], "fields": [{"id": "code", "type": "text"}, {"id": "n", "type": "int"}],
+                                  "records": [{"code": "a", "n": 1}], "primary_key": "code"})
+        ids["collection"] = f"col-{level}"
+        meta = platform.db.write_sync(lambda c, lv=level, p=pkg: store.replace_collection(
+            c, f"col-{lv}", [{"name": "name", "type": "string"}, {"name": "pop", "type": "integer"}],
+            [({"name": "one", "pop": 1}, None)], dataset_id=int(_dataset_id(platform, p["name"]))))
+        assert meta is not None
+        w.ids[level] = ids
+    return w
+
+
+def _dataset_id(platform: Any, name: str) -> int:
+    return int(platform.db.read_sync(lambda c: c.fetchval("SELECT id FROM datasets WHERE name = ?", (name,))))
+
+
+# -- the write paths ---------------------------------------------------------------------------------------
+Request = tuple[str, str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class WritePath:
+    name: str
+    build: Callable[[World, dict[str, Any]], Request]
+    role: str = "publisher"  # the role needed, for the owning organisation
+    global_only: bool = False  # a platform-wide action: only a role without organisation passes
+    target_public: bool = False  # the target is public (an organisation), so a refusal is always 403
+    status: Callable[[Any], int] = lambda r: int(r.status_code)  # the answer's status (a batch: its part's)
+    anonymous: tuple[int, ...] = (401,)  # what the anonymous caller gets (CKAN answers 403 "Authorization Error")
+
+
+def _obs(w: World, ids: dict[str, Any]) -> int:
+    return w.sta(f"Datastreams({ids['stream']})/Observations", {"result": 1, "phenomenonTime": "2024-01-01T00:00:00Z"})
+
+
+def _item(w: World, ids: dict[str, Any]) -> int:
+    r = w.client.post(f"/ogcapi/collections/{ids['collection']}/items", json=FEATURE, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return int(r.headers["location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def _ckan(action: str, body: Callable[[World, dict[str, Any]], dict[str, Any]]) -> Callable[[World, dict[str, Any]], Request]:
+    return lambda w, ids: ("POST", f"/api/3/action/{action}", {"json": body(w, ids)})
+
+
+CKAN_ANONYMOUS = (403,)  # CKAN answers every refusal with 403 "Authorization Error", signed in or not
+
+
+PATHS: tuple[WritePath, ...] = (
+    # SensorThings
+    WritePath("sta: POST Things in the dataset", lambda w, ids: (
+        "POST", "/sta/v1.1/Things", {"json": {"name": "new", "properties": {"urbanos:dataset": ids["ds"]}}})),
+    WritePath("sta: POST Observations linking the Datastream", lambda w, ids: (
+        "POST", "/sta/v1.1/Observations", {"json": {"result": 2, "Datastream": {"@iot.id": ids["stream"]}}})),
+    WritePath("sta: POST Datastreams(id)/Observations", lambda w, ids: (
+        "POST", f"/sta/v1.1/Datastreams({ids['stream']})/Observations", {"json": {"result": 3}})),
+    WritePath("sta: move an Observation to another Datastream", lambda w, ids: (
+        "POST", f"/sta/v1.1/Datastreams({ids['stream2']})/Observations", {"json": {"@iot.id": _obs(w, ids)}})),
+    WritePath("sta: PATCH Thing", lambda w, ids: (
+        "PATCH", f"/sta/v1.1/Things({ids['thing']})", {"json": {"description": f"changed {w.fresh()}"}})),
+    WritePath("sta: JSON-Patch Datastream", lambda w, ids: (
+        "PATCH", f"/sta/v1.1/Datastreams({ids['stream']})",
+        {"content": f'[{{"op": "replace", "path": "/description", "value": "p{w.fresh()}"}}]'.encode(),
+         "headers": {"Content-Type": "application/json-patch+json"}})),
+    WritePath("sta: PUT Observation", lambda w, ids: (
+        "PUT", f"/sta/v1.1/Observations({_obs(w, ids)})", {"json": {"result": 9, "phenomenonTime": "2024-02-01T00:00:00Z"}})),
+    WritePath("sta: DELETE Observation", lambda w, ids: ("DELETE", f"/sta/v1.1/Observations({_obs(w, ids)})", {})),
+    WritePath("sta: DELETE Datastream", lambda w, ids: ("DELETE", "/sta/v1.1/Datastreams({})".format(w.sta("Datastreams", {
+        "name": "doomed", "description": "d", "observationType": "OM_Measurement",
+        "unitOfMeasurement": {"name": "n", "symbol": "n", "definition": "n"}, "Thing": {"@iot.id": ids["thing"]},
+        "Sensor": {"name": "s", "description": "d", "encodingType": "text/plain", "metadata": "m"},
+        "ObservedProperty": {"name": "p", "definition": "d", "description": "d"},
+        "properties": {"urbanos:dataset": ids["ds"]}})), {})),
+    WritePath("sta: CreateObservations", lambda w, ids: ("POST", "/sta/v1.1/CreateObservations", {"json": [{
+        "Datastream": {"@iot.id": ids["stream"]}, "components": ["phenomenonTime", "result"],
+        "dataArray": [["2024-03-01T00:00:00Z", 4]]}]})),
+    WritePath("sta: $batch", lambda w, ids: ("POST", "/sta/v1.1/$batch", {"json": {"requests": [{
+        "id": "1", "atomicityGroup": "g", "method": "post", "url": f"Datastreams({ids['stream']})/Observations",
+        "body": {"result": 5}}]}}),
+        status=lambda r: int(r.json()["responses"][0]["status"]) if r.status_code == 200 else int(r.status_code)),
+    # CKAN Action API and DataStore
+    WritePath("ckan: package_create in the organisation", _ckan("package_create", lambda w, ids: {
+        "name": f"new-{w.fresh()}", "owner_org": "orga"}), target_public=True, anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: package_patch", _ckan("package_patch", lambda w, ids: {"id": ids["ds"], "notes": f"n{w.fresh()}"}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: package_delete", _ckan("package_delete", lambda w, ids: {"id": w.ok("package_create", {
+        "name": f"gone-{w.fresh()}", "owner_org": "orga", "access_level": ids["ds"].split("-", 1)[1],
+        "grounds": "security"})["name"]}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: dataset_purge", _ckan("dataset_purge", lambda w, ids: {"id": w.ok("package_create", {
+        "name": f"purged-{w.fresh()}", "owner_org": "orga", "access_level": ids["ds"].split("-", 1)[1],
+        "grounds": "security"})["name"]}), role="admin", global_only=True, anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: resource_create", _ckan("resource_create", lambda w, ids: {
+        "package_id": ids["ds"], "name": "more", "url": "https://example.org/more.csv"}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: resource_patch", _ckan("resource_patch", lambda w, ids: {
+        "id": ids["resource"], "description": f"d{w.fresh()}"}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: resource_delete", _ckan("resource_delete", lambda w, ids: {"id": w.ok("resource_create", {
+        "package_id": ids["ds"], "name": "doomed", "url": "https://example.org/doomed.csv"})["id"]}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: datastore_upsert", _ckan("datastore_upsert", lambda w, ids: {
+        "resource_id": ids["resource"], "method": "upsert", "records": [{"code": f"k{w.fresh()}", "n": 2}]}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: datastore_delete", _ckan("datastore_delete", lambda w, ids: {
+        "resource_id": ids["resource"], "filters": {"code": "nothing-matches"}}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: datastore_create on a new resource", _ckan("datastore_create", lambda w, ids: {
+        "resource_id": w.ok("resource_create", {"package_id": ids["ds"], "name": "t", "format": "CSV",
+                                                  "url": "https://example.org/t.csv"})["id"],
+        "fields": [{"id": "x", "type": "int"}], "records": [{"x": 1}]}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: organization_member_create", _ckan("organization_member_create", lambda w, ids: {
+        "id": "orga", "username": f"someone-{w.fresh()}", "role": "member"}), role="steward", target_public=True, anonymous=CKAN_ANONYMOUS),
+    # OGC API Features Part 4
+    WritePath("ogcapi: POST items", lambda w, ids: ("POST", f"/ogcapi/collections/{ids['collection']}/items", {"json": FEATURE})),
+    WritePath("ogcapi: PUT item", lambda w, ids: (
+        "PUT", f"/ogcapi/collections/{ids['collection']}/items/{_item(w, ids)}", {"json": FEATURE})),
+    WritePath("ogcapi: PATCH item", lambda w, ids: (
+        "PATCH", f"/ogcapi/collections/{ids['collection']}/items/{_item(w, ids)}",
+        {"json": {"properties": {"pop": 7}}, "headers": {"Content-Type": "application/merge-patch+json"}})),
+    WritePath("ogcapi: DELETE item", lambda w, ids: (
+        "DELETE", f"/ogcapi/collections/{ids['collection']}/items/{_item(w, ids)}", {})),
+    # administration
+    WritePath("admin: POST /admin/tokens for the organisation", lambda w, ids: (
+        "POST", "/admin/tokens", {"json": {"role": "reader", "org": "orga", "name": f"t{w.fresh()}"}}),
+        role="admin", target_public=True),
+)
+
+
+def _allowed(path: WritePath, role: str | None, scope: str | None) -> bool:
+    if role is None or RANK[role] < RANK[path.role]:
+        return False
+    return scope is None or (scope == "orga" and not path.global_only)
+
+
+def matrix_size() -> tuple[int, int, int, int]:
+    return len(PATHS), len(CALLERS), len(LEVELS), len(PATHS) * len(CALLERS) * len(LEVELS)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from starlette.testclient import TestClient
+
+    from urbanos.web.app import create_app
+
+    folder: Path = tmp_path_factory.mktemp("matrix")
+    with fresh_db_url(folder) as url:
+        app = create_app(settings_for(folder, url))
+        try:
+            with TestClient(app, raise_server_exceptions=False) as client:
+                yield _build(client, app.state.platform)
+        finally:
+            app.state.platform.close()
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
+def test_write_matrix(world: World, path: WritePath, level: str) -> None:
+    ids = world.ids[level]
+    problems = []
+    for role, scope in CALLERS:
+        who = _label(role, scope)
+        method, url, kwargs = path.build(world, ids)
+        allowed = _allowed(path, role, scope)
+        before = None if allowed else world.snapshot()
+        kwargs = dict(kwargs)
+        kwargs["headers"] = {**kwargs.get("headers", {}), **world.headers[who]}
+        r = world.client.request(method, url, **kwargs)
+        status = path.status(r)
+        if allowed:
+            if not 200 <= status < 300:
+                problems.append(f"{who}: expected success, got {status} {r.text[:200]}")
+            continue
+        visible = path.target_public or _sees(role, scope, level)
+        if role is None:
+            refused: tuple[int, ...] = path.anonymous
+        elif RANK[role] < RANK[path.role] or (path.global_only and scope is not None) or visible:
+            refused = (403,)  # no role: refused before the target is looked at; a visible target: forbidden
+        else:
+            refused = ()
+        # a target the caller may not read is answered as one that does not exist (or refused for want of a role)
+        expected = refused if visible else (*refused, 400, 404)
+        if status not in expected:
+            problems.append(f"{who}: expected {expected}, got {status} {r.text[:200]}")
+        after = world.snapshot()
+        if after != before:
+            changed = sorted(t for t in set(before or {}) | set(after) if (before or {}).get(t) != after.get(t))
+            problems.append(f"{who}: refused with {status} but changed {changed}")
+    assert not problems, "\n".join(problems)
