@@ -101,6 +101,7 @@ def _build(client: Any, platform: Any) -> World:
     w = World(client, platform)
     for org in ("orga", "orgb"):
         w.ok("organization_create", {"name": org, "title": org.upper()})
+    w.ok("group_create", {"name": "mobility", "title": "Mobility"})
     for role, scope in CALLERS:
         if role is not None:
             secret = api_token(client, f"{_label(role, scope)} app", role, scope)
@@ -228,6 +229,8 @@ PATHS: tuple[WritePath, ...] = (
         "resource_id": w.ok("resource_create", {"package_id": ids["ds"], "name": "t", "format": "CSV",
                                                   "url": "https://example.org/t.csv"})["id"],
         "fields": [{"id": "x", "type": "int"}], "records": [{"x": 1}]}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: member_create (the dataset into a group)", _ckan("member_create", lambda w, ids: {
+        "id": "mobility", "object": ids["ds"], "object_type": "package", "capacity": "public"}), anonymous=CKAN_ANONYMOUS),
     WritePath("ckan: organization_member_create", _ckan("organization_member_create", lambda w, ids: {
         "id": "orga", "username": f"someone-{w.fresh()}", "role": "member"}), role="steward", target_public=True, anonymous=CKAN_ANONYMOUS),
     # OGC API Features Part 4

@@ -85,6 +85,12 @@ def _touch(c: Connection, ds: dict[str, Any]) -> None:
     c.emit(Event("updated", "Dataset", int(ds["id"]), topic="catalog", dataset_id=int(ds["id"]), data={"name": ds["name"]}))
 
 
+def _may_change(c: Connection, gate: Any, identity: Identity, ds: dict[str, Any]) -> None:
+    """The caller may publish to dataset ``ds``; one it may neither publish to nor read is "not found"."""
+    acc, grants = gate.dataset_access(c, int(ds["id"]))
+    gate.authorize_write(identity, acc, grants, NotFound("Dataset not found"))
+
+
 def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> dict[str, Any]:
     _key, obj, otype, org, grp = _target(c, data, ("id", "object", "object_type", "capacity"), "member")
     cap = str(data["capacity"])
@@ -98,7 +104,7 @@ def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> di
     ds = _resolve(c, obj)
     if ds is None or ds["state"] == "deleted":
         raise NotFound("Dataset not found")
-    gate.require(identity, "publisher", ds["owner_org"])
+    _may_change(c, gate, identity, ds)
     if grp is not None:
         c.execute("DELETE FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"]))
         c.execute("INSERT INTO catalog_group_members (group_id, dataset_id) VALUES (?, ?)", (grp[0], ds["id"]))
@@ -128,7 +134,7 @@ def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> No
     ds = _resolve(c, obj)
     if ds is None or ds["state"] == "deleted":
         raise NotFound("Dataset not found")
-    gate.require(identity, "publisher", ds["owner_org"])
+    _may_change(c, gate, identity, ds)
     if not c.fetchone("SELECT 1 FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"])):
         raise NotFound(f"Dataset {ds['name']} is not in group {grp[1]}.")
     c.execute("DELETE FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"]))
