@@ -54,6 +54,51 @@ class Event:
         )
 
 
+USAGE = "usage"
+"""Topic of :class:`Usage` events: one per read of an API, delivered in the process that served it."""
+USAGE_COUNTS = "usage.counts"
+"""Topic of the aggregate usage rows the catalogue writes (one event per row and flush), for live dashboards."""
+
+UsageKind = Literal["view", "download", "api_read", "search"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A read of data through an API, counted by the catalogue's usage statistics (anonymous aggregates).
+
+    ``api`` names the interface (``sta``, ``mqtt``, ``ogcapi-features``, ``datastore``, ``ckan``, ``dcat``,
+    ``download``, ``portal``); ``application`` the registered application (the token's name), never a person.
+    Publish it with ``bus.deliver_local([usage.to_event()])``: each process counts the reads it served."""
+
+    kind: UsageKind
+    api: str
+    dataset: str = ""
+    dataset_id: int | None = None
+    resource: str = ""
+    collection: str = ""
+    action: str = ""
+    application: str = ""
+
+    def to_event(self) -> Event:
+        return Event("created", "Usage", None, topic=USAGE, dataset_id=self.dataset_id, data={
+            "kind": self.kind, "api": self.api, "dataset": self.dataset, "resource": self.resource,
+            "collection": self.collection, "action": self.action, "application": self.application})
+
+    @classmethod
+    def of(cls, ev: Event) -> Usage | None:
+        """The usage an event carries, or None for any other event."""
+        if ev.topic != USAGE or ev.entity != "Usage":
+            return None
+        d = ev.data
+        kind = d.get("kind")
+        if kind not in ("view", "download", "api_read", "search"):
+            return None
+        return cls(kind=kind, api=str(d.get("api") or ""), dataset=str(d.get("dataset") or ""),
+                   dataset_id=ev.dataset_id, resource=str(d.get("resource") or ""),
+                   collection=str(d.get("collection") or ""), action=str(d.get("action") or ""),
+                   application=str(d.get("application") or ""))
+
+
 Handler = Callable[[Event], Awaitable[None] | None]
 
 
@@ -63,4 +108,4 @@ class EventSink(Protocol):
     def publish(self, events: list[Event]) -> None: ...
 
 
-__all__ = ["Event", "Kind", "Handler", "EventSink"]
+__all__ = ["Event", "Kind", "Handler", "EventSink", "Usage", "UsageKind", "USAGE", "USAGE_COUNTS"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from prometheus_client import CollectorRegistry
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from urbanos.plugins import Component
 
 log = logging.getLogger("urbanos")
+P = TypeVar("P")
 
 
 def make_bus(settings: Settings, db: Database) -> Bus:
@@ -43,6 +44,27 @@ class Platform:
     services: dict[str, Any] = field(default_factory=dict)
     registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
     opened: bool = False
+    ports: dict[type, object] = field(default_factory=dict)
+
+    # -- contracts between capabilities (urbanos.ports) -----------------------------------------------------
+    def provide(self, port: type[P], impl: P) -> None:
+        """Register ``impl`` as this platform's implementation of ``port`` (a Protocol of :mod:`urbanos.ports`);
+        a capability does this in its ``setup``."""
+        if port in self.ports and self.ports[port] is not impl:
+            raise ConfigError(f"{port.__name__} is provided twice; a platform has one provider per contract.")
+        self.ports[port] = impl
+
+    def require(self, port: type[P]) -> P:
+        """The implementation of ``port``; ConfigError naming the contract when no capability provides it."""
+        impl = self.ports.get(port)
+        if impl is None:
+            raise ConfigError(f"No capability provides {port.__name__}. Fix: install and enable the capability that "
+                              "implements it (see docs/architecture.md).")
+        return cast(P, impl)
+
+    def optional(self, port: type[P]) -> P | None:
+        """The implementation of ``port``, or None: for what a platform may run without (extra CKAN actions)."""
+        return cast("P | None", self.ports.get(port))
 
     @classmethod
     def build(cls, settings: Settings, components: list[Component]) -> Platform:

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from urbanos.catalog.search import SearchQueryError
+from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound, UrbanosError, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.governance.gate import Gate
-from urbanos.query.numbers import parse_int
 
 if TYPE_CHECKING:
     from urbanos.catalog.service import CatalogService

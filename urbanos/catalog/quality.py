@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from urbanos.catalog.model import FREQUENCIES, LICENSE_BY_ID, MACHINE_READABLE, MEDIA_TYPES, NON_PROPRIETARY
-from urbanos.query import isotime
+from urbanos.core import time as isotime
 
 BANDS = ((351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad"))
 _URL = re.compile(r"^https?://[^\s/]+\S*$")

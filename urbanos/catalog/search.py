@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from urbanos.catalog.model import FACET_TABLE_FIELDS
+from urbanos.core import time as isotime
 from urbanos.errors import BadRequest
-from urbanos.query import isotime
 
 
 class SearchQueryError(BadRequest):

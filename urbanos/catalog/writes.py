@@ -28,12 +28,13 @@ from urbanos.catalog.model import (
     THEMES,
 )
 from urbanos.catalog.search import ts_text
+from urbanos.core import time as isotime
 from urbanos.core.ids import is_ascii_digits, parse_id
+from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound, ValidationFailed
 from urbanos.events import Event
 from urbanos.governance import Identity
-from urbanos.query import isotime, limits
-from urbanos.query.numbers import parse_int
+from urbanos.query import limits
 from urbanos.storage import Connection
 from urbanos.storage.spatial import to_wkb
 

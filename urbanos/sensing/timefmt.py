@@ -1,6 +1,6 @@
 """Times: parse ISO 8601 instants and intervals, store fixed-width UTC text, render ISO 8601.
 
-Text is read by the ASCII rules of :mod:`urbanos.query.isotime` (digits 0-9, separators spelt out): a time with
+Text is read by the ASCII rules of :mod:`urbanos.core.time` (digits 0-9, separators spelt out): a time with
 any other character is a 400, never stored.
 """
 
@@ -10,8 +10,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from urbanos.core import time as isotime
 from urbanos.errors import BadRequest
-from urbanos.query import isotime
 
 STORE_FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # the common UTC form, stored without a round trip through datetime (its date and time are still checked)

@@ -47,7 +47,7 @@ from urbanos.catalog.dcat.vocab import (
     as_list,
     extra,
 )
-from urbanos.query.isotime import is_date_only, parse_date, parse_instant
+from urbanos.core.time import is_date_only, parse_date, parse_instant
 
 FORMATS_RDF = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"),
                "rdf": ("xml", "application/rdf+xml")}

@@ -17,8 +17,8 @@ from urbanos.catalog.dcat.mapping import (
     serialize,
 )
 from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
+from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound
-from urbanos.query.numbers import parse_int
 
 TAGS = ["DCAT-AP"]
 

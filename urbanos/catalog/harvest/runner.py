@@ -19,10 +19,10 @@ import orjson
 from urbanos.catalog.dcat import source as catalog
 from urbanos.catalog.dcat.parse import RemoteContext, next_page, packages_from, parse_rdf
 from urbanos.catalog.harvest import store
+from urbanos.core.numbers import parse_int
 from urbanos.errors import NotFound, UrbanosError
 from urbanos.governance.gate import ADMIN
 from urbanos.governance.outbound import Credentials, Fetched, OutboundClient
-from urbanos.query.numbers import parse_int
 
 log = logging.getLogger("urbanos.harvest")
 MAX_PAGES = 10000

@@ -23,6 +23,7 @@ from urbanos.catalog.dcat.source import base_url, platform_of
 from urbanos.catalog.portal import session, view
 from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
 from urbanos.catalog.portal.session import portal_identity as identity_of
+from urbanos.core.numbers import parse_int
 from urbanos.errors import (
     BadRequest,
     Forbidden,
@@ -33,7 +34,6 @@ from urbanos.errors import (
     UrbanosError,
 )
 from urbanos.platform import render_html
-from urbanos.query.numbers import parse_int
 
 STATIC = Path(__file__).parent / "static"
 FACETS = ("organization", "theme", "tags", "res_format", "license_id", "access_level", "frequency")

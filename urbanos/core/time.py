@@ -10,6 +10,9 @@ stored values or make a look-alike mean a time. Here every digit is ``0-9`` and 
   ``z``, ``±hh:mm``, ``±hhmm`` or ``±hh`` (none means UTC).
 
 Anything else raises ``ValueError``. Nothing here does I/O.
+
+Times are stored as text in one fixed-width UTC form, ``YYYY-MM-DDThh:mm:ss.ffffffZ`` (:data:`STORED_FORMAT`),
+so that text order is time order on every back end: :func:`now_stored` and :func:`format_stored` write it.
 """
 
 from __future__ import annotations
@@ -69,4 +72,20 @@ def parse_utc(text: str) -> datetime:
     return parse_instant(text).astimezone(UTC)
 
 
-__all__ = ["parse_instant", "parse_utc", "parse_date", "is_date_only"]
+STORED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+"""The stored form of an instant: fixed-width UTC text, microseconds, ``Z``."""
+
+
+def format_stored(dt: datetime) -> str:
+    """``dt`` in the stored form (a naive ``dt`` is taken as UTC)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime(STORED_FORMAT)
+
+
+def now_stored(after_seconds: float = 0.0) -> str:
+    """The current instant (plus ``after_seconds``) in the stored form."""
+    return (datetime.now(UTC) + timedelta(seconds=after_seconds)).strftime(STORED_FORMAT)
+
+
+__all__ = ["parse_instant", "parse_utc", "parse_date", "is_date_only", "STORED_FORMAT", "format_stored", "now_stored"]

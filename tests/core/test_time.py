@@ -1,6 +1,6 @@
 """Times are read by ASCII rules everywhere: only ASCII text is accepted, and what is accepted round-trips.
 
-Fuzzed with hypothesis over the shared reader (urbanos.query.isotime), the SensorThings store format
+Fuzzed with hypothesis over the shared reader (urbanos.core.time), the SensorThings store format
 (urbanos.sensing.timefmt) and the feature store's reader (urbanos.features.store.parse_datetime)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from urbanos.errors import BadRequest
 from urbanos.features.store import parse_datetime as store_parse
-from urbanos.query import isotime
+from urbanos.core import time as isotime
 from urbanos.sensing import timefmt
 
 # digits that are not ASCII: Arabic-Indic, superscripts, fullwidth, mathematical bold

@@ -1,0 +1,123 @@
+"""The contracts between capabilities: what one capability may ask of another.
+
+Capabilities never import each other (an import-linter contract keeps it so), and none reads or writes
+another's tables. What one needs from another is declared here, as a :class:`typing.Protocol` and the frozen
+dataclasses it returns; the owning capability registers its implementation at setup with
+``platform.provide(Port, impl)`` and a caller asks ``platform.require(Port)`` when it needs it (a clear
+start-up error names a missing provider). Anything that is not a question travels over the bus as a typed
+event (:mod:`urbanos.events`): usage, changes, audit.
+
+Methods that take a :class:`~urbanos.storage.Connection` run inside the caller's transaction (the same
+database), so a write that spans two capabilities still commits or rolls back as one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.storage import Connection
+
+
+# -- the catalogue ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DatasetRef:
+    """A catalogue dataset as other capabilities see it."""
+
+    id: int
+    name: str
+    title: str
+    owner_org: str | None
+    access_level: str
+    state: str
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A catalogue resource (a distribution) as other capabilities see it. ``collection`` names the feature
+    collection that holds its data, when it has one."""
+
+    id: str
+    dataset_id: int | None
+    name: str
+    url: str
+    format: str
+    url_type: str
+    collection: str | None
+    datastore_active: bool
+
+
+class CatalogPort(Protocol):
+    """What the catalogue answers for other capabilities."""
+
+    def dataset(self, c: Connection, key: str | int) -> DatasetRef | None:
+        """The dataset named ``key`` (its name, or its id), or None."""
+        ...
+
+    def resource(self, c: Connection, resource_id: str) -> ResourceRef | None:
+        """The resource ``resource_id``, or None."""
+        ...
+
+    def resources_of_collection(self, c: Connection, collection: str) -> list[ResourceRef]:
+        """The resources whose data is feature collection ``collection``."""
+        ...
+
+    def bind_collection(self, c: Connection, resource_id: str, collection: str | None, *, datastore_active: bool) -> None:
+        """Record that resource ``resource_id``'s data is feature collection ``collection`` (None: no longer)."""
+        ...
+
+    async def describe_collection(self, dataset: str, collection: str, *, fmt: str, url: str, title: str = "") -> None:
+        """Describe collection ``collection`` as a distribution of dataset ``dataset`` (made when missing), once:
+        a collection that already has a resource is left as it is."""
+        ...
+
+
+# -- features -----------------------------------------------------------------------------------------------
+class FeaturesPort(Protocol):
+    """What the features capability answers for others (the portal's previews and import reports)."""
+
+    async def preview(self, identity: Identity, collection: str, limit: int) -> dict[str, Any]:
+        """Up to ``limit`` features of ``collection`` as a GeoJSON FeatureCollection, read exactly as an OGC API
+        Features items request (the same gate, privacy transforms, audit and usage); NotFound when the caller may
+        not read it."""
+        ...
+
+    async def import_report(self, resource_id: str) -> dict[str, Any] | None:
+        """The last import of resource ``resource_id``: ``{"status": "running" | "done" | "failed", "report": …,
+        "failure": …}``, or None."""
+        ...
+
+
+CkanAction = Callable[[Any, "Identity", dict[str, Any]], Awaitable[Any]]
+"""An extra CKAN action: ``async fn(platform, identity, data) -> result``, served by the catalogue's Action API."""
+
+
+class CkanActionsPort(Protocol):
+    """Extra actions a capability serves through the catalogue's CKAN Action API (the DataStore)."""
+
+    def ckan_actions(self) -> Mapping[str, CkanAction]:
+        ...
+
+
+# -- sensing ------------------------------------------------------------------------------------------------
+class SensingPort(Protocol):
+    """What the SensorThings service answers for others (MQTT, dashboards): exactly the HTTP API's answers."""
+
+    async def read_path(self, version: str, path: str, query: dict[str, str], identity: Identity,
+                        base_url: str) -> dict[str, Any]:
+        ...
+
+    async def create_at_path(self, version: str, path: str, body: dict[str, Any], identity: Identity,
+                             base_url: str) -> dict[str, Any]:
+        ...
+
+    async def entity_json(self, version: str, entity_set: str, id: Any, identity: Identity, base_url: str,
+                          select: list[str] | None = None) -> dict[str, Any] | None:
+        ...
+
+
+__all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
+           "CkanActionsPort", "SensingPort"]
