@@ -68,7 +68,8 @@ class Usage:
 
     ``api`` names the interface (``sta``, ``mqtt``, ``ogcapi-features``, ``datastore``, ``ckan``, ``dcat``,
     ``download``, ``portal``); ``application`` the registered application (the token's name), never a person.
-    Publish it with ``bus.deliver_local([usage.to_event()])``: each process counts the reads it served."""
+    Publish it with ``bus.deliver_local([usage.to_event()])``: each process counts the reads it served. ``count``: how
+    many reads it stands for (an aggregate, such as the MQTT notifications delivered in a few seconds)."""
 
     kind: UsageKind
     api: str
@@ -78,11 +79,15 @@ class Usage:
     collection: str = ""
     action: str = ""
     application: str = ""
+    count: int = 1
 
     def to_event(self) -> Event:
-        return Event("created", "Usage", None, topic=USAGE, dataset_id=self.dataset_id, data={
+        data: dict[str, Any] = {
             "kind": self.kind, "api": self.api, "dataset": self.dataset, "resource": self.resource,
-            "collection": self.collection, "action": self.action, "application": self.application})
+            "collection": self.collection, "action": self.action, "application": self.application}
+        if self.count != 1:
+            data["count"] = self.count
+        return Event("created", "Usage", None, topic=USAGE, dataset_id=self.dataset_id, data=data)
 
     @classmethod
     def of(cls, ev: Event) -> Usage | None:
@@ -96,7 +101,7 @@ class Usage:
         return cls(kind=kind, api=str(d.get("api") or ""), dataset=str(d.get("dataset") or ""),
                    dataset_id=ev.dataset_id, resource=str(d.get("resource") or ""),
                    collection=str(d.get("collection") or ""), action=str(d.get("action") or ""),
-                   application=str(d.get("application") or ""))
+                   application=str(d.get("application") or ""), count=int(d.get("count") or 1))
 
 
 Handler = Callable[[Event], Awaitable[None] | None]

@@ -17,6 +17,8 @@ from urbanos.settings import Settings
 from urbanos.storage import Database, Migration, open_database, upgrade
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeForm  # a Protocol is no concrete type[P] to mypy (PEP 747)
+
     from urbanos.plugins import Component
 
 log = logging.getLogger("urbanos")
@@ -44,17 +46,17 @@ class Platform:
     services: dict[str, Any] = field(default_factory=dict)
     registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
     opened: bool = False
-    ports: dict[type, object] = field(default_factory=dict)
+    ports: dict[object, object] = field(default_factory=dict)
 
     # -- contracts between capabilities (urbanos.ports) -----------------------------------------------------
-    def provide(self, port: type[P], impl: P) -> None:
+    def provide(self, port: TypeForm[P], impl: P) -> None:
         """Register ``impl`` as this platform's implementation of ``port`` (a Protocol of :mod:`urbanos.ports`);
         a capability does this in its ``setup``."""
         if port in self.ports and self.ports[port] is not impl:
             raise ConfigError(f"{port.__name__} is provided twice; a platform has one provider per contract.")
         self.ports[port] = impl
 
-    def require(self, port: type[P]) -> P:
+    def require(self, port: TypeForm[P]) -> P:
         """The implementation of ``port``; ConfigError naming the contract when no capability provides it."""
         impl = self.ports.get(port)
         if impl is None:
@@ -62,7 +64,7 @@ class Platform:
                               "implements it (see docs/architecture.md).")
         return cast(P, impl)
 
-    def optional(self, port: type[P]) -> P | None:
+    def optional(self, port: TypeForm[P]) -> P | None:
         """The implementation of ``port``, or None: for what a platform may run without (extra CKAN actions)."""
         return cast("P | None", self.ports.get(port))
 

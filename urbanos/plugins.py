@@ -16,6 +16,7 @@ from urbanos.settings import CORE_SETTINGS, Setting, build_registry
 
 if TYPE_CHECKING:
     import click
+    from starlette.applications import Starlette
 
     from urbanos.platform import Platform
     from urbanos.storage import Migration
@@ -40,7 +41,7 @@ class Component:
     def setup(self, platform: Platform) -> None:
         """Build services (after the database is open and migrated); store them in ``platform.services``."""
 
-    def mount(self, app: Any, platform: Platform) -> None:
+    def mount(self, app: Starlette, platform: Platform) -> None:
         """Add routes and error renderers to the web app (import your ``routes`` module here)."""
 
     async def startup(self, platform: Platform) -> None:

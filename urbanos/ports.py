@@ -90,6 +90,11 @@ class FeaturesPort(Protocol):
         "failure": …}``, or None."""
         ...
 
+    def collection_dataset(self, c: Connection, name: str) -> tuple[bool, int | None]:
+        """Whether feature collection ``name`` exists, and the id of the catalogue dataset it belongs to (None for
+        a collection of no dataset): the catalogue asks before a resource names a collection."""
+        ...
+
 
 CkanAction = Callable[[Any, "Identity", dict[str, Any]], Awaitable[Any]]
 """An extra CKAN action: ``async fn(platform, identity, data) -> result``, served by the catalogue's Action API."""
@@ -116,6 +121,11 @@ class SensingPort(Protocol):
 
     async def entity_json(self, version: str, entity_set: str, id: Any, identity: Identity, base_url: str,
                           select: list[str] | None = None) -> dict[str, Any] | None:
+        ...
+
+    async def entities_json(self, version: str, entity_set: str, ids: list[int], identity: Identity, base_url: str,
+                            select: list[str] | None = None) -> list[dict[str, Any] | None]:
+        """``entity_json`` of many ids in one read (None for each one missing or not visible), in the order given."""
         ...
 
 

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import Response
 
-from urbanos.errors import BadRequest, UnsupportedMediaType
+from urbanos.errors import BadRequest, UnsupportedMediaType, UrbanosError
 from urbanos.governance import Identity
 from urbanos.platform import Platform
 from urbanos.query.limits import BODY_MAX_NESTING, json_problem
@@ -35,20 +37,21 @@ async def identity_of(request: Request) -> Identity:
 
 
 async def json_body(request: Request, *, require_json_type: bool = False,
-                    invalid: str = "The request body is not valid JSON: {}.") -> Any:
-    """Parse the body as JSON; malformed JSON is a 400 with the position of the problem, worded by ``invalid``."""
+                    invalid: str = "The request body is not valid JSON: {}.", code: str | None = None) -> Any:
+    """Parse the body as JSON; malformed JSON is a 400 with the position of the problem, worded by ``invalid``
+    (``code``: the error code of the standard, e.g. OGC's ``InvalidRequestBody``)."""
     ctype = request.headers.get("content-type", "")
     if require_json_type and ctype and "json" not in ctype:
         raise UnsupportedMediaType(f"Expected a JSON body, got {ctype!r}.")
     raw = await request.body()
     if not raw.strip():
-        raise BadRequest("The request body is empty; a JSON document is expected.")
+        raise BadRequest("The request body is empty; a JSON document is expected.", code=code)
     if (problem := json_problem(raw, max_nesting=BODY_MAX_NESTING, what="The request body")) is not None:
-        raise BadRequest(problem)  # bounded before parsing: what is read must be written back and walked
+        raise BadRequest(problem, code=code)  # bounded before parsing: what is read must be written back and walked
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise BadRequest(invalid.format(exc)) from None
+        raise BadRequest(invalid.format(exc), code=code) from None
 
 
 def base_url(request: Request) -> str:
@@ -61,11 +64,15 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def register_error_renderer(app: Any, prefix: str, renderer: Callable[[Request, Any], Any]) -> None:
+ErrorRenderer = Callable[[Request, UrbanosError], Response]
+"""``renderer(request, exc)``: the response of an error in a standard's own format."""
+
+
+def register_error_renderer(app: Starlette, prefix: str, renderer: ErrorRenderer) -> None:
     """Render errors under ``prefix`` with ``renderer(request, exc)`` (the standard's own error format)."""
-    renderers: list[tuple[str, Any]] = app.state.error_renderers
+    renderers: list[tuple[str, ErrorRenderer]] = app.state.error_renderers
     renderers.append((prefix, renderer))
     renderers.sort(key=lambda item: len(item[0]), reverse=True)
 
 
-__all__ = ["platform_of", "identity_of", "json_body", "base_url", "register_error_renderer"]
+__all__ = ["platform_of", "identity_of", "json_body", "base_url", "register_error_renderer", "ErrorRenderer"]

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from urbanos.core import time as isotime
 from urbanos.errors import BadRequest
 from urbanos.features.store import parse_datetime as store_parse
-from urbanos.core import time as isotime
 from urbanos.sensing import timefmt
 
 # digits that are not ASCII: Arabic-Indic, superscripts, fullwidth, mathematical bold

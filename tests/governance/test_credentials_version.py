@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from conftest import ADMIN_TOKEN, api_token
+
+from tests.conftest import ADMIN_TOKEN, api_token
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import jwt
 import pytest
-from conftest import free_port
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from local_http import Server, serve
 
+from tests.conftest import free_port
+from tests.local_http import Server, serve
 from urbanos.errors import ConfigError, Unauthorized
 from urbanos.web.app import create_app
 

@@ -11,8 +11,8 @@ import ipaddress
 from typing import Any
 
 import pytest
-from local_http import ScriptedResolver, serve, tls_files
 
+from tests.local_http import ScriptedResolver, serve, tls_files
 from urbanos.errors import ConfigError, PayloadTooLarge
 from urbanos.governance.outbound import (
     Credentials,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import api_token
 
+from tests.conftest import api_token
 from urbanos.errors import Forbidden
 from urbanos.governance import Gate, Identity, Membership
 

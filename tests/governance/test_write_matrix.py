@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN, api_token, fresh_db_url, settings_for
 
+from tests.conftest import ADMIN_TOKEN, api_token, fresh_db_url, settings_for
 from urbanos.features import store
 
 LEVELS = ("open", "registered", "internal", "confidential")

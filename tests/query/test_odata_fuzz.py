@@ -10,6 +10,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.query.test_odata_parser import SPEC_FILTERS
 from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query import ast
 from urbanos.query.odata import (
@@ -23,8 +24,6 @@ from urbanos.query.odata import (
 )
 from urbanos.query.odata.parser import KEYWORDS
 from urbanos.storage.compile import Column, compile_filter, compile_orderby
-
-from .test_odata_parser import SPEC_FILTERS
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALPHABET = st.sampled_from(list("abz019 ()',/-.:;=$@TZPD+eE") + ["eq", " and ", " not ", "geography'", "duration'", "''"])

@@ -10,12 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.storage.test_compile import CASES, open_items_db, resolve
 from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query import ast
 from urbanos.query.odata import parse_filter, parse_orderby, to_text
 from urbanos.storage.compile import compile_filter, compile_orderby
-
-from .test_compile import CASES, open_items_db, resolve
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from conftest import BACKEND, PG_URL
 
+from tests.conftest import BACKEND, PG_URL
 from urbanos.errors import ConfigError
 from urbanos.storage.postgres import PostgresDatabase, translate
 
-pytestmark = pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL back end only (URBANOS_TEST_DB)")
+pytestmark = [pytest.mark.postgres,
+              pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL back end only (URBANOS_TEST_DB)")]
 
 
 def test_placeholder_translation_leaves_literals_alone() -> None:

@@ -9,10 +9,13 @@ stored values or make a look-alike mean a time. Here every digit is ``0-9`` and 
   fraction of 1 to 9 digits after ``.`` or ``,`` (kept to the microsecond, the rest cut) and an offset ``Z``,
   ``z``, ``±hh:mm``, ``±hhmm`` or ``±hh`` (none means UTC).
 
-Anything else raises ``ValueError``. Nothing here does I/O.
+Anything else raises ``ValueError``. :func:`parse_lenient` is the wider reader of imported values and CQL2
+literals (any form ``datetime.fromisoformat`` takes, a space or ``/`` in the date, still ASCII only). Nothing
+here does I/O.
 
 Times are stored as text in one fixed-width UTC form, ``YYYY-MM-DDThh:mm:ss.ffffffZ`` (:data:`STORED_FORMAT`),
-so that text order is time order on every back end: :func:`now_stored` and :func:`format_stored` write it.
+so that text order is time order on every back end: :func:`now_stored` and :func:`format_stored` write it
+(years before 1000 padded with zeros, which ``strftime("%Y")`` does not do on every platform).
 """
 
 from __future__ import annotations
@@ -72,20 +75,51 @@ def parse_utc(text: str) -> datetime:
     return parse_instant(text).astimezone(UTC)
 
 
+_SPACED = re.compile(r"^[0-9]{4}-[0-9][0-9]-[0-9][0-9] [0-9]")
+_SLASHED = re.compile(r"^[0-9]{4}/[0-9][0-9]/[0-9][0-9]")
+
+
+def parse_lenient(value: object) -> datetime:
+    """A date or date-time as an aware UTC datetime; raises ValueError (or OverflowError).
+
+    ``datetime`` and ``date`` objects are taken as they are; text is ISO 8601 as ``datetime.fromisoformat`` reads
+    it (naive means UTC), also with a space between date and time or ``/`` between the parts of the date. Text
+    beyond ASCII is refused (``fromisoformat`` takes any character between date and time)."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    else:
+        s = str(value).strip()
+        if not s:
+            raise ValueError("empty date-time")
+        if not s.isascii():
+            raise ValueError("not an ISO 8601 date-time (ASCII digits and separators only)")
+        s = s.replace(" ", "T", 1) if _SPACED.match(s) else s
+        if s.endswith(("Z", "z")):
+            s = s[:-1] + "+00:00"
+        s = s.replace("/", "-") if _SLASHED.match(s) else s
+        dt = datetime.fromisoformat(s)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
 STORED_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 """The stored form of an instant: fixed-width UTC text, microseconds, ``Z``."""
 
 
 def format_stored(dt: datetime) -> str:
-    """``dt`` in the stored form (a naive ``dt`` is taken as UTC)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime(STORED_FORMAT)
+    """``dt`` in the stored form (a naive ``dt`` is taken as UTC; OverflowError when it leaves years 1 to 9999 in
+    UTC)."""
+    u = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
 
 
 def now_stored(after_seconds: float = 0.0) -> str:
     """The current instant (plus ``after_seconds``) in the stored form."""
-    return (datetime.now(UTC) + timedelta(seconds=after_seconds)).strftime(STORED_FORMAT)
+    return format_stored(datetime.now(UTC) + timedelta(seconds=after_seconds))
 
 
-__all__ = ["parse_instant", "parse_utc", "parse_date", "is_date_only", "STORED_FORMAT", "format_stored", "now_stored"]
+__all__ = ["parse_instant", "parse_utc", "parse_lenient", "parse_date", "is_date_only", "STORED_FORMAT", "format_stored",
+           "now_stored"]

@@ -26,35 +26,33 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import socket
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
-import httpcore
 import httpx
 
 from urbanos.core.ids import is_ascii_digits
 from urbanos.errors import ConfigError, PayloadTooLarge, ValidationFailed
+from urbanos.governance.addresses import (
+    IPAddress,
+    IPNetwork,
+    Resolver,
+    host_key,
+    is_public,
+    parse_ip,
+    system_resolver,
+)
+from urbanos.governance.pinning import AsyncPinnedTransport, PinnedTransport, Pins, no_cookies
+from urbanos.settings import Settings
 
 log = logging.getLogger("urbanos.outbound")
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-Resolver = Callable[[str, int], Sequence[str]]
-"""``resolver(host, port)`` → the addresses ``host`` resolves to, as text (blocking)."""
 
 SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECTS = (301, 302, 303, 307, 308)
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-_SHARED = ipaddress.ip_network("100.64.0.0/10")  # RFC 6598 shared address space (carrier-grade NAT)
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known NAT64 prefix
-_V4_COMPAT = ipaddress.ip_network("::/96")  # deprecated IPv4-compatible IPv6 addresses
-
 
 class OutboundError(ValidationFailed):
     """A URL could not be fetched (it does not resolve, the server is unreachable or too slow)."""
@@ -66,52 +64,6 @@ class OutboundRefused(OutboundError):
     """The outbound policy refuses this URL (scheme, address, too many redirects)."""
 
     code = "outbound_refused"
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses of ``host`` from the system resolver (``socket.getaddrinfo``), in its order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address carries (6to4, Teredo client, NAT64, IPv4-compatible), if any."""
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if ip in _NAT64 or (ip in _V4_COMPAT and int(ip) > 1):
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def is_public(ip: IPAddress) -> bool:
-    """True for a globally routable unicast address (and for IPv6 forms that embed one)."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return is_public(ip.ipv4_mapped)
-        if ip.scope_id or ip.is_site_local:
-            return False
-        inner = _embedded_v4(ip)
-        if inner is not None and not is_public(inner):
-            return False
-        if ip in _NAT64:  # judged by the IPv4 address it carries (DNS64 answers for IPv4-only hosts)
-            return inner is not None
-    elif ip in _SHARED:
-        return False
-    return bool(ip.is_global) and not (ip.is_multicast or ip.is_private or ip.is_loopback or ip.is_link_local
-                                       or ip.is_reserved or ip.is_unspecified)
-
-
-def _parse_ip(text: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _host_key(host: str) -> str:
-    return host.strip().rstrip(".").lower()
 
 
 @dataclass(frozen=True)
@@ -137,7 +89,7 @@ class OutboundPolicy:
                 continue
             except ValueError:
                 pass
-            name = _host_key(entry)
+            name = host_key(entry)
             if not name or any(ch in name for ch in "/:@ ") or not all(
                     part and len(part) < 64 for part in name.split(".")):
                 raise ConfigError(
@@ -148,7 +100,7 @@ class OutboundPolicy:
         return tuple(networks), frozenset(hosts)
 
     @classmethod
-    def from_settings(cls, settings: Any, resolver: Resolver | None = None) -> OutboundPolicy:
+    def from_settings(cls, settings: Settings, resolver: Resolver | None = None) -> OutboundPolicy:
         networks, hosts = cls.parse_allow(settings.get("outbound_allow") or [])
         return cls(networks=networks, hosts=hosts, max_redirects=int(settings.get("outbound_max_redirects", 5)),
                    resolver=resolver or system_resolver)
@@ -162,7 +114,7 @@ class OutboundPolicy:
         return replace(self, resolver=resolver)
 
     def address_allowed(self, ip: IPAddress, host: str = "") -> bool:
-        if self.any_address or (host and _host_key(host) in self.hosts):
+        if self.any_address or (host and host_key(host) in self.hosts):
             return True
         forms: list[IPAddress] = [ip]
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -175,7 +127,7 @@ class OutboundPolicy:
         """Resolve ``host`` once and check every address: the addresses to connect to, or OutboundRefused /
         OutboundError. Blocking (the resolver)."""
         where = url or host
-        literal = _parse_ip(host.strip("[]"))
+        literal = parse_ip(host.strip("[]"))
         if literal is not None:
             found = [str(literal)]
         else:
@@ -187,7 +139,7 @@ class OutboundPolicy:
             raise OutboundError(f"cannot fetch {where}: the host {host} does not resolve")
         checked: list[str] = []
         for text in found:
-            ip = _parse_ip(text)
+            ip = parse_ip(text)
             if ip is None or not self.address_allowed(ip, host):
                 log.warning("outbound fetch of %s refused: %s resolves to %s", where, host, text)
                 raise OutboundRefused(
@@ -205,7 +157,7 @@ def origin(url: httpx.URL | str) -> tuple[str, str, int]:
     """(scheme, host, port) of a URL, with the default port filled in."""
     u = url if isinstance(url, httpx.URL) else httpx.URL(url)
     scheme = u.scheme.lower()
-    return scheme, _host_key(u.raw_host.decode("ascii")), u.port or DEFAULT_PORTS.get(scheme, 0)
+    return scheme, host_key(u.raw_host.decode("ascii")), u.port or DEFAULT_PORTS.get(scheme, 0)
 
 
 @dataclass(frozen=True)
@@ -259,100 +211,6 @@ def _redirect(resp: httpx.Response, current: httpx.URL) -> httpx.URL | None:
     return target(str(nxt))
 
 
-# -- pinned connections ----------------------------------------------------------------------------------------
-
-Pins = dict[tuple[str, int], tuple[str, ...]]
-
-
-def _pinned(pins: Pins, host: str, port: int) -> tuple[str, ...]:
-    addresses = pins.get((_host_key(host), port))
-    if not addresses:
-        raise httpcore.ConnectError(f"{host}:{port} was not checked by the outbound policy")
-    return addresses
-
-
-class _PinnedBackend(httpcore.NetworkBackend):
-    """Connects to the addresses checked for a host, never to what the host resolves to now."""
-
-    def __init__(self, pins: Pins) -> None:
-        self._pins = pins
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        error: Exception | None = None
-        for address in _pinned(self._pins, host, port):
-            try:
-                return self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
-
-    def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        raise httpcore.ConnectError("outbound fetches use TCP only")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
-class _AsyncPinnedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, pins: Pins) -> None:
-        self._pins = pins
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        error: Exception | None = None
-        for address in _pinned(self._pins, host, port):
-            try:
-                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                error = exc
-        assert error is not None
-        raise error
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("outbound fetches use TCP only")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def _ssl_context() -> Any:
-    return httpx.create_ssl_context()
-
-
-class _PinnedTransport(httpx.HTTPTransport):
-    """httpx's own transport (request/response mapping, error mapping), over a connection pool whose network
-    back end is pinned."""
-
-    def __init__(self, pins: Pins) -> None:
-        super().__init__(trust_env=False)
-        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):  # pragma: no cover - httpx changed
-            raise RuntimeError("httpx.HTTPTransport has no connection pool to pin")
-        self._pool = httpcore.ConnectionPool(ssl_context=_ssl_context(), network_backend=_PinnedBackend(pins),
-                                             max_connections=16, max_keepalive_connections=4)
-
-
-class _AsyncPinnedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, pins: Pins) -> None:
-        super().__init__(trust_env=False)
-        if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):  # pragma: no cover
-            raise RuntimeError("httpx.AsyncHTTPTransport has no connection pool to pin")
-        self._pool = httpcore.AsyncConnectionPool(ssl_context=_ssl_context(),
-                                                  network_backend=_AsyncPinnedBackend(pins),
-                                                  max_connections=16, max_keepalive_connections=4)
-
-
-def _no_cookies() -> CookieJar:
-    """A cookie jar that keeps nothing (given to httpx as the jar itself: httpx copies other forms into a jar of
-    its own, which would keep cookies)."""
-    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
-
-
 # -- the clients -----------------------------------------------------------------------------------------------
 
 class _Base:
@@ -385,9 +243,18 @@ class _Base:
             headers.update(self.credentials.headers)
         return headers
 
-    def _check_length(self, resp: httpx.Response, url: httpx.URL) -> None:
-        declared = resp.headers.get("content-length", "")
-        if is_ascii_digits(declared) and int(declared) > self.max_bytes and "content-encoding" not in resp.headers:
+    def _answer(self, resp: httpx.Response, url: httpx.URL, hops: int) -> Fetched:
+        """What is known of an answer before its body; a 2xx answer declaring a body over the limit is refused."""
+        got = Fetched(str(url), resp.status_code, resp.headers, redirects=hops)
+        if 200 <= resp.status_code < 300:
+            declared = resp.headers.get("content-length", "")
+            if is_ascii_digits(declared) and int(declared) > self.max_bytes and "content-encoding" not in resp.headers:
+                raise self._too_large(url)
+        return got
+
+    def _count(self, got: Fetched, chunk: bytes, url: httpx.URL) -> None:
+        got.size += len(chunk)
+        if got.size > self.max_bytes:
             raise self._too_large(url)
 
     def _too_large(self, url: httpx.URL) -> PayloadTooLarge:
@@ -404,14 +271,21 @@ class _Base:
                                "(setting outbound_max_redirects)")
 
 
+def _keep(body: bytearray, chunk: bytes, sink: Callable[[bytes], Any] | None) -> None:
+    if sink is None:
+        body += chunk
+    else:
+        sink(chunk)
+
+
 class OutboundClient(_Base):
     """Async outbound GETs under an :class:`OutboundPolicy`. Use as ``async with``; one client may serve many
     requests (a harvest run): each host is resolved and checked once per client."""
 
     def __init__(self, policy: OutboundPolicy, **kw: Any) -> None:
         super().__init__(policy, **kw)
-        self._client = httpx.AsyncClient(transport=_AsyncPinnedTransport(self._pins), follow_redirects=False,
-                                         trust_env=False, cookies=_no_cookies(), timeout=httpx.Timeout(self.timeout))
+        self._client = httpx.AsyncClient(transport=AsyncPinnedTransport(self._pins), follow_redirects=False,
+                                         trust_env=False, cookies=no_cookies(), timeout=httpx.Timeout(self.timeout))
 
     async def __aenter__(self) -> OutboundClient:
         return self
@@ -451,19 +325,13 @@ class OutboundClient(_Base):
         raise self._too_many(url)
 
     async def _read(self, resp: httpx.Response, url: httpx.URL, hops: int, sink: Callable[[bytes], Any] | None) -> Fetched:
-        got = Fetched(str(url), resp.status_code, resp.headers, redirects=hops)
-        if not 200 <= resp.status_code < 300:
+        got = self._answer(resp, url, hops)
+        if got.status < 200 or got.status >= 300:
             return got
-        self._check_length(resp, url)
         body = bytearray()
         async for chunk in resp.aiter_bytes():
-            got.size += len(chunk)
-            if got.size > self.max_bytes:
-                raise self._too_large(url)
-            if sink is None:
-                body += chunk
-            else:
-                sink(chunk)
+            self._count(got, chunk, url)
+            _keep(body, chunk, sink)
         got.content = bytes(body)
         return got
 
@@ -473,8 +341,8 @@ class OutboundSyncClient(_Base):
 
     def __init__(self, policy: OutboundPolicy, **kw: Any) -> None:
         super().__init__(policy, **kw)
-        self._client = httpx.Client(transport=_PinnedTransport(self._pins), follow_redirects=False, trust_env=False,
-                                    cookies=_no_cookies(), timeout=httpx.Timeout(self.timeout))
+        self._client = httpx.Client(transport=PinnedTransport(self._pins), follow_redirects=False, trust_env=False,
+                                    cookies=no_cookies(), timeout=httpx.Timeout(self.timeout))
 
     def __enter__(self) -> OutboundSyncClient:
         return self
@@ -516,21 +384,15 @@ class OutboundSyncClient(_Base):
 
     def _read(self, resp: httpx.Response, url: httpx.URL, hops: int, sink: Callable[[bytes], Any] | None,
               deadline: float) -> Fetched:
-        got = Fetched(str(url), resp.status_code, resp.headers, redirects=hops)
-        if not 200 <= resp.status_code < 300:
+        got = self._answer(resp, url, hops)
+        if got.status < 200 or got.status >= 300:
             return got
-        self._check_length(resp, url)
         body = bytearray()
         for chunk in resp.iter_bytes():
-            got.size += len(chunk)
-            if got.size > self.max_bytes:
-                raise self._too_large(url)
+            self._count(got, chunk, url)
             if time.monotonic() > deadline:
                 raise TimeoutError
-            if sink is None:
-                body += chunk
-            else:
-                sink(chunk)
+            _keep(body, chunk, sink)
         got.content = bytes(body)
         return got
 

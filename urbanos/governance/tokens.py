@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from urbanos.core.time import now_stored
 from urbanos.errors import NotFound, ValidationFailed
 from urbanos.governance.identity import ROLES, Identity, Membership
 from urbanos.storage import Connection
@@ -30,10 +30,6 @@ class TokenInfo:
     revoked_at: str | None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def create_token(c: Connection, role: str, org: str | None = None, name: str = "") -> str:
     """Create a token and return its secret form. It cannot be shown again."""
     if role not in ROLES:
@@ -41,7 +37,7 @@ def create_token(c: Connection, role: str, org: str | None = None, name: str = "
     secret = secrets.token_urlsafe(32)
     token_id = c.insert(
         "api_tokens",
-        {"name": name, "role": role, "org": org or None, "secret_hash": _HASHER.hash(secret), "created_at": _now()},
+        {"name": name, "role": role, "org": org or None, "secret_hash": _HASHER.hash(secret), "created_at": now_stored()},
     )
     return f"{PREFIX}{token_id}_{secret}"
 
@@ -58,7 +54,7 @@ def revoke_token(c: Connection, token_id: int) -> None:
     if row is None:
         raise NotFound(f"no token with id {token_id}")
     if row[0] is None:
-        c.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (_now(), token_id))
+        c.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (now_stored(), token_id))
         credentials_changed(c)
 
 

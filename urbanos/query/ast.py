@@ -1,7 +1,7 @@
-"""A neutral expression tree for query languages (OData ``$filter`` etc.).
+"""A neutral expression tree for query languages (OData ``$filter``, CQL2 text and JSON).
 
-Parsers in ``urbanos.query`` turn text into these nodes; compilers in the
-capabilities turn nodes into SQL for a back end. No I/O happens here.
+Parsers in ``urbanos.query`` (``odata``, ``cql2``) turn text into these nodes; ``urbanos.storage.compile``
+turns nodes into SQL for a back end. No I/O happens here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ class Node:
 class Literal(Node):
     """A constant. ``value`` is a Python value: str, int, float, bool, None, an aware
     ``datetime``, ``date``, ``time``, ``timedelta``, a ``(start, end)`` tuple of aware
-    datetimes for intervals, or a shapely geometry (kind ``geometry``)."""
+    datetimes for intervals (``None`` for an open end: CQL2 ``'..'``), or a shapely geometry
+    (kind ``geometry``, WGS84)."""
 
     value: Any
     kind: str
@@ -38,7 +39,8 @@ class Property(Node):
 
 @dataclass(frozen=True)
 class BinOp(Node):
-    """``op`` is one of eq ne gt ge lt le and or add sub mul div mod."""
+    """``op`` is one of eq ne gt ge lt le and or add sub mul div mod (CQL2's ``= <> < <= > >= + - * /``
+    and its n-ary ``and``/``or`` use the same names)."""
 
     op: str
     left: Node
@@ -57,7 +59,9 @@ class Neg(Node):
 
 @dataclass(frozen=True)
 class Call(Node):
-    """A function call; ``name`` is lower case (``substringof``, ``geo.intersects``, ``st_within`` …)."""
+    """A function call; ``name`` is lower case: OData functions (``substringof``, ``geo.intersects``,
+    ``st_within`` …) and the CQL2 predicates and functions (``like``, ``in``, ``between``, ``isnull``,
+    ``casei``, ``s_intersects`` … ``s_dwithin``, ``t_after`` …); ``docs/query.md`` lists them."""
 
     name: str
     args: tuple[Node, ...]

@@ -9,13 +9,17 @@ that differ between back ends (types, JSON, geometry, full text).
 from __future__ import annotations
 
 import asyncio
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from urbanos.errors import NotImplementedFeature
 from urbanos.events import Event, EventSink
+
+if TYPE_CHECKING:
+    from urbanos.storage.spatial import Spatial
 
 T = TypeVar("T")
 
@@ -105,7 +109,7 @@ class Connection(ABC):
         raise NotImplementedFeature(f"read_only_tables is not available on {self.dialect.name}.")
 
     @property
-    def spatial(self) -> Any:
+    def spatial(self) -> Spatial:
         """The back end's :class:`urbanos.storage.spatial.Spatial` helper."""
         return self._spatial  # type: ignore[attr-defined]
 
@@ -161,4 +165,14 @@ async def run_in(executor: Any, fn: Callable[[], T]) -> T:
     return await loop.run_in_executor(executor, fn)
 
 
-__all__ = ["Dialect", "Connection", "Database", "run_in"]
+_QUOTED = re.compile(r"""('[^']*'?|"[^"]*"?)""")
+
+
+def split_quoted(sql: str) -> list[str]:
+    """``sql`` cut at its quoted text: the even items are outside quotes, the odd ones are quoted text with its
+    quotes (``'it''s'`` is two quoted items with nothing between; a quote that is never closed runs to the
+    end)."""
+    return _QUOTED.split(sql)
+
+
+__all__ = ["Dialect", "Connection", "Database", "run_in", "split_quoted"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from urbanos.core.time import now_stored
 from urbanos.storage.base import Connection, Database
 
 log = logging.getLogger("urbanos.storage")
@@ -71,7 +71,7 @@ def upgrade(db: Database, migrations: Sequence[Migration]) -> list[Migration]:
             m.up(c)
             c.execute(
                 "INSERT INTO urbanos_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-                (m.component, m.version, m.name, datetime.now(UTC).isoformat()),
+                (m.component, m.version, m.name, now_stored()),
             )
             return True
 

@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError
-from urbanos.storage.base import Connection, Database, Dialect
+from urbanos.storage.base import Connection, Database, Dialect, split_quoted
 from urbanos.storage.spatial import PostGISSpatial
 
 T = TypeVar("T")
@@ -24,23 +24,9 @@ log = logging.getLogger("urbanos.storage")
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """Turn ``?`` placeholders into psycopg's ``%s`` (and ``%`` into ``%%``), leaving quoted text alone."""
-    out: list[str] = []
-    quote: str | None = None
-    for ch in sql:
-        if quote:
-            out.append("%%" if ch == "%" else ch)
-            if ch == quote:
-                quote = None
-        elif ch in ("'", '"'):
-            quote = ch
-            out.append(ch)
-        elif ch == "?":
-            out.append("%s")
-        elif ch == "%":
-            out.append("%%")
-        else:
-            out.append(ch)
-    return "".join(out)
+    parts = split_quoted(sql.replace("%", "%%"))
+    parts[0::2] = [p.replace("?", "%s") for p in parts[0::2]]
+    return "".join(parts)
 
 
 class PostgresDialect(Dialect):

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from urbanos.errors import BadRequest
+
+if TYPE_CHECKING:
+    from urbanos.storage.base import Connection
 
 PREDICATES = ("intersects", "within", "contains", "disjoint", "touches", "overlaps", "crosses", "equals")
 
@@ -149,10 +152,10 @@ class Spatial:
         """A spatial function call: name is one of PREDICATES, distance, dwithin, length, area, relate."""
         raise NotImplementedError
 
-    def add_geometry_column(self, conn: Any, table: str, column: str = "geom", id_column: str = "id") -> None:
+    def add_geometry_column(self, conn: Connection, table: str, column: str = "geom", id_column: str = "id") -> None:
         raise NotImplementedError
 
-    def drop_geometry_index(self, conn: Any, table: str, column: str = "geom") -> None:
+    def drop_geometry_index(self, conn: Connection, table: str, column: str = "geom") -> None:
         raise NotImplementedError
 
     def predicate(
@@ -189,7 +192,7 @@ class SQLiteSpatial(Spatial):
     def rtree(table: str, column: str) -> str:
         return f"{table}_{column}_rtree"
 
-    def add_geometry_column(self, conn: Any, table: str, column: str = "geom", id_column: str = "id") -> None:
+    def add_geometry_column(self, conn: Connection, table: str, column: str = "geom", id_column: str = "id") -> None:
         if column not in conn.columns(table):
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} BLOB")
         rt = self.rtree(table, column)
@@ -209,7 +212,7 @@ class SQLiteSpatial(Spatial):
             f"BEGIN DELETE FROM {rt} WHERE id = OLD.{id_column}; END"
         )
 
-    def drop_geometry_index(self, conn: Any, table: str, column: str = "geom") -> None:
+    def drop_geometry_index(self, conn: Connection, table: str, column: str = "geom") -> None:
         rt = self.rtree(table, column)
         for suffix in ("ins", "upd", "del"):
             conn.execute(f"DROP TRIGGER IF EXISTS {rt}_{suffix}")
@@ -284,12 +287,12 @@ class PostGISSpatial(Spatial):
     def fn(self, name: str, *args: str) -> str:
         return f"{_PG_FN[name]}({', '.join(args)})"
 
-    def add_geometry_column(self, conn: Any, table: str, column: str = "geom", id_column: str = "id") -> None:
+    def add_geometry_column(self, conn: Connection, table: str, column: str = "geom", id_column: str = "id") -> None:
         if column not in conn.columns(table):
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} geometry(Geometry, 4326)")
         conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_{column}_gist ON {table} USING GIST ({column})")
 
-    def drop_geometry_index(self, conn: Any, table: str, column: str = "geom") -> None:
+    def drop_geometry_index(self, conn: Connection, table: str, column: str = "geom") -> None:
         conn.execute(f"DROP INDEX IF EXISTS {table}_{column}_gist")
 
     def predicate(

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from urbanos.errors import BadRequest, ConfigError, StorageError, UrbanosError
+from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError, UrbanosError
 from urbanos.events import Event
 from urbanos.storage.base import Connection, Database, Dialect
 from urbanos.storage.spatial import SQLiteSpatial, register_sqlite_functions
@@ -407,8 +407,6 @@ def _settle(outcomes: list[tuple[Any, Any, BaseException | None, list[Event]]]) 
 
 
 def _integrity(exc: sqlite3.IntegrityError) -> UrbanosError:
-    from urbanos.errors import Conflict
-
     return Conflict("The change conflicts with existing data.", log_message=str(exc))
 
 

@@ -68,18 +68,24 @@ def parse_select(text: str, where: str = "$select") -> tuple[tuple[str, ...], ..
     return tuple(items)
 
 
+def _closing_quote(text: str, i: int, where: str, offset: int = 0) -> int:
+    """Index of the quote that closes the quoted text opening at ``i`` (a doubled quote is text)."""
+    n = len(text)
+    j = text.find("'", i + 1)
+    while j != -1 and j + 1 < n and text[j + 1] == "'":
+        j = text.find("'", j + 2)
+    if j == -1:
+        raise error(where, offset + i, "the quoted text is not closed")
+    return j
+
+
 def _matching_paren(text: str, start: int, where: str) -> int:
     """Index of the ')' that closes the '(' at ``start`` (quotes respected)."""
     depth, i, n = 0, start, len(text)
     while i < n:
         ch = text[i]
         if ch == "'":
-            j = text.find("'", i + 1)
-            while j != -1 and j + 1 < n and text[j + 1] == "'":
-                j = text.find("'", j + 2)
-            if j == -1:
-                raise error(where, i, "the quoted text is not closed")
-            i = j
+            i = _closing_quote(text, i, where)
         elif ch == "(":
             depth += 1
         elif ch == ")":
@@ -97,12 +103,7 @@ def _split_top(text: str, sep: str, where: str, offset: int) -> list[tuple[int, 
     while i < n:
         ch = text[i]
         if ch == "'":
-            j = text.find("'", i + 1)
-            while j != -1 and j + 1 < n and text[j + 1] == "'":
-                j = text.find("'", j + 2)
-            if j == -1:
-                raise error(where, offset + i, "the quoted text is not closed")
-            i = j
+            i = _closing_quote(text, i, where, offset)
         elif ch == "(":
             depth += 1
         elif ch == ")":

@@ -41,7 +41,7 @@ def _literal(lit: ast.Literal) -> str:
     if k == ast.DURATION and isinstance(v, timedelta):
         return f"duration'{_duration(v)}'"
     if k == ast.INTERVAL:
-        return f"{v[0].isoformat()}/{v[1].isoformat()}"
+        return "/".join(".." if end is None else end.isoformat() for end in v)
     if k == ast.GEOMETRY:
         return f"geography'{v.wkt}'"
     raise ValueError(f"cannot render literal of kind {k!r}")
