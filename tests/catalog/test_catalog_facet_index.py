@@ -11,6 +11,7 @@ import pytest
 from urbanos.catalog import search as S
 from urbanos.catalog import writes
 from urbanos.catalog.model import FACET_FIELDS, FACET_TABLE_FIELDS
+from urbanos.core.time import now_stored
 from urbanos.governance import ADMIN, ANONYMOUS, Gate, Identity, Membership
 
 GRANTEE = Identity(subject="user:grantee", kind="token", memberships=frozenset({Membership("reader")}), name="grantee")
@@ -57,7 +58,7 @@ def _load(platform: Any, seed: int) -> None:
         granted = c.fetchval("SELECT id FROM datasets WHERE access_level = 'confidential' ORDER BY id LIMIT 1")
         if granted is not None:
             c.execute("INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, ?, ?)"
-                      " ON CONFLICT DO NOTHING", (granted, GRANTEE.subject, writes.now()))
+                      " ON CONFLICT DO NOTHING", (granted, GRANTEE.subject, now_stored()))
 
     platform.db.write_sync(tx)
 
@@ -133,16 +134,16 @@ def _compare(platform: Any) -> int:
 
 def _set_level(c: Any, name: str, level: str) -> None:
     ds = c.fetchval("SELECT id FROM datasets WHERE name = ?", (name,))
-    c.execute("UPDATE datasets SET access_level = ?, modified_at = ? WHERE id = ?", (level, writes.now(), ds))
+    c.execute("UPDATE datasets SET access_level = ?, modified_at = ? WHERE id = ?", (level, now_stored(), ds))
     c.execute("INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, ?, ?)"
-              " ON CONFLICT DO NOTHING", (ds, GRANTEE.subject, writes.now()))
+              " ON CONFLICT DO NOTHING", (ds, GRANTEE.subject, now_stored()))
 
 
 @pytest.mark.parametrize("cache", [True, False])
 def test_facet_index_matches_sql(platform: Any, cache: bool) -> None:
     svc = platform.services["catalog"]
     if not cache:
-        svc._cache_size = 0
+        svc.search.cache_size = 0
     _load(platform, 1)
     assert _compare(platform) == len(CALLERS) * len(QUERIES) * len(SORTS)
 

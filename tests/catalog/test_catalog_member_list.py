@@ -9,7 +9,8 @@ from typing import Any
 import ckanapi
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN, api_token
+
+from tests.conftest import ADMIN_TOKEN, api_token
 
 
 def _setup(url: str) -> tuple[Any, dict[str, str]]:

@@ -9,10 +9,10 @@ from typing import Any
 import ckanapi
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN, api_token
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, RDF
 
+from tests.conftest import ADMIN_TOKEN, api_token
 from urbanos.governance import Identity, Membership
 
 

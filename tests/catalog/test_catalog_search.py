@@ -145,21 +145,6 @@ def test_uploads_emit_resource_events(cat: Any) -> None:
     assert ev.data["path"].endswith("points.geojson") and ev.dataset_id is not None
 
 
-def test_external_ckan_actions_are_served(cat: Any) -> None:
-    from urbanos.errors import NotFound
-
-    async def echo(platform: Any, identity: Any, data: dict[str, Any]) -> Any:
-        if data.get("missing"):
-            raise NotFound("no such table")
-        return {"echo": data, "anonymous": identity.is_anonymous}
-
-    cat.platform.services["ckan_actions"]["datastore_echo"] = echo
-    r = cat.call("datastore_echo", "anonymous", resource_id="x")
-    assert r.json()["result"] == {"echo": {"resource_id": "x"}, "anonymous": True}
-    r = cat.call("datastore_echo", "anonymous", "POST", missing=True)
-    assert r.status_code == 404 and r.json()["error"]["__type"] == "Not Found Error"
-
-
 def test_usage_is_counted_without_personal_data(cat: Any) -> None:
     svc = cat.platform.services["catalog"]
     asyncio.run(svc.usage.flush())  # counts from the fixture's setup

@@ -10,6 +10,7 @@ import pytest
 
 from urbanos.catalog import writes
 from urbanos.catalog.facetindex import catalogue_version
+from urbanos.core.time import now_stored
 from urbanos.governance import ADMIN, Gate
 
 
@@ -42,7 +43,7 @@ def test_every_committed_change_moves_the_version(platform: Any) -> None:
     ds_id = platform.db.read_sync(lambda c: c.fetchval("SELECT id FROM datasets WHERE name = 'street-trees'"))
     assert platform.db.read_sync(lambda c: c.fetchval("SELECT seq FROM catalog_changes WHERE dataset_id = ?", (ds_id,))) == v2
     platform.db.write_sync(lambda c: c.execute(
-        "INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, 'user:x', ?)", (ds_id, writes.now())))
+        "INSERT INTO dataset_grants (dataset_id, subject, created_at) VALUES (?, 'user:x', ?)", (ds_id, now_stored())))
     v3 = _version(platform)
     assert v3 > v2
     platform.db.write_sync(lambda c: c.execute("DELETE FROM dataset_grants WHERE dataset_id = ?", (ds_id,)))

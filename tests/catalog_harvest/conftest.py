@@ -8,7 +8,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import BACKEND, PG_URL
+
+from tests.conftest import BACKEND, PG_URL
 
 
 def _empty_db(tmp_path: Path, name: str) -> Iterator[str]:

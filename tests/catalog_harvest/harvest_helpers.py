@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from conftest import ADMIN_TOKEN
+
+from tests.conftest import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog_harvest.harvest_helpers import (
+
+from tests.catalog_harvest.harvest_helpers import (
     Harvester,
     InProcess,
     action,
@@ -17,7 +18,7 @@ from catalog_harvest.harvest_helpers import (
     only_counts,
     seed_source,
 )
-from conftest import free_port
+from tests.conftest import free_port
 
 
 @pytest.mark.parametrize("kind", ["ckan", "dcat"])

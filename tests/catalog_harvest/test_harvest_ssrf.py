@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_http import serve
+
+from tests.local_http import serve
 
 TURTLE = {"Content-Type": "text/turtle"}
 JSONLD = {"Content-Type": "application/ld+json"}

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from catalog_harvest.harvest_helpers import ADMIN, Harvester, action, counts, local_names, seed_source
+
+from tests.catalog_harvest.harvest_helpers import ADMIN, Harvester, action, counts, local_names, seed_source
 
 TREES = {"trees-0", "trees-1", "trees-2"}
 

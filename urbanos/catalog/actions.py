@@ -14,29 +14,33 @@ SearchQueryError             400     Search Query Error
 other 4xx                    same    Bad Request / …
 ===========================  ======  =====================
 
-Actions registered by other capabilities in ``platform.services["ckan_actions"]`` (name -> ``async fn(platform,
-identity, data)``) are served too (DataStore).
+The extra actions of the platform's :class:`urbanos.ports.CkanActionsPort` (name -> ``async fn(platform, identity,
+data)``; the DataStore's, when the features capability is installed) are served too; the catalogue works without
+one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import orjson
 
+from urbanos.catalog.dicts import org_dict
+from urbanos.catalog.members import member_list as list_members
+from urbanos.catalog.members import organization_member, organizations_for_user
 from urbanos.catalog.search import SearchQueryError
+from urbanos.catalog.service import CatalogService
+from urbanos.catalog.usage import publish_usage, usage_rows
 from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound, UrbanosError, ValidationFailed
-from urbanos.governance import Identity
-from urbanos.governance.gate import Gate
-
-if TYPE_CHECKING:
-    from urbanos.catalog.service import CatalogService
-    from urbanos.platform import Platform
+from urbanos.governance import Gate, Identity
+from urbanos.platform import Platform
+from urbanos.ports import CkanAction, CkanActionsPort
+from urbanos.storage import Connection
 
 Ctx = dict[str, Any]
-Action = Callable[["CatalogService", Identity, dict[str, Any], Ctx], Awaitable[Any]]
+Action = Callable[[CatalogService, Identity, dict[str, Any], Ctx], Awaitable[Any]]
 READ: dict[str, Action] = {}
 WRITE: dict[str, Action] = {}
 
@@ -132,7 +136,7 @@ async def package_search(svc: CatalogService, ident: Identity, data: dict[str, A
         rows=as_int(data, "rows", 10) or 0, start=as_int(data, "start", 0) or 0, sort=sort, facet_limit=facet_limit,
         include_private=as_bool(data.get("include_private"), True), base_url=ctx["base_url"], ext_bbox=data.get("ext_bbox"),
         facet_mincount=as_int(data, "facet.mincount", 1) or 0)
-    svc.record_usage(ident, "search", api="ckan")
+    publish_usage(svc.platform.bus, ident, "search", "ckan")
     return res
 
 
@@ -188,8 +192,6 @@ async def inventory_list(svc: CatalogService, ident: Identity, data: dict[str, A
 
 @_reg(READ, "usage_show")
 async def usage_show(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    from urbanos.catalog.usage import usage_rows
-
     Gate.require(ident, "admin")
     await svc.usage.flush()
     return await usage_rows(svc.platform, data.get("dataset") or None, data.get("since") or None)
@@ -206,21 +208,17 @@ async def help_show(svc: CatalogService, ident: Identity, data: dict[str, Any], 
 
 @_reg(READ, "member_list")
 async def member_list(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    from urbanos.catalog.members import member_list as list_members
-
     return await svc.db.read(lambda c: list_members(c, svc.gate, ident, data))
 
 
 @_reg(READ, "organization_list_for_user")
 async def organization_list_for_user(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    from urbanos.catalog.members import organizations_for_user
-
     with_count = as_bool(data.get("include_dataset_count"))
 
-    def tx(c: Any) -> list[dict[str, Any]]:
+    def tx(c: Connection) -> list[dict[str, Any]]:
         found = organizations_for_user(c, ident, data)
-        counts = svc._org_counts(c, ident) if with_count else {}
-        return [{**svc._org_dict(o), "capacity": cap, **({"package_count": counts.get(o["name"], 0)} if with_count else {})}
+        counts = svc.reads.org_counts(c, ident) if with_count else {}
+        return [{**org_dict(o), "capacity": cap, **({"package_count": counts.get(o["name"], 0)} if with_count else {})}
                 for o, cap in found]
     return await svc.db.read(tx)
 
@@ -299,21 +297,23 @@ async def member_delete(svc: CatalogService, ident: Identity, data: dict[str, An
 
 @_reg(WRITE, "organization_member_create")
 async def organization_member_create(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    from urbanos.catalog.members import organization_member
-
     return await svc.member_create(ident, organization_member(data))
 
 
 @_reg(WRITE, "organization_member_delete")
 async def organization_member_delete(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    from urbanos.catalog.members import organization_member
-
     await svc.member_delete(ident, organization_member(data, role=False))
     return None
 
 
+def extra_actions(platform: Platform) -> Mapping[str, CkanAction]:
+    """The extra actions other capabilities serve through this API (none without a CkanActionsPort)."""
+    port = platform.optional(CkanActionsPort)
+    return port.ckan_actions() if port is not None else {}
+
+
 def action_names(platform: Platform) -> list[str]:
-    return sorted({*READ, *WRITE, *platform.services.get("ckan_actions", {})})
+    return sorted({*READ, *WRITE, *extra_actions(platform)})
 
 
 async def dispatch(platform: Platform, name: str, identity: Identity, data: dict[str, Any], *, method: str = "POST",
@@ -328,7 +328,7 @@ async def dispatch(platform: Platform, name: str, identity: Identity, data: dict
         if method == "GET":
             raise BadRequest(f"Bad request - {name} must be called with POST.")
         return await WRITE[name](svc, identity, data, ctx)
-    extra = platform.services.get("ckan_actions", {}).get(name)
+    extra = extra_actions(platform).get(name)
     if extra is not None:
         if upload is not None:
             data = {**data, "upload": upload}
@@ -355,4 +355,4 @@ def ckan_error(exc: UrbanosError) -> tuple[int, dict[str, Any]]:
     return exc.status, {"__type": "Internal Server Error" if exc.status >= 500 else "Error", "message": exc.message}
 
 
-__all__ = ["dispatch", "ckan_error", "action_names", "READ", "WRITE"]
+__all__ = ["dispatch", "ckan_error", "action_names", "extra_actions", "READ", "WRITE"]

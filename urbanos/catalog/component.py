@@ -1,16 +1,30 @@
 """The catalogue capability: metadata model, CKAN Action API, search, quality, usage; plus the
-DCAT export, harvesting and portal sub-packages, whose hooks it calls."""
+DCAT export, harvesting and portal sub-packages, whose hooks it calls.
+
+Contracts: it provides :class:`urbanos.ports.CatalogPort` (:mod:`urbanos.catalog.provider`), serves the extra CKAN
+actions of an optional :class:`~urbanos.ports.CkanActionsPort`, shows previews and import reports of an optional
+:class:`~urbanos.ports.FeaturesPort`, and counts the :class:`~urbanos.events.Usage` events of every API.
+
+This module is imported to read the settings of every component (``urbanos --help``, the settings reference), so
+the hooks import the catalogue's service, routes, CLI and demo when they run: those load numpy, shapely, rdflib and
+the web framework, which only a running platform needs.
+"""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from urbanos.catalog import dcat, harvest, portal
+from urbanos.catalog.model import MIGRATIONS
 from urbanos.plugins import Component
+from urbanos.ports import CatalogPort
 from urbanos.settings import Setting
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only, not loaded for the settings (see the module's docstring)
     import click
 
+    from urbanos.catalog.service import CatalogService
     from urbanos.platform import Platform
     from urbanos.storage import Migration
 
@@ -29,44 +43,39 @@ OWN_SETTINGS = (
 )
 
 
-def _subs() -> list[Any]:
-    from urbanos.catalog import dcat, harvest, portal
-
+def _subs() -> list[ModuleType]:
+    """The sub-packages, whose ``__init__`` modules hold their settings and hooks (and load the rest lazily)."""
     return [dcat, harvest, portal]
 
 
 class CatalogComponent(Component):
     name = "catalog"
-
-    @property  # type: ignore[override]
-    def settings(self) -> tuple[Setting, ...]:
-        out = list(OWN_SETTINGS)
-        for sub in _subs():
-            out.extend(getattr(sub, "SETTINGS", ()))
-        return tuple(out)
+    settings = (*OWN_SETTINGS, *dcat.SETTINGS, *harvest.SETTINGS, *portal.SETTINGS)
 
     def migrations(self) -> list[Migration]:
-        from urbanos.catalog.model import MIGRATIONS
-
         return list(MIGRATIONS)
 
     def setup(self, platform: Platform) -> None:
-        from urbanos.catalog.members import memberships_of
-        from urbanos.catalog.service import CatalogService
+        from urbanos.catalog.members import memberships_of  # lazily: heavy (see the module's docstring)
+        from urbanos.catalog.provider import CatalogProvider  # lazily: heavy
+        from urbanos.catalog.service import CatalogService  # lazily: heavy
 
-        platform.services["catalog"] = CatalogService(platform)
+        svc = CatalogService(platform)
+        platform.services["catalog"] = svc
+        provider: CatalogPort = CatalogProvider(svc.writes)  # checked against the contract by mypy
+        platform.provide(CatalogPort, provider)
+        svc.usage.subscribe()
         platform.gate.add_membership_source(memberships_of)
-        platform.services.setdefault("ckan_actions", {})
 
     def mount(self, app: Any, platform: Platform) -> None:
-        from urbanos.catalog import routes
+        from urbanos.catalog import routes  # lazily: heavy (see the module's docstring)
 
         routes.mount(app, platform)
         for sub in _subs():
             sub.mount(app, platform)
 
     async def startup(self, platform: Platform) -> None:
-        svc = platform.services["catalog"]
+        svc: CatalogService = platform.services["catalog"]
         svc.usage.start(float(platform.settings.get("catalog_usage_flush_seconds") or 0))
         for sub in _subs():
             await sub.startup(platform)
@@ -74,7 +83,7 @@ class CatalogComponent(Component):
     async def shutdown(self, platform: Platform) -> None:
         for sub in reversed(_subs()):
             await sub.shutdown(platform)
-        svc = platform.services.get("catalog")
+        svc: CatalogService | None = platform.services.get("catalog")
         if svc is not None:
             await svc.usage.stop()
 
@@ -83,7 +92,7 @@ class CatalogComponent(Component):
                  "description": "CKAN Action API: search, show and publish datasets."}]
 
     def cli_commands(self) -> list[click.Command]:
-        from urbanos.catalog.cli import commands
+        from urbanos.catalog.cli import commands  # lazily: heavy (see the module's docstring)
 
         out = list(commands())
         for sub in _subs():
@@ -91,7 +100,7 @@ class CatalogComponent(Component):
         return out
 
     def demo(self, platform: Platform) -> None:
-        from urbanos.catalog.demo import load_demo
+        from urbanos.catalog.demo import load_demo  # lazily: heavy (see the module's docstring)
 
         load_demo(platform)
 

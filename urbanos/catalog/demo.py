@@ -1,20 +1,18 @@
 """Demo catalogue: publishers, groups and datasets for the demo city (idempotent).
 
 Datasets that other capabilities load (the Melbourne pedestrian counts from sensing, the Hamburg
-districts from features) are enriched by name: at once when the row exists, otherwise the metadata waits
-in ``catalog_pending`` and is applied when the row appears.
+districts and the Melbourne pedestrian sensors from features) are enriched by name: at once when the row exists,
+otherwise the metadata waits in ``catalog_pending`` and is applied when the row appears.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from urbanos.catalog import writes
-from urbanos.governance.gate import ADMIN, Gate
+from urbanos.governance import ADMIN
+from urbanos.platform import Platform
 from urbanos.storage import Connection
-
-if TYPE_CHECKING:
-    from urbanos.platform import Platform
 
 ORGS = [
     {"name": "city-of-melbourne", "title": "City of Melbourne", "description": "Open data of the City of Melbourne, Australia."},
@@ -30,6 +28,9 @@ GROUPS = [
     {"name": "society", "title": "Society", "description": "Population, health and social services."},
 ]
 MELBOURNE_BOX = {"type": "Polygon", "coordinates": [[[144.94, -37.83], [144.99, -37.83], [144.99, -37.79], [144.94, -37.79], [144.94, -37.83]]]}
+SENSORS_BOX = {"type": "Polygon", "coordinates": [[[144.93036194, -37.82401776], [144.97467662, -37.82401776],
+                                                  [144.97467662, -37.79453802], [144.93036194, -37.79453802],
+                                                  [144.93036194, -37.82401776]]]}  # the sensors' extent
 HAMBURG_BOX = {"type": "Polygon", "coordinates": [[[9.73, 53.39], [10.33, 53.39], [10.33, 53.74], [9.73, 53.74], [9.73, 53.39]]]}
 
 ENRICH: list[dict[str, Any]] = [
@@ -42,6 +43,17 @@ ENRICH: list[dict[str, Any]] = [
      "contact_email": "opendata@melbourne.vic.gov.au", "steward": "Pedestrian counting programme",
      "maintainer": "City of Melbourne Open Data Team", "owner": "City of Melbourne", "publisher": "City of Melbourne",
      "groups": ["mobility"], "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open"},
+    {"name": "pedestrian-sensors", "title": "Melbourne: pedestrian counting sensors", "owner_org": "city-of-melbourne",
+     "notes": "Locations of the sensors of the City of Melbourne's Pedestrian Counting System: id, name and description "
+              "of each sensor, installation date, status, the two directions it counts and its position (WGS84). The "
+              "hourly counts of these sensors are the dataset melbourne-pedestrian-counts. Source: City of Melbourne, "
+              "Pedestrian Counting System – Sensor Locations, licensed under CC BY 4.0.",
+     "license_id": "CC-BY-4.0", "tags": ["pedestrians", "sensors", "locations", "melbourne"], "theme": ["TRAN", "mobility"],
+     "spatial": SENSORS_BOX, "spatial_text": "Melbourne CBD, Victoria, Australia",
+     "contact_name": "City of Melbourne Open Data Team", "contact_email": "opendata@melbourne.vic.gov.au",
+     "maintainer": "City of Melbourne Open Data Team", "steward": "Pedestrian counting programme", "frequency": "IRREG",
+     "owner": "City of Melbourne", "publisher": "City of Melbourne",
+     "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open"},
     {"name": "hamburg-stadtteile", "title": "Hamburg Stadtteile (districts)", "owner_org": "hamburg-lgv",
      "notes": "Boundaries of Hamburg's 104 Stadtteile (quarters) as polygons, from the official ALKIS administrative units.",
      "license_id": "dl-de-by-2.0", "tags": ["stadtteile", "boundaries", "hamburg", "verwaltungsgrenzen"],
@@ -121,14 +133,14 @@ def load_demo(platform: Platform) -> None:
             else:
                 doc = c.fetchone("SELECT doc FROM catalog_meta WHERE dataset_id = ?", (row[0],))
                 if doc is None or not doc[0] or doc[0] in ("{}", {}):
-                    writes.package_write(c, Gate, ADMIN, {**item, "id": row[0]}, mode="update")
+                    writes.package_write(c, platform.gate, ADMIN, {**item, "id": row[0]}, mode="update")
         for svc in SERVICES:
             if not c.fetchone("SELECT 1 FROM catalog_data_services WHERE name = ?", (svc["name"],)):
                 c.insert("catalog_data_services", {**svc, "owner_org": None, "access_level": "open",
                                                    "serves": c.dialect.json_param(svc["serves"])})
         for item in OWN:
             if not c.fetchone("SELECT 1 FROM datasets WHERE name = ?", (item["name"],)):
-                writes.package_write(c, Gate, ADMIN, item, mode="create")
+                writes.package_write(c, platform.gate, ADMIN, item, mode="create")
 
     platform.db.write_sync(tx)
 

@@ -31,10 +31,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from urbanos.catalog.writes import Errors, _org, _resolve, invalid, now, reindex
+from urbanos.catalog.records import DatasetRow, dataset_row, group_row, org_name
+from urbanos.catalog.validation import Errors, invalid
+from urbanos.catalog.writes import reindex
+from urbanos.core.time import now_stored
 from urbanos.errors import Forbidden, NotFound
 from urbanos.events import Event
-from urbanos.governance import Identity, Membership
+from urbanos.governance import Gate, Identity, Membership
 from urbanos.governance.tokens import credentials_changed
 from urbanos.storage import Connection
 
@@ -70,8 +73,8 @@ def _target(c: Connection, data: Any, fields: tuple[str, ...], what: str) -> tup
         errors.add("capacity", f"Must be one of {', '.join(CAPACITY_ROLES)}")
     errors.raise_if()
     key, obj, otype = str(data["id"]), str(data["object"]), str(data["object_type"])
-    org = _org(c, key)
-    grp = c.fetchone("SELECT id, name FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
+    org = org_name(c, key)
+    grp = group_row(c, key)
     if org is None and grp is None:
         raise NotFound("Group was not found.")
     if otype == "user" and org is None:
@@ -79,29 +82,29 @@ def _target(c: Connection, data: Any, fields: tuple[str, ...], what: str) -> tup
     return key, obj, otype, org, grp
 
 
-def _touch(c: Connection, ds: dict[str, Any]) -> None:
-    c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (now(), ds["id"]))
+def _touch(c: Connection, ds: DatasetRow) -> None:
+    c.execute("UPDATE datasets SET modified_at = ? WHERE id = ?", (now_stored(), ds["id"]))
     reindex(c, int(ds["id"]))
     c.emit(Event("updated", "Dataset", int(ds["id"]), topic="catalog", dataset_id=int(ds["id"]), data={"name": ds["name"]}))
 
 
-def _may_change(c: Connection, gate: Any, identity: Identity, ds: dict[str, Any]) -> None:
+def _may_change(c: Connection, gate: Gate, identity: Identity, ds: DatasetRow) -> None:
     """The caller may publish to dataset ``ds``; one it may neither publish to nor read is "not found"."""
     acc, grants = gate.dataset_access(c, int(ds["id"]))
     gate.authorize_write(identity, acc, grants, NotFound("Dataset not found"))
 
 
-def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> dict[str, Any]:
+def member_create(c: Connection, gate: Gate, identity: Identity, data: Any) -> dict[str, Any]:
     _key, obj, otype, org, grp = _target(c, data, ("id", "object", "object_type", "capacity"), "member")
     cap = str(data["capacity"])
     if otype == "user":
         gate.require(identity, "steward", org)
         c.execute("DELETE FROM catalog_org_members WHERE org = ? AND subject = ?", (org, obj))
-        c.execute("INSERT INTO catalog_org_members (org, subject, capacity, created_at) VALUES (?, ?, ?, ?)", (org, obj, cap, now()))
+        c.execute("INSERT INTO catalog_org_members (org, subject, capacity, created_at) VALUES (?, ?, ?, ?)", (org, obj, cap, now_stored()))
         credentials_changed(c)  # other processes drop the identities they cached with the old memberships
         c.emit(Event("updated", "Organization", str(org), topic="catalog", data={"name": org, "member": obj, "capacity": cap}))
         return {"group_id": org, "table_name": "user", "table_id": obj, "capacity": cap, "state": "active"}
-    ds = _resolve(c, obj)
+    ds = dataset_row(c, obj)
     if ds is None or ds["state"] == "deleted":
         raise NotFound("Dataset not found")
     _may_change(c, gate, identity, ds)
@@ -117,7 +120,7 @@ def member_create(c: Connection, gate: Any, identity: Identity, data: Any) -> di
     return {"group_id": group_name, "table_name": "package", "table_id": str(ds["id"]), "capacity": cap, "state": "active"}
 
 
-def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> None:
+def member_delete(c: Connection, gate: Gate, identity: Identity, data: Any) -> None:
     """Remove a user from an organisation, or a dataset from a group (a dataset leaves its organisation only
     by changing its owner_org)."""
     _key, obj, otype, org, grp = _target(c, data, ("id", "object", "object_type"), "member")
@@ -131,7 +134,7 @@ def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> No
         return
     if grp is None:
         raise invalid("id", "A dataset leaves its organisation by a new owner_org (package_patch), not by member_delete")
-    ds = _resolve(c, obj)
+    ds = dataset_row(c, obj)
     if ds is None or ds["state"] == "deleted":
         raise NotFound("Dataset not found")
     _may_change(c, gate, identity, ds)
@@ -141,7 +144,7 @@ def member_delete(c: Connection, gate: Any, identity: Identity, data: Any) -> No
     _touch(c, ds)
 
 
-def member_list(c: Connection, gate: Any, identity: Identity, data: Any) -> list[list[str]]:
+def member_list(c: Connection, gate: Gate, identity: Identity, data: Any) -> list[list[str]]:
     """CKAN's member_list: ``[id, "package", capacity]`` for the datasets of a group (capacity ``public``) or
     an organisation (``organization``) that the caller may read, then ``[name, "user", capacity]`` for the
     users of an organisation when the caller is its steward or an admin. Users asked for by
@@ -158,8 +161,8 @@ def member_list(c: Connection, gate: Any, identity: Identity, data: Any) -> list
         errors.add("capacity", f"Must be one of {', '.join((*CAPACITY_ROLES, *PACKAGE_CAPACITIES))}")
     errors.raise_if()
     key = str(key)
-    org = _org(c, key)
-    grp = c.fetchone("SELECT id, name FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
+    org = org_name(c, key)
+    grp = group_row(c, key)
     if org is None and grp is None:
         raise NotFound("Group was not found.")
     out: list[list[str]] = []

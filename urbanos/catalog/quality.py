@@ -20,6 +20,7 @@ http(s) URLs (the explanation says so).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def band(points: float) -> str:
     return "Bad"
 
 
-def _share(resources: list[dict[str, Any]], test: Any) -> float:
+def _share(resources: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -> float:
     if not resources:
         return 0.0
     return sum(1 for r in resources if test(r)) / len(resources)
@@ -49,21 +50,50 @@ def _reachable(r: dict[str, Any], upload_dir: Path) -> bool:
     url = r.get("url") or ""
     if r.get("url_type") == "upload":
         m = re.search(r"/resource/([^/]+)/download/([^/]+)$", url)
-        return bool(m) and any(p.name == m.group(2) for p in upload_dir.glob(f"*/{m.group(2)}"))
+        if m is None:
+            return False
+        return any(p.name == m.group(2) for p in upload_dir.glob(f"*/{m.group(2)}"))
     return bool(_URL.match(url) or _LOCAL.match(url))
 
 
-def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
-    res = pkg.get("resources") or []
-    items: list[dict[str, Any]] = []
+class _Sheet:
+    """The indicators scored so far."""
 
-    def add(dim: str, key: str, label: str, maximum: int, share: float, why_ok: str, why_not: str) -> None:
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, dim: str, key: str, label: str, maximum: int, share: float, why_ok: str, why_not: str) -> None:
         pts = round(maximum * share, 1)
-        items.append({"dimension": dim, "indicator": key, "label": label, "max": maximum, "points": pts, "passed": share >= 1.0,
-                      "share": round(share, 4),
-                      "explanation": why_ok if share >= 1.0 else (why_not if share <= 0 else f"{why_not} ({share:.0%} of distributions pass)")})
+        self.items.append({"dimension": dim, "indicator": key, "label": label, "max": maximum, "points": pts, "passed": share >= 1.0,
+                           "share": round(share, 4),
+                           "explanation": why_ok if share >= 1.0 else (why_not if share <= 0 else f"{why_not} ({share:.0%} of distributions pass)")})
 
-    has = bool
+
+def _fmt(r: dict[str, Any]) -> str:
+    return str(r.get("format") or "").upper()
+
+
+def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
+    """The MQA score of a package dict: every indicator, the points per dimension, the total and its band."""
+    res = pkg.get("resources") or []
+    sheet = _Sheet()
+    _findability(sheet, pkg)
+    _accessibility(sheet, res, upload_dir)
+    _interoperability(sheet, pkg, res)
+    _reusability(sheet, pkg)
+    _contextuality(sheet, pkg, res)
+    items = sheet.items
+    dims: dict[str, dict[str, float]] = {}
+    for it in items:
+        d = dims.setdefault(it["dimension"], {"points": 0.0, "max": 0})
+        d["points"] = round(d["points"] + it["points"], 1)
+        d["max"] += it["max"]
+    total = round(sum(it["points"] for it in items), 1)
+    return {"dataset": pkg.get("name"), "points": total, "max": 405, "band": band(total), "dimensions": dims, "indicators": items}
+
+
+def _findability(sheet: _Sheet, pkg: dict[str, Any]) -> None:
+    add = sheet.add
     add("findability", "keywords", "Keyword usage (dcat:keyword)", 30, 1.0 if pkg.get("tags") else 0.0,
         "Keywords are given.", "No keywords: add tags so that people find the dataset.")
     add("findability", "themes", "Categories (dcat:theme)", 30, 1.0 if pkg.get("theme") else 0.0,
@@ -73,28 +103,33 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
     add("findability", "temporal", "Time-based search (dct:temporal)", 20, 1.0 if (pkg.get("temporal_start") or pkg.get("temporal_end")) else 0.0,
         "Temporal coverage is given.", "No temporal coverage: add a start and/or end date.")
 
+
+def _accessibility(sheet: _Sheet, res: list[dict[str, Any]], upload_dir: Path) -> None:
+    add = sheet.add
     add("accessibility", "access_url", "AccessURL accessibility", 50, _share(res, lambda r: _reachable(r, upload_dir)),
         "Every distribution has a reachable access URL (uploaded files checked on disk, paths served here accepted; external URLs checked for form, not fetched).",
         "Some distributions have no reachable access URL" if res else "No distributions: add a resource.")
     add("accessibility", "download_url", "DownloadURL existence", 20,
-        _share(res, lambda r: r.get("url_type") == "upload" or has(r.get("url"))),
+        _share(res, lambda r: r.get("url_type") == "upload" or bool(r.get("url"))),
         "Every distribution has a download URL.", "Distributions without a download URL" if res else "No distributions.")
     add("accessibility", "download_url_ok", "DownloadURL accessibility", 30,
         _share(res, lambda r: _reachable(r, upload_dir)),
         "Every download URL is reachable.", "Some download URLs are not reachable" if res else "No distributions.")
 
-    fmt = lambda r: (r.get("format") or "").upper()  # noqa: E731
+
+def _interoperability(sheet: _Sheet, pkg: dict[str, Any], res: list[dict[str, Any]]) -> None:
+    add, has = sheet.add, bool
     add("interoperability", "format", "Format (dct:format)", 20, _share(res, lambda r: has(r.get("format"))),
         "Every distribution states its format.", "Distributions without a format" if res else "No distributions.")
     add("interoperability", "media_type", "Media type (dcat:mediaType)", 10, _share(res, lambda r: has(r.get("mimetype"))),
         "Every distribution states its media type.", "Distributions without a media type" if res else "No distributions.")
     add("interoperability", "vocabulary", "Format / media type from vocabulary", 10,
-        _share(res, lambda r: fmt(r) in MEDIA_TYPES or (r.get("mimetype") or "") in MEDIA_TYPES.values()),
+        _share(res, lambda r: _fmt(r) in MEDIA_TYPES or (r.get("mimetype") or "") in MEDIA_TYPES.values()),
         "Formats and media types come from the EU file-type and IANA vocabularies.",
         "Formats not in the controlled vocabularies" if res else "No distributions.")
-    add("interoperability", "non_proprietary", "Non-proprietary format", 20, _share(res, lambda r: fmt(r) in NON_PROPRIETARY),
+    add("interoperability", "non_proprietary", "Non-proprietary format", 20, _share(res, lambda r: _fmt(r) in NON_PROPRIETARY),
         "Every distribution uses a non-proprietary format.", "Distributions in proprietary formats" if res else "No distributions.")
-    add("interoperability", "machine_readable", "Machine-readable format", 20, _share(res, lambda r: fmt(r) in MACHINE_READABLE),
+    add("interoperability", "machine_readable", "Machine-readable format", 20, _share(res, lambda r: _fmt(r) in MACHINE_READABLE),
         "Every distribution is machine readable.", "Distributions that are not machine readable" if res else "No distributions.")
     dcat_ok = has(pkg.get("title")) and has(pkg.get("notes")) and bool(res) and all(has(r.get("url")) for r in res)
     add("interoperability", "dcat_ap", "DCAT-AP compliance", 30, 1.0 if dcat_ok else 0.0,
@@ -103,6 +138,9 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
             x for x, ok in (("title", has(pkg.get("title"))), ("description", has(pkg.get("notes"))), ("distribution", bool(res))) if not ok)
             or "a distribution has no access URL."))
 
+
+def _reusability(sheet: _Sheet, pkg: dict[str, Any]) -> None:
+    add = sheet.add
     lic = pkg.get("license_id") or ""
     add("reusability", "license", "License information", 20, 1.0 if lic else 0.0, "A licence is given.", "No licence.")
     add("reusability", "license_vocabulary", "License vocabulary", 10, 1.0 if lic in LICENSE_BY_ID else 0.0,
@@ -118,6 +156,9 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
     add("reusability", "publisher", "Publisher (dct:publisher)", 10, 1.0 if (pkg.get("publisher") or pkg.get("organization")) else 0.0,
         "A publisher is given.", "No publisher.")
 
+
+def _contextuality(sheet: _Sheet, pkg: dict[str, Any], res: list[dict[str, Any]]) -> None:
+    add = sheet.add
     add("contextuality", "rights", "Rights (dct:rights)", 5, 1.0 if (pkg.get("rights") or pkg.get("legal_basis")) else 0.0,
         "A rights statement is given.", "No rights statement.")
     add("contextuality", "byte_size", "File size (dcat:byteSize)", 5, _share(res, lambda r: r.get("size") not in (None, "")),
@@ -126,14 +167,6 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
         "The date of issue is known.", "No date of issue.")
     add("contextuality", "modified", "Modification date (dct:modified)", 5, 1.0 if pkg.get("metadata_modified") else 0.0,
         "The modification date is known.", "No modification date.")
-
-    dims: dict[str, dict[str, float]] = {}
-    for it in items:
-        d = dims.setdefault(it["dimension"], {"points": 0.0, "max": 0})
-        d["points"] = round(d["points"] + it["points"], 1)
-        d["max"] += it["max"]
-    total = round(sum(it["points"] for it in items), 1)
-    return {"dataset": pkg.get("name"), "points": total, "max": 405, "band": band(total), "dimensions": dims, "indicators": items}
 
 
 def _parse(ts: str | None) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -12,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from urbanos.catalog.actions import ckan_error, dispatch
+from urbanos.catalog.service import CatalogService
 from urbanos.catalog.webutil import base_url, identity_of, json_body, platform_of, register_error_renderer
-from urbanos.errors import BadRequest, UrbanosError, ValidationFailed
+from urbanos.errors import BadRequest, NotFound, UrbanosError, ValidationFailed
 from urbanos.platform import Platform
 from urbanos.query.querystring import utf8_problem
 
@@ -85,47 +87,51 @@ async def _params(request: Request) -> tuple[dict[str, Any], tuple[str, bytes] |
     return data, upload
 
 
+# one CKAN action: GET with query parameters, POST with a JSON, form or multipart body (no docstring: FastAPI would
+# put it in the OpenAPI document)
+async def action(request: Request, name: str) -> Response:
+    platform = platform_of(request)
+    ident = await identity_of(request)
+    data, upload = await _params(request)
+    result = await dispatch(platform, name, ident, data, method=request.method, upload=upload, base_url=base_url(request))
+    return _json(200, {"help": _help(request, name), "success": True, "result": result})
+
+
+async def api_version(request: Request) -> Response:
+    return _json(200, {"version": 3})
+
+
+async def download(request: Request, name: str, rid: str, filename: str) -> Response:
+    ident = await identity_of(request)
+    svc: CatalogService = platform_of(request).services["catalog"]
+    path, stored, media, _ = await svc.resource_file(ident, rid, name)
+    if stored != filename:
+        raise NotFound("Resource file was not found.")
+    return FileResponse(str(path), media_type=media, filename=stored)
+
+
+_READ = "CKAN Action API: run a read action with query parameters"
+_RUN = "CKAN Action API: run an action with a JSON, form or multipart body"
+ROUTES: tuple[tuple[str, str, Callable[..., Awaitable[Response]], dict[str, Any]], ...] = (
+    ("GET", "/api/3/action/{name}", action, {"operation_id": "ckan_action_get", "summary": _READ}),
+    ("POST", "/api/3/action/{name}", action, {"operation_id": "ckan_action_post", "summary": _RUN}),
+    ("GET", "/api/action/{name}", action, {"operation_id": "ckan_action_unversioned_get", "summary": _READ,
+                                           "include_in_schema": False}),
+    ("POST", "/api/action/{name}", action, {"operation_id": "ckan_action_unversioned_post", "summary": _RUN,
+                                            "include_in_schema": False}),
+    ("GET", "/api/3", api_version, {"include_in_schema": False}),
+    ("GET", "/dataset/{name}/resource/{rid}/download/{filename}", download,
+     {"operation_id": "catalog_resource_download", "summary": "Download an uploaded resource file (access checked)"}),
+)
+"""The catalogue's routes (method, path, handler, route options), in the order they are matched, tagged ``catalog``
+in the OpenAPI document."""
+
+
 def mount(app: FastAPI, platform: Platform) -> None:
     register_error_renderer(app, "/api/3/action/", render_ckan_error)
     register_error_renderer(app, "/api/action/", render_ckan_error)
-
-    async def run(request: Request, name: str) -> Response:
-        ident = await identity_of(request)
-        data, upload = await _params(request)
-        result = await dispatch(platform, name, ident, data, method=request.method, upload=upload, base_url=base_url(request))
-        return _json(200, {"help": _help(request, name), "success": True, "result": result})
-
-    async def action_get(request: Request, name: str) -> Response:
-        return await run(request, name)
-
-    async def action_post(request: Request, name: str) -> Response:
-        return await run(request, name)
-
-    for prefix, op in (("/api/3/action/{name}", "ckan_action"), ("/api/action/{name}", "ckan_action_unversioned")):
-        shown = prefix.startswith("/api/3")
-        app.add_api_route(prefix, action_get, methods=["GET"], tags=["catalog"], include_in_schema=shown,
-                          operation_id=f"{op}_get", summary="CKAN Action API: run a read action with query parameters")
-        app.add_api_route(prefix, action_post, methods=["POST"], tags=["catalog"], include_in_schema=shown,
-                          operation_id=f"{op}_post", summary="CKAN Action API: run an action with a JSON, form or multipart body")
-
-    async def api_version(request: Request) -> Response:
-        return _json(200, {"version": 3})
-
-    app.add_api_route("/api/3", api_version, methods=["GET"], include_in_schema=False)
-
-    async def download(request: Request, name: str, rid: str, filename: str) -> Response:
-        ident = await identity_of(request)
-        svc = platform.services["catalog"]
-        path, stored, media, _ = await svc.resource_file(ident, rid, name)
-        if stored != filename:
-            from urbanos.errors import NotFound
-
-            raise NotFound("Resource file was not found.")
-        return FileResponse(str(path), media_type=media, filename=stored)
-
-    app.add_api_route("/dataset/{name}/resource/{rid}/download/{filename}", download, methods=["GET"], tags=["catalog"],
-                      operation_id="catalog_resource_download",
-                      summary="Download an uploaded resource file (access checked)")
+    for method, path, handler, options in ROUTES:
+        app.add_api_route(path, handler, methods=[method], tags=["catalog"], **options)
 
 
 __all__ = ["mount", "render_ckan_error"]

@@ -236,10 +236,6 @@ SORT_FIELDS = {"score": None, "metadata_modified": "d.modified_at", "metadata_cr
 _DATEMATH = re.compile(r"^NOW(?:([+-])([0-9]{1,9})(DAY|DAYS|HOUR|HOURS|MONTH|MONTHS|YEAR|YEARS))?(?:/(DAY|HOUR))?$")
 
 
-def ts_text(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _date(value: str, field: str) -> str:
     v = value.strip().upper()
     m = _DATEMATH.match(v)
@@ -257,13 +253,13 @@ def _date(value: str, field: str) -> str:
             now = now.replace(hour=0, minute=0, second=0, microsecond=0)
         elif m.group(4) == "HOUR":
             now = now.replace(minute=0, second=0, microsecond=0)
-        return ts_text(now)
+        return isotime.format_stored(now)
     try:
         dt = isotime.parse_utc(value.strip())
     except (ValueError, OverflowError):
         raise SearchQueryError(f"{value!r} is not a date for {field} (use ISO 8601 such as 2024-01-02T03:04:05Z, "
                                "* or NOW).") from None
-    return ts_text(dt)
+    return isotime.format_stored(dt)
 
 
 class Compiler:
@@ -386,4 +382,4 @@ def parse_sort(sort: str | None) -> list[tuple[str | None, str, str]]:
     return out
 
 
-__all__ = ["SearchQueryError", "parse", "Compiler", "parse_sort", "ts_text", "SORT_FIELDS"]
+__all__ = ["SearchQueryError", "parse", "Compiler", "parse_sort", "SORT_FIELDS"]

@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from urbanos.settings import Setting
 
-SETTINGS: tuple[Any, ...] = (
+if TYPE_CHECKING:  # types only: the platform and the web framework load when a hook runs
+    import click
+    from fastapi import FastAPI
+
+    from urbanos.platform import Platform
+
+SETTINGS: tuple[Setting, ...] = (
     Setting("dcat_page_size", int, 100, "Datasets per page of the DCAT-AP catalogue (/catalog.ttl).", section="catalog",
             minimum=1),
     Setting("dcat_profile", str, "dcatap", "Default DCAT profile: dcatap (DCAT-AP 3) or dcatapde (DCAT-AP.de).",
@@ -20,19 +26,19 @@ SETTINGS: tuple[Any, ...] = (
 )
 
 
-def mount(app: Any, platform: Any) -> None:
-    from urbanos.catalog.dcat.routes import mount_routes
+def mount(app: FastAPI, platform: Platform) -> None:
+    from urbanos.catalog.dcat.routes import mount_routes  # lazily: this module is imported for its settings
 
     mount_routes(app)
 
 
-async def startup(platform: Any) -> None:
+async def startup(platform: Platform) -> None:
     return None
 
 
-async def shutdown(platform: Any) -> None:
+async def shutdown(platform: Platform) -> None:
     return None
 
 
-def cli_commands() -> list[Any]:
+def cli_commands() -> list[click.Command]:
     return []

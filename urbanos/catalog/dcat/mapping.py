@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 import orjson
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, XSD
+from shapely.geometry import shape
 
 from urbanos.catalog.dcat.vocab import (
     ACCESS_RIGHT,
@@ -228,12 +229,10 @@ def _spatial(g: Graph, ds: URIRef, pkg: dict[str, Any]) -> None:
         g.add((geo, GSP.asGeoJSON, Literal(text, datatype=GSP.geoJSONLiteral)))
         g.add((loc, LOCN.geometry, geo))
         try:
-            from shapely.geometry import shape
-
             minx, miny, maxx, maxy = shape(orjson.loads(text)).bounds
             wkt = (f"POLYGON(({minx} {miny}, {maxx} {miny}, {maxx} {maxy}, {minx} {maxy}, {minx} {miny}))")
             g.add((loc, DCAT.bbox, Literal(wkt, datatype=GSP.wktLiteral)))
-        except Exception:  # noqa: BLE001 - a malformed geometry only loses the bbox
+        except Exception:  # noqa: BLE001 - a malformed geometry only loses the bbox  # nosec B110
             pass
     for place in places:
         g.add((loc, SKOS.prefLabel, Literal(place)))

@@ -100,7 +100,7 @@ def parse_rdf(data: bytes, fmt: str) -> Graph:
         doc = {"@graph": doc}
     if not isinstance(doc, dict):
         raise ValueError("a JSON-LD document is an object or an array")
-    g.parse(data=doc, format="json-ld")  # the checked object itself, not the text again
+    g.parse(data=doc, format="json-ld")  # type: ignore[arg-type]  # the checked object itself, not the text again
     return g
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -59,38 +61,50 @@ def _int(request: Request, name: str, default: int, minimum: int, maximum: int |
     return value
 
 
-def mount_routes(app: Any) -> None:
-    @app.get("/catalog.{fmt}", tags=TAGS, summary="The DCAT-AP catalogue, paged with Hydra")
-    async def catalog(request: Request, fmt: str) -> Response:
-        fmt, media = _format(fmt)
-        platform = platform_of(request)
-        identity = await identity_of(request)
-        info = catalog_info(request)
-        max_size = int(platform.settings.dcat_page_size)
-        size = _int(request, "page_size", max_size, 1, max(max_size, 1000))
-        page = _int(request, "page", 1, 1)
-        params: dict[str, Any] = {"rows": size, "start": (page - 1) * size, "sort": "name asc"}
-        for key in ("q", "fq"):
-            if request.query_params.get(key):
-                params[key] = request.query_params[key]
-        res = await source.search(platform, identity, base_url=info.base_url, **params)
-        total = int(res.get("count") or 0)
-        last = max(1, -(-total // size))
-        if page > last:
-            raise NotFound(f"Page {page} does not exist: the catalogue has {last} page(s).")
-        query = {k: v for k, v in request.query_params.items() if k in ("q", "fq", "profile", "page_size")}
-        g = catalog_graph(list(res.get("results") or []), info, fmt=fmt, page=page, page_size=size, total=total,
-                          query=query)
-        return Response(serialize(g, fmt), media_type=media)
+async def catalog(request: Request, fmt: str) -> Response:
+    fmt, media = _format(fmt)
+    platform = platform_of(request)
+    identity = await identity_of(request)
+    info = catalog_info(request)
+    max_size = int(platform.settings.dcat_page_size)
+    size = _int(request, "page_size", max_size, 1, max(max_size, 1000))
+    page = _int(request, "page", 1, 1)
+    params: dict[str, Any] = {"rows": size, "start": (page - 1) * size, "sort": "name asc"}
+    for key in ("q", "fq"):
+        if request.query_params.get(key):
+            params[key] = request.query_params[key]
+    res = await source.search(platform, identity, base_url=info.base_url, **params)
+    total = int(res.get("count") or 0)
+    last = max(1, -(-total // size))
+    if page > last:
+        raise NotFound(f"Page {page} does not exist: the catalogue has {last} page(s).")
+    query = {k: v for k, v in request.query_params.items() if k in ("q", "fq", "profile", "page_size")}
+    g = catalog_graph(list(res.get("results") or []), info, fmt=fmt, page=page, page_size=size, total=total,
+                      query=query)
+    return Response(serialize(g, fmt), media_type=media)
 
-    @app.get("/dataset/{name}.{fmt}", tags=TAGS, summary="One dataset in DCAT-AP")
-    async def dataset(request: Request, name: str, fmt: str) -> Response:
-        fmt, media = _format(fmt)
-        platform = platform_of(request)
-        identity = await identity_of(request)
-        info = catalog_info(request)
-        pkg = await source.show(platform, identity, name, info.base_url)
-        return Response(serialize(dataset_graph(pkg, info), fmt), media_type=media)
+
+async def dataset(request: Request, name: str, fmt: str) -> Response:
+    fmt, media = _format(fmt)
+    platform = platform_of(request)
+    identity = await identity_of(request)
+    info = catalog_info(request)
+    pkg = await source.show(platform, identity, name, info.base_url)
+    body = serialize(dataset_graph(pkg, info), fmt)
+    source.record_view(platform, identity, pkg, "dcat")
+    return Response(body, media_type=media)
+
+
+ROUTES: tuple[tuple[str, Callable[..., Awaitable[Response]], str], ...] = (
+    ("/catalog.{fmt}", catalog, "The DCAT-AP catalogue, paged with Hydra"),
+    ("/dataset/{name}.{fmt}", dataset, "One dataset in DCAT-AP"),
+)
+"""The DCAT routes (path, handler, summary), all GET and in the OpenAPI document under the tag DCAT-AP."""
+
+
+def mount_routes(app: FastAPI) -> None:
+    for path, handler, summary in ROUTES:
+        app.add_api_route(path, handler, methods=["GET"], tags=[*TAGS], summary=summary)
 
 
 __all__ = ["mount_routes", "catalog_info"]

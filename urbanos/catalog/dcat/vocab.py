@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from rdflib import Namespace
 
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -127,8 +128,6 @@ def as_list(value: Any) -> list[str]:
         return [str(v).strip() for v in value if str(v).strip()]
     text = str(value).strip()
     if text.startswith("["):
-        import orjson
-
         try:
             data = orjson.loads(text)
             if isinstance(data, list):

@@ -1,21 +1,28 @@
-"""``urbanos harvest add|run|list|log``."""
+"""``urbanos harvest add|run|list|log``.
+
+Every component's commands are loaded for ``urbanos --help``, so the harvester (rdflib, for DCAT sources) is
+imported when ``harvest run`` runs, not here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from urbanos.catalog.harvest import store
 from urbanos.errors import ConfigError, UrbanosError
+from urbanos.platform import Platform
+from urbanos.plugins import load_components, settings_registry
+from urbanos.settings import Settings, load
 
 
-def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Any:
-    from urbanos.plugins import settings_registry
-    from urbanos.settings import load
-
+def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Settings:
     root = ctx.find_root().params
     overrides: dict[str, Any] = {k: v for k, v in {"db": db, "data_dir": data_dir}.items() if v is not None}
     for pair in root.get("set_values") or ():
@@ -26,10 +33,8 @@ def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Any:
     return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
 
 
-def _with_platform(ctx: click.Context, db: str | None, data_dir: str | None, fn: Callable[[Any], Any]) -> Any:
-    from urbanos.platform import Platform
-    from urbanos.plugins import load_components
-
+def _with_platform(ctx: click.Context, db: str | None, data_dir: str | None,
+                   fn: Callable[[Platform], Awaitable[Any]]) -> Any:
     try:
         platform = Platform.build(_settings(ctx, db, data_dir), load_components())
         platform.open()
@@ -69,10 +74,14 @@ def harvest() -> None:
 @click.option("--token-env", default=None, metavar="VARNAME",
               help="Name of the environment variable that holds the source's API token when the harvest runs, "
                    "to harvest registered and internal datasets the token may read. The token is not stored.")
+@click.option("--org", default=None, metavar="ORG",
+              help="Local organisation (it must exist) that owns every dataset of this source, whatever organisation "
+                   "the remote record names; the remote publisher is kept as the dataset's publisher. Without it, "
+                   "the remote source decides the organisation (created here when missing).")
 @_db
 @_dir
 @click.pass_context
-def add(ctx: click.Context, name: str, url: str, kind: str, token_env: str | None, db_url: str | None,
+def add(ctx: click.Context, name: str, url: str, kind: str, token_env: str | None, org: str | None, db_url: str | None,
         data_dir: str | None) -> None:
     """Register source NAME at URL (a CKAN site root, or a DCAT catalogue document).
 
@@ -81,12 +90,12 @@ def add(ctx: click.Context, name: str, url: str, kind: str, token_env: str | Non
       urbanos harvest add hamburg --type ckan https://transparenz.example.org
       urbanos harvest add berlin --type dcat https://daten.example.org/catalog.ttl
       urbanos harvest add partner --type ckan https://partner.example.org --token-env PARTNER_TOKEN
+      urbanos harvest add region --type ckan https://region.example.org --org regional-partners
     """
-    from urbanos.catalog.harvest import store
-
-    src = _with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url, token_env))
+    src = _with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url, token_env, org))
     auth = f" (token from ${token_env})" if token_env else ""
-    click.echo(f"added harvest source {src['name']} ({src['type']}) {src['url']}{auth}")
+    owner = f", datasets owned by {src['org']}" if src.get("org") else ""
+    click.echo(f"added harvest source {src['name']} ({src['type']}) {src['url']}{auth}{owner}")
 
 
 @harvest.command("run")
@@ -96,10 +105,7 @@ def add(ctx: click.Context, name: str, url: str, kind: str, token_env: str | Non
 @click.pass_context
 def run_cmd(ctx: click.Context, name: str | None, db_url: str | None, data_dir: str | None) -> None:
     """Harvest source NAME now, or every source. Exit code 1 when a source failed."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from urbanos.catalog.harvest import runner
+    from urbanos.catalog.harvest import runner  # heavy (rdflib): see the module's docstring
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   disable=not sys.stderr.isatty(), console=Console(stderr=True), transient=False) as bar:
@@ -128,10 +134,9 @@ def run_cmd(ctx: click.Context, name: str | None, db_url: str | None, data_dir: 
 @click.pass_context
 def list_cmd(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
     """List harvest sources."""
-    from urbanos.catalog.harvest import store
-
     for s in _with_platform(ctx, db_url, data_dir, lambda p: store.sources(p.db)):
         auth = f"\ttoken=${s['token_env']}" if s.get("token_env") else ""
+        auth += f"\torg={s['org']}" if s.get("org") else ""
         click.echo(f"{s['name']}\t{s['type']}\t{s['url']}{auth}\tlast={s['last_run_at'] or '-'} "
                    f"status={s['last_status'] or '-'} next={s['next_run_at'] or '-'}")
 
@@ -144,8 +149,6 @@ def list_cmd(ctx: click.Context, db_url: str | None, data_dir: str | None) -> No
 @click.pass_context
 def log_cmd(ctx: click.Context, name: str | None, limit: int, db_url: str | None, data_dir: str | None) -> None:
     """Show the harvest log (newest first)."""
-    from urbanos.catalog.harvest import store
-
     for r in _with_platform(ctx, db_url, data_dir, lambda p: store.log(p.db, name, limit)):
         click.echo(f"{r['started_at']}\t{r['source']}\t{r['status']}\tcreated={r['created']} updated={r['updated']} "
                    f"deleted={r['deleted']} unchanged={r['unchanged']} failed={r['failed']}\t{r['message']}")

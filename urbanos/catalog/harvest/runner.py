@@ -20,9 +20,11 @@ from urbanos.catalog.dcat import source as catalog
 from urbanos.catalog.dcat.parse import RemoteContext, next_page, packages_from, parse_rdf
 from urbanos.catalog.harvest import store
 from urbanos.core.numbers import parse_int
+from urbanos.core.time import now_stored
 from urbanos.errors import NotFound, UrbanosError
-from urbanos.governance.gate import ADMIN
+from urbanos.governance import ADMIN
 from urbanos.governance.outbound import Credentials, Fetched, OutboundClient
+from urbanos.platform import Platform
 
 log = logging.getLogger("urbanos.harvest")
 MAX_PAGES = 10000
@@ -121,6 +123,8 @@ def source_auth(src: dict[str, Any]) -> dict[str, str]:
 
 
 def _local_doc(pkg: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+    """The local package of a remote one. A source with an ``org`` puts it in that local organisation and keeps the
+    remote publisher's name as the dataset's publisher; otherwise the remote organisation owns it."""
     doc: dict[str, Any] = {k: pkg[k] for k in SYNC_KEYS if pkg.get(k) not in (None, "", [])}
     for e in pkg.get("extras") or []:  # CKAN extras hold the governance fields of CKAN-shaped sources
         if isinstance(e, dict) and e.get("key") in SYNC_KEYS and e.get("key") not in doc:
@@ -129,7 +133,12 @@ def _local_doc(pkg: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     doc.setdefault("access_level", "open")
     doc["tags"] = [{"name": t["name"] if isinstance(t, dict) else str(t)} for t in pkg.get("tags") or []]
     org = pkg.get("organization")
-    if isinstance(org, dict) and org.get("name"):
+    if source.get("org"):
+        doc["owner_org"] = source["org"]
+        publisher = _remote_publisher(pkg)
+        if publisher:
+            doc["publisher"] = publisher
+    elif isinstance(org, dict) and org.get("name"):
         doc["owner_org"] = org["name"]
     doc["resources"] = [{k: r[k] for k in ("name", "description", "url", "format", "size")
                          if r.get(k) not in (None, "")} for r in pkg.get("resources") or [] if isinstance(r, dict)]
@@ -139,11 +148,23 @@ def _local_doc(pkg: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _remote_publisher(pkg: dict[str, Any]) -> str:
+    """The publisher a remote package names: its own ``publisher`` field (or extra), else its organisation."""
+    given = pkg.get("publisher")
+    if not given:
+        given = next((e.get("value") for e in pkg.get("extras") or []
+                      if isinstance(e, dict) and e.get("key") == "publisher"), None)
+    org = pkg.get("organization")
+    if not given and isinstance(org, dict):
+        given = org.get("title") or org.get("name")
+    return str(given or "")
+
+
 def content_hash(doc: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def _ensure_org(platform: Any, pkg: dict[str, Any], known: set[str]) -> None:
+async def _ensure_org(platform: Platform, pkg: dict[str, Any], known: set[str]) -> None:
     org = pkg.get("organization")
     if not isinstance(org, dict) or not org.get("name") or org["name"] in known:
         return
@@ -155,14 +176,14 @@ async def _ensure_org(platform: Any, pkg: dict[str, Any], known: set[str]) -> No
     known.add(str(org["name"]))
 
 
-async def _exists(platform: Any, name: str) -> dict[str, Any] | None:
+async def _exists(platform: Platform, name: str) -> dict[str, Any] | None:
     try:
         return await catalog.show(platform, ADMIN, name)
     except NotFound:
         return None
 
 
-def harvest_client(platform: Any, src: dict[str, Any]) -> OutboundClient:
+def harvest_client(platform: Platform, src: dict[str, Any]) -> OutboundClient:
     """The outbound client of one harvest run of ``src`` (its credentials bound to the source's origin)."""
     s = platform.settings
     auth = source_auth(src)
@@ -172,65 +193,41 @@ def harvest_client(platform: Any, src: dict[str, Any]) -> OutboundClient:
                           credentials=Credentials.for_url(str(src["url"]), auth) if auth else None)
 
 
-async def run_source(platform: Any, src: dict[str, Any], progress: Callable[[str, int, int], None] | None = None,
-                     client: OutboundClient | None = None) -> dict[str, Any]:
-    """Harvest one source; returns the log entry (status, counts, message)."""
-    s = platform.settings
-    started = store.now_text()
-    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
-    errors: list[str] = []
+async def _fetch(platform: Platform, src: dict[str, Any], client: OutboundClient | None) -> list[dict[str, Any]]:
+    """Every remote package of the source (SourceError when it cannot be read completely)."""
     own: OutboundClient | None = client
     try:
         if own is None:
             own = harvest_client(platform, src)
         fetch = fetch_ckan if src["type"] == "ckan" else fetch_dcat
-        remote = await fetch(own, src["url"])
-    except SourceError as exc:
-        message = str(exc)
-        log.warning("harvest %s: source failed, retry later: %s", src["name"], message)
-        await store.log_run(platform.db, src["name"], started, "error", counts, message,
-                            store.now_text(float(s.harvest_retry_seconds)), failed_run=True)
-        return {"source": src["name"], "status": "error", "message": message, **counts}
+        return await fetch(own, src["url"])
     finally:
         if client is None and own is not None:
             await own.aclose()
-    have = await store.objects(platform.db, src["name"])
-    orgs: set[str] = set()
-    seen: set[str] = set()
-    total = len(remote)
-    for i, pkg in enumerate(remote):
-        rid = str(pkg.get("remote_id") or pkg.get("name"))
-        seen.add(rid)
-        doc = _local_doc(pkg, src)
-        digest = content_hash(doc)
-        try:
-            prior = have.get(rid)
-            if prior and prior["content_hash"] == digest and await _exists(platform, prior["local_name"]):
-                counts["unchanged"] += 1
-            else:
-                await _ensure_org(platform, pkg, orgs)
-                current = await _exists(platform, doc["name"])
-                if current is not None and not prior:
-                    owner = next((e.get("value") for e in current.get("extras") or []
-                                  if e.get("key") == "harvest_source"), current.get("harvest_source"))
-                    if owner != src["name"] and current.get("state", "active") == "active":
-                        raise UrbanosError(f"dataset name {doc['name']!r} is taken by a local dataset", status=409)
-                if current is None:
-                    await catalog.write(platform, "package_create", ADMIN, doc)
-                    counts["created"] += 1
-                else:
-                    await catalog.write(platform, "package_update", ADMIN, {**doc, "id": doc["name"]})
-                    counts["updated"] += 1
-                await store.put_object(platform.db, src["name"], rid, doc["name"], digest)
-        except UrbanosError as exc:
-            counts["failed"] += 1
-            errors.append(f"{doc.get('name')}: {exc.message}")
-            log.warning("harvest %s: %s failed: %s", src["name"], doc.get("name"), exc.message)
-        if progress:
-            progress(src["name"], i + 1, total)
-    for rid, obj in have.items():
-        if rid in seen:
-            continue
+
+
+async def _put(platform: Platform, src: dict[str, Any], pkg: dict[str, Any], doc: dict[str, Any],
+               prior: dict[str, str] | None, orgs: set[str]) -> str:
+    """Create or update the local copy of one remote package; returns the count it adds to."""
+    if not src.get("org"):  # a source with its own local organisation never creates the remote one here
+        await _ensure_org(platform, pkg, orgs)
+    current = await _exists(platform, doc["name"])
+    if current is not None and not prior:
+        owner = next((e.get("value") for e in current.get("extras") or []
+                      if e.get("key") == "harvest_source"), current.get("harvest_source"))
+        if owner != src["name"] and current.get("state", "active") == "active":
+            raise UrbanosError(f"dataset name {doc['name']!r} is taken by a local dataset", status=409)
+    if current is None:
+        await catalog.write(platform, "package_create", ADMIN, doc)
+        return "created"
+    await catalog.write(platform, "package_update", ADMIN, {**doc, "id": doc["name"]})
+    return "updated"
+
+
+async def _withdraw(platform: Platform, src: dict[str, Any], gone: dict[str, dict[str, str]], counts: dict[str, int],
+                    errors: list[str]) -> None:
+    """Withdraw (package_delete) the local copies of remote packages the source no longer lists."""
+    for rid, obj in gone.items():
         try:
             await catalog.write(platform, "package_delete", ADMIN, obj["local_name"])
             counts["deleted"] += 1
@@ -241,15 +238,54 @@ async def run_source(platform: Any, src: dict[str, Any], progress: Callable[[str
             errors.append(f"{obj['local_name']}: {exc.message}")
             continue
         await store.drop_object(platform.db, src["name"], rid)
+
+
+async def run_source(platform: Platform, src: dict[str, Any], progress: Callable[[str, int, int], None] | None = None,
+                     client: OutboundClient | None = None) -> dict[str, Any]:
+    """Harvest one source; returns the log entry (status, counts, message)."""
+    s = platform.settings
+    started = now_stored()
+    counts = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0, "failed": 0}
+    errors: list[str] = []
+    try:
+        remote = await _fetch(platform, src, client)
+    except SourceError as exc:
+        message = str(exc)
+        log.warning("harvest %s: source failed, retry later: %s", src["name"], message)
+        await store.log_run(platform.db, src["name"], started, "error", counts, message,
+                            now_stored(float(s.harvest_retry_seconds)), failed_run=True)
+        return {"source": src["name"], "status": "error", "message": message, **counts}
+    have = await store.objects(platform.db, src["name"])
+    orgs: set[str] = set()
+    seen: set[str] = set()
+    for i, pkg in enumerate(remote):
+        rid = str(pkg.get("remote_id") or pkg.get("name"))
+        seen.add(rid)
+        doc = _local_doc(pkg, src)
+        digest = content_hash(doc)
+        try:
+            prior = have.get(rid)
+            if prior and prior["content_hash"] == digest and await _exists(platform, prior["local_name"]):
+                counts["unchanged"] += 1
+            else:
+                counts[await _put(platform, src, pkg, doc, prior, orgs)] += 1
+                await store.put_object(platform.db, src["name"], rid, doc["name"], digest)
+        except UrbanosError as exc:
+            counts["failed"] += 1
+            errors.append(f"{doc.get('name')}: {exc.message}")
+            log.warning("harvest %s: %s failed: %s", src["name"], doc.get("name"), exc.message)
+        if progress:
+            progress(src["name"], i + 1, len(remote))
+    await _withdraw(platform, src, {rid: obj for rid, obj in have.items() if rid not in seen}, counts, errors)
     status = "ok" if not counts["failed"] else "partial"
     interval = float(s.harvest_interval)
-    next_run = store.now_text(interval) if interval > 0 else None
+    next_run = now_stored(interval) if interval > 0 else None
     message = "; ".join(errors)[:2000]
     await store.log_run(platform.db, src["name"], started, status, counts, message, next_run, failed_run=False)
     return {"source": src["name"], "status": status, "message": message, **counts}
 
 
-async def run(platform: Any, name: str | None = None, progress: Callable[[str, int, int], None] | None = None,
+async def run(platform: Platform, name: str | None = None, progress: Callable[[str, int, int], None] | None = None,
               ) -> list[dict[str, Any]]:
     return [await run_source(platform, src, progress) for src in await store.sources(platform.db, name)]
 

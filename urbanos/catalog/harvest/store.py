@@ -1,22 +1,21 @@
 """Harvest tables: sources, the objects each source brought, and the run log.
 
-The tables are created on first use (``CREATE TABLE IF NOT EXISTS``), on SQLite and PostgreSQL alike.
+The tables are created on first use (``CREATE TABLE IF NOT EXISTS``), on SQLite and PostgreSQL alike; columns
+added later (``token_env``, ``org``) are added to older tables the same way.
 """
 
 from __future__ import annotations
 
+import re
 import weakref
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from urbanos.catalog.records import org_name
+from urbanos.core.time import now_stored
 from urbanos.errors import Conflict, NotFound, ValidationFailed
 from urbanos.storage import Connection, Database
 
 TYPES = ("ckan", "dcat")
-
-
-def now_text(delta_seconds: float = 0) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=delta_seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 # databases whose harvest tables this process has made sure of (weakly held: an id() could be reused by a
@@ -29,10 +28,13 @@ def _ensure(c: Connection) -> None:
     c.execute(
         f"CREATE TABLE IF NOT EXISTS harvest_sources (id {pk}, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
         " url TEXT NOT NULL, created_at TEXT NOT NULL, last_run_at TEXT, next_run_at TEXT, last_status TEXT,"
-        " failures INTEGER NOT NULL DEFAULT 0, token_env TEXT)"
+        " failures INTEGER NOT NULL DEFAULT 0, token_env TEXT, org TEXT)"
     )
-    if "token_env" not in c.columns("harvest_sources"):  # tables made before sources carried credentials
+    columns = c.columns("harvest_sources")
+    if "token_env" not in columns:  # tables made before sources carried credentials
         c.execute("ALTER TABLE harvest_sources ADD COLUMN token_env TEXT")
+    if "org" not in columns:  # tables made before a source could name the local organisation
+        c.execute("ALTER TABLE harvest_sources ADD COLUMN org TEXT")
     c.execute(
         f"CREATE TABLE IF NOT EXISTS harvest_log (id {pk}, source TEXT NOT NULL, started_at TEXT NOT NULL,"
         " finished_at TEXT, status TEXT NOT NULL, created INTEGER NOT NULL DEFAULT 0,"
@@ -59,8 +61,6 @@ async def ensure(db: Database) -> None:
 
 
 def validate_source(name: str, kind: str, url: str, token_env: str | None = None) -> None:
-    import re
-
     errors: dict[str, list[str]] = {}
     if token_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,199}", token_env):
         errors["token_env"] = ["Must be the name of an environment variable (letters, digits and '_')."]
@@ -74,18 +74,26 @@ def validate_source(name: str, kind: str, url: str, token_env: str | None = None
         raise ValidationFailed("The harvest source is invalid.", detail=errors)
 
 
-async def add_source(db: Database, name: str, kind: str, url: str, token_env: str | None = None) -> dict[str, Any]:
+async def add_source(db: Database, name: str, kind: str, url: str, token_env: str | None = None,
+                     org: str | None = None) -> dict[str, Any]:
     """Register a source. ``token_env`` names the environment variable that holds the source's API token at
-    run time; the token itself is never stored."""
+    run time; the token itself is never stored. ``org`` names a local organisation (which must exist) that owns
+    every dataset the source brings, whatever organisation the remote record names; without it the remote
+    record decides (its organisation is created here when missing)."""
     validate_source(name, kind, url, token_env)
     await ensure(db)
 
     def tx(c: Connection) -> dict[str, Any]:
         if c.fetchone("SELECT 1 FROM harvest_sources WHERE name = ?", (name,)):
             raise Conflict(f"A harvest source named {name!r} exists already.")
+        owner = org_name(c, org) if org is not None else None
+        if org is not None and owner is None:
+            raise ValidationFailed("The harvest source is invalid.",
+                                   detail={"org": [f"No local organisation named {org!r}: create it first."]})
         c.insert("harvest_sources", {"name": name, "type": kind, "url": url.rstrip("/") if kind == "ckan" else url,
-                                     "created_at": now_text(), "next_run_at": now_text(), "token_env": token_env})
-        return {"name": name, "type": kind, "url": url, "token_env": token_env}
+                                     "created_at": now_stored(), "next_run_at": now_stored(), "token_env": token_env,
+                                     "org": owner})
+        return {"name": name, "type": kind, "url": url, "token_env": token_env, "org": owner}
 
     return await db.write(tx)
 
@@ -102,7 +110,7 @@ async def sources(db: Database, name: str | None = None) -> list[dict[str, Any]]
 
 async def due_sources(db: Database) -> list[dict[str, Any]]:
     await ensure(db)
-    now = now_text()
+    now = now_stored()
     return await db.read(lambda c: c.rows(
         "SELECT * FROM harvest_sources WHERE next_run_at IS NULL OR next_run_at <= ? ORDER BY name", (now,)))
 
@@ -117,7 +125,7 @@ async def put_object(db: Database, source: str, remote_id: str, local_name: str,
     def tx(c: Connection) -> None:
         c.execute("DELETE FROM harvest_objects WHERE source = ? AND remote_id = ?", (source, remote_id))
         c.execute("INSERT INTO harvest_objects (source, remote_id, local_name, content_hash, harvested_at)"
-                  " VALUES (?, ?, ?, ?, ?)", (source, remote_id, local_name, content_hash, now_text()))
+                  " VALUES (?, ?, ?, ?, ?)", (source, remote_id, local_name, content_hash, now_stored()))
 
     await db.write(tx)
 
@@ -130,7 +138,7 @@ async def drop_object(db: Database, source: str, remote_id: str) -> None:
 async def log_run(db: Database, source: str, started: str, status: str, counts: dict[str, int], message: str,
                   next_run_at: str | None, failed_run: bool) -> None:
     def tx(c: Connection) -> None:
-        c.insert("harvest_log", {"source": source, "started_at": started, "finished_at": now_text(), "status": status,
+        c.insert("harvest_log", {"source": source, "started_at": started, "finished_at": now_stored(), "status": status,
                                  "created": counts.get("created", 0), "updated": counts.get("updated", 0),
                                  "deleted": counts.get("deleted", 0), "unchanged": counts.get("unchanged", 0),
                                  "failed": counts.get("failed", 0), "message": message[:2000]})
@@ -153,4 +161,4 @@ async def log(db: Database, source: str | None = None, limit: int = 50) -> list[
 
 
 __all__ = ["TYPES", "ensure", "ensure_sync", "add_source", "sources", "due_sources", "objects", "put_object",
-           "drop_object", "log_run", "log", "now_text", "validate_source"]
+           "drop_object", "log_run", "log", "validate_source"]

@@ -53,7 +53,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signin_title": "Sign in to publish data",
         "signin_intro": "Enter your API token once. It is kept in a cookie of this browser that scripts cannot read "
                         "and that is only sent to this portal; sign out to remove it.",
-        "token": "API token", "signin_empty": "Enter an API token.",
+        "signin_field": "API token",
+        "signin_empty": "Enter an API token.",
         "signin_failed": "This token is unknown, expired or revoked.",
         "add_data": "Add data", "add_data_intro": "Upload a file to this dataset: it becomes a distribution and a "
                                                   "queryable collection (OGC API Features, DataStore).",
@@ -184,7 +185,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "signin_title": "Anmelden, um Daten zu veröffentlichen",
         "signin_intro": "Geben Sie Ihr API-Token einmal ein. Es wird in einem Cookie dieses Browsers gespeichert, das "
                         "Skripte nicht lesen können und das nur an dieses Portal geht; beim Abmelden wird es gelöscht.",
-        "token": "API-Token", "signin_empty": "Bitte ein API-Token eingeben.",
+        "signin_field": "API-Token",
+        "signin_empty": "Bitte ein API-Token eingeben.",
         "signin_failed": "Dieses Token ist unbekannt, abgelaufen oder widerrufen.",
         "add_data": "Daten hinzufügen", "add_data_intro": "Laden Sie eine Datei zu diesem Datensatz hoch: Sie wird "
                                                           "eine Distribution und eine abfragbare Sammlung (OGC API Features, DataStore).",

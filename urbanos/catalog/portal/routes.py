@@ -1,23 +1,29 @@
-"""Portal pages: home with search and facets, search results, dataset, organisation and inventory pages.
+"""Portal pages: home with search and facets, search results, dataset, organisation and inventory pages; sign-in,
+uploads to a dataset and the preview features of non-open data.
 
 Server-rendered with Jinja2 (htmx swaps the result list when it is loaded); every read goes through the
 catalogue service with the caller's identity, so a page never shows a dataset the caller may not see. The preview
-features of a dataset's collection are read through the features capability's ``services["feature_preview"]``.
+features of a dataset's collection and the reports of imports come from the features capability
+(:class:`urbanos.ports.FeaturesPort`, optional). The handlers are plain module functions; :data:`ROUTES` lists
+them with their methods and paths.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from fastapi import FastAPI
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from urbanos import __version__
+from urbanos.catalog.actions import dispatch
 from urbanos.catalog.dcat import source
 from urbanos.catalog.dcat.source import base_url, platform_of
 from urbanos.catalog.portal import session, view
@@ -33,7 +39,8 @@ from urbanos.errors import (
     Unauthorized,
     UrbanosError,
 )
-from urbanos.platform import render_html
+from urbanos.platform import Platform, render_html
+from urbanos.ports import FeaturesPort
 
 STATIC = Path(__file__).parent / "static"
 FACETS = ("organization", "theme", "tags", "res_format", "license_id", "access_level", "frequency")
@@ -140,68 +147,12 @@ def _toggle(request: Request, key: str, value: str, chosen: dict[str, list[str]]
     return request.url.path + ("?" + urlencode(params) if params else "")
 
 
-def mount_routes(app: Any) -> None:
-    app.mount("/portal/static", StaticFiles(directory=str(STATIC)), name="portal-static")
-    portal_routes(app)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request) -> HTMLResponse:
-        platform = platform_of(request)
-        try:
-            data = await _search(request, rows=6)
-        except ServiceUnavailable:
-            data = {"results": [], "facets": [], "count": 0, "q": "", "chosen": {}}
-        except UrbanosError as exc:
-            return _error(request, exc)
-        return _page(request, "catalog/portal/portal_home.html", links=platform.services.get("nav", []), apis=APIS,
-                     version=__version__, extra=platform.services.get("landing_extra", []), **data)
-
-    @app.get("/datasets", response_class=HTMLResponse, include_in_schema=False)
-    async def datasets(request: Request) -> HTMLResponse:
-        try:
-            data = await _search(request)
-        except UrbanosError as exc:
-            return _error(request, exc)
-        if request.headers.get("hx-request") == "true":
-            return _page(request, "catalog/portal/portal_area.html", **data)
-        return _page(request, "catalog/portal/portal_search.html", **data)
-
-    @app.get("/datasets/{name}", response_class=HTMLResponse, include_in_schema=False)
-    async def dataset(request: Request, name: str) -> HTMLResponse:
-        platform = platform_of(request)
-        try:
-            identity = await identity_of(request)
-            pkg = await source.show(platform, identity, name, base_url(request))
-            quality = await _optional(source.quality(platform, identity, name))
-            freshness = await _optional(source.freshness(platform, name))
-            source.record_view(platform, identity, name)
-        except UrbanosError as exc:
-            return _error(request, exc)
-        return await _dataset_page(request, name, pkg, quality, freshness)
-
-    @app.get("/organizations/{name}", response_class=HTMLResponse, include_in_schema=False)
-    async def organization(request: Request, name: str) -> HTMLResponse:
-        platform = platform_of(request)
-        try:
-            identity = await identity_of(request)
-            org = await source.organization(platform, identity, name)
-            data = await _search(request, fixed={"organization": str(org.get("name") or name)})
-        except UrbanosError as exc:
-            return _error(request, exc)
-        return _page(request, "catalog/portal/portal_org.html", org=org, **data)
-
-    @app.get("/inventory", response_class=HTMLResponse, include_in_schema=False)
-    async def inventory(request: Request) -> HTMLResponse:
-        platform = platform_of(request)
-        try:
-            identity = await identity_of(request)
-            items = await source.inventory(platform, identity, base_url(request))
-        except UrbanosError as exc:
-            return _error(request, exc)
-        return _page(request, "catalog/portal/portal_inventory.html", items=[view.inventory_row(r) for r in items])
-
-
 UPLOAD_TYPES = ("csv", "tsv", "geojson", "json", "gpkg", "zip", "xlsx")
+
+
+def _features(platform: Platform) -> FeaturesPort | None:
+    """The features capability, for previews and import reports; the portal works without it."""
+    return platform.optional(FeaturesPort)
 
 
 def _may_write(request: Request, pkg: dict[str, Any]) -> bool:
@@ -212,9 +163,10 @@ def _may_write(request: Request, pkg: dict[str, Any]) -> bool:
 
 async def _import_state(request: Request, rid: str) -> dict[str, Any]:
     """The import of an uploaded resource: done (with its report), failed (with the reason) or running. The features
-    capability records imports in the database and offers ``services["import_report"]`` to look one up."""
-    lookup = platform_of(request).services.get("import_report")
-    found = await lookup(rid) if lookup is not None else None
+    capability records imports in the database and looks one up (:meth:`urbanos.ports.FeaturesPort.import_report`);
+    without it, an upload is never imported and stays "running"."""
+    features = _features(platform_of(request))
+    found = await features.import_report(rid) if features is not None else None
     if found is not None and found.get("status") == "done" and found.get("report") is not None:
         return {"id": rid, "state": "done", "report": found["report"]}
     if found is not None and found.get("status") == "failed":
@@ -260,118 +212,20 @@ async def _read_file(request: Request, f: UploadFile) -> tuple[str, bytes]:
     return filename, b"".join(chunks)
 
 
-def portal_routes(app: Any) -> None:
-    """Sign-in, sign-out, the upload of data files to a dataset and the preview features of non-open data."""
-
-    @app.get("/signin", response_class=HTMLResponse, include_in_schema=False)
-    async def signin_form(request: Request) -> HTMLResponse:
-        await identity_of(request)
-        return _page(request, "catalog/portal/portal_signin.html", next=session.local_path(request.query_params.get("next")))
-
-    @app.post("/signin", response_class=HTMLResponse, response_model=None, include_in_schema=False)
-    async def signin(request: Request) -> HTMLResponse | RedirectResponse:
-        t = _ctx(request)["t"]
-        target = "/"
-        try:
-            form = await _form(request)
-            target = session.local_path(form.get("next"))
-            session.check_csrf(request, form)
-            token = form.get("token")
-            if not isinstance(token, str) or not token.strip():
-                raise BadRequest(t("signin_empty"))
-            identity = await session.sign_in(request, token)
-            if identity.is_anonymous:
-                raise BadRequest(t("signin_empty"))
-        except UrbanosError as exc:
-            return _page(request, "catalog/portal/portal_signin.html", status=exc.status, next=target,
-                         message=t("signin_failed") if exc.status == 401 else exc.message)
-        response = RedirectResponse(target, status_code=303)
-        session.set_session(response, request, token)
-        return response
-
-    @app.post("/signout", response_model=None, include_in_schema=False)
-    async def signout(request: Request) -> HTMLResponse | RedirectResponse:
-        try:
-            session.check_csrf(request, await _form(request))
-        except UrbanosError as exc:
-            return _error(request, exc)
-        response = RedirectResponse("/", status_code=303)
-        session.clear_session(response, request)
-        return response
-
-    @app.post("/datasets/{name}/upload", response_class=HTMLResponse, response_model=None, include_in_schema=False)
-    async def upload(request: Request, name: str) -> HTMLResponse | RedirectResponse:
-        from urbanos.catalog.actions import dispatch
-
-        platform = platform_of(request)
-        t = _ctx(request)["t"]
-        try:
-            identity = await identity_of(request)
-            pkg = await source.show(platform, identity, name, base_url(request))
-        except UrbanosError as exc:
-            return _error(request, exc)
-        try:
-            form = await _form(request)
-            session.check_csrf(request, form)
-            if not _may_write(request, pkg):
-                raise Forbidden(t("upload_no_rights"))
-            f = form.get("file")
-            if not isinstance(f, UploadFile):
-                raise BadRequest(t("upload_none"))
-            filename, content = await _read_file(request, f)
-            title = form.get("title")
-            data = {"package_id": name, "name": title.strip() if isinstance(title, str) and title.strip() else filename}
-            res = await dispatch(platform, "resource_create", identity, data, upload=(filename, content),
-                                 base_url=base_url(request))
-        except UrbanosError as exc:
-            message = exc.message
-            if exc.detail and isinstance(exc.detail, dict):
-                message = "; ".join(str(v[0] if isinstance(v, list) and v else v) for v in exc.detail.values())
-            return await _dataset_page(request, name, pkg, None, None, status=exc.status, message=message)
-        lang = request.query_params.get("lang")
-        return RedirectResponse(f"/datasets/{name}?imported={res['id']}" + (f"&lang={lang}" if lang in LANGS else ""),
-                                status_code=303)
-
-    @app.get("/datasets/{name}/preview/{collection}.geojson", response_model=None, include_in_schema=False)
-    async def preview(request: Request, name: str, collection: str) -> Response:
-        # signed-in readers of non-open data get the preview here: the map cannot send the portal's cookie to /ogcapi
-        try:
-            data = await _preview(request, name, collection)
-        except UrbanosError as exc:
-            error = _error(request, exc)
-            error.headers["Cache-Control"] = "private, no-store"
-            return error
-        return Response(orjson.dumps(data), media_type="application/geo+json",
-                        headers={"Cache-Control": "private, no-store", "Vary": "Authorization, Cookie"})
-
-    @app.get("/datasets/{name}/imports/{rid}", response_class=HTMLResponse, include_in_schema=False)
-    async def import_state(request: Request, name: str, rid: str) -> HTMLResponse:
-        platform = platform_of(request)
-        try:
-            identity = await identity_of(request)
-            pkg = await source.show(platform, identity, name, base_url(request))
-            if not _may_write(request, pkg) or not any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
-                raise Forbidden(_ctx(request)["t"]("upload_no_rights"))
-        except UrbanosError as exc:
-            return _error(request, exc)
-        polls = parse_int(request.query_params.get("n") or "0", lo=0, hi=10**6) or 0
-        return _page(request, "catalog/portal/portal_import.html", name=name, imported=await _import_state(request, rid),
-                     polls=polls + 1, poll_more=polls < 300)
-
-
 async def _preview(request: Request, name: str, collection: str) -> dict[str, Any]:
     """Up to MAP_ITEMS features of ``collection`` for the caller, when a distribution of the dataset ``name`` became
-    it. The features capability reads them (``services["feature_preview"]``) exactly as an OGC API Features items
-    request: the same gate, privacy transforms, read audit and usage event. Whatever the caller may not see, and a
-    collection of another dataset, is a 404 that does not tell whether it exists."""
+    it. The features capability reads them (:meth:`urbanos.ports.FeaturesPort.preview`) exactly as an OGC API
+    Features items request: the same gate, privacy transforms, read audit and usage event. Whatever the caller may
+    not see, a collection of another dataset, and any collection on a platform without features, is a 404 that does
+    not tell whether it exists."""
     platform = platform_of(request)
     identity = await identity_of(request)
-    read = platform.services.get("feature_preview")
+    features = _features(platform)
     try:
         pkg = await source.show(platform, identity, name, base_url(request))
-        if read is None or not any(str(r.get("collection") or "") == collection for r in pkg.get("resources") or []):
+        if features is None or not any(str(r.get("collection") or "") == collection for r in pkg.get("resources") or []):
             raise NotFound(collection)
-        return dict(await read(identity, collection, view.MAP_ITEMS))
+        return dict(await features.preview(identity, collection, view.MAP_ITEMS))
     except (NotFound, Forbidden, Unauthorized):
         raise NotFound(f"There is no preview {collection!r} of a dataset {name!r}.") from None
 
@@ -389,6 +243,180 @@ async def _optional(pending: Any) -> Any:
         return await pending
     except UrbanosError:
         return None
+
+
+# -- pages ------------------------------------------------------------------------------------------------
+async def home(request: Request) -> HTMLResponse:
+    platform = platform_of(request)
+    try:
+        data = await _search(request, rows=6)
+    except ServiceUnavailable:
+        data = {"results": [], "facets": [], "count": 0, "q": "", "chosen": {}}
+    except UrbanosError as exc:
+        return _error(request, exc)
+    return _page(request, "catalog/portal/portal_home.html", links=platform.services.get("nav", []), apis=APIS,
+                 version=__version__, extra=platform.services.get("landing_extra", []), **data)
+
+
+async def datasets(request: Request) -> HTMLResponse:
+    try:
+        data = await _search(request)
+    except UrbanosError as exc:
+        return _error(request, exc)
+    if request.headers.get("hx-request") == "true":
+        return _page(request, "catalog/portal/portal_area.html", **data)
+    return _page(request, "catalog/portal/portal_search.html", **data)
+
+
+async def dataset(request: Request, name: str) -> HTMLResponse:
+    platform = platform_of(request)
+    try:
+        identity = await identity_of(request)
+        pkg = await source.show(platform, identity, name, base_url(request))
+        quality = await _optional(source.quality(platform, identity, name))
+        freshness = await _optional(source.freshness(platform, name))
+        source.record_view(platform, identity, pkg, "portal")
+    except UrbanosError as exc:
+        return _error(request, exc)
+    return await _dataset_page(request, name, pkg, quality, freshness)
+
+
+async def organization(request: Request, name: str) -> HTMLResponse:
+    platform = platform_of(request)
+    try:
+        identity = await identity_of(request)
+        org = await source.organization(platform, identity, name)
+        data = await _search(request, fixed={"organization": str(org.get("name") or name)})
+    except UrbanosError as exc:
+        return _error(request, exc)
+    return _page(request, "catalog/portal/portal_org.html", org=org, **data)
+
+
+async def inventory(request: Request) -> HTMLResponse:
+    platform = platform_of(request)
+    try:
+        identity = await identity_of(request)
+        items = await source.inventory(platform, identity, base_url(request))
+    except UrbanosError as exc:
+        return _error(request, exc)
+    return _page(request, "catalog/portal/portal_inventory.html", items=[view.inventory_row(r) for r in items])
+
+
+# -- sign-in, uploads, previews of non-open data ------------------------------------------------------------
+async def signin_form(request: Request) -> HTMLResponse:
+    await identity_of(request)
+    return _page(request, "catalog/portal/portal_signin.html", next=session.local_path(request.query_params.get("next")))
+
+
+async def signin(request: Request) -> HTMLResponse | RedirectResponse:
+    t = _ctx(request)["t"]
+    target = "/"
+    try:
+        form = await _form(request)
+        target = session.local_path(form.get("next"))
+        session.check_csrf(request, form)
+        token = form.get("token")
+        if not isinstance(token, str) or not token.strip():
+            raise BadRequest(t("signin_empty"))
+        identity = await session.sign_in(request, token)
+        if identity.is_anonymous:
+            raise BadRequest(t("signin_empty"))
+    except UrbanosError as exc:
+        return _page(request, "catalog/portal/portal_signin.html", status=exc.status, next=target,
+                     message=t("signin_failed") if exc.status == 401 else exc.message)
+    response = RedirectResponse(target, status_code=303)
+    session.set_session(response, request, token)
+    return response
+
+
+async def signout(request: Request) -> HTMLResponse | RedirectResponse:
+    try:
+        session.check_csrf(request, await _form(request))
+    except UrbanosError as exc:
+        return _error(request, exc)
+    response = RedirectResponse("/", status_code=303)
+    session.clear_session(response, request)
+    return response
+
+
+async def upload(request: Request, name: str) -> HTMLResponse | RedirectResponse:
+    platform = platform_of(request)
+    t = _ctx(request)["t"]
+    try:
+        identity = await identity_of(request)
+        pkg = await source.show(platform, identity, name, base_url(request))
+    except UrbanosError as exc:
+        return _error(request, exc)
+    try:
+        form = await _form(request)
+        session.check_csrf(request, form)
+        if not _may_write(request, pkg):
+            raise Forbidden(t("upload_no_rights"))
+        f = form.get("file")
+        if not isinstance(f, UploadFile):
+            raise BadRequest(t("upload_none"))
+        filename, content = await _read_file(request, f)
+        title = form.get("title")
+        data = {"package_id": name, "name": title.strip() if isinstance(title, str) and title.strip() else filename}
+        res = await dispatch(platform, "resource_create", identity, data, upload=(filename, content),
+                             base_url=base_url(request))
+    except UrbanosError as exc:
+        message = exc.message
+        if exc.detail and isinstance(exc.detail, dict):
+            message = "; ".join(str(v[0] if isinstance(v, list) and v else v) for v in exc.detail.values())
+        return await _dataset_page(request, name, pkg, None, None, status=exc.status, message=message)
+    lang = request.query_params.get("lang")
+    return RedirectResponse(f"/datasets/{name}?imported={res['id']}" + (f"&lang={lang}" if lang in LANGS else ""),
+                            status_code=303)
+
+
+async def preview(request: Request, name: str, collection: str) -> Response:
+    # signed-in readers of non-open data get the preview here: the map cannot send the portal's cookie to /ogcapi
+    try:
+        data = await _preview(request, name, collection)
+    except UrbanosError as exc:
+        error = _error(request, exc)
+        error.headers["Cache-Control"] = "private, no-store"
+        return error
+    return Response(orjson.dumps(data), media_type="application/geo+json",
+                    headers={"Cache-Control": "private, no-store", "Vary": "Authorization, Cookie"})
+
+
+async def import_state(request: Request, name: str, rid: str) -> HTMLResponse:
+    platform = platform_of(request)
+    try:
+        identity = await identity_of(request)
+        pkg = await source.show(platform, identity, name, base_url(request))
+        if not _may_write(request, pkg) or not any(str(r.get("id")) == rid for r in pkg.get("resources") or []):
+            raise Forbidden(_ctx(request)["t"]("upload_no_rights"))
+    except UrbanosError as exc:
+        return _error(request, exc)
+    polls = parse_int(request.query_params.get("n") or "0", lo=0, hi=10**6) or 0
+    return _page(request, "catalog/portal/portal_import.html", name=name, imported=await _import_state(request, rid),
+                 polls=polls + 1, poll_more=polls < 300)
+
+
+Handler = Callable[..., Awaitable[Response]]
+ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/signin", signin_form),
+    ("POST", "/signin", signin),
+    ("POST", "/signout", signout),
+    ("POST", "/datasets/{name}/upload", upload),
+    ("GET", "/datasets/{name}/preview/{collection}.geojson", preview),
+    ("GET", "/datasets/{name}/imports/{rid}", import_state),
+    ("GET", "/", home),
+    ("GET", "/datasets", datasets),
+    ("GET", "/datasets/{name}", dataset),
+    ("GET", "/organizations/{name}", organization),
+    ("GET", "/inventory", inventory),
+)
+"""The portal's pages (method, path, handler), in the order they are matched; none is in the OpenAPI document."""
+
+
+def mount_routes(app: FastAPI) -> None:
+    app.mount("/portal/static", StaticFiles(directory=str(STATIC)), name="portal-static")
+    for method, path, handler in ROUTES:
+        app.add_api_route(path, handler, methods=[method], include_in_schema=False, response_model=None)
 
 
 __all__ = ["mount_routes"]

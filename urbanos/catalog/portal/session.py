@@ -41,7 +41,7 @@ async def portal_identity(request: Request) -> Identity:
     state = request.scope.setdefault("state", {})
     cached = state.get("portal_identity")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     token = None if request.headers.get("authorization") or request.headers.get("x-ckan-api-key") else session_token(request)
     ident: Identity | None = None
     if token is not None:

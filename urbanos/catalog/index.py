@@ -1,0 +1,92 @@
+"""The search index of one dataset: its facet rows, its full-text row and its spatial coverage.
+
+:func:`rebuild` writes them from the dataset's row and metadata document; ``writes.reindex`` decides when
+(after every catalogue write, and for datasets other capabilities created or changed).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from shapely.geometry import shape
+
+from urbanos.catalog.model import FACET_TABLE_FIELDS, THEMES
+from urbanos.storage import Connection
+from urbanos.storage.spatial import to_wkb
+
+STALE_LIMIT = 5000
+
+
+def stale_ids(c: Connection) -> list[int]:
+    """Datasets whose index is missing or older than their row (at most STALE_LIMIT at a time)."""
+    return [int(r[0]) for r in c.fetchall(
+        "SELECT d.id FROM datasets d LEFT JOIN catalog_meta m ON m.dataset_id = d.id"
+        f" WHERE m.dataset_id IS NULL OR m.indexed_at <> d.modified_at LIMIT {STALE_LIMIT}")]
+
+
+def drop_text(c: Connection, ds_id: int) -> None:
+    """Remove the full-text row of a dataset."""
+    if c.dialect.name == "sqlite":
+        c.execute("DELETE FROM catalog_fts WHERE rowid = ?", (ds_id,))
+    else:
+        c.execute("DELETE FROM catalog_search WHERE dataset_id = ?", (ds_id,))
+
+
+def rebuild(c: Connection, d: dict[str, Any], doc: dict[str, Any]) -> None:
+    """Write the facets, full text and spatial rows of dataset ``d`` (its ``datasets`` row) with metadata ``doc``,
+    and mark it indexed for its ``modified_at``."""
+    ds_id = int(d["id"])
+    resources = c.rows("SELECT name, description, format FROM catalog_resources WHERE dataset_id = ?", (ds_id,))
+    groups = [r[0] for r in c.fetchall("SELECT g.name FROM catalog_group_members m JOIN catalog_groups g ON g.id = m.group_id"
+                                       " WHERE m.dataset_id = ?", (ds_id,))]
+    _facets(c, ds_id, doc, resources, groups)
+    _text(c, d, doc, resources, groups)
+    c.execute("DELETE FROM catalog_spatial WHERE id = ?", (ds_id,))
+    if doc.get("spatial"):
+        try:
+            geom = shape(doc["spatial"])
+            c.execute(f"INSERT INTO catalog_spatial (id, geom) VALUES (?, {c.spatial.param()})", (ds_id, to_wkb(geom)))
+        except Exception:  # noqa: BLE001 - validated on write; a bad stored value only loses the spatial index  # nosec B110
+            pass
+    c.execute("UPDATE catalog_meta SET indexed_at = ? WHERE dataset_id = ?", (d["modified_at"], ds_id))
+
+
+def _facets(c: Connection, ds_id: int, doc: dict[str, Any], resources: list[dict[str, Any]], groups: list[str]) -> None:
+    c.execute("DELETE FROM catalog_facets WHERE dataset_id = ?", (ds_id,))
+    values: dict[str, set[str]] = {f: set() for f in FACET_TABLE_FIELDS}
+    values["tags"].update(doc.get("tags") or [])
+    values["theme"].update(doc.get("theme") or [])
+    values["groups"].update(groups)
+    values["res_format"].update(r["format"].upper() for r in resources if r["format"])
+    values["grounds"].update(doc.get("grounds") or [])
+    for f in ("license_id", "frequency"):
+        if doc.get(f):
+            values[f].add(str(doc[f]))
+    c.executemany("INSERT INTO catalog_facets (dataset_id, field, value) VALUES (?, ?, ?)",
+                  [(ds_id, f, v) for f, vs in values.items() for v in sorted(vs)])
+
+
+def _text(c: Connection, d: dict[str, Any], doc: dict[str, Any], resources: list[dict[str, Any]], groups: list[str]) -> None:
+    ds_id = int(d["id"])
+    org_title = ""
+    if d["owner_org"]:
+        org_title = c.fetchval("SELECT title FROM organizations WHERE name = ?", (d["owner_org"],)) or ""
+    name_words = re.sub(r"[-_]+", " ", d["name"])
+    tags_text = " ".join([*(doc.get("tags") or []), *(THEMES.get(t, t) for t in doc.get("theme") or []), *groups])
+    other = " ".join([d["owner_org"] or "", org_title, str(doc.get("spatial_text") or ""), str(doc.get("publisher") or ""),
+                      str(doc.get("author") or ""), str(doc.get("maintainer") or ""),
+                      *(f"{r['name']} {r['description']} {r['format']}" for r in resources)])
+    drop_text(c, ds_id)
+    if c.dialect.name == "sqlite":
+        c.execute("INSERT INTO catalog_fts (rowid, name, title, notes, tags, other) VALUES (?, ?, ?, ?, ?, ?)",
+                  (ds_id, name_words, d["title"] or "", str(doc.get("notes") or ""), tags_text, other))
+    else:
+        c.execute("INSERT INTO catalog_search (dataset_id, tsv) VALUES (?, setweight(to_tsvector('simple', ?), 'A')"
+                  " || setweight(to_tsvector('simple', ?), 'B') || setweight(to_tsvector('simple', ?), 'B')"
+                  " || setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'D'))",
+                  tuple([ds_id] + [re.sub(r"[-_/]+", " ", t) for t in (d["title"] or "", name_words, tags_text,
+                                                                         str(doc.get("notes") or ""), other)]))
+
+
+__all__ = ["stale_ids", "drop_text", "rebuild", "STALE_LIMIT"]
