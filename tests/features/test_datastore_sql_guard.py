@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, BACKEND
+from urbanos.core.time import now_stored
 from urbanos.features import store
 
 ADMIN = {"Authorization": ADMIN_TOKEN}
@@ -25,7 +26,7 @@ def _ok(r: Any) -> Any:
 
 
 def _dataset(platform: Any, name: str, level: str) -> int:
-    now = store.now_iso()
+    now = now_stored()
     return int(platform.db.write_sync(lambda c: c.insert("datasets", {
         "name": name, "title": name, "owner_org": "city", "access_level": level, "created_at": now, "modified_at": now})))
 
@@ -167,7 +168,7 @@ DIRECT = [
 @pytest.mark.parametrize("statement", DIRECT)
 def test_database_guard_alone_refuses_other_tables(sql: Any, statement: str) -> None:
     """The guard under the checker: a statement that never went through the check still reads nothing else."""
-    from urbanos.features import datastore_sql as dsql
+    from urbanos.features.datastore import sql as dsql
 
     platform = sql.app.state.platform
     table = _open_table(sql)
@@ -201,7 +202,7 @@ def test_database_guard_alone_refuses_other_tables(sql: Any, statement: str) -> 
     "ATTACH DATABASE ':memory:' AS other", "SELECT * FROM temp.sqlite_master",
 ])
 def test_sqlite_authorizer(sql: Any, statement: str) -> None:
-    from urbanos.features import datastore_sql as dsql
+    from urbanos.features.datastore import sql as dsql
 
     platform = sql.app.state.platform
     table = _open_table(sql)
@@ -222,9 +223,10 @@ def test_sqlite_authorizer(sql: Any, statement: str) -> None:
         platform.db.read_sync(cached)
 
 
+@pytest.mark.postgres
 @pytest.mark.skipif(BACKEND != "postgresql", reason="the PostgreSQL role")
 def test_postgresql_role_reads_datastore_tables_only(sql: Any) -> None:
-    from urbanos.features import datastore_sql as dsql
+    from urbanos.features.datastore import sql as dsql
 
     platform = sql.app.state.platform
     _ok(_call(sql, sql='SELECT COUNT(*) AS k FROM "open"'))  # the first statement sets the role up

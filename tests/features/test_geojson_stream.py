@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.features.test_import_helpers import BEZIRKE, STADTTEILE
+from tests.features.import_samples import BEZIRKE, STADTTEILE
 from urbanos.errors import ValidationFailed
 from urbanos.features.importers._geojson_stream import GeoJSONSyntaxError, iter_features, load
 from urbanos.features.importers.readers import open_source, read_geojson

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from shapely.geometry import shape
 
-from tests.features.test_import_helpers import (
+from tests.features.import_samples import (
     BEZIRKE,
     SENSORS,
     STADTTEILE,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from local_http import ScriptedResolver, patch_getaddrinfo, serve
 
+from tests.local_http import ScriptedResolver, patch_getaddrinfo, serve
 from urbanos.errors import PayloadTooLarge, UrbanosError, ValidationFailed
 from urbanos.features.importers.fetch import fetch_url
 

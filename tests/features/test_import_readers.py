@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import shape
 
-from tests.features.test_import_helpers import (
+from tests.features.import_samples import (
     BEZIRKE,
     COUNTS,
     SENSORS,

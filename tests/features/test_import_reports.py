@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import ADMIN_TOKEN
 from urbanos.features import store
 from urbanos.features.datastore import read_import, record_import
+from urbanos.ports import FeaturesPort
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CSV = b"name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,not-a-number,10.02,3\nD,53.57,10.03,4\n"
@@ -88,7 +89,7 @@ def _state(client: Any, rid: str) -> dict[str, Any] | None:
 
 
 def _lookup(client: Any, rid: str) -> Any:
-    return client.portal.call(client.app.state.platform.services["import_report"], rid)
+    return client.portal.call(client.app.state.platform.require(FeaturesPort).import_report, rid)
 
 
 def _nobody_else_sees(client: Any, tokens: dict[str, str], rid: str) -> None:
@@ -151,9 +152,10 @@ def test_failure_is_recorded_with_its_message_and_running_is_shown(make_settings
         _nobody_else_sees(client, tokens, rid)
 
         # a running import (as another process records it) polls and says so
-        db = client.app.state.platform.db
+        platform = client.app.state.platform
+        db = platform.db
         ds_id = db.read_sync(lambda c: c.fetchval("SELECT id FROM datasets WHERE name = 'street-trees'"))
-        db.write_sync(lambda c: record_import(c, rid, int(ds_id), "running"))
+        db.write_sync(lambda c: record_import(platform, c, rid, int(ds_id), "running"))
         assert _lookup(client, rid)["status"] == "running" and _lookup(client, rid)["failure"] is None
         _sign_in(client, tokens["publisher"])
         frag = _fragment(client, rid).text
@@ -161,7 +163,7 @@ def test_failure_is_recorded_with_its_message_and_running_is_shown(make_settings
         assert "Die Datei wird importiert" in client.get(f"/datasets/street-trees/imports/{rid}?n=1&lang=de").text
 
         # a report of a resource that no longer exists is not recorded
-        db.write_sync(lambda c: record_import(c, "gone", int(ds_id), "done", report={"rows": 1}))
+        db.write_sync(lambda c: record_import(platform, c, "gone", int(ds_id), "done", report={"rows": 1}))
         assert _lookup(client, "gone") is None
 
         # purging the dataset removes its reports

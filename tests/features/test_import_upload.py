@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, start_server
-from tests.features.test_import_helpers import SENSORS, STADTTEILE, source_features, write_xlsx
+from tests.features.import_samples import SENSORS, STADTTEILE, source_features, write_xlsx
 
 pytestmark = pytest.mark.live
 

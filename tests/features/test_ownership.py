@@ -14,6 +14,7 @@ import pytest
 from shapely.geometry import Point
 
 from tests.conftest import ADMIN_TOKEN, api_token
+from urbanos.core.time import now_stored
 from urbanos.features import store
 from urbanos.features.datastore import read_import
 
@@ -336,7 +337,7 @@ def test_tables_made_before_ids_keep_their_names_until_replaced(make_settings: A
                 c.execute(f"INSERT INTO {table} (fid, c0) VALUES (1, ?)", (f"legacy {name}",))
                 c.execute(f"INSERT INTO {store.REGISTRY} (name, fields, table_name, version, updated_at, item_count)"
                           " VALUES (?, ?, ?, 1, ?, 1)", (name, c.dialect.json_param([{"name": "name", "type": "string",
-                                                                                   "column": "c0"}]), table, store.now_iso()))
+                                                                                   "column": "c0"}]), table, now_stored()))
 
         db.write_sync(legacy)
         upgrade(db, GOVERNANCE + store.MIGRATIONS)

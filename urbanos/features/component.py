@@ -1,11 +1,19 @@
-"""The features capability: feature storage, OGC API Features, imports, downloads and the DataStore."""
+"""The features capability: feature storage, OGC API Features, imports, downloads and the DataStore.
+
+Provides :class:`~urbanos.ports.FeaturesPort` (previews and import reports for the portal) and
+:class:`~urbanos.ports.CkanActionsPort` (the DataStore actions of the CKAN Action API); asks the catalogue through
+:class:`~urbanos.ports.CatalogPort` when it is installed; reports reads as :class:`~urbanos.events.Usage` events.
+
+This module is imported with the settings registry (``urbanos --help`` included), so it stays light: each hook
+imports the part of the capability it starts.
+"""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component, Importer
+from urbanos.ports import CkanActionsPort, FeaturesPort
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
@@ -13,21 +21,12 @@ if TYPE_CHECKING:
     from urbanos.storage import Migration
 
 
-def _optional(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-
-
 class FeaturesComponent(Component):
     name = "features"
     settings = (
         Setting("features_max_limit", int, 10000, "Largest page size of OGC API Features items (limit=).", section="features", minimum=1),
         Setting("features_default_limit", int, 10, "Page size of OGC API Features items when no limit is given.", section="features", minimum=1),
-        # DataStore (urbanos/features/datastore.py)
+        # DataStore (urbanos/features/datastore/)
         Setting("datastore_sql_enabled", bool, False,
                 "Serve the CKAN action datastore_search_sql (one read-only SELECT over DataStore tables).", section="features"),
         Setting("datastore_sql_timeout", float, 5.0, "Seconds a datastore_search_sql query may run (on PostgreSQL; on SQLite "
@@ -46,26 +45,27 @@ class FeaturesComponent(Component):
         return list(MIGRATIONS)
 
     def setup(self, platform: Platform) -> None:
+        from urbanos.features.datastore import DatastoreActions, watch_catalog
         from urbanos.features.ogcapi.service import FeaturesService
+        from urbanos.features.port import Features
 
-        platform.services["features"] = FeaturesService(platform)
-        ds = _optional("urbanos.features.datastore")
-        if ds is not None and hasattr(ds, "register"):
-            ds.register(platform)
+        service = FeaturesService(platform)
+        platform.services["features"] = service  # this capability's own routes and fast path read it
+        platform.provide(FeaturesPort, Features(platform, service))
+        platform.provide(CkanActionsPort, DatastoreActions())
+        watch_catalog(platform)
 
     def mount(self, app: Any, platform: Platform) -> None:
-        from urbanos.features.ogcapi import routes
+        from urbanos.features.downloads import routes as downloads
+        from urbanos.features.ogcapi import routes as ogcapi
 
-        routes.mount(app, platform)
-        dl = _optional("urbanos.features.downloads")
-        if dl is not None and hasattr(dl, "mount"):
-            dl.mount(app, platform)
+        ogcapi.mount(app, platform)
+        downloads.mount(app, platform)
 
     def importers(self) -> list[Importer]:
-        mod = _optional("urbanos.features.importers")
-        if mod is None or not hasattr(mod, "importers"):
-            return []
-        return list(mod.importers())
+        from urbanos.features.importers import importers
+
+        return importers()
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "Maps & geodata", "href": "/ogcapi/collections",
@@ -75,3 +75,6 @@ class FeaturesComponent(Component):
         from urbanos.features.demo import load_demo
 
         load_demo(platform)
+
+
+__all__ = ["FeaturesComponent"]

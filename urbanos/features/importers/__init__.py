@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from urbanos.features.importers.readers import detect_format
+from urbanos.features.importers.run import import_file
 from urbanos.plugins import Importer
 
 if TYPE_CHECKING:
@@ -30,17 +32,13 @@ class FileImporter(Importer):
         self.description = _DESCRIPTIONS[fmt]
 
     def score(self, path: str) -> int:
-        from urbanos.features.importers.readers import detect_format
-
         return 50 if detect_format(path) == self.format else 0
 
     def run(self, platform: Platform, path: str, dataset: str, options: dict[str, Any]) -> dict[str, Any]:
-        from urbanos.features.importers.run import import_file
-
         return import_file(platform, path, dataset, options, fmt=self.format)
 
 
-def importers() -> list[Any]:
+def importers() -> list[Importer]:
     """The :class:`urbanos.plugins.Importer` instances this package offers."""
     return [FileImporter(f) for f in ("csv", "geojson", "gpkg", "shapefile", "xlsx")]
 

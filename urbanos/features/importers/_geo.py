@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -17,7 +18,7 @@ def crs_name(crs: Any) -> str | None:
     """A short name (``EPSG:25832``, ``OGC:CRS84``) for anything pyproj understands, else its WKT."""
     if crs is None or crs == "":
         return None
-    from pyproj import CRS
+    from pyproj import CRS  # pyproj is large: loaded when a file names a CRS
 
     try:
         c = CRS.from_user_input(crs)
@@ -35,7 +36,7 @@ def is_wgs84(name: str | None) -> bool:
 
 @lru_cache(maxsize=32)
 def _transformer(src: str) -> Any:
-    from pyproj import Transformer
+    from pyproj import Transformer  # loaded when a file needs reprojecting
 
     return Transformer.from_crs(src, "OGC:CRS84", always_xy=True)
 
@@ -54,8 +55,6 @@ def to_wgs84(src: str | None) -> Callable[[BaseGeometry], BaseGeometry]:
 
 
 def _xy(tf: Any, coords: Any) -> Any:
-    import numpy as np
-
     x, y = tf.transform(coords[:, 0], coords[:, 1])
     return np.column_stack([x, y])
 

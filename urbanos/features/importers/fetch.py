@@ -6,21 +6,23 @@ hop, size-limited while streaming."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from urbanos.errors import ValidationFailed
 from urbanos.governance.outbound import OutboundPolicy, OutboundSyncClient
 
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
 
-def fetch_url(platform: Any, url: str, resource_id: str, *, max_bytes: int, allow_private: bool,
+
+def fetch_url(platform: Platform, url: str, resource_id: str, *, max_bytes: int, allow_private: bool,
               size_setting: str = "catalog_upload_max_bytes") -> str:
     """Download ``url`` into the data directory; returns the file path. Blocking: call it from a worker thread.
 
     ``allow_private`` lifts the address filter (connections stay pinned to the addresses resolved once).
     Refusals and failures are ``ValidationFailed`` (400); an answer larger than ``max_bytes`` is
     ``PayloadTooLarge`` (413) naming ``size_setting``."""
-    from urllib.parse import urlsplit
-
     gate = getattr(platform, "gate", None)
     policy: OutboundPolicy = getattr(gate, "outbound", None) or OutboundPolicy.from_settings(platform.settings)
     if allow_private:

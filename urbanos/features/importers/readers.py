@@ -1,6 +1,8 @@
 """File readers: path → :class:`Source` (schema, rows with WGS84 shapely geometry, bad rows, source CRS).
 
-Pure: no database. ``open_source(path)`` picks the reader from the file name and its first bytes.
+Pure: no database. ``open_source(path)`` picks the reader from the file name and its first bytes. openpyxl and
+pyogrio (GDAL) are imported when an XLSX file or a GeoPackage/Shapefile is read, not with the module: they are large
+and most imports are CSV or GeoJSON.
 """
 
 from __future__ import annotations
@@ -8,11 +10,17 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import shapely
+import shapely.geometry
+from shapely.geometry.base import BaseGeometry
 
 from urbanos.errors import ValidationFailed
 from urbanos.features.importers._geo import WGS84, check_lonlat, crs_name, to_wgs84
+from urbanos.features.importers._geojson_stream import FEATURE, FEATURES, MEMBER, GeoJSONSyntaxError, events
 from urbanos.features.importers._model import Field, Row, RowError, Source
 from urbanos.features.importers._sniff import (
     TypeGuess,
@@ -142,7 +150,7 @@ class _CsvBroken(list):  # type: ignore[type-arg]
 # -- XLSX ----------------------------------------------------------------------------------------
 
 def read_xlsx(path: str, options: dict[str, Any]) -> Source:
-    import openpyxl
+    import openpyxl  # lazily, see the module's documentation
 
     def open_sheet() -> Any:
         try:
@@ -192,29 +200,34 @@ def read_xlsx(path: str, options: dict[str, Any]) -> Source:
 
 # -- GeoJSON -------------------------------------------------------------------------------------
 
-def read_geojson(path: str, options: dict[str, Any], chunk_size: int = _CHUNK) -> Source:
-    """A GeoJSON FeatureCollection (or a single Feature), streamed: the file is read twice, in chunks, and
-    never held whole. The first pass checks the whole document and infers the column types, the geometry
-    type and the count; each ``rows()`` call streams the features again. Top-level members may come in any
-    order (a legacy ``crs`` member after the features too)."""
-    import shapely.geometry
+@dataclass
+class _GeoJSONDocument:
+    """What the first pass over a GeoJSON file found: the features' survey, the top-level members (but the
+    features), how many ``features`` arrays there were (the last one counts, as in a JSON object), and the
+    document's type; a single Feature is kept whole."""
 
-    from urbanos.features.importers import _geojson_stream as stream
+    survey: _GeoJSONSurvey
+    members: dict[str, Any]
+    arrays: int
+    kind: Any
+    single: list[Any]
 
+
+def _first_pass(path: str, chunk_size: int) -> _GeoJSONDocument:
     survey = _GeoJSONSurvey()
     members: dict[str, Any] = {}
-    arrays = 0  # array-valued "features" members seen; the last one counts (as in a JSON object)
+    arrays = 0
     features_is_array = False
     not_object = False
     for ev, value in _geojson_events(path, chunk_size, decode_members=True):
-        if ev == stream.FEATURE:
+        if ev == FEATURE:
             survey.add(value)
-        elif ev == stream.FEATURES:
+        elif ev == FEATURES:
             arrays += 1
             features_is_array = True
             survey = _GeoJSONSurvey()
             members.pop("features", None)
-        elif ev == stream.MEMBER:
+        elif ev == MEMBER:
             members[value[0]] = value[1]
             if value[0] == "features":
                 features_is_array = False
@@ -233,74 +246,90 @@ def read_geojson(path: str, options: dict[str, Any], chunk_size: int = _CHUNK) -
         survey.add(members)
     else:
         raise _bad_file("GeoJSON", f"type {kind!r} is not a FeatureCollection or Feature")
+    return _GeoJSONDocument(survey, members, arrays, kind, single)
+
+
+def _feature_row(i: int, f: Any, columns: dict[str, tuple[str, str]], project: Callable[[BaseGeometry], BaseGeometry],
+                 errors: list[RowError]) -> Row | None:
+    """Feature number ``i`` as a row (``columns``: column name → property key and kind); None, with the reason in
+    ``errors``, when it cannot be read."""
+    if not isinstance(f, dict) or f.get("type") != "Feature":
+        errors.append(RowError(i, "not a GeoJSON Feature"))
+        return None
+    props = f.get("properties") or {}
+    if not isinstance(props, dict):
+        errors.append(RowError(i, "properties is not an object"))
+        return None
+    out: dict[str, Any] = {}
+    try:
+        for n, (key, kind) in columns.items():
+            v = props.get(key)
+            out[n] = None if v is None else convert(kind, v)
+    except (ValueError, KeyError) as exc:
+        errors.append(RowError(i, f"property value does not fit its column ({exc})"))
+        return None
+    geom = None
+    g = f.get("geometry")
+    if g is not None:
+        try:
+            geom = project(shapely.geometry.shape(g))
+            check_lonlat(geom)
+        except ValueError as exc:
+            errors.append(RowError(i, str(exc)))
+            return None
+        except Exception as exc:  # noqa: BLE001 - shapely raises several kinds for bad input
+            errors.append(RowError(i, f"invalid geometry ({str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__})"))
+            return None
+    fid = f.get("id")
+    return Row(i, out, geom, fid if isinstance(fid, str | int) and not isinstance(fid, bool) else None)
+
+
+def read_geojson(path: str, options: dict[str, Any], chunk_size: int = _CHUNK) -> Source:
+    """A GeoJSON FeatureCollection (or a single Feature), streamed: the file is read twice, in chunks, and
+    never held whole. The first pass checks the whole document and infers the column types, the geometry
+    type and the count; each ``rows()`` call streams the features again. Top-level members may come in any
+    order (a legacy ``crs`` member after the features too)."""
+    doc = _first_pass(path, chunk_size)
     crs = None
-    crs_member = members.get("crs")
+    crs_member = doc.members.get("crs")
     if isinstance(crs_member, dict) and isinstance(crs_member.get("properties"), dict):
         crs = crs_name(crs_member["properties"].get("name"))
     crs = crs_name(options["crs"]) if options.get("crs") else crs
-    order, seen, gtypes = survey.order, survey.seen, survey.gtypes
+    order, seen, gtypes = doc.survey.order, doc.survey.seen, doc.survey.gtypes
     names = clean_names(list(order))
     key_of = dict(zip(names, order, strict=True))
     kinds = {n: _json_kind(order[key_of[n]], seen.get(key_of[n], set())) for n in names}
-    fields = [Field(n, kinds[n]) for n in names]
+    columns = {n: (key_of[n], kinds[n]) for n in names}
     project = to_wgs84(crs)
 
     def features() -> Iterator[Any]:
-        if kind == "Feature":
-            yield from single
+        if doc.kind == "Feature":
+            yield from doc.single
             return
         n = 0
         for ev, value in _geojson_events(path, chunk_size, decode_members=False):
-            if ev == stream.FEATURES:
+            if ev == FEATURES:
                 n += 1
-            elif ev == stream.FEATURE and n == arrays:
+            elif ev == FEATURE and n == doc.arrays:
                 yield value
 
     def read(source: Source) -> Iterator[Row]:
         for i, f in enumerate(features(), start=1):
-            if not isinstance(f, dict) or f.get("type") != "Feature":
-                source.errors.append(RowError(i, "not a GeoJSON Feature"))
-                continue
-            props = f.get("properties") or {}
-            if not isinstance(props, dict):
-                source.errors.append(RowError(i, "properties is not an object"))
-                continue
-            out: dict[str, Any] = {}
-            try:
-                for n in names:
-                    v = props.get(key_of[n])
-                    out[n] = None if v is None else convert(kinds[n], v if not isinstance(v, str) or kinds[n] != "string" else v)
-            except (ValueError, KeyError) as exc:
-                source.errors.append(RowError(i, f"property value does not fit its column ({exc})"))
-                continue
-            geom = None
-            g = f.get("geometry")
-            if g is not None:
-                try:
-                    geom = project(shapely.geometry.shape(g))
-                    check_lonlat(geom)
-                except ValueError as exc:
-                    source.errors.append(RowError(i, str(exc)))
-                    continue
-                except Exception as exc:  # noqa: BLE001 - shapely raises several kinds for bad input
-                    source.errors.append(RowError(i, f"invalid geometry ({str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__})"))
-                    continue
-            fid = f.get("id")
-            yield Row(i, out, geom, fid if isinstance(fid, str | int) and not isinstance(fid, bool) else None)
+            row = _feature_row(i, f, columns, project, source.errors)
+            if row is not None:
+                yield row
 
     gtype = next(iter(gtypes)) if len(gtypes) == 1 else ("Geometry" if gtypes else None)
-    return Source(path, "geojson", fields, read, source_crs=(crs or WGS84) if gtype else None, geometry_type=gtype,
-                  count=survey.count)
+    return Source(path, "geojson", [Field(n, kinds[n]) for n in names], read,
+                  source_crs=(crs or WGS84) if gtype else None, geometry_type=gtype, count=doc.survey.count)
 
 
 def _geojson_events(path: str, chunk_size: int, decode_members: bool) -> Iterator[tuple[str, Any]]:
     """The streamed document; a syntax fault becomes ValidationFailed with its position."""
-    from urbanos.features.importers import _geojson_stream as stream
-
     try:
         with open(path, "rb") as fh:
-            yield from stream.events(fh, chunk_size, decode_members=decode_members)
-    except stream.GeoJSONSyntaxError as exc:
+            yield from events(fh, chunk_size, decode_members=decode_members)
+    except GeoJSONSyntaxError as exc:
         raise _bad_file("GeoJSON", f"not valid JSON: {str(exc)[:160]}. Fix: check that the file is complete "
                                    "and is UTF-8 encoded JSON") from None
 
@@ -352,7 +381,7 @@ def _json_kind(g: TypeGuess, kinds: set[str]) -> str:
 # -- GeoPackage and zipped Shapefile (GDAL through pyogrio) ----------------------------------------
 
 def read_ogr(path: str, fmt: str, options: dict[str, Any]) -> Source:
-    import pyogrio
+    import pyogrio  # lazily, see the module's documentation
 
     target = path
     if fmt == "shapefile":
@@ -388,8 +417,7 @@ def read_ogr(path: str, fmt: str, options: dict[str, Any]) -> Source:
     project = to_wgs84(crs)
 
     def read(source: Source) -> Iterator[Row]:
-        import shapely
-        from pyogrio.raw import open_arrow
+        from pyogrio.raw import open_arrow  # lazily, see the module's documentation
 
         with open_arrow(target, layer=layer, batch_size=5000, return_fids=False, use_pyarrow=True) as (m, reader):
             geom_col = m.get("geometry_name") or "wkb_geometry"

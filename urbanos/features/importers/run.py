@@ -5,25 +5,28 @@ Used by ``urbanos import`` (through the importers in ``__init__``) and by the CK
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
 
+from urbanos.core.time import now_stored
 from urbanos.errors import ValidationFailed
 from urbanos.features import store
 from urbanos.features.importers._model import Row, RowError, Source
 from urbanos.features.importers.readers import open_source
+from urbanos.ports import CatalogPort
 from urbanos.storage import Connection
 
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+
+log = logging.getLogger("urbanos.features.importers")
 MAX_REPORTED = 1000  # bad rows kept in a report (the count is always exact)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def ensure_dataset(conn: Connection, name: str, *, title: str | None = None, org: str | None = None,
@@ -32,7 +35,7 @@ def ensure_dataset(conn: Connection, name: str, *, title: str | None = None, org
     row = conn.fetchone("SELECT id FROM datasets WHERE name = ?", (name,))
     if row is not None:
         return int(row[0])
-    now = _now()
+    now = now_stored()
     return int(conn.insert("datasets", {"name": name, "title": title or name, "owner_org": org,
                                         "access_level": access_level or "open", "created_at": now, "modified_at": now}))
 
@@ -40,39 +43,25 @@ def ensure_dataset(conn: Connection, name: str, *, title: str | None = None, org
 _FORMATS = {"csv": "CSV", "geojson": "GeoJSON", "gpkg": "GPKG", "shapefile": "SHP", "xlsx": "XLSX"}
 
 
-def attach_distribution(platform: Any, name: str, fmt: str, filename: str) -> None:
-    """Describe collection ``name`` as a distribution of dataset ``name`` in the catalogue (once), through the
-    catalogue's service when it is installed. Failures are logged: the data is loaded either way."""
-    import asyncio
-    import logging
-
-    from urbanos.governance.gate import ADMIN
-
-    catalog = platform.services.get("catalog")
-    if catalog is None or not hasattr(catalog, "resource_create"):
+def attach_distribution(platform: Platform, name: str, fmt: str, filename: str) -> None:
+    """Describe collection ``name`` as a distribution of dataset ``name`` in the catalogue (once), when the catalogue
+    is installed. Failures are logged: the data is loaded either way."""
+    catalog = platform.optional(CatalogPort)
+    if catalog is None:
         return
-
-    def known(c: Connection) -> bool:
-        if not c.table_exists("catalog_resources"):
-            return True
-        return c.fetchone("SELECT 1 FROM catalog_resources WHERE collection = ?", (name,)) is not None
-
     try:
-        if platform.db.read_sync(known):
+        if platform.db.read_sync(lambda c: catalog.resources_of_collection(c, name)):
             return
-        data = {"package_id": name, "name": filename, "url": f"/ogcapi/collections/{name}", "format": _FORMATS.get(fmt, fmt),
-                "collection": name, "datastore_active": True,
-                "description": f"Collection {name}: OGC API Features, DataStore and downloads (/download/{name}.csv)."}
-        coro = catalog.resource_create(ADMIN, data, None, "")
+        coro = catalog.describe_collection(name, name, fmt=_FORMATS.get(fmt, fmt), url=f"/ogcapi/collections/{name}",
+                                           title=filename)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             asyncio.run(coro)
-        else:  # called from a thread of a running app: not expected, skip rather than block
+        else:  # called on the thread of a running event loop: not expected, skip rather than block
             coro.close()
     except Exception as exc:  # noqa: BLE001 - the catalogue entry is a convenience, the import stands
-        logging.getLogger("urbanos.features.importers").warning("could not add a distribution for %s: %s", name,
-                                                                getattr(exc, "message", exc))
+        log.warning("could not add a distribution for %s: %s", name, getattr(exc, "message", exc))
 
 
 def pick_time_field(source: Source, requested: str | None) -> str | None:
@@ -103,7 +92,7 @@ def _rows(source: Source, time_field: str | None, types: dict[str, str], progres
         yield row.properties, row.geometry
 
 
-def import_file(platform: Any, path: str, name: str, options: dict[str, Any] | None = None, *,
+def import_file(platform: Platform, path: str, name: str, options: dict[str, Any] | None = None, *,
                 fmt: str | None = None, dataset_id: int | None = None, progress: bool | None = None,
                 extras: dict[str, Any] | None = None,
                 guard: Callable[[Connection, store.CollectionMeta | None], None] | None = None) -> dict[str, Any]:
@@ -154,7 +143,7 @@ def import_file(platform: Any, path: str, name: str, options: dict[str, Any] | N
                 detail={"rows": [str(e) for e in errors[:MAX_REPORTED]]})
         return meta, ds_id
 
-    if show:
+    if show:  # rich is loaded for a terminal only
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -63,7 +64,7 @@ def _pyproj_name(uri: str) -> str:
 
 @lru_cache(maxsize=32)
 def _transformer(src: str, dst: str) -> Any:
-    from pyproj import Transformer
+    from pyproj import Transformer  # pyproj is large: loaded on the first request in another CRS
 
     return Transformer.from_crs(_pyproj_name(src), _pyproj_name(dst))  # authority axis order on both sides
 
@@ -74,8 +75,6 @@ def transform_geometry(geom: BaseGeometry | None, src: str, dst: str) -> BaseGeo
     t = _transformer(src, dst)
 
     def fn(coords: Any) -> Any:
-        import numpy as np
-
         x, y = t.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 

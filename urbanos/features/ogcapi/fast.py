@@ -13,7 +13,7 @@ handlers, so they are rendered and logged exactly as on the route.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,12 +24,15 @@ from urbanos.features.ogcapi import documents as docs
 from urbanos.features.ogcapi.params import parse_format
 from urbanos.routing import base_url
 
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+
 PREFIX = "/ogcapi/collections/"
 _HEADERS = {b"accept", b"authorization", b"x-ckan-api-key"}
 
 
 class SingleFeatureFastPath:
-    def __init__(self, app: ASGIApp, platform: Any) -> None:
+    def __init__(self, app: ASGIApp, platform: Platform) -> None:
         self.app = app
         self.platform = platform
         self._bases: dict[tuple[Any, ...], str] = {}

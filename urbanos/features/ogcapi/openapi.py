@@ -21,8 +21,8 @@ def _resp(desc: str, media: dict[str, Any]) -> dict[str, Any]:
     return {"description": desc, "content": media}
 
 
-def document(base: str, title: str, version: str, default_limit: int, max_limit: int, collection_ids: list[str]) -> dict[str, Any]:
-    crs_schema = {"type": "string", "format": "uri", "enum": list(crsmod.SUPPORTED)}
+def _paths() -> dict[str, Any]:
+    """The operations, by path below /ogcapi."""
     err = {"$ref": "#/components/responses/Error"}
     json_or_html = {"application/json": {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}}
     geojson_or_html = {
@@ -34,7 +34,7 @@ def document(base: str, title: str, version: str, default_limit: int, max_limit:
     cid = {"$ref": "#/components/parameters/collectionId"}
     fid = {"$ref": "#/components/parameters/featureId"}
     feature_body = {"required": True, "content": {"application/geo+json": {"schema": {"type": "object"}}}}
-    secured = [{"bearer": []}]
+    secured: list[dict[str, list[str]]] = [{"bearer": []}]
     paths: dict[str, Any] = {
         "/": {"get": {"operationId": "getLandingPage", "summary": "Landing page", "tags": ["Capabilities"],
                       "parameters": [fmt], "responses": {"200": _resp("The landing page", json_or_html), "400": err}}},
@@ -89,7 +89,13 @@ def document(base: str, title: str, version: str, default_limit: int, max_limit:
                        "parameters": [cid, fid], "responses": {"204": {"description": "Deleted"}, "401": err, "403": err, "404": err}},
         },
     }
-    params = {
+    return paths
+
+
+def _parameters(default_limit: int, max_limit: int, collection_ids: list[str]) -> dict[str, Any]:
+    """The parameters the operations refer to (``#/components/parameters/…``)."""
+    crs_schema = {"type": "string", "format": "uri", "enum": list(crsmod.SUPPORTED)}
+    return {
         "f": _param("f", {"type": "string", "enum": ["json", "html", "csv"]}, "The response format.", style="form", explode=False),
         "collectionId": _param("collectionId", {"type": "string", "enum": collection_ids} if collection_ids else {"type": "string"},
                                "The collection id.", required=True, where="path"),
@@ -120,15 +126,19 @@ def document(base: str, title: str, version: str, default_limit: int, max_limit:
         "skipGeometry": _param("skipGeometry", {"type": "boolean", "default": False}, "Leave out the geometries.",
                                style="form", explode=False),
     }
+
+
+def document(base: str, title: str, version: str, default_limit: int, max_limit: int, collection_ids: list[str]) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of /ogcapi/ at ``base``: ``collection_ids`` are the collections the caller may see."""
     return {
         "openapi": "3.0.3",
         "info": {"title": title, "version": version, "description": "OGC API Features (Parts 1–4) with CQL2 filtering.",
                  "license": {"name": "Apache-2.0"}},
         "servers": [{"url": f"{base}/ogcapi"}],
         "tags": [{"name": "Capabilities"}, {"name": "Data"}],
-        "paths": paths,
+        "paths": _paths(),
         "components": {
-            "parameters": params,
+            "parameters": _parameters(default_limit, max_limit, collection_ids),
             "responses": {"Error": {"description": "An error in the OGC exception format", "content": {"application/json": {
                 "schema": {"type": "object", "required": ["code"], "properties": {
                     "code": {"type": "string"}, "description": {"type": "string"}}}}}}},

@@ -9,10 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
+
 from urbanos.core.ids import parse_id
+from urbanos.core.time import format_stored
 from urbanos.errors import BadRequest
+from urbanos.features.ogcapi import cql2
 from urbanos.features.ogcapi import crs as crsmod
-from urbanos.features.store import format_datetime, parse_datetime
+from urbanos.features.store import parse_datetime
 
 KNOWN = {"f", "limit", "offset", "after", "bbox", "bbox-crs", "datetime", "crs", "sortby", "properties", "filter", "filter-lang",
          "filter-crs", "skipGeometry", "token", "lang"}
@@ -121,8 +125,6 @@ def _duration(s: str) -> Any:
     m = _DURATION.match(s.strip().upper())
     if not m:
         raise ValueError(f"{s!r} is not an ISO 8601 duration")
-    from dateutil.relativedelta import relativedelta
-
     y, mo, w, d, h, mi, sec = (float(g.replace(",", ".")) if g else 0.0 for g in m.groups())
     if y != int(y) or mo != int(mo):
         raise ValueError("years and months must be whole numbers")
@@ -142,8 +144,8 @@ def parse_datetime_param(value: str) -> tuple[str, str]:
     v = value.strip()
     try:
         if "/" not in v:
-            lo, hi = _instant_bounds(v)
-            return format_datetime(lo), format_datetime(hi)
+            first, last = _instant_bounds(v)
+            return format_stored(first), format_stored(last)
         a, _, b = v.partition("/")
         a, b = a.strip(), b.strip()
         if a in ("", "..") and b in ("", ".."):
@@ -154,12 +156,12 @@ def parse_datetime_param(value: str) -> tuple[str, str]:
             raise ValueError("only one end may be a duration")
         if a.upper().startswith("P"):
             end = _instant_bounds(b)[1]
-            return format_datetime(end - _duration(a)), format_datetime(end)
+            return format_stored(end - _duration(a)), format_stored(end)
         if b.upper().startswith("P"):
             start = _instant_bounds(a)[0]
-            return format_datetime(start), format_datetime(start + _duration(b))
-        lo = "0000-01-01T00:00:00.000000Z" if a in ("", "..") else format_datetime(_instant_bounds(a)[0])
-        hi = "9999-12-31T23:59:59.999999Z" if b in ("", "..") else format_datetime(_instant_bounds(b)[1])
+            return format_stored(start), format_stored(start + _duration(b))
+        lo = "0000-01-01T00:00:00.000000Z" if a in ("", "..") else format_stored(_instant_bounds(a)[0])
+        hi = "9999-12-31T23:59:59.999999Z" if b in ("", "..") else format_stored(_instant_bounds(b)[1])
     except (ValueError, OverflowError, TypeError) as exc:
         raise bad("datetime", f"{value!r} is not an RFC 3339 date-time, interval or duration interval ({exc}).") from None
     if lo > hi:
@@ -230,9 +232,7 @@ def parse_items(q: Mapping[str, str], *, fields: set[str], default_limit: int, m
             raise bad("skipGeometry", "use true or false.")
         out.skip_geometry = v == "true"
     if q.get("filter") is not None:
-        from urbanos.features.ogcapi import cql2
-
-        out.filter = cql2.parse(q["filter"], q.get("filter-lang"))
+        out.filter = cql2.parse(q["filter"], q.get("filter-lang"), out.filter_crs)
     elif q.get("filter-lang") is not None and q["filter-lang"].strip().lower() not in ("cql2-text", "cql2-json"):
         raise bad("filter-lang", f"{q['filter-lang']!r} is not supported; use cql2-text or cql2-json.")
     for k, v in q.items():

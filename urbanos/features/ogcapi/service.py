@@ -3,7 +3,7 @@
 Every read goes through the gate: the collection list is filtered with ``gate.dataset_filter``; a single
 collection is checked with ``gate.can_read`` (an invisible collection is a 404, exactly like a missing one),
 rows pass ``gate.transform`` and non-open reads are reported with ``gate.observe``. Each read also publishes
-an anonymous usage event (topic ``usage``: dataset, collection, API, application — never an address).
+an anonymous :class:`~urbanos.events.Usage` event (dataset, collection, API, action, application — never an address).
 
 Nothing is served from a cache: the registry is read in the same transaction as the data, so a collection
 imported by another process is served on the next request. For single features the registry record of a
@@ -16,22 +16,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry import box as make_box
 from shapely.geometry.base import BaseGeometry
 
 from urbanos.core.ids import parse_id
-from urbanos.errors import BadRequest, NotFound, UrbanosError
-from urbanos.events import Event
+from urbanos.errors import NotFound, UrbanosError
 from urbanos.features import store
+from urbanos.features.ogcapi import cql2
 from urbanos.features.ogcapi import crs as crsmod
-from urbanos.features.ogcapi.cql2 import Compiler
 from urbanos.features.ogcapi.documents import RawGeoJSON
 from urbanos.features.ogcapi.params import ItemsQuery, bad
 from urbanos.features.store import CollectionMeta, FeatureRow
+from urbanos.features.usage import publish_usage
 from urbanos.governance import DatasetAccess, Identity
 from urbanos.storage import Connection
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
 
 log = logging.getLogger("urbanos.features")
 
@@ -50,11 +53,11 @@ class ItemsResult:
 @dataclass
 class Visible:
     meta: CollectionMeta
-    ds: Any = None
+    ds: DatasetAccess | None = None
 
 
 class FeaturesService:
-    def __init__(self, platform: Any) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.db = platform.db
         self.gate = platform.gate
@@ -90,14 +93,7 @@ class FeaturesService:
     def _used(self, identity: Identity, vis: Visible, action: str) -> None:
         if vis.ds is not None:
             self.gate.observe(identity, vis.ds, f"ogcapi.{action}")
-        try:
-            self.platform.bus.publish([Event(
-                "created", "Usage", vis.meta.name, topic="usage", dataset_id=vis.meta.dataset_id,
-                data={"api": "ogcapi-features", "collection": vis.meta.name, "action": action,
-                      "application": identity.application},
-            )])
-        except Exception:  # noqa: BLE001 - statistics must never break a read
-            log.exception("usage event failed")
+        publish_usage(self.platform, identity, "api_read", "ogcapi-features", vis.meta, vis.ds, action=action)
 
     def _transform(self, identity: Identity, vis: Visible, feats: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if vis.ds is None:
@@ -145,7 +141,7 @@ class FeaturesService:
                 conds.append(f"{meta.table_name}.{f.column} = ?")
                 params.append(v if not (f.type == "boolean" and c.dialect.name == "sqlite") else int(v))
         if q.filter is not None:
-            s, p = Compiler(meta, c.dialect.name, sp, q.filter_crs).compile(q.filter)
+            s, p = cql2.where(c, meta, q.filter)
             conds.append(s)
             params.extend(p)
         return " AND ".join(f"({x})" for x in conds), params
@@ -264,7 +260,7 @@ class FeaturesService:
         self.gate.authorize_write(identity, ds, grants, missing)
         return Visible(meta, ds)
 
-    async def _writable(self, identity: Identity, name: str) -> Visible:
+    async def writable(self, identity: Identity, name: str) -> Visible:
         """An early check (before a body is read); every write checks again in its own transaction."""
         return await self.db.read(lambda c: self._check_write(c, identity, name))
 
@@ -310,4 +306,4 @@ def _require_fid(text: str, name: str) -> int:
     return fid
 
 
-__all__ = ["FeaturesService", "ItemsResult", "BadRequest"]
+__all__ = ["FeaturesService", "ItemsResult", "Visible"]

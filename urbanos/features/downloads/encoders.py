@@ -1,16 +1,8 @@
-"""Streaming downloads of collections as CSV, GeoJSON, Parquet (GeoParquet) and XLSX.
+"""The download encoders, pure (no database, no web): ``encoder(fmt, meta)`` returns an object with
+``start() -> bytes``, ``add(rows) -> bytes`` and ``finish() -> Iterator[bytes]``.
 
-Routes (see docs/downloads.md):
-
-* ``GET /ogcapi/collections/{id}/download?format=csv|geojson|parquet|xlsx``
-* ``GET /download/{id}.{csv|geojson|parquet|xlsx}``
-
-Rows are read in key-set batches (``store.query`` with ``after_fid``), each batch encoded to bytes in the
-reader thread and sent at once, so memory stays constant whatever the size of the collection. Every
-download goes through the gate (``can_read``, ``transform``, ``observe``) and emits a usage event.
-
-The encoders at the top of the module are pure (no database, no web): ``encoder(fmt, meta)`` returns an
-object with ``start() -> bytes``, ``add(rows) -> bytes`` and ``finish() -> Iterator[bytes]``.
+pyarrow and openpyxl are imported when a Parquet or XLSX download starts, not with the module: they are large and
+most downloads are CSV or GeoJSON.
 """
 
 from __future__ import annotations
@@ -18,22 +10,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from urbanos.core.escaping import spreadsheet_text
-from urbanos.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from urbanos.events import Event
+from urbanos.errors import BadRequest
 from urbanos.features import store
-
-log = logging.getLogger("urbanos.features.downloads")
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -72,8 +61,6 @@ def _wkt(g: BaseGeometry | None) -> str:
 
 
 def _geoms(rows: Sequence[store.FeatureRow]) -> Any:
-    import numpy as np
-
     arr = np.empty(len(rows), dtype=object)
     arr[:] = [r.geometry for r in rows]
     return arr
@@ -182,7 +169,7 @@ class ParquetEncoder(Encoder):
     """Parquet, one row group per batch; with a geometry, GeoParquet 1.0 (WKB column ``geometry``, CRS84)."""
 
     def __init__(self, *a: Any, **kw: Any) -> None:
-        import pyarrow as pa
+        import pyarrow as pa  # loaded when a Parquet download starts (large, and most downloads need it not)
 
         super().__init__(*a, **kw)
         self.pa = pa
@@ -204,7 +191,7 @@ class ParquetEncoder(Encoder):
         self.writer: Any = None
 
     def start(self) -> bytes:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # see above
 
         self.writer = pq.ParquetWriter(self.sink, self.schema, compression="zstd")
         return self.sink.drain()
@@ -245,7 +232,7 @@ class XlsxEncoder(Encoder):
     formula: text that a spreadsheet would read as one starts with ``'`` (as in the CSV)."""
 
     def __init__(self, *a: Any, **kw: Any) -> None:
-        import openpyxl
+        import openpyxl  # loaded when an XLSX download starts (large, and most downloads need it not)
 
         super().__init__(*a, **kw)
         self.wb = openpyxl.Workbook(write_only=True)
@@ -330,130 +317,5 @@ def parse_format(value: str | None) -> str:
     return fmt
 
 
-# -- the service: access, usage and streaming ---------------------------------------------------------------
-
-def usage_event(platform: Any, identity: Any, api: str, dataset_id: int | None, **data: Any) -> None:
-    """An anonymous usage event (dataset, API, registered application; never an address)."""
-    try:
-        platform.bus.publish([Event("created", "Usage", None, topic="usage", dataset_id=dataset_id,
-                                    data={"api": api, "application": getattr(identity, "application", None), **data})])
-    except Exception:  # noqa: BLE001 - statistics never break a download
-        log.exception("usage event failed")
-    catalog = platform.services.get("catalog")
-    if catalog is not None and hasattr(catalog, "record_usage"):  # the catalogue's aggregate counts
-        try:
-            catalog.record_usage(identity, "download" if api == "download" else "api_read", dataset=data.get("dataset") or "",
-                                 resource=data.get("resource") or data.get("collection") or "", api=api)
-        except Exception:  # noqa: BLE001
-            log.exception("usage record failed")
-
-
-def check_read(platform: Any, conn: Any, identity: Any, meta: store.CollectionMeta) -> Any:
-    """Raise 401/403 unless ``identity`` may read the collection's dataset; returns its DatasetAccess."""
-    if meta.dataset_id is None:
-        return None
-    ds, grants = platform.gate.dataset_access(conn, meta.dataset_id)
-    if not platform.gate.can_read(identity, ds, grants):
-        if identity.is_anonymous:
-            raise Unauthorized(f"Collection {meta.name!r} is not open: send a bearer token that may read it.")
-        raise Forbidden(f"Your token may not read collection {meta.name!r} ({ds.access_level if ds else 'restricted'}).")
-    return ds
-
-
-def transform_rows(platform: Any, identity: Any, ds: Any, rows: list[store.FeatureRow]) -> list[store.FeatureRow]:
-    """Apply the gate's privacy transforms to feature rows (as ``{"id", "properties", "geometry"}`` dicts)."""
-    if ds is None:
-        return rows
-    dicts = [{"id": r.fid, "properties": r.properties, "geometry": r.geometry} for r in rows]
-    out = platform.gate.transform(identity, ds, dicts)
-    if out is dicts:
-        return rows
-    return [store.FeatureRow(int(d.get("id", 0)), d.get("properties") or {}, d.get("geometry")) for d in out]
-
-
-async def prepare(platform: Any, identity: Any, name: str, fmt: str) -> tuple[store.CollectionMeta, Any]:
-    def load(c: Any) -> tuple[store.CollectionMeta, Any]:
-        meta = store.get_collection(c, name)
-        if meta is None:
-            raise NotFound(f"There is no collection {name!r}.", code="NotFound")
-        return meta, check_read(platform, c, identity, meta)
-
-    meta, ds = await platform.db.read(load)
-    if fmt == "xlsx" and meta.item_count > XLSX_MAX_ROWS:
-        raise BadRequest(f"collection {name!r} has {meta.item_count} rows, more than a worksheet holds. "
-                         "Fix: download it as CSV or Parquet.", code="InvalidParameterValue")
-    platform.gate.observe(identity, ds, f"download {name} as {fmt}")
-    usage_event(platform, identity, "download", meta.dataset_id, collection=name, format=fmt,
-                dataset=ds.name if ds is not None else None)
-    return meta, ds
-
-
-async def stream(platform: Any, identity: Any, meta: store.CollectionMeta, ds: Any, fmt: str,
-                 batch: int = BATCH) -> AsyncIterator[bytes]:
-    """The bytes of the download. Each batch is read (key-set paging) and encoded in a reader thread.
-
-    If the collection is replaced while the download runs, the download stops (the old version is gone)."""
-    enc = encoder(fmt, meta)
-    yield enc.start()
-    last = 0
-    while True:
-        def step(c: Any, after: int = last) -> tuple[bytes, int, int]:
-            current = store.get_collection(c, meta.name)
-            if current is None or current.table_name != meta.table_name:
-                raise Conflict(f"collection {meta.name!r} was replaced during the download; download it again.")
-            rows = store.query(c, meta, limit=batch, after_fid=after)
-            if not rows:
-                return b"", 0, after
-            data = enc.add(transform_rows(platform, identity, ds, rows))
-            return data, len(rows), rows[-1].fid
-
-        try:
-            data, n, last = await platform.db.read(step)
-        except Conflict:
-            log.warning("download of %s stopped: the collection was replaced", meta.name)
-            return
-        if data:
-            yield data
-        if n < batch:
-            break
-    for chunk in enc.finish():
-        yield chunk
-
-
-def disposition(name: str, fmt: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
-    return f'attachment; filename="{safe}.{FORMATS[fmt][1]}"'
-
-
-def mount(app: Any, platform: Any) -> None:
-    """Add the download routes."""
-    from starlette.requests import Request
-    from starlette.responses import StreamingResponse
-
-    from urbanos.routing import identity_of
-
-    async def respond(request: Request, name: str, fmt_value: str | None) -> StreamingResponse:
-        fmt = parse_format(fmt_value)
-        identity = await identity_of(request)
-        meta, ds = await prepare(platform, identity, name, fmt)
-        return StreamingResponse(stream(platform, identity, meta, ds, fmt), media_type=FORMATS[fmt][0],
-                                 headers={"Content-Disposition": disposition(name, fmt)})
-
-    async def ogc_download(request: Request) -> StreamingResponse:
-        return await respond(request, request.path_params["collection_id"], request.query_params.get("format")
-                             or request.query_params.get("f"))
-
-    async def short_download(request: Request) -> StreamingResponse:
-        file = request.path_params["file"]
-        name, dot, ext = file.rpartition(".")
-        if not dot:
-            raise NotFound(f"{file!r}: add the format as extension, e.g. {file}.csv")
-        return await respond(request, name, ext)
-
-    app.add_route("/ogcapi/collections/{collection_id}/download", ogc_download, methods=["GET"],
-                  include_in_schema=False)
-    app.add_route("/download/{file}", short_download, methods=["GET"], include_in_schema=False)
-
-
-__all__ = ["mount", "encoder", "encode_all", "parse_format", "FORMATS", "stream", "prepare", "usage_event", "check_read",
-           "transform_rows", "CsvEncoder", "GeoJsonEncoder", "ParquetEncoder", "XlsxEncoder"]
+__all__ = ["FORMATS", "ALIASES", "BATCH", "XLSX_MAX_ROWS", "Encoder", "CsvEncoder", "GeoJsonEncoder", "ParquetEncoder",
+           "XlsxEncoder", "ENCODERS", "encoder", "encode_all", "parse_format"]

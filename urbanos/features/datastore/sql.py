@@ -22,6 +22,9 @@ The statement is never run as written. Three layers keep it to the tables the ca
    a warning names the fix and the statement runs without it. In both cases ``EXPLAIN`` first lists the
    relations the planner will scan, and any relation but the statement's data tables refuses it.
 
+sqlglot is imported when a statement is checked, not with the module: it is large, and the action is off unless
+an operator turns it on.
+
 Why a role rather than ``search_path`` tricks: a search path can be bypassed by a qualified name and does not
 hide ``pg_catalog`` (``pg_stats`` shows sampled values of every column the current role can read). Why one
 role with SELECT on all DataStore tables rather than a grant per query: ``GRANT`` inside the query's transaction
@@ -34,10 +37,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from urbanos.errors import ValidationFailed
 from urbanos.query.limits import sql_problem
+
+if TYPE_CHECKING:
+    from urbanos.storage import Connection
 
 log = logging.getLogger("urbanos.features.datastore")
 
@@ -78,7 +86,7 @@ class Plan:
 def _scoped_tables(tree: Any) -> dict[int, tuple[Any, Any | None]]:
     """Every table reference of ``tree`` by node id: ``(node, CTE node it names or None for a real table)``,
     each resolved in its own scope. Refuses a statement with a reference no scope accounts for."""
-    from sqlglot import exp
+    from sqlglot import exp  # lazily, see the module's documentation
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.scope import traverse_scope
 
@@ -102,7 +110,7 @@ def _scoped_tables(tree: Any) -> dict[int, tuple[Any, Any | None]]:
 
 def plan(sql: Any) -> Plan:
     """Parse and check one read-only statement; see the module's documentation."""
-    import sqlglot
+    import sqlglot  # lazily, see the module's documentation
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
@@ -173,7 +181,7 @@ def plan(sql: Any) -> Plan:
 
 def build(p: Plan, tables: list[tuple[str, list[tuple[str, str]]]], dialect: str) -> str:
     """The SQL to run: placeholder ``i`` reads ``tables[i]`` = ``(data table, [(column, field name), ...])``."""
-    import sqlglot
+    import sqlglot  # lazily, see the module's documentation
     from sqlglot import exp
 
     tree = p.tree.copy()
@@ -207,7 +215,7 @@ def _warn_once(key: str, message: str, *args: Any) -> None:
         log.warning(message, *args)
 
 
-def pg_guard_ready(c: Any, tables: list[str]) -> bool:
+def pg_guard_ready(c: Connection, tables: list[str]) -> bool:
     """Whether the role guard can run a statement over ``tables`` now (PostgreSQL)."""
     row = c.fetchone("SELECT pg_has_role(current_user, oid, 'MEMBER'), has_schema_privilege(oid, current_schema(), 'USAGE')"
                      " FROM pg_roles WHERE rolname = ?", (PG_ROLE,))
@@ -216,7 +224,7 @@ def pg_guard_ready(c: Any, tables: list[str]) -> bool:
     return all(c.fetchval("SELECT has_table_privilege(?, ?, 'SELECT')", (PG_ROLE, t)) for t in tables)
 
 
-def pg_guard_setup(c: Any, tables: list[str]) -> None:
+def pg_guard_setup(c: Connection, tables: list[str]) -> None:
     """Create the role (no login, no rights), let this database user switch to it, and let it read ``tables``:
     DataStore tables only. Runs in a write of its own; fails when the database user may not create roles."""
     if c.fetchone("SELECT 1 FROM pg_roles WHERE rolname = ?", (PG_ROLE,)) is None:
@@ -244,9 +252,7 @@ def _plan_relations(node: Any, out: list[tuple[str, str]]) -> None:
             _plan_relations(v, out)
 
 
-def _pg_check_plan(c: Any, sql: str, tables: list[str], schema: str) -> None:
-    import orjson
-
+def _pg_check_plan(c: Connection, sql: str, tables: list[str], schema: str) -> None:
     raw = c.fetchval(f"EXPLAIN (FORMAT JSON, VERBOSE) {sql}")
     found: list[tuple[str, str]] = []
     _plan_relations(orjson.loads(raw) if isinstance(raw, str | bytes) else raw, found)
@@ -255,7 +261,7 @@ def _pg_check_plan(c: Any, sql: str, tables: list[str], schema: str) -> None:
             raise invalid("the statement reads something other than the DataStore resources it names")
 
 
-def execute(c: Any, sql: str, tables: list[str], *, limit: int, timeout_ms: int, role: bool) -> tuple[list[str], list[tuple[Any, ...]]]:
+def execute(c: Connection, sql: str, tables: list[str], *, limit: int, timeout_ms: int, role: bool) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run the built statement under the database guard; returns column names and at most ``limit`` rows.
     ``role``: on PostgreSQL, run as the guard role (see :func:`pg_guard_ready`)."""
     final = f"SELECT * FROM ({sql}) AS datastore_q LIMIT {int(limit)}"

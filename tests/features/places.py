@@ -1,12 +1,13 @@
-"""Fixtures for OGC API Features tests: a small point collection with a time field, and helpers."""
+"""A small point collection with a time field, for OGC API Features tests (the ``places`` and ``fx`` fixtures of
+tests/conftest.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from shapely.geometry import Point, Polygon
 
+from urbanos.core.time import now_stored
 from urbanos.features import store
 
 FIELDS = [
@@ -35,7 +36,7 @@ def point_rows() -> list[tuple[dict[str, Any], Any]]:
 
 
 def add_dataset(platform: Any, name: str, level: str = "open", org: str | None = None) -> int:
-    now = store.now_iso()
+    now = now_stored()
     return int(platform.db.write_sync(lambda c: c.insert("datasets", {
         "name": name, "title": name, "owner_org": org, "access_level": level, "created_at": now, "modified_at": now})))
 
@@ -51,18 +52,7 @@ def add_polygon(platform: Any, name: str = "areas") -> store.CollectionMeta:
     return platform.db.write_sync(lambda c: store.replace_collection(c, name, [{"name": "name", "type": "string"}], rows))
 
 
-@pytest.fixture
-def places(platform: Any) -> store.CollectionMeta:
-    return add_points(platform)
-
-
 class Helpers:
     add_dataset = staticmethod(add_dataset)
     add_points = staticmethod(add_points)
     add_polygon = staticmethod(add_polygon)
-
-
-@pytest.fixture
-def fx() -> type[Helpers]:
-    """Helpers for tests in this directory (conftest modules are not importable by name)."""
-    return Helpers

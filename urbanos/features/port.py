@@ -1,0 +1,56 @@
+"""What the features capability answers for others (:class:`~urbanos.ports.FeaturesPort`): the portal's previews
+and import reports.
+
+A preview reads through the same service call as an OGC API Features items request (``FeaturesService.items``), so
+the same gate check (a collection the caller may not read is a NotFound, exactly like a missing one), the same
+privacy transforms and the same read audit (``ogcapi.items``) and usage event apply. The answer carries no links: the
+portal serves it to signed-in browsers, for which the OGC API links (read without the portal's sign-in) would not
+work.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from urbanos.features.datastore import read_import
+from urbanos.features.ogcapi.documents import feature_collection
+from urbanos.features.ogcapi.params import ItemsQuery, parse_items
+
+if TYPE_CHECKING:
+    from urbanos.features.ogcapi.service import FeaturesService
+    from urbanos.governance import Identity
+    from urbanos.platform import Platform
+    from urbanos.storage import Connection
+
+
+class Features:
+    """:class:`~urbanos.ports.FeaturesPort` over the features service of one platform."""
+
+    def __init__(self, platform: Platform, service: FeaturesService) -> None:
+        self.platform = platform
+        self.service = service
+
+    async def preview(self, identity: Identity, collection: str, limit: int) -> dict[str, Any]:
+        """Up to ``limit`` features of ``collection`` (in feature id order, CRS84) as a FeatureCollection dict."""
+        size = max(1, min(int(limit), int(self.service.max_limit)))
+
+        def parse(fields: set[str]) -> ItemsQuery:
+            return parse_items({"limit": str(size)}, fields=fields, default_limit=size, max_limit=size)
+
+        res = await self.service.items(identity, collection, parse)
+        return feature_collection(res.features, res.number_matched)
+
+    async def import_report(self, resource_id: str) -> dict[str, Any] | None:
+        """The import of ``resource_id`` as ``{status, report, failure, ...}`` (None: no import recorded). The report
+        quotes cell values: callers show it only to those who may publish to the resource's dataset."""
+        return await self.platform.db.read(lambda c: read_import(c, str(resource_id)))
+
+    def collection_dataset(self, c: Connection, name: str) -> tuple[bool, int | None]:
+        """(exists, dataset id) of collection ``name``, read in the caller's transaction."""
+        row = c.fetchone("SELECT dataset_id FROM feature_collections WHERE name = ?", (name,))
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else int(row[0])
+
+
+__all__ = ["Features"]
