@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Sta, thing
+from tests.sensing.sta_helpers import Sta, thing
 from urbanos.governance.tokens import create_token
+from urbanos.ports import SensingPort
 
 LEVELS = ("open", "registered", "internal", "confidential")
 
@@ -97,7 +98,7 @@ def test_entity_json_service_contract(sta: Sta, world: dict[str, Any], platform:
 
     from urbanos.governance.identity import ANONYMOUS
 
-    svc = platform.services["sensing"]
+    svc = platform.require(SensingPort)
     hidden = world["things"]["confidential"]
     assert asyncio.run(svc.entity_json("v1.1", "Things", hidden, ANONYMOUS, "http://x")) is None
     shown = asyncio.run(svc.entity_json("v1.1", "Things", world["things"]["open"], ANONYMOUS, "http://x", ["name"]))
@@ -128,7 +129,7 @@ def test_create_at_path_contract(sta: Sta, world: dict[str, Any], platform: Any)
     from urbanos.governance.gate import ADMIN
     from urbanos.governance.identity import ANONYMOUS
 
-    svc = platform.services["sensing"]
+    svc = platform.require(SensingPort)
     ds = world["streams"]["open"]
     out = asyncio.run(svc.create_at_path("v1.1", f"Datastreams({ds})/Observations", {"result": 99}, ADMIN, "http://h"))
     assert out["result"] == 99 and out["@iot.selfLink"] == f"http://h/sta/v1.1/Observations({out['@iot.id']})"

@@ -8,8 +8,8 @@ from typing import Any
 import ckanapi
 import pytest
 
-from tests.conformance.conftest import Sta, thing
 from tests.conftest import ADMIN_TOKEN
+from tests.sensing.sta_helpers import Sta, thing
 from urbanos.governance.tokens import create_token
 
 KEY = "urbanos:dataset"

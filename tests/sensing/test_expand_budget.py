@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Sta, datastream, thing
+from tests.sensing.sta_helpers import Sta, datastream, thing
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conformance.conftest import Sta, thing
+from tests.sensing.sta_helpers import Sta, thing
 
 PROPS = ["name", "description", "result", "phenomenonTime", "resultTime", "properties/a", "Datastream/name",
          "Thing/properties/kind", "location", "feature", "id", "nope", "Datastream/Thing/name", "unitOfMeasurement/name"]

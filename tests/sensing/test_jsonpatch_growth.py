@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.conftest import Sta, thing
+from tests.sensing.sta_helpers import Sta, thing
 
 
 def test_doubling_patch_is_refused(client: Any, admin_headers: dict[str, str]) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conformance.conftest import OBS_COUNT, datastream, location
 from tests.conftest import api_token
+from tests.sensing.sta_helpers import OBS_COUNT, datastream, location
 from urbanos.sensing.model import ENTITIES
 from urbanos.sensing.write import Writer
 

@@ -6,11 +6,10 @@ import json
 import re
 from typing import Any
 
-from tests.sensing_mqtt.conftest import serve  # noqa: F401
 from tests.sensing_mqtt.mqttc import Client
 
 
-def test_mqtt_create_checks_ownership(serve: Any) -> None:  # noqa: F811
+def test_mqtt_create_checks_ownership(serve: Any) -> None:
     s = serve()
     a_open = s.dataset("a-open", "open", org="orga")
     secret = s.dataset("secret", "confidential", org="orga")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Sta, thing
+from tests.sensing.sta_helpers import Sta, thing
 
 BAD_TIMES = ["2024-01-01T00:00:00.²Z", "2024-01-01T00:00:00.١٢Z", "2024-01-01²00:00:00Z", "2024-01-01T00:00+01Z"]
 

@@ -18,7 +18,7 @@ import ckanapi
 import httpx
 
 from tests.conftest import ADMIN_TOKEN, api_token
-from tests.sensing_mqtt.harness import running
+from tests.sensing_mqtt.harness import Stage
 from tests.sensing_mqtt.mqttc import Client
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -173,49 +173,49 @@ def test_a_kept_session_follows_revokes_and_resumes_with_current_rights(serve):
     _within(10, lambda: "bob-app" not in svc.broker.parked)
 
 
-def test_the_follower_survives_failures_and_stops_promptly(monkeypatch):
-    """A failing version read or verification is logged and tried again; stop ends the task at once."""
-    from tests.conftest import free_port
-    from tests.sensing_mqtt import harness
+def test_the_follower_survives_failures_and_stops_promptly(serve, monkeypatch):
+    """A failing version read or verification is logged and tried again; stop ends the task at once. (The gate's
+    version read and its verification fail once each, injected into the real gate.)"""
+    from urbanos.governance import Gate
+    from urbanos.governance.tokens import revoke_token
 
     calls: list[int | None] = []
-    state = {"version": 1, "fail_read": True, "fail_auth": False}
+    state = {"fail_read": True, "fail_auth": False}
+    read_version, verify = Gate.credentials_changed_since, Gate.authenticate
 
     async def changed_since(self: Any, seen: int | None) -> tuple[bool, int | None]:
         calls.append(seen)
         if state["fail_read"]:
             state["fail_read"] = False
             raise RuntimeError("database away")
-        v = state["version"]
-        return seen is not None and v != seen, v
-
-    authenticate = harness.FakeGate.authenticate
+        return await read_version(self, seen)
 
     async def flaky(self: Any, token: str | None, *, client: str | None = None) -> Any:
         if state["fail_auth"]:
             state["fail_auth"] = False
             raise RuntimeError("database away")
-        return await authenticate(self, token, client=client)
+        return await verify(self, token, client=client)
 
-    monkeypatch.setattr(harness.FakeGate, "RECHECK_SECONDS", 0.05, raising=False)
-    monkeypatch.setattr(harness.FakeGate, "credentials_changed_since", changed_since, raising=False)
-    monkeypatch.setattr(harness.FakeGate, "authenticate", flaky)
-    tokens = dict(harness.TOKENS)
-    monkeypatch.setattr(harness, "TOKENS", tokens)
-    port = free_port()
-    with running(mqtt_port=port) as (_platform, svc, _loop):
-        with Watched(port, token="reader-token", client_id="r") as reader, Watched(port, client_id="a") as anon:
-            assert reader.subscribe("v1.1/Datastreams(2)/Observations") == [0]
-            _within(10, lambda: len(calls) >= 3)  # the failed read did not end the task
-            assert svc.follower is not None and not svc.follower.done()
-            # a revoke whose first verification fails: the session is kept and verified on the next round
-            del tokens["reader-token"]
-            state["fail_auth"] = True
-            state["version"] = 2
-            _within(10, reader.dropped.is_set)
-            assert "r" not in svc.broker.sessions
-            assert "a" in svc.broker.sessions and not anon.dropped.is_set()  # anonymous sessions are untouched
-        follower = svc.follower
-        started = time.monotonic()
+    monkeypatch.setattr(Gate, "RECHECK_SECONDS", 0.05)
+    monkeypatch.setattr(Gate, "credentials_changed_since", changed_since)
+    monkeypatch.setattr(Gate, "authenticate", flaky)
+    stage = Stage(serve())
+    svc = stage.svc
+    with Watched(stage.port, token=stage.tokens["reader"], client_id="r") as reader, \
+            Watched(stage.port, client_id="a") as anon:
+        assert reader.subscribe(stage.closed.observations) == [0]
+        _within(10, lambda: len(calls) >= 3)  # the failed read did not end the task
+        assert svc.follower is not None and not svc.follower.done()
+        # a revoke whose first verification fails: the session is kept and verified on the next round
+        state["fail_auth"] = True
+        tid = int(stage.tokens["reader"].split("_")[1])
+        stage.platform.db.write_sync(lambda c: revoke_token(c, tid))
+        _within(10, reader.dropped.is_set)
+        assert not state["fail_auth"]  # the failure happened, and the next round ended the session
+        assert "r" not in svc.broker.sessions
+        assert "a" in svc.broker.sessions and not anon.dropped.is_set()  # anonymous sessions are untouched
+    follower = svc.follower
+    started = time.monotonic()
+    stage.s.stop()
     assert follower is not None and follower.done()
     assert time.monotonic() - started < 5

@@ -1,6 +1,6 @@
 """The broker enforces identity and access on every topic: client-id takeover, plain topics, wildcard
 subscriptions over non-open data, the external broker's token, malformed credentials and malformed packets
-(paho-mqtt and raw sockets against the real app, the embedded broker on a stand-in service, and Mosquitto)."""
+(paho-mqtt and raw sockets against the real app, and Mosquitto)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,19 @@ import secrets
 import socket
 import struct
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, free_port
-from tests.sensing_mqtt import harness
-from tests.sensing_mqtt.harness import running
+from tests.conftest import ADMIN_TOKEN
+from tests.sensing_mqtt.harness import Stage, staged
 from tests.sensing_mqtt.mqttc import Client
 from tests.sensing_mqtt.test_mqtt_revocation import Watched, _cli, _within
 from urbanos.errors import ServiceUnavailable
-from urbanos.governance.identity import Identity, Membership
+from urbanos.governance.identity import Identity
 from urbanos.sensing.mqtt import codec
 
-OBS = "v1.1/Datastreams(1)/Observations"
 REFUSED = (5, 135)  # CONNACK 0x05 "not authorized" (paho reports its MQTT 5 reason code, 135)
 
 
@@ -55,6 +54,13 @@ def drain(c: Client, marker: Any, quiet: float = 1.0) -> list[tuple[str, Any]]:
         except ValueError:
             out.append((topic, payload))
         seen = seen or (isinstance(out[-1][1], dict) and out[-1][1].get("result") == marker)
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    """One real app for the tests of this module that leave nothing behind."""
+    with staged(tmp_path_factory.mktemp("security")) as s:
+        yield s
 
 
 def metric(platform: Any, text: str) -> float:
@@ -111,117 +117,104 @@ def test_another_identity_cannot_take_over_a_client_id(serve):
     assert 'urbanos_mqtt_events_total{event="refused",reason="client_id_in_use"} 3.0' in metrics
 
 
-def test_a_kept_session_is_resumed_only_by_its_identity():
+def test_a_kept_session_is_resumed_only_by_its_identity(stage):
     """A disconnected persistent session (clean_session = 0) is neither resumed nor discarded by another
     identity: its subscriptions and queued QoS 1 messages wait for their owner."""
-    port = free_port()
-    with running(mqtt_port=port) as (_platform, svc, _loop):
-        cid = "keeper-" + secrets.token_hex(3)
-        first = Client(port, token="reader-token", client_id=cid, clean=False)
-        assert first.subscribe(OBS, 1) == [1]
-        first.close()
-        _within(10, lambda: cid in svc.broker.parked)
-        assert refused(port, client_id=cid, clean=False) in REFUSED
-        assert refused(port, client_id=cid, clean=True) in REFUSED
-        assert refused(port, token="publisher-token", client_id=cid, clean=False) in REFUSED
-        assert cid in svc.broker.parked
-        with Client(port, token="publisher-token") as pub:
-            pub.publish(OBS, json.dumps({"result": 31}), qos=1)
-        with Client(port, token="reader-token", client_id=cid, clean=False) as again:
-            assert again.rc == 0 and again.session_present is True
-            topic, payload, qos = again.get()
-            assert (topic, json.loads(payload)["result"], qos) == (OBS, 31, 1)
+    port, svc, tokens, obs = stage.port, stage.svc, stage.tokens, stage.open.observations
+    cid = "keeper-" + secrets.token_hex(3)
+    first = Client(port, token=tokens["reader"], client_id=cid, clean=False)
+    assert first.subscribe(obs, 1) == [1]
+    first.close()
+    _within(10, lambda: cid in svc.broker.parked)
+    assert refused(port, client_id=cid, clean=False) in REFUSED
+    assert refused(port, client_id=cid, clean=True) in REFUSED
+    assert refused(port, token=tokens["publisher"], client_id=cid, clean=False) in REFUSED
+    assert cid in svc.broker.parked
+    with Client(port, token=tokens["publisher"]) as pub:
+        pub.publish(obs, json.dumps({"result": 31}), qos=1)
+    with Client(port, token=tokens["reader"], client_id=cid, clean=False) as again:
+        assert again.rc == 0 and again.session_present is True
+        topic, payload, qos = again.get()
+        assert (topic, json.loads(payload)["result"], qos) == (obs, 31, 1)
 
 
-def test_the_same_identity_takes_over_and_a_token_displaces_an_anonymous_client():
-    port = free_port()
-    with running(mqtt_port=port) as (_platform, svc, _loop):
-        # the same identity: the older connection is closed (3.1.4-2)
-        with Watched(port, token="reader-token", client_id="dash") as old:
-            with Client(port, token="reader-token", client_id="dash") as new:
-                assert new.rc == 0
-                _within(10, old.dropped.is_set)
-                assert new.subscribe(OBS) == [0]
-        # an anonymous client cannot squat a client id: a client with a token takes it over (with a fresh session)
-        with Watched(port, client_id="squat") as anon:
-            assert anon.rc == 0
-            with Client(port, token="reader-token", client_id="squat") as owner:
-                assert owner.rc == 0 and owner.session_present is False
-                _within(10, anon.dropped.is_set)
-                assert refused(port, client_id="squat") in REFUSED
-                assert svc.broker.sessions["squat"].identity.subject == "token:1"
+def test_the_same_identity_takes_over_and_a_token_displaces_an_anonymous_client(stage):
+    port, svc, reader = stage.port, stage.svc, stage.tokens["reader"]
+    # the same identity: the older connection is closed (3.1.4-2)
+    with Watched(port, token=reader, client_id="dash") as old:
+        with Client(port, token=reader, client_id="dash") as new:
+            assert new.rc == 0
+            _within(10, old.dropped.is_set)
+            assert new.subscribe(stage.open.observations) == [0]
+    # an anonymous client cannot squat a client id: a client with a token takes it over (with a fresh session)
+    with Watched(port, client_id="squat") as anon:
+        assert anon.rc == 0
+        with Client(port, token=reader, client_id="squat") as owner:
+            assert owner.rc == 0 and owner.session_present is False
+            _within(10, anon.dropped.is_set)
+            assert refused(port, client_id="squat") in REFUSED
+            assert svc.broker.sessions["squat"].identity.subject == stage.subject("reader")
 
 
 # -- 2. plain topics and wildcard subscriptions --------------------------------------------------------------
 
 
-@pytest.fixture
-def scoped(monkeypatch):
-    """A publisher scoped to the organisation "mobility", next to the stand-in's tokens."""
-    tokens = dict(harness.TOKENS)
-    tokens["scoped-token"] = Identity(subject="token:3", kind="token", name="s",
-                                      memberships=frozenset({Membership("publisher", "mobility")}))
-    tokens["steward-token"] = Identity(subject="token:4", kind="token", name="st",
-                                       memberships=frozenset({Membership("steward")}))
-    monkeypatch.setattr(harness, "TOKENS", tokens)
+def test_publishing_on_plain_topics_needs_the_role_for_the_whole_platform(serve):
+    stage = Stage(serve())
+    port, svc, tokens = stage.port, stage.svc, stage.tokens
+    with Client(port, token=tokens["reader"]) as sub:
+        assert sub.subscribe("plant/#", 1) == [1]
+        for token in (tokens["reader"], tokens["scoped"]):  # a reader; a publisher of one organisation
+            with Client(port, token=token) as c:
+                c.publish("plant/state", b"forged", qos=1, retain=True)
+        assert sub.none()
+        assert not svc.broker.retained
+        assert stage.metric('urbanos_mqtt_events_total{event="publish_refused",reason="raw_topic_role"}') == 2
+        with Client(port, token=tokens["publisher"]) as pub:
+            pub.publish("plant/state", b"on", qos=1, retain=True)
+        assert sub.get()[:2] == ("plant/state", b"on")
+        assert list(svc.broker.retained) == ["plant/state"]
 
 
-def test_publishing_on_plain_topics_needs_the_role_for_the_whole_platform(scoped):
-    port = free_port()
-    with running(mqtt_port=port) as (platform, svc, _loop):
-        with Client(port, token="reader-token") as sub:
-            assert sub.subscribe("plant/#", 1) == [1]
-            for token in ("reader-token", "scoped-token"):
-                with Client(port, token=token) as c:
-                    c.publish("plant/state", b"forged", qos=1, retain=True)
-            assert sub.none()
-            assert not svc.broker.retained
-            assert metric(platform, 'urbanos_mqtt_events_total{event="publish_refused",reason="raw_topic_role"}') == 2
-            with Client(port, token="publisher-token") as pub:
-                pub.publish("plant/state", b"on", qos=1, retain=True)
-            assert sub.get()[:2] == ("plant/state", b"on")
-            assert list(svc.broker.retained) == ["plant/state"]
-
-
-def test_a_will_on_a_plain_topic_needs_the_role_too():
+def test_a_will_on_a_plain_topic_needs_the_role_too(serve):
     """A reader's will message (published when its connection drops) is refused like its publishes."""
-    port = free_port()
-    with running(mqtt_port=port) as (_platform, svc, _loop):
-        with Client(port, token="reader-token") as sub:
-            assert sub.subscribe("alarm/#") == [0]
-            for token, cid in (("reader-token", "w-reader"), ("publisher-token", "w-pub")):
-                with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                    raw.sendall(_connect_with_will(cid, token, f"alarm/{cid}", b"gone"))
-                    assert _connack(raw) == codec.connack(0)
-                # dropped without DISCONNECT: the will is published (and retained) when allowed
-            assert sub.get()[:2] == ("alarm/w-pub", b"gone")
-            assert sub.none()
-            assert list(svc.broker.retained) == ["alarm/w-pub"]
+    stage = Stage(serve())
+    port, svc, tokens = stage.port, stage.svc, stage.tokens
+    with Client(port, token=tokens["reader"]) as sub:
+        assert sub.subscribe("alarm/#") == [0]
+        for token, cid in ((tokens["reader"], "w-reader"), (tokens["publisher"], "w-pub")):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                raw.sendall(_connect_with_will(cid, token, f"alarm/{cid}", b"gone"))
+                assert _connack(raw) == codec.connack(0)
+            # dropped without DISCONNECT: the will is published (and retained) when allowed
+        assert sub.get()[:2] == ("alarm/w-pub", b"gone")
+        assert sub.none()
+        assert list(svc.broker.retained) == ["alarm/w-pub"]
 
 
-def test_the_role_for_plain_topics_is_a_setting(scoped):
-    port = free_port()
-    with running(mqtt_port=port, mqtt_raw_publish_role="steward") as (_platform, _svc, _loop):
-        with Client(port, token="reader-token") as sub, Client(port, token="publisher-token") as pub, \
-                Client(port, token="steward-token") as steward:
-            assert sub.subscribe("bench/+") == [0]
-            pub.publish("bench/a", b"1", qos=1)
-            steward.publish("bench/b", b"2", qos=1)
-            assert sub.get()[:2] == ("bench/b", b"2")
-            assert sub.none()
+def test_the_role_for_plain_topics_is_a_setting(serve):
+    stage = Stage(serve(mqtt_raw_publish_role="steward"))
+    port, tokens = stage.port, stage.tokens
+    with Client(port, token=tokens["reader"]) as sub, Client(port, token=tokens["publisher"]) as pub, \
+            Client(port, token=tokens["steward"]) as steward:
+        assert sub.subscribe("bench/+") == [0]
+        pub.publish("bench/a", b"1", qos=1)
+        steward.publish("bench/b", b"2", qos=1)
+        assert sub.get()[:2] == ("bench/b", b"2")
+        assert sub.none()
 
 
 def _connect_raw(cid: str, password: bytes) -> bytes:
     """A CONNECT with user name "u" and these password bytes (MQTT passwords are binary data, 3.1.3.5)."""
-    payload = codec._str(cid) + codec._str("u") + codec._bin(password)
-    return codec.fixed(codec.CONNECT, 0, codec._str("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 30) + payload)
+    payload = codec.string(cid) + codec.string("u") + codec.binary(password)
+    return codec.fixed(codec.CONNECT, 0, codec.string("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", 30) + payload)
 
 
 def _connect_with_will(cid: str, token: str, topic: str, message: bytes, retain: bool = True) -> bytes:
     flags = 0x02 | 0x04 | (0x20 if retain else 0) | 0x80 | 0x40
-    payload = (codec._str(cid) + codec._str(topic) + codec._bin(message) + codec._str("u")
-               + codec._bin(token.encode()))
-    body = codec._str("MQTT") + bytes([4, flags]) + struct.pack("!H", 30) + payload
+    payload = (codec.string(cid) + codec.string(topic) + codec.binary(message) + codec.string("u")
+               + codec.binary(token.encode()))
+    body = codec.string("MQTT") + bytes([4, flags]) + struct.pack("!H", 30) + payload
     return codec.fixed(codec.CONNECT, 0, body)
 
 
@@ -348,20 +341,19 @@ def test_a_malformed_password_gets_a_connack_and_one_log_line(serve, caplog, pas
 
 
 @pytest.mark.parametrize("error, code", [(ValueError, codec.NOT_AUTHORIZED), (ServiceUnavailable, codec.UNAVAILABLE)])
-def test_a_failing_credentials_check_gets_a_connack_without_a_traceback(monkeypatch, caplog, error, code):
+def test_a_failing_credentials_check_gets_a_connack_without_a_traceback(serve, monkeypatch, caplog, error, code):
     """Whatever the gate raises while checking a password, the client gets a CONNACK (0x03 when the gate
     cannot tell now, 0x05 otherwise) and the log one line that does not quote the password."""
-    async def broken(self: Any, token: str | None, *, client: str | None = None) -> Identity:
+    async def broken(token: str | None, *, client: str | None = None) -> Identity:
         raise error(f"cannot parse {token!r}")
 
-    monkeypatch.setattr(harness.FakeGate, "authenticate", broken)
+    s = serve()
+    monkeypatch.setattr(s.platform.gate, "authenticate", broken)
     caplog.set_level(logging.INFO, logger="urbanos")
-    port = free_port()
-    with running(mqtt_port=port):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            raw.sendall(codec.connect("x", username="u", password="secret-value"))
-            assert _connack(raw) == codec.connack(code)
-            assert _closed(raw)
+    with socket.create_connection(("127.0.0.1", s.mqtt_port), timeout=10) as raw:
+        raw.sendall(codec.connect("x", username="u", password="secret-value"))
+        assert _connack(raw) == codec.connack(code)
+        assert _closed(raw)
     assert not [r for r in caplog.records if r.exc_info and r.levelno >= logging.INFO]
     assert "secret-value" not in caplog.text
     assert len([r for r in caplog.records if r.name == "urbanos.mqtt" and "refused x" in r.getMessage()]) == 1
@@ -371,37 +363,39 @@ def test_a_failing_credentials_check_gets_a_connack_without_a_traceback(monkeypa
 
 
 @pytest.mark.parametrize("packet", [
-    codec.fixed(codec.SUBSCRIBE, 0, struct.pack("!H", 1) + codec._str("v1.1/Things(1)") + b"\x00"),  # 3.8.1-1
-    codec.fixed(codec.SUBSCRIBE, 3, struct.pack("!H", 1) + codec._str("v1.1/Things(1)") + b"\x00"),
-    codec.fixed(codec.UNSUBSCRIBE, 0, struct.pack("!H", 1) + codec._str("v1.1/Things(1)")),  # 3.10.1-1
+    codec.fixed(codec.SUBSCRIBE, 0, struct.pack("!H", 1) + codec.string("v1.1/Things(1)") + b"\x00"),  # 3.8.1-1
+    codec.fixed(codec.SUBSCRIBE, 3, struct.pack("!H", 1) + codec.string("v1.1/Things(1)") + b"\x00"),
+    codec.fixed(codec.UNSUBSCRIBE, 0, struct.pack("!H", 1) + codec.string("v1.1/Things(1)")),  # 3.10.1-1
     codec.fixed(codec.PUBREL, 0, struct.pack("!H", 1)),  # 3.6.1-1
     codec.fixed(codec.PINGREQ, 1, b""),  # 2.2.2-2
-    codec.fixed(codec.SUBSCRIBE, 2, struct.pack("!H", 1) + codec._str("v1.1/Things(1)") + b"\x03"),  # 3.8.3-4
+    codec.fixed(codec.SUBSCRIBE, 2, struct.pack("!H", 1) + codec.string("v1.1/Things(1)") + b"\x03"),  # 3.8.3-4
     codec.fixed(codec.UNSUBSCRIBE, 2, struct.pack("!H", 1)),  # 3.10.3-2
 ], ids=["subscribe-0", "subscribe-3", "unsubscribe-0", "pubrel-0", "pingreq-1", "subscribe-qos3",
         "unsubscribe-empty"])
-def test_malformed_packets_close_the_connection(packet):
-    port = free_port()
-    with running(mqtt_port=port) as (platform, _svc, _loop):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            raw.sendall(codec.connect("flags", keepalive=0))
-            assert _connack(raw) == codec.connack(0)
-            raw.sendall(packet)
-            assert _closed(raw)  # no SUBACK, UNSUBACK, PUBCOMP or PINGRESP
-        assert metric(platform, 'urbanos_mqtt_events_total{event="rejected",reason="protocol_error"}') == 1
-        # well-formed packets of the same types are answered
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            raw.sendall(codec.connect("flags-ok", keepalive=0))
-            assert _connack(raw) == codec.connack(0)
-            raw.sendall(codec.subscribe(1, [("v1.1/Things(1)", 0)]) + codec.unsubscribe(2, ["v1.1/Things(1)"])
-                        + codec.ack(codec.PUBREL, 3) + codec.PINGREQ_BYTES)
-            want = codec.suback(1, [0]) + codec.ack(codec.UNSUBACK, 2) + codec.ack(codec.PUBCOMP, 3) + codec.PINGRESP_BYTES
-            got = b""
-            while len(got) < len(want):
-                chunk = raw.recv(100)
-                assert chunk
-                got += chunk
-            assert got == want
+def test_malformed_packets_close_the_connection(stage, packet):
+    port = stage.port
+    assert stage.open.thing == 1  # the Thing the packets name
+    protocol_errors = 'urbanos_mqtt_events_total{event="rejected",reason="protocol_error"}'
+    before = stage.metric(protocol_errors)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(codec.connect("flags", keepalive=0))
+        assert _connack(raw) == codec.connack(0)
+        raw.sendall(packet)
+        assert _closed(raw)  # no SUBACK, UNSUBACK, PUBCOMP or PINGRESP
+    assert stage.metric(protocol_errors) == before + 1
+    # well-formed packets of the same types are answered
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(codec.connect("flags-ok", keepalive=0))
+        assert _connack(raw) == codec.connack(0)
+        raw.sendall(codec.subscribe(1, [("v1.1/Things(1)", 0)]) + codec.unsubscribe(2, ["v1.1/Things(1)"])
+                    + codec.ack(codec.PUBREL, 3) + codec.PINGREQ_BYTES)
+        want = codec.suback(1, [0]) + codec.ack(codec.UNSUBACK, 2) + codec.ack(codec.PUBCOMP, 3) + codec.PINGRESP_BYTES
+        got = b""
+        while len(got) < len(want):
+            chunk = raw.recv(100)
+            assert chunk
+            got += chunk
+        assert got == want
 
 
 # -- 6. the client's address reaches the authentication hook -------------------------------------------------------

@@ -8,12 +8,18 @@ tied to anything, or tied to at least one visible owner.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from urbanos.sensing.model import EntityType
+from urbanos.sensing.resolve import Visible
+
+if TYPE_CHECKING:
+    from urbanos.governance import Gate, Identity
+    from urbanos.sensing.query import Ctx
+    from urbanos.storage import Dialect
 
 
-def visibility(e: EntityType, a: str, gate: Any, identity: Any, bounded: bool = False) -> tuple[str, list[Any]] | None:
+def visibility(e: EntityType, a: str, gate: Gate, identity: Identity, bounded: bool = False) -> tuple[str, list[Any]] | None:
     """SQL (and params) restricting alias ``a`` of ``e`` to visible rows; None when nothing is hidden.
 
     ``bounded``: the query already keeps few rows (one entity, one Datastream's Observations): then the
@@ -72,7 +78,7 @@ def visibility(e: EntityType, a: str, gate: Any, identity: Any, bounded: bool = 
     return None
 
 
-def visibility_literal(e: EntityType, a: str, gate: Any, identity: Any, dialect: Any) -> str | None:
+def visibility_literal(e: EntityType, a: str, gate: Gate, identity: Identity, dialect: Dialect) -> str | None:
     """:func:`visibility` of one row (``bounded``) with its parameters written into the SQL as literals, for
     expressions that carry no parameters (navigation paths in ``$filter`` and ``$orderby``); None when nothing is
     hidden."""
@@ -94,7 +100,7 @@ def visibility_literal(e: EntityType, a: str, gate: Any, identity: Any, dialect:
     return "".join(out)
 
 
-def visible_to(ctx: Any) -> Any:
+def visible_to(ctx: Ctx) -> Visible:
     """The caller's read rule (``ctx``: a query context with ``gate``, ``identity`` and ``dialect``) for the targets
     of navigation paths in ``$filter`` and ``$orderby`` (see :func:`urbanos.sensing.resolve.resolve`)."""
     return lambda t, b: visibility_literal(t, b, ctx.gate, ctx.identity, ctx.dialect)

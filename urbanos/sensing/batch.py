@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -14,6 +14,11 @@ import orjson
 from urbanos.errors import BadRequest, NotFound, UnsupportedMediaType, UrbanosError
 from urbanos.governance import Gate
 from urbanos.query.limits import BODY_MAX_NESTING, json_problem
+
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.sensing.service import SensingService
+    from urbanos.storage import Connection
 
 _REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
             404: "Not Found", 409: "Conflict", 424: "Failed Dependency", 500: "Internal Server Error",
@@ -35,10 +40,13 @@ def _err_body(exc: UrbanosError) -> dict[str, Any]:
     return {"code": exc.status, "type": "error", "message": exc.message}
 
 
+Result = tuple[int, dict[str, str], Any]
+"""One request's answer: status, headers, JSON body (None for none)."""
+
+
 class Runner:
-    def __init__(self, platform: Any, version: str, identity: Any, base: str) -> None:
-        self.p = platform
-        self.svc = platform.services["sensing"]
+    def __init__(self, svc: SensingService, version: str, identity: Identity, base: str) -> None:
+        self.svc = svc
         self.version = version
         self.identity = identity
         self.base = base.rstrip("/")
@@ -81,7 +89,7 @@ class Runner:
         return body
 
     # -- one request --------------------------------------------------------------------------
-    def run_write(self, conn: Any, sub: Sub) -> tuple[int, dict[str, str], Any]:
+    def run_write(self, conn: Connection, sub: Sub) -> Result:
         ctx = self.svc.ctx(self.version, self.identity, self.base)
         path, _q = self.path_of(sub.url)
         body = self.subst(sub.body)
@@ -101,14 +109,14 @@ class Runner:
             return 200, {}, None
         raise BadRequest(f"{sub.method} is not allowed in a batch.")
 
-    async def run_read(self, sub: Sub) -> tuple[int, dict[str, str], Any]:
+    async def run_read(self, sub: Sub) -> Result:
         path, query = self.path_of(sub.url)
         kind, body = await self.svc.read(self.version, path, query, self.identity, self.base)
         if kind == "value":
             body = {"value": body}
         return 200, {}, body
 
-    async def run_group(self, subs: list[Sub]) -> list[tuple[int, dict[str, str], Any]]:
+    async def run_group(self, subs: list[Sub]) -> list[Result]:
         """Writes of one atomicity group / change set in one transaction."""
         for s in subs:
             if s.method == "GET":
@@ -116,16 +124,16 @@ class Runner:
         Gate.require_somewhere(self.identity, "publisher")
         saved = (dict(self.refs), dict(self.ids))
 
-        def tx(conn: Any) -> list[tuple[int, dict[str, str], Any]]:
+        def tx(conn: Connection) -> list[Result]:
             return [self.run_write(conn, s) for s in subs]
 
         try:
-            return await self.p.db.write(tx)  # type: ignore[no-any-return]
+            return await self.svc.db.write(tx)
         except UrbanosError:
             self.refs, self.ids = saved
             raise
 
-    async def run_one(self, sub: Sub) -> tuple[int, dict[str, str], Any]:
+    async def run_one(self, sub: Sub) -> Result:
         try:
             if sub.method == "GET":
                 return await self.run_read(sub)
@@ -249,6 +257,7 @@ def _http_request(raw: bytes, content_id: str | None) -> Sub:
     if not m:
         raise BadRequest("A batch part does not hold an HTTP request line.")
     rest = b"" if line_end < 0 else text[line_end + 1:]
+    headers: dict[str, str]
     if rest.startswith((b"\r\n", b"\n")):
         headers, payload = {}, rest.lstrip(b"\r\n")
     else:
@@ -317,16 +326,14 @@ async def multipart_batch(runner: Runner, body: bytes, ctype: str, limit: int) -
     return f"multipart/mixed; boundary={out_boundary}", payload
 
 
-async def handle_batch(request: Any, version: str) -> tuple[int, str, bytes]:
-    from urbanos.sensing.routes import base_url, identity_of, platform_of
-
-    platform = platform_of(request)
+async def handle_batch(svc: SensingService, version: str, identity: Identity, base: str, ctype: str,
+                       raw: bytes) -> tuple[int, str, bytes]:
+    """A ``$batch`` request (``ctype``: its Content-Type, ``raw``: its body): status, Content-Type and body of the
+    answer."""
     if version not in ("v1.0", "v1.1"):
         raise NotFound(f"SensorThings version {version!r} is not served.")
-    runner = Runner(platform, version, await identity_of(request), base_url(request))
-    limit = int(getattr(platform.settings, "sta_max_batch", 1000))
-    ctype = request.headers.get("content-type", "")
-    raw = await request.body()
+    runner = Runner(svc, version, identity, base)
+    limit = int(getattr(svc.platform.settings, "sta_max_batch", 1000))
     if ctype.startswith("multipart/mixed"):
         out_type, payload = await multipart_batch(runner, raw, ctype, limit)
         return 200, out_type, payload
@@ -342,4 +349,4 @@ async def handle_batch(request: Any, version: str) -> tuple[int, str, bytes]:
     raise UnsupportedMediaType("A batch is application/json or multipart/mixed.")
 
 
-__all__ = ["handle_batch", "json_batch", "multipart_batch", "Runner"]
+__all__ = ["handle_batch", "json_batch", "multipart_batch", "Runner", "Result"]

@@ -1,11 +1,16 @@
-"""The sensing capability: SensorThings API v1.1 and v1.0 over HTTP (MQTT in ``urbanos.sensing.mqtt``)."""
+"""The sensing capability: SensorThings API v1.1 and v1.0 over HTTP (MQTT in ``urbanos.sensing.mqtt``).
+
+It provides :class:`urbanos.ports.SensingPort`. Every command of the ``urbanos`` CLI loads this module for its
+settings, so the capability's own modules (the service and its SQL, shapely, the web routes, the demo importer) are
+imported by the hook that needs them; none of them imports this module back."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component, Importer
-from urbanos.sensing import mqtt
+from urbanos.ports import SensingPort
+from urbanos.sensing.mqtt import SETTINGS as MQTT_SETTINGS
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
@@ -29,7 +34,7 @@ SETTINGS = (
 
 class SensingComponent(Component):
     name = "sensing"
-    settings = SETTINGS + tuple(mqtt.SETTINGS)
+    settings = SETTINGS + MQTT_SETTINGS
 
     def migrations(self) -> list[Migration]:
         from urbanos.sensing.schema import MIGRATIONS
@@ -39,26 +44,28 @@ class SensingComponent(Component):
     def setup(self, platform: Platform) -> None:
         from urbanos.sensing.service import SensingService
 
-        platform.services["sensing"] = SensingService(platform)
+        platform.provide(SensingPort, SensingService(platform))
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.sensing import routes
+        from urbanos.sensing.mqtt import wiring
 
         routes.mount(app, platform)
-        mqtt.mount(app, platform)
+        wiring.mount(app, platform)
 
     async def startup(self, platform: Platform) -> None:
-        await mqtt.startup(platform)
+        from urbanos.sensing.mqtt import wiring
+
+        await wiring.startup(platform)
 
     async def shutdown(self, platform: Platform) -> None:
-        await mqtt.shutdown(platform)
+        from urbanos.sensing.mqtt import wiring
+
+        await wiring.shutdown(platform)
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "SensorThings API", "href": "/sta/v1.1/",
                  "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/)."}]
-
-    def cli_commands(self) -> list[Any]:
-        return list(mqtt.cli_commands())
 
     def importers(self) -> list[Importer]:
         from urbanos.sensing.melbourne import MelbourneImporter

@@ -1,42 +1,41 @@
-"""$filter: the shared SQL compiler (``urbanos.storage.compile``) over the sensing resolver."""
+"""$filter and $orderby expressions: the shared SQL compiler (``urbanos.storage.compile``) over the sensing resolver."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from urbanos.errors import BadRequest, NotImplementedFeature
+from urbanos.errors import BadRequest
 from urbanos.query.ast import Node
 from urbanos.sensing.access import visible_to
 from urbanos.sensing.model import EntityType
 from urbanos.sensing.resolve import resolve
+from urbanos.storage.compile import Column, Compiler, Resolver, inline
+from urbanos.storage.compile import compile_filter as compile_sql_filter
+
+if TYPE_CHECKING:
+    from urbanos.sensing.query import Ctx
+    from urbanos.storage import Connection
 
 
-def _resolver(e: EntityType, a: str, ctx: Any, compiler: Any) -> Any:
-    column_cls = compiler.Column
+def _resolver(e: EntityType, a: str, ctx: Ctx) -> Resolver:
     visible = visible_to(ctx)
 
-    def res(path: tuple[str, ...]) -> Any:
+    def res(path: tuple[str, ...]) -> Column:
         col = resolve(e, a, tuple(path), ctx.dialect, visible)
-        return column_cls(sql=col.sql, type=col.type, start=col.start, end=col.end, json_path=col.json_path,
-                          nullable=col.nullable)
+        return Column(sql=col.sql, type=col.type, start=col.start, end=col.end, json_path=col.json_path,
+                      nullable=col.nullable)
 
     return res
 
 
-def _need(compiler: Any, what: str) -> None:
-    if compiler is None or not hasattr(compiler, "compile_filter"):
-        raise NotImplementedFeature(f"{what} needs the SQL compiler, which is not installed.")
+def compile_filter(e: EntityType, a: str, node: Node, ctx: Ctx, conn: Connection) -> tuple[str, list[Any]]:
+    where, params = compile_sql_filter(node, _resolver(e, a, ctx), conn)
+    return where, list(params)
 
 
-def compile_filter(e: EntityType, a: str, node: Node, ctx: Any, conn: Any, compiler: Any) -> tuple[str, list[Any]]:
-    _need(compiler, "$filter")
-    sql, params = compiler.compile_filter(node, _resolver(e, a, ctx, compiler), conn)
-    return sql, list(params)
-
-
-def compile_value(e: EntityType, a: str, node: Node, ctx: Any, compiler: Any) -> tuple[str, list[Any]]:
-    _need(compiler, "$orderby")
-    c = compiler.Compiler(_resolver(e, a, ctx, compiler), ctx.dialect, "$orderby")
+def compile_value(e: EntityType, a: str, node: Node, ctx: Ctx) -> tuple[str, list[Any]]:
+    """An $orderby expression as SQL with its constants inline (no parameters)."""
+    c = Compiler(_resolver(e, a, ctx), ctx.dialect, "$orderby")
     try:
         ex = c.compile(node)
     except RecursionError:
@@ -47,7 +46,7 @@ def compile_value(e: EntityType, a: str, node: Node, ctx: Any, compiler: Any) ->
         ex = c.json_value(ex)
     elif ex.type in ("geometry", "duration", "null"):
         raise c.bad(node, f"cannot order by a {ex.type} value")
-    return compiler.inline(ex.sql, ex.params, ctx.dialect), []
+    return inline(ex.sql, ex.params, ctx.dialect), []
 
 
 __all__ = ["compile_filter", "compile_value"]

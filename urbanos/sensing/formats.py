@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -14,10 +14,14 @@ from urbanos.sensing.dataarray import to_data_array
 from urbanos.sensing.model import EntityType
 from urbanos.sensing.serialize import load_json
 
+if TYPE_CHECKING:
+    from urbanos.sensing.query import Ctx
+    from urbanos.storage import Connection
+
 _GEOM_PROP = {"Location": "location", "FeatureOfInterest": "feature"}
 
 
-def _geometries(conn: Any, e: EntityType, rows: list[dict[str, Any]]) -> dict[Any, Any]:
+def _geometries(conn: Connection, e: EntityType, rows: list[dict[str, Any]]) -> dict[Any, Any]:
     """GeoJSON geometry per row id: own geometry, a Thing's Location, an Observation's FeatureOfInterest."""
     ids = [r["id"] for r in rows]
     if not ids:
@@ -47,7 +51,7 @@ def _geometry_of(g: Any) -> Any:
     return g
 
 
-def to_geojson(conn: Any, e: EntityType, rows: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+def to_geojson(conn: Connection, e: EntityType, rows: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
     geoms = _geometries(conn, e, rows)
     feats = []
     for r, o in zip(rows, body["value"], strict=True):
@@ -85,7 +89,7 @@ def to_csv(body: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def reformat(fmt: str, e: EntityType, rows: list[dict[str, Any]], body: dict[str, Any], ctx: Any, conn: Any,
+def reformat(fmt: str, e: EntityType, rows: list[dict[str, Any]], body: dict[str, Any], ctx: Ctx, conn: Connection,
              select: Any) -> tuple[str, Any]:
     if fmt == "dataarray":
         return "json", to_data_array(e, rows, body, select, ctx.base, ctx.version)

@@ -19,15 +19,21 @@ import random
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from urbanos.core.time import format_stored, now_stored
 from urbanos.errors import ValidationFailed
 from urbanos.plugins import Importer
+from urbanos.sensing.envelope import track_many
 from urbanos.sensing.model import ENTITIES
-from urbanos.sensing.timefmt import now_stored, store
 from urbanos.sensing.write import Writer
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+    from urbanos.storage import Connection
 
 log = logging.getLogger("urbanos.sensing")
 TZ = ZoneInfo("Australia/Melbourne")
@@ -77,7 +83,7 @@ def local_hour_interval(day: str, hour: int) -> tuple[str, str]:
     naive = datetime.fromisoformat(day).replace(hour=0) + timedelta(hours=hour)
     start = naive.replace(tzinfo=TZ, fold=0).astimezone(UTC)
     end = (naive + timedelta(hours=1)).replace(tzinfo=TZ, fold=0).astimezone(UTC)
-    return store(start), store(end)
+    return format_stored(start), format_stored(end)
 
 
 def _read_counts(files: list[Path]) -> Iterator[tuple[int, str, str, str, int]]:
@@ -112,7 +118,7 @@ def _read_locations(path: Path | None) -> dict[int, dict[str, Any]]:
     return out
 
 
-def ensure_dataset(conn: Any, name: str) -> int:
+def ensure_dataset(conn: Connection, name: str) -> int:
     row = conn.fetchone("SELECT id FROM datasets WHERE name = ?", (name,))
     if row:
         return int(row[0])
@@ -160,6 +166,10 @@ def _ensure_stream(w: Writer, dataset_id: int, sid: int, name: str, loc: dict[st
     return int(c.fetchval("SELECT id FROM sta_datastreams WHERE thing_id = ?", (tid,))), None
 
 
+def _new_stream(c: Connection, *, dataset_id: int, sid: int, name: str, loc: dict[str, Any] | None) -> tuple[int, str | None]:
+    return _ensure_stream(Writer(c, "v1.1"), dataset_id, sid, name, loc)
+
+
 def insert_counts(w: Writer, ds: int, rows: list[tuple[str, str, int]]) -> int:
     """Bulk insert (start, end, count) Observations into Datastream ``ds``; returns how many."""
     if not rows:
@@ -167,10 +177,10 @@ def insert_counts(w: Writer, ds: int, rows: list[tuple[str, str, int]]) -> int:
     c = w.c
     thing_id = c.fetchval("SELECT thing_id FROM sta_datastreams WHERE id = ?", (ds,))
     try:
-        foi = w._feature_for(thing_id)
+        foi = w.feature_for(thing_id)
     except Exception:  # noqa: BLE001 - a sensor without coordinates gets a feature of its own
-        foi = w._insert("sta_features", {"name": "Unknown location", "encoding_type": "application/geo+json",
-                                         "feature": c.dialect.json_param({"type": "Point", "coordinates": [0, 0]})})
+        foi = w.insert("sta_features", {"name": "Unknown location", "encoding_type": "application/geo+json",
+                                        "feature": c.dialect.json_param({"type": "Point", "coordinates": [0, 0]})})
     cols = "phen_start, phen_end, result, result_num, datastream_id, feature_id"
     ids: list[int] = []
     for i in range(0, len(rows), 500):
@@ -183,12 +193,12 @@ def insert_counts(w: Writer, ds: int, rows: list[tuple[str, str, int]]) -> int:
                                              params).fetchall()]
     latest_start = max(r[0] for r in rows)
     latest_id = min(i for r, i in zip(rows, ids, strict=True) if r[0] == latest_start)  # ties: the first
-    w.track_many("sta_datastreams", ds, min(r[0] for r in rows), max(r[1] for r in rows), latest_id, latest_start,
-                 None, None)
+    track_many(c, "sta_datastreams", ds, min(r[0] for r in rows), max(r[1] for r in rows), latest_id, latest_start,
+               None, None)
     return len(rows)
 
 
-def import_melbourne(platform: Any, path: str, dataset: str, progress: bool = True) -> dict[str, Any]:
+def import_melbourne(platform: Platform, path: str, dataset: str, progress: bool = True) -> dict[str, Any]:
     counts_files, loc_file = _files(path)
     if not counts_files:
         raise ValidationFailed(f"{path}: no Melbourne pedestrian hourly counts CSV found. Fix: point at the folder or "
@@ -207,7 +217,7 @@ def import_melbourne(platform: Any, path: str, dataset: str, progress: bool = Tr
         batch = {k: v for k, v in pending.items() if v}
         pending.clear()
 
-        def tx(c: Any) -> int:
+        def tx(c: Connection) -> int:
             w = Writer(c, "v1.1")
             return sum(insert_counts(w, streams[sid][0], rows) for sid, rows in batch.items())
 
@@ -221,8 +231,8 @@ def import_melbourne(platform: Any, path: str, dataset: str, progress: bool = Tr
     try:
         for sid, name, start, end, count in _read_counts(counts_files):
             if sid not in streams:
-                streams[sid] = db.write_sync(lambda c, sid=sid, name=name: _ensure_stream(Writer(c, "v1.1"), dataset_id,
-                                                                                          sid, name, locs.get(sid)))
+                streams[sid] = db.write_sync(partial(_new_stream, dataset_id=dataset_id, sid=sid, name=name,
+                                                     loc=locs.get(sid)))
             last = streams[sid][1]
             if last is not None and start <= last:
                 skipped += 1
@@ -260,11 +270,11 @@ class MelbourneImporter(Importer):
         except OSError:
             return 0
 
-    def run(self, platform: Any, path: str, dataset: str, options: dict[str, Any]) -> dict[str, Any]:
+    def run(self, platform: Platform, path: str, dataset: str, options: dict[str, Any]) -> dict[str, Any]:
         return import_melbourne(platform, path, dataset)
 
 
-def load_demo(platform: Any) -> None:
+def load_demo(platform: Platform) -> None:
     """Load the packaged subset (idempotent) into the dataset ``melbourne-pedestrian-counts``."""
     import_melbourne(platform, str(DEMO_DIR), DEMO_DATASET, progress=False)
 
@@ -277,15 +287,15 @@ def _profile(hour: float) -> float:
     return 80 + 1500 * (morning + lunch + evening)
 
 
-async def live(platform: Any, interval: float = 5.0, stop_after: int | None = None) -> None:
+async def live(platform: Platform, interval: float = 5.0, stop_after: int | None = None) -> None:
     """Keep a simulated live count flowing: one Observation per demo sensor every ``interval`` seconds."""
     db = platform.db
-    rnd = random.Random(7)
+    rnd = random.Random(7)  # simulated demo values, not a secret  # nosec B311
     rounds = 0
     while stop_after is None or rounds < stop_after:
         rounds += 1
         try:
-            def tick(c: Any) -> int:
+            def tick(c: Connection) -> int:
                 src = c.dialect.json_get("t.properties", "source")
                 streams = c.fetchall(f"SELECT d.id FROM sta_datastreams d JOIN sta_things t ON t.id = d.thing_id"
                                      f" WHERE {src} = ?", (SOURCE,))
@@ -296,8 +306,8 @@ async def live(platform: Any, interval: float = 5.0, stop_after: int | None = No
                 for (ds,) in streams:
                     n = max(0, int(rnd.gauss(base, base * 0.15)))
                     w.create(ENTITIES["Observation"], {
-                        "result": n, "phenomenonTime": f"{store(now - timedelta(seconds=interval))}/{store(now)}",
-                        "resultTime": store(now), "parameters": {"simulated": True},
+                        "result": n, "phenomenonTime": f"{format_stored(now - timedelta(seconds=interval))}/{format_stored(now)}",
+                        "resultTime": format_stored(now), "parameters": {"simulated": True},
                         "Datastream": {"@iot.id": ds}})
                 return len(streams)
 

@@ -176,6 +176,8 @@ _add(EntityType(
 
 BY_SET: dict[str, EntityType] = {e.set_name: e for e in ENTITIES.values()}
 VERSIONS = ("v1.0", "v1.1")
+EXTENSIONS = frozenset({"mds"})
+"""The extensions served: ``mds``, the MultiDatastream extension."""
 SET_ORDER = ("Things", "Locations", "HistoricalLocations", "Datastreams", "MultiDatastreams", "Sensors",
              "ObservedProperties", "Observations", "FeaturesOfInterest")
 
@@ -204,4 +206,4 @@ def inverse(e: EntityType, rel: Rel) -> Rel | None:
 DATASET_KEY = "urbanos:dataset"
 DATASET_OWNERS = ("Thing", "Datastream", "MultiDatastream")
 
-__all__ = ["DATASET_KEY", "DATASET_OWNERS", "Prop", "Rel", "EntityType", "ENTITIES", "BY_SET", "VERSIONS", "SET_ORDER", "rel_of", "inverse"]
+__all__ = ["DATASET_KEY", "DATASET_OWNERS", "Prop", "Rel", "EntityType", "ENTITIES", "BY_SET", "VERSIONS", "EXTENSIONS", "SET_ORDER", "rel_of", "inverse"]

@@ -42,13 +42,17 @@ change gets 403 naming the owner. A refused cascade names no organisation.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from urbanos.errors import BadRequest, Forbidden, UrbanosError
 from urbanos.governance import Gate
 from urbanos.governance.gate import DatasetAccess
 from urbanos.sensing.access import visibility
 from urbanos.sensing.model import DATASET_OWNERS, ENTITIES, EntityType
+
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.storage import Connection
 
 
 def owner_sql(e: EntityType, a: str) -> str:
@@ -107,7 +111,7 @@ def forbidden(e: EntityType, id_: int, owner: str | None) -> Forbidden:
 class Ownership:
     """The checks of one write, for ``identity`` (None: a trusted writer, which passes every check)."""
 
-    def __init__(self, conn: Any, gate: Any, identity: Any) -> None:
+    def __init__(self, conn: Connection, gate: Gate | None, identity: Identity | None) -> None:
         if identity is not None and gate is None:
             raise TypeError("Ownership checks for a caller need the gate.")
         self.c = conn
@@ -137,12 +141,18 @@ class Ownership:
         return None if self.identity is None else self.identity.home_org()
 
     def may_write(self, owner: str | None) -> bool:
-        return self.trusted or Gate.can_write(self.identity, owner)
+        return self.identity is None or Gate.can_write(self.identity, owner)
+
+    def _visibility(self, e: EntityType) -> tuple[str, list[Any]] | None:
+        """What the caller may read of one row of ``e`` (alias ``a``); None when it reads everything."""
+        if self.identity is None or self.gate is None or self.admin:
+            return None
+        return visibility(e, "a", self.gate, self.identity, bounded=True)
 
     # -- one row -------------------------------------------------------------------------------
     def facts(self, e: EntityType, id_: int) -> tuple[bool, str | None] | None:
         """``(visible, owner)`` of row ``id_`` of ``e`` in one query, or None when it does not exist."""
-        vis = None if self.trusted or self.admin else visibility(e, "a", self.gate, self.identity, bounded=True)
+        vis = self._visibility(e)
         vsql, params = (f"CASE WHEN {vis[0]} THEN 1 ELSE 0 END", list(vis[1])) if vis else ("1", [])
         row = self.c.fetchone(f"SELECT {owner_sql(e, 'a')}, {vsql} FROM {e.table} a WHERE a.id = ?", [*params, id_])
         if row is None:
@@ -171,7 +181,7 @@ class Ownership:
         left out, as if missing); raises Forbidden when the caller may read one but not change it. One query."""
         if not ids:
             return set()
-        vis = None if self.trusted or self.admin else visibility(e, "a", self.gate, self.identity, bounded=True)
+        vis = self._visibility(e)
         vsql, params = (f"CASE WHEN {vis[0]} THEN 1 ELSE 0 END", list(vis[1])) if vis else ("1", [])
         rows = self.c.fetchall(f"SELECT a.id, {owner_sql(e, 'a')}, {vsql} FROM {e.table} a"
                                f" WHERE a.id IN ({', '.join('?' * len(ids))})", [*params, *ids])
@@ -193,8 +203,9 @@ class Ownership:
         ident = self.identity
         if ident is None or Gate.can_write(ident, owner):  # (a role without organisation passes every owner)
             self._allowed[(kind, id_)] = owner
-            return owner  # type: ignore[no-any-return]
+            return owner
         if dataset_id is not None and ds_level != "open":  # (the gate lets an admin read everything)
+            assert self.gate is not None  # (a caller's checks have the gate: see __init__)
             ds = DatasetAccess(int(dataset_id), ds_name, ds_org, ds_level)
             if not self.gate.can_read(ident, ds):
                 grants = [r[0] for r in self.c.fetchall("SELECT subject FROM dataset_grants WHERE dataset_id = ?",
@@ -206,7 +217,7 @@ class Ownership:
     def reach(self, e: EntityType, a: str) -> tuple[str, list[Any]] | None:
         """SQL (with params) true for the rows of ``e`` (alias ``a``) a write may pass through: those the caller
         may read or change (None: every row). Resource paths of writes are resolved with it."""
-        if self.trusted or self.admin or self.global_writer:
+        if self.identity is None or self.gate is None or self.admin or self.global_writer:
             return None
         vis = visibility(e, a, self.gate, self.identity, bounded=True)
         if vis is None:
@@ -218,7 +229,7 @@ class Ownership:
     # -- what a delete takes with it -----------------------------------------------------------
     def writable_sql(self, owner: str) -> tuple[str, list[Any]] | None:
         """SQL true when the owner expression ``owner`` is one the caller may change; None: every owner."""
-        if self.trusted or self.global_writer:
+        if self.identity is None or self.global_writer:
             return None
         scopes = [s for s in self.identity.orgs_with("publisher") if s is not None]
         if not scopes:

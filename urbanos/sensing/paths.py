@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from urbanos.core.ids import parse_id as parse_ascii_id
 from urbanos.errors import BadRequest, NotFound
 from urbanos.sensing.access import visibility
 from urbanos.sensing.model import BY_SET, ENTITIES, EntityType, Rel
+
+if TYPE_CHECKING:
+    from urbanos.governance import Gate, Identity
+    from urbanos.storage import Connection
 
 _SEG = re.compile(r"^([A-Za-z]+)(?:\((.*)\))?$")
 
@@ -68,7 +72,7 @@ through the rows the caller may see (:func:`visibility`); writes also through th
 (``Ownership.reach``)."""
 
 
-def _fetch_one(conn: Any, e: EntityType, id_: int, cond: str, cond_params: list[Any], gate: Any, identity: Any,
+def _fetch_one(conn: Connection, e: EntityType, id_: int, cond: str, cond_params: list[Any], gate: Gate, identity: Identity,
                cols: str = "a.id", reach: Reach | None = None) -> tuple[Any, ...]:
     """The row the path addresses so far: ``cond`` (over alias ``a``, naming the id and how the path reached it,
     such as ``a.thing_id = ? AND a.id = ?``), within the caller's reach; 404 otherwise."""
@@ -84,7 +88,7 @@ def _fetch_one(conn: Any, e: EntityType, id_: int, cond: str, cond_params: list[
     return row
 
 
-def resolve_path(conn: Any, steps: list[Step], tail: list[str], gate: Any, identity: Any,
+def resolve_path(conn: Connection, steps: list[Step], tail: list[str], gate: Gate, identity: Identity,
                  extensions: frozenset[str], reach: Reach | None = None) -> Target:
     if not steps:
         raise NotFound("No entity set given.")

@@ -4,35 +4,42 @@ server-driven paging (@iot.nextLink with key-set tokens) and the gate on every p
 from __future__ import annotations
 
 import base64
-import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import orjson
 
 from urbanos.errors import BadRequest
-from urbanos.query.ast import Expand, Node, OrderBy, Property, QueryOptions
+from urbanos.query.ast import Expand, OrderBy, Property, QueryOptions
 from urbanos.query.odata.unparse import orderby_text, to_text
 from urbanos.sensing.access import visibility, visible_to
-from urbanos.sensing.model import DATASET_OWNERS, ENTITIES, EntityType, Rel
+from urbanos.sensing.filtering import compile_filter, compile_value
+from urbanos.sensing.model import DATASET_OWNERS, ENTITIES, EXTENSIONS, EntityType, Rel
 from urbanos.sensing.resolve import Col, resolve
 from urbanos.sensing.serialize import column_names, columns, entities, self_link
+
+if TYPE_CHECKING:
+    from urbanos.governance import DatasetAccess, Gate, Identity
+    from urbanos.storage import Connection, Dialect
 
 
 @dataclass
 class Ctx:
+    """One request's reading context: who reads, under which base URL and version, within which limits; and what it
+    read (``datasets``: the catalogue datasets whose data it served, with their access once observed)."""
+
     version: str
     base: str
-    identity: Any
-    gate: Any
-    dialect: Any
+    identity: Identity
+    gate: Gate
+    dialect: Dialect
     max_top: int = 1000
     default_top: int = 100
     count_mode: str = "exact"
     count_cap: int = 0
-    extensions: frozenset[str] = frozenset({"mds"})
-    datasets: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    extensions: frozenset[str] = EXTENSIONS
+    datasets: dict[int, DatasetAccess | None] = field(default_factory=dict)
     # $expand budget of one request (None: the settings sta_expand_max_entities / sta_expand_max_queries)
     expand_max_entities: int | None = None
     expand_max_queries: int | None = None
@@ -41,19 +48,6 @@ class Ctx:
 
 
 # -- filter and order compilation -------------------------------------------------------------------
-
-def _compiler() -> Any:
-    try:
-        return importlib.import_module("urbanos.storage.compile")
-    except ModuleNotFoundError:
-        return None
-
-
-def compile_filter(e: EntityType, a: str, node: Node, ctx: Ctx, conn: Any) -> tuple[str, list[Any]]:
-    from urbanos.sensing.filtering import compile_filter as cf
-
-    return cf(e, a, node, ctx, conn, _compiler())
-
 
 def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) -> list[tuple[str, bool, bool]]:
     """(sql, descending, nullable) for each key, always ending with the id as a tie-breaker."""
@@ -74,9 +68,7 @@ def order_keys(e: EntityType, a: str, orderby: tuple[OrderBy, ...], ctx: Ctx) ->
                 sql = col.start if col.type == "interval" else col.sql
             keys.append((sql, ob.descending, col.nullable))
         else:
-            from urbanos.sensing.filtering import compile_value
-
-            sql, params = compile_value(e, a, expr, ctx, _compiler())
+            sql, params = compile_value(e, a, expr, ctx)
             if not _has_property(expr):
                 continue  # a constant orders nothing (and a bare number would name a column position in SQL)
             if params:
@@ -156,7 +148,7 @@ def decode_token(token: str, n: int) -> list[Any]:
 
 # -- the collection query ---------------------------------------------------------------------------
 
-def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx, conn: Any
+def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx, conn: Connection
            ) -> tuple[str, list[Any]]:
     parts, params = [base[0]], list(base[1])
     vis = visibility(e, a, ctx.gate, ctx.identity, bounded=base[0] != "1=1")
@@ -191,7 +183,7 @@ def _select_cols(e: EntityType, a: str) -> str:
     return sql
 
 
-def count(conn: Any, e: EntityType, where: str, params: list[Any], ctx: Ctx) -> int:
+def count(conn: Connection, e: EntityType, where: str, params: list[Any], ctx: Ctx) -> int:
     cap = ctx.count_cap
     if cap <= 0:
         return int(conn.fetchval(f"SELECT COUNT(*) FROM {e.table} a WHERE {where}", params))
@@ -222,7 +214,7 @@ def validate_select(e: EntityType, opts: QueryOptions, ctx: Ctx) -> set[str] | N
     return out
 
 
-def fetch(conn: Any, e: EntityType, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx,
+def fetch(conn: Connection, e: EntityType, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx,
           token: str | None = None) -> tuple[list[dict[str, Any]], bool, list[Any] | None, int | None]:
     """Rows (raw dicts) of a collection, whether there are more, the key of the last row, the count."""
     a = "a"
@@ -290,8 +282,7 @@ _TOP_HINT = ("ask for fewer with $top inside $expand, e.g. $expand=Datastreams($
 def _expand_limit(ctx: Ctx, name: str, given: int | None, default: int) -> int:
     if given is not None:
         return given
-    settings = getattr(ctx.gate, "settings", None)
-    value = settings.get(name, default) if settings is not None and hasattr(settings, "get") else default
+    value = ctx.gate.settings.get(name, default)
     return int(value) if isinstance(value, int) else default
 
 
@@ -311,7 +302,7 @@ def _spend(ctx: Ctx, *, queries: int = 0, entities: int = 0) -> None:
                              f"sta_expand_max_entities); {_TOP_HINT}.")
 
 
-def expand(conn: Any, e: EntityType, rows: list[dict[str, Any]], outs: list[dict[str, Any]],
+def expand(conn: Connection, e: EntityType, rows: list[dict[str, Any]], outs: list[dict[str, Any]],
            expands: tuple[Expand, ...], ctx: Ctx, depth: int = 0) -> None:
     if not expands or not rows:
         return
@@ -423,10 +414,10 @@ def note(ctx: Ctx, e: EntityType, rows: list[dict[str, Any]]) -> None:
     for r in rows:
         ds = r.get(key)
         if ds is not None:
-            ctx.datasets.setdefault(int(ds), [])
+            ctx.datasets.setdefault(int(ds), None)
 
 
-def serialize(conn: Any, e: EntityType, rows: list[dict[str, Any]], opts: QueryOptions, ctx: Ctx) -> list[dict[str, Any]]:
+def serialize(conn: Connection, e: EntityType, rows: list[dict[str, Any]], opts: QueryOptions, ctx: Ctx) -> list[dict[str, Any]]:
     sel = validate_select(e, opts, ctx)
     outs = entities(e, rows, ctx.version, ctx.base, sel, ctx.extensions)
     expand(conn, e, rows, outs, opts.expand, ctx)

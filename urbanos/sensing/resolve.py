@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from urbanos.errors import BadRequest
 from urbanos.sensing.model import DATASET_KEY, DATASET_OWNERS, ENTITIES, EntityType
+
+if TYPE_CHECKING:
+    from urbanos.storage import Dialect
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,7 @@ Visible = Callable[[EntityType, str], "str | None"]
 every row is readable."""
 
 
-def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Any, visible: Visible | None = None,
+def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Dialect, visible: Visible | None = None,
             depth: int = 0) -> Col:
     if not path:
         raise BadRequest("An empty property path.")

@@ -127,7 +127,8 @@ def _builder(plan: tuple[Any, ...]) -> Any:
             "    i = row['id']", "    link = f'{prefix}{i})'" if with_link or navs else "",
             "    out = {" + ", ".join(items) + "}", *after, "    append(out)", "  return result"]
     scope: dict[str, Any] = {"render": render, "load_json": load_json, "with_dataset": with_dataset}
-    exec(compile("\n".join(line for line in body if line), "<sta serializer>", "exec"), scope)
+    # the source is built from the entity model's own names (quoted with !r), never from a request
+    exec(compile("\n".join(line for line in body if line), "<sta serializer>", "exec"), scope)  # nosec B102
     fn = scope["build"]
     if len(_BUILDERS) < 512:
         _BUILDERS[plan] = fn
@@ -147,4 +148,14 @@ def entity_type(name: str) -> EntityType:
     return ENTITIES[name]
 
 
-__all__ = ["columns", "column_names", "entity", "entities", "self_link", "prop_value", "load_json", "entity_type", "with_dataset"]
+_OBS_DEFAULTS: dict[str, Any] = {c: None for c in column_names(ENTITIES["Observation"])}
+
+
+def observation_json(vals: dict[str, Any], version: str, base: str, extensions: frozenset[str]) -> dict[str, Any]:
+    """A created Observation as GET serves it, from the column values just written (``Writer.last_row``: no second
+    read). Columns the write left out are NULL."""
+    return entity(ENTITIES["Observation"], {**_OBS_DEFAULTS, **vals}, version, base, None, extensions)
+
+
+__all__ = ["columns", "column_names", "entity", "entities", "self_link", "prop_value", "load_json", "entity_type", "with_dataset",
+           "observation_json"]

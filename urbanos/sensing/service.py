@@ -1,37 +1,49 @@
 """The SensorThings service: what HTTP, MQTT and batch requests call.
 
-Contract (``platform.services["sensing"]``; other parts of the capability rely on it):
+Other capabilities (and the MQTT sub-package) reach it as :class:`urbanos.ports.SensingPort`
+(``platform.require(SensingPort)``); the capability's own modules that run inside its transactions (batch
+requests) take the typed service from :func:`sensing_service`.
 
 * ``async read_path(version, path, query, identity, base_url) -> dict`` — exactly what HTTP GET of
   ``/sta/{version}/{path}?{query}`` returns as JSON (raises NotFound, BadRequest … like GET).
 * ``async create_at_path(version, path, body, identity, base_url) -> dict`` — exactly what HTTP POST to
   that path does; returns the created entity's JSON.
 * ``async entity_json(version, entity_set, id, identity, base_url, select=None) -> dict | None`` — one
-  entity as GET would serve it; None when missing or not visible to ``identity``.
+  entity as GET would serve it; None when missing or not visible to ``identity``; ``entities_json`` many at once.
 * Every create/update/delete emits ``Event(kind, entity="<EntityType>", id=<id>, topic="sensing",
   dataset_id=<dataset id or None>, data={"links": {"Datastream": 5, "FeatureOfInterest": 3, "Thing": 2,
   "MultiDatastream": None, ...}}, changed=(<changed property names on update>))`` through ``conn.emit``.
+* Every GET of the HTTP API (and of a ``$batch``) publishes one :class:`urbanos.events.Usage` (``api="sta"``) per
+  catalogue dataset whose data it served; reads through the port are the caller's to count.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonpatch  # type: ignore[import-untyped]
 
 from urbanos.core.ids import parse_id
-from urbanos.errors import BadRequest, NotFound, NotImplementedFeature
+from urbanos.errors import BadRequest, ConfigError, NotFound, NotImplementedFeature
+from urbanos.events import Usage
 from urbanos.governance import ADMIN, Gate
+from urbanos.ports import SensingPort
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
 from urbanos.sensing import options as qopts
-from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType
+from urbanos.sensing.formats import reformat
+from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType, Rel
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
-from urbanos.sensing.serialize import column_names, entity, prop_value, self_link, with_dataset
+from urbanos.sensing.serialize import observation_json, prop_value, self_link, with_dataset
 from urbanos.sensing.update import delete, update
 from urbanos.sensing.write import Writer
+
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.platform import Platform
+    from urbanos.storage import Connection
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/iot_sensing/1.1/req/datamodel",
@@ -44,9 +56,12 @@ CONFORMANCE = [
 ]
 # The MQTT classes are added by urbanos.sensing.mqtt through platform.services["sta_server_settings"].
 
+Read = tuple[str, Any]
+"""What a read answers: ``("json", body)``, ``("geojson", body)``, ``("csv", text)`` or ``("value", raw value)``."""
+
 
 class SensingService:
-    def __init__(self, platform: Any) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.db = platform.db
         self.gate = platform.gate
@@ -58,7 +73,7 @@ class SensingService:
         self.conformance = list(CONFORMANCE)
 
     # -- helpers -------------------------------------------------------------------------------
-    def ctx(self, version: str, identity: Any, base_url: str) -> Ctx:
+    def ctx(self, version: str, identity: Identity, base_url: str) -> Ctx:
         if version not in ("v1.0", "v1.1"):
             raise NotFound(f"SensorThings version {version!r} is not served; use v1.0 or v1.1.")
         return Ctx(version=version, base=base_url.rstrip("/"), identity=identity, gate=self.gate,
@@ -79,16 +94,17 @@ class SensingService:
             out["serverSettings"] = {"conformance": conf, **{k: v for k, v in extra.items()}}
         return out
 
-    def _observe(self, conn: Any, ctx: Ctx, outs: list[dict[str, Any]] | None = None) -> None:
-        """Report reads of non-open datasets to the gate's audit hooks."""
+    def observe(self, conn: Connection, ctx: Ctx) -> None:
+        """Report reads of non-open datasets to the gate's audit hooks (and remember each dataset read)."""
         for ds_id in ctx.datasets:
             ds, _grants = self.gate.dataset_access(conn, ds_id)
+            ctx.datasets[ds_id] = ds
             self.gate.observe(ctx.identity, ds, "read")
 
-    def _transform(self, conn: Any, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
-                   outs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """(Rows whose entity a transform drops are dropped from ``rows`` too, in place.)"""
-        """Apply the gate's privacy transforms per dataset to the entities served."""
+    def transform(self, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
+                  outs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Apply the gate's privacy transforms per dataset to the entities served. (Rows whose entity a transform
+        drops are dropped from ``rows`` too, in place.)"""
         key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream")
                                                      else "")
         if not key:
@@ -110,28 +126,24 @@ class SensingService:
             rows[:] = [rows[i] for i in keep]
         return [o for o in result if o is not None]
 
+    def _publish_usage(self, ctx: Ctx) -> None:
+        """One usage per catalogue dataset whose data a GET served (read by :meth:`observe`)."""
+        app = ctx.identity.application or ""
+        self.platform.bus.deliver_local([
+            Usage(kind="api_read", api="sta", dataset=ds.name if ds is not None else "", dataset_id=ds_id,
+                  application=app).to_event()
+            for ds_id, ds in ctx.datasets.items()])
+
     # -- reads ---------------------------------------------------------------------------------
-    def _read(self, conn: Any, ctx: Ctx, path: str, query: dict[str, str]) -> tuple[str, Any]:
-        """('json', body) or ('value', raw value for $value)."""
+    def _read(self, conn: Connection, ctx: Ctx, path: str, query: dict[str, str]) -> Read:
         steps, tail = parse_path(path)
         t = resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions)
         opts = self.options(query)
         if t.prop is not None:
             return self._property(conn, ctx, t)
-        url = f"{ctx.base}/sta/{ctx.version}/{path.strip('/')}"
         if t.single:
-            rows, _more, _last, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
-            if not rows:
-                raise NotFound(f"{t.e.name} {t.id} does not exist.")
-            if t.ref:
-                return "json", {"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, rows[0]["id"])}
-            single_opts = QueryOptions(select=opts.select, expand=opts.expand)
-            outs = self._transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, single_opts, ctx))
-            if not outs:
-                raise NotFound(f"{t.e.name} {t.id} does not exist.")
-            out = outs[0]
-            self._observe(conn, ctx)
-            return "json", out
+            return self._read_one(conn, ctx, t, opts)
+        url = f"{ctx.base}/sta/{ctx.version}/{path.strip('/')}"
         rows, more, last, total = fetch(conn, t.e, (t.cond, t.params), opts, ctx, query.get("$skiptoken"))
         body: dict[str, Any] = {}
         if total is not None:
@@ -139,19 +151,30 @@ class SensingService:
         if t.ref:
             outs = [{"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, r["id"])} for r in rows]
         else:
-            outs = self._transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, opts, ctx))
+            outs = self.transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, opts, ctx))
         if more and last is not None:
             body["@iot.nextLink"] = next_link(url, query, last)
         body["value"] = outs
-        self._observe(conn, ctx)
+        self.observe(conn, ctx)
         fmt = (opts.result_format or "").lower()
         if fmt and not t.ref:
-            from urbanos.sensing.formats import reformat
-
             return reformat(fmt, t.e, rows, body, ctx, conn, opts.select)
         return "json", body
 
-    def _property(self, conn: Any, ctx: Ctx, t: Target) -> tuple[str, Any]:
+    def _read_one(self, conn: Connection, ctx: Ctx, t: Target, opts: QueryOptions) -> Read:
+        rows, _more, _last, _n = fetch(conn, t.e, (t.cond, t.params), QueryOptions(top=1), ctx)
+        if not rows:
+            raise NotFound(f"{t.e.name} {t.id} does not exist.")
+        if t.ref:
+            return "json", {"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, rows[0]["id"])}
+        single_opts = QueryOptions(select=opts.select, expand=opts.expand)
+        outs = self.transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, single_opts, ctx))
+        if not outs:
+            raise NotFound(f"{t.e.name} {t.id} does not exist.")
+        self.observe(conn, ctx)
+        return "json", outs[0]
+
+    def _property(self, conn: Connection, ctx: Ctx, t: Target) -> Read:
         e, name = t.e, t.prop
         assert name is not None and t.id is not None
         if name == "id":
@@ -171,26 +194,33 @@ class SensingService:
             return "value", v
         return "json", {name: v}
 
-    async def read(self, version: str, path: str, query: dict[str, str], identity: Any, base_url: str) -> tuple[str, Any]:
+    async def read(self, version: str, path: str, query: dict[str, str], identity: Identity, base_url: str) -> Read:
+        """A GET of the HTTP API (also inside ``$batch``): its answer, and one usage per dataset served."""
         ctx = self.ctx(version, identity, base_url)
-        return await self.db.read(lambda c: self._read(c, ctx, path, query))  # type: ignore[no-any-return]
+        out = await self.db.read(lambda c: self._read(c, ctx, path, query))
+        if ctx.datasets:
+            self._publish_usage(ctx)
+        return out
 
-    async def read_path(self, version: str, path: str, query: dict[str, str], identity: Any, base_url: str) -> dict[str, Any]:
-        kind, body = await self.read(version, path, query, identity, base_url)
+    async def read_path(self, version: str, path: str, query: dict[str, str], identity: Identity,
+                        base_url: str) -> dict[str, Any]:
+        ctx = self.ctx(version, identity, base_url)
+        kind, body = await self.db.read(lambda c: self._read(c, ctx, path, query))
         if kind == "value":
             return {"value": body}
         if kind != "json":
             raise BadRequest("This result format is not JSON.")
-        return body  # type: ignore[no-any-return]
+        return body
 
-    def entity_sync(self, conn: Any, ctx: Ctx, e: EntityType, id_: int, select: list[str] | None = None) -> dict[str, Any] | None:
+    def entity_sync(self, conn: Connection, ctx: Ctx, e: EntityType, id_: int,
+                    select: list[str] | None = None) -> dict[str, Any] | None:
         sel = tuple((s,) for s in select) if select else None
         rows, _m, _l, _n = fetch(conn, e, ("a.id = ?", [id_]), QueryOptions(top=1), ctx)
         if not rows:
             return None
         return serialize(conn, e, rows, QueryOptions(select=sel), ctx)[0]
 
-    async def entity_json(self, version: str, entity_set: str, id: Any, identity: Any, base_url: str,
+    async def entity_json(self, version: str, entity_set: str, id: Any, identity: Identity, base_url: str,
                           select: list[str] | None = None) -> dict[str, Any] | None:
         e = BY_SET.get(entity_set) or ENTITIES.get(entity_set)
         if e is None:
@@ -199,10 +229,29 @@ class SensingService:
         if id_ is None:
             return None
         ctx = self.ctx(version, identity, base_url)
-        return await self.db.read(lambda c: self.entity_sync(c, ctx, e, id_, select))  # type: ignore[no-any-return]
+        return await self.db.read(lambda c: self.entity_sync(c, ctx, e, id_, select))
+
+    async def entities_json(self, version: str, entity_set: str, ids: list[int], identity: Identity, base_url: str,
+                            select: list[str] | None = None) -> list[dict[str, Any] | None]:
+        """The entities ``ids`` of ``entity_set`` as a GET serves them (the gate's filter, privacy transforms and read
+        audit), in one read transaction; None for each one missing or not visible to ``identity``."""
+        e = BY_SET[entity_set]
+        ctx = self.ctx(version, identity, base_url)
+        uniq = sorted(set(ids))
+        sel = tuple((s,) for s in select) if select else None
+
+        def read(c: Connection) -> list[dict[str, Any] | None]:
+            cond = (f"a.id IN ({', '.join('?' * len(uniq))})", list(uniq))
+            rows = fetch(c, e, cond, QueryOptions(top=len(uniq)), ctx)[0]
+            outs = self.transform(c, ctx, e, rows, serialize(c, e, rows, QueryOptions(select=sel), ctx))
+            self.observe(c, ctx)
+            by_id = {int(r["id"]): o for r, o in zip(rows, outs, strict=True)}
+            return [by_id.get(i) for i in ids]
+
+        return await self.db.read(read)
 
     # -- writes --------------------------------------------------------------------------------
-    def _write_target(self, conn: Any, ctx: Ctx, path: str) -> tuple[Target, Writer]:
+    def _write_target(self, conn: Connection, ctx: Ctx, path: str) -> tuple[Target, Writer]:
         """The path a write addresses, resolved through the rows the caller may read or change (a publisher
         feeds its organisation's confidential Datastreams without a grant to read them), and its writer."""
         steps, tail = parse_path(path)
@@ -210,14 +259,14 @@ class SensingService:
         return resolve_path(conn, steps, tail, self.gate, ctx.identity, ctx.extensions, reach=w.own.reach), w
 
     @staticmethod
-    def _single(conn: Any, t: Target) -> int:
+    def _single(conn: Connection, t: Target) -> int:
         """The id of the one entity a write path addresses (404 when the path leads nowhere)."""
         row = conn.fetchone(f"SELECT a.id FROM {t.e.table} a WHERE {t.cond}", t.params)
         if row is None:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
         return int(row[0])
 
-    def create_sync(self, conn: Any, ctx: Ctx, path: str, body: Any) -> dict[str, Any]:
+    def create_sync(self, conn: Connection, ctx: Ctx, path: str, body: Any) -> dict[str, Any]:
         t, w = self._write_target(conn, ctx, path)
         if t.prop is not None or (t.single and not t.ref):
             raise BadRequest("POST goes to an entity set or a navigation collection.")
@@ -228,26 +277,9 @@ class SensingService:
                 raise BadRequest("$ref can only be posted to a navigation collection.")
             new_id = w.create(t.e, {k: v for k, v in body.items() if k != "@iot.id"})
             if t.e.name == "Observation" and w.last_row is not None:
-                return _observation_json(w.last_row, ctx)
+                return observation_json(w.last_row, ctx.version, ctx.base, ctx.extensions)
         else:
-            pe, pid, rel = t.parent
-            # what is created or linked under a navigation path changes its parent too, and takes the parent's owner
-            # (a new Observation: its parent query checks the (Multi)Datastream, with no query more)
-            new_obs = t.e.name == "Observation" and rel.kind == "rev" and not (t.ref or "@iot.id" in body)
-            owner = None if new_obs else w.own.check(pe, pid, NotFound(f"{pe.name} {pid} does not exist."))
-            if rel.kind == "rev":
-                if t.ref or "@iot.id" in body:
-                    new_id = w.exists(t.e, body.get("@iot.id"))
-                    update(w, t.e, new_id, {rel.fk and _rel_back(t.e, rel): {"@iot.id": pid}})
-                else:
-                    new_id = w.create(t.e, body, {rel.fk: pid}, owner)
-            else:
-                new_id = w.exists(t.e, body.get("@iot.id")) if t.ref else w.create_or_link(t.e, body, parent=owner)
-                w.link(rel, pid, new_id)
-                if pe.name == "Thing" and rel.name == "Locations":
-                    w._historical(pid, [new_id])
-                elif pe.name == "Location" and rel.name == "Things":
-                    w._historical(new_id, [pid])
+            new_id = self._create_under(w, t, body)
             if t.ref:
                 return {}
         out = self.entity_sync(conn, ctx, t.e, new_id)
@@ -255,12 +287,36 @@ class SensingService:
             out = {"@iot.id": new_id, "@iot.selfLink": self_link(ctx.base, ctx.version, t.e, new_id)}
         return out
 
-    async def create_at_path(self, version: str, path: str, body: dict[str, Any], identity: Any, base_url: str) -> dict[str, Any]:
+    @staticmethod
+    def _create_under(w: Writer, t: Target, body: dict[str, Any]) -> int:
+        """Create (or link, for ``$ref`` and ``@iot.id``) at a navigation path; the new entity's id."""
+        assert t.parent is not None
+        pe, pid, rel = t.parent
+        # what is created or linked under a navigation path changes its parent too, and takes the parent's owner
+        # (a new Observation: its parent query checks the (Multi)Datastream, with no query more)
+        new_obs = t.e.name == "Observation" and rel.kind == "rev" and not (t.ref or "@iot.id" in body)
+        owner = None if new_obs else w.own.check(pe, pid, NotFound(f"{pe.name} {pid} does not exist."))
+        if rel.kind == "rev":
+            if t.ref or "@iot.id" in body:
+                new_id = w.exists(t.e, body.get("@iot.id"))
+                update(w, t.e, new_id, {rel.fk and _rel_back(t.e, rel): {"@iot.id": pid}})
+                return new_id
+            return w.create(t.e, body, {rel.fk: pid}, owner)
+        new_id = w.exists(t.e, body.get("@iot.id")) if t.ref else w.create_or_link(t.e, body, parent=owner)
+        w.link(rel, pid, new_id)
+        if pe.name == "Thing" and rel.name == "Locations":
+            w.historical(pid, [new_id])
+        elif pe.name == "Location" and rel.name == "Things":
+            w.historical(new_id, [pid])
+        return new_id
+
+    async def create_at_path(self, version: str, path: str, body: dict[str, Any], identity: Identity,
+                             base_url: str) -> dict[str, Any]:
         Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
-        return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))  # type: ignore[no-any-return]
+        return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))
 
-    def update_sync(self, conn: Any, ctx: Ctx, path: str, body: Any, mode: str) -> dict[str, Any]:
+    def update_sync(self, conn: Connection, ctx: Ctx, path: str, body: Any, mode: str) -> dict[str, Any]:
         t, w = self._write_target(conn, ctx, path)
         if not t.single or t.prop is not None or t.ref:
             raise NotImplementedFeature("Updating a collection, a property or a reference is not supported; "
@@ -268,35 +324,39 @@ class SensingService:
         id_ = self._single(conn, t)
         if mode == "json-patch":
             w.own.check(t.e, id_, NotFound(f"{t.e.name} {t.id} does not exist."))
-            # the document the patch applies to, as stored: the caller may change this entity (a publisher of its
-            # organisation), though the dataset's rules may not let it read the entity back
-            current = self.entity_sync(conn, ctx, t.e, id_) or self.entity_sync(conn, replace(ctx, identity=ADMIN), t.e, id_) or {}
-            doc = {k: v for k, v in current.items() if not k.startswith("@iot.") and "@iot." not in k}
-            if not isinstance(body, list):
-                raise BadRequest("A JSON-Patch document is a JSON array of operations.")
-            check_json_patch(body, doc)  # bounded before it runs: `copy` doubles a document per operation
-            try:
-                patched = jsonpatch.JsonPatch(body).apply(doc)
-            except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError, KeyError) as exc:
-                raise BadRequest(f"The JSON-Patch cannot be applied: {exc}.") from None
-            if not isinstance(patched, dict):
-                raise BadRequest("The JSON-Patch must leave an object.")
-            changes = {k: v for k, v in patched.items() if doc.get(k, object()) != v}
-            for k in doc:
-                if k not in patched:
-                    changes[k] = None
-            update(w, t.e, id_, changes)
+            update(w, t.e, id_, self._patched(conn, ctx, t, id_, body))
         else:
             update(w, t.e, id_, body, replace=(mode == "replace"))
         return self.entity_sync(conn, ctx, t.e, id_) or {}
 
-    async def update_at_path(self, version: str, path: str, body: Any, identity: Any, base_url: str,
+    def _patched(self, conn: Connection, ctx: Ctx, t: Target, id_: int, body: Any) -> dict[str, Any]:
+        """The changes a JSON-Patch document makes to entity ``id_`` (removed members become null)."""
+        # the document the patch applies to, as stored: the caller may change this entity (a publisher of its
+        # organisation), though the dataset's rules may not let it read the entity back
+        current = self.entity_sync(conn, ctx, t.e, id_) or self.entity_sync(conn, replace(ctx, identity=ADMIN), t.e, id_) or {}
+        doc = {k: v for k, v in current.items() if not k.startswith("@iot.") and "@iot." not in k}
+        if not isinstance(body, list):
+            raise BadRequest("A JSON-Patch document is a JSON array of operations.")
+        check_json_patch(body, doc)  # bounded before it runs: `copy` doubles a document per operation
+        try:
+            patched = jsonpatch.JsonPatch(body).apply(doc)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException, TypeError, ValueError, KeyError) as exc:
+            raise BadRequest(f"The JSON-Patch cannot be applied: {exc}.") from None
+        if not isinstance(patched, dict):
+            raise BadRequest("The JSON-Patch must leave an object.")
+        changes = {k: v for k, v in patched.items() if doc.get(k, object()) != v}
+        for k in doc:
+            if k not in patched:
+                changes[k] = None
+        return changes
+
+    async def update_at_path(self, version: str, path: str, body: Any, identity: Identity, base_url: str,
                              mode: str = "merge") -> dict[str, Any]:
         Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
-        return await self.db.write(lambda c: self.update_sync(c, ctx, path, body, mode))  # type: ignore[no-any-return]
+        return await self.db.write(lambda c: self.update_sync(c, ctx, path, body, mode))
 
-    def delete_sync(self, conn: Any, ctx: Ctx, path: str) -> None:
+    def delete_sync(self, conn: Connection, ctx: Ctx, path: str) -> None:
         t, w = self._write_target(conn, ctx, path)
         if t.ref and t.parent is not None and t.single:
             pe, pid, rel = t.parent
@@ -316,26 +376,27 @@ class SensingService:
             raise NotImplementedFeature("Deleting a collection or a property is not supported; DELETE one entity.")
         delete(w, t.e, self._single(conn, t))
 
-    async def delete_at_path(self, version: str, path: str, identity: Any, base_url: str) -> None:
+    async def delete_at_path(self, version: str, path: str, identity: Identity, base_url: str) -> None:
         Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
 
 
-_OBS_DEFAULTS = {c: None for c in column_names(ENTITIES["Observation"])}
-
-
-def _observation_json(vals: dict[str, Any], ctx: Ctx) -> dict[str, Any]:
-    """The created Observation as GET serves it, from the values just written (no second read)."""
-    row = {**_OBS_DEFAULTS, **vals}
-    return entity(ENTITIES["Observation"], row, ctx.version, ctx.base, None, ctx.extensions)
-
-
-def _rel_back(e: EntityType, rel: Any) -> str:
+def _rel_back(e: EntityType, rel: Rel) -> str:
     for r in e.rels:
         if r.kind == "own" and r.fk == rel.fk:
             return r.name
     raise BadRequest("This relation cannot be set here.")
 
 
-__all__ = ["SensingService", "CONFORMANCE"]
+def sensing_service(platform: Platform) -> SensingService:
+    """The platform's SensorThings service with its in-transaction methods, for the capability's own modules (routes,
+    batch requests); other capabilities ask ``platform.require(SensingPort)``."""
+    svc = platform.require(SensingPort)
+    if not isinstance(svc, SensingService):
+        raise ConfigError(f"SensingPort is provided by {type(svc).__name__}, not by the sensing capability's "
+                          "SensingService; the SensorThings routes need the latter.")
+    return svc
+
+
+__all__ = ["SensingService", "CONFORMANCE", "Read", "sensing_service"]

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from urbanos.core import time as isotime
+from urbanos.core.time import format_stored
 from urbanos.errors import BadRequest
 
-STORE_FMT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # the common UTC form, stored without a round trip through datetime (its date and time are still checked)
 _PLAIN_UTC = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?Z")
 
@@ -42,10 +42,8 @@ def parse_instant(value: Any, what: str = "time") -> datetime:
         raise BadRequest(f"{what}: {value!r} lies outside the years 1 to 9999 in UTC.") from None
 
 
-def store(dt: datetime) -> str:
-    u = dt.astimezone(UTC)
-    return (f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
-            f".{u.microsecond:06d}Z")
+store = format_stored
+"""``dt`` in the stored form: :func:`urbanos.core.time.format_stored` (the name this module always had)."""
 
 
 def plain_utc(value: str) -> str | None:
@@ -63,7 +61,7 @@ def plain_utc(value: str) -> str | None:
 def store_instant(value: Any, what: str = "time") -> str:
     if isinstance(value, str) and (stored := plain_utc(value)) is not None:
         return stored
-    return store(parse_instant(value, what))
+    return format_stored(parse_instant(value, what))
 
 
 def store_interval(value: Any, what: str = "time") -> tuple[str, str | None]:
@@ -82,7 +80,7 @@ def render(stored: str | None) -> str | None:
     if stored is None:
         return None
     if not isinstance(stored, str):
-        stored = store(stored)
+        stored = format_stored(stored)
     if len(stored) != 27:
         return stored
     frac = stored[20:26]
@@ -101,8 +99,4 @@ def render_interval(start: str | None, end: str | None) -> str | None:
     return f"{render(start)}/{render(end)}"
 
 
-def now_stored() -> str:
-    return store(datetime.now(UTC))
-
-
-__all__ = ["parse_instant", "plain_utc", "store", "store_instant", "store_interval", "render", "render_interval", "now_stored"]
+__all__ = ["parse_instant", "plain_utc", "store", "store_instant", "store_interval", "render", "render_interval"]

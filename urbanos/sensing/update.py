@@ -8,15 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from urbanos.errors import BadRequest, NotFound
-from urbanos.sensing.model import ENTITIES, EntityType
+from urbanos.sensing.envelope import retrack
+from urbanos.sensing.model import ENTITIES, EntityType, Rel
 from urbanos.sensing.serialize import load_json
-from urbanos.sensing.write import Writer, link_id
+from urbanos.sensing.values import GEO_TYPES, check_keys, column_values, link_id
+from urbanos.sensing.write import Writer
 
 
 def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = False) -> None:
     if not isinstance(body, dict):
         raise BadRequest(f"The update of a {e.name} must be a JSON object.")
-    w._check_keys(e, body)
+    check_keys(e, body, w.version)
     body, ds_ref, ds_given = w.dataset_ref(e, body)
     # the caller must be allowed to change the entity (Forbidden otherwise); its owner is what new entities created
     # inside it take
@@ -28,21 +30,38 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
         for p in e.props_for(w.version):
             if p.required and p.name not in body:
                 raise BadRequest(f"PUT replaces the whole {e.name}: {p.name} is mandatory.")
-    vals = w._columns(e, body, replace=replace)
+    vals = column_values(e, body, w.version, w.d, replace=replace)
     if e.name in ("Location", "FeatureOfInterest") and "encodingType" in body:
-        from urbanos.sensing.write import GEO_TYPES
-
         if body["encodingType"] not in GEO_TYPES:
             raise BadRequest(f"{e.name}.encodingType {body['encodingType']!r} is not supported.")
     if e.name == "Observation" and vals.get("phen_start", "x") is None:
         raise BadRequest("Observation.phenomenonTime cannot be null.")
     if ds_given:  # an absent key leaves the link as it is (also for PUT); null removes it
-        ds_id, ds_org = w._dataset_row(ds_ref)
+        ds_id, ds_org = w.dataset_row(ds_ref)
         vals["dataset_id"] = ds_id
         if ds_id is not None:
             vals["owner_org"] = owner = ds_org  # removing the link later leaves the row with this organisation
         else:  # the row's own organisation again
             owner = w.c.fetchval(f"SELECT owner_org FROM {e.table} WHERE id = ?", (id_,))
+    old_parent = _own_relations(w, e, id_, body, vals, links, owner)
+    before = _location_of(w, id_) if e.name == "Location" and "location" in body else None
+    w.update_row(e.table, id_, vals)
+    if before is not None and _location_of(w, id_) != before:
+        # The FeatureOfInterest generated from this Location describes where it was: Observations made so far
+        # keep it, and the next Observation without a FeatureOfInterest gets a new one generated from the
+        # Location as it is now (as FROST-Server and istSOS do).
+        w.c.execute("UPDATE sta_features SET location_id = NULL WHERE location_id = ?", (id_,))
+    _collections(w, e, id_, body, links, owner)
+    if e.name == "Observation":
+        _observation_moved(w, id_, vals, old_parent)
+    changed = tuple(k for k in body if k in e.prop_map or k in e.rel_map)
+    w.emit("updated", e, id_, vals.get("dataset_id", dataset_id), links, changed)
+
+
+def _own_relations(w: Writer, e: EntityType, id_: int, body: dict[str, Any], vals: dict[str, Any],
+                   links: dict[str, Any], owner: Any) -> tuple[str, Any] | None:
+    """The single-valued relations ``body`` changes, as column values; returns the (Multi)Datastream an Observation
+    leaves (its relation name and id), if it moves."""
     old_parent: tuple[str, Any] | None = None
     for r in e.rels:
         if r.kind == "own" and r.name in body:
@@ -58,13 +77,12 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
                 vals[r.fk] = w.create_or_link(ENTITIES[r.target], ref, parent=owner)
             if e.name == "Observation" and r.name in ("Datastream", "MultiDatastream"):
                 old_parent = (r.name, links.get(r.name))
-    before = _location_of(w, id_) if e.name == "Location" and "location" in body else None
-    w._update(e.table, id_, vals)
-    if before is not None and _location_of(w, id_) != before:
-        # The FeatureOfInterest generated from this Location describes where it was: Observations made so far
-        # keep it, and the next Observation without a FeatureOfInterest gets a new one generated from the
-        # Location as it is now (as FROST-Server and istSOS do).
-        w.c.execute("UPDATE sta_features SET location_id = NULL WHERE location_id = ?", (id_,))
+    return old_parent
+
+
+def _collections(w: Writer, e: EntityType, id_: int, body: dict[str, Any], links: dict[str, Any], owner: Any) -> None:
+    """The collection relations ``body`` gives: an entity equal to one related already stays, others are created
+    or linked; a Thing placed at other Locations gets a HistoricalLocation."""
     for r in e.rels:
         if r.kind == "own" or r.name not in body:
             continue
@@ -95,21 +113,21 @@ def update(w: Writer, e: EntityType, id_: int, body: Any, *, replace: bool = Fal
             for rank, cid in enumerate(ids):
                 w.link(r, id_, cid, rank)
             if e.name == "Thing" and r.name == "Locations" and ids:
-                w._historical(id_, ids)
+                w.historical(id_, ids)
         links[r.name] = ids
-    if e.name == "Observation":
-        ds, mds = w.c.fetchone("SELECT datastream_id, multi_datastream_id FROM sta_observations WHERE id = ?", (id_,)) or (None, None)
-        if (ds is None) == (mds is None):
-            raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
-        if "phen_start" in vals or old_parent is not None:
-            w.retrack("sta_datastreams", ds)
-            w.retrack("sta_multi_datastreams", mds)
-            if old_parent and old_parent[1] is not None:
-                w.retrack("sta_datastreams" if old_parent[0] == "Datastream" else "sta_multi_datastreams", old_parent[1])
-        elif "result_time" in vals:
-            pass
-    changed = tuple(k for k in body if k in e.prop_map or k in e.rel_map)
-    w.emit("updated", e, id_, vals.get("dataset_id", dataset_id), links, changed)
+
+
+def _observation_moved(w: Writer, id_: int, vals: dict[str, Any], old_parent: tuple[str, Any] | None) -> None:
+    """An updated Observation still belongs to exactly one (Multi)Datastream, and the envelopes of the ones it
+    belongs to (and left) follow a new time or a move."""
+    ds, mds = w.c.fetchone("SELECT datastream_id, multi_datastream_id FROM sta_observations WHERE id = ?", (id_,)) or (None, None)
+    if (ds is None) == (mds is None):
+        raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
+    if "phen_start" in vals or old_parent is not None:
+        retrack(w.c, "sta_datastreams", ds)
+        retrack(w.c, "sta_multi_datastreams", mds)
+        if old_parent and old_parent[1] is not None:
+            retrack(w.c, "sta_datastreams" if old_parent[0] == "Datastream" else "sta_multi_datastreams", old_parent[1])
 
 
 def _location_of(w: Writer, location_id: int) -> Any:
@@ -118,7 +136,7 @@ def _location_of(w: Writer, location_id: int) -> Any:
     return None if row is None else (load_json(row[0]), row[1])
 
 
-def _related(w: Writer, r: Any, id_: int) -> list[int]:
+def _related(w: Writer, r: Rel, id_: int) -> list[int]:
     t = ENTITIES[r.target]
     if r.kind == "rev":
         return [int(x[0]) for x in w.c.fetchall(f"SELECT id FROM {t.table} WHERE {r.fk} = ?", (id_,))]
@@ -133,7 +151,7 @@ def _same_as(w: Writer, t: EntityType, item: Any, candidates: list[int]) -> int 
     if any(k in t.rel_map for k in item):
         return None
     try:
-        vals = w._columns(t, item, replace=False)
+        vals = column_values(t, item, w.version, w.d, replace=False)
     except BadRequest:
         return None
     vals.pop("geom", None)
@@ -168,10 +186,10 @@ def delete(w: Writer, e: EntityType, id_: int) -> None:
             (id_,))]
     c.execute(f"DELETE FROM {e.table} WHERE id = ?", (id_,))
     if e.name == "Observation":
-        w.retrack("sta_datastreams", links.get("Datastream"))
-        w.retrack("sta_multi_datastreams", links.get("MultiDatastream"))
+        retrack(c, "sta_datastreams", links.get("Datastream"))
+        retrack(c, "sta_multi_datastreams", links.get("MultiDatastream"))
     for table, pid in parents:
-        w.retrack(table, pid)
+        retrack(c, table, pid)
     w.emit("deleted", e, id_, dataset_id, links)
 
 

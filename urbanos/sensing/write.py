@@ -1,4 +1,4 @@
-"""Create (deep insert, links by @iot.id), update (merge, replace) and delete (spec cascades).
+"""Create (deep insert, links by @iot.id) and the pieces updates and deletes share (:mod:`urbanos.sensing.update`).
 
 All functions run inside one ``db.write`` transaction, so a failure anywhere leaves nothing changed.
 Every change emits an :class:`~urbanos.events.Event` (topic ``sensing``) with the entity's links.
@@ -7,68 +7,29 @@ Every row a write touches or links is checked against the caller's rights by :mo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
-import shapely.geometry
-
-from urbanos.core.ids import parse_id
+from urbanos.core.time import now_stored
 from urbanos.errors import BadRequest, NotFound
-from urbanos.events import Event
+from urbanos.events import Event, Kind
 from urbanos.governance import Gate
+from urbanos.sensing.envelope import retrack, track
 from urbanos.sensing.model import DATASET_KEY, DATASET_OWNERS, ENTITIES, EntityType, Rel
 from urbanos.sensing.ownership import Ownership
 from urbanos.sensing.schema import OWNED_TABLES
 from urbanos.sensing.serialize import load_json
-from urbanos.sensing.timefmt import now_stored, store_instant, store_interval
-from urbanos.storage.spatial import to_wkb
+from urbanos.sensing.values import GEO_TYPES, GEOM, check_keys, column_values, link_id
 
-GEO_TYPES = ("application/geo+json", "application/vnd.geo+json", "application/json")
-_ANNOT = ("@iot.selfLink", "@iot.id", "@iot.navigationLink", "dataset_id")
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.storage import Connection
+
 NO_PARENT: Any = object()
 """``parent`` of an entity created on its own (not inside another, nor under a navigation path)."""
 
 
-def link_id(e: EntityType, value: Any) -> int:
-    """The id in an ``@iot.id`` of ``e`` (an integer, or ASCII digits in a string); 400 otherwise."""
-    i: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        i = value if 0 <= value < 2**63 else None
-    elif isinstance(value, str):
-        i = parse_id(value)
-    if i is None:
-        raise BadRequest(f"@iot.id {value!r} of {e.name} is not a valid id.")
-    return i
-
-
-def _geometry(value: Any, what: str) -> Any:
-    if not isinstance(value, dict):
-        raise BadRequest(f"{what} must be a GeoJSON object.")
-    g = value
-    if g.get("type") == "Feature":
-        g = g.get("geometry") or {}
-    try:
-        shape = shapely.geometry.shape(g)
-    except Exception:
-        raise BadRequest(f"{what} is not a valid GeoJSON geometry.") from None
-    if shape.is_empty or not shape.is_valid and shape.geom_type != "Point":
-        raise BadRequest(f"{what} is not a valid geometry.")
-    minx, miny, maxx, maxy = shape.bounds
-    if not (-180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0):
-        raise BadRequest(f"{what}: coordinates are outside WGS84 longitude/latitude ranges.")
-    return shape
-
-
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return float(v)
-    if isinstance(v, int | float):
-        return float(v)
-    return None
-
-
 class Writer:
-    def __init__(self, conn: Any, version: str, identity: Any = None, gate: Any = None) -> None:
+    def __init__(self, conn: Connection, version: str, identity: Identity | None = None, gate: Gate | None = None) -> None:
         """``identity``: the caller, whose rights are checked for every row the write touches or links (see
         :mod:`urbanos.sensing.ownership`; ``gate`` is then needed too). None for trusted callers such as
         importers."""
@@ -80,7 +41,7 @@ class Writer:
         self.d = conn.dialect
         self.last_row: dict[str, Any] | None = None
 
-    # -- helpers -------------------------------------------------------------------------------
+    # -- rows ----------------------------------------------------------------------------------
     def exists(self, e: EntityType, id_: Any) -> int:
         """The id of an existing ``e`` linked by ``@iot.id``, after checking that the caller may read and change
         it (a hidden one answers like a missing one)."""
@@ -88,66 +49,12 @@ class Writer:
         self.own.check(e, i, BadRequest(f"{e.name} {i} (linked by @iot.id) does not exist."))
         return i
 
-    def _columns(self, e: EntityType, body: dict[str, Any], replace: bool) -> dict[str, Any]:
-        """Column values for the properties present in ``body`` (all properties when ``replace``)."""
-        vals: dict[str, Any] = {}
-        for p in e.props_for(self.version):
-            if p.name not in body:
-                if replace and not p.required:
-                    if p.kind == "interval":
-                        if not (e.name == "Observation" and p.name == "phenomenonTime"):
-                            vals[f"{p.column}_start"] = None
-                            vals[f"{p.column}_end"] = None
-                    elif p.kind == "geo":
-                        vals[p.column] = None
-                        if p.name != "observedArea":
-                            vals["geom"] = None
-                    else:
-                        vals[p.column] = None
-                continue
-            v = body[p.name]
-            what = f"{e.name}.{p.name}"
-            if v is None:
-                if p.required:
-                    raise BadRequest(f"{what} is mandatory and cannot be null.")
-                if p.kind == "interval":
-                    vals[f"{p.column}_start"] = vals[f"{p.column}_end"] = None
-                else:
-                    vals[p.column] = None
-                continue
-            k = p.kind
-            if k == "text":
-                if not isinstance(v, str):
-                    raise BadRequest(f"{what} must be a string.")
-                vals[p.column] = v
-            elif k == "json":
-                if p.name in ("properties", "parameters", "unitOfMeasurement") and not isinstance(v, dict):
-                    raise BadRequest(f"{what} must be a JSON object.")
-                if p.name in ("unitOfMeasurements", "multiObservationDataTypes") and not isinstance(v, list):
-                    raise BadRequest(f"{what} must be a JSON array.")
-                vals[p.column] = self.d.json_param(v) if p.name != "resultQuality" else orjson.dumps(v).decode()
-            elif k == "geo":
-                shape = _geometry(v, what)
-                vals[p.column] = self.d.json_param(v)
-                if p.name != "observedArea":
-                    vals["geom"] = ("__geom__", to_wkb(shape))
-            elif k == "time":
-                vals[p.column] = store_instant(v, what)
-            elif k == "interval":
-                s, en = store_interval(v, what)
-                vals[f"{p.column}_start"], vals[f"{p.column}_end"] = s, en
-            elif k == "result":
-                vals["result"] = orjson.dumps(v).decode()
-                vals["result_num"] = _num(v)
-        if "resultQuality" in vals:
-            vals["result_quality"] = vals.pop("resultQuality")
-        return vals
-
-    def _insert(self, table: str, vals: dict[str, Any]) -> int:
+    def insert(self, table: str, vals: dict[str, Any]) -> int:
+        """INSERT one row of column values (``(GEOM, wkb)`` for a geometry); returns its id."""
         cols, marks, params = [], [], []
         for k, v in vals.items():
             cols.append(k)
-            if isinstance(v, tuple) and v and v[0] == "__geom__":
+            if isinstance(v, tuple) and v and v[0] == GEOM:
                 marks.append(self.sp.param())
                 params.append(v[1])
             else:
@@ -156,12 +63,13 @@ class Writer:
         sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(marks)}) RETURNING id"
         return int(self.c.execute(sql, params).fetchone()[0])
 
-    def _update(self, table: str, id_: int, vals: dict[str, Any]) -> None:
+    def update_row(self, table: str, id_: int, vals: dict[str, Any]) -> None:
+        """UPDATE row ``id_`` with column values (``(GEOM, wkb)`` for a geometry)."""
         if not vals:
             return
         sets, params = [], []
         for k, v in vals.items():
-            if isinstance(v, tuple) and v and v[0] == "__geom__":
+            if isinstance(v, tuple) and v and v[0] == GEOM:
                 sets.append(f"{k} = {self.sp.param()}")
                 params.append(v[1])
             else:
@@ -169,17 +77,25 @@ class Writer:
                 params.append(v)
         self.c.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE id = ?", [*params, id_])
 
-    def _check_keys(self, e: EntityType, body: dict[str, Any]) -> None:
-        for k in body:
-            if k in e.prop_map or k in e.rel_map or k.startswith("@iot.") or k.endswith("@iot.navigationLink") \
-                    or k in _ANNOT or k.endswith("@iot.count") or k.endswith("@iot.nextLink"):
-                if k == "properties" and self.version == "v1.0" and not any(p.name == k for p in e.props_for("v1.0")):
-                    raise BadRequest(f"{e.name} has no property {k!r} in SensorThings v1.0.")
-                continue
-            raise BadRequest(f"{k!r} is not a property of {e.name}.")
+    def link(self, r: Rel, src: int, dst: int, rank: int = 0) -> None:
+        if self.c.fetchone(f"SELECT 1 FROM {r.table} WHERE {r.src} = ? AND {r.dst} = ?", (src, dst)):
+            return
+        if r.table == "sta_mds_properties":
+            mds, op = (src, dst) if r.src == "multi_datastream_id" else (dst, src)
+            self.c.execute("INSERT INTO sta_mds_properties (multi_datastream_id, observed_property_id, rank) VALUES (?, ?, ?)",
+                           (mds, op, rank))
+        else:
+            self.c.execute(f"INSERT INTO {r.table} ({r.src}, {r.dst}) VALUES (?, ?)", (src, dst))
+
+    def historical(self, thing_id: int, location_ids: list[int]) -> None:
+        """A HistoricalLocation of Thing ``thing_id`` now, at ``location_ids``."""
+        hl = self.insert("sta_historical_locations", {"loc_time": now_stored(), "thing_id": thing_id})
+        for lid in location_ids:
+            self.c.execute("INSERT INTO sta_hist_locations (historical_location_id, location_id) VALUES (?, ?)", (hl, lid))
+        self.emit("created", ENTITIES["HistoricalLocation"], hl, None, {"Thing": thing_id, "Locations": location_ids})
 
     # -- create --------------------------------------------------------------------------------
-    def attach_child(self, t: Any, r: Any, item: Any, parent_id: int, parent: Any = NO_PARENT) -> int:
+    def attach_child(self, t: EntityType, r: Rel, item: Any, parent_id: int, parent: Any = NO_PARENT) -> int:
         """A child on a reverse relation: an ``@iot.id`` re-points that entity at the parent (the caller must be
         allowed to change it), anything else is created under it (owned like ``parent``, the parent's owner)."""
         if isinstance(item, dict) and "@iot.id" in item:
@@ -189,8 +105,8 @@ class Writer:
                 self.c.execute(f"UPDATE {t.table} SET {r.fk} = ? WHERE id = ?", (parent_id, cid))
                 if t.name == "Observation":  # both (Multi)Datastreams keep their envelope and latest pointer right
                     table = "sta_datastreams" if r.fk == "datastream_id" else "sta_multi_datastreams"
-                    self.retrack(table, old)
-                    self.retrack(table, parent_id)
+                    retrack(self.c, table, old)
+                    retrack(self.c, table, parent_id)
             return int(cid)
         return int(self.create(t, item, {r.fk: parent_id}, parent))
 
@@ -221,9 +137,39 @@ class Writer:
         entity; ``parent``: the owner of the entity it is created inside or under (:data:`NO_PARENT` when none)."""
         if not isinstance(body, dict):
             raise BadRequest(f"A {e.name} must be a JSON object.")
-        self._check_keys(e, body)
+        check_keys(e, body, self.version)
         body, ds_ref, ds_given = self.dataset_ref(e, body)
         preset = dict(preset or {})
+        self._check_mandatory(e, body)
+        vals = column_values(e, body, self.version, self.d, replace=False)
+        if e.name == "HistoricalLocation" and "loc_time" not in vals:
+            vals["loc_time"] = now_stored()
+        if e.name == "Observation":
+            return self.create_observation(body, vals, preset)
+        # the organisation that owns the new row: its dataset's, else its parent's, else the caller's
+        ds_id, ds_org = self.dataset_row(ds_ref) if ds_given else (None, None)
+        if ds_id is not None:
+            org = ds_org
+        elif parent is not NO_PARENT:
+            org = parent
+        else:
+            org = self.own.home_org()
+        # single-valued relations first: their ids are columns of this row
+        ds_id, eff = self._own_relations(e, body, vals, preset, ds_id, org)
+        if e.name in DATASET_OWNERS:
+            vals["dataset_id"] = ds_id
+        if "owner_org" not in vals and e.table in OWNED_TABLES:
+            vals["owner_org"] = org
+        if e.name == "MultiDatastream":
+            _check_mds(body)
+        new_id = self.insert(e.table, vals)
+        links: dict[str, Any] = {r.target: vals.get(r.fk) for r in e.rels if r.kind == "own"}
+        self._collections(e, body, new_id, eff, links)
+        self._created_with(e, body, new_id, preset, links)
+        self.emit("created", e, new_id, vals.get("dataset_id"), links)
+        return new_id
+
+    def _check_mandatory(self, e: EntityType, body: dict[str, Any]) -> None:
         for p in e.props_for(self.version):
             if p.required and p.name not in body and not (e.name == "Observation" and p.name == "result"):
                 raise BadRequest(f"{e.name}.{p.name} is mandatory.")
@@ -235,28 +181,19 @@ class Writer:
             enc = body.get("encodingType")
             if enc not in GEO_TYPES:
                 raise BadRequest(f"{e.name}.encodingType {enc!r} is not supported; use application/geo+json.")
-        vals = self._columns(e, body, replace=False)
-        if e.name == "HistoricalLocation" and "loc_time" not in vals:
-            vals["loc_time"] = now_stored()
-        if e.name == "Observation":
-            return self._create_observation(body, vals, preset)
-        # the organisation that owns the new row: its dataset's, else its parent's, else the caller's
-        ds_id, ds_org = self._dataset_row(ds_ref) if ds_given else (None, None)
-        if ds_id is not None:
-            org = ds_org
-        elif parent is not NO_PARENT:
-            org = parent
-        else:
-            org = self.own.home_org()
-        eff = org  # the effective owner, which entities created inside this one take
-        # single-valued relations first: their ids are columns of this row
+
+    def _own_relations(self, e: EntityType, body: dict[str, Any], vals: dict[str, Any], preset: dict[str, Any],
+                       ds_id: int | None, org: Any) -> tuple[int | None, Any]:
+        """The foreign keys of the new row (entities created inside it take ``org``). Returns its dataset and its
+        effective owner, which entities created inside it take: a (Multi)Datastream without a dataset of its own
+        takes its Thing's."""
+        eff = org
         for r in e.rels:
             if r.kind != "own":
                 continue
             given, ref = self._own_ref(e, r, body, preset)
             vals[r.fk] = self.create_or_link(ENTITIES[r.target], ref, parent=eff) if given else ref
             if r.name == "Thing" and e.name in DATASET_OWNERS and ds_id is None and vals[r.fk] is not None:
-                # a (Multi)Datastream without a dataset of its own takes its Thing's
                 row = self.c.fetchone("SELECT t.dataset_id, d.owner_org FROM sta_things t LEFT JOIN datasets d"
                                       " ON d.id = t.dataset_id WHERE t.id = ?", (vals[r.fk],))
                 if row is not None and row[0] is not None:
@@ -264,15 +201,10 @@ class Writer:
         for r in e.rels:
             if r.kind == "own" and r.required and vals.get(r.fk) is None:
                 raise BadRequest(f"{e.name} needs its {r.name}.")
-        if e.name in DATASET_OWNERS:
-            vals["dataset_id"] = ds_id
-        if "owner_org" not in vals and e.table in OWNED_TABLES:
-            vals["owner_org"] = org
-        if e.name == "MultiDatastream":
-            self._check_mds(body)
-        new_id = self._insert(e.table, vals)
-        links: dict[str, Any] = {r.target: vals.get(r.fk) for r in e.rels if r.kind == "own"}
-        # collection relations
+        return ds_id, eff
+
+    def _collections(self, e: EntityType, body: dict[str, Any], new_id: int, eff: Any, links: dict[str, Any]) -> None:
+        """The collection relations of the new row given in ``body``: created inside it or linked by ``@iot.id``."""
         for r in e.rels:
             if r.kind == "own" or r.name not in body:
                 continue
@@ -289,11 +221,16 @@ class Writer:
                     self.link(r, new_id, cid, rank)
                 ids.append(cid)
             links[r.name] = ids
+
+    def _created_with(self, e: EntityType, body: dict[str, Any], new_id: int, preset: dict[str, Any],
+                      links: dict[str, Any]) -> None:
+        """What a new row brings with it: HistoricalLocations of Things placed at Locations, the checks of a
+        MultiDatastream's ObservedProperties, the Thing a Location is created under."""
         if e.name == "Thing" and links.get("Locations"):
-            self._historical(new_id, links["Locations"])
+            self.historical(new_id, links["Locations"])
         if e.name == "Location" and links.get("Things"):
             for tid in links["Things"]:
-                self._historical(tid, [new_id])
+                self.historical(tid, [new_id])
         if e.name == "MultiDatastream" and not links.get("ObservedProperties"):
             raise BadRequest("A MultiDatastream needs its ObservedProperties.")
         if e.name == "MultiDatastream":
@@ -303,11 +240,10 @@ class Writer:
                                  "multiObservationDataType per result element.")
         if e.name == "Location" and "Things" not in body and preset.get("_thing"):
             self.link(ENTITIES["Location"].rel_map["Things"], new_id, preset["_thing"], 0)
-            self._historical(preset["_thing"], [new_id])
+            self.historical(preset["_thing"], [new_id])
             links["Thing"] = preset["_thing"]
-        self.emit("created", e, new_id, vals.get("dataset_id"), links)
-        return new_id
 
+    # -- datasets ------------------------------------------------------------------------------
     def dataset_ref(self, e: EntityType, body: dict[str, Any]) -> tuple[dict[str, Any], Any, bool]:
         """The catalogue dataset named in ``body``: ``properties["urbanos:dataset"]`` (the dataset's name) or
         the older ``dataset_id`` key (its id). Returns the body without the reserved key (it is not stored
@@ -321,7 +257,7 @@ class Writer:
             raise BadRequest(f"{e.name} does not belong to a dataset directly; link its Thing or Datastream.")
         return body, ref, given
 
-    def _dataset_row(self, v: Any) -> tuple[int | None, str | None]:
+    def dataset_row(self, v: Any) -> tuple[int | None, str | None]:
         """``(id, owner_org)`` of the dataset named by ``v`` (its name, or its id; ``(None, None)`` for None), after
         checking that it exists and that the caller may publish to it. A dataset the caller may not read answers
         like one that does not exist."""
@@ -344,29 +280,9 @@ class Writer:
             Gate.require(self.identity, "publisher", org=row[1])
         return int(row[0]), row[1]
 
-    def _check_mds(self, body: dict[str, Any]) -> None:
-        if body.get("observationType", "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation") \
-                != "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation":
-            raise BadRequest("MultiDatastream.observationType must be OM_ComplexObservation.")
-
-    def link(self, r: Rel, src: int, dst: int, rank: int = 0) -> None:
-        if self.c.fetchone(f"SELECT 1 FROM {r.table} WHERE {r.src} = ? AND {r.dst} = ?", (src, dst)):
-            return
-        if r.table == "sta_mds_properties":
-            mds, op = (src, dst) if r.src == "multi_datastream_id" else (dst, src)
-            self.c.execute("INSERT INTO sta_mds_properties (multi_datastream_id, observed_property_id, rank) VALUES (?, ?, ?)",
-                           (mds, op, rank))
-        else:
-            self.c.execute(f"INSERT INTO {r.table} ({r.src}, {r.dst}) VALUES (?, ?)", (src, dst))
-
-    def _historical(self, thing_id: int, location_ids: list[int]) -> None:
-        hl = self._insert("sta_historical_locations", {"loc_time": now_stored(), "thing_id": thing_id})
-        for lid in location_ids:
-            self.c.execute("INSERT INTO sta_hist_locations (historical_location_id, location_id) VALUES (?, ?)", (hl, lid))
-        self.emit("created", ENTITIES["HistoricalLocation"], hl, None, {"Thing": thing_id, "Locations": location_ids})
-
     # -- observations --------------------------------------------------------------------------
-    def _feature_for(self, thing_id: int) -> int:
+    def feature_for(self, thing_id: int) -> int:
+        """The FeatureOfInterest generated from the current Location of Thing ``thing_id`` (made when missing)."""
         row = self.c.fetchone("SELECT location_id FROM sta_thing_locations WHERE thing_id = ? ORDER BY location_id DESC LIMIT 1",
                               (thing_id,))
         if row is None:
@@ -379,30 +295,35 @@ class Writer:
         loc = self.c.fetchone(f"SELECT name, description, encoding_type, location, {self.sp.select('geom')}, owner_org"
                               " FROM sta_locations WHERE id = ?", (lid,))
         assert loc is not None
-        fid = self._insert("sta_features", {
+        fid = self.insert("sta_features", {
             "name": loc[0], "description": loc[1], "encoding_type": loc[2] or "application/geo+json",
             "feature": self.d.json_param(load_json(loc[3])), "location_id": lid,
-            "geom": ("__geom__", bytes(loc[4])) if loc[4] is not None else None, "owner_org": loc[5],
+            "geom": (GEOM, bytes(loc[4])) if loc[4] is not None else None, "owner_org": loc[5],
         })
         self.emit("created", ENTITIES["FeatureOfInterest"], fid, None, {})
         return fid
 
-    def _create_observation(self, body: dict[str, Any], vals: dict[str, Any], preset: dict[str, Any]) -> int:
+    def _observation_parent(self, body: dict[str, Any], vals: dict[str, Any], preset: dict[str, Any]) -> None:
+        """The (Multi)Datastream column of a new Observation (an ``@iot.id`` is checked by the parent query)."""
         ref = body.get("Datastream")
         if not preset and type(ref) is dict and len(ref) == 1 and type(ref.get("@iot.id")) is int \
                 and 0 <= ref["@iot.id"] < 2**63 and "MultiDatastream" not in body:
-            vals["datastream_id"] = ref["@iot.id"]  # the common form, checked by the parent query below
-        else:
-            e = ENTITIES["Observation"]
-            for r in e.rels[:2]:  # Datastream, MultiDatastream
-                given, ref = self._own_ref(e, r, body, preset)
-                if given and isinstance(ref, dict) and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) \
-                        and not isinstance(ref["@iot.id"], bool) and 0 <= ref["@iot.id"] < 2**63:
-                    vals[r.fk] = ref["@iot.id"]  # checked by the parent query below
-                elif given:
-                    vals[r.fk] = self.create_or_link(ENTITIES[r.target], ref)
-                elif ref is not None:
-                    vals[r.fk] = ref
+            vals["datastream_id"] = ref["@iot.id"]  # the common form, checked by the parent query
+            return
+        e = ENTITIES["Observation"]
+        for r in e.rels[:2]:  # Datastream, MultiDatastream
+            given, ref = self._own_ref(e, r, body, preset)
+            if given and isinstance(ref, dict) and len(ref) == 1 and isinstance(ref.get("@iot.id"), int) \
+                    and not isinstance(ref["@iot.id"], bool) and 0 <= ref["@iot.id"] < 2**63:
+                vals[r.fk] = ref["@iot.id"]  # checked by the parent query
+            elif given:
+                vals[r.fk] = self.create_or_link(ENTITIES[r.target], ref)
+            elif ref is not None:
+                vals[r.fk] = ref
+
+    def create_observation(self, body: dict[str, Any], vals: dict[str, Any], preset: dict[str, Any]) -> int:
+        """Insert an Observation whose column values ``vals`` are read from ``body`` (see :meth:`create`)."""
+        self._observation_parent(body, vals, preset)
         ds, mds = vals.get("datastream_id"), vals.get("multi_datastream_id")
         if (ds is None) == (mds is None):
             raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
@@ -431,63 +352,26 @@ class Writer:
             if not isinstance(res, list) or len(res) != n:
                 raise BadRequest(f"The result of a MultiDatastream Observation must be an array of {n} values.")
         if vals.get("feature_id") is None:
-            vals["feature_id"] = self._feature_for(thing_id)
+            vals["feature_id"] = self.feature_for(thing_id)
         if "phen_start" not in vals or vals["phen_start"] is None:
             vals["phen_start"], vals["phen_end"] = now_stored(), None
-        new_id = self._insert("sta_observations", vals)
+        new_id = self.insert("sta_observations", vals)
         self.last_row = {**vals, "id": new_id}
-        self._track(table, parent, new_id, vals["phen_start"], vals.get("phen_end"), vals.get("result_time"))
+        track(self.c, table, parent, new_id, vals["phen_start"], vals.get("phen_end"), vals.get("result_time"))
         self.emit("created", ENTITIES["Observation"], new_id, dataset_id, {
             "Datastream": ds, "MultiDatastream": mds, "FeatureOfInterest": vals["feature_id"], "Thing": thing_id},
             row=self.last_row)
         return new_id
 
-    def _track(self, table: str, parent: int, obs_id: int, start: str, end: str | None, rtime: str | None) -> None:
-        """Keep the (Multi)Datastream's phenomenon/result time envelope and latest-Observation pointer."""
-        self.track_many(table, parent, start, end or start, obs_id, start, rtime, rtime)
-
-    def track_many(self, table: str, parent: int, first: str, last: str, latest_id: int, latest_start: str,
-                   rmin: str | None, rmax: str | None) -> None:
-        rt_sql, rt_params = "", []
-        if rmin is not None and rmax is not None:
-            rt_sql = (" rtime_start = CASE WHEN rtime_start IS NULL OR rtime_start > ? THEN ? ELSE rtime_start END,"
-                      " rtime_end = CASE WHEN rtime_end IS NULL OR rtime_end < ? THEN ? ELSE rtime_end END,")
-            rt_params = [rmin, rmin, rmax, rmax]
-        self.c.execute(
-            f"UPDATE {table} SET"
-            " phen_start = CASE WHEN phen_start IS NULL OR phen_start > ? THEN ? ELSE phen_start END,"
-            " phen_end = CASE WHEN phen_end IS NULL OR phen_end < ? THEN ? ELSE phen_end END,"
-            f"{rt_sql}"
-            " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_obs_id END,"
-            " last_phen = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_phen END"
-            " WHERE id = ?",
-            [first, first, last, last, *rt_params, latest_start, latest_id, latest_start, latest_start, parent],
-        )
-
-    def retrack(self, table: str, parent: int | None) -> None:
-        if parent is None:
-            return
-        fk = "datastream_id" if table == "sta_datastreams" else "multi_datastream_id"
-        row = self.c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
-                              " LIMIT 1", (parent,))
-        first, last = self.c.fetchone(f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)) FROM sta_observations"
-                                      f" WHERE {fk} = ?", (parent,)) or (None, None)
-        if row is None:
-            self.c.execute(f"UPDATE {table} SET last_obs_id = NULL, last_phen = NULL, phen_start = NULL, phen_end = NULL,"
-                           " rtime_start = NULL, rtime_end = NULL WHERE id = ?", (parent,))
-        else:
-            self.c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ? WHERE id = ?",
-                           (row[0], row[1], first, last, parent))
-
     # -- events --------------------------------------------------------------------------------
-    def emit(self, kind: str, e: EntityType, id_: int, dataset_id: Any, links: dict[str, Any],
+    def emit(self, kind: Kind, e: EntityType, id_: int, dataset_id: int | None, links: dict[str, Any],
              changed: tuple[str, ...] = (), row: dict[str, Any] | None = None) -> None:
         # ``row``: the values written, so that subscribers (MQTT) can render the entity without reading it back
         data = {"links": links, "row": row} if row is not None else {"links": links}
-        self.c.emit(Event(kind, e.name, id_, topic="sensing", dataset_id=dataset_id,  # type: ignore[arg-type]
-                          data=data, changed=changed))
+        self.c.emit(Event(kind, e.name, id_, topic="sensing", dataset_id=dataset_id, data=data, changed=changed))
 
     def links_of(self, e: EntityType, id_: int) -> tuple[dict[str, Any], Any]:
+        """The links of row ``id_`` of ``e`` (as its events carry them) and its dataset."""
         cols = [r.fk for r in e.rels if r.kind == "own"]
         has_ds = e.name in ("Thing", "Datastream", "MultiDatastream")
         sel = ", ".join([*cols, "dataset_id"] if has_ds else cols) or "id"
@@ -508,4 +392,10 @@ class Writer:
         return links, ds
 
 
-__all__ = ["Writer"]
+def _check_mds(body: dict[str, Any]) -> None:
+    if body.get("observationType", "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation") \
+            != "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation":
+        raise BadRequest("MultiDatastream.observationType must be OM_ComplexObservation.")
+
+
+__all__ = ["Writer", "NO_PARENT"]

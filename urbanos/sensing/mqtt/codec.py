@@ -81,12 +81,14 @@ def encode_remaining(n: int) -> bytes:
             return bytes(out)
 
 
-def _str(s: str) -> bytes:
+def string(s: str) -> bytes:
+    """An MQTT UTF-8 string: its length in two bytes, then its bytes (1.5.3)."""
     b = s.encode("utf-8")
     return struct.pack("!H", len(b)) + b
 
 
-def _bin(b: bytes) -> bytes:
+def binary(b: bytes) -> bytes:
+    """MQTT binary data: its length in two bytes, then the bytes (the password of CONNECT, 3.1.3.5)."""
     return struct.pack("!H", len(b)) + b
 
 
@@ -97,7 +99,7 @@ def fixed(ptype: int, flags: int, body: bytes) -> bytes:
 def publish(topic: str, payload: bytes, qos: int = 0, packet_id: int | None = None, retain: bool = False,
             dup: bool = False) -> bytes:
     flags = (qos << 1) | (1 if retain else 0) | (8 if dup else 0)
-    body = _str(topic)
+    body = string(topic)
     if qos:
         body += struct.pack("!H", packet_id or 1)
     return fixed(PUBLISH, flags, body + payload)
@@ -123,24 +125,24 @@ DISCONNECT_BYTES = fixed(DISCONNECT, 0, b"")
 def connect(client_id: str, *, keepalive: int = 60, username: str | None = None, password: str | bytes | None = None,
             clean: bool = True) -> bytes:
     flags = 2 if clean else 0
-    payload = _str(client_id)
+    payload = string(client_id)
     if username is not None:
         flags |= 0x80
-        payload += _str(username)
+        payload += string(username)
     if password is not None:
         flags |= 0x40
-        payload += _bin(password.encode() if isinstance(password, str) else password)
-    body = _str("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive) + payload
+        payload += binary(password.encode() if isinstance(password, str) else password)
+    body = string("MQTT") + bytes([4, flags]) + struct.pack("!H", keepalive) + payload
     return fixed(CONNECT, 0, body)
 
 
 def subscribe(packet_id: int, topics: list[tuple[str, int]]) -> bytes:
-    body = struct.pack("!H", packet_id) + b"".join(_str(t) + bytes([q]) for t, q in topics)
+    body = struct.pack("!H", packet_id) + b"".join(string(t) + bytes([q]) for t, q in topics)
     return fixed(SUBSCRIBE, 2, body)
 
 
 def unsubscribe(packet_id: int, topics: list[str]) -> bytes:
-    return fixed(UNSUBSCRIBE, 2, struct.pack("!H", packet_id) + b"".join(_str(t) for t in topics))
+    return fixed(UNSUBSCRIBE, 2, struct.pack("!H", packet_id) + b"".join(string(t) for t in topics))
 
 
 class Reader:

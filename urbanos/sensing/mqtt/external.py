@@ -19,12 +19,16 @@ import itertools
 import logging
 import secrets
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from urbanos.errors import ConfigError, Unauthorized, UrbanosError
 from urbanos.governance.identity import ANONYMOUS
 from urbanos.sensing.mqtt import codec, topics
+
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.sensing.mqtt.service import MqttService
 
 log = logging.getLogger("urbanos.mqtt")
 
@@ -38,7 +42,7 @@ def parse_url(url: str) -> tuple[str, int, str | None, str | None]:
 
 
 class ExternalLink:
-    def __init__(self, service: Any, url: str) -> None:
+    def __init__(self, service: MqttService, url: str) -> None:
         self.service = service
         self.host, self.port, self.username, self.password = parse_url(url)
         s = service.settings
@@ -52,7 +56,7 @@ class ExternalLink:
         self.ids = itertools.cycle(range(1, 65536))
         self.client_id = "urbanos-" + secrets.token_hex(5)
         self.token = s.mqtt_url_token
-        self.identity: Any = None  # of ``token``, verified when ``seen`` was the credentials version
+        self.identity: Identity | None = None  # of ``token``, verified when ``seen`` was the credentials version
         self.seen: int | None = None
         self.prefix = s.mqtt_url_prefix
 
@@ -191,20 +195,15 @@ class ExternalLink:
             return
         await self.service.create(identity, topic, msg.payload, where=f"external {self.host}:{self.port}")
 
-    async def current_identity(self) -> Any:
+    async def current_identity(self) -> Identity:
         """The identity of ``mqtt_url_token`` as it is now: verified again when the gate's credentials version
         moved since it was last verified (a revoke or a membership change anywhere), and on every call while
         that version cannot be read. ANONYMOUS when the token is not valid (any more)."""
         gate = self.service.platform.gate
-        changed_since = getattr(gate, "credentials_changed_since", None)
-        if changed_since is None:
-            self.identity = None  # a gate that cannot say what changed: verify every time (its cache is its own)
-            version = None
-        else:
-            # read before verifying, so that a revoke between the two moves the version past ``seen``
-            moved, version = await changed_since(self.seen)
-            if moved or version is None or self.seen is None:
-                self.identity = None
+        # read before verifying, so that a revoke between the two moves the version past ``seen``
+        moved, version = await gate.credentials_changed_since(self.seen)
+        if moved or version is None or self.seen is None:
+            self.identity = None
         if self.identity is None:
             try:
                 identity = await gate.authenticate(self.token)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+if TYPE_CHECKING:
+    from urbanos.sensing.mqtt.service import MqttService
 
 log = logging.getLogger("urbanos.mqtt")
 
@@ -77,14 +80,11 @@ async def _proxy(conn: WsConn, host: str, port: int) -> None:
         writer.close()
 
 
-def add_routes(app: Any, platform: Any) -> None:
+def add_routes(app: Any, service: MqttService) -> None:
     async def mqtt_ws(ws: WebSocket) -> None:
-        service = platform.services.get("mqtt")
         await ws.accept(subprotocol=_subprotocol(ws))
         conn = WsConn(ws)
         try:
-            if service is None:
-                return
             if service.external is not None:
                 await _proxy(conn, service.external.host, service.external.port)
             else:

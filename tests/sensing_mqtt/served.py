@@ -1,4 +1,5 @@
-"""Fixtures: the real app served by uvicorn in a thread, with the embedded broker on a free port."""
+"""The real app served by uvicorn in a thread, with the embedded broker on a free port (the ``serve`` fixture of
+tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import ADMIN_TOKEN, free_port
 
@@ -21,6 +21,14 @@ class Served:
         self.port = port
         self.mqtt_port = mqtt_port
         self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30)
+        self.stopper: tuple[Any, threading.Thread] | None = None
+
+    def stop(self) -> None:
+        """Stop the server now (the app's shutdown runs), rather than when the test ends."""
+        if self.stopper is not None:
+            server, th = self.stopper
+            server.should_exit = True
+            th.join(15)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         r = self.http.post("/sta/v1.1/" + path, json=body)
@@ -67,7 +75,6 @@ class Served:
         return int(t["@iot.id"]), int(ds["@iot.id"])
 
 
-@pytest.fixture
 def serve(make_settings: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
     import uvicorn
 
@@ -89,7 +96,9 @@ def serve(make_settings: Callable[..., Any]) -> Iterator[Callable[..., Served]]:
                 raise RuntimeError("server did not start")
             time.sleep(0.05)
         started.append((server, th))
-        return Served(app, port, mqtt_port)
+        served = Served(app, port, mqtt_port)
+        served.stopper = (server, th)
+        return served
 
     yield start
     for server, th in started:

@@ -1,0 +1,56 @@
+"""What a (Multi)Datastream keeps about its Observations: the phenomenon and result time envelope
+(``phenomenonTime``, ``resultTime``) and the pointer to its latest Observation (``last_obs_id``, ``last_phen``),
+kept right by every write that adds, moves or removes Observations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from urbanos.storage import Connection
+
+
+def track_many(c: Connection, table: str, parent: int, first: str, last: str, latest_id: int, latest_start: str,
+               rmin: str | None, rmax: str | None) -> None:
+    """Widen the envelope of (Multi)Datastream ``parent`` (in ``table``) by Observations from ``first`` to ``last``
+    (result times ``rmin`` to ``rmax``), and point at ``latest_id`` when it starts after the latest so far."""
+    rt_sql, rt_params = "", []
+    if rmin is not None and rmax is not None:
+        rt_sql = (" rtime_start = CASE WHEN rtime_start IS NULL OR rtime_start > ? THEN ? ELSE rtime_start END,"
+                  " rtime_end = CASE WHEN rtime_end IS NULL OR rtime_end < ? THEN ? ELSE rtime_end END,")
+        rt_params = [rmin, rmin, rmax, rmax]
+    c.execute(
+        f"UPDATE {table} SET"
+        " phen_start = CASE WHEN phen_start IS NULL OR phen_start > ? THEN ? ELSE phen_start END,"
+        " phen_end = CASE WHEN phen_end IS NULL OR phen_end < ? THEN ? ELSE phen_end END,"
+        f"{rt_sql}"
+        " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_obs_id END,"
+        " last_phen = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_phen END"
+        " WHERE id = ?",
+        [first, first, last, last, *rt_params, latest_start, latest_id, latest_start, latest_start, parent],
+    )
+
+
+def track(c: Connection, table: str, parent: int, obs_id: int, start: str, end: str | None, rtime: str | None) -> None:
+    """:func:`track_many` for one new Observation."""
+    track_many(c, table, parent, start, end or start, obs_id, start, rtime, rtime)
+
+
+def retrack(c: Connection, table: str, parent: Any) -> None:
+    """Compute the envelope and latest pointer of ``parent`` again from its Observations (after a move or a delete)."""
+    if parent is None:
+        return
+    fk = "datastream_id" if table == "sta_datastreams" else "multi_datastream_id"
+    row = c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
+                     " LIMIT 1", (parent,))
+    first, last = c.fetchone(f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)) FROM sta_observations"
+                             f" WHERE {fk} = ?", (parent,)) or (None, None)
+    if row is None:
+        c.execute(f"UPDATE {table} SET last_obs_id = NULL, last_phen = NULL, phen_start = NULL, phen_end = NULL,"
+                  " rtime_start = NULL, rtime_end = NULL WHERE id = ?", (parent,))
+    else:
+        c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ? WHERE id = ?",
+                  (row[0], row[1], first, last, parent))
+
+
+__all__ = ["track", "track_many", "retrack"]

@@ -1,0 +1,112 @@
+"""How the MQTT extension joins the platform: the service on the platform, the /mqtt WebSocket route, the endpoints
+advertised in the SensorThings root document and on the landing page; start and stop with the app."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from urbanos.governance.identity import ANONYMOUS
+from urbanos.ports import SensingPort
+from urbanos.sensing.mqtt.external import parse_url
+from urbanos.sensing.mqtt.routes import add_routes
+from urbanos.sensing.mqtt.service import MqttService
+from urbanos.sensing.mqtt.settings import reachable_host
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+
+
+def _endpoints(platform: Platform) -> tuple[str | None, str]:
+    s = platform.settings
+    base = (s.base_url or f"http://{reachable_host(s.host)}:{s.port}").rstrip("/")
+    ws = ("wss://" + base[len("https://"):] if base.startswith("https://") else "ws://" + base.split("://", 1)[-1])
+    ws += "/mqtt"
+    if s.mqtt_url:
+        host, port, _u, _p = parse_url(s.mqtt_url)
+        return f"mqtt://{host}:{port}", ws
+    if int(s.mqtt_port) > 0:
+        host = s.mqtt_host or s.host
+        if s.base_url:
+            host = urlsplit(s.base_url).hostname or host
+        return f"mqtt://{reachable_host(host)}:{s.mqtt_port}", ws
+    return None, ws
+
+
+def mount(app: Any, platform: Platform) -> None:
+    """Build the MQTT service, add the /mqtt WebSocket route, advertise the endpoints."""
+    service = MqttService(platform)
+    platform.services["mqtt"] = service
+    add_routes(app, service)
+    tcp, ws = _endpoints(platform)
+    endpoints = [e for e in (tcp, ws) if e]
+    platform.services["sensing_mqtt_endpoints"] = endpoints  # read by the SensorThings root document
+    conf = platform.services.setdefault("sta_server_settings", {})
+    for v in ("1.1",):
+        conf[f"http://www.opengis.net/spec/iot_sensing/{v}/req/create-observations-via-mqtt/observations-creation"] = {
+            "endpoints": endpoints}
+        conf[f"http://www.opengis.net/spec/iot_sensing/{v}/req/receive-updates-via-mqtt/receive-updates"] = {
+            "endpoints": endpoints}
+    extra = platform.services.setdefault("landing_extra", [])
+    service.landing = (extra, len(extra), tcp, ws)
+    extra.append(_landing_html(tcp, ws, 1, None))
+
+
+def _landing_html(tcp: str | None, ws: str, ds: Any, name: str | None) -> str:
+    topic = f"v1.1/Datastreams({ds})/Observations"
+    which = (f"the datastream “{html.escape(name)}”" if name else "a datastream (replace 1 with an id from "
+             '<a href="/sta/v1.1/Datastreams">the list of datastreams</a>)')
+    return (
+        '<section aria-labelledby="mqtt-live"><h2 id="mqtt-live">Live sensor values over MQTT</h2>'
+        f"<p>Subscribe to the observations of {which}; every new value arrives as SensorThings JSON, "
+        "the same as the HTTP API serves it.</p>"
+        f"<pre><code>mosquitto_sub -h {html.escape(_host(tcp))} -p {html.escape(_port(tcp))} -t "
+        f"'{html.escape(topic)}'</code></pre>"
+        f"<p>Browsers: MQTT over WebSocket at <code>{html.escape(ws)}</code> (subprotocol <code>mqtt</code>), "
+        f"topic <code>{html.escape(topic)}</code>.</p></section>"
+    )
+
+
+async def _pick_datastream(platform: Platform, service: MqttService) -> None:
+    """Show a real, open datastream on the landing page (the demo's pedestrian counters)."""
+    landing = service.landing
+    if landing is None:
+        return
+    try:
+        body = await platform.require(SensingPort).read_path("v1.1", "Datastreams", {"$top": "1"}, ANONYMOUS, service.base_url)
+    except Exception:  # noqa: BLE001 - the landing page keeps its generic example
+        return
+    items = body.get("value") or []
+    if items:
+        extra, index, tcp, ws = landing
+        extra[index] = _landing_html(tcp, ws, items[0].get("@iot.id", 1), items[0].get("name"))
+
+
+def _host(url: str | None) -> str:
+    return url.split("://", 1)[1].rsplit(":", 1)[0] if url else "localhost"
+
+
+def _port(url: str | None) -> str:
+    return url.rsplit(":", 1)[1] if url else "1883"
+
+
+def _service(platform: Platform) -> MqttService | None:
+    service = platform.services.get("mqtt")
+    return service if isinstance(service, MqttService) else None
+
+
+async def startup(platform: Platform) -> None:
+    service = _service(platform)
+    if service is not None:
+        await service.start()
+        await _pick_datastream(platform, service)
+
+
+async def shutdown(platform: Platform) -> None:
+    service = _service(platform)
+    if service is not None:
+        await service.stop()
+
+
+__all__ = ["mount", "startup", "shutdown"]
