@@ -6,17 +6,20 @@ import errno
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from urbanos.errors import ConfigError, UrbanosError
+from urbanos.plugins import settings_registry
 from urbanos.settings import Settings, load
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 
 def settings_from(ctx: click.Context, **flags: Any) -> Settings:
     """Effective settings: defaults < urbanos.toml < URBANOS_* < these CLI flags."""
-    from urbanos.plugins import settings_registry
 
     root = ctx.find_root().params
     registry = settings_registry()
@@ -70,7 +73,7 @@ def check_port(host: str, port: int, setting: str = "URBANOS_PORT / --port") -> 
         s.close()
 
 
-def run_server(app: Any, settings: Settings) -> None:
+def run_server(app: ASGIApp, settings: Settings) -> None:
     import uvicorn
 
     config = uvicorn.Config(

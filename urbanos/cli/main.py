@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from urbanos import __version__
 from urbanos.cli.common import check_port, fail, guarded, run_server, settings_from
+from urbanos.errors import ValidationFailed
+from urbanos.plugins import load_components, settings_registry
+from urbanos.settings import Settings, reference_markdown
+from urbanos.web.logs import configure_logging
+
+if TYPE_CHECKING:
+    from urbanos.storage import Database
 
 
 class _Group(click.Group):
@@ -16,8 +23,6 @@ class _Group(click.Group):
 
     def _extra(self) -> dict[str, click.Command]:
         if not hasattr(self, "_extras"):
-            from urbanos.plugins import load_components
-
             extras: dict[str, click.Command] = {}
             for comp in load_components():
                 for cmd in comp.cli_commands():
@@ -66,7 +71,6 @@ def _server_options(fn: Any) -> Any:
 def _flags(**kw: Any) -> dict[str, Any]:
     out = dict(kw)
     if out.get("mqtt_port") is not None:
-        from urbanos.plugins import settings_registry
 
         if "mqtt_port" not in settings_registry():
             out.pop("mqtt_port")
@@ -95,9 +99,8 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     _serve(settings)
 
 
-def _serve(settings: Any, demo: bool = False) -> None:
+def _serve(settings: Settings, demo: bool = False) -> None:
     from urbanos.web.app import create_app
-    from urbanos.web.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
     check_port(settings.host, settings.port)
@@ -126,8 +129,6 @@ def demo(ctx: click.Context, data_dir: str | None, **flags: Any) -> None:
     """
     import os
 
-    from urbanos.plugins import load_components
-    from urbanos.web.logs import configure_logging
 
     env_dir = os.environ.get("URBANOS_DATA_DIR")
     settings = settings_from(ctx, data_dir=data_dir or (None if env_dir else "./urbanos-demo"), **_flags(**flags))
@@ -160,8 +161,6 @@ def demo(ctx: click.Context, data_dir: str | None, **flags: Any) -> None:
 @guarded
 def settings_cmd(ctx: click.Context, markdown: bool) -> None:
     """Show every setting, its effective value (secrets masked) and where it came from."""
-    from urbanos.plugins import settings_registry
-    from urbanos.settings import reference_markdown
 
     if markdown:
         click.echo(reference_markdown(settings_registry()), nl=False)
@@ -185,7 +184,6 @@ def db() -> None:
 def db_upgrade(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
     """Apply missing migrations (they also run at every start)."""
     from urbanos.platform import Platform
-    from urbanos.plugins import load_components
     from urbanos.storage import upgrade
 
     settings = settings_from(ctx, db=db_url, data_dir=data_dir)
@@ -210,9 +208,8 @@ def token() -> None:
     """
 
 
-def _open_db(ctx: click.Context, db_url: str | None, data_dir: str | None) -> Any:
+def _open_db(ctx: click.Context, db_url: str | None, data_dir: str | None) -> Database:
     from urbanos.platform import Platform
-    from urbanos.plugins import load_components
     from urbanos.storage import upgrade
 
     settings = settings_from(ctx, db=db_url, data_dir=data_dir)
@@ -310,10 +307,7 @@ def import_cmd(ctx: click.Context, path: str, dataset: str, importer: str | None
       urbanos import districts.geojson --dataset districts
       urbanos import counts.csv --dataset pedestrians --strict
     """
-    from urbanos.errors import ValidationFailed
     from urbanos.platform import Platform
-    from urbanos.plugins import load_components
-    from urbanos.web.logs import configure_logging
 
     settings = settings_from(ctx, db=db_url, data_dir=data_dir)
     configure_logging("warning", "text")

@@ -81,7 +81,7 @@ async def tokens_create(request: Request) -> Response:
         # platform-wide token, nor one for another organisation
         where = ", ".join(repr(o) for o in scopes)
         raise Forbidden(f"This token may only mint tokens for its own organisation ({where}); set \"org\" to it.")
-    secret = await platform_of(request).db.write(lambda c: create_token(c, role, org, name))
+    secret = await platform_of(request).db.write(lambda c: create_token(c, str(role), org, name))
     token_id = int(secret.split("_")[1])
     return JSONResponse({"id": token_id, "role": role, "org": org, "name": name, "token": secret}, status_code=201)
 

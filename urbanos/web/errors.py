@@ -12,21 +12,21 @@ returns a response in its standard's format. Anything that is not an
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import orjson
 from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from urbanos.errors import BadRequest, MethodNotAllowed, NotFound, UrbanosError
-from urbanos.routing import register_error_renderer
+from urbanos.routing import ErrorRenderer, register_error_renderer
 
 log = logging.getLogger("urbanos.web")
 
-Renderer = Callable[[Request, UrbanosError], Response]
+Renderer = ErrorRenderer
 
 _TITLES = {
     400: "Bad Request",
@@ -126,7 +126,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return render(request, UrbanosError("An unexpected error occurred; it has been logged."))
 
 
-def install(app: Any) -> None:
+def install(app: Starlette) -> None:
     app.state.error_renderers = []
     app.add_exception_handler(UrbanosError, _urbanos_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -8,7 +8,7 @@ import re
 import sys
 from typing import Any
 
-import orjson
+from urbanos.core import jsontext
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("urbanos_request_id", default="")
 
@@ -36,7 +36,7 @@ class JSONFormatter(logging.Formatter):
                 out[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             out["exc"] = redact(self.formatException(record.exc_info))
-        return orjson.dumps(out, default=str).decode()
+        return jsontext.dumps(out)
 
 
 class TextFormatter(logging.Formatter):

@@ -8,6 +8,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from starlette.applications import Starlette
 
 from urbanos.platform import Platform
 
@@ -44,7 +45,7 @@ class Metrics:
     segment when some route starts with it (``/sta/…``) and ``other`` otherwise. Random paths and methods add no
     series."""
 
-    def __init__(self, platform: Platform, app: Any = None) -> None:
+    def __init__(self, platform: Platform, app: Starlette | None = None) -> None:
         self.app = app
         self._learned_from = -1
         self._routes: frozenset[str] = frozenset()
