@@ -3,6 +3,9 @@
 The back end comes from ``URBANOS_TEST_DB``: unset means SQLite; a
 ``postgresql://`` URL runs every test on PostgreSQL/PostGIS, each test in a
 schema of its own.
+
+Fixtures used in more than one folder live here; helpers (constants, functions, classes) are imported by their
+path from the repository root, ``from tests.conftest import ADMIN_TOKEN`` (docs/architecture.md, Tests).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import inspect
 import os
 import random
 import secrets
@@ -272,19 +276,122 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         s.stop()
 
 
+# Fixtures of more than one folder; their helper modules import this one, so they are imported when used.
+
+@pytest.fixture
+def sta(client: Any, admin_headers: dict[str, str]) -> Any:
+    """SensorThings requests through the in-process client with the admin token (tests/sensing/sta_helpers.py)."""
+    from tests.sensing.sta_helpers import Sta
+
+    return Sta(client, admin_headers)
+
+
+@pytest.fixture
+def places(platform: Any) -> Any:
+    """The point collection ``places`` (tests/features/places.py)."""
+    from tests.features.places import add_points
+
+    return add_points(platform)
+
+
+@pytest.fixture
+def fx() -> Any:
+    """``add_dataset``, ``add_points`` and ``add_polygon`` of tests/features/places.py."""
+    from tests.features.places import Helpers
+
+    return Helpers
+
+
+@pytest.fixture
+def serve(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Any]]:
+    """Serve the real app with uvicorn in a thread, the embedded broker on a free port (tests/sensing_mqtt/served.py)."""
+    from tests.sensing_mqtt.served import serve as serving
+
+    yield from serving(make_settings)
+
+
+# ---- markers: declared in pyproject.toml, given here by what a test uses, so that -m selects on them
+
+_LIVE_NAMES = frozenset({"live_server", "server_factory", "start_server"})
+
+
+def _names_used(obj: Any, seen: set[int]) -> set[str]:
+    """The global names a function (or the methods of a class) of the test suite refers to, followed through the
+    suite's own functions and classes it calls: how a test is found to start a server through a helper."""
+    if id(obj) in seen:
+        return set()
+    seen.add(id(obj))
+    if isinstance(obj, type):
+        return set().union(*(_names_used(v, seen) for v in vars(obj).values() if callable(v)), set())
+    obj = inspect.unwrap(obj)  # a context manager or other decorated helper: the function written in the suite
+    code = getattr(obj, "__code__", None)
+    if code is None:
+        return set()
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if hasattr(k, "co_names"))
+    found = set(names)
+    namespace = getattr(obj, "__globals__", {})
+    for name in names:
+        target = namespace.get(name)
+        if (callable(target) and getattr(target, "__module__", "").startswith("tests.")
+                and name not in _LIVE_NAMES):
+            found |= _names_used(target, seen)
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``live``: the test (or a fixture or helper of the suite it uses) starts a real ``urbanos`` server process
+    (``live_server``, ``server_factory``, ``start_server``); ``browser``: it drives Chromium (the ``chromium``
+    fixture of tests/browser); ``postgres`` tests are skipped on SQLite."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        uses = set(fixtures)
+        seen: set[int] = set()
+        fn = getattr(item, "function", None)
+        if fn is not None:
+            uses |= _names_used(fn, seen)
+        info = getattr(item, "_fixtureinfo", None)
+        for fixturedefs in (info.name2fixturedefs.values() if info is not None else ()):
+            for fixturedef in fixturedefs:
+                uses |= _names_used(fixturedef.func, seen)
+        if uses & _LIVE_NAMES:
+            item.add_marker(pytest.mark.live)
+        if "chromium" in fixtures:
+            item.add_marker(pytest.mark.browser)
+        if BACKEND != "postgresql" and item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (URBANOS_TEST_DB)"))
+
+
+# ---- the summary: how long the suite took on this back end, and the write matrix's size
+
+_SESSION_START = time.monotonic()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _SESSION_START
+    _SESSION_START = time.monotonic()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say how large the write matrix was (tests/governance/test_write_matrix.py), when it ran."""
+    """Say how long the suite took on the back end under test and what it counted, and how large the write matrix
+    was (tests/governance/test_write_matrix.py), when it ran."""
     stats = terminalreporter.stats
+    if not hasattr(terminalreporter.config, "workerinput"):
+        counted = {key: [r for r in stats.get(key, []) if getattr(r, "count_towards_summary", True)]
+                   for key in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "deselected")}
+        counts = ", ".join(f"{len(reports)} {key}" for key, reports in counted.items() if reports)
+        terminalreporter.write_line(f"suite on {BACKEND}: {counts or 'nothing run'} in {time.monotonic() - _SESSION_START:.1f} s")
     ran = [r for key in ("passed", "failed") for r in stats.get(key, []) if "test_write_matrix" in getattr(r, "nodeid", "")]
     if not ran:
         return
-    import importlib.util
+    import importlib
 
-    spec = importlib.util.spec_from_file_location("write_matrix", ROOT / "tests" / "governance" / "test_write_matrix.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("write_matrix", module)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("tests.governance.test_write_matrix")
     paths, callers, levels, cases = module.matrix_size()
     terminalreporter.write_line(f"write matrix on {BACKEND}: {paths} write paths x {callers} callers x {levels} access levels"
                                 f" = {cases} cases ({len(ran)} tests run)")

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from browser.test_portal_browser import ADMIN, SHOTS
-from browser.test_portal_browser import browser as chromium  # noqa: F401 - the Chromium fixture (skips without Chromium)
+
+from tests.browser.conftest import ADMIN, SHOTS
 
 MAP_TILES = "https://{s}.tiles.test.example/{z}/{x}/{y}.png"
 PORTAL_TILES = "https://tiles.portal.test.example/{z}/{x}/{y}.png"
@@ -102,7 +102,7 @@ class Watched:
         assert self.errors == [], where
 
 
-def test_every_page_runs_under_the_policy(site: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811
+def test_every_page_runs_under_the_policy(site: Any, chromium: Any, tmp_path: Path) -> None:
     SHOTS.mkdir(exist_ok=True)
     w = Watched(chromium)
     page, u, coll = w.page, site.url, site.collection

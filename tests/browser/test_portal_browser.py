@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-SHOTS = Path(__file__).parent / "screenshots"
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
-    pytest.skip("chromium is not installed", allow_module_level=True)
+from tests.browser.conftest import ADMIN, SHOTS
 
 
 def _post(url: str, action: str, body: dict[str, Any]) -> None:
@@ -57,19 +46,9 @@ def portal(db_url: str, server_factory: Callable[..., Any]) -> Any:
     return server
 
 
-@pytest.fixture
-def browser() -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def test_portal_in_chromium(portal: Any, browser: Any) -> None:
+def test_portal_in_chromium(portal: Any, chromium: Any) -> None:
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.goto(portal.url + "/")
     page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
     assert page.get_by_role("search").is_visible()
@@ -121,18 +100,18 @@ def test_portal_in_chromium(portal: Any, browser: Any) -> None:
     unlabeled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select')]
         .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length""")
     assert unlabeled == 0
-    _confidential_page(portal, browser)
+    _confidential_page(portal, chromium)
 
 
-def _confidential_page(portal: Any, browser: Any) -> None:
+def _confidential_page(portal: Any, chromium: Any) -> None:
     """An admin token opens the confidential dataset (grounds, no download); anonymous callers get 404."""
-    ctx = browser.new_context(extra_http_headers=ADMIN, viewport={"width": 1280, "height": 900})
+    ctx = chromium.new_context(extra_http_headers=ADMIN, viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
     page.goto(portal.url + "/datasets/witness-register")
     assert page.locator("text=No download: this dataset is not open.").is_visible()
     assert page.locator("text=Personal data").first.is_visible()
     page.screenshot(path=str(SHOTS / "confidential_admin.png"), full_page=True)
-    anon = browser.new_page()
+    anon = chromium.new_page()
     resp = anon.goto(portal.url + "/datasets/witness-register")
     assert resp is not None and resp.status == 404
     ctx.close()
@@ -146,7 +125,7 @@ TREE_PITS = {"type": "FeatureCollection", "features": [
 ]}
 
 
-def test_collection_preview_table_and_frequency_words(portal: Any, browser: Any) -> None:
+def test_collection_preview_table_and_frequency_words(portal: Any, chromium: Any) -> None:
     """A distribution imported into a collection previews as a map and a table of its first features;
     EU frequency codes read as words in each language."""
     import json
@@ -165,7 +144,7 @@ def test_collection_preview_table_and_frequency_words(portal: Any, browser: Any)
         assert time.monotonic() < deadline, "the upload was not imported"
         time.sleep(0.2)
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.goto(u + "/datasets/tree-pits")
     page.wait_for_selector("#items-table table")
     assert page.locator("#items-table th", has_text="species").count() == 1

@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 import pytest
-from catalog_dcat.dcat_samples import LEVELS, VISIBLE, seed
+
+from tests.conformance.dcat.dcat_samples import LEVELS, VISIBLE, seed
 
 
 @pytest.fixture

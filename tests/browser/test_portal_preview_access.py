@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import ADMIN_TOKEN, api_token
+
+from tests.conftest import ADMIN_TOKEN, api_token
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CSV = b"name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,53.57,10.02,3\n"

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from browser.test_portal_browser import ADMIN, SHOTS
-from browser.test_portal_browser import browser as chromium  # noqa: F401 - the Chromium fixture (skips without Chromium)
+
+from tests.browser.conftest import ADMIN, SHOTS
 
 CSV = b"name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,53.57,10.02,3\n"
 
@@ -40,7 +40,7 @@ def portal(db_url: str, server_factory: Callable[..., Any]) -> Any:
     return server
 
 
-def test_signed_in_member_sees_the_preview_map(portal: Any, chromium: Any) -> None:  # noqa: F811 - the fixture
+def test_signed_in_member_sees_the_preview_map(portal: Any, chromium: Any) -> None:
     SHOTS.mkdir(exist_ok=True)
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from browser.test_portal_browser import ADMIN, SHOTS
-from browser.test_portal_browser import browser as chromium  # noqa: F401 - the Chromium fixture (skips without Chromium)
+
+from tests.browser.conftest import ADMIN, SHOTS
 
 CSV = "name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,not-a-number,10.02,3\nD,53.57,10.03,4\n"
 
@@ -31,7 +31,7 @@ def portal(db_url: str, server_factory: Callable[..., Any]) -> Any:
     return server
 
 
-def test_sign_in_upload_and_report(portal: Any, chromium: Any, tmp_path: Path) -> None:  # noqa: F811 - the fixture
+def test_sign_in_upload_and_report(portal: Any, chromium: Any, tmp_path: Path) -> None:
     SHOTS.mkdir(exist_ok=True)
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()

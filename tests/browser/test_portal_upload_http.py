@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ADMIN_TOKEN, api_token
+
+from tests.conftest import ADMIN_TOKEN, api_token
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CSV = b"name,lat,lon,count\nA,53.55,10.0,1\nB,53.56,10.01,2\nC,not-a-number,10.02,3\nD,53.57,10.03,4\n"

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from browser.test_portal_browser import ADMIN, SHOTS
-from browser.test_portal_browser import browser as chromium  # noqa: F401 - the Chromium fixture (skips without Chromium)
+
+from tests.browser.conftest import ADMIN, SHOTS
 
 SCRIPT = "</script><script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror=window.__pwned=2>'
@@ -80,7 +80,7 @@ def _inert(page: Any, console: list[str]) -> None:
     assert [m for m in console if "Content Security Policy" in m or m.startswith("dialog")] == []
 
 
-def test_hostile_features_stay_text_on_the_ogc_api_pages(hostile: Any, chromium: Any) -> None:  # noqa: F811
+def test_hostile_features_stay_text_on_the_ogc_api_pages(hostile: Any, chromium: Any) -> None:
     SHOTS.mkdir(exist_ok=True)
     context, page, console = _page(chromium)
     base = f"{hostile.url}/ogcapi/collections/{hostile.collection}"
@@ -114,7 +114,7 @@ def test_hostile_features_stay_text_on_the_ogc_api_pages(hostile: Any, chromium:
     context.close()
 
 
-def test_hostile_dataset_stays_text_in_the_portal_preview(hostile: Any, chromium: Any) -> None:  # noqa: F811
+def test_hostile_dataset_stays_text_in_the_portal_preview(hostile: Any, chromium: Any) -> None:
     SHOTS.mkdir(exist_ok=True)
     context, page, console = _page(chromium)
     page.goto(hostile.url + "/datasets/hostile")

@@ -111,7 +111,7 @@ def test_bad_role_choice() -> None:
 
 
 def test_serve_starts_and_stops(tmp_path: Path, db_url: str) -> Any:
-    from conftest import start_server
+    from tests.conftest import start_server
 
     server = start_server(tmp_path / "srv", db_url)
     try:

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_TOKEN
 from starlette.testclient import TestClient
 
+from tests.conftest import ADMIN_TOKEN
 from urbanos.errors import ConfigError
 
 FORWARDED = {"x-forwarded-proto": "https", "x-forwarded-host": "data.city.example", "x-forwarded-for": "198.51.100.7"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.conftest import Sta, datastream, location, thing
+from tests.sensing.sta_helpers import Sta, datastream, location, thing
 
 
 def _counts(sta: Sta) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from tests.conformance.conftest import Sta, datastream, location
+from tests.sensing.sta_helpers import Sta, datastream, location
 
 
 def _count(sta: Sta, s: str) -> int:

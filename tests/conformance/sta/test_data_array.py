@@ -7,7 +7,7 @@ import io
 import time
 from typing import Any
 
-from tests.conformance.conftest import Sta, thing
+from tests.sensing.sta_helpers import Sta, thing
 from urbanos.events import Event
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.conftest import Sta, datastream, thing
+from tests.sensing.sta_helpers import Sta, datastream, thing
 
 
 def _seed(sta: Sta, n_obs: int = 12) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.conftest import Sta, datastream, location
+from tests.sensing.sta_helpers import Sta, datastream, location
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conformance.conftest import OBS_COMPLEX, OBS_MEAS, Sta, location
+from tests.sensing.sta_helpers import OBS_COMPLEX, OBS_MEAS, Sta, location
 
 
 def _mds(n: int = 2) -> dict[str, Any]:

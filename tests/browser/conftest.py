@@ -1,0 +1,33 @@
+"""Headless Chromium (Playwright) for the portal tests that drive a browser: the ``chromium`` fixture, which the
+``browser`` marker follows (tests/conftest.py), and the screenshots folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+SHOTS = Path(__file__).parent / "screenshots"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    """A headless Chromium; the test is skipped where Chromium is not installed, except in CI, where it must be."""
+    if not shutil.which(CHROMIUM) and not os.environ.get("CI"):
+        pytest.skip("chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
