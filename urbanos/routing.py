@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
+from urbanos.core.text import nul_field, nul_problem
 from urbanos.errors import BadRequest, UnsupportedMediaType, UrbanosError
 from urbanos.governance import Identity
 from urbanos.platform import Platform
@@ -49,9 +50,12 @@ async def json_body(request: Request, *, require_json_type: bool = False,
     if (problem := json_problem(raw, max_nesting=BODY_MAX_NESTING, what="The request body")) is not None:
         raise BadRequest(problem, code=code)  # bounded before parsing: what is read must be written back and walked
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(invalid.format(exc), code=code) from None
+    if (nul := nul_problem(body)) is not None:  # PostgreSQL cannot store it: refused on every back end alike
+        raise BadRequest(nul, code=code, detail={"field": nul_field(body)})
+    return body
 
 
 def base_url(request: Request) -> str:

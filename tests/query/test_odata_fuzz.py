@@ -30,10 +30,14 @@ ALPHABET = st.sampled_from(list("abz019 ()',/-.:;=$@TZPD+eE") + ["eq", " and ", 
 
 
 def _parses_or_bad_request(fn: Any, *args: Any, **kw: Any) -> Any:
+    """The parse, or None for a 400 (bad input) or a 501 (an option that is not supported)."""
     try:
         return fn(*args, **kw)
     except BadRequest as exc:
         assert exc.status == 400 and exc.message
+        return None
+    except NotImplementedFeature as exc:
+        assert exc.status == 501 and "is not supported" in exc.message
         return None
 
 

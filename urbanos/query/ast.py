@@ -68,6 +68,17 @@ class Call(Node):
 
 
 @dataclass(frozen=True)
+class AnyRelated(Node):
+    """True when at least one entity reached by the to-many navigation ``path`` satisfies ``predicate`` (an SQL
+    ``EXISTS``). Inside ``predicate``, property paths that begin with ``path`` name that related entity; other
+    paths name the entity itself. No parser produces it: a caller that knows which navigation properties lead to
+    many entities puts it around the conditions that reach through them (SensorThings ``Datastreams/name eq 'x'``)."""
+
+    path: tuple[str, ...]
+    predicate: Node
+
+
+@dataclass(frozen=True)
 class OrderBy:
     expr: Node
     descending: bool = False
@@ -95,6 +106,6 @@ class QueryOptions:
 
 
 __all__ = [
-    "Node", "Literal", "Property", "BinOp", "Not", "Neg", "Call", "OrderBy", "Expand", "QueryOptions",
+    "Node", "Literal", "Property", "BinOp", "Not", "Neg", "Call", "AnyRelated", "OrderBy", "Expand", "QueryOptions",
     "STRING", "INT", "FLOAT", "BOOL", "NULL", "DATETIME", "DATE", "TIME", "DURATION", "INTERVAL", "GEOMETRY",
 ]

@@ -113,6 +113,8 @@ class Runner:
         path, query = self.path_of(sub.url)
         kind, body = await self.svc.read(self.version, path, query, self.identity, self.base)
         if kind == "value":
+            if body is None:  # a property whose value is null
+                return 204, {}, None
             body = {"value": body}
         return 200, {}, body
 
@@ -161,6 +163,8 @@ async def json_batch(runner: Runner, doc: Any, limit: int) -> dict[str, Any]:
             if rid in seen:
                 raise BadRequest(f"The request id {rid!r} is used twice.")
             seen.add(rid)
+        if not isinstance(r.get("headers") or {}, dict):
+            raise BadRequest('The headers of a batch request are an object, e.g. {"Content-Type": "application/json"}.')
         headers = {str(k).lower(): str(v) for k, v in (r.get("headers") or {}).items()}
         subs.append((Sub(rid, r["method"], r["url"], r.get("body"), headers), r.get("atomicityGroup")))
     responses: list[dict[str, Any]] = []

@@ -63,6 +63,12 @@ class SensingComponent(Component):
 
         await wiring.shutdown(platform)
 
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.sensing.openapi import openapi_fragment
+
+        s = platform.settings
+        return openapi_fragment(int(s.sta_max_top), int(s.sta_default_top), int(s.sta_max_batch))
+
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "SensorThings API", "href": "/sta/v1.1/",
                  "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/)."}]

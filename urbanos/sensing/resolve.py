@@ -88,7 +88,50 @@ def resolve(e: EntityType, a: str, path: tuple[str, ...], dialect: Dialect, visi
 
         return Col(sub(inner.sql), inner.type, start=sub(inner.start) if inner.start else "",
                    end=sub(inner.end) if inner.end else "", json_path=inner.json_path)
+    if rel is not None and rel.many and len(path) > 1:
+        raise BadRequest(f"{'/'.join(path)!r}: {head} leads to many {rel.target} entities; only a $filter condition "
+                         f"can reach through it (true when one of them satisfies it), e.g. $filter={head}/id eq 1.")
     raise BadRequest(f"{'/'.join(path)!r} is not a property of {e.name}.")
 
 
-__all__ = ["Col", "resolve"]
+@dataclass(frozen=True)
+class Nav:
+    """The rows a to-many navigation path leads to: ``FROM {source} WHERE {where}`` (correlated with the outer row,
+    only rows the caller may read), the target type and its alias."""
+
+    source: str
+    where: str
+    e: EntityType
+    alias: str
+
+
+# A related entity that is readable whenever its parent is (it follows the parent's dataset)
+_FOLLOWS = {("Datastream", "Observation"), ("MultiDatastream", "Observation"), ("Thing", "HistoricalLocation")}
+
+
+def navigate(e: EntityType, a: str, path: tuple[str, ...], dialect: Dialect, alias: str,
+             visible: Visible | None = None) -> Nav:
+    """The entities ``path`` leads to from row ``a`` of ``e``: single-valued steps, then one to-many step
+    (``Datastreams``, ``Datastream/Thing/Locations``). ``alias`` names the target rows (and ``{alias}l`` a link
+    table's rows)."""
+    *steps, last = path
+    owner, key = e, f"{a}.id"
+    if steps:  # the id of the entity the single-valued steps reach (NULL when it is not readable)
+        owner_col = resolve(e, a, (*steps, "id"), dialect, visible)
+        key = owner_col.sql
+        for name in steps:
+            owner = ENTITIES[owner.rel_map[name].target]
+    rel = owner.rel_map.get(last)
+    if rel is None or not rel.many:
+        raise BadRequest(f"{'/'.join(path)!r} is not a navigation property of {e.name} leading to many entities.")
+    t = ENTITIES[rel.target]
+    if rel.kind == "rev":
+        source, where = f"{t.table} {alias}", f"{alias}.{rel.fk} = {key}"
+    else:
+        source = f"{rel.table} {alias}l JOIN {t.table} {alias} ON {alias}.id = {alias}l.{rel.dst}"
+        where = f"{alias}l.{rel.src} = {key}"
+    cond = None if visible is None or (owner.name, t.name) in _FOLLOWS else visible(t, alias)
+    return Nav(source, where + (f" AND {cond}" if cond else ""), t, alias)
+
+
+__all__ = ["Col", "Nav", "resolve", "navigate"]

@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 import jsonpatch  # type: ignore[import-untyped]
 
 from urbanos.core.ids import parse_id
-from urbanos.errors import BadRequest, ConfigError, NotFound, NotImplementedFeature
+from urbanos.core.text import nul_field, nul_problem
+from urbanos.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound
 from urbanos.events import Usage
 from urbanos.governance import ADMIN, Gate
-from urbanos.ports import SensingPort
+from urbanos.ports import SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
 from urbanos.sensing import options as qopts
+from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
 from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType, Rel
 from urbanos.sensing.paths import Target, parse_path, resolve_path
@@ -57,7 +59,8 @@ CONFORMANCE = [
 # The MQTT classes are added by urbanos.sensing.mqtt through platform.services["sta_server_settings"].
 
 Read = tuple[str, Any]
-"""What a read answers: ``("json", body)``, ``("geojson", body)``, ``("csv", text)`` or ``("value", raw value)``."""
+"""What a read answers: ``("json", body)``, ``("geojson", body)``, ``("csv", text)`` or ``("value", raw value)``
+(None: a property whose value is null, 204 No Content)."""
 
 
 class SensingService:
@@ -190,7 +193,7 @@ class SensingService:
         if not row:
             raise NotFound(f"{e.name} {t.id} does not exist.")
         v = with_dataset(row[0][p.column], row[0]["_ds_name"]) if with_ds else prop_value(p, row[0])
-        if t.value:
+        if t.value or v is None:  # a property whose value is null answers 204 No Content (the route's empty value)
             return "value", v
         return "json", {name: v}
 
@@ -250,6 +253,10 @@ class SensingService:
 
         return await self.db.read(read)
 
+    async def dataset_sensors(self, identity: Identity, dataset: str, limit: int) -> list[SensorRef]:
+        """The Things of dataset ``dataset`` with their locations and Datastreams (:mod:`urbanos.sensing.datasets`)."""
+        return await self.db.read(lambda c: dataset_sensors(c, self.gate, identity, dataset, limit))
+
     # -- writes --------------------------------------------------------------------------------
     def _write_target(self, conn: Connection, ctx: Ctx, path: str) -> tuple[Target, Writer]:
         """The path a write addresses, resolved through the rows the caller may read or change (a publisher
@@ -267,6 +274,7 @@ class SensingService:
         return int(row[0])
 
     def create_sync(self, conn: Connection, ctx: Ctx, path: str, body: Any) -> dict[str, Any]:
+        refuse_nul(body)
         t, w = self._write_target(conn, ctx, path)
         if t.prop is not None or (t.single and not t.ref):
             raise BadRequest("POST goes to an entity set or a navigation collection.")
@@ -317,10 +325,11 @@ class SensingService:
         return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))
 
     def update_sync(self, conn: Connection, ctx: Ctx, path: str, body: Any, mode: str) -> dict[str, Any]:
+        refuse_nul(body)
         t, w = self._write_target(conn, ctx, path)
         if not t.single or t.prop is not None or t.ref:
-            raise NotImplementedFeature("Updating a collection, a property or a reference is not supported; "
-                                        "PATCH or PUT one entity.")
+            raise _not_allowed(t, "Updating a collection, a property or a reference is not supported; PATCH or PUT one "
+                                  "entity.")
         id_ = self._single(conn, t)
         if mode == "json-patch":
             w.own.check(t.e, id_, NotFound(f"{t.e.name} {t.id} does not exist."))
@@ -373,13 +382,26 @@ class SensingService:
                 return
             raise BadRequest("This relation cannot be removed; the entity needs it.")
         if not t.single or t.prop is not None or t.ref:
-            raise NotImplementedFeature("Deleting a collection or a property is not supported; DELETE one entity.")
+            raise _not_allowed(t, "Deleting a collection or a property is not supported; DELETE one entity.")
         delete(w, t.e, self._single(conn, t))
 
     async def delete_at_path(self, version: str, path: str, identity: Identity, base_url: str) -> None:
         Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
+
+
+def _not_allowed(t: Target, message: str) -> MethodNotAllowed:
+    """405 for a change of what is read only: a property, a top-level $ref list (GET), a collection (GET, POST)."""
+    allow = "GET" if t.prop is not None or (t.ref and t.parent is None) else "GET, POST"
+    return MethodNotAllowed(message, headers={"Allow": allow})
+
+
+def refuse_nul(body: Any) -> None:
+    """A write whose text holds a NUL is refused, naming the field (HTTP bodies are checked as they are parsed;
+    this covers $batch parts and MQTT publishes, which reach the service without that parser)."""
+    if (nul := nul_problem(body)) is not None:
+        raise BadRequest(nul, detail={"field": nul_field(body)})
 
 
 def _rel_back(e: EntityType, rel: Rel) -> str:

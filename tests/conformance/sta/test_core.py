@@ -142,7 +142,7 @@ def test_bad_input_errors(sta: Sta) -> None:
     _err(sta.get("/Things?$orderby=nope"), 400)
     _err(sta.get("/Things?$select=nope"), 400)
     _err(sta.get("/Things?$expand=Nope"), 400)
-    _err(sta.get("/Things?$bogus=1"), 400)
+    _err(sta.get("/Things?$bogus=1"), 501)
     _err(sta.get("/Things(1)/nope"), 404)
     _err(sta.get("/Things?$skiptoken=zzz"), 400)
     _err(sta.get("/Things/Datastreams"), 400)

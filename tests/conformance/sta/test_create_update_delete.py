@@ -181,12 +181,15 @@ def test_out_of_range_ids_are_bad_requests(sta: Sta) -> None:
     assert sta.post("/Things", {"name": "x", "description": "y", "dataset_id": 10**20}).status_code == 400
 
 
-def test_unsupported_operations_are_501(sta: Sta) -> None:
+def test_methods_a_path_does_not_allow_are_405(sta: Sta) -> None:
+    """DELETE or PATCH of a collection or a property is a method the resource does not allow (405 with Allow), not
+    a server error."""
     tid = sta.create("/Things", thing("Keep"))["@iot.id"]
     for r in (sta.delete("/Things"), sta.patch("/Things", {"name": "x"}), sta.patch(f"/Things({tid})/name", {"name": "x"}),
               sta.delete(f"/Things({tid})/name")):
-        assert r.status_code == 501, r.text
-        assert r.json() == {"code": 501, "type": "error", "message": r.json()["message"]}
+        assert r.status_code == 405, r.text
+        assert r.headers.get("allow"), r.headers
+        assert r.json() == {"code": 405, "type": "error", "message": r.json()["message"]}
     assert sta.ok("/Things?$count=true")["@iot.count"] == 1
 
 

@@ -3,7 +3,8 @@
 :func:`parse_query` turns the (already URL-decoded) query parameters into a
 :class:`~urbanos.query.ast.QueryOptions`. Option names are matched without regard
 to case (``$resultFormat`` = ``$resultformat``); parameters without ``$`` are kept
-in ``QueryOptions.extra``; any other ``$``-option is a BadRequest.
+in ``QueryOptions.extra``; any other ``$``-option (``$apply``, ``$search`` …) is a
+NotImplementedFeature (501), as the SensorThings standard asks of a query option the service does not support.
 
 ``top``: ``parse_query`` always sets it: the ``$top`` given (capped at ``max_top``)
 or ``default_top``. ``top=None`` in a :class:`QueryOptions` means "no limit"; it
@@ -16,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from urbanos.errors import BadRequest
+from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query import ast
 from urbanos.query.odata.lexer import error
 from urbanos.query.odata.parser import parse_filter, parse_orderby
@@ -36,6 +37,13 @@ _NAME = re.compile(r"[^\W\d][\w]*|@iot\.id|@iot\.selfLink")
 _SEGMENT = re.compile(r"\s*([^\W\d]\w*)\s*")
 _INT64 = 2**63 - 1
 MAX_EXPAND_DEPTH = 10
+
+
+def unsupported(key: str, where: str = "") -> NotImplementedFeature:
+    """A ``$``-option that is not one of the standard's: 501 Not Implemented (OGC 18-088, query status codes)."""
+    supported = ", ".join(sorted(set(OPTIONS.values()) - {"$skiptoken"}))
+    return NotImplementedFeature(f"{where}the query option {key[:40]!r} is not supported; supported: {supported}.",
+                                 detail={"option": key[:40]})
 
 
 def _non_negative(where: str, raw: str) -> int:
@@ -154,6 +162,8 @@ def parse_expand(
                     continue
                 name, eq, value = part.partition("=")
                 key = name.strip().lower()
+                if eq and key.startswith("$") and key not in OPTIONS:
+                    raise unsupported(name.strip(), f"{label}: ")
                 if not eq or key not in OPTIONS or key == "$skiptoken":
                     raise error(where, off, f"expected a query option such as $filter=…, found {part.strip()[:40]!r}")
                 if key in inner:
@@ -223,10 +233,7 @@ def parse_query(params: Mapping[str, str], *, max_top: int = 10000, default_top:
             continue
         low = key.lower()
         if low not in OPTIONS:
-            raise BadRequest(
-                f"Unknown query option {key[:40]!r}; supported: {', '.join(sorted(set(OPTIONS.values())))}.",
-                detail={"option": key[:40]},
-            )
+            raise unsupported(key)
         if low in system:
             raise BadRequest(f"{OPTIONS[low]} is given twice.", detail={"option": OPTIONS[low]})
         if low == "$skiptoken":
@@ -236,4 +243,4 @@ def parse_query(params: Mapping[str, str], *, max_top: int = 10000, default_top:
     return _build(system, max_top=max_top, default_top=default_top, extra=extra)
 
 
-__all__ = ["parse_query", "parse_select", "parse_expand", "OPTIONS"]
+__all__ = ["parse_query", "parse_select", "parse_expand", "unsupported", "OPTIONS"]

@@ -49,7 +49,7 @@ def _literal(lit: ast.Literal) -> str:
 
 def _wrap(node: ast.Node) -> str:
     text = to_text(node)
-    return f"({text})" if isinstance(node, (ast.BinOp, ast.Not, ast.Neg)) else text
+    return f"({text})" if isinstance(node, (ast.BinOp, ast.Not, ast.Neg, ast.AnyRelated)) else text
 
 
 def to_text(node: ast.Node) -> str:
@@ -65,6 +65,8 @@ def to_text(node: ast.Node) -> str:
         return f"-({to_text(node.operand)})"
     if isinstance(node, ast.Call):
         return f"{node.name}({', '.join(to_text(a) for a in node.args)})"
+    if isinstance(node, ast.AnyRelated):  # written as the condition it came from (its paths are whole)
+        return to_text(node.predicate)
     raise ValueError(f"cannot render {type(node).__name__}")
 
 

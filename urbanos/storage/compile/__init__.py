@@ -16,7 +16,9 @@ JSON document — TEXT on SQLite, JSONB on PostgreSQL — and ``json_path`` the 
 
 OData ``$filter`` and CQL2 trees compile here alike; where the two languages mean different things the
 :class:`Rules` say so (``rules=ODATA``, the default, or ``rules=CQL2``), and a :class:`Properties` object
-resolves a property by the part it plays (value, geometry, instant). Semantics are described in
+resolves a property by the part it plays (value, geometry, instant) and, for
+:class:`urbanos.query.ast.AnyRelated`, the entities a to-many navigation leads to (:meth:`Properties.related`:
+an ``EXISTS`` subquery, true when one of them satisfies the condition). Semantics are described in
 ``docs/query.md``.
 
 The pieces: :mod:`.expr` (Column, E, Rules), :mod:`.base` (parameters, literals, properties, JSON, coercion),
@@ -28,10 +30,20 @@ from __future__ import annotations
 
 from urbanos.storage.compile.base import CQL2, ODATA
 from urbanos.storage.compile.compiler import Compiler, compile_expression, compile_filter
-from urbanos.storage.compile.expr import Column, E, Properties, Resolver, Rules, SpatialIndex, fmt
+from urbanos.storage.compile.expr import (
+    Column,
+    E,
+    Properties,
+    Related,
+    Resolver,
+    Rules,
+    Scoped,
+    SpatialIndex,
+    fmt,
+)
 from urbanos.storage.compile.orderby import compile_orderby, compile_orderby_params, inline
 
 __all__ = [
-    "Column", "SpatialIndex", "Resolver", "Properties", "Rules", "ODATA", "CQL2", "E", "Compiler", "compile_filter",
+    "Column", "SpatialIndex", "Resolver", "Properties", "Related", "Scoped", "Rules", "ODATA", "CQL2", "E", "Compiler", "compile_filter",
     "compile_expression", "compile_orderby", "compile_orderby_params", "inline", "fmt",
 ]

@@ -15,7 +15,7 @@ from urbanos.core.time import format_stored
 from urbanos.errors import BadRequest
 from urbanos.query import ast
 from urbanos.query.odata.unparse import to_text
-from urbanos.storage.compile.expr import Column, E, Properties, Resolver, Rules, Target, fmt
+from urbanos.storage.compile.expr import Column, E, Properties, Resolver, Rules, Scoped, Target, fmt
 from urbanos.storage.spatial import PostGISSpatial, Spatial, SQLiteSpatial, to_wkb
 
 ODATA = Rules(show=to_text)
@@ -33,6 +33,7 @@ class CompilerBase:
 
     def __init__(self, resolve: Resolver | Properties, conn: Target, where: str = "$filter", rules: Rules = ODATA) -> None:
         self.props = resolve if isinstance(resolve, Properties) else Properties(resolve)
+        self.target = conn
         dialect = getattr(conn, "dialect", conn)
         self.pg = getattr(dialect, "name", "") == "postgresql"
         sp: Spatial | None = getattr(conn, "spatial", None)
@@ -187,7 +188,20 @@ class CompilerBase:
             if fn is None:
                 raise self.bad(node, f"the function {node.name} is not supported")
             return fn(self, node)
+        if isinstance(node, ast.AnyRelated):
+            return self.any_related(node)
         raise self.bad(None, f"unsupported expression {type(node).__name__}")
+
+    def any_related(self, node: ast.AnyRelated) -> E:
+        """``EXISTS`` over the related entities of ``node.path``, with ``node.predicate`` compiled for them."""
+        try:
+            rel = self.props.related(node.path)
+        except NotImplementedError:
+            raise self.bad(node, f"{'/'.join(node.path)!r} cannot be followed here") from None
+        inner = type(self)(Scoped(self.props, node.path, rel.props), self.target, self.where, self.rules)
+        e = inner.as_type(inner.compile(node.predicate), "bool", node.predicate, "a condition")
+        return E(f"EXISTS (SELECT 1 FROM {rel.source} WHERE {rel.where} AND {e.sql})", e.params, "bool",
+                 nullable=False)
 
     def compare(self, node: ast.BinOp) -> E:
         raise NotImplementedError

@@ -69,6 +69,53 @@ class Properties:
     def instant(self, path: tuple[str, ...]) -> Column:
         return self.column(path)
 
+    def related(self, path: tuple[str, ...]) -> Related:
+        """The entities a to-many navigation ``path`` leads to (for :class:`urbanos.query.ast.AnyRelated`); a
+        BadRequest when ``path`` is none. The plain resolver knows no navigation."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Related:
+    """Rows related to the row being filtered, for ``EXISTS (SELECT 1 FROM {source} WHERE {where} AND …)``:
+    ``source`` names the tables with their aliases, ``where`` (SQL without parameters) ties them to the outer row
+    and keeps only the rows the caller may read, ``props`` answers for the related row's properties."""
+
+    source: str
+    where: str
+    props: Properties
+
+
+class Scoped(Properties):
+    """Inside an ``EXISTS`` over the entities of navigation ``prefix``: paths that begin with ``prefix`` belong to
+    the related row (``inner``), every other path to the row outside (``outer``)."""
+
+    def __init__(self, outer: Properties, prefix: tuple[str, ...], inner: Properties) -> None:
+        super().__init__()
+        self.outer, self.prefix, self.inner = outer, prefix, inner
+
+    def _split(self, path: tuple[str, ...]) -> tuple[Properties, tuple[str, ...]]:
+        n = len(self.prefix)
+        if len(path) > n and path[:n] == self.prefix:
+            return self.inner, path[n:]
+        return self.outer, path
+
+    def column(self, path: tuple[str, ...]) -> Column:
+        props, rest = self._split(path)
+        return props.column(rest)
+
+    def geometry(self, path: tuple[str, ...]) -> Column | None:
+        props, rest = self._split(path)
+        return props.geometry(rest)
+
+    def instant(self, path: tuple[str, ...]) -> Column:
+        props, rest = self._split(path)
+        return props.instant(rest)
+
+    def related(self, path: tuple[str, ...]) -> Related:
+        props, rest = self._split(path)
+        return props.related(rest)
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -130,4 +177,4 @@ def fmt(template: str, *parts: E) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
-__all__ = ["Column", "SpatialIndex", "Resolver", "Properties", "Rules", "E", "NOCONST", "fmt"]
+__all__ = ["Column", "SpatialIndex", "Resolver", "Properties", "Related", "Scoped", "Rules", "E", "NOCONST", "fmt"]
