@@ -115,7 +115,8 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "PostgreSQL/PostGIS.",
         sensitive=True,
     ),
-    Setting("data_dir", str, "./urbanos-data", "Directory for the SQLite database, uploads and caches."),
+    Setting("data_dir", str, "./urbanos-data", "Directory for the SQLite database, uploads and caches; the same default "
+            "for every command (serve, demo, import, token, db, harvest), relative to the folder it runs in."),
     Setting("city_name", str, "Demo City", "The city's name, shown on the landing page."),
     Setting(
         "attribution",

@@ -36,13 +36,17 @@ HAMBURG_BOX = {"type": "Polygon", "coordinates": [[[9.73, 53.39], [10.33, 53.39]
 ENRICH: list[dict[str, Any]] = [
     {"name": "melbourne-pedestrian-counts", "title": "Pedestrian Counting System – hourly counts", "owner_org": "city-of-melbourne",
      "notes": "Hourly pedestrian counts from sensors across the Melbourne CBD, with the sensor locations. Served live through the "
-              "SensorThings API.",
+              "SensorThings API.\n\nThe counts of March and April 2017 are recorded by the City of Melbourne. The live "
+              "values after them are simulated by this demo: every few seconds each sensor gets the typical count "
+              "recorded on the same weekday and at the same hour, with a little noise (Observations with "
+              "parameters.simulated = true).",
      "license_id": "CC-BY-4.0", "tags": ["pedestrians", "footfall", "sensors", "counts"], "theme": ["TRAN", "mobility"],
      "frequency": "HOURLY", "spatial": MELBOURNE_BOX, "spatial_text": "Melbourne CBD, Victoria, Australia",
-     "temporal_start": "2016-01-01", "temporal_end": "2017-04-30", "contact_name": "City of Melbourne Open Data Team",
+     "temporal_start": "2017-02-28", "temporal_end": "2017-04-30", "contact_name": "City of Melbourne Open Data Team",
      "contact_email": "opendata@melbourne.vic.gov.au", "steward": "Pedestrian counting programme",
      "maintainer": "City of Melbourne Open Data Team", "owner": "City of Melbourne", "publisher": "City of Melbourne",
-     "groups": ["mobility"], "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open"},
+     "groups": ["mobility"], "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open",
+     "extras": [{"key": "related", "value": "pedestrian-sensors"}]},
     {"name": "pedestrian-sensors", "title": "Melbourne: pedestrian counting sensors", "owner_org": "city-of-melbourne",
      "notes": "Locations of the sensors of the City of Melbourne's Pedestrian Counting System: id, name and description "
               "of each sensor, installation date, status, the two directions it counts and its position (WGS84). The "
@@ -53,7 +57,8 @@ ENRICH: list[dict[str, Any]] = [
      "contact_name": "City of Melbourne Open Data Team", "contact_email": "opendata@melbourne.vic.gov.au",
      "maintainer": "City of Melbourne Open Data Team", "steward": "Pedestrian counting programme", "frequency": "IRREG",
      "owner": "City of Melbourne", "publisher": "City of Melbourne",
-     "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open"},
+     "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open",
+     "extras": [{"key": "related", "value": "melbourne-pedestrian-counts"}]},
     {"name": "hamburg-stadtteile", "title": "Hamburg Stadtteile (districts)", "owner_org": "hamburg-lgv",
      "notes": "Boundaries of Hamburg's 104 Stadtteile (quarters) as polygons, from the official ALKIS administrative units.",
      "license_id": "dl-de-by-2.0", "tags": ["stadtteile", "boundaries", "hamburg", "verwaltungsgrenzen"],
@@ -62,8 +67,9 @@ ENRICH: list[dict[str, Any]] = [
      "steward": "LGV Hamburg, Geobasisdaten", "maintainer": "LGV Hamburg", "owner": "Freie und Hansestadt Hamburg",
      "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open"},
     {"name": "hamburg-bezirke", "title": "Hamburg Bezirke (boroughs)", "owner_org": "hamburg-lgv",
-     "notes": "Boundaries of Hamburg's seven Bezirke (boroughs) as polygons, from the official ALKIS administrative units.",
-     "license_id": "dl-de-by-2.0", "tags": ["bezirke", "boundaries", "hamburg", "verwaltungsgrenzen"],
+     "notes": "Boundaries of Hamburg's seven Bezirke (districts, also called boroughs) as polygons, from the official "
+              "ALKIS administrative units.",
+     "license_id": "dl-de-by-2.0", "tags": ["bezirke", "districts", "boundaries", "hamburg", "verwaltungsgrenzen"],
      "theme": ["REGI", "governance"], "frequency": "ANNUAL", "spatial": HAMBURG_BOX, "spatial_text": "Freie und Hansestadt Hamburg",
      "contact_name": "LGV Hamburg Geodatenservice", "contact_email": "geodatenservice@gv.hamburg.de",
      "steward": "LGV Hamburg, Geobasisdaten", "maintainer": "LGV Hamburg", "owner": "Freie und Hansestadt Hamburg",

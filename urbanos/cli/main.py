@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from urbanos import __version__
+from urbanos.cli.banner import demo_banner, describe_database
 from urbanos.cli.common import check_port, fail, guarded, run_server, settings_from
 from urbanos.errors import ValidationFailed
-from urbanos.plugins import load_components, settings_registry
+from urbanos.plugins import Component, load_components, settings_registry
 from urbanos.settings import Settings, reference_markdown
 from urbanos.web.logs import configure_logging
 
@@ -52,6 +55,10 @@ def cli(config: str | None, set_values: tuple[str, ...]) -> None:
     Start a demo city:        urbanos demo
     Serve your own data:      urbanos serve --data-dir ./data
     Create a publisher token: urbanos token create --role publisher --org mobility
+
+    Every command that opens the database (serve, demo, import, token, db,
+    harvest) uses the data directory ./urbanos-data unless --data-dir,
+    URBANOS_DATA_DIR or urbanos.toml names another.
 
     Settings come from defaults, urbanos.toml, URBANOS_* variables and flags, in
     that order; `urbanos settings` shows the effective values.
@@ -99,39 +106,43 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     _serve(settings)
 
 
-def _serve(settings: Settings, demo: bool = False) -> None:
+def _serve(settings: Settings, banner: str | None = None) -> None:
+    """Serve; ``banner`` (the demo's) is printed instead of the one-line start message."""
     from urbanos.web.app import create_app
 
     configure_logging(settings.log_level, settings.log_format)
     check_port(settings.host, settings.port)
     app = create_app(settings)
-    if demo:
+    if banner is not None:
         app.state.platform.services["demo"] = True
-    click.echo(f"urbanos {__version__}: serving {settings.city_name} on http://{settings.host}:{settings.port}/ "
-               f"({app.state.platform.db.dialect.name})", err=True)
+        click.echo(banner)
+    else:
+        click.echo(f"urbanos {__version__}: serving {settings.city_name} on http://{settings.host}:{settings.port}/ "
+                   f"({app.state.platform.db.dialect.name}: {describe_database(settings)})", err=True)
     run_server(app, settings)
+
+
+SIMULATED_NOTE = ("Live sensor values are simulated: after April 2017 the pedestrian counts replay the\n"
+                  "recorded counts of the same weekday and hour, with a little noise.")
 
 
 @cli.command()
 @click.option("--port", default=None, type=str, help="HTTP port (default 8000).")
 @click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
-@click.option("--data-dir", default=None, help="Where the demo keeps its data (default ./urbanos-demo).")
+@click.option("--data-dir", default=None, help="Data directory (setting data_dir; default ./urbanos-data, as for every command).")
 @click.option("--db", default=None, help="Database URL (default: SQLite in the data dir).")
 @click.option("--mqtt-port", default=None, type=str, help="Port of the embedded MQTT broker; 0 turns it off.")
 @click.pass_context
 @guarded
-def demo(ctx: click.Context, data_dir: str | None, **flags: Any) -> None:
+def demo(ctx: click.Context, **flags: Any) -> None:
     """Serve a demo city with real open data and simulated live sensors.
 
     Loads the Melbourne pedestrian counters (City of Melbourne, CC BY 4.0) and
-    the Hamburg district boundaries (FHH, dl-de/by-2-0) into a demo data
-    directory, then serves it. Loading is idempotent.
+    the Hamburg district boundaries (FHH, dl-de/by-2-0) into the data directory
+    (the same default, ./urbanos-data, as serve, import and token), then serves
+    it and prints where to go. Loading is idempotent.
     """
-    import os
-
-
-    env_dir = os.environ.get("URBANOS_DATA_DIR")
-    settings = settings_from(ctx, data_dir=data_dir or (None if env_dir else "./urbanos-demo"), **_flags(**flags))
+    settings = settings_from(ctx, **_flags(**flags))
     if settings.sources.get("city_name") == "default":
         settings = settings.replace(city_name="Demo City")
     if settings.sources.get("attribution") == "default":
@@ -141,18 +152,41 @@ def demo(ctx: click.Context, data_dir: str | None, **flags: Any) -> None:
         )
     configure_logging(settings.log_level, settings.log_format)
     check_port(settings.host, settings.port)
-    from urbanos.platform import Platform
-
+    if settings.sources.get("data_dir") == "default" and Path("urbanos-demo").is_dir() and not settings.data_path.exists():
+        click.echo("note: ./urbanos-demo holds an earlier demo's data; the demo now uses ./urbanos-data, the data "
+                   "directory of every command (--data-dir ./urbanos-demo serves the earlier one).", err=True)
     comps = load_components()
+    _load_demo(settings, comps)
+    notes = (SIMULATED_NOTE,) if any(c.name == "sensing" for c in comps) else ()
+    _serve(settings, banner=demo_banner(settings, __version__, ctx.find_root().params.get("config"), notes))
+
+
+def _load_demo(settings: Settings, comps: list[Component]) -> None:
+    """Migrate (one summary line instead of a log line per migration, unless log_level is debug) and load the demo
+    data of every capability."""
+    from urbanos.platform import Platform
+    from urbanos.storage import open_database, upgrade
+
     platform = Platform.build(settings, comps)
+    storage_log = logging.getLogger("urbanos.storage")
+    if settings.log_level != "debug":
+        storage_log.setLevel(logging.WARNING)
+    database = open_database(settings)
+    database.open()
+    try:
+        ran = upgrade(database, platform.migrations())
+    finally:
+        database.close()
+        storage_log.setLevel(logging.NOTSET)
+    state = f"{len(ran)} migrations applied" if ran else "up to date"
+    click.echo(f"database ready: {state} ({describe_database(settings)})", err=True)
+    click.echo(f"demo: loading the demo data ({', '.join(c.name for c in comps)}) …", err=True)
     platform.open()
     try:
         for comp in comps:
-            click.echo(f"demo: loading {comp.name} …", err=True)
             comp.demo(platform)
     finally:
         platform.close()
-    _serve(settings, demo=True)
 
 
 @cli.command("settings")
@@ -326,6 +360,7 @@ def import_cmd(ctx: click.Context, path: str, dataset: str, importer: str | None
                 f"no importer can read {path}. Fix: use CSV, GeoJSON, GeoPackage, zipped Shapefile or XLSX."
             )
         best = scored[0][1]
+    click.echo(f"database: {describe_database(settings)}")
     platform = Platform.build(settings, comps)
     platform.open()
     try:

@@ -77,7 +77,7 @@ def load_demo(platform: Platform) -> list[str]:
     """Create the demo collections that are missing (idempotent); returns the names loaded now."""
     loaded: list[str] = []
     specs = [
-        ("hamburg-bezirke", "Hamburg: Bezirke", "The seven boroughs (Bezirke) of Hamburg.", "hamburg_bezirke.geojson.gz",
+        ("hamburg-bezirke", "Hamburg: Bezirke", "The seven districts (Bezirke, boroughs) of Hamburg.", "hamburg_bezirke.geojson.gz",
          [{"name": "id", "type": "string"}, {"name": "name", "type": "string"}]),
         ("hamburg-stadtteile", "Hamburg: Stadtteile", "The quarters (Stadtteile) of Hamburg with their borough.",
          "hamburg_stadtteile.geojson.gz",

@@ -9,15 +9,12 @@ two-hour interval, the skipped hour at its start does not exist).
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 import io
 import logging
-import math
-import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -27,8 +24,10 @@ from zoneinfo import ZoneInfo
 from urbanos.core.time import format_stored, now_stored
 from urbanos.errors import ValidationFailed
 from urbanos.plugins import Importer
+from urbanos.sensing.describe import describe_api
 from urbanos.sensing.envelope import track_many
 from urbanos.sensing.model import ENTITIES
+from urbanos.sensing.replay import label_simulated, recorded_counts, replay
 from urbanos.sensing.write import Writer
 
 if TYPE_CHECKING:
@@ -275,48 +274,20 @@ class MelbourneImporter(Importer):
 
 
 def load_demo(platform: Platform) -> None:
-    """Load the packaged subset (idempotent) into the dataset ``melbourne-pedestrian-counts``."""
+    """Load the packaged subset (idempotent) into the dataset ``melbourne-pedestrian-counts``, and say on its
+    Datastreams that the demo's live values are simulated."""
     import_melbourne(platform, str(DEMO_DIR), DEMO_DATASET, progress=False)
+    recorded = recorded_counts(tuple(_files(str(DEMO_DIR))[0]))
+    platform.db.write_sync(lambda c: label_simulated(c, DEMO_DATASET, SOURCE, recorded))
+    describe_api(platform, DEMO_DATASET, SOURCE)  # its SensorThings API as a distribution in the catalogue
 
 
-def _profile(hour: float) -> float:
-    """A typical weekday pedestrian profile (persons per hour at a busy CBD sensor)."""
-    morning = math.exp(-((hour - 8.5) ** 2) / 2.0)
-    lunch = 1.3 * math.exp(-((hour - 12.75) ** 2) / 1.5)
-    evening = 1.1 * math.exp(-((hour - 17.5) ** 2) / 2.5)
-    return 80 + 1500 * (morning + lunch + evening)
-
-
-async def live(platform: Platform, interval: float = 5.0, stop_after: int | None = None) -> None:
-    """Keep a simulated live count flowing: one Observation per demo sensor every ``interval`` seconds."""
-    db = platform.db
-    rnd = random.Random(7)  # simulated demo values, not a secret  # nosec B311
-    rounds = 0
-    while stop_after is None or rounds < stop_after:
-        rounds += 1
-        try:
-            def tick(c: Connection) -> int:
-                src = c.dialect.json_get("t.properties", "source")
-                streams = c.fetchall(f"SELECT d.id FROM sta_datastreams d JOIN sta_things t ON t.id = d.thing_id"
-                                     f" WHERE {src} = ?", (SOURCE,))
-                w = Writer(c, "v1.1")
-                now = datetime.now(UTC)
-                local = now.astimezone(TZ)
-                base = _profile(local.hour + local.minute / 60)
-                for (ds,) in streams:
-                    n = max(0, int(rnd.gauss(base, base * 0.15)))
-                    w.create(ENTITIES["Observation"], {
-                        "result": n, "phenomenonTime": f"{format_stored(now - timedelta(seconds=interval))}/{format_stored(now)}",
-                        "resultTime": format_stored(now), "parameters": {"simulated": True},
-                        "Datastream": {"@iot.id": ds}})
-                return len(streams)
-
-            await db.write(tick)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - a failed tick must not stop the feed
-            log.exception("simulated pedestrian feed failed")
-        await asyncio.sleep(interval)
+async def live(platform: Platform, interval: float = 5.0, stop_after: int | None = None,
+               clock: Callable[[], datetime] | None = None) -> None:
+    """Keep a simulated live count flowing into the demo dataset's Datastreams every ``interval`` seconds: the
+    recorded counts of the same weekday and hour, replayed (:mod:`urbanos.sensing.replay`)."""
+    await replay(platform, counts=tuple(_files(str(DEMO_DIR))[0]), dataset=DEMO_DATASET, source=SOURCE, tz=TZ,
+                 interval=interval, stop_after=stop_after, clock=clock)
 
 
 __all__ = ["MelbourneImporter", "import_melbourne", "load_demo", "live", "local_hour_interval", "DEMO_DATASET"]
