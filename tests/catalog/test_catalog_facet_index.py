@@ -10,6 +10,7 @@ import pytest
 
 from urbanos.catalog import search as S
 from urbanos.catalog import writes
+from urbanos.catalog.index import RANK_WEIGHTS
 from urbanos.catalog.model import FACET_FIELDS, FACET_TABLE_FIELDS
 from urbanos.core.time import now_stored
 from urbanos.governance import ADMIN, ANONYMOUS, Gate, Identity, Membership
@@ -94,12 +95,12 @@ def _reference(c: Any, gate: Any, identity: Identity, *, q: str = "", fq: str = 
             if rank is None:
                 continue
             if c.dialect.name == "sqlite":
-                join = ("LEFT JOIN (SELECT rowid AS rid, bm25(catalog_fts, 4.0, 10.0, 2.0, 5.0, 1.0) AS score"
+                join = (f"LEFT JOIN (SELECT rowid AS rid, bm25(catalog_fts, {', '.join(map(str, RANK_WEIGHTS))}) AS score"
                         " FROM catalog_fts WHERE catalog_fts MATCH ?) r ON r.rid = d.id")
                 jparams = [rank]
             else:
-                join = ("LEFT JOIN (SELECT dataset_id AS rid, ts_rank_cd(tsv, to_tsquery('simple', ?)) AS score"
-                        " FROM catalog_search WHERE tsv @@ to_tsquery('simple', ?)) r ON r.rid = d.id")
+                join = ("LEFT JOIN (SELECT dataset_id AS rid, ts_rank_cd(tsv, CAST(? AS tsquery)) AS score"
+                        " FROM catalog_search WHERE tsv @@ CAST(? AS tsquery)) r ON r.rid = d.id")
                 jparams = [rank, rank]
             better_first = (direction == "desc") != (c.dialect.name == "sqlite")
             order_sql.append(f"COALESCE(r.score, 0) {'DESC' if better_first else 'ASC'}")

@@ -2,15 +2,19 @@
 
 :func:`rebuild` writes them from the dataset's row and metadata document; ``writes.reindex`` decides when
 (after every catalogue write, and for datasets other capabilities created or changed).
+
+The full-text row holds each field's folded words and their stems in the dataset's languages
+(:mod:`urbanos.catalog.stemming`), cut into words here for both back ends: FTS5 columns on SQLite (its
+``ascii`` tokenizer only splits at the spaces between them), a tsvector literal on PostgreSQL.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from shapely.geometry import shape
 
+from urbanos.catalog import stemming
 from urbanos.catalog.model import FACET_TABLE_FIELDS, THEMES
 from urbanos.storage import Connection
 from urbanos.storage.spatial import to_wkb
@@ -72,21 +76,46 @@ def _text(c: Connection, d: dict[str, Any], doc: dict[str, Any], resources: list
     org_title = ""
     if d["owner_org"]:
         org_title = c.fetchval("SELECT title FROM organizations WHERE name = ?", (d["owner_org"],)) or ""
-    name_words = re.sub(r"[-_]+", " ", d["name"])
     tags_text = " ".join([*(doc.get("tags") or []), *(THEMES.get(t, t) for t in doc.get("theme") or []), *groups])
     other = " ".join([d["owner_org"] or "", org_title, str(doc.get("spatial_text") or ""), str(doc.get("publisher") or ""),
                       str(doc.get("author") or ""), str(doc.get("maintainer") or ""),
                       *(f"{r['name']} {r['description']} {r['format']}" for r in resources)])
+    words = [stemming.tokens(t) for t in (d["name"], d["title"] or "", str(doc.get("notes") or ""), tags_text, other)]
+    langs = stemming.languages_of(doc.get("language") or [])
+    columns = [*words, *(stemming.stems(w, lang) if lang in langs else [] for lang in stemming.LANGUAGES for w in words)]
     drop_text(c, ds_id)
     if c.dialect.name == "sqlite":
-        c.execute("INSERT INTO catalog_fts (rowid, name, title, notes, tags, other) VALUES (?, ?, ?, ?, ?, ?)",
-                  (ds_id, name_words, d["title"] or "", str(doc.get("notes") or ""), tags_text, other))
+        c.execute(f"INSERT INTO catalog_fts (rowid, {', '.join(TEXT_COLUMNS)}) VALUES (?{', ?' * len(TEXT_COLUMNS)})",
+                  (ds_id, *(" ".join(col) for col in columns)))
     else:
-        c.execute("INSERT INTO catalog_search (dataset_id, tsv) VALUES (?, setweight(to_tsvector('simple', ?), 'A')"
-                  " || setweight(to_tsvector('simple', ?), 'B') || setweight(to_tsvector('simple', ?), 'B')"
-                  " || setweight(to_tsvector('simple', ?), 'C') || setweight(to_tsvector('simple', ?), 'D'))",
-                  tuple([ds_id] + [re.sub(r"[-_/]+", " ", t) for t in (d["title"] or "", name_words, tags_text,
-                                                                         str(doc.get("notes") or ""), other)]))
+        c.execute("INSERT INTO catalog_search (dataset_id, tsv) VALUES (?, CAST(? AS tsvector))", (ds_id, tsvector(columns)))
 
 
-__all__ = ["stale_ids", "drop_text", "rebuild", "STALE_LIMIT"]
+TEXT_FIELDS = ("name", "title", "notes", "tags", "other")
+TEXT_COLUMNS = (*TEXT_FIELDS, *(f"{f}_{stemming.CODES[lang]}" for lang in stemming.LANGUAGES for f in TEXT_FIELDS))
+"""The columns of ``catalog_fts``: each field's folded words, then its English stems and its German stems."""
+RANK_WEIGHTS = (4.0, 10.0, 2.0, 5.0, 1.0) + (2.0, 5.0, 1.0, 2.5, 0.5) * len(stemming.LANGUAGES)
+"""bm25 weights of the columns (SQLite): a word as written counts twice its stem, the title most."""
+PG_WEIGHTS = "BACBD" + "CBDCD" * len(stemming.LANGUAGES)
+"""tsvector weights of the same columns (PostgreSQL)."""
+_MAX_POS = 16383
+_MAX_POSITIONS = 256
+
+
+def tsvector(columns: list[list[str]]) -> str:
+    """A tsvector literal of the columns' tokens with their positions and weights. A column starts one position
+    after the end of the one before, so a phrase never runs from one column into the next (as in FTS5)."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for weight, col in zip(PG_WEIGHTS, columns, strict=True):
+        pos += 1
+        for tok in col:
+            pos += 1
+            at = positions.setdefault(tok, [])
+            if len(at) < _MAX_POSITIONS:
+                at.append(f"{min(pos, _MAX_POS)}{weight}")
+    return " ".join(f"'{tok}':{','.join(at)}" for tok, at in positions.items())
+
+
+__all__ = ["stale_ids", "drop_text", "rebuild", "tsvector", "STALE_LIMIT", "TEXT_FIELDS", "TEXT_COLUMNS", "RANK_WEIGHTS",
+           "PG_WEIGHTS"]

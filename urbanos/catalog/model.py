@@ -7,7 +7,8 @@ The governance layer owns ``organizations``, ``datasets`` and ``dataset_grants``
   capabilities insert with only the governance columns get an empty document on first sight.
 * ``catalog_facets``: (dataset_id, field, value) rows for tags, theme, groups, res_format, license_id,
   frequency and grounds; facets and ``fq`` filters read them.
-* ``catalog_fts`` (SQLite FTS5) or ``catalog_search`` (PostgreSQL tsvector + GIN): the full-text index.
+* ``catalog_fts`` (SQLite FTS5) or ``catalog_search`` (PostgreSQL tsvector + GIN): the full-text index, folded
+  words and their English and German stems (migration 3, ``urbanos.catalog.stemming``).
 * ``catalog_spatial``: spatial coverage geometry (WGS84) with its spatial index.
 * ``catalog_resources``: distributions (url, format, media type, size, upload path, collection link).
 * ``catalog_groups`` and ``catalog_group_members``; ``catalog_org_members`` (member_create for users).
@@ -214,8 +215,24 @@ def _v2(c: Connection) -> None:
                   " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION catalog_changed()")
 
 
+def _v3_search_stems(c: Connection) -> None:
+    """The full-text index keeps each field's folded words and their English and German stems
+    (``urbanos.catalog.stemming``); the text is cut into words in Python on both back ends. The old index is
+    dropped and every dataset marked for reindexing, which the first search after the upgrade does
+    (``urbanos catalog reindex`` does it at once)."""
+    if c.dialect.name == "sqlite":
+        c.execute("DROP TABLE IF EXISTS catalog_fts")
+        fields = ("name", "title", "notes", "tags", "other")
+        columns = [*fields, *(f"{f}_en" for f in fields), *(f"{f}_de" for f in fields)]
+        c.execute(f"CREATE VIRTUAL TABLE catalog_fts USING fts5({', '.join(columns)}, tokenize='ascii')")
+    else:
+        c.execute("DELETE FROM catalog_search")
+    c.execute("UPDATE catalog_meta SET indexed_at = ''")
+
+
 MIGRATIONS = [Migration("catalog", 1, "catalogue metadata, facets, full text, resources, groups, usage", _v1),
-              Migration("catalog", 2, "catalogue version kept as a change counter", _v2)]
+              Migration("catalog", 2, "catalogue version kept as a change counter", _v2),
+              Migration("catalog", 3, "full text with English and German stems", _v3_search_stems)]
 
 __all__ = ["MIGRATIONS", "THEMES", "EU_THEMES", "CITY_DOMAINS", "FREQUENCIES", "GROUNDS", "LICENSES", "LICENSE_BY_ID",
            "MACHINE_READABLE", "NON_PROPRIETARY", "MEDIA_TYPES", "FACET_FIELDS", "FACET_TABLE_FIELDS"]

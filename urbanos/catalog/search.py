@@ -5,8 +5,9 @@ Syntax: bare words and ``"quoted phrases"`` (full text), ``field:value``, ``fiel
 ``{a TO b}`` (exclusive) with ``*`` and ``NOW``, ``NOW-7DAYS`` style date math, boolean ``AND``, ``OR``,
 ``NOT``, ``&&``, ``||``, ``+term``, ``-term`` and parentheses. Terms without an operator are ANDed.
 
-Full text runs on SQLite FTS5 (bm25 ranking) or PostgreSQL tsvector (ts_rank_cd) on the 'simple'
-configuration, so German and English titles are matched word for word.
+Full text runs on SQLite FTS5 (bm25 ranking) or PostgreSQL tsvector (ts_rank_cd) over the words and stems
+of :mod:`urbanos.catalog.stemming`: a word matches its English and German forms (``districts`` finds
+``district``, ``Bezirk`` finds ``Bezirke``, ``strasse`` finds ``Straße``), on both back ends alike.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from urbanos.catalog import stemming
 from urbanos.catalog.model import FACET_TABLE_FIELDS
 from urbanos.core import time as isotime
 from urbanos.errors import BadRequest
@@ -265,28 +267,35 @@ def _date(value: str, field: str) -> str:
 class Compiler:
     """Turns a parsed query into ``(sql, params)`` over ``datasets d`` and collects ranking terms."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, prefix: bool = False) -> None:
         self.dialect = dialect
-        self.rank_terms: list[tuple[str, bool]] = []
+        self.prefix = prefix
+        """The search box's reading: every bare word of at least ``PREFIX_MIN`` characters also matches as the
+        start of a longer word (``distr`` finds ``districts``). CKAN's ``q`` only where it ends in ``*``."""
+        self.text = stemming.TextQuery(dialect)
+        self.rank_terms: list[str] = []
+        """The match expressions of the full-text terms that rank the results."""
 
     # full-text predicate for one word or phrase
     def fts_query(self, value: str, phrase: bool) -> str | None:
-        words = re.findall(r"\w+\*?", value, flags=re.UNICODE)
+        """The match expression of a word, ``prefix*`` or phrase (None: it has no letters or digits). A word
+        matches its folded form or its English or German stem; a phrase its words or their stems in order."""
+        words: list[tuple[str, bool]] = []
+        for piece in re.findall(r"\w+\*?", stemming.fold(value), flags=re.UNICODE):
+            toks = stemming.tokens(piece.rstrip("*"))
+            last = piece.endswith("*") or (self.prefix and not phrase)
+            words += [(t, last and i == len(toks) - 1 and (piece.endswith("*") or len(t) >= stemming.PREFIX_MIN))
+                      for i, t in enumerate(toks)]
         if not words:
             return None
-        if self.dialect == "sqlite":
-            def q(w: str) -> str:
-                return f'"{w.rstrip("*")}"' + (" *" if w.endswith("*") else "")
-            if phrase:
-                return '"' + " ".join(w.rstrip("*") for w in words) + '"'
-            return " AND ".join(q(w) for w in words)
-        parts = [w.rstrip("*").lower() + (":*" if w.endswith("*") else "") for w in words]
-        return (" <-> " if phrase else " & ").join(parts)
+        if phrase:
+            return self.text.phrase_of([t for t, _p in words])
+        return self.text.words(words)
 
     def fts_sql(self, query: str) -> tuple[str, list[Any]]:
         if self.dialect == "sqlite":
             return "d.id IN (SELECT rowid FROM catalog_fts WHERE catalog_fts MATCH ?)", [query]
-        return "d.id IN (SELECT dataset_id FROM catalog_search WHERE tsv @@ to_tsquery('simple', ?))", [query]
+        return "d.id IN (SELECT dataset_id FROM catalog_search WHERE tsv @@ CAST(? AS tsquery))", [query]
 
     def compile(self, node: Node, positive: bool = True) -> tuple[str, list[Any]]:
         if node.op == "all":
@@ -303,7 +312,7 @@ class Compiler:
             if fq is None:
                 return "1=1", []
             if positive:
-                self.rank_terms.append((node.value, node.phrase))
+                self.rank_terms.append(fq)
             return self.fts_sql(fq)
         return self.field(node, positive)
 
@@ -360,11 +369,10 @@ class Compiler:
         raise SearchQueryError(f"Unknown search field {f!r}.")
 
     def rank_query(self) -> str | None:
-        parts = [q for q in (self.fts_query(v, p) for v, p in self.rank_terms) if q]
-        if not parts:
+        if not self.rank_terms:
             return None
         joiner = " OR " if self.dialect == "sqlite" else " | "
-        return joiner.join(f"({p})" for p in parts)
+        return joiner.join(f"({p})" for p in self.rank_terms)
 
 
 def parse_sort(sort: str | None) -> list[tuple[str | None, str, str]]:

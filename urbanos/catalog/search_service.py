@@ -62,8 +62,12 @@ class CatalogSearch:
         version = await self.db.read(catalogue_version)
         if version == self.version and not force:
             return
-        if await self.db.read(index.stale_ids):
-            await self.db.write(_reindex_stale)
+        stale = await self.db.read(index.stale_ids)
+        if stale:
+            while stale:  # in batches of STALE_LIMIT (after a migration that rebuilds the index: every dataset)
+                await self.db.write(_reindex_stale)
+                left = await self.db.read(index.stale_ids)
+                stale = [] if left == stale else left  # a row that will not index must not keep the loop going
             version = ()  # the reindex changed rows: compute the version again next time
         self.version = version
         self.cache.clear()
@@ -71,11 +75,13 @@ class CatalogSearch:
     async def package_search(self, identity: Identity, q: str = "", fq: str = "", facet_fields: Iterable[str] = (),
                              rows: int = 10, start: int = 0, sort: str | None = None, facet_limit: int = 50,
                              include_private: bool = True, base_url: str = "", ext_bbox: Any = None,
-                             facet_mincount: int = 1) -> dict[str, Any]:
+                             facet_mincount: int = 1, prefix: bool = False) -> dict[str, Any]:
+        """``prefix``: read ``q`` as the portal's search box does (every word also as a prefix)."""
         await self.ensure_indexed()
         return await self.db.read(lambda c: self.search_sync(
             c, identity, q=q, fq=fq, facet_fields=facet_fields, rows=rows, start=start, sort=sort, facet_limit=facet_limit,
-            include_private=include_private, base_url=base_url, ext_bbox=ext_bbox, facet_mincount=facet_mincount))
+            include_private=include_private, base_url=base_url, ext_bbox=ext_bbox, facet_mincount=facet_mincount,
+            prefix=prefix))
 
     async def all_packages(self, identity: Identity, base_url: str = "", page: int = 1,
                            page_size: int = 100) -> tuple[list[dict[str, Any]], int]:
@@ -87,7 +93,7 @@ class CatalogSearch:
     def search_sync(self, c: Connection, identity: Identity, *, q: str = "", fq: str = "", facet_fields: Iterable[str] = (),
                     rows: int = 10, start: int = 0, sort: str | None = None, facet_limit: int = 50,
                     include_private: bool = True, base_url: str = "", ext_bbox: Any = None, facet_mincount: int = 1,
-                    ids_only: bool = False) -> dict[str, Any]:
+                    ids_only: bool = False, prefix: bool = False) -> dict[str, Any]:
         """``package_search`` inside a read transaction: {count, facets, search_facets, sort, results}."""
         rows = max(0, min(int(rows), 1000))
         start = max(0, int(start))
@@ -95,7 +101,7 @@ class CatalogSearch:
         bad = [f for f in fields if f not in FACET_FIELDS]
         if bad:
             raise S.SearchQueryError(f"Cannot facet on {', '.join(map(repr, bad))}: use {', '.join(FACET_FIELDS)}.")
-        w = self._where(c, identity, q, fq, include_private, ext_bbox)
+        w = self._where(c, identity, q, fq, include_private, ext_bbox, prefix)
         order = S.parse_sort(sort)
         ckey = (self.version, w.sql, tuple(w.params), tuple(fields)) if self.version and self.cache_size else None
         rank = w.comp.rank_query()
@@ -124,8 +130,9 @@ class CatalogSearch:
         result["results"] = page_ids if ids_only else self.packages(c, page_ids, base_url)
         return result
 
-    def _where(self, c: Connection, identity: Identity, q: str, fq: str, include_private: bool, ext_bbox: Any) -> _Where:
-        comp = S.Compiler(c.dialect.name)
+    def _where(self, c: Connection, identity: Identity, q: str, fq: str, include_private: bool, ext_bbox: Any,
+               prefix: bool = False) -> _Where:
+        comp = S.Compiler(c.dialect.name, prefix=prefix)
         where: list[str] = ["d.state = 'active'"]
         params: list[Any] = []
         acc, acc_params = self.gate.dataset_row_filter(identity, "d")
@@ -135,7 +142,8 @@ class CatalogSearch:
             where.append("d.access_level = 'open'")
         narrow: list[str] = []  # q, fq and a bounding box: the database finds their matches
         narrow_params: list[Any] = []
-        for text in (q, fq):
+        for text, words_as_prefixes in ((q, prefix), (fq, False)):
+            comp.prefix = words_as_prefixes
             if text and text.strip() and text.strip() != "*:*":
                 sql, p = comp.compile(S.parse(text))
                 narrow.append(sql)
@@ -156,7 +164,7 @@ class CatalogSearch:
         # one full-text term and nothing else: the datasets it ranks are its matches, read once with their scores
         comp = w.comp
         ranked_only = scores is not None and len(comp.rank_terms) == 1 and (" AND ".join(w.narrow), w.narrow_params) == \
-            comp.fts_sql(comp.fts_query(*comp.rank_terms[0]) or "")
+            comp.fts_sql(comp.rank_terms[0])
         if ranked_only and scores is not None:
             mask = mask & idx.mask_of([r[0] for r in scores()])
         elif w.narrow:  # state and access are in the mask already
@@ -170,11 +178,11 @@ class CatalogSearch:
         (bm25 on SQLite; ts_rank_cd, negated, on PostgreSQL). Read at most once."""
         params: tuple[str, ...]
         if c.dialect.name == "sqlite":
-            sql, params = ("SELECT rowid, bm25(catalog_fts, 4.0, 10.0, 2.0, 5.0, 1.0) FROM catalog_fts"
+            sql, params = (f"SELECT rowid, bm25(catalog_fts, {', '.join(map(str, index.RANK_WEIGHTS))}) FROM catalog_fts"
                            " WHERE catalog_fts MATCH ?", (rank,))
         else:
-            sql, params = ("SELECT dataset_id, -ts_rank_cd(tsv, to_tsquery('simple', ?)) FROM catalog_search"
-                           " WHERE tsv @@ to_tsquery('simple', ?)", (rank, rank))
+            sql, params = ("SELECT dataset_id, -ts_rank_cd(tsv, CAST(? AS tsquery)) FROM catalog_search"
+                           " WHERE tsv @@ CAST(? AS tsquery)", (rank, rank))
         memo: list[list[tuple[Any, Any]]] = []
 
         def read() -> list[tuple[Any, Any]]:
