@@ -69,9 +69,24 @@ class CatalogPort(Protocol):
         """Record that resource ``resource_id``'s data is feature collection ``collection`` (None: no longer)."""
         ...
 
+    def create_resource(self, c: Connection, identity: Identity, data: dict[str, Any]) -> ResourceRef:
+        """resource_create as ``identity`` (the same checks: publisher of the dataset's organisation), in the caller's
+        transaction, for a resource whose data the caller stores next. Without ``url`` it is a DataStore-only resource
+        (``url_type`` ``datastore``) whose URL becomes its table's download when :meth:`bind_collection` binds it.
+        Raises what resource_create raises (NotFound, Forbidden, ValidationFailed); a refusal writes nothing."""
+        ...
+
     async def describe_collection(self, dataset: str, collection: str, *, fmt: str, url: str, title: str = "") -> None:
         """Describe collection ``collection`` as a distribution of dataset ``dataset`` (made when missing), once:
         a collection that already has a resource is left as it is."""
+        ...
+
+    async def describe_service(self, dataset: str, *, url: str, title: str, conforms_to: str, endpoint_url: str,
+                               endpoint_description: str = "", description: str = "") -> None:
+        """Describe an API that serves dataset ``dataset`` (SensorThings, MQTT, OGC API Features) as a distribution
+        whose ``dcat:accessService`` is a ``dcat:DataService`` at ``endpoint_url`` conforming to ``conforms_to``;
+        ``url`` is where the dataset's own part of it is read (e.g. its Datastreams). Once: a distribution with the
+        same ``url`` is left as it is; a missing dataset is left alone."""
         ...
 
 
@@ -88,6 +103,13 @@ class FeaturesPort(Protocol):
     async def import_report(self, resource_id: str) -> dict[str, Any] | None:
         """The last import of resource ``resource_id``: ``{"status": "running" | "done" | "failed", "report": …,
         "failure": …}``, or None."""
+        ...
+
+    async def download_head(self, identity: Identity, collection: str, fmt: str, size: int) -> tuple[str, bytes]:
+        """The media type and first ``size`` bytes of ``/download/{collection}.{fmt}`` as ``identity`` would get them
+        (the same gate, privacy transforms and encoder; no usage is counted): the catalogue's quality check reads
+        them to tell data from a metadata document. NotFound when the caller may not read it, BadRequest for an
+        unknown format."""
         ...
 
     def collection_dataset(self, c: Connection, name: str) -> tuple[bool, int | None]:
@@ -108,6 +130,18 @@ class CkanActionsPort(Protocol):
 
 
 # -- sensing ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SensorRef:
+    """A SensorThings Thing of a dataset as other capabilities see it: where it is (WGS84, None when it has no
+    point Location) and its Datastreams as ``(id, name, unit symbol)``."""
+
+    thing_id: int
+    name: str
+    longitude: float | None
+    latitude: float | None
+    datastreams: tuple[tuple[int, str, str], ...]
+
+
 class SensingPort(Protocol):
     """What the SensorThings service answers for others (MQTT, dashboards): exactly the HTTP API's answers."""
 
@@ -128,6 +162,11 @@ class SensingPort(Protocol):
         """``entity_json`` of many ids in one read (None for each one missing or not visible), in the order given."""
         ...
 
+    async def dataset_sensors(self, identity: Identity, dataset: str, limit: int) -> list[SensorRef]:
+        """Up to ``limit`` Things of dataset ``dataset`` (its name) with their locations and Datastreams, in id
+        order; empty when the caller may not read the dataset or it has none."""
+        ...
+
 
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
-           "CkanActionsPort", "SensingPort"]
+           "CkanActionsPort", "SensingPort", "SensorRef"]

@@ -12,12 +12,13 @@ from urbanos.storage import Connection
 
 
 def check_read(c: Connection, gate: Gate, identity: Identity, row: DatasetRow, action: str) -> DatasetAccess:
-    """The caller may read dataset ``row`` (NotFound for a missing or, unless admin, a deleted one; Forbidden
-    otherwise); the read is reported to the gate's observers as ``action``."""
+    """The caller may read dataset ``row`` (NotFound for a missing one, and for a deleted one unless the caller may
+    publish to its organisation, as CKAN shows deleted datasets to their editors; Forbidden otherwise); the read is
+    reported to the gate's observers as ``action``."""
     ds, grants = gate.dataset_access(c, int(row["id"]))
     if ds is None:
         raise NotFound("Dataset not found")
-    if row["state"] == "deleted" and not identity.is_admin:
+    if row["state"] == "deleted" and (identity.is_anonymous or not Gate.can_write(identity, row["owner_org"])):
         raise NotFound("Dataset not found")
     if not gate.can_read(identity, ds, grants):
         raise Forbidden(f"Access denied: you may not read dataset {row['name']}.")

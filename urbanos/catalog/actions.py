@@ -92,11 +92,44 @@ def as_json_list(data: dict[str, Any], key: str) -> list[str]:
     return v
 
 
-def _id(data: dict[str, Any]) -> Any:
+def _id(data: dict[str, Any], field: str = "id") -> Any:
+    """The id a ``_show`` (or write) names; without one, CKAN's Validation Error on ``field`` (package_show reads
+    ``id``, then requires ``name_or_id``; the other actions require ``id``)."""
     v = data.get("id") or data.get("name_or_id") or data.get("name")
     if v in (None, ""):
-        raise ValidationFailed("id: Missing value", code="validation_error", detail={"id": ["Missing value"]})
+        raise ValidationFailed(f"{field}: Missing value", code="validation_error", detail={field: ["Missing value"]})
     return v
+
+
+LIST_SORT_FIELDS = ("name", "title", "package_count", "packages")
+
+
+def list_sort(data: dict[str, Any]) -> tuple[str, bool]:
+    """group_list and organization_list's ``sort`` as CKAN reads it: one field of name, title or package_count
+    (``packages`` is its older name) and asc or desc; ``title`` by default, and ``package_count`` alone sorts
+    descending. Returns (field, descending)."""
+    raw = data.get("sort") or data.get("order_by") or "title"
+    if not isinstance(raw, str):
+        raise _sort_error(f"Cannot sort by field `{raw}`")
+    if raw.strip() in ("packages", "package_count"):
+        raw = "package_count desc"
+    parts = [p.strip().split() for p in raw.split(",")]
+    out: list[tuple[str, str]] = []
+    for words in parts:
+        field = words[0] if words else ""
+        order = words[1].lower() if len(words) > 1 else "asc"
+        if field not in LIST_SORT_FIELDS:
+            raise _sort_error(f"Cannot sort by field `{field}`")
+        if order not in ("asc", "desc"):
+            raise _sort_error(f"Invalid sort direction `{order}`")
+        out.append(("package_count" if field == "packages" else field, order))
+    if len(out) > 1:
+        raise _sort_error("Too many sort criteria provided only 1 allowed")
+    return out[0][0], out[0][1] == "desc"
+
+
+def _sort_error(message: str) -> ValidationFailed:
+    return ValidationFailed(f"sort: {message}", code="validation_error", detail={"message": message})
 
 
 # -- read actions ---------------------------------------------------------------------------------------------
@@ -112,7 +145,7 @@ async def package_list(svc: CatalogService, ident: Identity, data: dict[str, Any
 
 @_reg(READ, "package_show")
 async def package_show(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    return await svc.package_show(ident, _id(data), ctx["base_url"], usage_api="ckan")
+    return await svc.package_show(ident, _id(data, "name_or_id"), ctx["base_url"], usage_api="ckan")
 
 
 @_reg(READ, "package_search")
@@ -142,7 +175,8 @@ async def package_search(svc: CatalogService, ident: Identity, data: dict[str, A
 
 @_reg(READ, "organization_list")
 async def organization_list(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    return await svc.organization_list(ident, as_bool(data.get("all_fields")), as_int(data, "limit", None), as_int(data, "offset", 0) or 0)
+    return await svc.organization_list(ident, as_bool(data.get("all_fields")), as_int(data, "limit", None),
+                                       as_int(data, "offset", 0) or 0, sort=list_sort(data))
 
 
 @_reg(READ, "organization_show")
@@ -152,7 +186,8 @@ async def organization_show(svc: CatalogService, ident: Identity, data: dict[str
 
 @_reg(READ, "group_list")
 async def group_list(svc: CatalogService, ident: Identity, data: dict[str, Any], ctx: Ctx) -> Any:
-    return await svc.group_list(ident, as_bool(data.get("all_fields")))
+    return await svc.group_list(ident, as_bool(data.get("all_fields")), as_int(data, "limit", None),
+                                as_int(data, "offset", 0) or 0, sort=list_sort(data))
 
 
 @_reg(READ, "group_show")

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from urbanos.catalog import resources
 from urbanos.catalog.records import dataset_by_id, dataset_row
+from urbanos.catalog.validation import invalid
 from urbanos.catalog.write_service import CatalogWrites
-from urbanos.governance import ADMIN
-from urbanos.ports import DatasetRef, ResourceRef
+from urbanos.errors import NotFound
+from urbanos.governance import ADMIN, Identity
+from urbanos.ports import DatasetRef, FeaturesPort, ResourceRef
 from urbanos.storage import Connection
 
 _RESOURCE_COLUMNS = "id, dataset_id, name, url, format, url_type, collection, datastore_active"
+DATASTORE_ONLY_URL = "/datastore/dump"
+"""The URL of a DataStore-only resource before its table is bound (CKAN writes ``_datastore_only_resource``)."""
 
 
 def _resource_ref(r: dict[str, Any]) -> ResourceRef:
@@ -55,6 +60,27 @@ class CatalogProvider:
         not touched, so no catalogue event is emitted and the search index (which holds no collection) stays."""
         c.execute("UPDATE catalog_resources SET collection = ?, datastore_active = ? WHERE id = ?",
                   (collection or "", 1 if datastore_active else 0, str(resource_id)))
+        if collection:  # a DataStore-only resource links its table's download
+            c.execute("UPDATE catalog_resources SET url = ? WHERE id = ? AND url_type = 'datastore'",
+                      (f"/download/{collection}.csv", str(resource_id)))
+
+    def create_resource(self, c: Connection, identity: Identity, data: dict[str, Any]) -> ResourceRef:
+        """resource_create as ``identity`` in the caller's transaction (see :meth:`urbanos.ports.CatalogPort.create_resource`).
+        A resource without ``url`` is DataStore-only, as CKAN's datastore_create makes it: ``url_type`` ``datastore``,
+        its URL the download of the table :meth:`bind_collection` binds to it."""
+        if not isinstance(data, dict):
+            raise invalid("resource", "Must be an object: the resource to create, e.g. {\"package_id\": …, \"name\": …}")
+        datastore_only = data.get("url") in (None, "")
+        src = {**data, "url": DATASTORE_ONLY_URL} if datastore_only else dict(data)
+        src.pop("id", None)
+        rid, _ = resources.resource_write(c, self.writes.gate, identity, src, None, "create",
+                                          self.writes.platform.optional(FeaturesPort))
+        if datastore_only:
+            c.execute("UPDATE catalog_resources SET url_type = 'datastore' WHERE id = ?", (rid,))
+        ref = self.resource(c, rid)
+        if ref is None:  # written just now, in this transaction
+            raise NotFound("Resource was not found.")
+        return ref
 
     async def describe_collection(self, dataset: str, collection: str, *, fmt: str, url: str, title: str = "") -> None:
         """Add a distribution for collection ``collection`` to dataset ``dataset`` as the platform admin, unless a
@@ -66,6 +92,26 @@ class CatalogProvider:
             "package_id": dataset, "name": title or collection, "url": url, "format": fmt, "collection": collection,
             "datastore_active": True,
             "description": f"Collection {collection}: OGC API Features, DataStore and downloads (/download/{collection}.csv).",
+        })
+
+
+    async def describe_service(self, dataset: str, *, url: str, title: str, conforms_to: str, endpoint_url: str,
+                               endpoint_description: str = "", description: str = "") -> None:
+        """Add a distribution read through an API (its ``dcat:accessService`` from ``conforms_to``, ``endpoint_url``
+        and ``endpoint_description``, see :mod:`urbanos.catalog.dcat.mapping`) to dataset ``dataset`` as the platform
+        admin, unless the dataset is missing or a distribution of it already has ``url``."""
+        def existing(c: Connection) -> bool | None:
+            d = dataset_row(c, dataset)
+            if d is None:
+                return None
+            return bool(c.fetchone("SELECT 1 FROM catalog_resources WHERE dataset_id = ? AND url = ?", (d["id"], url)))
+
+        if await self.writes.db.read(existing) is not False:
+            return
+        await self.writes.resource_create(ADMIN, {
+            "package_id": dataset, "name": title, "url": url, "format": "JSON", "mimetype": "application/json",
+            "description": description, "conforms_to": conforms_to, "endpoint_url": endpoint_url,
+            "endpoint_description": endpoint_description or endpoint_url,
         })
 
 

@@ -14,7 +14,7 @@ from urbanos import __version__
 from urbanos.catalog.access import check_read
 from urbanos.catalog.dicts import group_dict, org_dict, resource_dict, site_base
 from urbanos.catalog.model import LICENSES
-from urbanos.catalog.quality import assess, freshness
+from urbanos.catalog.quality import assess, fetch_downloads, freshness, platform_fetch
 from urbanos.catalog.records import find_dataset, jload
 from urbanos.catalog.search_service import CatalogSearch
 from urbanos.catalog.uploads import upload_dir
@@ -26,10 +26,13 @@ from urbanos.storage import Connection
 
 ORG_COLUMNS = "id, name, title, description, created_at, extras"
 GROUP_COLUMNS = "id, name, title, description, image_url, created_at"
+ListSort = tuple[str, bool]
+"""The order of an organisation or group list: (``name`` | ``title`` | ``package_count``, descending)."""
 
 
 class CatalogReads:
     def __init__(self, platform: Platform, search: CatalogSearch) -> None:
+        self.platform = platform
         self.db = platform.db
         self.gate = platform.gate
         self.bus = platform.bus
@@ -44,7 +47,7 @@ class CatalogReads:
         await self.search.ensure_indexed()
 
         def tx(c: Connection) -> dict[str, Any]:
-            row = find_dataset(c, name_or_id, deleted=identity.is_admin)
+            row = find_dataset(c, name_or_id, deleted=True)  # check_read: deleted ones to their editors
             check_read(c, self.gate, identity, row, "catalog.package_show")
             return self.search.packages(c, [int(row["id"])], base_url)[0]
 
@@ -59,7 +62,7 @@ class CatalogReads:
             r = c.rows("SELECT * FROM catalog_resources WHERE id = ?", (str(resource_id or ""),))
             if not r:
                 raise NotFound("Resource was not found.")
-            row = find_dataset(c, r[0]["dataset_id"], deleted=identity.is_admin)
+            row = find_dataset(c, r[0]["dataset_id"], deleted=True)
             check_read(c, self.gate, identity, row, "catalog.resource_show")
             return resource_dict(r[0], row["name"], site_base(self.settings, base_url))
 
@@ -103,14 +106,16 @@ class CatalogReads:
 
     # -- organisations and groups -----------------------------------------------------------------------------
     async def organization_list(self, identity: Identity, all_fields: bool = False, limit: int | None = None,
-                                offset: int = 0) -> list[Any]:
+                                offset: int = 0, *, sort: ListSort = ("name", False)) -> list[Any]:
+        """Organisations in CKAN's order ``sort`` (field, descending); ``package_count`` counts the active datasets the
+        caller may read."""
         def tx(c: Connection) -> list[Any]:
-            orgs = c.rows(f"SELECT {ORG_COLUMNS} FROM organizations ORDER BY name")
-            orgs = orgs[offset: (offset + limit) if limit is not None else None]
+            counts = self.org_counts(c, identity) if all_fields or sort[0] == "package_count" else {}
+            orgs = [{**o, "package_count": counts.get(o["name"], 0)} for o in c.rows(f"SELECT {ORG_COLUMNS} FROM organizations")]
+            orgs = sorted_page(orgs, sort, limit, offset)
             if not all_fields:
                 return [o["name"] for o in orgs]
-            counts = self.org_counts(c, identity)
-            return [{**org_dict(o), "package_count": counts.get(o["name"], 0)} for o in orgs]
+            return [{**org_dict(o), "package_count": o["package_count"]} for o in orgs]
         return await self.db.read(tx)
 
     def org_counts(self, c: Connection, identity: Identity) -> dict[str, int]:
@@ -139,13 +144,16 @@ class CatalogReads:
             return out
         return await self.db.read(tx)
 
-    async def group_list(self, identity: Identity, all_fields: bool = False) -> list[Any]:
+    async def group_list(self, identity: Identity, all_fields: bool = False, limit: int | None = None, offset: int = 0,
+                         *, sort: ListSort = ("name", False)) -> list[Any]:
+        """Groups in CKAN's order ``sort``, counted as :meth:`organization_list` counts."""
         def tx(c: Connection) -> list[Any]:
-            groups = c.rows(f"SELECT {GROUP_COLUMNS} FROM catalog_groups ORDER BY name")
+            counts = self.group_counts(c, identity) if all_fields or sort[0] == "package_count" else {}
+            groups = [{**g, "package_count": counts.get(int(g["id"]), 0)} for g in c.rows(f"SELECT {GROUP_COLUMNS} FROM catalog_groups")]
+            groups = sorted_page(groups, sort, limit, offset)
             if not all_fields:
                 return [g["name"] for g in groups]
-            counts = self.group_counts(c, identity)
-            return [{**group_dict(g), "package_count": counts.get(int(g["id"]), 0)} for g in groups]
+            return [{**group_dict(g), "package_count": g["package_count"]} for g in groups]
         return await self.db.read(tx)
 
     def group_counts(self, c: Connection, identity: Identity) -> dict[int, int]:
@@ -217,7 +225,7 @@ class CatalogReads:
     async def quality(self, identity: Identity, name: str) -> dict[str, Any]:
         """The MQA breakdown of a dataset the caller may read (see :mod:`urbanos.catalog.quality`)."""
         pkg = await self.package_show(identity, name)
-        return assess(pkg, self.upload_dir)
+        return assess(pkg, self.upload_dir, await fetch_downloads(pkg, self.upload_dir, platform_fetch(self.platform, identity)))
 
     async def freshness(self, name: str) -> dict[str, Any]:
         """{status, last_update, frequency, max_age_days, age_days} of a dataset (no metadata beyond dates)."""
@@ -225,6 +233,20 @@ class CatalogReads:
             row = find_dataset(c, name)
             return self.search.packages(c, [int(row["id"])])[0]
         return freshness(await self.db.read(tx))
+
+
+def sorted_page(rows: list[dict[str, Any]], sort: ListSort, limit: int | None, offset: int) -> list[dict[str, Any]]:
+    """Rows of organisations or groups (with their ``package_count``) in the order ``sort``, ties by name; then the
+    page from ``offset``, at most ``limit`` rows."""
+    field, desc = sort
+    rows = sorted(rows, key=lambda r: r["name"])
+    if field == "title":
+        rows.sort(key=lambda r: str(r["title"] or r["name"]).casefold(), reverse=desc)
+    elif field == "package_count":
+        rows.sort(key=lambda r: int(r["package_count"]), reverse=desc)
+    else:
+        rows.sort(key=lambda r: r["name"], reverse=desc)
+    return rows[offset: (offset + limit) if limit is not None else None]
 
 
 def _inventory_item(p: dict[str, Any]) -> dict[str, Any]:
@@ -240,4 +262,4 @@ def _inventory_item(p: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-__all__ = ["CatalogReads"]
+__all__ = ["CatalogReads", "ListSort", "sorted_page"]

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from urbanos.errors import NotFound
+from urbanos.features import store
+from urbanos.features.access import check_read, transform_rows
 from urbanos.features.datastore import read_import
+from urbanos.features.downloads.encoders import FORMATS, encoder, parse_format
 from urbanos.features.ogcapi.documents import feature_collection
 from urbanos.features.ogcapi.params import ItemsQuery, parse_items
 
@@ -21,6 +25,9 @@ if TYPE_CHECKING:
     from urbanos.governance import Identity
     from urbanos.platform import Platform
     from urbanos.storage import Connection
+
+
+HEAD_ROWS = 20  # rows encoded for a download's first bytes
 
 
 class Features:
@@ -44,6 +51,23 @@ class Features:
         """The import of ``resource_id`` as ``{status, report, failure, ...}`` (None: no import recorded). The report
         quotes cell values: callers show it only to those who may publish to the resource's dataset."""
         return await self.platform.db.read(lambda c: read_import(c, str(resource_id)))
+
+    async def download_head(self, identity: Identity, collection: str, fmt: str, size: int) -> tuple[str, bytes]:
+        """The media type and first ``size`` bytes of the download of ``collection`` as ``fmt``, encoded from its
+        first rows by the download's own encoder (the whole file of a format written at its end: Parquet, XLSX)."""
+        kind = parse_format(fmt)
+
+        def read(c: Connection) -> bytes:
+            meta = store.get_collection(c, collection)
+            if meta is None:
+                raise NotFound(f"There is no collection {collection!r}.", code="NotFound")
+            ds = check_read(self.platform, c, identity, meta)
+            enc = encoder(kind, meta)
+            rows = transform_rows(self.platform, identity, ds, store.query(c, meta, limit=HEAD_ROWS))
+            data = enc.start() + enc.add(rows)
+            return (data + b"".join(enc.finish()))[: max(0, size)]
+
+        return FORMATS[kind][0], await self.platform.db.read(read)
 
     def collection_dataset(self, c: Connection, name: str) -> tuple[bool, int | None]:
         """(exists, dataset id) of collection ``name``, read in the caller's transaction."""

@@ -23,6 +23,7 @@ from urbanos.features.datastore.args import (
 )
 from urbanos.features.datastore.resources import bind, free_name, require_meta, require_write, resolve
 from urbanos.features.datastore.search import filter_where
+from urbanos.ports import CatalogPort
 
 if TYPE_CHECKING:
     from urbanos.governance import Identity
@@ -99,9 +100,13 @@ def _merged_fields(meta: store.CollectionMeta | None, fields: list[store.Field],
 
 
 async def datastore_create(platform: Platform, identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
-    if data.get("resource_id") in (None, "") and data.get("resource") is not None:
-        raise invalid("resource", "Create the resource with resource_create first, then pass its resource_id")
-    rid = resource_id_arg(data)
+    """CKAN's datastore_create: a table for ``resource_id``, or, given ``resource`` (a resource dict with
+    ``package_id``) and no ``resource_id``, the resource and its table in one transaction, with resource_create's
+    checks (:meth:`~urbanos.ports.CatalogPort.create_resource`): a refusal or a bad value creates neither."""
+    new_resource = data.get("resource_id") in (None, "") and data.get("resource") is not None
+    rid = "" if new_resource else resource_id_arg(data)
+    if new_resource and not isinstance(data["resource"], dict):
+        raise invalid("resource", 'Must be an object: the resource to create, e.g. {"package_id": …, "name": …}')
     records = _records(data)
     pk = _pk(data.get("primary_key"))
     fields = _parse_fields(json_arg(data, "fields"), records)
@@ -112,36 +117,51 @@ async def datastore_create(platform: Platform, identity: Identity, data: dict[st
     _check_unique(records, pk)
 
     def tx(c: Connection) -> dict[str, Any]:
-        meta, ref = resolve(platform, c, rid)
-        if meta is None and ref is None:
-            raise NotFound(f'Resource "{rid}" was not found.')
-        dataset_id = meta.dataset_id if meta is not None else (ref.dataset_id if ref is not None else None)
-        require_write(platform, c, identity, rid, meta, ref)
-        name = meta.name if meta is not None else free_name(c, rid)
-        merged = _merged_fields(meta, fields, data.get("fields") is not None)
-        old_rows: list[tuple[dict[str, Any], Any]] = []
-        if meta is not None:
-            old_rows = [(r.properties, r.geometry) for r in store.iter_features(c, meta)]
-        keys = pk or (meta.extras.get("primary_key", []) if meta is not None else [])
-        if keys and old_rows:
-            _check_unique([p for p, _ in old_rows] + records, keys)
-        try:
-            new = store.replace_collection(
-                c, name, merged, old_rows + [(r, None) for r in records],
-                geometry_type=meta.geometry_type if meta is not None else "",
-                source_crs=meta.source_crs if meta is not None else "OGC:CRS84",
-                time_field=meta.time_field if meta is not None else None, dataset_id=dataset_id,
-                title=meta.title if meta is not None else str(data.get("title") or name),
-                description=meta.description if meta is not None else "",
-                extras={**(meta.extras if meta is not None else {}), "resource_id": rid, "primary_key": keys})
-        except ValidationFailed as exc:
-            raise invalid("records", exc.message) from None
-        if ref is not None:
-            bind(platform, c, rid, new.name)
-        return {"resource_id": rid, "fields": [{"id": f.name, "type": CKAN_TYPES[f.type]} for f in new.fields],
-                "primary_key": keys, "method": "insert", "records": records}
+        target = _new_resource(platform, c, identity, data["resource"]) if new_resource else rid
+        return _create_table(platform, c, identity, target, data, records, fields, pk)
 
     return await platform.db.write(tx)
+
+
+def _new_resource(platform: Platform, c: Connection, identity: Identity, resource: dict[str, Any]) -> str:
+    """The id of the resource datastore_create makes, in the caller's transaction."""
+    catalog = platform.optional(CatalogPort)
+    if catalog is None:
+        raise invalid("resource", "This platform has no catalogue to create a resource in: give resource_id, the name of"
+                      " a collection")
+    return catalog.create_resource(c, identity, resource).id
+
+
+def _create_table(platform: Platform, c: Connection, identity: Identity, rid: str, data: dict[str, Any],
+                  records: list[dict[str, Any]], fields: list[store.Field], pk: list[str]) -> dict[str, Any]:
+    meta, ref = resolve(platform, c, rid)
+    if meta is None and ref is None:
+        raise NotFound(f'Resource "{rid}" was not found.')
+    dataset_id = meta.dataset_id if meta is not None else (ref.dataset_id if ref is not None else None)
+    require_write(platform, c, identity, rid, meta, ref)
+    name = meta.name if meta is not None else free_name(c, rid)
+    merged = _merged_fields(meta, fields, data.get("fields") is not None)
+    old_rows: list[tuple[dict[str, Any], Any]] = []
+    if meta is not None:
+        old_rows = [(r.properties, r.geometry) for r in store.iter_features(c, meta)]
+    keys = pk or (meta.extras.get("primary_key", []) if meta is not None else [])
+    if keys and old_rows:
+        _check_unique([p for p, _ in old_rows] + records, keys)
+    try:
+        new = store.replace_collection(
+            c, name, merged, old_rows + [(r, None) for r in records],
+            geometry_type=meta.geometry_type if meta is not None else "",
+            source_crs=meta.source_crs if meta is not None else "OGC:CRS84",
+            time_field=meta.time_field if meta is not None else None, dataset_id=dataset_id,
+            title=meta.title if meta is not None else str(data.get("title") or name),
+            description=meta.description if meta is not None else "",
+            extras={**(meta.extras if meta is not None else {}), "resource_id": rid, "primary_key": keys})
+    except ValidationFailed as exc:
+        raise invalid("records", exc.message) from None
+    if ref is not None:
+        bind(platform, c, rid, new.name)
+    return {"resource_id": rid, "fields": [{"id": f.name, "type": CKAN_TYPES[f.type]} for f in new.fields],
+            "primary_key": keys, "method": "insert", "records": records}
 
 
 def _find_fid(c: Connection, meta: store.CollectionMeta, keys: list[str], rec: dict[str, Any]) -> int | None:
