@@ -218,3 +218,24 @@ def test_a_column_named_geometry_without_wkt_stays_a_property(tmp_path: Path) ->
     rows = list(src.rows())
     assert [f.name for f in src.fields] == ["name", "Geometry"] and src.geometry_type is None
     assert [r.properties["Geometry"] for r in rows] == ["round", "square"] and not src.errors
+
+
+def test_csv_invalid_date_is_a_bad_row_not_a_text_column(tmp_path: Path) -> None:
+    p = tmp_path / "dates.csv"
+    p.write_text("name,opened,checked\na,2021-01-05,2021-01-05T10:00:00Z\nb,2021-13-45,2021-02-01T10:00:00Z\n"
+                 "c,2021-03-07,2021-03-01T25:61:00Z\nd,2021-04-09,2021-04-01T10:00:00Z\n")
+    src = open_source(str(p))
+    rows = list(src.rows())
+    assert {f.name: f.type for f in src.fields} == {"name": "string", "opened": "date", "checked": "datetime"}
+    assert [r.properties["name"] for r in rows] == ["a", "d"]
+    assert rows[0].properties["opened"] == dt.date(2021, 1, 5)
+    assert [e.row for e in src.errors] == [3, 4]
+    assert "'2021-13-45' is not a date" in src.errors[0].reason and "opened" in src.errors[0].reason
+    assert "'2021-03-01T25:61:00Z' is not a date-time" in src.errors[1].reason
+
+
+def test_date_shaped_codes_without_one_valid_date_stay_text(tmp_path: Path) -> None:
+    p = tmp_path / "codes.csv"
+    p.write_text("code\n2021-13-45\n2021-99-99\n")
+    src = open_source(str(p))
+    assert src.fields[0].type == "string" and len(list(src.rows())) == 2 and not src.errors

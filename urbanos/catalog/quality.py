@@ -11,22 +11,37 @@ The MQA of data.europa.eu scores five dimensions, 405 points in all:
 * Contextuality (20): rights 5, byte size 5, date of issue 5, modification date 5.
 
 Bands: Excellent 351-405, Good 221-350, Sufficient 121-220, Bad 0-120. Distribution-level indicators
-score the share of distributions that pass. Reachability is checked locally for uploaded files (the file
+score the share of distributions that pass. The access URL is checked locally for uploaded files (the file
 exists); paths this platform serves itself (``/ogcapi/collections/…`` of an imported collection, say)
 count as reachable; external URLs are not fetched, and count as reachable when they are well-formed
 http(s) URLs (the explanation says so).
+
+"Download URL reachable" reads what the portal's download button links to (:func:`download_link`) and checks that
+it is data (:func:`is_data`: the media type and first bytes of the format, not a JSON metadata document): the data
+file of a collection (``/download/{collection}.csv``, asked of the features capability), the first bytes of an
+uploaded file, the answer of a SensorThings API distribution (asked of the sensing capability). External URLs are
+not fetched (as above).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+import orjson
 
 from urbanos.catalog.model import FREQUENCIES, LICENSE_BY_ID, MACHINE_READABLE, MEDIA_TYPES, NON_PROPRIETARY
 from urbanos.core import time as isotime
+from urbanos.errors import UrbanosError
+from urbanos.ports import FeaturesPort, SensingPort
+
+if TYPE_CHECKING:
+    from urbanos.governance import Identity
+    from urbanos.platform import Platform
 
 BANDS = ((351, "Excellent"), (221, "Good"), (121, "Sufficient"), (0, "Bad"))
 _URL = re.compile(r"^https?://[^\s/]+\S*$")
@@ -73,12 +88,14 @@ def _fmt(r: dict[str, Any]) -> str:
     return str(r.get("format") or "").upper()
 
 
-def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
-    """The MQA score of a package dict: every indicator, the points per dimension, the total and its band."""
+def assess(pkg: dict[str, Any], upload_dir: Path, fetched: dict[str, bool] | None = None) -> dict[str, Any]:
+    """The MQA score of a package dict: every indicator, the points per dimension, the total and its band.
+    ``fetched`` (resource id → its download is data, from :func:`fetch_downloads`) scores "download URL
+    reachable"; without it a download URL counts when it is reachable as an access URL."""
     res = pkg.get("resources") or []
     sheet = _Sheet()
     _findability(sheet, pkg)
-    _accessibility(sheet, res, upload_dir)
+    _accessibility(sheet, res, upload_dir, fetched)
     _interoperability(sheet, pkg, res)
     _reusability(sheet, pkg)
     _contextuality(sheet, pkg, res)
@@ -90,6 +107,108 @@ def assess(pkg: dict[str, Any], upload_dir: Path) -> dict[str, Any]:
         d["max"] += it["max"]
     total = round(sum(it["points"] for it in items), 1)
     return {"dataset": pkg.get("name"), "points": total, "max": 405, "band": band(total), "dimensions": dims, "indicators": items}
+
+
+# -- what the download buttons link to, and whether it is data ---------------------------------------------
+DOWNLOAD_EXT = {"CSV": "csv", "GEOJSON": "geojson", "JSON": "geojson", "XLSX": "xlsx", "PARQUET": "parquet"}
+DOWNLOAD_FORMATS = ("csv", "geojson", "parquet", "xlsx")
+HEAD = 2048  # bytes read of a download
+
+
+def download_link(r: dict[str, Any]) -> str:
+    """What a distribution's download button links to: the data file of a collection made from it
+    (``/download/{collection}.{ext}`` in its format, CSV when that is no download format), else its URL."""
+    if r.get("collection"):
+        ext = DOWNLOAD_EXT.get(_fmt(r).lstrip("."), "csv")
+        return f"/download/{quote(str(r['collection']), safe='')}.{ext}"
+    return str(r.get("url") or "")
+
+
+def _json_head(head: bytes) -> bool:
+    text = head.lstrip()
+    if text[:1] not in (b"{", b"["):
+        return False
+    # an OGC API collection or landing document describes data, it is none
+    return not (b'"itemType"' in text or (b'"links"' in text and b'"extent"' in text))
+
+
+def is_data(ext: str, media_type: str, head: bytes) -> bool:
+    """Are ``head`` (first bytes) with ``media_type`` data in format ``ext`` (csv, geojson, json, parquet, xlsx)?"""
+    mt = media_type.split(";")[0].strip().lower()
+    if ext == "csv":
+        first = head.split(b"\n", 1)[0]
+        return mt in ("text/csv", "text/plain") and head[:1] not in (b"{", b"[", b"<", b"") and (b"," in first or b";" in first)
+    if ext == "geojson":
+        return mt in ("application/geo+json", "application/json") and _json_head(head) and b'"Feature' in head
+    if ext == "json":
+        return mt.endswith("json") and _json_head(head)
+    if ext == "parquet":
+        return head[:4] == b"PAR1"
+    if ext == "xlsx":
+        return head[:4] == b"PK\x03\x04"
+    return bool(head)
+
+
+Fetch = Callable[[str], Awaitable[tuple[str, bytes] | None]]
+"""Reads a path of this platform: ``(media type, first bytes)``, or None when it gives nothing."""
+
+
+async def fetch_downloads(pkg: dict[str, Any], upload_dir: Path, fetch: Fetch) -> dict[str, bool]:
+    """Resource id → whether what its download button links to is data in its format. Paths of this platform are
+    read with ``fetch``, uploaded files from disk; external URLs are not fetched (a well-formed URL counts)."""
+    out: dict[str, bool] = {}
+    for r in pkg.get("resources") or []:
+        link = download_link(r)
+        path = urlsplit(link).path
+        ext = path.rsplit(".", 1)[-1].lower() if r.get("collection") else DOWNLOAD_EXT.get(_fmt(r), _fmt(r).lower())
+        if r.get("url_type") == "upload":
+            out[str(r.get("id"))] = _upload_is_data(r, upload_dir, ext)
+        elif r.get("collection") or _LOCAL.match(link):
+            got = await fetch(link)
+            out[str(r.get("id"))] = got is not None and is_data("json" if path.startswith("/sta/") else ext, *got)
+        else:
+            out[str(r.get("id"))] = bool(_URL.match(link))
+    return out
+
+
+def _upload_is_data(r: dict[str, Any], upload_dir: Path, ext: str) -> bool:
+    m = re.search(r"/resource/([^/]+)/download/([^/]+)$", str(r.get("url") or ""))
+    if m is None:
+        return False
+    for p in upload_dir.glob(f"*/{m.group(2)}"):
+        with p.open("rb") as fh:
+            head = fh.read(HEAD)
+        kind = {"csv": "text/csv", "geojson": "application/geo+json", "json": "application/json"}.get(ext, "")
+        return is_data(ext, kind, head) if ext in ("csv", "geojson", "json", "parquet", "xlsx") else bool(head)
+    return False
+
+
+def sta_query(link: str) -> tuple[str, str, dict[str, str]]:
+    """``/sta/{version}/{path}?{query}`` as (version, path, query) for :meth:`urbanos.ports.SensingPort.read_path`."""
+    parts = urlsplit(link)
+    _, _, version, path = (parts.path.split("/", 3) + ["", ""])[:4]
+    return version, path, dict(parse_qsl(parts.query))
+
+
+def platform_fetch(platform: Platform, identity: Identity) -> Fetch:
+    """A :data:`Fetch` of this platform's data for ``identity``: downloads through the features capability,
+    SensorThings reads through the sensing capability (each as that caller reads it); anything else gives None."""
+    async def fetch(link: str) -> tuple[str, bytes] | None:
+        path = urlsplit(link).path
+        features, sensing = platform.optional(FeaturesPort), platform.optional(SensingPort)
+        try:
+            if path.startswith("/download/") and features is not None and "." in path:
+                name, _, ext = unquote(path[len("/download/"):]).rpartition(".")
+                return await features.download_head(identity, name, ext, HEAD)
+            if path.startswith("/sta/") and sensing is not None:
+                version, sub, query = sta_query(link)
+                body = await sensing.read_path(version, sub, {**query, "$top": "1"}, identity, "")
+                return "application/json", orjson.dumps(body)[:HEAD]
+        except UrbanosError:
+            return None
+        return None
+
+    return fetch
 
 
 def _findability(sheet: _Sheet, pkg: dict[str, Any]) -> None:
@@ -104,7 +223,8 @@ def _findability(sheet: _Sheet, pkg: dict[str, Any]) -> None:
         "Temporal coverage is given.", "No temporal coverage: add a start and/or end date.")
 
 
-def _accessibility(sheet: _Sheet, res: list[dict[str, Any]], upload_dir: Path) -> None:
+def _accessibility(sheet: _Sheet, res: list[dict[str, Any]], upload_dir: Path,
+                   fetched: dict[str, bool] | None = None) -> None:
     add = sheet.add
     add("accessibility", "access_url", "AccessURL accessibility", 50, _share(res, lambda r: _reachable(r, upload_dir)),
         "Every distribution has a reachable access URL (uploaded files checked on disk, paths served here accepted; external URLs checked for form, not fetched).",
@@ -112,9 +232,16 @@ def _accessibility(sheet: _Sheet, res: list[dict[str, Any]], upload_dir: Path) -
     add("accessibility", "download_url", "DownloadURL existence", 20,
         _share(res, lambda r: r.get("url_type") == "upload" or bool(r.get("url"))),
         "Every distribution has a download URL.", "Distributions without a download URL" if res else "No distributions.")
+    if fetched is None:
+        add("accessibility", "download_url_ok", "DownloadURL accessibility", 30,
+            _share(res, lambda r: _reachable(r, upload_dir)),
+            "Every download URL is reachable.", "Some download URLs are not reachable" if res else "No distributions.")
+        return
     add("accessibility", "download_url_ok", "DownloadURL accessibility", 30,
-        _share(res, lambda r: _reachable(r, upload_dir)),
-        "Every download URL is reachable.", "Some download URLs are not reachable" if res else "No distributions.")
+        _share(res, lambda r: fetched.get(str(r.get("id")), False)),
+        "Every download gives data in its format.",
+        "Some downloads give no data in their format (a metadata document, an error or nothing)" if res
+        else "No distributions.")
 
 
 def _interoperability(sheet: _Sheet, pkg: dict[str, Any], res: list[dict[str, Any]]) -> None:
@@ -209,4 +336,5 @@ def freshness(pkg: dict[str, Any], now: datetime | None = None, tolerance: float
     return out
 
 
-__all__ = ["assess", "freshness", "band", "BANDS"]
+__all__ = ["assess", "freshness", "band", "BANDS", "download_link", "is_data", "fetch_downloads", "sta_query",
+           "DOWNLOAD_FORMATS", "Fetch", "platform_fetch"]

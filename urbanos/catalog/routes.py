@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, Response
 from urbanos.catalog.actions import ckan_error, dispatch
 from urbanos.catalog.service import CatalogService
 from urbanos.catalog.webutil import base_url, identity_of, json_body, platform_of, register_error_renderer
+from urbanos.core.text import nul_field, nul_problem
 from urbanos.errors import BadRequest, NotFound, UrbanosError, ValidationFailed
 from urbanos.platform import Platform
 from urbanos.query.querystring import utf8_problem
@@ -84,6 +85,8 @@ async def _params(request: Request) -> tuple[dict[str, Any], tuple[str, bytes] |
                 if not isinstance(body, dict):
                     raise BadRequest("Bad request - JSON Error: the request body must be a JSON object.")
                 data.update(body)
+    if (nul := nul_problem(data)) is not None:  # JSON, form and query fields alike: PostgreSQL cannot store it
+        raise BadRequest(nul, detail={"field": nul_field(data)})
     return data, upload
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pyshacl
 import pytest
@@ -132,3 +133,40 @@ def test_dcatapde_profile_adds_fields() -> None:
     g2 = dataset_graph(OPEN, info("dcatapde"))
     lic = {str(o) for o in g2.objects(None, DCT.license)}
     assert lic == {"http://dcat-ap.de/def/licenses/cc-by/4.0"}
+
+
+def _served() -> dict[str, Any]:
+    """The open sample with a SensorThings distribution, a collection made from a CSV, and a related dataset."""
+    pkg = copy.deepcopy(OPEN)
+    pkg["extras"].append({"key": "related", "value": "tree-sensors"})
+    pkg["resources"] = [
+        {"id": "res-sta", "name": "SensorThings API: Datastreams", "format": "JSON", "mimetype": "application/json",
+         "url": f"{BASE}/sta/v1.1/Datastreams?$filter=Thing/properties/source%20eq%20%27trees%27",
+         "conforms_to": "http://www.opengis.net/spec/iot_sensing/1.1", "endpoint_url": "/sta/v1.1",
+         "endpoint_description": "/sta/v1.1"},
+        {"id": "res-csv", "name": "trees.csv", "format": "CSV", "url": f"{BASE}/ogcapi/collections/street-trees",
+         "collection": "street-trees"},
+    ]
+    return pkg
+
+
+def test_api_distributions_have_a_data_service(shapes: Graph) -> None:
+    g = dataset_graph(_served(), info())
+    ds = URIRef(f"{BASE}/dataset/street-trees")
+    sta = URIRef(f"{ds}/resource/res-sta")
+    svc = g.value(sta, DCAT.accessService)
+    assert svc is not None and (svc, RDF.type, DCAT.DataService) in g
+    assert g.value(svc, DCAT.endpointURL) == URIRef(f"{BASE}/sta/v1.1")
+    assert g.value(svc, DCAT.endpointDescription) == URIRef(f"{BASE}/sta/v1.1")
+    assert g.value(svc, DCT.conformsTo) == URIRef("http://www.opengis.net/spec/iot_sensing/1.1")
+    assert g.value(svc, DCAT.servesDataset) == ds
+    assert str(g.value(sta, DCAT.accessURL)).startswith(f"{BASE}/sta/v1.1/Datastreams?$filter=")
+    assert g.value(sta, DCAT.downloadURL) is None  # an API, not a file
+    # a collection's distribution: its data file to download, OGC API Features as its service
+    csv = URIRef(f"{ds}/resource/res-csv")
+    assert g.value(csv, DCAT.downloadURL) == URIRef(f"{BASE}/download/street-trees.csv")
+    ogc = g.value(csv, DCAT.accessService)
+    assert g.value(ogc, DCT.conformsTo) == URIRef("http://www.opengis.net/spec/ogcapi-features-1/1.0")
+    assert g.value(ds, DCT.relation) == URIRef(f"{BASE}/dataset/tree-sensors")
+    violations, _warnings = results(shapes, g)
+    assert violations == []

@@ -48,6 +48,7 @@ from urbanos.catalog.dcat.vocab import (
     as_list,
     extra,
 )
+from urbanos.catalog.quality import download_link
 from urbanos.core.time import is_date_only, parse_date, parse_instant
 
 FORMATS_RDF = {"ttl": ("turtle", "text/turtle"), "jsonld": ("json-ld", "application/ld+json"),
@@ -147,6 +148,7 @@ def add_dataset(g: Graph, pkg: dict[str, Any], info: CatalogInfo) -> URIRef:
     _spatial(g, ds, pkg)
     _temporal(g, ds, pkg)
     _access(g, ds, pkg, info)
+    _relations(g, ds, pkg, base)
     g.add((ds, DCT.language, _concept(g, LANGUAGE[info.language], None, DCT.LinguisticSystem)))
     for res in pkg.get("resources") or []:
         if isinstance(res, dict):
@@ -308,11 +310,17 @@ def _distribution(g: Graph, ds: URIRef, page: URIRef, res: dict[str, Any], pkg: 
     if res.get("description"):
         g.add((dist, DCT.description, Literal(str(res["description"]))))
     url = res.get("url")
+    service = access_service(res, info.base_url)
     if is_open(pkg) and url:
         target = URIRef(str(url))
         g.add((target, RDF.type, RDFS.Resource))
         g.add((dist, DCAT.accessURL, target))
-        g.add((dist, DCAT.downloadURL, target))
+        download = data_download(res, info.base_url) if res.get("collection") else (None if service else target)
+        if download is not None:
+            g.add((download, RDF.type, RDFS.Resource))
+            g.add((dist, DCAT.downloadURL, download))
+        if service is not None:
+            g.add((dist, DCAT.accessService, _data_service(g, ds, service)))
     else:
         g.add((page, RDF.type, RDFS.Resource))
         g.add((dist, DCAT.accessURL, page))
@@ -339,6 +347,60 @@ def _distribution(g: Graph, ds: URIRef, page: URIRef, res: dict[str, Any], pkg: 
     if info.profile == "dcatapde" and info.attribution:
         g.add((dist, DCATDE.licenseAttributionByText, Literal(info.attribution)))
     return dist
+
+
+# the APIs a distribution may be read through: (title, specification, endpoint path, endpoint description path)
+OGC_FEATURES = ("OGC API Features", "http://www.opengis.net/spec/ogcapi-features-1/1.0", "/ogcapi", "/ogcapi/api")
+
+
+def _absolute(base: str, url: str) -> str:
+    return base + url if url.startswith("/") else url
+
+
+def data_download(res: dict[str, Any], base: str = "") -> URIRef:
+    """The data file of a distribution made into a feature collection: ``/download/{collection}.{ext}`` in the
+    distribution's format (CSV when it has no download format of its own), not the collection's metadata."""
+    return URIRef(base + download_link(res))
+
+
+def access_service(res: dict[str, Any], base: str = "") -> dict[str, str] | None:
+    """The API a distribution is read through, as ``{title, conforms_to, endpoint_url, endpoint_description}``:
+    the one the distribution names (``conforms_to`` and ``endpoint_url``, e.g. SensorThings), or OGC API Features
+    for one made into a feature collection; None for a plain file."""
+    if res.get("conforms_to") and res.get("endpoint_url"):
+        endpoint = str(res["endpoint_url"])
+        return {"title": str(res.get("service_title") or res.get("name") or endpoint),
+                "conforms_to": str(res["conforms_to"]), "endpoint_url": _absolute(base, endpoint),
+                "endpoint_description": _absolute(base, str(res.get("endpoint_description") or endpoint))}
+    if res.get("collection"):
+        title, spec, endpoint, described = OGC_FEATURES
+        return {"title": title, "conforms_to": spec, "endpoint_url": base + endpoint,
+                "endpoint_description": base + described}
+    return None
+
+
+def _data_service(g: Graph, ds: URIRef, svc: dict[str, str]) -> URIRef:
+    node = URIRef(svc["endpoint_url"] + "#service")
+    g.add((node, RDF.type, DCAT.DataService))
+    g.add((node, DCT.title, Literal(svc["title"])))
+    endpoint = URIRef(svc["endpoint_url"])
+    g.add((endpoint, RDF.type, RDFS.Resource))
+    g.add((node, DCAT.endpointURL, endpoint))
+    described = URIRef(svc["endpoint_description"])
+    g.add((described, RDF.type, RDFS.Resource))
+    g.add((node, DCAT.endpointDescription, described))
+    g.add((node, DCT.conformsTo, _concept(g, URIRef(svc["conforms_to"]), None, DCT.Standard)))
+    g.add((node, DCAT.servesDataset, ds))
+    return node
+
+
+def _relations(g: Graph, ds: URIRef, pkg: dict[str, Any], base: str) -> None:
+    """``dct:relation`` to the datasets named in the extra ``related`` (names, comma-separated or a list)."""
+    for name in as_list(extra(pkg, "related")):
+        if name != pkg.get("name"):
+            other = dataset_uri(base, name)
+            g.add((other, RDF.type, RDFS.Resource))
+            g.add((ds, DCT.relation, other))
 
 
 def _dcatapde_dataset(g: Graph, ds: URIRef, pkg: dict[str, Any], info: CatalogInfo) -> None:
@@ -418,4 +480,4 @@ def serialize(g: Graph, fmt: str) -> bytes:
 
 
 __all__ = ["CatalogInfo", "FORMATS_RDF", "PROFILES", "add_dataset", "catalog_graph", "dataset_graph", "serialize",
-           "new_graph", "dataset_uri", "grounds_of", "is_open"]
+           "new_graph", "dataset_uri", "grounds_of", "is_open", "access_service", "data_download"]

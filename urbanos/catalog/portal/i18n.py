@@ -46,6 +46,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bands_Excellent": "Excellent", "bands_Good": "Good", "bands_Sufficient": "Sufficient", "bands_Bad": "Bad",
         "popular": "Browse by theme", "all_datasets": "All datasets",
         "no_distributions": "No distributions yet.",
+        "download_as": "Download {name} as {fmt}", "read_api": "Open {name} in the API", "related": "Related datasets",
+        "sensors": "Sensors", "n_sensors": "{n} sensors on the map", "chart": "Recent values",
+        "chart_of": "Recent values of {name}, in {unit}", "chart_none": "No recent values.", "standard": "Standard",
+        "time": "Time", "value": "Value",
         "dim_findability": "Findability", "dim_accessibility": "Accessibility",
         "dim_interoperability": "Interoperability", "dim_reusability": "Reusability",
         "dim_contextuality": "Contextuality",
@@ -89,8 +93,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mqa_none_access_url": "No distributions: add a resource.",
         "mqa_label_download_url": "DownloadURL existence", "mqa_ok_download_url": "Every distribution has a download URL.",
         "mqa_no_download_url": "Distributions without a download URL",
-        "mqa_label_download_url_ok": "DownloadURL accessibility", "mqa_ok_download_url_ok": "Every download URL is reachable.",
-        "mqa_no_download_url_ok": "Some download URLs are not reachable",
+        "mqa_label_download_url_ok": "DownloadURL accessibility", "mqa_ok_download_url_ok": "Every download gives data in its format.",
+        "mqa_no_download_url_ok": "Some downloads give no data in their format (a metadata document, an error or nothing)",
         "mqa_label_format": "Format (dct:format)", "mqa_ok_format": "Every distribution states its format.",
         "mqa_no_format": "Distributions without a format",
         "mqa_label_media_type": "Media type (dcat:mediaType)",
@@ -139,6 +143,32 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fresh_no_period": "Frequency “{freq}” has no fixed period.",
         "fresh_last_unknown": "The last update is not known.",
         "fresh_age": "Last updated {age} days ago; “{freq}” allows {max} days.",
+        # organisation and theme pages
+        "organizations_intro": "The publishers of the catalogue, with the number of their datasets you may see.",
+        "themes_intro": "The EU data themes (DCAT-AP) and the city's domains, with the number of datasets you may see.",
+        "eu_themes": "EU data themes", "city_domains": "City domains", "theme": "Theme",
+        "n_datasets": "{n} datasets", "n_datasets_one": "1 dataset", "datasets_on": "Datasets on {theme}",
+        "theme_unknown": "There is no theme {theme!r}: choose one on the themes page.",
+        # the metadata form
+        "new_dataset": "New dataset", "edit": "Edit metadata", "new_title": "Create a dataset",
+        "edit_title": "Edit the metadata of “{title}”", "create": "Create dataset", "save": "Save changes",
+        "cancel": "Cancel", "required": "required",
+        "form_intro": "The same rules as the catalogue's API apply: the fields are checked when you save, and you may "
+                      "only publish for your own organisation.",
+        "form_errors": "The dataset was not saved. Correct the fields below:", "error": "Error",
+        "f_name": "URL name", "f_name_hint": "Lower-case letters a–z, digits, - and _; at least 2 characters.",
+        "f_owner_org": "Organisation", "f_title": "Title", "f_notes": "Description", "f_license_id": "Licence",
+        "f_license_none": "— no licence —", "f_tags": "Keywords", "f_tags_hint": "Separate keywords with commas.",
+        "f_theme": "Themes", "f_frequency": "Update frequency", "f_frequency_none": "— not stated —",
+        "f_spatial_text": "Spatial coverage (place names)",
+        "f_spatial": "Spatial coverage as a GeoJSON geometry",
+        "f_spatial_hint": "WGS84 longitude/latitude, e.g. {\"type\": \"Point\", \"coordinates\": [9.99, 53.55]}.",
+        "f_temporal_start": "Temporal coverage from", "f_temporal_end": "Temporal coverage until",
+        "f_date_hint": "A date (YYYY-MM-DD).", "f_access_level": "Access level",
+        "f_grounds": "Grounds for non-disclosure", "f_grounds_hint": "Needed when the dataset is not open.",
+        "f_legal_basis": "Legal basis", "f_review_date": "Review date",
+        "edit_no_rights": "You may not edit this dataset: that needs the publisher role for its organisation.",
+        "new_no_rights": "You may not create datasets: that needs the publisher role for an organisation.",
     },
     "de": {
         "portal": "Open-Data-Portal",
@@ -178,6 +208,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bands_Excellent": "Ausgezeichnet", "bands_Good": "Gut", "bands_Sufficient": "Ausreichend",
         "bands_Bad": "Mangelhaft", "popular": "Nach Thema stöbern", "all_datasets": "Alle Datensätze",
         "no_distributions": "Noch keine Distributionen.",
+        "download_as": "{name} als {fmt} herunterladen", "read_api": "{name} in der Schnittstelle öffnen",
+        "related": "Verwandte Datensätze", "sensors": "Sensoren", "n_sensors": "{n} Sensoren auf der Karte",
+        "chart": "Aktuelle Werte", "chart_of": "Aktuelle Werte von {name}, in {unit}", "chart_none": "Keine aktuellen Werte.",
+        "standard": "Standard", "time": "Zeit", "value": "Wert",
         "dim_findability": "Auffindbarkeit", "dim_accessibility": "Zugänglichkeit",
         "dim_interoperability": "Interoperabilität", "dim_reusability": "Wiederverwendbarkeit",
         "dim_contextuality": "Kontext",
@@ -225,8 +259,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mqa_ok_download_url": "Jede Distribution hat eine Download-URL.",
         "mqa_no_download_url": "Distributionen ohne Download-URL",
         "mqa_label_download_url_ok": "Erreichbarkeit der Download-URL (dcat:downloadURL)",
-        "mqa_ok_download_url_ok": "Jede Download-URL ist erreichbar.",
-        "mqa_no_download_url_ok": "Einige Download-URLs sind nicht erreichbar",
+        "mqa_ok_download_url_ok": "Jeder Download liefert Daten in seinem Format.",
+        "mqa_no_download_url_ok": "Einige Downloads liefern keine Daten in ihrem Format (ein Metadatendokument, einen Fehler oder nichts)",
         "mqa_label_format": "Format (dct:format)", "mqa_ok_format": "Jede Distribution gibt ihr Format an.",
         "mqa_no_format": "Distributionen ohne Formatangabe",
         "mqa_label_media_type": "Medientyp (dcat:mediaType)", "mqa_ok_media_type": "Jede Distribution gibt ihren Medientyp an.",
@@ -275,6 +309,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fresh_no_period": "Für die Aktualisierungshäufigkeit „{freq}“ gibt es keinen festen Zeitraum.",
         "fresh_last_unknown": "Der Zeitpunkt der letzten Aktualisierung ist nicht bekannt.",
         "fresh_age": "Zuletzt aktualisiert vor {age} Tagen; bei „{freq}“ sind höchstens {max} Tage zulässig.",
+        "organizations_intro": "Die Herausgeber des Katalogs mit der Zahl ihrer Datensätze, die Sie sehen dürfen.",
+        "themes_intro": "Die Datenthemen der EU (DCAT-AP) und die Fachbereiche der Stadt mit der Zahl der Datensätze, "
+                        "die Sie sehen dürfen.",
+        "eu_themes": "Datenthemen der EU", "city_domains": "Fachbereiche der Stadt", "theme": "Thema",
+        "n_datasets": "{n} Datensätze", "n_datasets_one": "1 Datensatz", "datasets_on": "Datensätze zum Thema {theme}",
+        "theme_unknown": "Es gibt kein Thema {theme!r}: Wählen Sie eines auf der Themenseite.",
+        "new_dataset": "Neuer Datensatz", "edit": "Metadaten bearbeiten", "new_title": "Datensatz anlegen",
+        "edit_title": "Metadaten von „{title}“ bearbeiten", "create": "Datensatz anlegen", "save": "Änderungen speichern",
+        "cancel": "Abbrechen", "required": "Pflichtfeld",
+        "form_intro": "Es gelten dieselben Regeln wie in der Schnittstelle des Katalogs: Die Felder werden beim "
+                      "Speichern geprüft, und Sie dürfen nur für Ihre eigene Organisation veröffentlichen.",
+        "form_errors": "Der Datensatz wurde nicht gespeichert. Bitte korrigieren Sie die folgenden Felder:",
+        "error": "Fehler",
+        "f_name": "URL-Name", "f_name_hint": "Kleinbuchstaben a–z, Ziffern, - und _; mindestens 2 Zeichen.",
+        "f_owner_org": "Organisation", "f_title": "Titel", "f_notes": "Beschreibung", "f_license_id": "Lizenz",
+        "f_license_none": "— keine Lizenz —", "f_tags": "Schlagwörter",
+        "f_tags_hint": "Schlagwörter durch Kommas trennen.", "f_theme": "Themen", "f_frequency": "Aktualisierung",
+        "f_frequency_none": "— nicht angegeben —", "f_spatial_text": "Räumliche Abdeckung (Ortsnamen)",
+        "f_spatial": "Räumliche Abdeckung als GeoJSON-Geometrie",
+        "f_spatial_hint": "WGS84 Länge/Breite, z. B. {\"type\": \"Point\", \"coordinates\": [9.99, 53.55]}.",
+        "f_temporal_start": "Zeitliche Abdeckung ab", "f_temporal_end": "Zeitliche Abdeckung bis",
+        "f_date_hint": "Ein Datum (JJJJ-MM-TT).", "f_access_level": "Zugangsstufe",
+        "f_grounds": "Gründe für die Nichtveröffentlichung", "f_grounds_hint": "Nötig, wenn der Datensatz nicht offen ist.",
+        "f_legal_basis": "Rechtsgrundlage", "f_review_date": "Überprüfung am",
+        "edit_no_rights": "Sie dürfen diesen Datensatz nicht bearbeiten: Dafür ist die Rolle Publisher für seine "
+                          "Organisation nötig.",
+        "new_no_rights": "Sie dürfen keine Datensätze anlegen: Dafür ist die Rolle Publisher für eine Organisation nötig.",
     },
 }
 
@@ -303,6 +364,23 @@ FREQUENCY_LABELS: dict[str, tuple[str, str]] = {
     "OP_DATPRO": ("Provisional data", "Vorläufige Daten"),
 }
 
+# The EU data themes and the city domains (urbanos.catalog.model.THEMES) in words: code -> (en, de).
+THEME_LABELS: dict[str, tuple[str, str]] = {
+    "AGRI": ("Agriculture, fisheries, forestry and food", "Landwirtschaft, Fischerei, Forstwirtschaft und Nahrungsmittel"),
+    "ECON": ("Economy and finance", "Wirtschaft und Finanzen"),
+    "EDUC": ("Education, culture and sport", "Bildung, Kultur und Sport"), "ENER": ("Energy", "Energie"),
+    "ENVI": ("Environment", "Umwelt"), "GOVE": ("Government and public sector", "Regierung und öffentlicher Sektor"),
+    "HEAL": ("Health", "Gesundheit"), "INTR": ("International issues", "Internationale Themen"),
+    "JUST": ("Justice, legal system and public safety", "Justiz, Rechtssystem und öffentliche Sicherheit"),
+    "REGI": ("Regions and cities", "Regionen und Städte"), "SOCI": ("Population and society", "Bevölkerung und Gesellschaft"),
+    "TECH": ("Science and technology", "Wissenschaft und Technologie"), "TRAN": ("Transport", "Verkehr"),
+    "OP_DATPRO": ("Provisional data", "Vorläufige Daten"),
+    "economy": ("Smart economy", "Wirtschaft"), "living": ("Smart living", "Leben in der Stadt"),
+    "governance": ("Smart governance", "Verwaltung"), "environment": ("Smart environment", "Umwelt und Klima"),
+    "mobility": ("Smart mobility", "Mobilität"), "people": ("Smart people", "Menschen und Bildung"),
+    "security": ("Safety and security", "Sicherheit"),
+}
+
 
 def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
     if query_lang and query_lang.lower()[:2] in LANGS:
@@ -328,12 +406,12 @@ def translator(lang: str) -> Callable[..., str]:
 
     def t(key: str, default: str | None = None, **kw: object) -> str:
         """The message ``key`` in this language (English when it has none); ``freq_<code>`` names an EU
-        frequency code."""
-        freq = FREQUENCY_LABELS.get(key[5:]) if key.startswith("freq_") else None
-        text = table.get(key) or MESSAGES["en"].get(key) or (freq[at] if freq else None) or (default if default is not None else key)
+        frequency code, ``theme_<code>`` a data theme."""
+        words = FREQUENCY_LABELS.get(key[5:]) if key.startswith("freq_") else THEME_LABELS.get(key[6:]) if key.startswith("theme_") else None
+        text = table.get(key) or MESSAGES["en"].get(key) or (words[at] if words else None) or (default if default is not None else key)
         return text.format(**kw) if kw else text
 
     return t
 
 
-__all__ = ["LANGS", "MESSAGES", "FREQUENCY_LABELS", "pick_lang", "translator"]
+__all__ = ["LANGS", "MESSAGES", "FREQUENCY_LABELS", "THEME_LABELS", "pick_lang", "translator"]

@@ -26,8 +26,8 @@ from urbanos import __version__
 from urbanos.catalog.actions import dispatch
 from urbanos.catalog.dcat import source
 from urbanos.catalog.dcat.source import base_url, platform_of
-from urbanos.catalog.portal import session, view
-from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
+from urbanos.catalog.portal import dataset_data, edit, lists, session, view
+from urbanos.catalog.portal.i18n import LANGS
 from urbanos.catalog.portal.session import portal_identity as identity_of
 from urbanos.core.numbers import parse_int
 from urbanos.errors import (
@@ -39,7 +39,7 @@ from urbanos.errors import (
     Unauthorized,
     UrbanosError,
 )
-from urbanos.platform import Platform, render_html
+from urbanos.platform import Platform
 from urbanos.ports import FeaturesPort
 
 STATIC = Path(__file__).parent / "static"
@@ -53,29 +53,9 @@ APIS = [
 ]
 
 
-def _ctx(request: Request) -> dict[str, Any]:
-    lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-    others = [(code, _with(request, lang=code)) for code in LANGS if code != lang]
-    return {"lang": lang, "t": translator(lang), "other_langs": others, "request_path": request.url.path,
-            "lang_q": f"lang={lang}" if request.query_params.get("lang") else ""}
-
-
-def _with(request: Request, **changes: Any) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
-    params += [(k, v) for k, v in changes.items() if v not in (None, "")]
-    return request.url.path + ("?" + urlencode(params) if params else "")
-
-
-def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    platform = platform_of(request)
-    user = session.signed_in(request)
-    html = render_html(platform, template, **_ctx(request), user=user, csrf=session.csrf_token(request), **context)
-    response = HTMLResponse(html, status_code=status, headers={"Content-Language": _ctx(request)["lang"],
-                                                               "Vary": "Accept-Language, Authorization, Cookie"})
-    session.keep_csrf(response, request)
-    if user is not None:
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
+_ctx = lists.page_context
+_with = lists.with_params
+_page = lists.render
 
 
 def _error(request: Request, exc: UrbanosError) -> HTMLResponse:
@@ -125,7 +105,7 @@ async def _search(request: Request, *, fixed: dict[str, str] | None = None, rows
     fq, chosen = _fq(request, fixed)
     params: dict[str, Any] = {"q": q, "fq": fq, "rows": size, "start": (page - 1) * size,
                               "sort": SORTS[sort_key] if q or sort_key != "relevance" else SORTS["modified"],
-                              "facet_fields": list(FACETS), "facet_limit": 10}
+                              "facet_fields": list(FACETS), "facet_limit": 10, "prefix": True}
     res = await source.search(platform, identity, base_url=base_url(request), **params)
     count = int(res.get("count") or 0)
     pages = max(1, -(-count // size))
@@ -184,7 +164,8 @@ async def _dataset_page(request: Request, name: str, pkg: dict[str, Any], qualit
         imported = await _import_state(request, rid)
     t = _ctx(request)["t"]
     ds = view.detail(pkg, base_url(request), signed_in=session.signed_in(request) is not None)
-    return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=ds,
+    data = await dataset_data.data_views(platform, await identity_of(request), pkg)
+    return _page(request, "catalog/portal/portal_dataset.html", status=status, ds=ds, **data,
                  quality=view.quality(quality or pkg.get("quality"), pkg, t),
                  freshness=view.freshness(freshness or pkg.get("freshness"), t),
                  tile_url=platform.settings.portal_tile_url, may_write=may_write, imported=imported, name=name,
@@ -404,6 +385,14 @@ ROUTES: tuple[tuple[str, str, Handler], ...] = (
     ("POST", "/datasets/{name}/upload", upload),
     ("GET", "/datasets/{name}/preview/{collection}.geojson", preview),
     ("GET", "/datasets/{name}/imports/{rid}", import_state),
+    ("GET", "/datasets/new", edit.new_form),
+    ("POST", "/datasets/new", edit.create),
+    ("GET", "/datasets/{name}/edit", edit.edit_form),
+    ("POST", "/datasets/{name}/edit", edit.save),
+    ("GET", "/organizations", lists.organizations),
+    ("GET", "/themes", lists.themes),
+    ("GET", "/themes/{theme_id}", lists.theme),
+    ("GET", "/favicon.ico", lists.favicon),
     ("GET", "/", home),
     ("GET", "/datasets", datasets),
     ("GET", "/datasets/{name}", dataset),

@@ -8,11 +8,13 @@ from urllib.parse import quote
 
 import orjson
 
-from urbanos.catalog.dcat.mapping import grounds_of
+from urbanos.catalog.dcat.mapping import access_service, grounds_of
 from urbanos.catalog.dcat.vocab import GROUNDS_LABELS, as_list, extra
 from urbanos.catalog.model import THEMES
+from urbanos.catalog.quality import DOWNLOAD_FORMATS, download_link
 
 PREVIEW_FORMATS = {"CSV", "GEOJSON", "JSON"}
+DOWNLOAD_LABELS = {"csv": "CSV", "geojson": "GeoJSON", "parquet": "Parquet", "xlsx": "XLSX"}
 MAP_ITEMS = 1000  # features of a collection drawn on a dataset's preview map
 
 
@@ -73,6 +75,31 @@ def preview_path(name: str, collection: str) -> str:
     return f"/datasets/{quote(name, safe='')}/preview/{quote(collection, safe='')}.geojson"
 
 
+def downloads(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data files of a distribution made into a feature collection, one per download format, its own format
+    first (with the distribution's size, the one size known); none for other distributions."""
+    if not r.get("collection"):
+        return []
+    own = download_link(r).rsplit(".", 1)[-1]
+    exts = [own, *(e for e in DOWNLOAD_FORMATS if e != own)]
+    c = quote(str(r["collection"]), safe="")
+    return [{"ext": e, "format": DOWNLOAD_LABELS[e], "url": f"/download/{c}.{e}", "name": str(r["collection"]),
+             "size": human_size(r.get("size")) if e == own and str(r.get("format") or "").lower() == e else ""}
+            for e in exts]
+
+
+def human_size(n: Any) -> str:
+    """A byte count in words (1.8 kB, 2.4 MB); empty for an unknown size."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        return ""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""
+
+
 def detail(pkg: dict[str, Any], base: str, signed_in: bool = False) -> dict[str, Any]:
     """The dataset page's content. ``signed_in``: the browser carries the portal's sign-in cookie, so the preview
     map of non-open data can fetch its features from the portal."""
@@ -82,11 +109,15 @@ def detail(pkg: dict[str, Any], base: str, signed_in: bool = False) -> dict[str,
     for r in pkg.get("resources") or []:
         fmt = str(r.get("format") or "").upper()
         rid = str(r.get("id") or "")
+        url = r.get("url") if level == "open" or r.get("url_type") == "upload" else None
+        service = access_service(r)
         resources.append({
             "id": rid, "name": r.get("name") or rid, "description": r.get("description") or "", "format": fmt,
-            "size": r.get("size"), "url": r.get("url") if level == "open" or r.get("url_type") == "upload" else None,
-            "api": f"/api/3/action/resource_show?id={quote(rid)}",
-            "preview": fmt in PREVIEW_FORMATS and bool(r.get("url")),
+            "size": r.get("size"), "url": url, "api": f"/api/3/action/resource_show?id={quote(rid)}",
+            "downloads": downloads(r) if level == "open" else [],
+            "service": service if url and r.get("conforms_to") else None,
+            # a collection's own URL is its metadata: its first rows come from the features capability instead
+            "preview": fmt in PREVIEW_FORMATS and bool(r.get("url")) and not r.get("collection") and not service,
         })
     preview = next((r for r in resources if r["preview"] and r["url"]), None)
     # the features of the first collection made from a distribution, drawn on the preview map: open data from OGC
@@ -260,4 +291,4 @@ def inventory_row(r: dict[str, Any]) -> dict[str, Any]:
             "steward": extra(r, "steward"), "visible": bool(r.get("visible", extra(r, "access_level", "open") == "open"))}
 
 
-__all__ = ["summary", "detail", "preview_path", "facets", "quality", "freshness", "inventory_row", "grounds"]
+__all__ = ["summary", "detail", "downloads", "human_size", "preview_path", "facets", "quality", "freshness", "inventory_row", "grounds"]

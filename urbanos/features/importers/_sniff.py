@@ -104,14 +104,17 @@ class TypeGuess:
     """Narrows a column's type as values arrive: integer → number → string; also boolean, date, datetime.
 
     Failures are counted, so that a column of 10,000 integers with one stray word stays an integer
-    column and that one row is reported as bad (see :meth:`result`).
+    column and that one row is reported as bad (see :meth:`result`). A value written as a date (or date-time)
+    that is no valid one (``2021-13-45``) does not make a date column text: once the column has a valid date,
+    its row is reported as bad, naming the value.
     """
 
     KINDS = ("integer", "number", "number_comma", "boolean", "date", "datetime")
-    __slots__ = ("fails", "seen", "native")
+    __slots__ = ("fails", "seen", "native", "invalid")
 
     def __init__(self) -> None:
         self.fails = dict.fromkeys(self.KINDS, 0)
+        self.invalid = {"date": 0, "datetime": 0}  # values shaped as a date (date-time) that are none
         self.seen = 0
         self.native: str | None = None  # type of typed cells (XLSX), when every cell agreed
 
@@ -134,10 +137,14 @@ class TypeGuess:
             f["number_comma"] += 1
         if v not in _BOOL:
             f["boolean"] += 1
-        if not (_DATE.fullmatch(v) and _parse_date(v) is not None):
+        if not _DATE.fullmatch(v):
             f["date"] += 1
-        if not (_DATETIME.fullmatch(v) and _parse_datetime(v) is not None):
+        elif _parse_date(v) is None:
+            self.invalid["date"] += 1
+        if not _DATETIME.fullmatch(v):
             f["datetime"] += 1
+        elif _parse_datetime(v) is None:
+            self.invalid["datetime"] += 1
 
     def _add_native(self, value: Any) -> None:
         kind = native_type(value)
@@ -156,7 +163,7 @@ class TypeGuess:
             return "json"
         allowed = int(self.seen * tolerance) if self.seen >= 1000 else 0
         for kind in self.KINDS:
-            if self.fails[kind] <= allowed:
+            if self.fails[kind] <= allowed and self.fails[kind] + self.invalid.get(kind, 0) < self.seen:
                 return kind
         if self.native in ("date", "datetime"):
             return self.native

@@ -1,5 +1,5 @@
-// The dataset page's previews (portal_dataset.html): the map (the dataset's area, the first features of its
-// collection, a GeoJSON distribution) and the table (the first rows of a CSV distribution, or of the collection).
+// The dataset page's previews (portal_dataset.html): the map (the dataset's area or its sensors, the first features of
+// its collection, a GeoJSON distribution) and the table (the first rows of a CSV distribution, or of the collection).
 // Everything the page passes comes in data- attributes and the JSON data block #geometry; values are shown as
 // text, never as markup. A static file: the page's Content-Security-Policy refuses inline script.
 (function () {
@@ -33,7 +33,19 @@
     var layers = L.featureGroup().addTo(map);
     var geomEl = document.getElementById("geometry");
     var geom = geomEl ? JSON.parse(geomEl.textContent) : null;
-    if (geom) { L.geoJSON(geom, {style: {color: "#0b5cad", weight: 2, fillOpacity: 0.1}}).addTo(layers); }
+    // the dataset's sensors (SensorThings Things with a location), drawn instead of its area
+    var sensorsEl = document.getElementById("sensors");
+    var sensors = sensorsEl ? JSON.parse(sensorsEl.textContent) : null;
+    if (sensors) {
+      L.geoJSON(sensors, {
+        pointToLayer: function (f, latlng) {
+          return L.circleMarker(latlng, {radius: 6, color: "#7a2e00", weight: 1, fillColor: "#d95f02", fillOpacity: 0.8});
+        },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip(function () { var s = document.createElement("span"); s.textContent = text((f.properties || {}).name); return s; });
+        }
+      }).addTo(layers);
+    } else if (geom) { L.geoJSON(geom, {style: {color: "#0b5cad", weight: 2, fillOpacity: 0.1}}).addTo(layers); }
     map.setView([0, 0], 1);
     var fit = function () {
       if (layers.getLayers().length) { map.fitBounds(layers.getBounds(), {maxZoom: 15, padding: [10, 10]}); }
