@@ -54,6 +54,14 @@ class Component:
         """Links for the landing page: dicts with title, href, description."""
         return []
 
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        """What this capability serves over HTTP, as a part of ``/openapi.json``: a dict with ``paths``, and
+        optionally ``components`` and ``tags`` (OpenAPI 3.1). The web layer merges the parts on the first request
+        for ``/openapi.json``; it prefixes the names of a part's components with the component's name (write
+        ``#/components/schemas/Error``, not a name another part might use), and ``bearer`` in a security
+        requirement is the platform's bearer token scheme."""
+        return {}
+
     def cli_commands(self) -> list[click.Command]:
         return []
 

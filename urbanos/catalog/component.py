@@ -87,6 +87,11 @@ class CatalogComponent(Component):
         if svc is not None:
             await svc.usage.stop()
 
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.catalog.openapi import openapi_part  # lazily: heavy (see the module's docstring)
+
+        return openapi_part()
+
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "Data catalogue API", "href": "/api/3/action/package_search",
                  "description": "CKAN Action API: search, show and publish datasets."}]

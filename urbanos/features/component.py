@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component, Importer
-from urbanos.ports import CkanActionsPort, FeaturesPort
+from urbanos.ports import CatalogPort, CkanActionsPort, FeaturesPort
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
@@ -61,6 +61,15 @@ class FeaturesComponent(Component):
 
         ogcapi.mount(app, platform)
         downloads.mount(app, platform)
+
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.features.datastore import ACTIONS
+        from urbanos.features.openapi import openapi_part
+
+        s = platform.settings
+        # the DataStore actions are served by the catalogue's CKAN Action API, when there is one
+        actions = sorted(ACTIONS) if platform.optional(CatalogPort) is not None else []
+        return openapi_part(int(s.features_default_limit), int(s.features_max_limit), actions)
 
     def importers(self) -> list[Importer]:
         from urbanos.features.importers import importers

@@ -12,7 +12,7 @@ from urbanos.governance import ROLES, Gate, Identity
 from urbanos.governance.tokens import create_token, list_tokens, revoke_token
 from urbanos.web.deps import identity_of, json_body, platform_of
 
-router = APIRouter(prefix="/admin", tags=["administration"])
+router = APIRouter(prefix="/admin", tags=["Administration"])
 
 
 @router.get("/whoami", summary="The caller's identity and roles")

@@ -23,7 +23,7 @@ from urbanos.core.escaping import escape_json_for_script, json_for_script, safe_
 from urbanos.platform import Platform, render_html
 from urbanos.plugins import Component, load_components
 from urbanos.settings import Settings
-from urbanos.web import errors
+from urbanos.web import errors, openapi
 from urbanos.web.admin import router as admin_router
 from urbanos.web.metrics import Metrics
 from urbanos.web.middleware import PlatformMiddleware
@@ -109,6 +109,7 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         c.mount(app, platform)
     _core_routes(app, platform, metrics)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    openapi.install(app, platform, comps)  # built on the first request for /openapi.json
 
     if settings.cors_origins:
         app.add_middleware(
@@ -135,7 +136,7 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
 
 
 def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    @app.get("/healthz", tags=["Operations"], summary="Liveness and database check")
     async def healthz() -> Response:
         try:
             ok = await platform.db.ping()
@@ -145,7 +146,7 @@ def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> No
         body = {"status": "ok" if ok else "error", "version": __version__, "database": platform.db.dialect.name}
         return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json")
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics")
     async def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
 

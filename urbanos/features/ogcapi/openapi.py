@@ -44,17 +44,18 @@ def _paths() -> dict[str, Any]:
                          "parameters": [fmt],
                          "responses": {"200": _resp("The OpenAPI 3.0 document", {
                              "application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}},
-                             "text/html": {"schema": {"type": "string"}}})}}},
+                             "text/html": {"schema": {"type": "string"}}}), "400": err}}},
         "/collections": {"get": {"operationId": "getCollections", "summary": "The feature collections", "tags": ["Capabilities"],
                                  "parameters": [fmt], "responses": {"200": _resp("The collections", json_or_html), "400": err}}},
         "/collections/{collectionId}": {"get": {
             "operationId": "describeCollection", "summary": "One feature collection", "tags": ["Capabilities"],
-            "parameters": [cid, fmt], "responses": {"200": _resp("The collection", json_or_html), "404": err}}},
+            "parameters": [cid, fmt], "responses": {"200": _resp("The collection", json_or_html), "400": err, "404": err}}},
         "/collections/{collectionId}/queryables": {"get": {
             "operationId": "getQueryables", "summary": "The queryable properties (JSON Schema)", "tags": ["Capabilities"],
             "parameters": [cid, fmt],
             "responses": {"200": _resp("The queryables", {"application/schema+json": {"schema": {"type": "object"}},
-                                                          "text/html": {"schema": {"type": "string"}}}), "404": err}}},
+                                                          "text/html": {"schema": {"type": "string"}}}), "400": err,
+                          "404": err}}},
         "/collections/{collectionId}/items": {
             "get": {
                 "operationId": "getFeatures", "summary": "Features of a collection", "tags": ["Data"],
@@ -128,6 +129,19 @@ def _parameters(default_limit: int, max_limit: int, collection_ids: list[str]) -
     }
 
 
+def _components(default_limit: int, max_limit: int, collection_ids: list[str]) -> dict[str, Any]:
+    return {
+        "parameters": _parameters(default_limit, max_limit, collection_ids),
+        "responses": {"Error": {"description": "An error in the OGC exception format", "content": {"application/json": {
+            "schema": {"type": "object", "required": ["code"], "properties": {
+                "code": {"type": "string"}, "description": {"type": "string"}, "detail": {}}}}}}},
+    }
+
+
+TAGS = [{"name": "Capabilities"}, {"name": "Data"}]
+PLATFORM_TAG = "OGC API Features"
+
+
 def document(base: str, title: str, version: str, default_limit: int, max_limit: int, collection_ids: list[str]) -> dict[str, Any]:
     """The OpenAPI 3.0 document of /ogcapi/ at ``base``: ``collection_ids`` are the collections the caller may see."""
     return {
@@ -135,16 +149,22 @@ def document(base: str, title: str, version: str, default_limit: int, max_limit:
         "info": {"title": title, "version": version, "description": "OGC API Features (Parts 1–4) with CQL2 filtering.",
                  "license": {"name": "Apache-2.0"}},
         "servers": [{"url": f"{base}/ogcapi"}],
-        "tags": [{"name": "Capabilities"}, {"name": "Data"}],
+        "tags": TAGS,
         "paths": _paths(),
-        "components": {
-            "parameters": _parameters(default_limit, max_limit, collection_ids),
-            "responses": {"Error": {"description": "An error in the OGC exception format", "content": {"application/json": {
-                "schema": {"type": "object", "required": ["code"], "properties": {
-                    "code": {"type": "string"}, "description": {"type": "string"}}}}}}},
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        },
+        "components": {**_components(default_limit, max_limit, collection_ids),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 
 
-__all__ = ["document"]
+def platform_part(default_limit: int, max_limit: int) -> dict[str, Any]:
+    """The same operations as part of the platform's ``/openapi.json``: paths below ``/ogcapi``, any collection id."""
+    paths = {f"/ogcapi{path}": item for path, item in _paths().items()}
+    for item in paths.values():
+        for op in item.values():
+            op["tags"] = [PLATFORM_TAG]
+    return {"tags": [{"name": PLATFORM_TAG, "description": "OGC API Features (Parts 1–4) with CQL2 filtering; "
+                      "errors in the OGC exception format {code, description}."}],
+            "paths": paths, "components": _components(default_limit, max_limit, [])}
+
+
+__all__ = ["document", "platform_part", "TAGS", "PLATFORM_TAG"]

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from urbanos import __version__
+from urbanos.core.text import nul_field, nul_problem
 from urbanos.errors import BadRequest, UnsupportedMediaType, UrbanosError, ValidationFailed
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.ogcapi import documents as docs
@@ -37,9 +38,12 @@ async def json_body(request: Request) -> Any:
     if (problem := json_problem(raw, max_nesting=BODY_MAX_NESTING, what="The request body")) is not None:
         raise BadRequest(problem, code="InvalidRequestBody")
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.", code="InvalidRequestBody") from None
+    if (nul := nul_problem(body)) is not None:
+        raise BadRequest(nul, code="InvalidRequestBody", detail={"field": nul_field(body)})
+    return body
 
 
 _OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",

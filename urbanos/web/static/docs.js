@@ -8,6 +8,10 @@
     dom_id: "#swagger-ui",
     layout: "BaseLayout",
     deepLinking: true,
+    docExpansion: "none",  // every tag starts closed: the document has hundreds of operations
+    filter: true,          // a box that filters the tags by name
+    tagsSorter: "alpha",
+    operationsSorter: "alpha",
     showExtensions: true,
     showCommonExtensions: true,
     validatorUrl: null,
