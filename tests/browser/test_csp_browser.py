@@ -113,7 +113,7 @@ def test_every_page_runs_under_the_policy(site: Any, chromium: Any, tmp_path: Pa
     page.keyboard.press("Enter")
     page.wait_for_selector("text=1 dataset found")  # htmx swapped the results
     w.check("htmx search")
-    w.visit(u + "/datasets/street-trees", "#preview-table table")
+    w.visit(u + "/datasets/street-trees", "#first-rows table, #preview-table table")
     page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length >= 4")  # area + 3 points
     page.wait_for_selector("#map img.leaflet-tile-loaded")
     assert any("tiles.portal.test.example" in t for t in w.tiles)
@@ -139,6 +139,7 @@ def test_every_page_runs_under_the_policy(site: Any, chromium: Any, tmp_path: Pa
     w.visit(u + "/ogcapi/api?f=html")
 
     w.visit(u + "/docs", ".swagger-ui .information-container")
+    page.locator('[data-tag="Operations"]').click()  # tags start closed
     op = page.locator(".opblock", has_text="/healthz").first
     op.locator(".opblock-summary").click()
     op.get_by_role("button", name="Try it out").click()

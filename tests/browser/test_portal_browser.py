@@ -80,8 +80,8 @@ def test_portal_in_chromium(portal: Any, chromium: Any) -> None:
 
     page.goto(portal.url + "/datasets/street-trees")
     page.wait_for_selector("#map .leaflet-interactive")  # the spatial coverage is drawn
-    page.wait_for_selector("#preview-table table")
-    assert page.locator("#preview-table td", has_text="Quercus robur").count() == 1
+    page.wait_for_selector("#first-rows table, #preview-table table")  # the collection's rows (the file's while importing)
+    assert page.locator("#first-rows td, #preview-table td", has_text="Quercus robur").count() == 1
     page.screenshot(path=str(SHOTS / "dataset.png"), full_page=True)
     assert page.get_by_role("heading", name="Metadata quality").is_visible()
     assert page.locator("text=Tree steward").is_visible()
@@ -146,9 +146,9 @@ def test_collection_preview_table_and_frequency_words(portal: Any, chromium: Any
     SHOTS.mkdir(exist_ok=True)
     page = chromium.new_page(viewport={"width": 1280, "height": 900})
     page.goto(u + "/datasets/tree-pits")
-    page.wait_for_selector("#items-table table")
-    assert page.locator("#items-table th", has_text="species").count() == 1
-    assert page.locator("#items-table td", has_text="Quercus robur").count() == 1
+    page.wait_for_selector("#first-rows table")
+    assert page.locator("#first-rows th", has_text="species").count() == 1
+    assert page.locator("#first-rows td", has_text="Quercus robur").count() == 1
     page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length >= 2")
     assert page.locator("dd", has_text="Irregular").count() == 1
     page.screenshot(path=str(SHOTS / "collection_preview.png"), full_page=True)

@@ -120,9 +120,9 @@ def test_hostile_dataset_stays_text_in_the_portal_preview(hostile: Any, chromium
     page.goto(hostile.url + "/datasets/hostile")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.get_by_role("heading", level=1).inner_text() == TITLE
-    page.wait_for_selector("#items-table table")
+    page.wait_for_selector("#first-rows table")
     page.wait_for_function("document.querySelectorAll('#map path.leaflet-interactive').length === 3")
-    cells = page.locator("#items-table td").all_inner_texts()
+    cells = page.locator("#first-rows td").all_inner_texts()
     assert SCRIPT in cells and IMG in cells and COMMENT in cells
     page.screenshot(path=str(SHOTS / "xss-portal-dataset.png"), full_page=True)
     _inert(page, console)
