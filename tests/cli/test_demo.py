@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -133,3 +134,16 @@ def test_the_demo_points_at_an_earlier_demos_data(tmp_path: Path) -> None:
     p = _urbanos("demo", "--port", "0", "--mqtt-port", "0", "--db", "mysql://x/y", cwd=tmp_path)  # stops at the database
     assert p.returncode == 2
     assert "--data-dir ./urbanos-demo" in p.stderr and "not a supported database" in p.stderr
+
+
+def test_the_demo_logs_plain_text_on_a_terminal(make_settings: Any) -> None:
+    """Under the banner on a terminal the demo's logs are text lines; to a pipe, or when a format was chosen, they
+    stay as configured (JSON lines by default, as `urbanos serve` writes them)."""
+    from urbanos.cli.main import demo_log_format
+
+    default = make_settings()
+    assert default.sources.get("log_format") == "default" and default.log_format == "json"
+    assert demo_log_format(default, terminal=True).log_format == "text"
+    assert demo_log_format(default, terminal=False).log_format == "json"
+    chosen = make_settings(log_format="json")
+    assert demo_log_format(chosen, terminal=True).log_format == "json"

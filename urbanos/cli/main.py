@@ -150,6 +150,7 @@ def demo(ctx: click.Context, **flags: Any) -> None:
             attribution="Contains information from City of Melbourne (CC BY 4.0) and Freie und Hansestadt Hamburg, "
             "LGV (Datenlizenz Deutschland – Namensnennung 2.0)"
         )
+    settings = demo_log_format(settings, sys.stderr.isatty())
     configure_logging(settings.log_level, settings.log_format)
     check_port(settings.host, settings.port)
     if settings.sources.get("data_dir") == "default" and Path("urbanos-demo").is_dir() and not settings.data_path.exists():
@@ -159,6 +160,14 @@ def demo(ctx: click.Context, **flags: Any) -> None:
     _load_demo(settings, comps)
     notes = (SIMULATED_NOTE,) if any(c.name == "sensing" for c in comps) else ()
     _serve(settings, banner=demo_banner(settings, __version__, ctx.find_root().params.get("config"), notes))
+
+
+def demo_log_format(settings: Settings, terminal: bool) -> Settings:
+    """The demo's logs read as plain text lines on a terminal (a person watches them under the banner), unless a
+    log format was chosen; `urbanos serve`, and the demo writing to a file or pipe, keep JSON lines."""
+    if terminal and settings.sources.get("log_format") == "default":
+        return settings.replace(log_format="text")
+    return settings
 
 
 def _load_demo(settings: Settings, comps: list[Component]) -> None:
