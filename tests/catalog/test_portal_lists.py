@@ -101,3 +101,18 @@ def test_the_demo_temporal_coverage_agrees_with_its_data(platform: Any, client: 
     end = last["phenomenonTime"].split("/")[-1]
     assert pkg["temporal_start"] == start[:10], (pkg["temporal_start"], start)
     assert pkg["temporal_end"] == end[:10], (pkg["temporal_end"], end)
+
+
+def test_the_interface_around_the_data_speaks_german_too(site: Any) -> None:
+    """The header, the services' cards, the theme facet and the live-values box follow the page's language."""
+    de = site.get("/?lang=de").text
+    for text in ("Zum Inhalt springen", "urbane Datenplattform", "Karten &amp; Geodaten", "Datenkatalog-API",
+                 "API-Dokumentation", "Sensorwerte live über MQTT", "Umwelt", "Leben in der Stadt"):
+        assert text in de, text
+    for text in ("Skip to content", "urban data platform", "Maps &amp; geodata", "Live sensor values over MQTT",
+                 "Smart living"):
+        assert text not in de, text
+    en = site.get("/?lang=en").text
+    for text in ("Skip to content", "urban data platform", "Maps &amp; geodata", "Live sensor values over MQTT",
+                 "Environment", "Smart living"):
+        assert text in en, text

@@ -94,7 +94,9 @@ class CatalogComponent(Component):
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "Data catalogue API", "href": "/api/3/action/package_search",
-                 "description": "CKAN Action API: search, show and publish datasets."}]
+                 "description": "CKAN Action API: search, show and publish datasets.",
+                 "title_de": "Datenkatalog-API",
+                 "description_de": "CKAN Action API: Datensätze suchen, ansehen und veröffentlichen."}]
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.catalog.cli import commands  # lazily: heavy (see the module's docstring)

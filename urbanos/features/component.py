@@ -78,7 +78,9 @@ class FeaturesComponent(Component):
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "Maps & geodata", "href": "/ogcapi/collections",
-                 "description": "OGC API Features: collections of geodata as GeoJSON, CSV and HTML maps."}]
+                 "description": "OGC API Features: collections of geodata as GeoJSON, CSV and HTML maps.",
+                 "title_de": "Karten & Geodaten",
+                 "description_de": "OGC API Features: Geodaten-Sammlungen als GeoJSON, CSV und HTML-Karten."}]
 
     def demo(self, platform: Platform) -> None:
         from urbanos.features.demo import load_demo

@@ -71,7 +71,8 @@ class SensingComponent(Component):
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "SensorThings API", "href": "/sta/v1.1/",
-                 "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/)."}]
+                 "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/).",
+                 "description_de": "Sensordaten in Echtzeit (OGC SensorThings API v1.1; v1.0 unter /sta/v1.0/)."}]
 
     def importers(self) -> list[Importer]:
         from urbanos.sensing.melbourne import MelbourneImporter

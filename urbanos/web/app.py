@@ -33,6 +33,16 @@ log = logging.getLogger("urbanos")
 HERE = Path(__file__).parent
 
 
+
+def localized(item: Any, key: str = "", lang: Any = None) -> Any:
+    """``item[key]`` in language ``lang``: ``item[key + "_" + lang]`` when the item has it (``title_de``), else
+    ``item[key]``; with no key, an item that is a mapping of languages to texts gives its text in ``lang`` (or in
+    English). A language that is not given (a page outside the portal) is English."""
+    code = lang if isinstance(lang, str) and lang else "en"
+    if not key:
+        return item.get(code) or item.get("en", "") if isinstance(item, dict) else item
+    return item.get(f"{key}_{code}") or item.get(key, "")
+
 def _jinja(components: list[Component]) -> Environment:
     loaders = [FileSystemLoader(str(HERE / "templates"))]
     for c in components:
@@ -46,6 +56,7 @@ def _jinja(components: list[Component]) -> Environment:
     # for JSON that a route already serialised. Never `| safe` on JSON: `</script>` in a value would end the element.
     env.filters["tojson_script"] = lambda v: Markup(json_for_script(v))  # escaped for a script element  # nosec B704
     env.filters["json_text_script"] = lambda text: Markup(escape_json_for_script(str(text)))  # escaped  # nosec B704
+    env.filters["localized"] = localized  # a link's or block's text in the page's language
     env.filters["safe_href"] = safe_href  # stored links: javascript: and other active schemes become "#"
     return env
 

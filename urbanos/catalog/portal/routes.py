@@ -46,10 +46,14 @@ STATIC = Path(__file__).parent / "static"
 FACETS = ("organization", "theme", "tags", "res_format", "license_id", "access_level", "frequency")
 SORTS = {"relevance": "score desc, metadata_modified desc", "modified": "metadata_modified desc", "name": "name asc"}
 APIS = [
-    {"title": "OpenAPI document", "href": "/openapi.json", "description": "Machine-readable description of the platform API."},
-    {"title": "API documentation", "href": "/docs", "description": "Browse and try the API."},
-    {"title": "Health", "href": "/healthz", "description": "Liveness and database check."},
-    {"title": "Metrics", "href": "/metrics", "description": "Prometheus metrics."},
+    {"title": "OpenAPI document", "href": "/openapi.json", "description": "Machine-readable description of the platform API.",
+     "title_de": "OpenAPI-Dokument", "description_de": "Maschinenlesbare Beschreibung der API der Plattform."},
+    {"title": "API documentation", "href": "/docs", "description": "Browse and try the API.",
+     "title_de": "API-Dokumentation", "description_de": "Die API ansehen und ausprobieren."},
+    {"title": "Health", "href": "/healthz", "description": "Liveness and database check.",
+     "title_de": "Zustand", "description_de": "Lebenszeichen und Prüfung der Datenbank."},
+    {"title": "Metrics", "href": "/metrics", "description": "Prometheus metrics.",
+     "title_de": "Messwerte", "description_de": "Prometheus-Metriken."},
 ]
 
 

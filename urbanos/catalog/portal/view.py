@@ -166,6 +166,8 @@ def facets(res: dict[str, Any], fields: tuple[str, ...], chosen: dict[str, list[
                 label = t(f"access_{value}")
             elif field == "frequency":
                 label = t(f"freq_{value}", _frequency_label(value))
+            elif field == "theme":
+                label = t(f"theme_{value}", label)
             rows.append({"value": value, "label": label, "count": it.get("count"),
                          "active": value in chosen.get(field, []), "url": toggle(field, value)})
         if rows:

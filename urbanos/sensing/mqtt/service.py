@@ -71,7 +71,7 @@ class MqttService(Hooks):
         self.usage_task: asyncio.Task[None] | None = None
         self.external: ExternalLink | None = None
         self.tcp_port: int | None = None
-        self.landing: tuple[list[str], int, str | None, str] | None = None
+        self.landing: tuple[list[Any], int, str | None, str] | None = None
         reg = platform.registry
         self.counter = Counter("urbanos_mqtt_events", "MQTT broker events: connections, refusals, rejected "
                                "publishes, dropped messages", ["event", "reason"], registry=reg)
@@ -141,7 +141,7 @@ class MqttService(Hooks):
             if tcp and tcp.endswith(f":{old}"):
                 tcp = tcp[: -len(str(old))] + str(new)
                 self.landing = (extra, index, tcp, ws)
-                extra[index] = extra[index].replace(f"-p {old} ", f"-p {new} ")
+                extra[index] = {lang: text.replace(f"-p {old} ", f"-p {new} ") for lang, text in extra[index].items()}
 
     async def stop(self) -> None:
         self.platform.bus.unsubscribe(self.on_event)

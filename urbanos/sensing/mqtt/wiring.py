@@ -53,19 +53,28 @@ def mount(app: Any, platform: Platform) -> None:
     extra.append(_landing_html(tcp, ws, 1, None))
 
 
-def _landing_html(tcp: str | None, ws: str, ds: Any, name: str | None) -> str:
-    topic = f"v1.1/Datastreams({ds})/Observations"
-    which = (f"the datastream “{html.escape(name)}”" if name else "a datastream (replace 1 with an id from "
-             '<a href="/sta/v1.1/Datastreams">the list of datastreams</a>)')
-    return (
-        '<section aria-labelledby="mqtt-live"><h2 id="mqtt-live">Live sensor values over MQTT</h2>'
-        f"<p>Subscribe to the observations of {which}; every new value arrives as SensorThings JSON, "
-        "the same as the HTTP API serves it.</p>"
-        f"<pre><code>mosquitto_sub -h {html.escape(_host(tcp))} -p {html.escape(_port(tcp))} -t "
-        f"'{html.escape(topic)}'</code></pre>"
-        f"<p>Browsers: MQTT over WebSocket at <code>{html.escape(ws)}</code> (subprotocol <code>mqtt</code>), "
-        f"topic <code>{html.escape(topic)}</code>.</p></section>"
-    )
+def _landing_html(tcp: str | None, ws: str, ds: Any, name: str | None) -> dict[str, str]:
+    """The landing page's box on live values over MQTT, in English and German (``{"en": html, "de": html}``)."""
+    topic = html.escape(f"v1.1/Datastreams({ds})/Observations")
+    command = f"mosquitto_sub -h {html.escape(_host(tcp))} -p {html.escape(_port(tcp))} -t '{topic}'"
+    label = html.escape(name) if name else ""
+    listing = '<a href="/sta/v1.1/Datastreams">{}</a>'
+    which = {"en": f"the datastream “{label}”" if name else
+             "a datastream (replace 1 with an id from " + listing.format("the list of datastreams") + ")",
+             "de": f"den Datenstrom „{label}“" if name else
+             "einen Datenstrom (1 durch eine Nummer aus " + listing.format("der Liste der Datenströme") + " ersetzen)"}
+    return {
+        "en": '<section aria-labelledby="mqtt-live"><h2 id="mqtt-live">Live sensor values over MQTT</h2>'
+              f"<p>Subscribe to the observations of {which['en']}; every new value arrives as SensorThings JSON, "
+              f"the same as the HTTP API serves it.</p><pre><code>{command}</code></pre>"
+              f"<p>Browsers: MQTT over WebSocket at <code>{html.escape(ws)}</code> (subprotocol <code>mqtt</code>), "
+              f"topic <code>{topic}</code>.</p></section>",
+        "de": '<section aria-labelledby="mqtt-live"><h2 id="mqtt-live">Sensorwerte live über MQTT</h2>'
+              f"<p>Die Beobachtungen für {which['de']} abonnieren: jeder neue Wert kommt als SensorThings-JSON, "
+              f"genau wie die HTTP-API ihn liefert.</p><pre><code>{command}</code></pre>"
+              f"<p>Browser: MQTT über WebSocket unter <code>{html.escape(ws)}</code> (Subprotokoll <code>mqtt</code>), "
+              f"Topic <code>{topic}</code>.</p></section>",
+    }
 
 
 async def _pick_datastream(platform: Platform, service: MqttService) -> None:
