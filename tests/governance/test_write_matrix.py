@@ -229,6 +229,10 @@ PATHS: tuple[WritePath, ...] = (
         "resource_id": w.ok("resource_create", {"package_id": ids["ds"], "name": "t", "format": "CSV",
                                                   "url": "https://example.org/t.csv"})["id"],
         "fields": [{"id": "x", "type": "int"}], "records": [{"x": 1}]}), anonymous=CKAN_ANONYMOUS),
+    WritePath("ckan: datastore_create with a resource dict (resource and table in one call)", _ckan(
+        "datastore_create", lambda w, ids: {"resource": {"package_id": ids["ds"], "name": f"t{w.fresh()}", "format": "CSV"},
+                                            "fields": [{"id": "x", "type": "int"}], "records": [{"x": 1}]}),
+        anonymous=CKAN_ANONYMOUS),
     WritePath("ckan: member_create (the dataset into a group)", _ckan("member_create", lambda w, ids: {
         "id": "mobility", "object": ids["ds"], "object_type": "package", "capacity": "public"}), anonymous=CKAN_ANONYMOUS),
     WritePath("ckan: organization_member_create", _ckan("organization_member_create", lambda w, ids: {
