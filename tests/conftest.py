@@ -69,6 +69,10 @@ def _test_data() -> Path:
 TEST_DATA = _test_data()
 
 
+_HANDED_OUT: set[int] = set()
+"""Ports this process's free_port gave out: never given twice, so two ports asked for before either is bound differ."""
+
+
 def free_port() -> int:
     """A free TCP port on 127.0.0.1, from a block of its own for each xdist worker.
 
@@ -78,13 +82,18 @@ def free_port() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0
     base = 20000 + (index % 4) * 3000
+    if len(_HANDED_OUT) > 2000:
+        _HANDED_OUT.clear()
     for _ in range(200):
         port = base + random.randrange(3000)
+        if port in _HANDED_OUT:  # handed out earlier and perhaps not bound yet (a server's HTTP and MQTT ports)
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
