@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "urbanos"
-CAPABILITIES = ("catalog", "features", "sensing")
+CAPABILITIES = ("catalog", "features", "sensing", "privacy", "cockpit", "connectors")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
@@ -35,6 +35,9 @@ LAZY_IMPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "urbanos.catalog.component": (("urbanos.catalog",), _COMPONENT),
     "urbanos.features.component": (("urbanos.features",), _COMPONENT),
     "urbanos.sensing.component": (("urbanos.sensing",), _COMPONENT),
+    "urbanos.privacy.component": (("urbanos.privacy",), _COMPONENT),
+    "urbanos.cockpit.component": (("urbanos.cockpit",), _COMPONENT),
+    "urbanos.connectors.component": (("urbanos.connectors",), _COMPONENT),
     "urbanos.catalog.cli": (("urbanos.catalog.writes",), "catalogue writes load numpy and shapely"),
     "urbanos.catalog.dcat": (("urbanos.catalog.dcat.routes",),
                              "the package is imported for its settings; its routes load rdflib"),

@@ -26,6 +26,9 @@ BUILTIN = (
     "urbanos.catalog.component:CatalogComponent",
     "urbanos.features.component:FeaturesComponent",
     "urbanos.sensing.component:SensingComponent",
+    "urbanos.privacy.component:PrivacyComponent",
+    "urbanos.cockpit.component:CockpitComponent",
+    "urbanos.connectors.component:ConnectorsComponent",
 )
 
 

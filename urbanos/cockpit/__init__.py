@@ -1,0 +1,1 @@
+"""The cockpit: usage of every dataset and API, live dashboards and alerts."""

@@ -1,0 +1,36 @@
+"""How the cockpit's alerts plug into the platform (called by :class:`urbanos.cockpit.component.CockpitComponent`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+
+
+def setup(platform: Platform) -> None:
+    """Build the alerts' services."""
+
+
+def mount(app: Any, platform: Platform) -> None:
+    """Add the alerts' routes."""
+
+
+async def startup(platform: Platform) -> None:
+    """Start the alerts' background work."""
+
+
+async def shutdown(platform: Platform) -> None:
+    """Stop the alerts' background work."""
+
+
+def landing_links(platform: Platform) -> list[dict[str, str]]:
+    return []
+
+
+def demo(platform: Platform) -> None:
+    """Load the alerts' demo data (idempotent)."""
+
+
+async def demo_live(platform: Platform) -> None:
+    """The alerts' live demo work."""

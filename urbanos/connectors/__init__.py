@@ -1,0 +1,1 @@
+"""Delivery systems: connectors that pull and receive city data, scheduled and observable."""

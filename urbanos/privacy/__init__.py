@@ -1,0 +1,1 @@
+"""Protect: privacy rules, retention, consent, impact assessments, the algorithm register and the audit trail."""
