@@ -7,6 +7,7 @@ renders errors; each standard API registers its own renderer there.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -149,6 +150,62 @@ class StorageError(UrbanosError):
     code = "storage_error"
 
 
+def _retry_headers(retry_after: float, headers: dict[str, str] | None) -> dict[str, str]:
+    """``headers`` with ``Retry-After`` in whole seconds (at least 1), unless they name one already."""
+    out = dict(headers or {})
+    if not any(k.lower() == "retry-after" for k in out):
+        out["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return out
+
+
+class Overloaded(ServiceUnavailable):
+    """The server has more work of this kind than it can finish in time; retry after ``retry_after`` seconds."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str = "", *, retry_after: float = 1.0, **kw: Any) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, headers=_retry_headers(retry_after, kw.pop("headers", None)), **kw)
+
+
+class RateLimited(TooManyRequests):
+    """The caller sent more requests than its rate allows; retry after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", *, retry_after: float = 1.0, **kw: Any) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, headers=_retry_headers(retry_after, kw.pop("headers", None)), **kw)
+
+
+class StorageUnavailable(StorageError):
+    """The database cannot do this now for a reason that passes by itself; retry after ``retry_after`` seconds."""
+
+    code = "storage_unavailable"
+
+    def __init__(self, message: str = "", *, retry_after: float = 5.0, **kw: Any) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, headers=_retry_headers(retry_after, kw.pop("headers", None)), **kw)
+
+
+class DatabaseDown(StorageUnavailable):
+    """The database does not answer."""
+
+    code = "database_unavailable"
+
+
+class DiskFull(StorageUnavailable):
+    """The database's disk is full: writes fail until space is freed."""
+
+    code = "disk_full"
+
+
+class ReadOnlyStorage(StorageUnavailable):
+    """The database is read-only: writes fail until it is writable again."""
+
+    code = "read_only"
+
+
 __all__ = [
     "UrbanosError",
     "BadRequest",
@@ -166,4 +223,10 @@ __all__ = [
     "RequestTimeout",
     "ConfigError",
     "StorageError",
+    "Overloaded",
+    "RateLimited",
+    "StorageUnavailable",
+    "DatabaseDown",
+    "DiskFull",
+    "ReadOnlyStorage",
 ]

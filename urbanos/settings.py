@@ -175,11 +175,35 @@ CORE_SETTINGS: tuple[Setting, ...] = (
         "Requests served at once; more are shed with 503 and Retry-After instead of queueing without bound.",
         minimum=1,
     ),
+    Setting("shed_max_wait", float, 2.0, "Longest expected queue wait, in seconds, for which a request waits for a "
+            "slot of its class (measured time in a slot x requests queued / budget); beyond it the request gets 503 "
+            "with Retry-After at once. 0 queues nothing.", minimum=0),
+    Setting("shed_answers_per_second", float, 50.0, "Most 503 answers a second to connections that come back "
+            "before the Retry-After of their last 503; their answers are held (no slot, no work) until that "
+            "Retry-After and their turn, for at most shed_hold_max seconds, so that clients retrying at once cannot "
+            "make answering 503s the server's main work. A first refusal is answered at once. 0 holds none.",
+            minimum=0),
+    Setting("shed_hold_max", float, 30.0, "Longest time a shed request's 503 is held back (shed_answers_per_second).",
+            minimum=0),
+    Setting("budget_heavy_reads", int, 16, "Reads of the data APIs (SensorThings, OGC API Features, CKAN, downloads) "
+            "served at once; 0 means no budget of their own (only max_concurrent_requests).", minimum=0),
+    Setting("budget_writes", int, 64, "Writes (POST, PUT, PATCH, DELETE) served at once; 0 means no budget of their "
+            "own.", minimum=0),
+    Setting("budget_mqtt", int, 1000, "MQTT over WebSocket connections open at once; more are refused (close code "
+            "1013, try again later); 0 means no budget of their own.", minimum=0),
+    Setting("budget_other", int, 64, "Other requests (pages, static files, documents, administration) served at "
+            "once; 0 means no budget of their own. /healthz, /readyz and /metrics are never limited.", minimum=0),
+    Setting("rate_limit_per_token", float, 0.0, "Requests a second each API token (or admin token) may send, in "
+            "bursts of as many; more get 429 with Retry-After. 0 turns the limit off.", minimum=0),
+    Setting("rate_limit_per_address", float, 0.0, "Requests a second each client address may send without a token "
+            "(behind a proxy: the address from trusted_proxies' X-Forwarded-For); 0 turns the limit off.", minimum=0),
     Setting("gzip_min_size", int, 1024, "Responses larger than this many bytes are gzip-compressed when asked.", minimum=0),
     Setting("sqlite_read_connections", int, 4, "Size of the SQLite read connection pool.", minimum=1),
     Setting("sqlite_batch_size", int, 256, "Most write jobs the SQLite writer groups into one commit.", minimum=1),
     Setting("pg_pool_min", int, 2, "Smallest PostgreSQL connection pool size.", minimum=1),
     Setting("pg_pool_max", int, 10, "Largest PostgreSQL connection pool size.", minimum=1),
+    Setting("pg_pool_timeout", float, 5.0, "Seconds a request waits for a PostgreSQL connection when all are busy "
+            "before 503; while the database is down requests fail at once.", minimum=0.1),
     Setting("statement_timeout", float, 15.0, "Seconds a single database query may run (PostgreSQL).", minimum=0.1),
     Setting(
         "bus",

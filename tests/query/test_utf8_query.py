@@ -51,12 +51,20 @@ def test_ckan_q_and_form(client: Any) -> None:
     assert ok.status_code == 200, ok.text
 
 
-@pytest.mark.parametrize("path", ["/admin/whoami", "/healthz"])
+@pytest.mark.parametrize("path", ["/admin/whoami", "/openapi.json"])
 def test_platform_endpoints(client: Any, path: str) -> None:
     r = client.get(f"{path}?x=%FF")
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["code"] == "invalid_encoding"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_whatever_the_query(client: Any, path: str) -> None:
+    """Liveness and readiness answer before any request parsing (they take no parameters): a probe with a stray,
+    badly encoded query string still learns the truth."""
+    r = client.get(f"{path}?x=%FF")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
 def test_valid_utf8_passes(client: Any) -> None:

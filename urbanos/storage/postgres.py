@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import orjson
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 
-from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError
+from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError, StorageUnavailable, UrbanosError
+from urbanos.storage import DISK_FULL, DOWN, MESSAGES, READ_ONLY, Breaker, Condition, unavailable
 from urbanos.storage.base import Connection, Database, Dialect, split_quoted
 from urbanos.storage.spatial import PostGISSpatial
 
@@ -92,16 +96,26 @@ class PostgresConnection(Connection):
 
 
 class PostgresDatabase(Database):
+    """PostgreSQL through a psycopg pool, behind a circuit breaker: while the database does not answer, requests
+    fail at once (503, Retry-After) and one caller every half second probes it; when it answers again the pool is
+    built afresh, so that the first request after its return finds working connections."""
+
     dialect = _DIALECT
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float = 15.0) -> None:
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float = 15.0,
+                 pool_timeout: float = 5.0) -> None:
         super().__init__()
         self.url = url
         self.min_size = min_size
         self.max_size = max(max_size, min_size)
         self.statement_timeout_ms = int(statement_timeout * 1000)
+        self.pool_timeout = pool_timeout
         self._pool: ConnectionPool | None = None
         self._exec: ThreadPoolExecutor | None = None
+        self._opened = False
+        self._pool_lock = threading.Lock()
+        self.condition = Condition()
+        self.breaker = Breaker(self._probe_connect, interval=0.5, on_open=self._drop_pool, on_close=self._renew_pool)
 
     def open(self) -> None:
         try:
@@ -127,53 +141,137 @@ class PostgresDatabase(Database):
                     ) from None
         finally:
             probe.close()
+        self._pool = self._make_pool()
+        self._opened = True
+        self._exec = ThreadPoolExecutor(max_workers=self.max_size, thread_name_prefix="urbanos-pg")
 
-        def configure(conn: psycopg.Connection[Any]) -> None:
-            conn.execute(f"SET statement_timeout = {self.statement_timeout_ms}")
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(f"SET statement_timeout = {self.statement_timeout_ms}")
 
-        self._pool = ConnectionPool(
+    def _make_pool(self) -> ConnectionPool:
+        return ConnectionPool(
             self.url,
             min_size=self.min_size,
             max_size=self.max_size,
-            configure=configure,
-            kwargs={"autocommit": True},
+            configure=self._configure,
+            kwargs={"autocommit": True, "connect_timeout": 5},
             open=True,
             name="urbanos",
+            timeout=self.pool_timeout,
         )
-        self._exec = ThreadPoolExecutor(max_workers=self.max_size, thread_name_prefix="urbanos-pg")
 
     def close(self) -> None:
+        self._opened = False
         if self._exec is not None:
             self._exec.shutdown(wait=True)
             self._exec = None
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
-    def _run(self, fn: Callable[[Connection], T], write: bool) -> T:
-        if self._pool is None:
+    # -- the breaker's side ------------------------------------------------------------------------
+    def _probe_connect(self) -> bool:
+        """A connection of its own (not from the pool), one query: does the database answer?"""
+        with psycopg.connect(self.url, connect_timeout=2, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+        return True
+
+    def _drop_pool(self) -> None:
+        """The breaker opened: stop the pool's reconnection attempts (their back-off grows with the outage)."""
+        log.error("PostgreSQL does not answer: requests fail at once with 503 until it does")
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            threading.Thread(target=pool.close, kwargs={"timeout": 1.0}, daemon=True, name="urbanos-pg-close").start()
+
+    def _renew_pool(self) -> None:
+        """The breaker closed: fresh connections, made now rather than after the old pool's back-off."""
+        log.warning("PostgreSQL answers again")
+        self.condition.succeeded(wrote=False)
+        with self._pool_lock:
+            if self._opened and self._pool is None:
+                self._pool = self._make_pool()
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection, or 503 at once while the breaker is open; a wait beyond a second makes the
+        breaker probe the database (down: 503 now; up: wait on, up to the pool timeout)."""
+        if not self._opened:
             raise StorageError("database is closed")
-        events = []
-        with self._pool.connection() as raw:
-            conn = PostgresConnection(raw)
+        self.breaker.check()
+        pool = self._pool
+        if pool is None:
+            raise unavailable(DOWN, retry_after=1.0)
+        try:
             try:
-                with raw.transaction():
-                    result = fn(conn)
-                    if not write:
-                        raise _ReadDone(result)
-                events = conn.events
-            except _ReadDone as done:
-                return done.result  # type: ignore[no-any-return]
-            except psycopg.errors.IntegrityError as exc:
-                raise Conflict("The change conflicts with existing data.", log_message=str(exc)) from exc
-            except psycopg.OperationalError as exc:
-                raise StorageError("The database is unavailable.", log_message=str(exc)) from exc
+                raw = pool.getconn(timeout=min(1.0, self.pool_timeout))
+            except PoolTimeout:
+                if self.breaker.failed("no connection within 1 s"):
+                    raise unavailable(DOWN, retry_after=1.0) from None
+                raw = pool.getconn(timeout=max(0.1, self.pool_timeout - 1.0))
+        except PoolTimeout:
+            raise StorageUnavailable("Every database connection is busy; retry shortly.", retry_after=1.0) from None
+        except PoolClosed:
+            raise unavailable(DOWN, retry_after=1.0) from None
+        try:
+            yield raw
+        finally:
+            try:
+                pool.putconn(raw)
+            except Exception:  # noqa: BLE001 - the pool was replaced meanwhile: the connection just closes
+                raw.close()
+
+    def _failure(self, exc: psycopg.Error, pool_check: bool = True) -> UrbanosError:
+        """The error a request gets for a driver error outside the query's own faults, and what it tells the
+        breaker and the readiness check."""
+        cause = _cause(exc)
+        if cause is not None:
+            self.condition.failed(cause, str(exc).strip())
+            return unavailable(cause, retry_after=10.0, log_message=str(exc))
+        if not _connection_lost(exc):
+            return StorageError("The database could not complete the request.", log_message=str(exc))
+        if self.breaker.failed(str(exc)):
+            return unavailable(DOWN, retry_after=1.0, log_message=str(exc))
+        if pool_check and self._pool is not None:
+            with contextlib.suppress(Exception):  # the database answers: drop connections broken by a restart, refill
+                self._pool.check()
+        return unavailable(DOWN, retry_after=1.0, log_message=str(exc))
+
+    # -- transactions ------------------------------------------------------------------------------
+    def _run(self, fn: Callable[[Connection], T], write: bool, retry: bool = True) -> T:
+        events = []
+        began = False
+        try:
+            with self._connection() as raw:
+                conn = PostgresConnection(raw)
+                try:
+                    with raw.transaction():
+                        began = True
+                        result = fn(conn)
+                        if not write:
+                            raise _ReadDone(result)
+                    events = conn.events
+                except _ReadDone as done:
+                    return done.result  # type: ignore[no-any-return]
+        except psycopg.errors.IntegrityError as exc:
+            raise Conflict("The change conflicts with existing data.", log_message=str(exc)) from exc
+        except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
+            failure = self._failure(exc)
+            if retry and not began and not self.breaker.is_open and failure.code == "database_unavailable":
+                return self._run(fn, write, retry=False)  # the connection broke before anything was sent
+            raise failure from exc
+        self._succeeded(write=write)
         if events:
             try:
                 self._publish(events)
             except Exception:  # noqa: BLE001
                 log.exception("event publication failed")
         return result
+
+    def _succeeded(self, *, write: bool) -> None:
+        if write and self.condition.cause is not None:  # a read proves nothing about writes
+            self.condition.succeeded(wrote=True)
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         return self._run(fn, False)
@@ -190,28 +288,69 @@ class PostgresDatabase(Database):
         return await loop.run_in_executor(self._exec, self._run, fn, True)
 
     def _run_one(self, fn: Callable[[Connection], T]) -> T:
-        if self._pool is None:
-            raise StorageError("database is closed")
         try:
-            with self._pool.connection() as raw:
+            with self._connection() as raw:
                 return fn(PostgresConnection(raw))
-        except psycopg.OperationalError as exc:
-            raise StorageError("The database is unavailable.", log_message=str(exc)) from exc
+        except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
+            raise self._failure(exc) from exc
 
     async def read_one(self, fn: Callable[[Connection], T]) -> T:
         """In autocommit: one round trip per statement, without BEGIN and ROLLBACK around them."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._exec, self._run_one, fn)
 
+    # -- health ------------------------------------------------------------------------------------
+    def probe(self) -> dict[str, Any]:
+        """Readiness (in a thread of its own): a connection outside the pool answers, the database accepts
+        writes (not a standby, not default_transaction_read_only), and the last write did not fail for a full
+        disk (or one has succeeded since)."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=2, autocommit=True) as conn:
+                ro = conn.execute("SELECT current_setting('transaction_read_only') = 'on' OR pg_is_in_recovery()").fetchone()
+            database: dict[str, Any] = {"status": "ok", "backend": "postgresql",
+                                        "breaker": "open" if self.breaker.is_open else "closed"}
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            return {"database": {"status": "error", "backend": "postgresql", "reason": DOWN,
+                                 "message": f"{MESSAGES[DOWN]} ({first})"}}
+        if self.condition.cause == READ_ONLY and not (ro and ro[0]):
+            self.condition.succeeded(wrote=False)  # writable again
+        cause = READ_ONLY if ro and ro[0] else self.condition.cause
+        storage: dict[str, Any] = {"status": "ok" if cause is None else "error"}
+        if cause is not None:
+            storage.update(reason=cause, message=MESSAGES.get(cause, MESSAGES[DOWN]))
+        return {"database": database, "storage": storage}
+
     def pool_stats(self) -> dict[str, float]:
-        if self._pool is None:
-            return {}
-        s = self._pool.get_stats()
+        pool = self._pool
+        stats = {"breaker_open": float(self.breaker.is_open), "breaker_opened_total": float(self.breaker.opened)}
+        if pool is None:
+            return stats
+        s = pool.get_stats()
         return {
             "pool_size": float(s.get("pool_size", 0)),
             "pool_available": float(s.get("pool_available", 0)),
             "requests_waiting": float(s.get("requests_waiting", 0)),
+            **stats,
         }
+
+
+def _connection_lost(exc: psycopg.Error) -> bool:
+    """The connection failed or the server is going away (no SQLSTATE, class 08, 57P01-57P03): the breaker's
+    business; other operational errors (a deadlock, a lock timeout) are the query's."""
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state[:2] == "08" or state in ("57P01", "57P02", "57P03")
+
+
+def _cause(exc: psycopg.Error) -> str | None:
+    """DISK_FULL or READ_ONLY for the errors that name them (SQLSTATE 53100, 25006), else None."""
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return DISK_FULL
+    if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
+        return READ_ONLY
+    if "no space left on device" in str(exc).lower():
+        return DISK_FULL
+    return None
 
 
 class _ReadDone(Exception):

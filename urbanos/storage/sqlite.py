@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -16,8 +17,9 @@ from typing import Any, TypeVar
 
 import orjson
 
-from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError, UrbanosError
+from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError, StorageUnavailable, UrbanosError
 from urbanos.events import Event
+from urbanos.storage import DISK_FULL, MESSAGES, READ_ONLY, Condition, free_space, unavailable
 from urbanos.storage.base import Connection, Database, Dialect
 from urbanos.storage.spatial import SQLiteSpatial, register_sqlite_functions
 
@@ -148,6 +150,9 @@ class SQLiteDatabase(Database):
         self._submit_lock = threading.Lock()
         self._closed = False
         self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]]] = {}
+        self.condition = Condition()
+        self._probe_raw: sqlite3.Connection | None = None
+        self._probe_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
@@ -187,6 +192,10 @@ class SQLiteDatabase(Database):
                 except sqlite3.Error:
                     pass
             self._read_conns.clear()
+        with self._probe_lock:
+            if self._probe_raw is not None:
+                self._probe_raw.close()
+                self._probe_raw = None
 
     # -- reads -----------------------------------------------------------------------------------
     def _reader(self) -> sqlite3.Connection:
@@ -315,9 +324,10 @@ class SQLiteDatabase(Database):
         try:
             raw.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            begin_err = StorageError("The database could not start a write.", log_message=str(exc))
+            begin_err = self._storage_failure(exc) or StorageError("The database could not start a write.", log_message=str(exc))
             _settle([(fut, None, begin_err, []) for _, fut in jobs])
             return
+        changes = raw.total_changes
         for fn, fut in jobs:
             if not fut.set_running_or_notify_cancel():
                 continue
@@ -334,6 +344,8 @@ class SQLiteDatabase(Database):
                 except sqlite3.Error:
                     pass
                 failure: BaseException = _integrity(exc) if isinstance(exc, sqlite3.IntegrityError) else exc
+                if isinstance(exc, sqlite3.Error):
+                    failure = self._storage_failure(exc) or failure
                 outcomes.append((fut, None, failure, []))
         try:
             raw.execute("COMMIT")
@@ -342,9 +354,10 @@ class SQLiteDatabase(Database):
                 raw.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            commit_err = StorageError("The write could not be committed.", log_message=str(exc))
+            commit_err = self._storage_failure(exc) or StorageError("The write could not be committed.", log_message=str(exc))
             _settle([(fut, None, commit_err, []) for fut, _, _, _ in outcomes])
             return
+        self.condition.succeeded(wrote=raw.total_changes != changes)
         self.commits += 1
         self.write_jobs += len(outcomes)
         # events first: their dispatch is queued on the loop before the writers' futures are settled, so a
@@ -356,6 +369,56 @@ class SQLiteDatabase(Database):
             except Exception:  # noqa: BLE001 - a subscriber must never break the writer
                 log.exception("event publication failed")
         _settle(outcomes)
+
+    # -- health ----------------------------------------------------------------------------------
+    def _storage_failure(self, exc: sqlite3.Error) -> UrbanosError | None:
+        """The 503 naming the cause when ``exc`` is a full disk or read-only storage (remembered for /readyz)."""
+        cause = _cause(exc)
+        free, mounted_ro = free_space(str(Path(self.path).parent))
+        if cause is None and int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF == sqlite3.SQLITE_IOERR:
+            # the OS refused the write: say why when the file system tells (remounted read-only, no space left)
+            cause = READ_ONLY if mounted_ro else DISK_FULL if free is not None and free < (64 << 10) else None
+            if cause is None:
+                return StorageUnavailable("The database could not write to its disk (an I/O error); retry later.",
+                                          retry_after=10.0, log_message=f"SQLite {self.path}: {exc}")
+        if cause is None:
+            return None
+        self.condition.failed(cause, str(exc), free)
+        return unavailable(cause, retry_after=10.0, log_message=f"SQLite {self.path}: {exc}")
+
+    def probe(self) -> dict[str, Any]:
+        """Readiness, outside the reader pool and the write queue's order (called in a thread of its own): the
+        database answers a query, its file system has space and is writable, and the last write did not fail
+        for lack of either (or the condition has passed)."""
+        with self._probe_lock:
+            try:
+                if self._probe_raw is None:
+                    self._probe_raw = _connect(self.path, readonly=True)
+                self._probe_raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                database: dict[str, Any] = {"status": "ok", "backend": "sqlite"}
+            except sqlite3.Error as exc:
+                database = {"status": "error", "backend": "sqlite", "reason": "database_down",
+                            "message": f"The database does not answer ({exc})."}
+        return {"database": database, "storage": self._storage_check()}
+
+    def _storage_check(self) -> dict[str, Any]:
+        free, mounted_ro = free_space(str(Path(self.path).parent))
+        cond = self.condition
+        if cond.cause == DISK_FULL and free is not None and cond.free_bytes is not None and free > cond.free_bytes + (1 << 20):
+            cond.succeeded(wrote=True)  # space was freed since the failure
+        if cond.cause == READ_ONLY and not mounted_ro:
+            self._probe_write()
+        cause = READ_ONLY if mounted_ro else DISK_FULL if free is not None and free < (64 << 10) else cond.cause
+        out: dict[str, Any] = {"status": "ok" if cause is None else "error", "free_bytes": free}
+        if cause is not None:
+            out.update(reason=cause, message=MESSAGES[cause])
+        return out
+
+    def _probe_write(self) -> None:
+        """A write that changes nothing, through the writer: a read-only database refuses it, and one that
+        became writable again clears the condition."""
+        with contextlib.suppress(Exception):  # still failing (the condition stays), or the writer is busy
+            self._submit(lambda c: c.execute("DELETE FROM sqlite_sequence WHERE 0")).result(timeout=0.5)
 
     def pool_stats(self) -> dict[str, float]:
         return {
@@ -404,6 +467,17 @@ def _settle(outcomes: list[tuple[Any, Any, BaseException | None, list[Event]]]) 
             loop.call_soon_threadsafe(_settle_in_loop, items)
         except RuntimeError:  # the loop has closed; nobody is waiting any more
             pass
+
+
+def _cause(exc: sqlite3.Error) -> str | None:
+    """DISK_FULL, READ_ONLY or None for an SQLite error."""
+    code = int(getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+    text = str(exc).lower()
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return DISK_FULL
+    if code == sqlite3.SQLITE_READONLY or "readonly database" in text or "read-only file system" in text:
+        return READ_ONLY
+    return None
 
 
 def _integrity(exc: sqlite3.IntegrityError) -> UrbanosError:

@@ -23,10 +23,11 @@ from urbanos.core.escaping import escape_json_for_script, json_for_script, safe_
 from urbanos.platform import Platform, render_html
 from urbanos.plugins import Component, load_components
 from urbanos.settings import Settings
+from urbanos.storage import readiness
 from urbanos.web import errors, openapi
 from urbanos.web.admin import router as admin_router
 from urbanos.web.metrics import Metrics
-from urbanos.web.middleware import PlatformMiddleware
+from urbanos.web.middleware import HEAVY, MQTT, OTHER, WRITES, LoadPolicy, PlatformMiddleware
 from urbanos.web.security import HostPolicy, ProxyPolicy, page_policy
 
 log = logging.getLogger("urbanos")
@@ -142,20 +143,35 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         hosts=HostPolicy(settings.allowed_hosts, str(settings.base_url or "")),
         proxies=ProxyPolicy(settings.trusted_proxies),
         page_csp=page_policy(_tile_templates(settings)),
+        load=_load_policy(settings),
     )
     return app
 
 
+def _load_policy(settings: Settings) -> LoadPolicy:
+    """The shedding settings: a budget per traffic class, the longest queue wait, the rate limits."""
+    budgets = {HEAVY: settings.budget_heavy_reads, WRITES: settings.budget_writes, MQTT: settings.budget_mqtt,
+               OTHER: settings.budget_other}
+    return LoadPolicy(budgets, max_wait=settings.shed_max_wait, per_token=settings.rate_limit_per_token,
+                      per_address=settings.rate_limit_per_address, shed_rate=settings.shed_answers_per_second,
+                      shed_hold=settings.shed_hold_max)
+
+
 def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
-    @app.get("/healthz", tags=["Operations"], summary="Liveness and database check")
+    alive = orjson.dumps({"status": "ok", "version": __version__, "database": platform.db.dialect.name})
+
+    @app.get("/healthz", tags=["Operations"], summary="Liveness: the process serves requests")
     async def healthz() -> Response:
-        try:
-            ok = await platform.db.ping()
-        except Exception as exc:  # noqa: BLE001
-            log.error("health check failed: %s", exc)
-            ok = False
-        body = {"status": "ok" if ok else "error", "version": __version__, "database": platform.db.dialect.name}
-        return Response(orjson.dumps(body), status_code=200 if ok else 503, media_type="application/json")
+        # from memory, no database query: a liveness probe must not fail (and restart the process) because the
+        # database is slow or down; /readyz says whether requests can be served
+        return Response(alive, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+    @app.get("/readyz", tags=["Operations"], summary="Readiness: the database answers and accepts writes")
+    async def readyz() -> Response:
+        body = await readiness(platform.db, timeout=1.0)
+        body = {**body, "version": __version__}
+        return Response(orjson.dumps(body), status_code=200 if body["status"] == "ok" else 503,
+                        media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @app.get("/metrics", tags=["Operations"], summary="Prometheus metrics")
     async def metrics_endpoint() -> Response:
@@ -170,7 +186,7 @@ def _core_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
         apis: list[dict[str, Any]] = [
             {"title": "OpenAPI document", "href": "/openapi.json", "description": "Machine-readable description of the platform API."},
             {"title": "API documentation", "href": "/docs", "description": "Browse and try the API."},
-            {"title": "Health", "href": "/healthz", "description": "Liveness and database check."},
+            {"title": "Health", "href": "/healthz", "description": "Liveness (from memory) and /readyz, readiness (database)."},
             {"title": "Metrics", "href": "/metrics", "description": "Prometheus metrics."},
         ]
         html = render_html(platform, "landing.html", links=platform.services["nav"], apis=apis, version=__version__,

@@ -12,6 +12,8 @@ returns a response in its standard's format. Anything that is not an
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 import orjson
@@ -21,7 +23,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from urbanos.errors import BadRequest, MethodNotAllowed, NotFound, UrbanosError
+from urbanos.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    Overloaded,
+    StorageUnavailable,
+    UrbanosError,
+)
 from urbanos.routing import ErrorRenderer, register_error_renderer
 
 log = logging.getLogger("urbanos.web")
@@ -84,8 +93,26 @@ def _renderer_for(request: Request) -> Renderer:
     return render_problem
 
 
+_LOGGED: dict[str, float] = {}  # code -> when last logged, for the errors a whole outage repeats
+
+
+def _worth_logging(exc: UrbanosError) -> bool:
+    """Shedding is counted in /metrics and never logged per request; a storage outage (database down, disk full,
+    read-only) is logged once every ten seconds per cause, not once per refused request."""
+    if not isinstance(exc, StorageUnavailable):
+        return True
+    now = time.monotonic()
+    if now - _LOGGED.get(exc.code, -1e9) < 10.0:
+        return False
+    _LOGGED[exc.code] = now
+    return True
+
+
 def render(request: Request, exc: UrbanosError) -> Response:
-    if exc.status >= 500:
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None and not any(k.lower() == "retry-after" for k in exc.headers):
+        exc.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    if exc.status >= 500 and not isinstance(exc, Overloaded) and _worth_logging(exc):
         log.error("request failed: %s", exc.log_message, extra={"code": exc.code})
     try:
         return _renderer_for(request)(request, exc)

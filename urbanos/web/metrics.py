@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -16,6 +16,7 @@ from urbanos.platform import Platform
 class _PlatformCollector(Collector):
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
+        self.load: list[Callable[[], dict[tuple[str, str], float]]] = []
 
     def collect(self) -> Iterator[Any]:
         stats = self.platform.db.pool_stats() if self.platform.opened else {}
@@ -27,6 +28,13 @@ class _PlatformCollector(Collector):
         b.add_metric(["published"], float(self.platform.bus.published))
         b.add_metric(["handler_errors"], float(self.platform.bus.handler_errors))
         yield b
+        if self.load:
+            g = GaugeMetricFamily("urbanos_load", "Load shedding by traffic class: limit, active, queued, shed, "
+                                  "served, seconds in a slot; requests refused by rate limits", labels=["class", "figure"])
+            for figures in self.load:
+                for (cls, figure), value in figures().items():
+                    g.add_metric([cls, figure], value)
+            yield g
 
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -61,7 +69,12 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
-        self.registry.register(_PlatformCollector(platform))
+        self._collector = _PlatformCollector(platform)
+        self.registry.register(self._collector)
+
+    def watch_load(self, figures: Callable[[], dict[tuple[str, str], float]]) -> None:
+        """Report the shedding figures ``figures()`` gives (the middleware's) with every scrape."""
+        self._collector.load.append(figures)
 
     def _learn(self) -> None:
         """The templates of the app's routes (mounted routers included) and their first segments."""

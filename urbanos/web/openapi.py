@@ -105,12 +105,30 @@ def _operations(doc: dict[str, Any]) -> None:
     health = doc["paths"].get("/healthz", {}).get("get")
     if health is not None:
         ok = {"type": "object", "required": ["status", "version", "database"], "properties": {
+            "status": {"type": "string", "enum": ["ok"]}, "version": {"type": "string"},
+            "database": {"type": "string", "enum": ["sqlite", "postgresql"], "description": "The back end in use"}}}
+        health["description"] = ("Liveness, answered from memory without a database query, never shed nor "
+                                 "rate-limited: 200 while the process serves requests. Whether the database can "
+                                 "serve them is /readyz.")
+        health["responses"]["200"] = {"description": "The process serves requests",
+                                      "content": {"application/json": {"schema": ok}}}
+    ready = doc["paths"].get("/readyz", {}).get("get")
+    if ready is not None:
+        check = {"type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "error"]},
+            "reason": {"type": "string", "enum": ["database_down", "disk_full", "read_only"]},
+            "message": {"type": "string"}}, "additionalProperties": True}
+        body = {"type": "object", "required": ["status", "checks"], "properties": {
             "status": {"type": "string", "enum": ["ok", "error"]}, "version": {"type": "string"},
-            "database": {"type": "string", "enum": ["sqlite", "postgresql"]}}}
-        health["responses"]["200"] = {"description": "The platform and its database answer",
-                                      "content": {"application/json": {"schema": ok}}}
-        health["responses"]["503"] = {"description": "The database does not answer",
-                                      "content": {"application/json": {"schema": ok}}}
+            "checks": {"type": "object", "properties": {"database": check, "storage": check},
+                       "additionalProperties": check}}}
+        ready["description"] = ("Readiness: the database answers (checked outside the request pools, within "
+                                "1 s) and accepts writes (not read-only, disk not full). Never shed nor "
+                                "rate-limited; answers within 2 s.")
+        ready["responses"]["200"] = {"description": "Ready: every check passes",
+                                     "content": {"application/json": {"schema": body}}}
+        ready["responses"]["503"] = {"description": "Not ready: a check names the reason (database_down, "
+                                     "disk_full, read_only)", "content": {"application/json": {"schema": body}}}
     metrics = doc["paths"].get("/metrics", {}).get("get")
     if metrics is not None:
         metrics["responses"]["200"] = {"description": "Prometheus text exposition format",

@@ -47,7 +47,8 @@ async def json_body(request: Request) -> Any:
 
 
 _OGC_CODES = {400: "InvalidParameterValue", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-              406: "NotAcceptable", 409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 503: "ServiceUnavailable"}
+              406: "NotAcceptable", 409: "Conflict", 413: "PayloadTooLarge", 415: "UnsupportedMediaType", 429: "TooManyRequests",
+              503: "ServiceUnavailable"}
 
 
 def render_ogc_error(request: Request, exc: UrbanosError) -> Response:
