@@ -6,7 +6,9 @@ Every read of data goes through the :class:`Gate`:
   into an :class:`Identity`;
 * ``require`` checks a role for a write;
 * ``dataset_filter`` gives the SQL that limits rows to the datasets the caller
-  may read, so lists, counts, facets and pages never leak non-open data;
+  may read, so lists, counts, facets and pages never leak non-open data (given the
+  read's connection, from the datasets it may read, kept per stamp: see
+  :mod:`urbanos.governance.visibility`);
 * ``can_read`` decides for one dataset record;
 * ``transform`` applies the privacy transforms registered for a dataset
   (later capabilities register rules; none may bypass this call);
@@ -39,6 +41,7 @@ from urbanos.governance.tokens import (
     token_record,
     verify_token,
 )
+from urbanos.governance.visibility import Filter, Visibility, VisibilityCache, guarded
 from urbanos.settings import Settings
 from urbanos.storage import Connection, Database
 
@@ -109,6 +112,8 @@ class Gate:
         self._transforms: list[Transform] = []
         self._observers: list[AccessObserver] = []
         self._membership_sources: list[MembershipSource] = []
+        self.visibility_cache = VisibilityCache(self._decide)
+        """Which datasets each kind of caller may read, per visibility stamp (``visibility``)."""
 
     # -- authentication ---------------------------------------------------------------------------
     @staticmethod
@@ -367,10 +372,39 @@ class Gate:
             return ds.owner_org is not None and ds.owner_org in identity.orgs()
         return False  # confidential: explicit grant only
 
-    def dataset_filter(self, identity: Identity, column: str) -> tuple[str, list[Any]]:
-        """SQL (with params) true for rows whose ``column`` (a dataset id, may be NULL) the caller may read."""
+    def _decide(self, identity: Identity, ds_id: Any, org: str | None, level: str, granted: bool) -> bool:
+        return self.can_read(identity, DatasetAccess(ds_id, "", org, level), (identity.subject,) if granted else ())
+
+    def visibility(self, c: Connection, identity: Identity) -> Visibility | None:
+        """The datasets ``identity`` may read and may not read, as of the stamp the read ``c`` sees (one primary-key
+        read; the datasets are read again only after a change); None for an admin (everything)."""
+        if identity.is_admin:
+            return None
+        return self.visibility_cache.of(c, identity)
+
+    @staticmethod
+    def guard(c: Connection, view: Visibility, fast: Filter | None, full: Callable[[], Filter]) -> Filter | None:
+        """``fast`` (SQL built from ``view``'s lists; None: no filter) made safe for the statement it goes into:
+        as it is where a read is one snapshot (SQLite), else applied only while the stamp is still ``view``'s and
+        ``full()`` (the rule written out on the tables) otherwise."""
+        return guarded(c.dialect.name, view, fast, full)
+
+    def dataset_filter(self, identity: Identity, column: str, c: Connection | None = None) -> tuple[str, list[Any]]:
+        """SQL (with params) true for rows whose ``column`` (a dataset id, may be NULL) the caller may read.
+
+        With ``c``, the read the SQL goes into, the filter is the list of the datasets the caller may (or may not)
+        read, or nothing when it may read all (:meth:`visibility`); without it, the rule written on the tables."""
         if identity.is_admin:
             return "1=1", []
+        if c is None:
+            return self._full_filter(identity, column)
+        view = self.visibility(c, identity)
+        if view is None or not view.listable:
+            return self._full_filter(identity, column)
+        return self.guard(c, view, None if view.everything else view.filter(column),
+                          lambda: self._full_filter(identity, column)) or ("1=1", [])
+
+    def _full_filter(self, identity: Identity, column: str) -> tuple[str, list[Any]]:
         if identity.is_anonymous:
             return f"({column} IS NULL OR {column} IN (SELECT id FROM datasets WHERE access_level = 'open'))", []
         orgs = sorted(identity.orgs())

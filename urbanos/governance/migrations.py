@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urbanos.governance.visibility import visibility_stamp_migration
 from urbanos.storage import Connection, Migration
 
 
@@ -35,6 +36,7 @@ def _v2(c: Connection) -> None:
 
 
 MIGRATIONS = [Migration("governance", 1, "organisations, datasets, grants, tokens", _v1),
-              Migration("governance", 2, "credentials version", _v2)]
+              Migration("governance", 2, "credentials version", _v2),
+              Migration("governance", 3, "visibility stamp", visibility_stamp_migration)]
 
 __all__ = ["MIGRATIONS"]

@@ -8,6 +8,7 @@ tied to anything, or tied to at least one visible owner.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from urbanos.sensing.model import EntityType
@@ -15,24 +16,83 @@ from urbanos.sensing.resolve import Visible
 
 if TYPE_CHECKING:
     from urbanos.governance import Gate, Identity
+    from urbanos.governance.visibility import Filter, Visibility
     from urbanos.sensing.query import Ctx
-    from urbanos.storage import Dialect
+    from urbanos.storage import Connection, Dialect
 
 
-def visibility(e: EntityType, a: str, gate: Gate, identity: Identity, bounded: bool = False) -> tuple[str, list[Any]] | None:
+RULES = frozenset({"Thing", "Datastream", "MultiDatastream", "Observation", "HistoricalLocation", "Location", "Sensor",
+                   "ObservedProperty", "FeatureOfInterest"})
+"""The entity types whose rows follow the datasets (every one)."""
+
+
+def visibility(e: EntityType, a: str, gate: Gate, identity: Identity, bounded: bool = False,
+               c: Connection | None = None, view: Visibility | None = None,
+               parent: tuple[str, Any] | None = None) -> tuple[str, list[Any]] | None:
     """SQL (and params) restricting alias ``a`` of ``e`` to visible rows; None when nothing is hidden.
 
     ``bounded``: the query already keeps few rows (one entity, one Datastream's Observations): then the
     Observation test probes each row's Datastream by primary key, whose cost follows the rows read. Otherwise
-    (whole entity sets, counts) it builds the list of visible Datastreams once per statement, which is
-    cheaper per row."""
+    (whole entity sets, counts) it tests the Observation's Datastream against a list built once per statement.
+
+    ``c``: the read the SQL goes into. With it, the rule is written with the datasets the caller may not (or may)
+    read, from the gate's cache (``view``, read from ``c`` when not given), and is nothing at all when the caller
+    may read every dataset: the statement then has the admin's shape. Whole sets of Observations are kept by
+    ``datastream_id NOT IN (the hidden Datastreams)``, a test no index serves, so that the plan stays the admin's
+    (a scan in the requested order, never every visible Observation read and sorted). Without ``c``, the rule is
+    written on the tables.
+
+    ``parent``: ``("datastream_id", id)`` or ``("multi_datastream_id", id)`` when the statement already keeps the
+    Observations of that one (Multi)Datastream: then the rule tests that (Multi)Datastream once per statement
+    instead of each row's."""
     if identity.is_admin:
         return None
+    rule = _rule if parent is None or e.name != "Observation" else (
+        lambda _e, _a, _b, f: _parent_rule(parent, f))
 
-    def f(col: str) -> tuple[str, list[Any]]:
+    def full_filter(col: str) -> Filter:
         sql, params = gate.dataset_filter(identity, col)
         return sql, list(params)
 
+    def full() -> Filter:
+        written = rule(e, a, bounded, full_filter)
+        assert written is not None
+        return written
+
+    if c is None or e.name not in RULES:
+        return rule(e, a, bounded, full_filter)
+    if view is None:
+        view = gate.visibility(c, identity)
+    if view is None or not view.listable:
+        return full()
+    fast = None if view.everything else (
+        _observations(a, view) if e.name == "Observation" and not bounded and parent is None
+        else rule(e, a, bounded, view.filter))
+    return gate.guard(c, view, fast, full)
+
+
+def _parent_rule(parent: tuple[str, Any], f: Callable[[str], Filter]) -> Filter:
+    """Observations of one (Multi)Datastream: visible when it is (a test that names no column of the row, so the
+    database runs it once per statement)."""
+    col, pid = parent
+    table = "sta_datastreams" if col == "datastream_id" else "sta_multi_datastreams"
+    s, p = f("vp.dataset_id")
+    return f"EXISTS (SELECT 1 FROM {table} vp WHERE vp.id = ? AND {s})", [pid, *p]
+
+
+def _observations(a: str, view: Visibility) -> Filter:
+    """Observations of a whole set: not of a hidden Datastream or MultiDatastream (and of one of them)."""
+    s1, p1 = view.hidden_filter("vd.dataset_id")
+    s2, p2 = view.hidden_filter("vm.dataset_id")
+    return (f"(COALESCE({a}.datastream_id, {a}.multi_datastream_id) IS NOT NULL"
+            f" AND ({a}.datastream_id IS NULL OR {a}.datastream_id NOT IN"
+            f" (SELECT vd.id FROM sta_datastreams vd WHERE {s1}))"
+            f" AND ({a}.multi_datastream_id IS NULL OR {a}.multi_datastream_id NOT IN"
+            f" (SELECT vm.id FROM sta_multi_datastreams vm WHERE {s2})))", p1 + p2)
+
+
+def _rule(e: EntityType, a: str, bounded: bool, f: Callable[[str], Filter]) -> Filter | None:
+    """The visibility rule of ``e`` with ``f(column)``, the filter of a dataset id column."""
     n = e.name
     if n in ("Thing", "Datastream", "MultiDatastream"):
         return f(f"{a}.dataset_id")
@@ -117,4 +177,4 @@ def _literal(v: Any, pg: bool) -> str:
     return f"CAST(X'{v.encode().hex()}' AS TEXT)"
 
 
-__all__ = ["visibility", "visibility_literal", "visible_to"]
+__all__ = ["RULES", "visibility", "visibility_literal", "visible_to"]

@@ -21,6 +21,7 @@ from urbanos.sensing.serialize import column_names, columns, entities, self_link
 
 if TYPE_CHECKING:
     from urbanos.governance import DatasetAccess, Gate, Identity
+    from urbanos.governance.visibility import Visibility
     from urbanos.storage import Connection, Dialect
 
 
@@ -45,6 +46,20 @@ class Ctx:
     expand_max_queries: int | None = None
     expanded_entities: int = 0
     expand_queries: int = 0
+    # the datasets the caller may read, as the gate's cache had them for the read ``view_conn`` (one per request)
+    view: Visibility | None = None
+    view_conn: Connection | None = None
+
+
+def view_of(ctx: Ctx, conn: Connection) -> Visibility | None:
+    """The caller's :class:`~urbanos.governance.visibility.Visibility` for the read ``conn``: looked up once per
+    transaction (one primary-key read of the stamp), however many statements the request runs."""
+    if ctx.identity.is_admin:
+        return None
+    if ctx.view_conn is not conn:
+        ctx.view = ctx.gate.visibility(conn, ctx.identity)
+        ctx.view_conn = conn
+    return ctx.view
 
 
 # -- filter and order compilation -------------------------------------------------------------------
@@ -151,7 +166,8 @@ def decode_token(token: str, n: int) -> list[Any]:
 def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOptions, ctx: Ctx, conn: Connection
            ) -> tuple[str, list[Any]]:
     parts, params = [base[0]], list(base[1])
-    vis = visibility(e, a, ctx.gate, ctx.identity, bounded=base[0] != "1=1")
+    vis = visibility(e, a, ctx.gate, ctx.identity, bounded=base[0] != "1=1", c=conn, view=view_of(ctx, conn),
+                     parent=_parent(e, a, base))
     if vis:
         parts.append(vis[0])
         params += vis[1]
@@ -160,6 +176,17 @@ def _where(e: EntityType, a: str, base: tuple[str, list[Any]], opts: QueryOption
         parts.append(f"({fs})")
         params += fp
     return " AND ".join(parts), params
+
+
+def _parent(e: EntityType, a: str, base: tuple[str, list[Any]]) -> tuple[str, Any] | None:
+    """``(column, id)`` when ``base`` keeps the Observations of one (Multi)Datastream (a navigation path or an
+    expanded Datastream's Observations)."""
+    if e.name != "Observation" or len(base[1]) != 1:
+        return None
+    for col in ("datastream_id", "multi_datastream_id"):
+        if base[0] == f"{a}.{col} = ?":
+            return col, base[1][0]
+    return None
 
 
 _SELECT_COLS: dict[tuple[str, str], str] = {}
@@ -425,4 +452,4 @@ def serialize(conn: Connection, e: EntityType, rows: list[dict[str, Any]], opts:
     return outs
 
 
-__all__ = ["Ctx", "fetch", "serialize", "expand", "next_link", "count", "validate_select", "column_names"]
+__all__ = ["Ctx", "view_of", "fetch", "serialize", "expand", "next_link", "count", "validate_select", "column_names"]

@@ -102,8 +102,11 @@ class FeaturesService:
 
     # -- collections ------------------------------------------------------------------------------
     async def collections(self, identity: Identity) -> list[CollectionMeta]:
-        where, params = self.gate.dataset_filter(identity, "dataset_id")
-        return await self.db.read(lambda c: store.list_collections(c, where, params))
+        def run(c: Connection) -> list[CollectionMeta]:
+            where, params = self.gate.dataset_filter(identity, "dataset_id", c)  # the lists of the gate's cache
+            return store.list_collections(c, where, params)
+
+        return await self.db.read(run)
 
     async def collection(self, identity: Identity, name: str, action: str = "collection") -> CollectionMeta:
         vis = await self.db.read(lambda c: self._visible(c, identity, name))
