@@ -117,6 +117,15 @@ class FeaturesPort(Protocol):
         a collection of no dataset): the catalogue asks before a resource names a collection."""
         ...
 
+    def replace_collection(self, c: Connection, identity: Identity, dataset: str, collection: str,
+                           features: list[dict[str, Any]]) -> int:
+        """Replace every feature of ``collection`` (made, in ``dataset``, when missing) with ``features`` (GeoJSON
+        Feature dicts: ``properties`` and a WGS84 ``geometry`` or None) as ``identity``, in the caller's transaction:
+        readers see the old or the new collection, never half. ``identity`` must publish to the dataset's
+        organisation, and to the collection's when it exists (the same answers as OGC API Features Part 4 writes);
+        a collection of another dataset is refused. Returns the number of features written."""
+        ...
+
 
 CkanAction = Callable[[Any, "Identity", dict[str, Any]], Awaitable[Any]]
 """An extra CKAN action: ``async fn(platform, identity, data) -> result``, served by the catalogue's Action API."""
@@ -142,8 +151,25 @@ class SensorRef:
     datastreams: tuple[tuple[int, str, str], ...]
 
 
+@dataclass(frozen=True)
+class DatastreamOwner:
+    """Whose a SensorThings Datastream is: its catalogue dataset (id and name; None when it has none) and its owning
+    organisation (the dataset's, else the one recorded when it was created; None: no organisation)."""
+
+    datastream_id: int
+    name: str
+    dataset_id: int | None
+    dataset: str | None
+    owner_org: str | None
+
+
 class SensingPort(Protocol):
     """What the SensorThings service answers for others (MQTT, dashboards): exactly the HTTP API's answers."""
+
+    def datastream_owner(self, c: Connection, datastream_id: int) -> DatastreamOwner | None:
+        """The dataset and owning organisation of Datastream ``datastream_id`` (None when it does not exist), read
+        in the caller's transaction; the caller decides what the asker may see (the gate)."""
+        ...
 
     async def read_path(self, version: str, path: str, query: dict[str, str], identity: Identity,
                         base_url: str) -> dict[str, Any]:
@@ -167,6 +193,55 @@ class SensingPort(Protocol):
         order; empty when the caller may not read the dataset or it has none."""
         ...
 
+    def create_observations(self, c: Connection, identity: Identity, body: list[dict[str, Any]]) -> list[str]:
+        """What ``POST /sta/v1.1/CreateObservations`` does with ``body`` (the dataArray extension: ``[{"Datastream":
+        {"@iot.id": id}, "components": [...], "dataArray": [[...], ...]}]``), as ``identity``, in the caller's
+        transaction: many Observations at once. Returns, per row, the new Observation's link (``…Observations(id)``)
+        or ``"error"``."""
+        ...
+
+    def write_entities(self, c: Connection, identity: Identity, ops: list[tuple[str, str, dict[str, Any]]]) -> list[int]:
+        """Each ``(method, path, body)`` (``POST`` to an entity set or navigation collection, ``PATCH`` of one
+        entity) exactly as the v1.1 HTTP API does it, as ``identity``, in the caller's transaction (one transaction
+        for many writes: a connector's run). Returns the id each write created or changed; raises what HTTP would
+        answer, and the caller's transaction then rolls back as one."""
+        ...
+
+
+# -- messages -----------------------------------------------------------------------------------------------
+class MessagePort(Protocol):
+    """Messages on plain topics of the platform's MQTT broker (provided by the sensing capability's MQTT part)."""
+
+    async def publish(self, topic: str, payload: bytes, dataset_id: int | None = None) -> int:
+        """Deliver ``payload`` on plain topic ``topic`` to each subscriber whose identity may read dataset
+        ``dataset_id`` (None: data of no dataset, every subscriber); returns the number of deliveries."""
+        ...
+
+
+# -- privacy ------------------------------------------------------------------------------------------------
+class AuditPort(Protocol):
+    """The audit trail (provided by the privacy capability): what a capability records besides the reads the gate
+    reports (changes of rules, consent, assessments, registers). Never blocks on the database; never give a secret."""
+
+    def record(self, actor: str, action: str, object_kind: str, object_id: Any = "", *, dataset: str | None = None,
+               dataset_id: int | None = None, org: str | None = None, path: str | None = None,
+               rows: int | None = None, details: dict[str, Any] | None = None) -> None:
+        """Add an entry: ``actor`` a subject (``token:7``), ``action`` such as ``rule.changed``, the object changed,
+        the dataset (by name, or by id: its name and organisation are looked up), the organisation whose stewards
+        may read the entry, the request path, a row count and a small JSON-able ``details``."""
+        ...
+
+
+class TransparencyPort(Protocol):
+    """What the privacy capability tells others for transparency (the dataset page's links to the register)."""
+
+    async def algorithms_for_dataset(self, name: str) -> list[tuple[int, str, str]]:
+        """The algorithm register entries that use dataset ``name``: ``(id, name, url)`` with a URL relative to the
+        platform's base (``/algorithms/7``), ordered by name. The caller has checked that its reader may see the
+        dataset."""
+        ...
+
 
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
-           "CkanActionsPort", "SensingPort", "SensorRef"]
+           "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",
+           "TransparencyPort"]

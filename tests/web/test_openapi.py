@@ -23,7 +23,8 @@ HIDDEN = {
     "/api/3": "CKAN's API version probe", "/ogcapi": "redirect-free alias of /ogcapi/",
 }
 SAMPLES = {"id": "1", "property": "name", "name": "x", "rid": "1", "filename": "f.csv", "collection": "c",
-           "collectionId": "c", "featureId": "1", "token_id": "1", "theme_id": "t"}
+           "collectionId": "c", "featureId": "1", "token_id": "1", "theme_id": "t",
+           "slug": "s", "panel": "p"}
 
 
 def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Any]]:

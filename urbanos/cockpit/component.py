@@ -52,6 +52,15 @@ class CockpitComponent(Component):
         await dashboards.shutdown(platform)
         await alerts.shutdown(platform)
 
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.cockpit.alerts import wiring as alerts
+        from urbanos.cockpit.dashboards.openapi import openapi_part
+
+        ours, theirs = alerts.openapi(platform), openapi_part()
+        return {"paths": {**ours.get("paths", {}), **theirs["paths"]},
+                "components": ours.get("components", {}),
+                "tags": [*ours.get("tags", []), *theirs["tags"]]}
+
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         from urbanos.cockpit.alerts import wiring as alerts
         from urbanos.cockpit.dashboards import wiring as dashboards

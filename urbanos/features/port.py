@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from urbanos.errors import NotFound
+from shapely.geometry import shape
+
+from urbanos.errors import Conflict, NotFound
 from urbanos.features import store
 from urbanos.features.access import check_read, transform_rows
 from urbanos.features.datastore import read_import
+from urbanos.features.datastore.args import guess_type
 from urbanos.features.downloads.encoders import FORMATS, encoder, parse_format
 from urbanos.features.ogcapi.documents import feature_collection
 from urbanos.features.ogcapi.params import ItemsQuery, parse_items
@@ -68,6 +71,26 @@ class Features:
             return (data + b"".join(enc.finish()))[: max(0, size)]
 
         return FORMATS[kind][0], await self.platform.db.read(read)
+
+    def replace_collection(self, c: Connection, identity: Identity, dataset: str, collection: str,
+                           features: list[dict[str, Any]]) -> int:
+        """Replace ``collection`` of ``dataset`` with ``features`` in the caller's transaction (the store's atomic
+        replace: a new versioned table, switched to at commit). Field types follow the values."""
+        row = c.fetchone("SELECT id FROM datasets WHERE name = ?", (dataset,))
+        missing = NotFound(f"There is no dataset {dataset!r}.", code="NotFound")
+        if row is None:
+            raise missing
+        ds, grants = self.platform.gate.dataset_access(c, int(row[0]))
+        self.platform.gate.authorize_write(identity, ds, grants, missing)
+        meta = store.get_collection(c, collection)
+        if meta is not None and meta.dataset_id != int(row[0]):
+            raise Conflict(f"Collection {collection!r} belongs to another dataset.")
+        rows = [(dict(f.get("properties") or {}), shape(f["geometry"]) if f.get("geometry") else None) for f in features]
+        names = list(dict.fromkeys(k for props, _ in rows for k in props))
+        fields = [{"name": k, "type": guess_type([p.get(k) for p, _ in rows])} for k in names]
+        store.replace_collection(c, collection, fields, rows, dataset_id=int(row[0]), title=meta.title if meta else "",
+                                 description=meta.description if meta else "")
+        return len(rows)
 
     def collection_dataset(self, c: Connection, name: str) -> tuple[bool, int | None]:
         """(exists, dataset id) of collection ``name``, read in the caller's transaction."""

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from urbanos.core.time import now_stored
 from urbanos.errors import NotFound, ValidationFailed
+from urbanos.events import Event
 from urbanos.governance.identity import ROLES, Identity, Membership
 from urbanos.storage import Connection
 
@@ -30,8 +31,9 @@ class TokenInfo:
     revoked_at: str | None
 
 
-def create_token(c: Connection, role: str, org: str | None = None, name: str = "") -> str:
-    """Create a token and return its secret form. It cannot be shown again."""
+def create_token(c: Connection, role: str, org: str | None = None, name: str = "", actor: str = "") -> str:
+    """Create a token and return its secret form. It cannot be shown again. ``actor``: who creates it (a subject, for
+    the audit trail: the event ``created ApiToken`` on topic ``governance`` carries it, never the secret)."""
     if role not in ROLES:
         raise ValidationFailed(f"unknown role {role!r}; use one of {', '.join(ROLES)}", detail={"role": [f"one of {', '.join(ROLES)}"]})
     secret = secrets.token_urlsafe(32)
@@ -39,6 +41,8 @@ def create_token(c: Connection, role: str, org: str | None = None, name: str = "
         "api_tokens",
         {"name": name, "role": role, "org": org or None, "secret_hash": _HASHER.hash(secret), "created_at": now_stored()},
     )
+    c.emit(Event("created", "ApiToken", token_id, topic="governance",
+                 data={"name": name, "role": role, "org": org or None, "actor": actor}))
     return f"{PREFIX}{token_id}_{secret}"
 
 
@@ -49,13 +53,15 @@ def list_tokens(c: Connection) -> list[TokenInfo]:
     ]
 
 
-def revoke_token(c: Connection, token_id: int) -> None:
-    row = c.fetchone("SELECT revoked_at FROM api_tokens WHERE id = ?", (token_id,))
+def revoke_token(c: Connection, token_id: int, actor: str = "") -> None:
+    row = c.fetchone("SELECT revoked_at, name, role, org FROM api_tokens WHERE id = ?", (token_id,))
     if row is None:
         raise NotFound(f"no token with id {token_id}")
     if row[0] is None:
         c.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (now_stored(), token_id))
         credentials_changed(c)
+        c.emit(Event("deleted", "ApiToken", token_id, topic="governance",
+                     data={"name": row[1], "role": row[2], "org": row[3], "actor": actor}))
 
 
 def credentials_changed(c: Connection) -> None:

@@ -1,10 +1,98 @@
 """The privacy capability's component: its settings, migrations and hooks. Every command of the ``urbanos`` CLI loads
-this module, so the capability's own modules are imported by the hook that needs them."""
+this module, so the capability's own modules are imported by the hook that needs them.
+
+Today it holds the audit trail (:mod:`urbanos.privacy.audit`) and the algorithm register
+(:mod:`urbanos.privacy.algorithms`); it provides :class:`urbanos.ports.AuditPort` and
+:class:`urbanos.ports.TransparencyPort`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from urbanos.plugins import Component
+from urbanos.ports import AuditPort, TransparencyPort
+from urbanos.settings import Setting
+
+if TYPE_CHECKING:
+    import click
+
+    from urbanos.platform import Platform
+    from urbanos.privacy.audit.log import AuditLog
+    from urbanos.storage import Migration
+
+SETTINGS = (
+    Setting("audit_enabled", bool, True, "Keep the audit trail (reads of non-open data, changes of tokens, roles, "
+            "access levels and register entries).", section="privacy"),
+    Setting("audit_flush_ms", int, 200, "Milliseconds between appends of the buffered audit entries (one transaction "
+            "each); what a process that dies without shutting down loses.", section="privacy", minimum=1),
+    Setting("audit_flush_entries", int, 500, "Append the buffered audit entries as soon as this many wait.",
+            section="privacy", minimum=1),
+)
 
 
 class PrivacyComponent(Component):
     name = "privacy"
+    settings = SETTINGS
+
+    def migrations(self) -> list[Migration]:
+        from urbanos.privacy.schema import MIGRATIONS
+
+        return list(MIGRATIONS)
+
+    def setup(self, platform: Platform) -> None:
+        from urbanos.privacy.algorithms.service import AlgorithmRegister
+        from urbanos.privacy.audit.hooks import ChangeAuditor, ReadAuditor
+        from urbanos.privacy.audit.log import AuditLog
+        from urbanos.privacy.schema import GENESIS
+
+        s = platform.settings
+        audit = AuditLog(platform.db, GENESIS, enabled=bool(s.get("audit_enabled", True)),
+                         interval=float(s.get("audit_flush_ms", 200)) / 1000.0, batch=int(s.get("audit_flush_entries", 500)))
+        platform.services["audit"] = audit
+        platform.provide(AuditPort, audit)
+        if audit.enabled:
+            reads = ReadAuditor(audit)
+            platform.gate.add_transform(reads.count)
+            platform.gate.add_observer(reads.observe)
+            changes = ChangeAuditor(audit)
+            platform.bus.subscribe(changes.on_governance, topic="governance")
+            platform.bus.subscribe(changes.on_catalog, topic="catalog")
+        register = AlgorithmRegister(platform, audit)
+        platform.services["algorithms"] = register
+        platform.provide(TransparencyPort, register)
+
+    def mount(self, app: Any, platform: Platform) -> None:
+        from urbanos.privacy import routes
+
+        routes.mount(app, platform)
+
+    async def startup(self, platform: Platform) -> None:
+        audit: AuditLog = platform.services["audit"]
+        audit.start()
+
+    async def shutdown(self, platform: Platform) -> None:
+        audit: AuditLog = platform.services["audit"]
+        await audit.stop()
+
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.privacy.openapi import openapi_part
+
+        return openapi_part()
+
+    def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        return [{"title": "Algorithm register", "title_de": "Algorithmenregister", "href": "/algorithms",
+                 "description": "The algorithms the city uses, the data they use and how to object.",
+                 "description_de": "Die Algorithmen der Stadt, ihre Daten und wie man widerspricht."}]
+
+    def cli_commands(self) -> list[click.Command]:
+        from urbanos.privacy.cli import commands
+
+        return commands()
+
+    def demo(self, platform: Platform) -> None:
+        from urbanos.privacy.demo import load_demo
+
+        load_demo(platform, platform.services["algorithms"])
+
+
+__all__ = ["PrivacyComponent", "SETTINGS"]

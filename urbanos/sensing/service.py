@@ -29,13 +29,15 @@ from urbanos.core.text import nul_field, nul_problem
 from urbanos.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound
 from urbanos.events import Usage
 from urbanos.governance import ADMIN, Gate
-from urbanos.ports import SensingPort, SensorRef
+from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
+from urbanos.sensing import dataarray
 from urbanos.sensing import options as qopts
 from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
 from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, EntityType, Rel
+from urbanos.sensing.ownership import owner_sql
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
 from urbanos.sensing.serialize import observation_json, prop_value, self_link, with_dataset
@@ -257,6 +259,15 @@ class SensingService:
         """The Things of dataset ``dataset`` with their locations and Datastreams (:mod:`urbanos.sensing.datasets`)."""
         return await self.db.read(lambda c: dataset_sensors(c, self.gate, identity, dataset, limit))
 
+    def datastream_owner(self, c: Connection, datastream_id: int) -> DatastreamOwner | None:
+        """The dataset and effective owner of Datastream ``datastream_id`` (:func:`owner_sql`), or None."""
+        row = c.fetchone(f"SELECT d.name, d.dataset_id, (SELECT n.name FROM datasets n WHERE n.id = d.dataset_id),"
+                         f" {owner_sql(ENTITIES['Datastream'], 'd')} FROM sta_datastreams d WHERE d.id = ?",
+                         (datastream_id,))
+        if row is None:
+            return None
+        return DatastreamOwner(datastream_id, str(row[0] or ""), None if row[1] is None else int(row[1]), row[2], row[3])
+
     # -- writes --------------------------------------------------------------------------------
     def _write_target(self, conn: Connection, ctx: Ctx, path: str) -> tuple[Target, Writer]:
         """The path a write addresses, resolved through the rows the caller may read or change (a publisher
@@ -317,6 +328,29 @@ class SensingService:
         elif pe.name == "Location" and rel.name == "Things":
             w.historical(new_id, [pid])
         return new_id
+
+    def write_entities(self, c: Connection, identity: Identity, ops: list[tuple[str, str, dict[str, Any]]]) -> list[int]:
+        """POSTs and PATCHes as the v1.1 HTTP API does them, in the caller's transaction; the ids written."""
+        Gate.require_somewhere(identity, "publisher")
+        ctx = self.ctx("v1.1", identity, "")
+        out: list[int] = []
+        for method, path, body in ops:
+            refuse_nul(body)
+            t, w = self._write_target(c, ctx, path)
+            if method == "PATCH" and t.single and t.prop is None and not t.ref:
+                out.append(self._single(c, t))
+                update(w, t.e, out[-1], body)
+            elif method == "POST" and isinstance(body, dict) and t.prop is None and not t.single and not t.ref:
+                top = {k: v for k, v in body.items() if k != "@iot.id"}
+                out.append(w.create(t.e, top) if t.parent is None else self._create_under(w, t, body))
+            else:
+                raise BadRequest(f"{method} {path}: write_entities takes POST to a collection or PATCH of one entity.")
+        return out
+
+    def create_observations(self, c: Connection, identity: Identity, body: list[dict[str, Any]]) -> list[str]:
+        """``POST /CreateObservations`` (the dataArray extension) in the caller's transaction."""
+        Gate.require_somewhere(identity, "publisher")
+        return dataarray.create_sync(c, "v1.1", "", body, identity, self.gate)
 
     async def create_at_path(self, version: str, path: str, body: dict[str, Any], identity: Identity,
                              base_url: str) -> dict[str, Any]:

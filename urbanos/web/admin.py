@@ -81,21 +81,22 @@ async def tokens_create(request: Request) -> Response:
         # platform-wide token, nor one for another organisation
         where = ", ".join(repr(o) for o in scopes)
         raise Forbidden(f"This token may only mint tokens for its own organisation ({where}); set \"org\" to it.")
-    secret = await platform_of(request).db.write(lambda c: create_token(c, str(role), org, name))
+    secret = await platform_of(request).db.write(lambda c: create_token(c, str(role), org, name, actor=identity.subject))
     token_id = int(secret.split("_")[1])
     return JSONResponse({"id": token_id, "role": role, "org": org, "name": name, "token": secret}, status_code=201)
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke an API token (admin)")
 async def tokens_revoke(request: Request, token_id: int = Path(ge=1, le=2**63 - 1)) -> Response:
-    scopes = _admin_scopes(await identity_of(request))
+    identity = await identity_of(request)
+    scopes = _admin_scopes(identity)
     platform = platform_of(request)
     if None not in scopes:
         tokens = {t.id: t for t in await platform.db.read(list_tokens)}
         found = tokens.get(token_id)
         if found is None or found.org not in scopes:
             raise NotFound(f"no token with id {token_id}")
-    await platform.db.write(lambda c: revoke_token(c, token_id))
+    await platform.db.write(lambda c: revoke_token(c, token_id, actor=identity.subject))
     platform.gate.forget_tokens()
     return Response(status_code=204)
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from urbanos.governance.identity import ANONYMOUS
-from urbanos.ports import SensingPort
+from urbanos.ports import MessagePort, SensingPort
+from urbanos.sensing.mqtt import codec
 from urbanos.sensing.mqtt.external import parse_url
 from urbanos.sensing.mqtt.routes import add_routes
 from urbanos.sensing.mqtt.service import MqttService
@@ -38,6 +39,7 @@ def mount(app: Any, platform: Platform) -> None:
     """Build the MQTT service, add the /mqtt WebSocket route, advertise the endpoints."""
     service = MqttService(platform)
     platform.services["mqtt"] = service
+    platform.provide(MessagePort, BrokerMessages(platform, service))
     add_routes(app, service)
     tcp, ws = _endpoints(platform)
     endpoints = [e for e in (tcp, ws) if e]
@@ -51,6 +53,32 @@ def mount(app: Any, platform: Platform) -> None:
     extra = platform.services.setdefault("landing_extra", [])
     service.landing = (extra, len(extra), tcp, ws)
     extra.append(_landing_html(tcp, ws, 1, None))
+
+
+class BrokerMessages:
+    """:class:`urbanos.ports.MessagePort` on the embedded broker: a message on a plain topic reaches each subscriber
+    whose identity may read the dataset it belongs to (the gate), so the topic's audience follows that dataset's
+    visibility. With an external broker (``mqtt_url``) nothing is delivered here."""
+
+    def __init__(self, platform: Platform, service: MqttService) -> None:
+        self.platform = platform
+        self.service = service
+
+    async def publish(self, topic: str, payload: bytes, dataset_id: int | None = None) -> int:
+        targets = self.service.broker.subscribers(topic)
+        if not targets:
+            return 0
+        gate = self.platform.gate
+        ds, grants = (None, []) if dataset_id is None else await self.platform.db.read(
+            lambda c: gate.dataset_access(c, dataset_id))
+        if dataset_id is not None and ds is None:
+            return 0
+        sent = 0
+        for session, (qos, _filter) in targets.items():
+            if gate.can_read(session.identity or ANONYMOUS, ds, grants):
+                session.enqueue(codec.publish(topic, payload) if qos == 0 else (topic, payload, 1))
+                sent += 1
+        return sent
 
 
 def _landing_html(tcp: str | None, ws: str, ds: Any, name: str | None) -> dict[str, str]:
@@ -118,4 +146,4 @@ async def shutdown(platform: Platform) -> None:
         await service.stop()
 
 
-__all__ = ["mount", "startup", "shutdown"]
+__all__ = ["mount", "startup", "shutdown", "BrokerMessages"]

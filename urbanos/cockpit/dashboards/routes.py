@@ -1,0 +1,274 @@
+"""The dashboards' pages: the list (``/dashboards``, with the problems of dashboard files for publishers), a dashboard
+(``/dashboards/{slug}``), the CSV of each panel, and the form publishers use to create, edit and delete dashboards.
+
+The caller is the bearer token of the request, else the portal's sign-in cookie (the same token, kept HttpOnly by
+the catalogue's portal). Forms of a browser session carry a CSRF token that must equal a cookie (double submit)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hmac
+import io
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from urbanos.cockpit.dashboards import store
+from urbanos.cockpit.dashboards.data import Reader
+from urbanos.cockpit.dashboards.forms import FormInput, authorize, validate
+from urbanos.cockpit.dashboards.i18n import pick_lang, translator
+from urbanos.cockpit.dashboards.service import DashboardService
+from urbanos.cockpit.dashboards.views import build
+from urbanos.core.escaping import spreadsheet_text
+from urbanos.errors import BadRequest, Forbidden, NotFound, UrbanosError
+from urbanos.governance import Identity
+from urbanos.platform import Platform, render_html
+from urbanos.routing import base_url, platform_of, register_error_renderer
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+SESSION = "urbanos_portal_token"  # the portal's sign-in cookie (HttpOnly, SameSite=Strict)
+CSRF = "urbanos_dashboards_csrf"
+SLUG_PATH = "{slug:str}"
+
+
+def service(request: Request) -> DashboardService:
+    return platform_of(request).services["dashboards"]  # type: ignore[no-any-return]
+
+
+async def viewer(request: Request) -> Identity:
+    """The caller: a bearer token first, else the portal's sign-in cookie (an invalid cookie: anonymous)."""
+    state = request.scope.setdefault("state", {})
+    if "dash_identity" in state:
+        return state["dash_identity"]  # type: ignore[no-any-return]
+    gate = platform_of(request).gate
+    client = request.client.host if request.client else None
+    header = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
+    state["dash_cookie"] = False
+    if header is not None:
+        ident = await gate.authenticate(header, client=client)
+    else:
+        cookie = (request.cookies.get(SESSION) or "").strip()
+        ident = await gate.authenticate(None)
+        if cookie:
+            try:
+                ident = await gate.authenticate(cookie, client=client)
+                state["dash_cookie"] = not ident.is_anonymous
+            except UrbanosError:
+                pass
+    state["dash_identity"] = ident
+    return ident
+
+
+def lang_of(request: Request) -> str:
+    return pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    body = render_html(platform_of(request), template, lang=lang, t=translator(lang), **ctx)
+    resp = HTMLResponse(body, status_code=status)
+    resp.headers["cache-control"] = "private, no-store"
+    resp.headers["content-language"] = lang
+    return resp
+
+
+def csrf_token(request: Request) -> str:
+    existing = request.cookies.get(CSRF)
+    if existing and len(existing) == 43:
+        return existing
+    state = request.scope.setdefault("state", {})
+    state.setdefault("dash_csrf", secrets.token_urlsafe(32))
+    return str(state["dash_csrf"])
+
+
+def keep_csrf(request: Request, resp: Response) -> Response:
+    new = request.scope.get("state", {}).get("dash_csrf")
+    if new:
+        resp.set_cookie(CSRF, new, path="/dashboards", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+    return resp
+
+
+def check_csrf(request: Request, form: Any) -> None:
+    """Forms sent with the sign-in cookie must carry the CSRF token of their page; bearer-token clients need not."""
+    if not request.scope.get("state", {}).get("dash_cookie"):
+        return
+    sent = form.get("csrf")
+    cookie = request.cookies.get(CSRF)
+    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+        raise Forbidden("The form has expired or did not come from this site (CSRF check failed); reload the page.",
+                        code="csrf")
+
+
+async def read_form(request: Request) -> dict[str, Any]:
+    """The fields of a form post (url-encoded or multipart); text fields only, anything else is a 400."""
+    ctype = request.headers.get("content-type", "")
+    if not ctype and not await request.body():
+        return {}
+    if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        raise BadRequest("Send the form as application/x-www-form-urlencoded or multipart/form-data.")
+    try:
+        form = await request.form(max_files=0, max_fields=20)
+    except Exception as exc:  # noqa: BLE001 - a malformed body is the client's error
+        raise BadRequest(f"The form cannot be read: {exc}") from None
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def list_page(request: Request) -> Response:
+    ident = await viewer(request)
+    svc = service(request)
+    dashboards = await svc.all()
+    publisher = any(m.role in ("publisher", "steward", "admin") for m in ident.memberships)
+    return page(request, "cockpit/dashboards/list.html", dashboards=dashboards,
+                problems=svc.problems() if publisher else [], publisher=publisher,
+                may_edit={d.slug for d in dashboards if d.origin == "portal" and ident.has_role("publisher", d.organization)})
+
+
+async def _dashboard(request: Request, slug: str) -> Any:
+    dash = await service(request).get(slug)
+    if dash is None:
+        raise NotFound(f"No dashboard {slug[:80]!r}.")
+    return dash
+
+
+async def view_page(request: Request, slug: str) -> Response:
+    ident = await viewer(request)
+    dash = await _dashboard(request, slug)
+    lang = lang_of(request)
+    params = {"sensor": request.query_params.get("sensor", "")[:20]}
+    reader = Reader(platform_of(request), ident, base_url(request))
+    panels = await build(reader, dash, lang, params)
+    data = {"slug": dash.slug, "lang": lang, "mqtt": "/mqtt", "tz": dash.timezone, "panels": {p.id: {"type": p.type, **p.client}
+                                                                         for p in panels}}
+    may_edit = dash.origin == "portal" and ident.has_role("publisher", dash.organization)
+    return page(request, "cockpit/dashboards/view.html", dash=dash, panels=panels, data=data, may_edit=may_edit,
+                sensor=params["sensor"])
+
+
+async def panel_csv(request: Request, slug: str, panel: str) -> Response:
+    ident = await viewer(request)
+    dash = await _dashboard(request, slug)
+    reader = Reader(platform_of(request), ident, base_url(request))
+    lang = lang_of(request)
+    panels = await build(reader, dash, lang, {"sensor": request.query_params.get("sensor", "")[:20]})
+    chosen = next((p for p in panels if p.id == panel.removesuffix(".csv")), None)
+    if chosen is None or not panel.endswith(".csv"):
+        raise NotFound(f"Dashboard {slug!r} has no panel {panel[:40]!r}.")
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow([spreadsheet_text(c) for c in chosen.columns])
+    for row in chosen.rows:
+        w.writerow([spreadsheet_text(c) for c in row.cells])
+    name = quote(f"{slug}-{chosen.id}.csv")
+    return Response(buf.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f"attachment; filename*=UTF-8''{name}",
+                             "cache-control": "private, no-store"})
+
+
+async def form_page(request: Request, slug: str | None = None, *, values: FormInput | None = None,
+                    errors: list[str] | None = None, status: int = 200) -> Response:
+    ident = await viewer(request)
+    if values is None:
+        values = FormInput("", "", "")
+        if slug is not None:
+            row = await platform_of(request).db.read(lambda c: store.get(c, slug))
+            if row is None or service(request).is_file(slug):
+                raise NotFound(f"No dashboard {slug[:80]!r} made in the portal.")
+            await authorize(platform_of(request), ident, row.owner_org, row.owner_org)
+            values = FormInput(row.slug, row.owner_org or "", row.text)
+        else:
+            await authorize(platform_of(request), ident, None, None, creating=True)
+    resp = page(request, "cockpit/dashboards/form.html", status=status, slug=slug, values=values,
+                errors=errors or [], csrf=csrf_token(request))
+    return keep_csrf(request, resp)
+
+
+async def new_form(request: Request) -> Response:
+    return await form_page(request)
+
+
+async def edit_form(request: Request, slug: str) -> Response:
+    return await form_page(request, slug)
+
+
+async def save(request: Request, slug: str | None = None) -> Response:
+    ident = await viewer(request)
+    platform = platform_of(request)
+    existing = await platform.db.read(lambda c: store.get(c, slug)) if slug is not None else None
+    if slug is not None and (existing is None or service(request).is_file(slug)):
+        raise NotFound(f"No dashboard {slug[:80]!r} made in the portal.")
+    owner = existing.owner_org if existing else None
+    await authorize(platform, ident, owner, owner, creating=existing is None)  # before the body is read
+    form = await read_form(request)
+    check_csrf(request, form)
+    values = FormInput.of(form, slug)
+    await authorize(platform, ident, owner, values.org or None, creating=existing is None)
+    dash, errors = await validate(platform, ident, values, base_url(request), service(request), creating=slug is None)
+    if errors or dash is None:
+        return await form_page(request, slug, values=values, errors=errors, status=400)
+    org = values.org or None
+    if slug is None:
+        await platform.db.write(lambda c: store.create(c, values.slug, org, dash, values.text, ident.subject))
+    else:
+        await platform.db.write(lambda c: store.update(c, slug, org, dash, values.text))
+    return RedirectResponse(f"/dashboards/{quote(values.slug)}", status_code=303)
+
+
+async def create(request: Request) -> Response:
+    return await save(request)
+
+
+async def update(request: Request, slug: str) -> Response:
+    return await save(request, slug)
+
+
+async def delete(request: Request, slug: str) -> Response:
+    ident = await viewer(request)
+    platform = platform_of(request)
+    row = await platform.db.read(lambda c: store.get(c, slug))
+    if row is None or service(request).is_file(slug):
+        raise NotFound(f"No dashboard {slug[:80]!r} made in the portal.")
+    await authorize(platform, ident, row.owner_org, row.owner_org)
+    check_csrf(request, await read_form(request))
+    await platform.db.write(lambda c: store.delete(c, slug))
+    return RedirectResponse("/dashboards", status_code=303)
+
+
+def render_error(request: Request, exc: UrbanosError) -> Response:
+    """Errors under /dashboards: an HTML page for browsers, problem+json for other clients."""
+    if "text/html" in request.headers.get("accept", "") and not request.url.path.endswith(".csv"):
+        with contextlib.suppress(Exception):  # the page of an error must not fail in turn: problem details then
+            return page(request, "cockpit/dashboards/error.html", status=exc.status, exc=exc,
+                        request_path=request.url.path)
+    body = {"type": "about:blank", "title": exc.code, "status": exc.status, "detail": exc.message}
+    return Response(orjson.dumps(body), status_code=exc.status, media_type="application/problem+json",
+                    headers=exc.headers)
+
+
+ROUTES = (
+    ("GET", "/dashboards", list_page),
+    ("GET", "/dashboards/new", new_form),
+    ("POST", "/dashboards/new", create),
+    ("GET", f"/dashboards/{SLUG_PATH}", view_page),
+    ("GET", f"/dashboards/{SLUG_PATH}/edit", edit_form),
+    ("POST", f"/dashboards/{SLUG_PATH}/edit", update),
+    ("POST", f"/dashboards/{SLUG_PATH}/delete", delete),
+    ("GET", f"/dashboards/{SLUG_PATH}/panels/{{panel:str}}", panel_csv),
+)
+
+
+def mount(app: Any, platform: Platform) -> None:
+    app.mount("/cockpit/static", StaticFiles(directory=str(STATIC)), name="cockpit-static")
+    for method, path, handler in ROUTES:
+        app.add_api_route(path, handler, methods=[method], include_in_schema=False, response_model=None)
+    register_error_renderer(app, "/dashboards", render_error)
+
+
+__all__ = ["mount", "ROUTES", "viewer", "BadRequest"]

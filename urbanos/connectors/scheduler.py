@@ -1,0 +1,82 @@
+"""The scheduler: runs due connectors, in the server process (unless ``connectors_scheduler`` is off) and in
+``urbanos worker``. Every ``connectors_tick_seconds`` it reads the connectors whose next run is due and whose lease
+is free, and starts each as a task of its own (at most ``connectors_concurrency`` at once). A run that fails, hangs
+or raises affects only itself; the lease makes sure that two processes never run the same connector at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from urbanos.connectors import store
+from urbanos.core.time import format_stored
+
+if TYPE_CHECKING:
+    from urbanos.connectors.runner import Runner
+
+log = logging.getLogger("urbanos.connectors")
+
+
+class Scheduler:
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.loop_task: asyncio.Task[None] | None = None
+        self.stopping = asyncio.Event()
+
+    def start(self) -> None:
+        if self.loop_task is None:
+            self.stopping.clear()
+            self.loop_task = asyncio.get_running_loop().create_task(self.loop())
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        tasks = [t for t in [self.loop_task, *self.tasks.values()] if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(BaseException):
+                await t
+        self.loop_task = None
+        self.tasks.clear()
+
+    async def loop(self) -> None:
+        tick = float(self.runner.settings.connectors_tick_seconds)
+        while not self.stopping.is_set():
+            try:
+                await self.tick()
+            except Exception:  # noqa: BLE001 - the scheduler outlives a failed read (the database restarting)
+                log.warning("connector scheduler: tick failed", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=tick)
+
+    async def tick(self) -> list[str]:
+        """Start the due connectors; the names started."""
+        self.tasks = {k: t for k, t in self.tasks.items() if not t.done()}
+        room = int(self.runner.settings.connectors_concurrency) - len(self.tasks)
+        if room <= 0:
+            return []
+        now = format_stored(self.runner.clock())
+        due = await self.runner.platform.db.read(lambda c: store.due(c, now))
+        started: list[str] = []
+        for conn in due:
+            if conn.name in self.tasks or conn.type == "webhook":
+                continue
+            if len(started) >= room:
+                break
+            self.tasks[conn.name] = asyncio.get_running_loop().create_task(self.guarded(conn.name))
+            started.append(conn.name)
+        return started
+
+    async def guarded(self, name: str) -> None:
+        try:
+            await self.runner.run(name, trigger="schedule")
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one connector never stops the others
+            log.exception("connector %s: run failed", name)
+
+
+__all__ = ["Scheduler"]
