@@ -38,16 +38,19 @@ def test_catalog_port_answers(client: Any, platform: Any) -> None:
     port: CatalogPort = platform.require(CatalogPort)
     db = platform.db
 
+    ds_id = int(db.read_sync(lambda c: c.fetchval("SELECT id FROM datasets WHERE name = ?", ("street-trees",))))
     ref = db.read_sync(lambda c: port.dataset(c, "street-trees"))
-    assert ref == DatasetRef(id=int(pkg["id"]), name="street-trees", title="Street trees", owner_org="parks",
+    assert ref == DatasetRef(id=ds_id, name="street-trees", title="Street trees", owner_org="parks",
                              access_level="open", state="active")
-    assert db.read_sync(lambda c: port.dataset(c, int(pkg["id"]))) == ref
-    assert db.read_sync(lambda c: port.dataset(c, str(pkg["id"]))) == ref
+    assert db.read_sync(lambda c: port.dataset(c, ds_id)) == ref  # the internal id, as other capabilities hold it
+    assert db.read_sync(lambda c: port.dataset(c, pkg["id"])) == ref  # the public id: the dataset's UUID
+    assert db.read_sync(lambda c: port.dataset(c, pkg["id"].upper())) == ref
+    assert db.read_sync(lambda c: port.dataset(c, str(ds_id))) is None  # the integer is no public key
     assert db.read_sync(lambda c: port.dataset(c, "no-such-dataset")) is None
     assert db.read_sync(lambda c: port.dataset(c, "²")) is None  # a look-alike digit is no id
 
     res = db.read_sync(lambda c: port.resource(c, rid))
-    assert res == ResourceRef(id=rid, dataset_id=int(pkg["id"]), name="Register", url="https://example.org/trees.csv",
+    assert res == ResourceRef(id=rid, dataset_id=ds_id, name="Register", url="https://example.org/trees.csv",
                               format="CSV", url_type="", collection=None, datastore_active=False)
     assert db.read_sync(lambda c: port.resource(c, "no-such-resource")) is None
 

@@ -64,7 +64,8 @@ def test_a_publisher_creates_a_dataset_and_edits_its_metadata(site: Any) -> None
     r = site.post("/api/3/action/package_patch", json={"id": "street-trees", "extras": EXTRA}, headers=ADMIN)
     assert r.status_code == 200, r.text
     pkg = package(site, "street-trees")
-    assert (pkg["title"], pkg["owner_org"], pkg["license_id"], pkg["frequency"]) == ("Street trees", "parks", "CC-BY-4.0", "ANNUAL")
+    assert (pkg["title"], pkg["organization"]["name"], pkg["license_id"], pkg["frequency"]) == ("Street trees", "parks", "CC-BY-4.0", "ANNUAL")
+    assert pkg["owner_org"] == pkg["organization"]["id"]  # the organisation's UUID, as CKAN answers it
     assert sorted(t["name"] for t in pkg["tags"]) == ["parks", "trees"] and pkg["theme"] == ["ENVI", "environment"]
     assert (pkg["temporal_start"], pkg["temporal_end"], pkg["spatial_text"]) == ("2020-01-01", "2024-12-31", "Demo City")
 

@@ -86,7 +86,7 @@ def test_a_source_with_org_puts_every_dataset_in_it(local: Local) -> None:
     assert report["status"] == "ok" and report["created"] == 2, report
     for name in ("oaks", "limes"):
         pkg = local.show(name)
-        assert pkg["owner_org"] == "city" and pkg["organization"]["name"] == "city"
+        assert pkg["owner_org"] == pkg["organization"]["id"] and pkg["organization"]["name"] == "city"
         assert pkg["publisher"] == "Organisation A"  # the remote publisher, kept as metadata
     assert again["unchanged"] == 2 and again["created"] == again["updated"] == 0, again
 
@@ -96,7 +96,7 @@ def test_without_org_the_remote_record_decides(local: Local) -> None:
         report = local.harvest("neighbour", "ckan", source.url)
     assert report["status"] == "ok" and report["created"] == 1, report
     pkg = local.show("birches")
-    assert pkg["owner_org"] == "orga" and pkg["publisher"] == "Local organisation A"
+    assert pkg["organization"]["name"] == "orga" and pkg["publisher"] == "Local organisation A"
 
 
 def test_a_dcat_source_with_org(local: Local) -> None:
@@ -104,7 +104,7 @@ def test_a_dcat_source_with_org(local: Local) -> None:
         report = local.harvest("rdf", "dcat", f"{source.url}/catalog.ttl", org="city")
     assert report["status"] == "ok" and report["created"] == 1, report
     pkg = local.show("elms")
-    assert pkg["owner_org"] == "city" and pkg["publisher"] == "Organisation A"
+    assert pkg["organization"]["name"] == "city" and pkg["publisher"] == "Organisation A"
     orgs = local.run(local.svc.organization_list(ADMIN))
     assert orgs == ["city", "orga"]  # the remote organisation was not created
 

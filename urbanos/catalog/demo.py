@@ -1,6 +1,7 @@
 """Demo catalogue: publishers, groups and datasets for the demo city (idempotent).
 
-Datasets that other capabilities load (the Melbourne pedestrian counts from sensing, the Hamburg
+Titles and descriptions come in English (the main language) and German (``title_translated``,
+``notes_translated``). Datasets that other capabilities load (the Melbourne pedestrian counts from sensing, the Hamburg
 districts and the Melbourne pedestrian sensors from features) are enriched by name: at once when the row exists,
 otherwise the metadata waits in ``catalog_pending`` and is applied when the row appears.
 """
@@ -46,7 +47,14 @@ ENRICH: list[dict[str, Any]] = [
      "contact_email": "opendata@melbourne.vic.gov.au", "steward": "Pedestrian counting programme",
      "maintainer": "City of Melbourne Open Data Team", "owner": "City of Melbourne", "publisher": "City of Melbourne",
      "groups": ["mobility"], "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open",
-     "extras": [{"key": "related", "value": "pedestrian-sensors"}]},
+     "extras": [{"key": "related", "value": "pedestrian-sensors"}],
+     "title_translated": {"de": "Fußgängerzählsystem – stündliche Zählungen"},
+     "notes_translated": {"de": "Stündliche Fußgängerzählungen der Sensoren in der Innenstadt von Melbourne (CBD), mit den "
+                                "Standorten der Sensoren. Live über die SensorThings API bereitgestellt.\n\nDie Zählungen von "
+                                "März und April 2017 hat die City of Melbourne erfasst. Die Live-Werte danach simuliert diese "
+                                "Demo: Alle paar Sekunden erhält jeder Sensor den typischen Zählwert, der am selben Wochentag "
+                                "zur selben Stunde erfasst wurde, mit etwas Rauschen (Observations mit "
+                                "parameters.simulated = true)."}},
     {"name": "pedestrian-sensors", "title": "Melbourne: pedestrian counting sensors", "owner_org": "city-of-melbourne",
      "notes": "Locations of the sensors of the City of Melbourne's Pedestrian Counting System: id, name and description "
               "of each sensor, installation date, status, the two directions it counts and its position (WGS84). The "
@@ -58,14 +66,23 @@ ENRICH: list[dict[str, Any]] = [
      "maintainer": "City of Melbourne Open Data Team", "steward": "Pedestrian counting programme", "frequency": "IRREG",
      "owner": "City of Melbourne", "publisher": "City of Melbourne",
      "rights": "CC BY 4.0 – attribute the City of Melbourne", "access_level": "open",
-     "extras": [{"key": "related", "value": "melbourne-pedestrian-counts"}]},
+     "extras": [{"key": "related", "value": "melbourne-pedestrian-counts"}],
+     "title_translated": {"de": "Melbourne: Sensoren der Fußgängerzählung"},
+     "notes_translated": {"de": "Standorte der Sensoren des Fußgängerzählsystems der City of Melbourne: Kennung, Name und "
+                                "Beschreibung jedes Sensors, Installationsdatum, Status, die beiden gezählten Richtungen und "
+                                "seine Position (WGS84). Die stündlichen Zählungen dieser Sensoren enthält der Datensatz "
+                                "melbourne-pedestrian-counts. Quelle: City of Melbourne, Pedestrian Counting System – Sensor "
+                                "Locations, lizenziert unter CC BY 4.0."}},
     {"name": "hamburg-stadtteile", "title": "Hamburg Stadtteile (districts)", "owner_org": "hamburg-lgv",
      "notes": "Boundaries of Hamburg's 104 Stadtteile (quarters) as polygons, from the official ALKIS administrative units.",
      "license_id": "dl-de-by-2.0", "tags": ["stadtteile", "boundaries", "hamburg", "verwaltungsgrenzen"],
      "theme": ["REGI", "governance"], "frequency": "ANNUAL", "spatial": HAMBURG_BOX, "spatial_text": "Freie und Hansestadt Hamburg",
      "contact_name": "LGV Hamburg Geodatenservice", "contact_email": "geodatenservice@gv.hamburg.de",
      "steward": "LGV Hamburg, Geobasisdaten", "maintainer": "LGV Hamburg", "owner": "Freie und Hansestadt Hamburg",
-     "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open"},
+     "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open",
+     "title_translated": {"de": "Stadtteile Hamburg"},
+     "notes_translated": {"de": "Grenzen der 104 Hamburger Stadtteile als Polygone, aus den amtlichen Verwaltungseinheiten "
+                                "des ALKIS."}},
     {"name": "hamburg-bezirke", "title": "Hamburg Bezirke (boroughs)", "owner_org": "hamburg-lgv",
      "notes": "Boundaries of Hamburg's seven Bezirke (districts, also called boroughs) as polygons, from the official "
               "ALKIS administrative units.",
@@ -73,7 +90,10 @@ ENRICH: list[dict[str, Any]] = [
      "theme": ["REGI", "governance"], "frequency": "ANNUAL", "spatial": HAMBURG_BOX, "spatial_text": "Freie und Hansestadt Hamburg",
      "contact_name": "LGV Hamburg Geodatenservice", "contact_email": "geodatenservice@gv.hamburg.de",
      "steward": "LGV Hamburg, Geobasisdaten", "maintainer": "LGV Hamburg", "owner": "Freie und Hansestadt Hamburg",
-     "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open"},
+     "groups": ["boundaries"], "rights": "Datenlizenz Deutschland – Namensnennung – Version 2.0", "access_level": "open",
+     "title_translated": {"de": "Bezirke Hamburg"},
+     "notes_translated": {"de": "Grenzen der sieben Hamburger Bezirke als Polygone, aus den amtlichen Verwaltungseinheiten "
+                                "des ALKIS."}},
 ]
 
 OWN: list[dict[str, Any]] = [
@@ -83,31 +103,39 @@ OWN: list[dict[str, Any]] = [
      "review_date": "2027-06-30", "license_id": "other-closed", "tags": ["parking", "sensors"], "theme": ["TRAN", "mobility"],
      "frequency": "UPDATE_CONT", "steward": "Parking management", "maintainer": "Mobility data team", "owner": "Demo City",
      "contact_email": "mobility-data@demo-city.example", "groups": ["mobility"],
-     "resources": [{"name": "Occupancy API", "url": "https://parking.demo-city.example/api/v1/occupancy", "format": "JSON"}]},
+     "resources": [{"name": "Occupancy API", "url": "https://parking.demo-city.example/api/v1/occupancy", "format": "JSON"}],
+     "title_translated": {"de": "Parkraumbelegung, Rohdaten der Sensoren"},
+     "notes_translated": {"de": "Minütliche Belegung der Parkstände im Straßenraum aus den Sensoren des Betreibers."}},
     {"name": "traffic-signal-timings", "title": "Traffic signal timing plans", "owner_org": "demo-mobility",
      "notes": "Signal programmes of all controlled junctions.", "access_level": "internal", "grounds": ["security", "inspire-13-1-b"],
      "legal_basis": "Critical infrastructure protection; INSPIRE Art. 13(1)(b)", "review_date": "2027-01-31",
      "license_id": "other-closed", "tags": ["traffic-signals", "junctions"], "theme": ["TRAN", "security"], "frequency": "MONTHLY",
      "steward": "Traffic control centre", "maintainer": "Signal engineering", "owner": "Demo City",
      "contact_email": "traffic-control@demo-city.example", "groups": ["mobility"],
-     "resources": [{"name": "Timing plans (CSV)", "url": "https://intranet.demo-city.example/signals/plans.csv", "format": "CSV"}]},
+     "resources": [{"name": "Timing plans (CSV)", "url": "https://intranet.demo-city.example/signals/plans.csv", "format": "CSV"}],
+     "title_translated": {"de": "Signalzeitenpläne der Lichtsignalanlagen"},
+     "notes_translated": {"de": "Signalprogramme aller signalgesteuerten Knotenpunkte."}},
     {"name": "road-condition-survey-2025", "title": "Road condition survey 2025", "owner_org": "demo-mobility",
      "notes": "Pavement condition index per road segment; quality control in progress.", "access_level": "internal",
      "grounds": ["not-yet-processed"], "legal_basis": "Publication after quality control (open data policy, section 4)",
      "review_date": "2026-12-31", "license_id": "CC-BY-4.0", "tags": ["roads", "maintenance"], "theme": ["TRAN", "mobility"],
      "frequency": "ANNUAL", "steward": "Road maintenance", "maintainer": "Asset management", "owner": "Demo City",
-     "groups": ["mobility"]},
+     "groups": ["mobility"], "title_translated": {"de": "Straßenzustandserfassung 2025"},
+     "notes_translated": {"de": "Zustandsindex der Fahrbahn je Straßenabschnitt; die Qualitätsprüfung läuft."}},
     {"name": "social-services-caseload", "title": "Social services caseload by household", "owner_org": "demo-social",
      "notes": "Case records of social services per household.", "access_level": "confidential",
      "grounds": ["gdpr-personal-data", "inspire-13-1-f"], "legal_basis": "GDPR Art. 9; social code confidentiality",
      "review_date": "2027-12-31", "license_id": "other-closed", "tags": ["social-services"], "theme": ["SOCI", "people"],
      "frequency": "DAILY", "steward": "Social services data protection officer", "maintainer": "Social services IT",
-     "owner": "Demo City", "groups": ["society"]},
+     "owner": "Demo City", "groups": ["society"], "title_translated": {"de": "Fallaufkommen der sozialen Dienste nach Haushalt"},
+     "notes_translated": {"de": "Fallakten der sozialen Dienste je Haushalt."}},
     {"name": "emergency-shelter-locations", "title": "Emergency shelter locations and capacities", "owner_org": "demo-safety",
      "notes": "Locations, capacities and access codes of emergency shelters.", "access_level": "confidential",
      "grounds": ["security", "inspire-13-1-b"], "legal_basis": "Civil protection act, section 12", "review_date": "2027-03-31",
      "license_id": "other-closed", "tags": ["shelters", "civil-protection"], "theme": ["JUST", "security"], "frequency": "QUARTERLY",
-     "steward": "Civil protection office", "maintainer": "Civil protection office", "owner": "Demo City"},
+     "steward": "Civil protection office", "maintainer": "Civil protection office", "owner": "Demo City",
+     "title_translated": {"de": "Standorte und Kapazitäten der Notunterkünfte"},
+     "notes_translated": {"de": "Standorte, Kapazitäten und Zugangscodes der Notunterkünfte."}},
 ]
 
 SERVICES = [

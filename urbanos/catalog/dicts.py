@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 
 from urbanos.catalog.model import GROUNDS, LICENSE_BY_ID, THEMES
-from urbanos.catalog.records import GOVERNANCE_KEYS, LIST_KEYS, ckan_ts, jload, marks
+from urbanos.catalog.records import GOVERNANCE_KEYS, LIST_KEYS, ORG_SELECT, ckan_ts, jload, marks
+from urbanos.catalog.uuids import public_id
 from urbanos.settings import Settings
 from urbanos.storage import Connection
 
@@ -29,34 +30,37 @@ def package_dicts(c: Connection, ids: list[int], base: str) -> list[dict[str, An
         return []
     ph = marks(ids)
     rows = c.rows(
-        "SELECT d.id, d.name, d.title, d.owner_org, d.access_level, d.created_at, d.modified_at, d.state, m.doc"
-        f" FROM datasets d LEFT JOIN catalog_meta m ON m.dataset_id = d.id WHERE d.id IN ({ph})", ids)
+        "SELECT d.id, d.name, d.title, d.owner_org, d.access_level, d.created_at, d.modified_at, d.state, m.doc, u.uuid"
+        " FROM datasets d LEFT JOIN catalog_meta m ON m.dataset_id = d.id LEFT JOIN catalog_dataset_ids u ON u.dataset_id = d.id"
+        f" WHERE d.id IN ({ph})", ids)
     res: dict[int, list[dict[str, Any]]] = {}
-    for r in c.rows(f"SELECT * FROM catalog_resources WHERE dataset_id IN ({ph}) ORDER BY dataset_id, position, created", ids):
+    for r in c.rows(f"SELECT r.*, u.uuid AS package_uuid FROM catalog_resources r LEFT JOIN catalog_dataset_ids u ON u.dataset_id = r.dataset_id"
+                    f" WHERE r.dataset_id IN ({ph}) ORDER BY r.dataset_id, r.position, r.created", ids):
         res.setdefault(int(r["dataset_id"]), []).append(r)
     groups: dict[int, list[dict[str, Any]]] = {}
-    for g in c.rows("SELECT m.dataset_id, g.id, g.name, g.title, g.description, g.image_url FROM catalog_group_members m"
-                    f" JOIN catalog_groups g ON g.id = m.group_id WHERE m.dataset_id IN ({ph}) ORDER BY g.name", ids):
+    for g in c.rows("SELECT m.dataset_id, g.id, g.name, g.title, g.description, g.image_url, u.uuid FROM catalog_group_members m"
+                    " JOIN catalog_groups g ON g.id = m.group_id LEFT JOIN catalog_group_ids u ON u.group_id = g.id"
+                    f" WHERE m.dataset_id IN ({ph}) ORDER BY g.name", ids):
         groups.setdefault(int(g["dataset_id"]), []).append(
-            {"id": str(g["id"]), "name": g["name"], "title": g["title"] or g["name"], "display_name": g["title"] or g["name"],
+            {"id": public_id(g), "name": g["name"], "title": g["title"] or g["name"], "display_name": g["title"] or g["name"],
              "description": g["description"], "image_display_url": g["image_url"]})
     org_names = sorted({r["owner_org"] for r in rows if r["owner_org"]})
     orgs = {o["name"]: org_dict(o) for o in c.rows(
-        f"SELECT id, name, title, description, created_at, extras FROM organizations WHERE name IN ({marks(org_names)})", org_names)}
+        f"{ORG_SELECT} WHERE o.name IN ({marks(org_names)})", org_names)}
     by_id = {int(r["id"]): package_dict(r, res.get(int(r["id"]), []), groups.get(int(r["id"]), []), orgs, base) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def org_dict(o: dict[str, Any]) -> dict[str, Any]:
     extras = jload(o.get("extras")) or {}
-    return {"id": str(o["id"]), "name": o["name"], "title": o["title"] or o["name"], "display_name": o["title"] or o["name"],
+    return {"id": public_id(o), "name": o["name"], "title": o["title"] or o["name"], "display_name": o["title"] or o["name"],
             "description": o["description"], "type": "organization", "is_organization": True, "state": "active",
             "approval_status": "approved", "created": ckan_ts(o["created_at"]),
             "image_url": extras.get("image_url", "") if isinstance(extras, dict) else ""}
 
 
 def group_dict(g: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(g["id"]), "name": g["name"], "title": g["title"] or g["name"], "display_name": g["title"] or g["name"],
+    return {"id": public_id(g), "name": g["name"], "title": g["title"] or g["name"], "display_name": g["title"] or g["name"],
             "description": g["description"], "image_url": g["image_url"], "type": "group", "is_organization": False,
             "state": "active", "created": ckan_ts(g["created_at"])}
 
@@ -66,7 +70,7 @@ def resource_dict(r: dict[str, Any], package_name: str, base: str) -> dict[str, 
     if url.startswith("/"):
         url = base + url
     extras = jload(r.get("extras")) or {}
-    out = {"id": r["id"], "package_id": str(r["dataset_id"]), "package_name": package_name, "name": r["name"],
+    out = {"id": r["id"], "package_id": public_id(r, "package_uuid", "dataset_id"), "package_name": package_name, "name": r["name"],
            "description": r["description"], "url": url, "format": r["format"], "mimetype": r["mimetype"] or None,
            "size": r["size"], "url_type": r["url_type"] or None, "created": ckan_ts(r["created"]),
            "last_modified": ckan_ts(r["last_modified"]), "position": r["position"], "state": "active",
@@ -85,9 +89,12 @@ def package_dict(r: dict[str, Any], resources: list[dict[str, Any]], groups: lis
     org = orgs.get(r["owner_org"]) if r["owner_org"] else None
     tags = sorted(doc.get("tags") or [])
     pkg: dict[str, Any] = {
-        "id": str(r["id"]), "name": r["name"], "title": r["title"] or r["name"], "type": "dataset", "state": r["state"],
-        "private": r["access_level"] != "open", "owner_org": r["owner_org"], "organization": org,
-        "notes": doc.get("notes", ""), "url": doc.get("url", ""), "version": doc.get("version", ""),
+        "id": public_id(r), "name": r["name"], "title": r["title"] or r["name"], "type": "dataset", "state": r["state"],
+        "private": r["access_level"] != "open", "owner_org": org["id"] if org else r["owner_org"], "organization": org,
+        "notes": doc.get("notes", ""), "url": doc.get("url", ""),
+        "version": doc.get("version", ""),
+        "title_translated": dict(doc.get("title_translated") or {}),
+        "notes_translated": dict(doc.get("notes_translated") or {}),
         "author": doc.get("author", ""), "author_email": doc.get("author_email", ""),
         "maintainer": doc.get("maintainer", ""), "maintainer_email": doc.get("maintainer_email", ""),
         "license_id": doc.get("license_id", ""), "license_title": lic.get("title", doc.get("license_id", "")),

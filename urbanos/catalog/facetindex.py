@@ -35,11 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from urbanos.catalog.uuids import DATASET_UUID_SQL
 from urbanos.storage import Connection
 
 VERSION_SQL = "SELECT n FROM catalog_version WHERE id = 1"
 _MAX_MASKS = 256
-SORT_COLUMNS = ("d.modified_at", "d.created_at", "d.name", "d.title", "d.id")
+SORT_COLUMNS = ("d.modified_at", "d.created_at", "d.name", "d.title", "d.id", DATASET_UUID_SQL)
 
 
 def catalogue_version(c: Connection) -> tuple[Any, ...]:

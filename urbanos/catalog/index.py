@@ -4,8 +4,9 @@
 (after every catalogue write, and for datasets other capabilities created or changed).
 
 The full-text row holds each field's folded words and their stems in the dataset's languages
-(:mod:`urbanos.catalog.stemming`), cut into words here for both back ends: FTS5 columns on SQLite (its
-``ascii`` tokenizer only splits at the spaces between them), a tsvector literal on PostgreSQL.
+(:mod:`urbanos.catalog.stemming`), with the title and description in other languages (``title_translated``,
+``notes_translated``) stemmed in their own language, cut into words here for both back ends: FTS5 columns on
+SQLite (its ``ascii`` tokenizer only splits at the spaces between them), a tsvector literal on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -83,12 +84,29 @@ def _text(c: Connection, d: dict[str, Any], doc: dict[str, Any], resources: list
     words = [stemming.tokens(t) for t in (d["name"], d["title"] or "", str(doc.get("notes") or ""), tags_text, other)]
     langs = stemming.languages_of(doc.get("language") or [])
     columns = [*words, *(stemming.stems(w, lang) if lang in langs else [] for lang in stemming.LANGUAGES for w in words)]
+    for at, key in ((1, "title_translated"), (2, "notes_translated")):
+        _add_translations(columns, at, doc.get(key))
     drop_text(c, ds_id)
     if c.dialect.name == "sqlite":
         c.execute(f"INSERT INTO catalog_fts (rowid, {', '.join(TEXT_COLUMNS)}) VALUES (?{', ?' * len(TEXT_COLUMNS)})",
                   (ds_id, *(" ".join(col) for col in columns)))
     else:
         c.execute("INSERT INTO catalog_search (dataset_id, tsv) VALUES (?, CAST(? AS tsvector))", (ds_id, tsvector(columns)))
+
+
+def _add_translations(columns: list[list[str]], at: int, translated: Any) -> None:
+    """Add a field's texts in other languages (``{lang: text}``) to its columns: their folded words to the field's
+    words (column ``at``), and their stems in their own language to that language's stem column (a language
+    without a stemmer here adds its folded words only)."""
+    if not isinstance(translated, dict):
+        return
+    per_field = len(TEXT_FIELDS)
+    for code, text in sorted(translated.items()):
+        words = stemming.tokens(str(text or ""))
+        columns[at].extend(words)
+        lang = stemming.language_of_code(str(code))
+        if lang is not None:
+            columns[per_field * (1 + stemming.LANGUAGES.index(lang)) + at].extend(stemming.stems(words, lang))
 
 
 TEXT_FIELDS = ("name", "title", "notes", "tags", "other")

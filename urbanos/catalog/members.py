@@ -31,7 +31,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from urbanos.catalog.records import DatasetRow, dataset_row, group_row, org_name
+from urbanos.catalog.records import (
+    ORG_SELECT,
+    DatasetRow,
+    dataset_row,
+    group_full_row,
+    group_row,
+    org_name,
+    org_row,
+)
+from urbanos.catalog.uuids import DATASET_UUID_SQL, dataset_uuid, public_id
 from urbanos.catalog.validation import Errors, invalid
 from urbanos.catalog.writes import reindex
 from urbanos.core.time import now_stored
@@ -103,7 +112,9 @@ def member_create(c: Connection, gate: Gate, identity: Identity, data: Any) -> d
         c.execute("INSERT INTO catalog_org_members (org, subject, capacity, created_at) VALUES (?, ?, ?, ?)", (org, obj, cap, now_stored()))
         credentials_changed(c)  # other processes drop the identities they cached with the old memberships
         c.emit(Event("updated", "Organization", str(org), topic="catalog", data={"name": org, "member": obj, "capacity": cap}))
-        return {"group_id": org, "table_name": "user", "table_id": obj, "capacity": cap, "state": "active"}
+        group = org_row(c, org)
+        return {"group_id": public_id(group) if group else None, "table_name": "user", "table_id": obj, "capacity": cap,
+                "state": "active"}
     ds = dataset_row(c, obj)
     if ds is None or ds["state"] == "deleted":
         raise NotFound("Dataset not found")
@@ -111,13 +122,14 @@ def member_create(c: Connection, gate: Gate, identity: Identity, data: Any) -> d
     if grp is not None:
         c.execute("DELETE FROM catalog_group_members WHERE group_id = ? AND dataset_id = ?", (grp[0], ds["id"]))
         c.execute("INSERT INTO catalog_group_members (group_id, dataset_id) VALUES (?, ?)", (grp[0], ds["id"]))
-        group_name = grp[1]
+        group = group_full_row(c, grp[1])
     else:
         gate.require(identity, "publisher", org)
         c.execute("UPDATE datasets SET owner_org = ? WHERE id = ?", (org, ds["id"]))
-        group_name = str(org)
+        group = org_row(c, org)
     _touch(c, ds)
-    return {"group_id": group_name, "table_name": "package", "table_id": str(ds["id"]), "capacity": cap, "state": "active"}
+    return {"group_id": public_id(group) if group else None, "table_name": "package",
+            "table_id": dataset_uuid(c, int(ds["id"])) or "", "capacity": cap, "state": "active"}
 
 
 def member_delete(c: Connection, gate: Gate, identity: Identity, data: Any) -> None:
@@ -171,11 +183,11 @@ def member_list(c: Connection, gate: Gate, identity: Identity, data: Any) -> lis
         if cap in (None, "", pcap):
             acc, params = gate.dataset_row_filter(identity, "d")
             if grp is not None:
-                rows = c.fetchall("SELECT d.id FROM catalog_group_members m JOIN datasets d ON d.id = m.dataset_id"
+                rows = c.fetchall(f"SELECT {DATASET_UUID_SQL} FROM catalog_group_members m JOIN datasets d ON d.id = m.dataset_id"
                                   f" WHERE m.group_id = ? AND d.state = 'active' AND {acc} ORDER BY d.name", [grp[0], *params])
             else:
-                rows = c.fetchall(f"SELECT d.id FROM datasets d WHERE d.owner_org = ? AND d.state = 'active' AND {acc}"
-                                  " ORDER BY d.name", [org, *params])
+                rows = c.fetchall(f"SELECT {DATASET_UUID_SQL} FROM datasets d WHERE d.owner_org = ? AND d.state = 'active'"
+                                  f" AND {acc} ORDER BY d.name", [org, *params])
             out += [[str(r[0]), "package", pcap] for r in rows]
     if otype in (None, "", "user") and org is not None:
         steward = identity.is_admin or identity.has_role("steward", org)
@@ -203,7 +215,7 @@ def organizations_for_user(c: Connection, identity: Identity, data: Any) -> list
     if permission not in (None, "") and not isinstance(permission, str):
         raise invalid("permission", "Must be a string")
     need = PERMISSION_ROLES.get(str(permission or "manage_group"), "steward")
-    orgs = c.rows("SELECT id, name, title, description, created_at, extras FROM organizations ORDER BY name")
+    orgs = c.rows(ORG_SELECT + " ORDER BY o.name")
     if user not in (None, "") and user not in identity.user_names:
         if not identity.is_admin:
             raise Forbidden(f"Access denied: only an admin or the user may list the organisations of {user}.")

@@ -18,10 +18,13 @@ The governance layer owns ``organizations``, ``datasets`` and ``dataset_grants``
 * ``catalog_version`` and ``catalog_changes``: the catalogue version, a counter that triggers move on
   every committed change of ``datasets`` and ``dataset_grants``, and the number of each dataset's last
   change (migration 2).
+* ``catalog_dataset_ids``, ``catalog_org_ids`` and ``catalog_group_ids``: the public UUID of every dataset,
+  organisation and group, kept by triggers (migration 4, :mod:`urbanos.catalog.uuids`).
 """
 
 from __future__ import annotations
 
+from urbanos.catalog import uuids
 from urbanos.storage import Connection, Migration
 
 # EU data themes (http://publications.europa.eu/resource/authority/data-theme) and the city domains.
@@ -232,7 +235,8 @@ def _v3_search_stems(c: Connection) -> None:
 
 MIGRATIONS = [Migration("catalog", 1, "catalogue metadata, facets, full text, resources, groups, usage", _v1),
               Migration("catalog", 2, "catalogue version kept as a change counter", _v2),
-              Migration("catalog", 3, "full text with English and German stems", _v3_search_stems)]
+              Migration("catalog", 3, "full text with English and German stems", _v3_search_stems),
+              Migration("catalog", 4, "UUIDs of datasets, organisations and groups", uuids.migrate)]
 
 __all__ = ["MIGRATIONS", "THEMES", "EU_THEMES", "CITY_DOMAINS", "FREQUENCIES", "GROUNDS", "LICENSES", "LICENSE_BY_ID",
            "MACHINE_READABLE", "NON_PROPRIETARY", "MEDIA_TYPES", "FACET_FIELDS", "FACET_TABLE_FIELDS"]

@@ -38,7 +38,8 @@ class CatalogProvider:
         self.writes = writes
 
     def dataset(self, c: Connection, key: str | int) -> DatasetRef | None:
-        """The dataset named ``key`` or with id ``key`` (deleted ones too: ``state`` says so), or None."""
+        """The dataset with internal id ``key`` (an ``int``), or whose UUID or name ``key`` is (deleted ones too:
+        ``state`` says so), or None."""
         d = dataset_by_id(c, key) if isinstance(key, int) else dataset_row(c, key)
         if d is None:
             return None

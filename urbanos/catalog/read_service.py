@@ -15,7 +15,15 @@ from urbanos.catalog.access import check_read
 from urbanos.catalog.dicts import group_dict, org_dict, resource_dict, site_base
 from urbanos.catalog.model import LICENSES
 from urbanos.catalog.quality import assess, fetch_downloads, freshness, platform_fetch
-from urbanos.catalog.records import find_dataset, jload
+from urbanos.catalog.records import (
+    GROUP_SELECT,
+    ORG_SELECT,
+    dataset_row,
+    find_dataset,
+    group_full_row,
+    jload,
+    org_row,
+)
 from urbanos.catalog.search_service import CatalogSearch
 from urbanos.catalog.uploads import upload_dir
 from urbanos.catalog.usage import publish_usage
@@ -24,8 +32,9 @@ from urbanos.governance import DatasetAccess, Identity
 from urbanos.platform import Platform
 from urbanos.storage import Connection
 
-ORG_COLUMNS = "id, name, title, description, created_at, extras"
-GROUP_COLUMNS = "id, name, title, description, image_url, created_at"
+RESOURCE_SELECT = ("SELECT r.*, u.uuid AS package_uuid FROM catalog_resources r"
+                   " LEFT JOIN catalog_dataset_ids u ON u.dataset_id = r.dataset_id")
+"""Resources with the UUID of their dataset (``resource_dict`` answers it as ``package_id``)."""
 ListSort = tuple[str, bool]
 """The order of an organisation or group list: (``name`` | ``title`` | ``package_count``, descending)."""
 
@@ -46,30 +55,30 @@ class CatalogReads:
         """One package (404 unknown, 403 when the caller may not read it); ``usage_api`` counts it as a read."""
         await self.search.ensure_indexed()
 
-        def tx(c: Connection) -> dict[str, Any]:
+        def tx(c: Connection) -> tuple[dict[str, Any], int]:
             row = find_dataset(c, name_or_id, deleted=True)  # check_read: deleted ones to their editors
             check_read(c, self.gate, identity, row, "catalog.package_show")
-            return self.search.packages(c, [int(row["id"])], base_url)[0]
+            return self.search.packages(c, [int(row["id"])], base_url)[0], int(row["id"])
 
-        pkg = await self.db.read(tx)
+        pkg, ds_id = await self.db.read(tx)
         if usage_api:
-            publish_usage(self.bus, identity, "api_read", usage_api, dataset=pkg["name"], dataset_id=int(pkg["id"]))
+            publish_usage(self.bus, identity, "api_read", usage_api, dataset=pkg["name"], dataset_id=ds_id)
         return pkg
 
     async def resource_show(self, identity: Identity, resource_id: str, base_url: str = "", *,
                             usage_api: str = "") -> dict[str, Any]:
-        def tx(c: Connection) -> dict[str, Any]:
-            r = c.rows("SELECT * FROM catalog_resources WHERE id = ?", (str(resource_id or ""),))
+        def tx(c: Connection) -> tuple[dict[str, Any], int]:
+            r = c.rows(RESOURCE_SELECT + " WHERE r.id = ?", (str(resource_id or ""),))
             if not r:
                 raise NotFound("Resource was not found.")
-            row = find_dataset(c, r[0]["dataset_id"], deleted=True)
+            row = find_dataset(c, int(r[0]["dataset_id"]), deleted=True)
             check_read(c, self.gate, identity, row, "catalog.resource_show")
-            return resource_dict(r[0], row["name"], site_base(self.settings, base_url))
+            return resource_dict(r[0], row["name"], site_base(self.settings, base_url)), int(row["id"])
 
-        res = await self.db.read(tx)
+        res, ds_id = await self.db.read(tx)
         if usage_api:
             publish_usage(self.bus, identity, "api_read", usage_api, dataset=res["package_name"],
-                          dataset_id=int(res["package_id"]), resource=res["id"])
+                          dataset_id=ds_id, resource=res["id"])
         return res
 
     async def resource_file(self, identity: Identity, resource_id: str,
@@ -80,8 +89,9 @@ class CatalogReads:
             r = c.rows("SELECT * FROM catalog_resources WHERE id = ?", (str(resource_id or ""),))
             if not r or not r[0]["upload_path"]:
                 raise NotFound("Resource file was not found.")
-            row = find_dataset(c, r[0]["dataset_id"])
-            if package is not None and package not in (row["name"], str(row["id"])):
+            row = find_dataset(c, int(r[0]["dataset_id"]))
+            named = dataset_row(c, str(package)) if package is not None else row  # the dataset's name or UUID
+            if named is None or int(named["id"]) != int(row["id"]):
                 raise NotFound("Resource file was not found.")
             check_read(c, self.gate, identity, row, "catalog.download")
             return r[0], row
@@ -93,6 +103,12 @@ class CatalogReads:
         publish_usage(self.bus, identity, "download", "download", dataset=row["name"], dataset_id=int(row["id"]),
                       resource=r["id"])
         return path, path.name, r["mimetype"] or "application/octet-stream", row["name"]
+
+    async def internal_id(self, key: Any) -> int | None:
+        """The integer id of the dataset a UUID or name names (for usage counts and other internal references), or
+        None."""
+        row = await self.db.read(lambda c: dataset_row(c, key))
+        return int(row["id"]) if row else None
 
     async def package_list(self, identity: Identity, limit: int | None = None, offset: int = 0) -> list[str]:
         await self.search.ensure_indexed()
@@ -111,7 +127,7 @@ class CatalogReads:
         caller may read."""
         def tx(c: Connection) -> list[Any]:
             counts = self.org_counts(c, identity) if all_fields or sort[0] == "package_count" else {}
-            orgs = [{**o, "package_count": counts.get(o["name"], 0)} for o in c.rows(f"SELECT {ORG_COLUMNS} FROM organizations")]
+            orgs = [{**o, "package_count": counts.get(o["name"], 0)} for o in c.rows(ORG_SELECT)]
             orgs = sorted_page(orgs, sort, limit, offset)
             if not all_fields:
                 return [o["name"] for o in orgs]
@@ -129,10 +145,10 @@ class CatalogReads:
         await self.search.ensure_indexed()
 
         def tx(c: Connection) -> dict[str, Any]:
-            key = str(name_or_id or "")
-            o = c.rows(f"SELECT {ORG_COLUMNS} FROM organizations WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
-            if not o:
+            found = org_row(c, name_or_id)
+            if found is None:
                 raise NotFound("Organization was not found.")
+            o = [found]
             out = org_dict(o[0])
             out["package_count"] = self.org_counts(c, identity).get(o[0]["name"], 0)
             out["users"] = [{"name": r[0], "capacity": r[1]} for r in c.fetchall(
@@ -149,7 +165,7 @@ class CatalogReads:
         """Groups in CKAN's order ``sort``, counted as :meth:`organization_list` counts."""
         def tx(c: Connection) -> list[Any]:
             counts = self.group_counts(c, identity) if all_fields or sort[0] == "package_count" else {}
-            groups = [{**g, "package_count": counts.get(int(g["id"]), 0)} for g in c.rows(f"SELECT {GROUP_COLUMNS} FROM catalog_groups")]
+            groups = [{**g, "package_count": counts.get(int(g["id"]), 0)} for g in c.rows(GROUP_SELECT)]
             groups = sorted_page(groups, sort, limit, offset)
             if not all_fields:
                 return [g["name"] for g in groups]
@@ -168,10 +184,10 @@ class CatalogReads:
         await self.search.ensure_indexed()
 
         def tx(c: Connection) -> dict[str, Any]:
-            key = str(name_or_id or "")
-            g = c.rows(f"SELECT {GROUP_COLUMNS} FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
-            if not g:
+            found = group_full_row(c, name_or_id)
+            if found is None:
                 raise NotFound("Group was not found.")
+            g = [found]
             out = group_dict(g[0])
             out["package_count"] = self.group_counts(c, identity).get(int(g[0]["id"]), 0)
             if include_datasets:
@@ -262,4 +278,4 @@ def _inventory_item(p: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-__all__ = ["CatalogReads", "ListSort", "sorted_page"]
+__all__ = ["CatalogReads", "ListSort", "sorted_page", "RESOURCE_SELECT"]

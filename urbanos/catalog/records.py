@@ -1,4 +1,4 @@
-"""Rows of the catalogue as every part of it reads them: datasets and organisations by name or id, JSON columns,
+"""Rows of the catalogue as every part of it reads them: datasets, organisations and groups by UUID or name, JSON columns,
 CKAN's time stamps, and the governance keys a package carries at its top level and in its extras.
 
 Nothing here decides access (see :mod:`urbanos.catalog.access`) or changes a row.
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from urbanos.core.ids import is_ascii_digits, parse_id
+from urbanos.catalog.uuids import as_uuid, id_of_uuid
 from urbanos.errors import NotFound
 from urbanos.storage import Connection
 
@@ -48,11 +48,17 @@ def marks(values: Sequence[Any]) -> str:
 
 
 def dataset_row(c: Connection, key: Any) -> DatasetRow | None:
-    """The dataset named ``key``, or whose id ``key`` is (written in ASCII digits), deleted ones included."""
+    """The dataset ``key`` names, deleted ones included: its UUID (as CKAN does, before the name) or its name. The
+    integer id (a Python ``int``, as rows and ports carry it) resolves only inside the platform: public input is
+    text, and text written in digits is a name."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return dataset_by_id(c, key)
     k = str(key or "")
+    if (u := as_uuid(k)) is not None:
+        rows = c.rows(_DATASET_SQL + "id = (SELECT dataset_id FROM catalog_dataset_ids WHERE uuid = ?)", (u,))
+        if rows:
+            return rows[0]
     rows = c.rows(_DATASET_SQL + "name = ?", (k,))
-    if not rows and is_ascii_digits(k) and (ds_id := parse_id(k)) is not None:  # "²" or "١٢" is no id
-        rows = c.rows(_DATASET_SQL + "id = ?", (ds_id,))
     return rows[0] if rows else None
 
 
@@ -71,17 +77,47 @@ def find_dataset(c: Connection, key: Any, *, deleted: bool = False) -> DatasetRo
 
 
 def org_name(c: Connection, key: Any) -> str | None:
-    """The name of the organisation named ``key`` or whose id ``key`` is, or None."""
-    if key in (None, ""):
-        return None
-    r = c.fetchone("SELECT name FROM organizations WHERE name = ? OR CAST(id AS TEXT) = ?", (str(key), str(key)))
-    return str(r[0]) if r else None
+    """The name of the organisation whose UUID or name ``key`` is, or None."""
+    row = org_row(c, key)
+    return str(row["name"]) if row else None
+
+
+def org_row(c: Connection, key: Any) -> dict[str, Any] | None:
+    """The ``organizations`` row (with its ``uuid``) whose UUID or name ``key`` is, or None."""
+    return _entity_row(c, "organizations", key)
 
 
 def group_row(c: Connection, key: Any) -> tuple[Any, ...] | None:
-    """``(id, name)`` of the group named ``key`` or whose id ``key`` is, or None."""
-    return c.fetchone("SELECT id, name FROM catalog_groups WHERE name = ? OR CAST(id AS TEXT) = ?", (key, key))
+    """``(id, name)`` of the group whose UUID or name ``key`` is, or None."""
+    row = group_full_row(c, key)
+    return (row["id"], row["name"]) if row else None
+
+
+def group_full_row(c: Connection, key: Any) -> dict[str, Any] | None:
+    """The ``catalog_groups`` row (with its ``uuid``) whose UUID or name ``key`` is, or None."""
+    return _entity_row(c, "catalog_groups", key)
+
+
+ORG_SELECT = ("SELECT o.id, o.name, o.title, o.description, o.created_at, o.extras, u.uuid FROM organizations o"
+              " LEFT JOIN catalog_org_ids u ON u.org_id = o.id")
+"""Organisations with their UUIDs (``org_dict`` reads these columns)."""
+GROUP_SELECT = ("SELECT o.id, o.name, o.title, o.description, o.image_url, o.created_at, u.uuid FROM catalog_groups o"
+                " LEFT JOIN catalog_group_ids u ON u.group_id = o.id")
+"""Groups with their UUIDs (``group_dict`` reads these columns)."""
+
+
+def _entity_row(c: Connection, table: str, key: Any) -> dict[str, Any] | None:
+    if key in (None, "") or isinstance(key, (dict, list)):
+        return None
+    k = str(key)
+    select = ORG_SELECT if table == "organizations" else GROUP_SELECT
+    if as_uuid(k) is not None and (row_id := id_of_uuid(c, table, k)) is not None:
+        rows = c.rows(select + " WHERE o.id = ?", (row_id,))
+        if rows:
+            return rows[0]
+    rows = c.rows(select + " WHERE o.name = ?", (k,))
+    return rows[0] if rows else None
 
 
 __all__ = ["GOVERNANCE_KEYS", "LIST_KEYS", "DatasetRow", "jload", "ckan_ts", "marks", "dataset_row", "dataset_by_id", "find_dataset",
-           "org_name", "group_row"]
+           "org_name", "org_row", "group_row", "group_full_row", "ORG_SELECT", "GROUP_SELECT"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from urbanos.catalog import stemming
 from urbanos.catalog.model import FACET_TABLE_FIELDS
+from urbanos.catalog.uuids import DATASET_UUID_SQL, as_uuid
 from urbanos.core import time as isotime
 from urbanos.errors import BadRequest
 
@@ -234,7 +235,8 @@ _DATE_FIELDS = {"metadata_modified": "d.modified_at", "metadata_created": "d.cre
 _COLUMN_FIELDS = {"name": "d.name", "organization": "d.owner_org", "owner_org": "d.owner_org", "access_level": "d.access_level"}
 _TEXT_FIELDS = {"text", "notes", "description", "title", "q"}
 SORT_FIELDS = {"score": None, "metadata_modified": "d.modified_at", "metadata_created": "d.created_at", "name": "d.name",
-               "title_string": "d.title", "title": "d.title", "id": "d.id"}
+               "title_string": "d.title", "title": "d.title", "id": DATASET_UUID_SQL}
+"""Sort fields and their SQL: ``id`` sorts by the dataset's UUID as text (a random order that stays the same)."""
 _DATEMATH = re.compile(r"^NOW(?:([+-])([0-9]{1,9})(DAY|DAYS|HOUR|HOURS|MONTH|MONTHS|YEAR|YEARS))?(?:/(DAY|HOUR))?$")
 
 
@@ -349,14 +351,20 @@ class Compiler:
             return ("d.access_level = 'open'" if v == "public" else "d.access_level <> 'open'"), []
         if f in ("type", "dataset_type"):
             return ("1=1" if v in ("dataset", "*") else "1=0"), []
-        if f == "id":
-            return "CAST(d.id AS TEXT) = ?", [v]
+        if f == "id":  # the dataset's UUID (any case); the integer key is not public
+            if v == "*":
+                return "1=1", []
+            u = as_uuid(v.strip())
+            return ("d.id IN (SELECT dataset_id FROM catalog_dataset_ids WHERE uuid = ?)", [u]) if u else ("1=0", [])
         if f in _COLUMN_FIELDS:
             col = _COLUMN_FIELDS[f]
             if v == "*":
                 return f"{col} IS NOT NULL", []
             if v.endswith("*") and not node.phrase:
                 return f"{col} LIKE ?", [v[:-1] + "%"]
+            if col == "d.owner_org" and as_uuid(v.strip()) is not None:  # the organisation's UUID, or a name like one
+                return (f"({col} = ? OR {col} IN (SELECT o.name FROM organizations o JOIN catalog_org_ids i ON i.org_id = o.id"
+                        " WHERE i.uuid = ?))"), [v, as_uuid(v.strip())]
             return f"{col} = ?", [v]
         if f in FACET_TABLE_FIELDS:
             if v == "*":

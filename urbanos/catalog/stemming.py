@@ -8,7 +8,9 @@ the same tokens and give the same hits:
 * :func:`stem` reduces a word with a Snowball stemmer (``snowballstemmer``, pure Python): ``districts`` and
   ``district`` share ``district``, ``Bezirke`` and ``Bezirk`` share ``bezirk``.
 * The index keeps each field twice: its folded words, and their stems in the languages of the dataset
-  (:func:`languages_of`: its ``language`` field, both English and German when it names neither).
+  (:func:`languages_of`: its ``language`` field, both English and German when it names neither). A title or
+  description given in another language (``title_translated``, ``notes_translated``) adds its words to the field,
+  stemmed in its own language (:func:`language_of_code`): ``Bezirke`` of ``{"de": "Bezirke"}`` is found as ``bezirk``.
 * A query word matches its folded form or any of its stems (:func:`word_forms`); a phrase matches its words,
   or their stems in one language, one after another (:func:`phrase_forms`).
 
@@ -73,10 +75,16 @@ def languages_of(values: Iterable[object] | object) -> tuple[str, ...]:
     found: list[str] = []
     for v in values:
         code = str(v or "").strip().rstrip("/").rsplit("/", 1)[-1].lower()
-        lang = _LANGUAGE_CODES.get(code) or _LANGUAGE_CODES.get(re.split(r"[-_]", code)[0])
+        lang = language_of_code(code)
         if lang and lang not in found:
             found.append(lang)
     return tuple(lang for lang in LANGUAGES if lang in found) or LANGUAGES
+
+
+def language_of_code(code: str) -> str | None:
+    """The stemmer language of one language code (``de``, ``deu``, ``de-CH``, ``en-GB``), or None."""
+    code = code.strip().lower()
+    return _LANGUAGE_CODES.get(code) or _LANGUAGE_CODES.get(re.split(r"[-_]", code)[0])
 
 
 def stems(words: Sequence[str], lang: str) -> list[str]:
@@ -128,4 +136,4 @@ class TextQuery:
 
 
 __all__ = ["LANGUAGES", "CODES", "MAX_TOKEN", "PREFIX_MIN", "TextQuery", "fold", "tokens", "stem", "stems", "languages_of",
-           "word_forms", "phrase_forms"]
+           "language_of_code", "word_forms", "phrase_forms"]

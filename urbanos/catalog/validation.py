@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from shapely.geometry import box, shape
 
+from urbanos.catalog.dcat.vocab import LANG_TAG_RE, lang_tag
 from urbanos.catalog.model import EU_THEME_URI, FREQUENCIES, FREQUENCY_URI, GROUNDS, MEDIA_TYPES, THEMES
 from urbanos.catalog.records import GOVERNANCE_KEYS, DatasetRow, group_row
 from urbanos.core import time as isotime
@@ -29,6 +30,11 @@ DOC_TEXT = ("notes", "url", "version", "author", "author_email", "maintainer", "
             "documentation", "rights", "data_modified")
 DOC_DATES = ("review_date", "temporal_start", "temporal_end", "issued")
 ACCESS_LEVELS = ("open", "registered", "internal", "confidential")
+TITLE_MAX = 1000
+TRANSLATED = {"title_translated": TITLE_MAX, "notes_translated": None}
+"""The fields of a package in several languages (ckanext-fluent's ``{lang: text}`` objects) and the length limit
+of their texts (the one of ``title``; ``notes`` has none)."""
+MAX_TRANSLATIONS = 50
 RESOURCE_FIELDS = ("name", "description", "url", "format", "mimetype", "size", "position", "collection", "datastore_active")
 _NOT_RESOURCE_EXTRAS = ("id", "package_id", "package_name", "url_type", "created", "last_modified", "state", "upload",
                         "cache_url", "cache_last_updated", "resource_type", "hash", "mimetype_inner", "metadata_modified")
@@ -180,11 +186,15 @@ def validate_package(c: Connection, data: dict[str, Any], custom: dict[str, str]
         errors.add("owner_org", "An organization must be provided")
     elif org is None:
         errors.add("owner_org", "Organization does not exist")
-    title = data.get("title") or ""
-    if not isinstance(title, str) or len(title) > 1000:
-        errors.add("title", "Must be a string of at most 1000 characters")
     access = _access_level(errors, data, existing)
     doc = _document(errors, data, access)
+    for field, limit in TRANSLATED.items():
+        doc[field] = read_translated(errors, field, data.get(field), limit)
+    title = data.get("title") or main_text(doc["title_translated"])
+    if not isinstance(title, str) or len(title) > TITLE_MAX:
+        errors.add("title", f"Must be a string of at most {TITLE_MAX} characters")
+    if not doc.get("notes") and not errors.get("notes"):
+        doc["notes"] = main_text(doc["notes_translated"])
     doc["extras"] = custom
     group_ids = _group_ids(errors, c, data)
     resources = data.get("resources")
@@ -197,6 +207,60 @@ def validate_package(c: Connection, data: dict[str, Any], custom: dict[str, str]
     errors.raise_if()
     state = data.get("state") if data.get("state") in ("active", "deleted") else "active"
     return PackageFields(str(name), title, org, str(access), doc, group_ids, resources, str(state))
+
+
+def read_translated(errors: Errors, field: str, v: Any, limit: int | None) -> dict[str, str]:
+    """A text in several languages: an object ``{lang: text}`` (or its JSON text, as form posts send it) whose keys
+    are language codes (``de``, ``deu``, ``de-CH``) and whose values are strings (``limit`` characters at most);
+    texts that are empty are left out. A field error for anything else."""
+    if v in (None, ""):
+        return {}
+    if isinstance(v, str):
+        try:
+            v = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            v = None
+    if not isinstance(v, dict):
+        errors.add(field, 'Must be an object of language codes and texts, e.g. {"en": "Districts", "de": "Bezirke"}')
+        return {}
+    if len(v) > MAX_TRANSLATIONS:
+        errors.add(field, f"At most {MAX_TRANSLATIONS} languages")
+        return {}
+    out: dict[str, str] = {}
+    for lang, text in v.items():
+        if not isinstance(lang, str) or not LANG_TAG_RE.match(lang):
+            errors.add(field, f"Invalid language code {str(lang)[:20]!r}: use 2 or 3 lowercase letters, optionally "
+                              "with a region (de, deu, de-CH)")
+        elif not isinstance(text, str):
+            errors.add(field, f"The text in {lang!r} must be a string")
+        elif limit is not None and len(text) > limit:
+            errors.add(field, f"The text in {lang!r} must be at most {limit} characters")
+        elif text.strip():
+            out[lang] = text
+    return out
+
+
+def clean_translated(v: Any, limit: int | None = None) -> dict[str, str]:
+    """The valid part of a text in several languages from another catalogue (a harvest source): language codes
+    written differently (``pt_BR``) made into this catalogue's form, entries that are no text left out."""
+    if isinstance(v, str):
+        try:
+            v = orjson.loads(v)
+        except orjson.JSONDecodeError:
+            return {}
+    if not isinstance(v, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key, text in v.items():
+        lang = lang_tag(key)
+        if lang and isinstance(text, str) and text.strip() and len(out) < MAX_TRANSLATIONS:
+            out[lang] = text[:limit] if limit else text
+    return out
+
+
+def main_text(translated: dict[str, str], lang: str = "en") -> str:
+    """The text of ``translated`` in the catalogue's main language ``lang``, else its first one ("" for none)."""
+    return translated.get(lang) or next(iter(translated.values()), "")
 
 
 def _access_level(errors: Errors, data: dict[str, Any], existing: DatasetRow | None) -> Any:
@@ -305,5 +369,5 @@ def resource_values(r: dict[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["Errors", "invalid", "as_list", "check_name", "read_date", "merged_input", "parse_bbox", "read_geometry",
-           "PackageFields", "validate_package", "resource_errors", "resource_values", "NAME_RE", "RESOURCE_FIELDS",
-           "ACCESS_LEVELS"]
+           "PackageFields", "validate_package", "read_translated", "clean_translated", "main_text", "TRANSLATED",
+           "TITLE_MAX", "resource_errors", "resource_values", "NAME_RE", "RESOURCE_FIELDS", "ACCESS_LEVELS"]

@@ -97,7 +97,8 @@ class CatalogWrites:
             remove_upload(self.upload_dir, old)
 
         def tx(c: Connection) -> dict[str, Any]:
-            r = c.rows("SELECT r.*, d.name AS package_name FROM catalog_resources r JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?", (rid,))
+            r = c.rows("SELECT r.*, d.name AS package_name, u.uuid AS package_uuid FROM catalog_resources r JOIN datasets d ON d.id = r.dataset_id"
+                       " LEFT JOIN catalog_dataset_ids u ON u.dataset_id = r.dataset_id WHERE r.id = ?", (rid,))
             return resource_dict(r[0], r[0]["package_name"], site_base(self.settings, base_url))
         return await self.db.read(tx)
 

@@ -36,6 +36,7 @@ from urbanos.catalog.dcat.vocab import (
     HYDRA,
     INSPIRE_GROUNDS,
     INSPIRE_LIMITATION,
+    LANG_TAG_RE,
     LANGUAGE,
     LICENSE,
     LICENSES,
@@ -127,7 +128,8 @@ def add_dataset(g: Graph, pkg: dict[str, Any], info: CatalogInfo) -> URIRef:
     g.add((ds, RDF.type, DCAT.Dataset))
     g.add((ds, DCT.title, Literal(pkg.get("title") or name)))
     g.add((ds, DCT.description, Literal(pkg.get("notes") or pkg.get("title") or name)))
-    g.add((ds, DCT.identifier, Literal(str(ds))))
+    _translations(g, ds, pkg)
+    g.add((ds, DCT.identifier, Literal(str(pkg.get("id") or ds))))  # the package's UUID, as CKAN's DCAT export
     for key, prop in (("metadata_created", DCT.issued), ("metadata_modified", DCT.modified)):
         lit = _dt(pkg.get(key))
         if lit is not None:
@@ -156,6 +158,15 @@ def add_dataset(g: Graph, pkg: dict[str, Any], info: CatalogInfo) -> URIRef:
     if info.profile == "dcatapde":
         _dcatapde_dataset(g, ds, pkg, info)
     return ds
+
+
+def _translations(g: Graph, ds: URIRef, pkg: dict[str, Any]) -> None:
+    """``title_translated``/``notes_translated`` as language-tagged titles and descriptions (``"Bezirke"@de``)."""
+    for key, prop in (("title_translated", DCT.title), ("notes_translated", DCT.description)):
+        texts = pkg.get(key)
+        for lang, text in sorted(texts.items()) if isinstance(texts, dict) else []:
+            if isinstance(lang, str) and LANG_TAG_RE.match(lang) and isinstance(text, str) and text.strip():
+                g.add((ds, prop, Literal(text, lang=lang)))
 
 
 def _themes(g: Graph, ds: URIRef, pkg: dict[str, Any], base: str) -> None:

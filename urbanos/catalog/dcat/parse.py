@@ -23,6 +23,7 @@ from urbanos.catalog.dcat.vocab import (
     SKOS,
     URB,
     VCARD,
+    lang_tag,
 )
 from urbanos.core.ids import is_ascii_digits
 
@@ -51,6 +52,16 @@ def _text(g: Graph, s: Node, p: URIRef) -> str | None:
         if isinstance(v, Literal) and v.language in ("en", None):
             return str(v)
     return str(values[0])
+
+
+def _translated(g: Graph, s: Node, p: URIRef) -> dict[str, str]:
+    """The language-tagged values of a property as ``{lang: text}`` (ckanext-fluent's ``title_translated``)."""
+    out: dict[str, str] = {}
+    for v in sorted(g.objects(s, p), key=str):
+        lang = lang_tag(v.language) if isinstance(v, Literal) and v.language else None
+        if lang and str(v).strip():
+            out.setdefault(lang, str(v))
+    return out
 
 
 def _name_for(g: Graph, ds: Node) -> str:
@@ -139,6 +150,10 @@ def package_from(g: Graph, ds: Node) -> dict[str, Any]:
         "tags": [{"name": str(k)} for k in sorted({str(k) for k in g.objects(ds, DCAT.keyword)})],
         "remote_id": str(ds), "resources": [],
     }
+    for key, prop in (("title_translated", DCT.title), ("notes_translated", DCT.description)):
+        translated = _translated(g, ds, prop)
+        if translated:
+            pkg[key] = translated
     if _text(g, ds, DCAT.version):
         pkg["version"] = _text(g, ds, DCAT.version)
     pub = g.value(ds, DCT.publisher)

@@ -91,7 +91,7 @@ async def dataset(request: Request, name: str, fmt: str) -> Response:
     info = catalog_info(request)
     pkg = await source.show(platform, identity, name, info.base_url)
     body = serialize(dataset_graph(pkg, info), fmt)
-    source.record_view(platform, identity, pkg, "dcat")
+    await source.record_view(platform, identity, pkg, "dcat")
     return Response(body, media_type=media)
 
 

@@ -60,9 +60,11 @@ async def freshness(platform: Platform, name: str) -> Any:
     return await service(platform).freshness(name)
 
 
-def record_view(platform: Platform, identity: Identity, pkg: dict[str, Any], api: str) -> None:
-    """Count a view of package ``pkg`` (shown by a page or an export, ``api`` ``portal`` or ``dcat``)."""
-    publish_usage(platform.bus, identity, "view", api, dataset=str(pkg["name"]), dataset_id=int(pkg["id"]))
+async def record_view(platform: Platform, identity: Identity, pkg: dict[str, Any], api: str) -> None:
+    """Count a view of package ``pkg`` (shown by a page or an export, ``api`` ``portal`` or ``dcat``). The usage
+    event carries the dataset's internal id, looked up by its UUID (the package's public ``id``)."""
+    ds_id = await service(platform).reads.internal_id(str(pkg["id"]))
+    publish_usage(platform.bus, identity, "view", api, dataset=str(pkg["name"]), dataset_id=ds_id)
 
 
 async def write(platform: Platform, action: str, identity: Identity, data: Any) -> Any:

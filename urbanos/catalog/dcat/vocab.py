@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -30,6 +31,19 @@ LANGUAGE = Namespace(EU + "language/")
 PLANNED_AVAILABILITY = Namespace(EU + "planned-availability/")
 INSPIRE_LIMITATION = "http://inspire.ec.europa.eu/metadata-codelist/LimitationsOnPublicAccess/"
 DCATDE_LICENSE = "http://dcat-ap.de/def/licenses/"
+
+#: A language code of a text in several languages (``title_translated``): 2 or 3 lowercase letters, optionally
+#: with a region (``de``, ``deu``, ``de-CH``); the keys of ckanext-fluent's objects and the tags of RDF literals.
+LANG_TAG_RE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+
+
+def lang_tag(tag: Any) -> str | None:
+    """A language tag as a key of ``title_translated`` (``de-ch`` and ``de_CH`` become ``de-CH``), or None when it
+    is not one (a script subtag, a private use tag)."""
+    parts = re.split(r"[-_]", str(tag or "").strip())
+    code = parts[0].lower() + (f"-{parts[1].upper()}" if len(parts) == 2 else "-" * (len(parts) > 2))
+    return code if LANG_TAG_RE.match(code) else None
+
 
 #: EU data themes (data-theme authority table codes).
 EU_THEMES = ("AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "OP_DATPRO", "REGI",
@@ -137,4 +151,4 @@ def as_list(value: Any) -> list[str]:
     return [p.strip() for p in text.split(",") if p.strip()]
 
 
-__all__ = [n for n in dir() if n.isupper() or n in ("extra", "as_list")]
+__all__ = [n for n in dir() if n.isupper() or n in ("extra", "as_list", "lang_tag")]

@@ -19,6 +19,7 @@ import orjson
 from urbanos.catalog.dcat import source as catalog
 from urbanos.catalog.dcat.parse import RemoteContext, next_page, packages_from, parse_rdf
 from urbanos.catalog.harvest import store
+from urbanos.catalog.validation import TRANSLATED, clean_translated
 from urbanos.core.numbers import parse_int
 from urbanos.core.time import now_stored
 from urbanos.errors import NotFound, UrbanosError
@@ -32,7 +33,7 @@ RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld", "applica
              "application/n-triples": "nt", "application/xml": "xml", "text/xml": "xml"}
 SYNC_KEYS = ("name", "title", "notes", "tags", "license_id", "version", "maintainer", "maintainer_email",
              "frequency", "theme", "access_level", "grounds", "legal_basis", "review_date", "steward", "spatial",
-             "spatial_text", "temporal_start", "temporal_end", "url")
+             "spatial_text", "temporal_start", "temporal_end", "url", "title_translated", "notes_translated")
 
 
 class SourceError(Exception):
@@ -129,6 +130,9 @@ def _local_doc(pkg: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
     for e in pkg.get("extras") or []:  # CKAN extras hold the governance fields of CKAN-shaped sources
         if isinstance(e, dict) and e.get("key") in SYNC_KEYS and e.get("key") not in doc:
             doc[e["key"]] = e.get("value")
+    for key, limit in TRANSLATED.items():  # another catalogue's language codes may be written differently
+        if key in doc:
+            doc[key] = clean_translated(doc[key], limit)
     doc.setdefault("title", pkg.get("name"))
     doc.setdefault("access_level", "open")
     doc["tags"] = [{"name": t["name"] if isinstance(t, dict) else str(t)} for t in pkg.get("tags") or []]
@@ -225,9 +229,14 @@ async def _put(platform: Platform, src: dict[str, Any], pkg: dict[str, Any], doc
 
 
 async def _withdraw(platform: Platform, src: dict[str, Any], gone: dict[str, dict[str, str]], counts: dict[str, int],
-                    errors: list[str]) -> None:
-    """Withdraw (package_delete) the local copies of remote packages the source no longer lists."""
+                    errors: list[str], listed: set[str]) -> None:
+    """Withdraw (package_delete) the local copies of remote packages the source no longer lists. A copy whose name a
+    listed package still has stays: the source answers a new id for the same package (an urbanos source that moved
+    from integer ids to UUIDs), and only the record of the old id goes."""
     for rid, obj in gone.items():
+        if obj["local_name"] in listed:
+            await store.drop_object(platform.db, src["name"], rid)
+            continue
         try:
             await catalog.write(platform, "package_delete", ADMIN, obj["local_name"])
             counts["deleted"] += 1
@@ -258,10 +267,12 @@ async def run_source(platform: Platform, src: dict[str, Any], progress: Callable
     have = await store.objects(platform.db, src["name"])
     orgs: set[str] = set()
     seen: set[str] = set()
+    listed: set[str] = set()  # local names of the packages the source lists now
     for i, pkg in enumerate(remote):
         rid = str(pkg.get("remote_id") or pkg.get("name"))
         seen.add(rid)
         doc = _local_doc(pkg, src)
+        listed.add(str(doc.get("name")))
         digest = content_hash(doc)
         try:
             prior = have.get(rid)
@@ -276,7 +287,7 @@ async def run_source(platform: Platform, src: dict[str, Any], progress: Callable
             log.warning("harvest %s: %s failed: %s", src["name"], doc.get("name"), exc.message)
         if progress:
             progress(src["name"], i + 1, len(remote))
-    await _withdraw(platform, src, {rid: obj for rid, obj in have.items() if rid not in seen}, counts, errors)
+    await _withdraw(platform, src, {rid: obj for rid, obj in have.items() if rid not in seen}, counts, errors, listed)
     status = "ok" if not counts["failed"] else "partial"
     interval = float(s.harvest_interval)
     next_run = now_stored(interval) if interval > 0 else None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urbanos.catalog.dcat import source
 from urbanos.catalog.dcat.vocab import as_list, extra
 from urbanos.errors import UrbanosError
-from urbanos.ports import FeaturesPort, SensingPort, SensorRef
+from urbanos.ports import FeaturesPort, SensingPort, SensorRef, TransparencyPort
 
 if TYPE_CHECKING:
     from urbanos.governance import Identity
@@ -108,24 +108,38 @@ async def _sensing(platform: Platform, identity: Identity, name: str) -> dict[st
             "chart": chart(stream[1], stream[2], recent) if stream is not None else None}
 
 
-async def _related(platform: Platform, identity: Identity, pkg: dict[str, Any]) -> list[dict[str, str]]:
-    """The datasets named in the extra ``related`` that the caller may see (the others are not mentioned)."""
+async def _related(platform: Platform, identity: Identity, pkg: dict[str, Any]) -> list[dict[str, Any]]:
+    """The datasets named in the extra ``related`` that the caller may see (the others are not mentioned), with
+    their titles in other languages."""
     out = []
     for name in as_list(extra(pkg, "related"))[:20]:
         try:
             other = await source.show(platform, identity, name)
         except UrbanosError:
             continue
-        out.append({"name": str(other.get("name")), "title": str(other.get("title") or other.get("name"))})
+        out.append({"name": str(other.get("name")), "title": str(other.get("title") or other.get("name")),
+                    "title_translated": other.get("title_translated") or {}})
     return out
 
 
+async def _algorithms(platform: Platform, name: str) -> list[dict[str, Any]]:
+    """The algorithm register entries that use the dataset (the caller has read it), as ``{name, url}``."""
+    register = platform.optional(TransparencyPort)
+    if register is None:
+        return []
+    try:
+        return [{"name": n, "url": url} for _, n, url in await register.algorithms_for_dataset(name)]
+    except UrbanosError:
+        return []
+
+
 async def data_views(platform: Platform, identity: Identity, pkg: dict[str, Any]) -> dict[str, Any]:
-    """The template values of a dataset page's data parts: ``first_rows``, ``sensors``, ``sensor_count``, ``chart``
-    and ``related``."""
+    """The template values of a dataset page's data parts: ``first_rows``, ``sensors``, ``sensor_count``, ``chart``,
+    ``related`` and ``algorithms``."""
     name = str(pkg.get("name"))
     return {"first_rows": await _first_rows(platform, identity, pkg), "sensors": None, "sensor_count": 0, "chart": None,
-            **await _sensing(platform, identity, name), "related": await _related(platform, identity, pkg)}
+            **await _sensing(platform, identity, name), "related": await _related(platform, identity, pkg),
+            "algorithms": await _algorithms(platform, name)}
 
 
 __all__ = ["data_views", "first_rows", "sensor_points", "chart"]

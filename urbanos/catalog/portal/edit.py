@@ -33,7 +33,10 @@ TEXT_FIELDS = ("title", "notes", "license_id", "frequency", "spatial_text", "spa
                "access_level", "legal_basis", "review_date")
 CHOICE_FIELDS = ("theme", "grounds")
 CREATE_FIELDS = ("name", "owner_org")
-FORM_FIELDS = (*CREATE_FIELDS, *TEXT_FIELDS, "tags", *CHOICE_FIELDS)
+FORM_LANG = "de"
+TRANSLATED_FIELDS = {f"title_{FORM_LANG}": "title_translated", f"notes_{FORM_LANG}": "notes_translated"}
+"""The form's fields of the title and description in German, and the package fields they are part of."""
+FORM_FIELDS = (*CREATE_FIELDS, *TEXT_FIELDS, *TRANSLATED_FIELDS, "tags", *CHOICE_FIELDS)
 REFUSED = (Unauthorized, Forbidden, NotFound)
 
 
@@ -41,6 +44,9 @@ def values_of(pkg: dict[str, Any]) -> dict[str, Any]:
     """The form's values for a stored package (as ``package_show`` answers it)."""
     values: dict[str, Any] = {k: str(pkg.get(k) or "") for k in (*CREATE_FIELDS, *TEXT_FIELDS)}
     values["access_level"] = values["access_level"] or "open"
+    for form_field, key in TRANSLATED_FIELDS.items():
+        translated = pkg.get(key)
+        values[form_field] = str(translated.get(FORM_LANG) or "") if isinstance(translated, dict) else ""
     values["tags"] = ", ".join(str(t.get("name") if isinstance(t, dict) else t) for t in pkg.get("tags") or [])
     for k in CHOICE_FIELDS:
         values[k] = as_list(pkg.get(k))
@@ -51,6 +57,8 @@ def read_values(form: Any, creating: bool) -> dict[str, Any]:
     """The form's values as entered (kept when the form comes back with errors)."""
     values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in (*CREATE_FIELDS, *TEXT_FIELDS)}
     values["notes"] = str(form.get("notes") or "").strip()
+    for form_field in TRANSLATED_FIELDS:
+        values[form_field] = str(form.get(form_field) or "").strip()
     values["tags"] = str(form.get("tags") or "").strip()
     for k in CHOICE_FIELDS:
         values[k] = [v for v in form.getlist(k) if isinstance(v, str) and v]
@@ -59,9 +67,16 @@ def read_values(form: Any, creating: bool) -> dict[str, Any]:
     return values
 
 
-def package_input(values: dict[str, Any], creating: bool) -> dict[str, Any]:
-    """The package the form asks for, as the Action API takes it (keywords: a comma-separated text)."""
+def package_input(values: dict[str, Any], creating: bool, pkg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The package the form asks for, as the Action API takes it (keywords: a comma-separated text). The German
+    title and description replace those of the stored package ``pkg``; its other languages are kept."""
     data: dict[str, Any] = {k: values[k] for k in TEXT_FIELDS}
+    for form_field, key in TRANSLATED_FIELDS.items():
+        stored = (pkg or {}).get(key)
+        translated = {k: v for k, v in stored.items() if k != FORM_LANG} if isinstance(stored, dict) else {}
+        if values.get(form_field):
+            translated[FORM_LANG] = values[form_field]
+        data[key] = translated
     data["tags"] = [t.strip() for t in values["tags"].split(",") if t.strip()]
     for k in CHOICE_FIELDS:
         data[k] = list(values[k])
@@ -75,8 +90,10 @@ def field_errors(exc: UrbanosError) -> tuple[dict[str, list[str]], list[str]]:
     by_field: dict[str, list[str]] = {}
     other: list[str] = []
     detail = exc.detail if isinstance(exc.detail, dict) else {}
+    form_field_of = {key: form_field for form_field, key in TRANSLATED_FIELDS.items()}
     for key, messages in detail.items():
         texts = [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+        key = form_field_of.get(key, key)
         if key in FORM_FIELDS:
             by_field.setdefault(key, []).extend(texts)
         else:
@@ -137,7 +154,7 @@ async def readable_package(request: Request, identity: Identity, name: str) -> d
     pkg = await source.show(platform_of(request), identity, name, base_url(request))
     if identity.is_anonymous:
         raise Unauthorized(t("edit_no_rights"))
-    if not identity.has_role("publisher", pkg.get("owner_org")):
+    if not identity.has_role("publisher", (pkg.get("organization") or {}).get("name") or pkg.get("owner_org")):
         raise Forbidden(t("edit_no_rights"))
     return pkg
 
@@ -201,7 +218,7 @@ async def save(request: Request, name: str) -> HTMLResponse | RedirectResponse:
     # the stored package repeats its governance fields in ``extras``, where they would fill a field the form
     # clears: send the other extras only (kept as they are)
     extras = [e for e in pkg.get("extras") or [] if isinstance(e, dict) and e.get("key") not in FORM_FIELDS]
-    data = {**package_input(values, False), "id": str(pkg["id"]), "extras": extras}
+    data = {**package_input(values, False, pkg), "id": str(pkg["id"]), "extras": extras}
     try:
         saved = await source.service(platform).writes.package_patch(identity, data, base_url(request))
     except REFUSED as exc:

@@ -5,9 +5,14 @@ The language comes from ``?lang=`` first, then from ``Accept-Language``; English
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-LANGS = ("en", "de")
+from urbanos.core.lang import LANGS, pick_lang
+
+MAIN_LANG = "en"
+"""The language of a dataset's main ``title`` and ``notes`` (the catalogue's default language); its other languages
+are in ``title_translated`` and ``notes_translated``."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -47,6 +52,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "popular": "Browse by theme", "all_datasets": "All datasets",
         "no_distributions": "No distributions yet.",
         "download_as": "Download {name} as {fmt}", "read_api": "Open {name} in the API", "related": "Related datasets",
+        "algorithms": "Algorithms that use this data",
         "sensors": "Sensors", "n_sensors": "{n} sensors on the map", "chart": "Recent values",
         "chart_of": "Recent values of {name}, in {unit}", "chart_none": "No recent values.", "standard": "Standard",
         "time": "Time", "value": "Value",
@@ -158,6 +164,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "form_errors": "The dataset was not saved. Correct the fields below:", "error": "Error",
         "f_name": "URL name", "f_name_hint": "Lower-case letters a–z, digits, - and _; at least 2 characters.",
         "f_owner_org": "Organisation", "f_title": "Title", "f_notes": "Description", "f_license_id": "Licence",
+        "f_title_de": "Title in German", "f_notes_de": "Description in German",
+        "f_translated_hint": "Shown on the German pages of the portal; the title and description above are the main "
+                             "(English) ones.",
         "f_license_none": "— no licence —", "f_tags": "Keywords", "f_tags_hint": "Separate keywords with commas.",
         "f_theme": "Themes", "f_frequency": "Update frequency", "f_frequency_none": "— not stated —",
         "f_spatial_text": "Spatial coverage (place names)",
@@ -209,7 +218,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "bands_Bad": "Mangelhaft", "popular": "Nach Thema stöbern", "all_datasets": "Alle Datensätze",
         "no_distributions": "Noch keine Distributionen.",
         "download_as": "{name} als {fmt} herunterladen", "read_api": "{name} in der Schnittstelle öffnen",
-        "related": "Verwandte Datensätze", "sensors": "Sensoren", "n_sensors": "{n} Sensoren auf der Karte",
+        "related": "Verwandte Datensätze", "algorithms": "Algorithmen, die diese Daten nutzen", "sensors": "Sensoren", "n_sensors": "{n} Sensoren auf der Karte",
         "chart": "Aktuelle Werte", "chart_of": "Aktuelle Werte von {name}, in {unit}", "chart_none": "Keine aktuellen Werte.",
         "standard": "Standard", "time": "Zeit", "value": "Wert",
         "dim_findability": "Auffindbarkeit", "dim_accessibility": "Zugänglichkeit",
@@ -324,6 +333,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error": "Fehler",
         "f_name": "URL-Name", "f_name_hint": "Kleinbuchstaben a–z, Ziffern, - und _; mindestens 2 Zeichen.",
         "f_owner_org": "Organisation", "f_title": "Titel", "f_notes": "Beschreibung", "f_license_id": "Lizenz",
+        "f_title_de": "Titel auf Deutsch", "f_notes_de": "Beschreibung auf Deutsch",
+        "f_translated_hint": "Wird auf den deutschen Seiten des Portals gezeigt; Titel und Beschreibung oben sind die "
+                             "Hauptfassung (Englisch).",
         "f_license_none": "— keine Lizenz —", "f_tags": "Schlagwörter",
         "f_tags_hint": "Schlagwörter durch Kommas trennen.", "f_theme": "Themen", "f_frequency": "Aktualisierung",
         "f_frequency_none": "— nicht angegeben —", "f_spatial_text": "Räumliche Abdeckung (Ortsnamen)",
@@ -382,22 +394,21 @@ THEME_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def pick_lang(query_lang: str | None, accept_language: str | None) -> str:
-    if query_lang and query_lang.lower()[:2] in LANGS:
-        return query_lang.lower()[:2]
-    best, best_q = "en", -1.0
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        code = tag.strip().lower()[:2]
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if code in LANGS and q > best_q:
-            best, best_q = code, q
-    return best
+def in_language(item: Mapping[str, Any], key: str, lang: str) -> dict[str, str]:
+    """``item[key]`` (``title`` or ``notes``) in the page's language ``lang``: its text in ``key + "_translated"``
+    for ``lang`` (or a regional variant such as ``de-CH``) when it has one, else the main text. ``lang`` of the
+    answer is the text's language when it differs from the page's (for a ``lang`` attribute, WCAG 3.1.2), else ""."""
+    translated = item.get(f"{key}_translated")
+    if isinstance(translated, Mapping):
+        found = translated.get(lang)
+        code = lang
+        if not found:
+            code, found = next(((k, v) for k, v in sorted(translated.items()) if str(k).split("-")[0] == lang and v),
+                               (lang, None))
+        if isinstance(found, str) and found:
+            return {"text": found, "lang": "" if code == lang else str(code)}
+    text = item.get(key)
+    return {"text": str(text or ""), "lang": "" if lang == MAIN_LANG or not text else MAIN_LANG}
 
 
 def translator(lang: str) -> Callable[..., str]:
@@ -414,4 +425,5 @@ def translator(lang: str) -> Callable[..., str]:
     return t
 
 
-__all__ = ["LANGS", "MESSAGES", "FREQUENCY_LABELS", "THEME_LABELS", "pick_lang", "translator"]
+__all__ = ["LANGS", "MAIN_LANG", "in_language", "MESSAGES", "FREQUENCY_LABELS", "THEME_LABELS", "pick_lang",
+           "translator"]

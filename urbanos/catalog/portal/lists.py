@@ -19,7 +19,7 @@ from urbanos.catalog.dcat import source
 from urbanos.catalog.dcat.source import platform_of
 from urbanos.catalog.model import CITY_DOMAINS, EU_THEMES, THEMES
 from urbanos.catalog.portal import session, view
-from urbanos.catalog.portal.i18n import LANGS, pick_lang, translator
+from urbanos.catalog.portal.i18n import LANGS, in_language, pick_lang, translator
 from urbanos.catalog.portal.session import portal_identity as identity_of
 from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound, UrbanosError
@@ -31,11 +31,13 @@ ICON = STATIC / "favicon.png"  # the picture of favicon.svg, 32 px (every browse
 
 # -- page helpers -------------------------------------------------------------------------------------------
 def page_context(request: Request) -> dict[str, Any]:
-    """The language, its translator and the links to the page in the other languages."""
+    """The language, its translator, the links to the page in the other languages, and ``in_lang(item, key)``: a
+    dataset's title or description in the page's language (:func:`urbanos.catalog.portal.i18n.in_language`)."""
     lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
     others = [(code, with_params(request, lang=code)) for code in LANGS if code != lang]
     return {"lang": lang, "t": translator(lang), "other_langs": others, "request_path": request.url.path,
-            "lang_q": f"lang={lang}" if request.query_params.get("lang") else ""}
+            "lang_q": f"lang={lang}" if request.query_params.get("lang") else "",
+            "in_lang": lambda item, key: in_language(item, key, lang)}
 
 
 def with_params(request: Request, **changes: Any) -> str:

@@ -142,7 +142,7 @@ def _features(platform: Platform) -> FeaturesPort | None:
 def _may_write(request: Request, pkg: dict[str, Any]) -> bool:
     """May the signed-in caller add data to this dataset (as shown to them)? The same rule as resource_create."""
     identity = session.signed_in(request)
-    return identity is not None and identity.has_role("publisher", pkg.get("owner_org"))
+    return identity is not None and identity.has_role("publisher", view.owner_name(pkg))
 
 
 async def _import_state(request: Request, rid: str) -> dict[str, Any]:
@@ -260,10 +260,10 @@ async def dataset(request: Request, name: str) -> HTMLResponse:
         pkg = await source.show(platform, identity, name, base_url(request))
         quality = await _optional(source.quality(platform, identity, name))
         freshness = await _optional(source.freshness(platform, name))
-        source.record_view(platform, identity, pkg, "portal")
+        await source.record_view(platform, identity, pkg, "portal")
     except UrbanosError as exc:
         return _error(request, exc)
-    return await _dataset_page(request, name, pkg, quality, freshness)
+    return await _dataset_page(request, str(pkg.get("name") or name), pkg, quality, freshness)  # reached by UUID too
 
 
 async def organization(request: Request, name: str) -> HTMLResponse:

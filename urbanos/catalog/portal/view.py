@@ -32,6 +32,11 @@ def _org(pkg: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
+def owner_name(pkg: dict[str, Any]) -> str | None:
+    """The name of the organisation that owns a package (roles name organisations; ``owner_org`` is its UUID)."""
+    return _org(pkg).get("name") or None
+
+
 def _tags(pkg: dict[str, Any]) -> list[str]:
     return [str(t.get("display_name") or t.get("name")) if isinstance(t, dict) else str(t) for t in pkg.get("tags") or []]
 
@@ -50,6 +55,9 @@ def summary(pkg: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": pkg.get("name"), "title": pkg.get("title") or pkg.get("name"),
         "notes": notes if len(notes) <= 240 else notes[:237].rstrip() + "…",
+        "title_translated": pkg.get("title_translated") or {},
+        "notes_translated": {k: v if len(v) <= 240 else v[:237].rstrip() + "…"
+                             for k, v in (pkg.get("notes_translated") or {}).items() if isinstance(v, str)},
         "org": _org(pkg), "access_level": str(extra(pkg, "access_level", "open")),
         "formats": _formats(pkg), "modified": str(pkg.get("metadata_modified") or "")[:10],
         "tags": _tags(pkg)[:6],
@@ -130,6 +138,7 @@ def detail(pkg: dict[str, Any], base: str, signed_in: bool = False) -> dict[str,
         map_items = preview_path(name, collection)
     return {
         "name": name, "title": pkg.get("title") or name, "notes": pkg.get("notes") or "", "org": _org(pkg),
+        "title_translated": pkg.get("title_translated") or {}, "notes_translated": pkg.get("notes_translated") or {},
         "access_level": level, "grounds": grounds(pkg), "legal_basis": extra(pkg, "legal_basis"),
         "review_date": extra(pkg, "review_date"), "steward": extra(pkg, "steward"),
         "maintainer": pkg.get("maintainer"), "maintainer_email": pkg.get("maintainer_email"),
@@ -293,4 +302,4 @@ def inventory_row(r: dict[str, Any]) -> dict[str, Any]:
             "steward": extra(r, "steward"), "visible": bool(r.get("visible", extra(r, "access_level", "open") == "open"))}
 
 
-__all__ = ["summary", "detail", "downloads", "human_size", "preview_path", "facets", "quality", "freshness", "inventory_row", "grounds"]
+__all__ = ["owner_name", "summary", "detail", "downloads", "human_size", "preview_path", "facets", "quality", "freshness", "inventory_row", "grounds"]
