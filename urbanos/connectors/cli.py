@@ -85,7 +85,7 @@ def connector() -> None:
 @connector.command("add")
 @click.argument("name")
 @click.argument("url", required=False, default="")
-@click.option("--type", "kind", required=True, type=click.Choice(["csv", "json", "gbfs", "webhook"]))
+@click.option("--type", "kind", required=True, type=click.Choice(["csv", "json", "gbfs", "gtfs", "gtfs-rt", "webhook"]))
 @click.option("--dataset", required=True, help="The catalogue dataset the connector writes into.")
 @click.option("--every", default=None, help="Run every interval: 30s, 5m, 2h, 1d.")
 @click.option("--cron", default=None, help='Run on a cron schedule in UTC, e.g. "*/5 * * * *".')

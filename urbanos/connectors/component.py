@@ -34,6 +34,9 @@ SETTINGS = (
             section="connectors", minimum=0.1),
     Setting("connectors_transfer_seconds", float, 120.0, "Longest time one fetch of a connector may take.",
             section="connectors", minimum=0.1),
+    Setting("connectors_gtfs_max_unzipped_bytes", int, 512 * 1024 * 1024, "Largest size a member of a GTFS zip, and "
+            "the members a gtfs connector reads together, may unzip to, in bytes (checked before extracting).",
+            section="connectors", minimum=1),
     Setting("connectors_webhook_max_bytes", int, 1024 * 1024, "Largest body a webhook connector accepts, in bytes.",
             section="connectors", minimum=1),
 )

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from urbanos.connectors.types.base import ConnectorType
 from urbanos.connectors.types.gbfs import GbfsType
+from urbanos.connectors.types.gtfs import GtfsType
+from urbanos.connectors.types.gtfs_rt import GtfsRtType
 from urbanos.connectors.types.poll import CsvType, JsonType
 from urbanos.connectors.types.webhook import WebhookType
 from urbanos.errors import ValidationFailed
 
 
 def registry() -> dict[str, ConnectorType]:
-    return {t.name: t for t in (CsvType(), JsonType(), WebhookType(), GbfsType())}
+    return {t.name: t for t in (CsvType(), JsonType(), WebhookType(), GbfsType(), GtfsType(), GtfsRtType())}
 
 
 def get_type(name: str) -> ConnectorType:
