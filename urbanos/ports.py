@@ -90,6 +90,47 @@ class CatalogPort(Protocol):
         ...
 
 
+# -- usage statistics (the catalogue counts them) -------------------------------------------------------------
+@dataclass(frozen=True)
+class UsageRow:
+    """One ``catalog_usage`` aggregate: reads of ``dataset`` (its name; "" for reads of no dataset) on ``day``
+    through ``api`` by ``application`` (a token's name; "" anonymous); ``title`` is the dataset's title."""
+
+    day: str
+    dataset: str
+    title: str
+    resource: str
+    api: str
+    application: str
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LateDataset:
+    """A dataset updated less often than its declared frequency allows (the catalogue's freshness check)."""
+
+    name: str
+    title: str
+    frequency: str
+    last_update: str | None
+    age_days: float | None
+    max_age_days: float | None
+
+
+class UsagePort(Protocol):
+    """The catalogue's usage counts and freshness overview, for the cockpit. Every answer is limited to the
+    datasets ``identity`` may read (the gate); reads of no dataset count as open."""
+
+    async def usage(self, identity: Identity, since: str, until: str) -> list[UsageRow]:
+        """The aggregates with ``since`` <= day <= ``until`` (ISO dates), counts written so far included."""
+        ...
+
+    async def late_datasets(self, identity: Identity) -> list[LateDataset]:
+        """The active datasets whose freshness check says ``stale``, the oldest first."""
+        ...
+
+
 # -- features -----------------------------------------------------------------------------------------------
 class FeaturesPort(Protocol):
     """What the features capability answers for others (the portal's previews and import reports)."""
@@ -244,4 +285,4 @@ class TransparencyPort(Protocol):
 
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
            "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",
-           "TransparencyPort"]
+           "TransparencyPort", "UsageRow", "LateDataset", "UsagePort"]

@@ -56,6 +56,7 @@ class CatalogComponent(Component):
         return list(MIGRATIONS)
 
     def setup(self, platform: Platform) -> None:
+        from urbanos.catalog import usage_provider  # lazily: heavy
         from urbanos.catalog.members import memberships_of  # lazily: heavy (see the module's docstring)
         from urbanos.catalog.provider import CatalogProvider  # lazily: heavy
         from urbanos.catalog.service import CatalogService  # lazily: heavy
@@ -64,6 +65,7 @@ class CatalogComponent(Component):
         platform.services["catalog"] = svc
         provider: CatalogPort = CatalogProvider(svc.writes)  # checked against the contract by mypy
         platform.provide(CatalogPort, provider)
+        usage_provider.register(platform, svc.usage, svc.search)
         svc.usage.subscribe()
         platform.gate.add_membership_source(memberships_of)
 

@@ -1,5 +1,5 @@
-"""The cockpit capability's component: alerts on Datastreams (:mod:`urbanos.cockpit.alerts`) and live dashboards
-(:mod:`urbanos.cockpit.dashboards`). Every command of the ``urbanos`` CLI loads this module for its settings, so each
+"""The cockpit capability's component: alerts on Datastreams (:mod:`urbanos.cockpit.alerts`), live dashboards
+(:mod:`urbanos.cockpit.dashboards`) and the usage cockpit (:mod:`urbanos.cockpit.usage`). Every command of the ``urbanos`` CLI loads this module for its settings, so each
 part's own modules are imported by the hook that needs them."""
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ class CockpitComponent(Component):
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.cockpit.alerts import wiring as alerts
         from urbanos.cockpit.dashboards import wiring as dashboards
+        from urbanos.cockpit.usage import wiring as usage
 
         alerts.mount(app, platform)
         dashboards.mount(app, platform)
+        usage.mount(app, platform)
 
     async def startup(self, platform: Platform) -> None:
         from urbanos.cockpit.alerts import wiring as alerts
@@ -55,17 +57,19 @@ class CockpitComponent(Component):
     def openapi(self, platform: Platform) -> dict[str, Any]:
         from urbanos.cockpit.alerts import wiring as alerts
         from urbanos.cockpit.dashboards.openapi import openapi_part
+        from urbanos.cockpit.usage import wiring as usage
 
-        ours, theirs = alerts.openapi(platform), openapi_part()
-        return {"paths": {**ours.get("paths", {}), **theirs["paths"]},
+        ours, theirs, used = alerts.openapi(platform), openapi_part(), usage.openapi(platform)
+        return {"paths": {**ours.get("paths", {}), **theirs["paths"], **used["paths"]},
                 "components": ours.get("components", {}),
-                "tags": [*ours.get("tags", []), *theirs["tags"]]}
+                "tags": [*ours.get("tags", []), *theirs["tags"], *used["tags"]]}
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         from urbanos.cockpit.alerts import wiring as alerts
         from urbanos.cockpit.dashboards import wiring as dashboards
+        from urbanos.cockpit.usage import wiring as usage
 
-        return alerts.landing_links(platform) + dashboards.landing_links(platform)
+        return alerts.landing_links(platform) + dashboards.landing_links(platform) + usage.landing_links(platform)
 
     def demo(self, platform: Platform) -> None:
         from urbanos.cockpit.alerts import wiring as alerts
