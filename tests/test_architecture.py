@@ -50,6 +50,8 @@ LAZY_IMPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "urbanos.cli.main": (("urbanos.web.app", "urbanos.platform", "urbanos.storage", "urbanos.governance.tokens"),
                          "the command line starts without the web stack, the platform and the database drivers "
                          "(about a second) for --help, settings and errors"),
+    "urbanos.cli.backup": (("urbanos.cli.backup_io",), "backup and restore load the platform and the database "
+                           "drivers only when they run, not for --help"),
     "urbanos.storage": (("urbanos.storage.postgres", "urbanos.storage.sqlite"),
                         "a back end's driver (psycopg) is loaded only for a database of its kind"),
     "urbanos.platform": (("urbanos.bus.remote",), "redis is loaded only when a remote bus is configured"),

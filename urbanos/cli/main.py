@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from urbanos import __version__
+from urbanos.cli.backup import backup, restore
 from urbanos.cli.banner import demo_banner, describe_database
 from urbanos.cli.common import check_port, fail, guarded, run_server, settings_from
 from urbanos.errors import ValidationFailed
@@ -324,6 +325,10 @@ def token_revoke(ctx: click.Context, token_id: int, db_url: str | None, data_dir
     finally:
         database.close()
     click.echo(f"token {token_id} revoked")
+
+
+cli.add_command(backup)
+cli.add_command(restore)
 
 
 @cli.command("import")
