@@ -22,6 +22,8 @@ ORGS = [
     {"name": "demo-mobility", "title": "Demo City – Department of Mobility", "description": "Traffic, parking and roads."},
     {"name": "demo-social", "title": "Demo City – Social Services", "description": "Social services and public health."},
     {"name": "demo-safety", "title": "Demo City – Public Safety", "description": "Emergency services and critical infrastructure."},
+    {"name": "demo-environment", "title": "Demo City – Department of Environment",
+     "description": "Air quality, waste collection and green spaces."},
 ]
 GROUPS = [
     {"name": "mobility", "title": "Mobility", "description": "How people and goods move through the city."},
@@ -35,6 +37,44 @@ SENSORS_BOX = {"type": "Polygon", "coordinates": [[[144.93036194, -37.82401776],
 HAMBURG_BOX = {"type": "Polygon", "coordinates": [[[9.73, 53.39], [10.33, 53.39], [10.33, 53.74], [9.73, 53.74], [9.73, 53.39]]]}
 
 ENRICH: list[dict[str, Any]] = [
+    # the simulated sensors of the dashboards' demo and the bike-sharing system the connectors' demo polls: created
+    # by those capabilities after this runs, they take this metadata when the catalogue first indexes them
+    {"name": "demo-parking-bays", "owner_org": "demo-mobility", "title": "Parking bay occupancy (simulated demo)",
+     "notes": "Occupancy of 24 on-street parking bays in four streets of central Melbourne, one SensorThings Datastream "
+              "per bay (1 occupied, 0 free). Simulated by the demo along a daily curve; no real sensor behind it.",
+     "title_translated": {"de": "Belegung von Parkplätzen (simulierte Demo)"},
+     "notes_translated": {"de": "Belegung von 24 Parkplätzen am Straßenrand in vier Straßen im Zentrum von Melbourne, ein "
+                                "SensorThings-Datenstrom je Parkplatz (1 belegt, 0 frei). Von der Demo nach einem "
+                                "Tagesverlauf simuliert; kein echter Sensor."},
+     "license_id": "CC0-1.0", "tags": ["parking", "simulated"], "theme": ["TRAN", "mobility"], "frequency": "UPDATE_CONT",
+     "access_level": "open"},
+    {"name": "demo-waste-bins", "owner_org": "demo-environment", "title": "Waste bin fill levels (simulated demo)",
+     "notes": "Fill level in percent of public waste bins, one SensorThings Datastream per bin. Simulated by the demo: "
+              "bins fill during the day and are emptied when full.",
+     "title_translated": {"de": "Füllstände von Abfallbehältern (simulierte Demo)"},
+     "notes_translated": {"de": "Füllstand öffentlicher Abfallbehälter in Prozent, ein SensorThings-Datenstrom je Behälter. "
+                                "Von der Demo simuliert: Die Behälter füllen sich tagsüber und werden geleert, wenn sie voll "
+                                "sind."},
+     "license_id": "CC0-1.0", "tags": ["waste", "simulated"], "theme": ["ENVI", "environment"],
+     "frequency": "UPDATE_CONT", "access_level": "open"},
+    {"name": "demo-air-quality", "owner_org": "demo-environment", "title": "Air quality (simulated demo)",
+     "notes": "NO2, PM10 and PM2.5 concentrations in µg/m³ at a few measuring points, with a daily pattern. Simulated "
+              "by the demo; the dashboard compares them with the EU limit values of Directive 2008/50/EC.",
+     "title_translated": {"de": "Luftqualität (simulierte Demo)"},
+     "notes_translated": {"de": "NO2-, PM10- und PM2,5-Konzentrationen in µg/m³ an einigen Messpunkten, mit einem "
+                                "Tagesverlauf. Von der Demo simuliert; das Dashboard vergleicht sie mit den EU-Grenzwerten "
+                                "der Richtlinie 2008/50/EG."},
+     "license_id": "CC0-1.0", "tags": ["air quality", "simulated"], "theme": ["ENVI", "environment"],
+     "frequency": "UPDATE_CONT", "access_level": "open"},
+    {"name": "bike-sharing", "owner_org": "demo-mobility", "title": "Bike-sharing stations and vehicles (simulated)",
+     "notes": "Stations (vehicles and docks available) and free-floating vehicles of a generated bike-sharing system "
+              "around Hamburg's centre, pulled by the demo's GBFS connector from the feed the demo itself serves.",
+     "title_translated": {"de": "Bikesharing-Stationen und -Fahrzeuge (simuliert)"},
+     "notes_translated": {"de": "Stationen (verfügbare Fahrzeuge und Stellplätze) und frei abgestellte Fahrzeuge eines "
+                                "erzeugten Bikesharing-Systems rund um die Hamburger Innenstadt, vom GBFS-Connector der "
+                                "Demo aus dem Feed geholt, den die Demo selbst ausliefert."},
+     "license_id": "CC0-1.0", "tags": ["bike sharing", "gbfs", "simulated"], "theme": ["TRAN", "mobility"],
+     "frequency": "UPDATE_CONT", "access_level": "open"},
     {"name": "melbourne-pedestrian-counts", "title": "Pedestrian Counting System – hourly counts", "owner_org": "city-of-melbourne",
      "notes": "Hourly pedestrian counts from sensors across the Melbourne CBD, with the sensor locations. Served live through the "
               "SensorThings API.\n\nThe counts of March and April 2017 are recorded by the City of Melbourne. The live "

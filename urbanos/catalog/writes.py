@@ -14,6 +14,7 @@ Resource writes are in :mod:`urbanos.catalog.resources`, members in :mod:`urbano
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any, Literal
 
@@ -35,6 +36,8 @@ from urbanos.events import Event
 from urbanos.governance import ADMIN, Gate, Identity
 from urbanos.ports import FeaturesPort
 from urbanos.storage import Connection
+
+log = logging.getLogger("urbanos.catalog")
 
 Mode = Literal["create", "update"]
 
@@ -243,7 +246,9 @@ def _adopt_pending(c: Connection, d: dict[str, Any]) -> bool:
         data, custom = merged_input(raw)
         fields = validate_package(c, data, custom, d, org_name(c, data.get("owner_org", d["owner_org"])))
         persist_package(c, ADMIN, fields, d)
-    except ValidationFailed:
+    except ValidationFailed as exc:
+        log.warning("the metadata prepared for dataset %r does not validate, so it is left out: %s %s", d["name"],
+                    exc.message, exc.detail)
         return False
     return True
 
