@@ -74,6 +74,9 @@ def demo_banner(settings: Settings, version: str, config: str | None = None, not
         ("CKAN Action API", f"{base}/api/3/action/"),
         ("DCAT-AP catalogue", f"{base}/catalog.ttl"),
         ("API documentation", f"{base}/docs"),
+        ("Dashboards", f"{base}/dashboards"),
+        ("Usage of open data", f"{base}/cockpit/public"),
+        ("Algorithm register", f"{base}/algorithms"),
     ]
     mqtt = _mqtt(settings, base)
     if mqtt:
