@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404 - pg_dump and pg_restore, found on PATH, run with argument lists, no shell
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -145,7 +145,7 @@ def pg_tool(name: str, url: str) -> str:
     if exe is None:
         raise ConfigError(f"{name} is not installed or not on PATH. Fix: install the PostgreSQL client tools "
                           f"(e.g. apt install postgresql-client) of the server's major version.")
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False).stdout  # nosec B603
     tool = _major(out)
     with psycopg.connect(url, connect_timeout=10) as c:
         server = int(str(c.execute("SHOW server_version_num").fetchone()[0])) // 10000  # type: ignore[index]
@@ -168,7 +168,7 @@ def backup_pg(url: str, dest: Path) -> None:
     schema = pg_schema(url)
     if schema:
         cmd.append(f"--schema={schema}")
-    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False)  # nosec B603 - an argument list, no shell
     if run.returncode:
         raise ConfigError(f"pg_dump failed: {run.stderr.strip()[:500]} Fix: check the URL and that its user may read "
                           "every table.")
@@ -286,7 +286,7 @@ def restore_pg(dump: Path, url: str, schema: str | None, clean: bool) -> None:
     cmd = [exe, "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={_plain_url(url)}"]
     if clean and not schema:
         cmd += ["--clean", "--if-exists"]
-    run = subprocess.run([*cmd, str(dump)], capture_output=True, text=True, check=False)
+    run = subprocess.run([*cmd, str(dump)], capture_output=True, text=True, check=False)  # nosec B603 - no shell
     if run.returncode:
         raise ConfigError(f"pg_restore failed: {run.stderr.strip()[:500]} Fix: restore into an empty database "
                           "(createdb) or add --force to replace what is there.")
