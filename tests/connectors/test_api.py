@@ -50,9 +50,9 @@ def test_publisher_of_another_organisation_can_neither_add_nor_run(cclient: Any,
     assert observations(cclient, ids[0]) == []
     # nor may it point the connector into its own dataset, or another into the parks' dataset
     body2 = {**body, "name": "sneaky", "dataset": "roads-data"}
-    assert add(cclient, bearer(roads), **body2).status_code == 201
-    result = run(cclient, "sneaky", bearer(roads))
-    assert result["status"] == "partial" and "does not exist in dataset 'roads-data'" in result["errors"][0]
+    r = add(cclient, bearer(roads), **body2)  # the parks' Datastream, linked from the roads' own connector
+    assert r.status_code == 400 and "is not in dataset 'roads-data'" in r.text, r.text
+    assert all(c["name"] != "sneaky" for c in cclient.get("/connectors", headers=ADMIN).json()["connectors"])
     assert observations(cclient, ids[0]) == []
     assert counts(run(cclient, "parks-feed", bearer(parks))) == (1, 0, 0, 0)
 
@@ -79,14 +79,16 @@ def test_a_revoked_token_makes_runs_fail_with_the_reason(cclient: Any, cplatform
 
 def test_bad_input_is_a_4xx_and_changes_nothing(cclient: Any, cplatform: Any) -> None:
     dataset(cplatform, "bad-data")
+    stream = datastreams(cclient, "bad-data", "bad v")[0]
     base = {"name": "okname", "type": "csv", "url": "https://example.org/x.csv", "dataset": "bad-data",
-            "mapping": {"datastream": 1, "time": "t", "result": "v"}}
+            "mapping": {"datastream": stream, "time": "t", "result": "v"}}
     cases = [
         {**base, "name": "Bad Name"}, {**base, "type": "ftp"}, {**base, "url": "ftp://x/y"}, {**base, "url": 5},
         {**base, "dataset": "missing"}, {**base, "every": "5 minutes"}, {**base, "cron": "* * *"},
         {**base, "every": "5m", "cron": "* * * * *"}, {**base, "mapping": "observations: [ {"},
         {**base, "mapping": {"datastream": None}}, {**base, "extra": 1}, {**base, "cron": "61 * * * *"},
         {**base, "type": "gbfs", "mapping": {"nonsense": 1}},
+        {**base, "mapping": {"datastream": 987654, "time": "t", "result": "v"}},  # no such Datastream in the dataset
     ]
     for body in cases:
         r = cclient.post("/connectors", json=body, headers=ADMIN)
@@ -113,9 +115,10 @@ def test_bad_input_is_a_4xx_and_changes_nothing(cclient: Any, cplatform: Any) ->
 
 def test_the_page_in_english_and_german(cclient: Any, cplatform: Any, feed: Server, files: Files) -> None:
     dataset(cplatform, "page-data")
+    stream = datastreams(cclient, "page-data", "page v")[0]
     files.values["/page.json"] = b"not json</script><script>alert(1)</script>"
     assert add(cclient, ADMIN, name="page", type="json", url=f"{feed.url}/page.json", dataset="page-data",
-               mapping={"datastream": 1, "time": "t", "result": "v"}).status_code == 201
+               mapping={"datastream": stream, "time": "t", "result": "v"}).status_code == 201
     run(cclient, "page")
     en = cclient.get("/connectors/page?f=html", headers=ADMIN)
     assert en.status_code == 200 and en.headers["content-type"].startswith("text/html")

@@ -172,6 +172,19 @@ def _ckan(action: str, body: Callable[[World, dict[str, Any]], dict[str, Any]]) 
     return lambda w, ids: ("POST", f"/api/3/action/{action}", {"json": body(w, ids)})
 
 
+# An entry of the algorithm register (the Eurocities schema's required fields), owned by the target's organisation.
+ALGORITHM: dict[str, Any] = {
+    "owner_org": "orga", "description_short": "Green times", "organization": "City A", "department": "Mobility",
+    "contact_email": "signals@example.org", "area": "City A", "domain": "traffic and transportation",
+    "status": "operational", "decision_making_process": "Every cycle", "goal": "Less waiting", "impact": "Waiting times",
+    "risks": "Detector faults", "risk_category": "limited", "proportionality": "Counts only", "lawful_basis": "Public task",
+    "training_data": "None", "source_data": "Detector counts", "connected_data_sources": "Signal plans",
+    "algorithm_type": "rule-based", "description": "Extends green phases", "monitoring": "Daily reports",
+    "type": "prescriptive", "human_intervention": "Operators", "objection_procedure": "Write to the city", "lang": "en",
+    "revision_date": "2027-01-01", "keywords": ["traffic"],
+}
+
+
 CKAN_ANONYMOUS = (403,)  # CKAN answers every refusal with 403 "Authorization Error", signed in or not
 
 
@@ -248,6 +261,17 @@ PATHS: tuple[WritePath, ...] = (
         {"json": {"properties": {"pop": 7}}, "headers": {"Content-Type": "application/merge-patch+json"}})),
     WritePath("ogcapi: DELETE item", lambda w, ids: (
         "DELETE", f"/ogcapi/collections/{ids['collection']}/items/{_item(w, ids)}", {})),
+    # later capabilities: connectors, alert rules, the algorithm register
+    WritePath("connectors: POST /connectors into the dataset, mapped to its Datastream", lambda w, ids: (
+        "POST", "/connectors", {"json": {"name": f"feed{w.fresh()}", "type": "csv", "url": "https://example.org/x.csv",
+                                         "dataset": ids["ds"],
+                                         "mapping": {"datastream": ids["stream"], "time": "t", "result": "v"}}})),
+    WritePath("alerts: POST /alerts/rules on the Datastream", lambda w, ids: (
+        "POST", "/alerts/rules", {"json": {"name": f"rule {w.fresh()}", "datastream": ids["stream"],
+                                           "threshold": {"operator": ">", "fire": 100}}})),
+    WritePath("algorithms: POST /algorithms using the dataset", lambda w, ids: (
+        "POST", "/algorithms", {"json": {**ALGORITHM, "name": f"algorithm {w.fresh()}", "datasets": [ids["ds"]]}}),
+        target_public=True),  # the entry's organisation, named in the body, is checked first: a refusal is 403
     # administration
     WritePath("admin: POST /admin/tokens for the organisation", lambda w, ids: (
         "POST", "/admin/tokens", {"json": {"role": "reader", "org": "orga", "name": f"t{w.fresh()}"}}),
@@ -315,3 +339,37 @@ def test_write_matrix(world: World, path: WritePath, level: str) -> None:
             changed = sorted(t for t in set(before or {}) | set(after) if (before or {}).get(t) != after.get(t))
             problems.append(f"{who}: refused with {status} but changed {changed}")
     assert not problems, "\n".join(problems)
+
+
+def _own_dataset(world: World) -> str:
+    """A dataset of ``orgb`` (the attacker's own organisation), made once."""
+    if "orgb" not in world.ids:
+        world.ok("package_create", {"name": "ds-orgb", "title": "B's data", "owner_org": "orgb"})
+        world.ids["orgb"] = {"ds": "ds-orgb"}
+    return "ds-orgb"
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_own_object_linking_another_organisations_rows(world: World, level: str) -> None:
+    """A publisher of ``orgb`` writes objects of its own organisation that link rows of ``orga``: an algorithm
+    register entry may name a dataset it may read (open, registered) and nothing else; a connector may not feed
+    another organisation's Datastream, whatever its level; a refusal changes nothing."""
+    ids, mine = world.ids[level], _own_dataset(world)
+    headers = world.headers["publisher:orgb"]
+    readable = level in ("open", "registered")
+    before = world.snapshot()
+    r = world.client.post("/algorithms", headers=headers, json={
+        **ALGORITHM, "owner_org": "orgb", "name": f"b uses {level}", "datasets": [ids["ds"]]})
+    if readable:
+        assert r.status_code == 201, r.text
+        assert world.client.delete(f"/algorithms/{r.json()['id']}", headers=headers).status_code == 204
+    else:
+        assert r.status_code == 400 and "there is no dataset" in r.text, r.text
+    r = world.client.post("/connectors", headers=headers, json={
+        "name": f"bfeed{world.fresh()}", "type": "csv", "url": "https://example.org/x.csv", "dataset": mine,
+        "mapping": {"datastream": ids["stream"], "time": "t", "result": "v"}})
+    assert r.status_code == 400 and "not in dataset" in r.text, r.text  # the same answer whether it exists or not
+    after = world.snapshot()
+    changed = sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t)
+                     and not t.startswith(("privacy_algorithm", "catalog_", "datasets", "organizations")))
+    assert not changed, changed

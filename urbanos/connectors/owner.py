@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from urbanos.errors import Forbidden, NotFound, Unauthorized
+from urbanos.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from urbanos.governance import ADMIN, Identity
 from urbanos.governance.tokens import TokenRecord, token_identity
+from urbanos.ports import SensingPort
 
 if TYPE_CHECKING:
     from urbanos.governance import Gate
+    from urbanos.platform import Platform
     from urbanos.storage import Connection
 
 
@@ -77,4 +79,24 @@ def check_publisher(gate: Gate, c: Connection, identity: Identity, key: str | in
     return ds
 
 
-__all__ = ["Dataset", "reference", "rebuild", "dataset", "check_publisher"]
+def check_links(platform: Platform, c: Connection, ds: Dataset, mapping: Any) -> None:
+    """Refuse a mapping that names a Datastream (by id) outside the connector's dataset: a connector links only rows
+    of the dataset its caller may publish to. The answer is the same whether the Datastream is another dataset's or
+    does not exist, so it tells nothing about other organisations' rows."""
+    rules = mapping.get("observations") if isinstance(mapping, dict) else None
+    named = [r.get("datastream") for r in rules or () if isinstance(r, dict)]
+    ids = [i for i in named if isinstance(i, int) and not isinstance(i, bool)]
+    if not ids:
+        return
+    sensing = platform.require(SensingPort)
+    bad = []
+    for i in ids:
+        owner = sensing.datastream_owner(c, i)
+        if owner is None or owner.dataset_id != ds.id:
+            bad.append(i)
+    if bad:
+        raise ValidationFailed(f"mapping: Datastream {', '.join(map(str, bad))} is not in dataset {ds.name!r}; a connector "
+                               "writes only into Datastreams of its own dataset.", detail={"mapping": ["datastream"]})
+
+
+__all__ = ["Dataset", "reference", "rebuild", "dataset", "check_publisher", "check_links"]

@@ -11,7 +11,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from urbanos.connectors import store
-from urbanos.connectors.owner import check_publisher, dataset, reference
+from urbanos.connectors.owner import check_links, check_publisher, dataset, reference
 from urbanos.connectors.runner import Runner
 from urbanos.connectors.schedule import Cron, next_run, parse_every
 from urbanos.connectors.scheduler import Scheduler
@@ -123,6 +123,7 @@ class ConnectorService:
 
         def tx(c: Connection) -> dict[str, Any]:
             ds = check_publisher(self.platform.gate, c, identity, data["dataset"])
+            check_links(self.platform, c, ds, mapping)
             conn = store.insert(c, {"name": name, "type": kind, "url": url, "dataset_id": ds.id, "every_seconds": every,
                                     "cron": cron, "mapping": mapping, "secret": secret, **reference(identity),
                                     "enabled": 0 if data.get("enabled") is False else 1,
@@ -165,13 +166,14 @@ class ConnectorService:
 
         def tx(c: Connection) -> dict[str, Any]:
             conn = self._visible(c, identity, name)
-            check_publisher(self.platform.gate, c, identity, conn.dataset_id)
+            ds = check_publisher(self.platform.gate, c, identity, conn.dataset_id)
             ctype = get_type(conn.type)
             values: dict[str, Any] = {"updated_at": format_stored(now), **reference(identity)}
             if "url" in data:
                 values["url"] = _check_url(conn.type, data["url"])
             if "mapping" in data:
                 values["mapping"] = ctype.check(values.get("url", conn.url), data["mapping"])
+                check_links(self.platform, c, ds, values["mapping"])
             if ("every" in data or "cron" in data) and ctype.pulls:
                 values["every_seconds"], values["cron"] = _schedule(data)
                 first = next_run(now, values["every_seconds"], values["cron"]) and now
