@@ -461,6 +461,20 @@ def test_delete_and_its_cascades(w: World) -> None:
     assert w.dump() == before
 
 
+def test_deleting_a_location_that_is_another_organisations_thing_s_current_location_is_forbidden(w: World) -> None:
+    """orgb's Location placed (by a global publisher) beside orga's own as a current Location of orga's Thing: deleting
+    it would change orga's Thing (its current Locations) even though no HistoricalLocation goes with it."""
+    a, mine = w.a_station("A5"), w.b
+    w.ok("PATCH", f"/Things({a['thing']})", w.pg, {"Locations": [{"@iot.id": a["location"]}, {"@iot.id": mine["location"]}]})
+    before = w.dump()
+    r = w.req("DELETE", f"/Locations({mine['location']})", w.pb)
+    assert r.status_code == 403 and "would also" in _msg(r) and "'orga'" not in _msg(r), r.text
+    assert w.dump() == before
+    here = w.ok("GET", f"/Things({a['thing']})/Locations", w.admin)["value"]
+    assert sorted(x["@iot.id"] for x in here) == sorted([a["location"], mine["location"]])
+    assert w.req("DELETE", f"/Locations({mine['location']})", w.pg).status_code == 200  # a global publisher may
+
+
 def test_create_observations(w: World) -> None:
     a = w.a_station()
 

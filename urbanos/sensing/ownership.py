@@ -96,6 +96,9 @@ _CASCADES: dict[str, tuple[tuple[str, str, str], ...]] = {
                   " (SELECT cl.historical_location_id FROM sta_hist_locations cl WHERE cl.location_id = ?)"
                   " AND NOT EXISTS (SELECT 1 FROM sta_hist_locations c2 WHERE c2.historical_location_id = ch.id"
                   " AND c2.location_id <> ?))", "HistoricalLocations"),
+        # the link to each Thing it is a current Location of (the Thing's rows change: its Locations)
+        ("Thing", "x.id IN (SELECT ct.thing_id FROM sta_thing_locations ct WHERE ct.location_id = ?)",
+         "the current Locations of Things"),
     ),
 }
 
