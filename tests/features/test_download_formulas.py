@@ -107,3 +107,25 @@ def test_sensorthings_csv_holds_no_formula(client: Any, admin_headers: dict[str,
     assert rows[0]["name"] == "'=1+1" and rows[0]["description"] == "'@SUM(1,2)"
     r = sta.get(f"/Datastreams({ds})/Observations?$resultFormat=CSV&$select=result&$orderby=phenomenonTime")
     assert [row["result"] for row in csv.DictReader(io.StringIO(r.text, newline=""))] == ["'=2+2", "-3"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_datastore_search_csv_records_hold_no_formula(client: Any, admin_headers: dict[str, str], fmt: str) -> None:
+    """datastore_search with records_format=csv/tsv: the records text is a CSV a user saves and opens."""
+    def act(action: str, body: dict[str, Any]) -> Any:
+        r = client.post(f"/api/3/action/{action}", json=body, headers=admin_headers)
+        assert r.status_code == 200, r.text
+        return r.json()["result"]
+
+    act("organization_create", {"name": f"formula-org-{fmt}"})
+    act("package_create", {"name": f"formula-data-{fmt}", "owner_org": f"formula-org-{fmt}"})
+    rid = act("resource_create", {"package_id": f"formula-data-{fmt}", "name": "t", "format": "CSV",
+                                  "url": "https://example.org/t.csv"})["id"]
+    act("datastore_create", {"resource_id": rid, "fields": [{"id": "label", "type": "text"}, {"id": "n", "type": "int"}],
+                             "records": [{"label": text, "n": -(i + 1)} for i, text in enumerate(FORMULAS + PLAIN)]})
+    got = act("datastore_search", {"resource_id": rid, "records_format": fmt, "sort": "_id", "limit": 100})
+    lines = list(csv.reader(io.StringIO(got["records"], newline=""), delimiter="," if fmt == "csv" else "\t"))
+    names = [f["id"] for f in got["fields"]]
+    labels = [line[names.index("label")] for line in lines]
+    assert labels == ["'" + t if t in FORMULAS else t for t in FORMULAS + PLAIN]
+    assert [int(line[names.index("n")]) for line in lines] == [-(i + 1) for i in range(len(labels))]

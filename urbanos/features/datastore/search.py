@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from urbanos.core.escaping import spreadsheet_value
 from urbanos.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from urbanos.features import store
 from urbanos.features.access import check_read, transform_rows
@@ -206,10 +207,16 @@ def _formatted(fmt: str, names: list[str], records: list[dict[str, Any]]) -> Any
     if fmt == "lists":
         return [[r[n] for n in names] for r in records]
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+    sep = "," if fmt == "csv" else "\t"
+    w = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    # the csv module quotes a field holding the line terminator's characters only: a lone CR would end the row for a
+    # reader, so a row with one is written with every field quoted
+    quoted = csv.writer(buf, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for r in records:
-        w.writerow(["" if r[n] is None else (orjson.dumps(r[n]).decode() if isinstance(r[n], dict | list) else r[n])
-                    for n in names])
+        # text a spreadsheet would run as a formula gets a leading ' (as every CSV the platform writes)
+        row = ["" if r[n] is None else spreadsheet_value(orjson.dumps(r[n]).decode() if isinstance(r[n], dict | list)
+                                                         else r[n]) for n in names]
+        (quoted if any(isinstance(v, str) and "\r" in v for v in row) else w).writerow(row)
     return buf.getvalue()
 
 
