@@ -19,6 +19,7 @@ from urbanos.storage import Database, Migration, open_database, upgrade
 if TYPE_CHECKING:
     from typing_extensions import TypeForm  # a Protocol is no concrete type[P] to mypy (PEP 747)
 
+    from urbanos.events import Event
     from urbanos.plugins import Component
 
 log = logging.getLogger("urbanos")
@@ -88,12 +89,19 @@ class Platform:
         self.db.open()
         try:
             upgrade(self.db, self.migrations())
+            # a token revoked in another process (a worker, the command line through the database's bus) stops
+            # counting here as soon as its event arrives, not only at the gate's next credentials check
+            self.bus.subscribe(self._on_governance, topic="governance")
             for c in self.components:
                 c.setup(self)
         except Exception:
             self.db.close()
             raise
         self.opened = True
+
+    def _on_governance(self, ev: Event) -> None:
+        if ev.entity == "ApiToken" and ev.kind == "deleted":
+            self.gate.forget_tokens()
 
     async def start(self) -> None:
         await self.bus.start()

@@ -91,9 +91,12 @@ def _flags(**kw: Any) -> dict[str, Any]:
 
 @cli.command()
 @_server_options
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Server processes sharing the port (PostgreSQL, or a redis:// bus on SQLite); worker 0 also runs "
+                   "the MQTT broker's TCP listener.")
 @click.pass_context
 @guarded
-def serve(ctx: click.Context, **flags: Any) -> None:
+def serve(ctx: click.Context, workers: int, **flags: Any) -> None:
     """Serve the platform over HTTP (and MQTT).
 
     Runs migrations at start. Stop with Ctrl+C.
@@ -102,8 +105,19 @@ def serve(ctx: click.Context, **flags: Any) -> None:
     Examples:
       urbanos serve --data-dir ./data --port 8080
       urbanos serve --db postgresql://urbanos@localhost/urbanos
+      urbanos serve --db postgresql://urbanos@localhost/urbanos --workers 4
     """
     settings = settings_from(ctx, **_flags(**flags))
+    if workers > 1:
+        from urbanos.cli.workers import serve_workers, worker_settings
+
+        settings = worker_settings(settings, workers)
+        configure_logging(settings.log_level, settings.log_format)
+        check_port(settings.host, settings.port)
+        click.echo(f"urbanos {__version__}: serving {settings.city_name} on http://{settings.host}:{settings.port}/ with "
+                   f"{workers} workers ({describe_database(settings)}; bus {settings.bus})", err=True)
+        serve_workers(settings, workers)
+        return
     _serve(settings)
 
 

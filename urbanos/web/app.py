@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,9 @@ def _load_policy(settings: Settings) -> LoadPolicy:
 
 
 def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
-    alive = orjson.dumps({"status": "ok", "version": __version__, "database": platform.db.dialect.name})
+    # the process id tells which server process answered (``urbanos serve --workers N`` runs several)
+    alive = orjson.dumps({"status": "ok", "version": __version__, "database": platform.db.dialect.name,
+                          "pid": os.getpid()})
 
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process serves requests")
     async def healthz() -> Response:

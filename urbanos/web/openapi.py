@@ -106,7 +106,9 @@ def _operations(doc: dict[str, Any]) -> None:
     if health is not None:
         ok = {"type": "object", "required": ["status", "version", "database"], "properties": {
             "status": {"type": "string", "enum": ["ok"]}, "version": {"type": "string"},
-            "database": {"type": "string", "enum": ["sqlite", "postgresql"], "description": "The back end in use"}}}
+            "database": {"type": "string", "enum": ["sqlite", "postgresql"], "description": "The back end in use"},
+            "pid": {"type": "integer", "description": "The server process that answered (one of several with "
+                                                     "urbanos serve --workers N)"}}}
         health["description"] = ("Liveness, answered from memory without a database query, never shed nor "
                                  "rate-limited: 200 while the process serves requests. Whether the database can "
                                  "serve them is /readyz.")
