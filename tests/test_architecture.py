@@ -47,7 +47,8 @@ LAZY_IMPORTS: dict[str, tuple[tuple[str, ...], str]] = {
                                  "urbanos.catalog.harvest.cli"),
                                 "the package is imported for its settings; harvesting loads rdflib"),
     "urbanos.catalog.harvest.cli": (("urbanos.catalog.harvest.runner",), "harvesting loads rdflib"),
-    "urbanos.cli.main": (("urbanos.web.app", "urbanos.platform", "urbanos.storage", "urbanos.governance.tokens"),
+    "urbanos.cli.main": (("urbanos.web.app", "urbanos.platform", "urbanos.storage", "urbanos.governance.tokens",
+                          "urbanos.cli.workers"),
                          "the command line starts without the web stack, the platform and the database drivers "
                          "(about a second) for --help, settings and errors"),
     "urbanos.cli.backup": (("urbanos.cli.backup_io",), "backup and restore load the platform and the database "

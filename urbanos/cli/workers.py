@@ -18,7 +18,13 @@ import socket
 import time
 from typing import TYPE_CHECKING, Any
 
+import uvicorn
+
 from urbanos.errors import ConfigError
+from urbanos.platform import Platform
+from urbanos.plugins import load_components
+from urbanos.web.app import create_app
+from urbanos.web.logs import configure_logging
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -58,11 +64,6 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
 
 def _worker(settings: Settings, index: int, sock: socket.socket) -> None:  # pragma: no cover - runs in a child
     """One worker: build the app (the database is migrated already) and serve on the shared socket."""
-    import uvicorn
-
-    from urbanos.web.app import create_app
-    from urbanos.web.logs import configure_logging
-
     configure_logging(settings.log_level, settings.log_format)
     if index > 0 and "mqtt_port" in settings.registry:
         settings = settings.replace(mqtt_port=0)  # worker 0 holds the MQTT sessions
@@ -128,9 +129,6 @@ class Supervisor:
 
 def serve_workers(settings: Settings, workers: int) -> None:
     """Migrate once, then run ``workers`` server processes on the one port until stopped."""
-    from urbanos.platform import Platform
-    from urbanos.plugins import load_components
-
     settings = worker_settings(settings, workers)
     platform = Platform.build(settings, load_components())
     platform.open()  # migrations run here, once, before any worker starts

@@ -32,6 +32,10 @@ _TABLE = (
 )
 
 
+# One migration at a time per schema (workers starting together); schemas of one database migrate side by side.
+LOCK = "SELECT pg_advisory_xact_lock(735113, hashtext(current_schema()))"
+
+
 def applied(db: Database) -> set[tuple[str, int]]:
     def q(c: Connection) -> set[tuple[str, int]]:
         if not c.table_exists("urbanos_migrations"):
@@ -51,7 +55,7 @@ def upgrade(db: Database, migrations: Sequence[Migration]) -> list[Migration]:
 
     def lock_and_create(c: Connection) -> None:
         if c.dialect.name == "postgresql":
-            c.execute("SELECT pg_advisory_xact_lock(735113)")
+            c.execute(LOCK)
         c.execute(_TABLE)
 
     db.write_sync(lock_and_create)
@@ -63,7 +67,7 @@ def upgrade(db: Database, migrations: Sequence[Migration]) -> list[Migration]:
 
         def apply(c: Connection, m: Migration = m) -> bool:
             if c.dialect.name == "postgresql":
-                c.execute("SELECT pg_advisory_xact_lock(735113)")
+                c.execute(LOCK)
             if c.fetchone(
                 "SELECT 1 FROM urbanos_migrations WHERE component = ? AND version = ?", (m.component, m.version)
             ):
