@@ -20,6 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKEND
+
+# The source is the same whatever the database: read it once, in the SQLite run.
+pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="reads the source, which no back end changes")
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "urbanos"
 CAPABILITIES = ("catalog", "features", "sensing", "privacy", "cockpit", "connectors")
