@@ -90,6 +90,22 @@ class CatalogPort(Protocol):
         ...
 
 
+    # create-or-update by name, for a capability that publishes data of its own (the cockpit's usage statistics) or
+    # describes the datasets it creates (the dashboards demo)
+    def ensure_dataset(self, c: Connection, identity: Identity, data: dict[str, Any]) -> DatasetRef:
+        """Dataset ``data["name"]`` made to say ``data`` (CKAN package fields), in the caller's transaction, through the
+        catalogue's own authorisation (publisher of the dataset's organisation) and validation: package_create when
+        it is missing, package_patch otherwise (a deleted one becomes active again); nothing is written when nothing
+        would change, so it may run at every start. Raises what those raise (Unauthorized, Forbidden, NotFound,
+        ValidationFailed)."""
+        ...
+
+    def ensure_resource(self, c: Connection, identity: Identity, data: dict[str, Any]) -> ResourceRef:
+        """The resource of dataset ``data["package_id"]`` whose URL is ``data["url"]`` made to say ``data``, in the
+        caller's transaction: resource_create when the dataset has none with that URL, resource_patch otherwise,
+        nothing when nothing would change."""
+        ...
+
 # -- usage statistics (the catalogue counts them) -------------------------------------------------------------
 @dataclass(frozen=True)
 class UsageRow:

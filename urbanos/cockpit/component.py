@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from urbanos.cockpit.alerts.settings import SETTINGS as ALERT_SETTINGS
 from urbanos.cockpit.dashboards.settings import SETTINGS as DASHBOARD_SETTINGS
+from urbanos.cockpit.usage.settings import SETTINGS as USAGE_SETTINGS
 from urbanos.plugins import Component
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 class CockpitComponent(Component):
     name = "cockpit"
-    settings = ALERT_SETTINGS + DASHBOARD_SETTINGS
+    settings = ALERT_SETTINGS + DASHBOARD_SETTINGS + USAGE_SETTINGS
 
     def migrations(self) -> list[Migration]:
         from urbanos.cockpit.schema import MIGRATIONS
@@ -43,9 +44,11 @@ class CockpitComponent(Component):
     async def startup(self, platform: Platform) -> None:
         from urbanos.cockpit.alerts import wiring as alerts
         from urbanos.cockpit.dashboards import wiring as dashboards
+        from urbanos.cockpit.usage import wiring as usage
 
         await alerts.startup(platform)
         await dashboards.startup(platform)
+        await usage.startup(platform)
 
     async def shutdown(self, platform: Platform) -> None:
         from urbanos.cockpit.alerts import wiring as alerts
@@ -74,9 +77,11 @@ class CockpitComponent(Component):
     def demo(self, platform: Platform) -> None:
         from urbanos.cockpit.alerts import wiring as alerts
         from urbanos.cockpit.dashboards import wiring as dashboards
+        from urbanos.cockpit.usage import wiring as usage
 
         dashboards.demo(platform)
         alerts.demo(platform)
+        usage.demo(platform)
 
     async def demo_live(self, platform: Platform) -> None:
         from urbanos.cockpit.dashboards import wiring as dashboards

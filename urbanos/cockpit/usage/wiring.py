@@ -18,6 +18,19 @@ def mount(app: Any, platform: Platform) -> None:
     routes.mount(app, platform)
 
 
+async def startup(platform: Platform) -> None:
+    """Describe the usage statistics in the catalogue when ``cockpit_usage_dataset_org`` is set."""
+    from urbanos.cockpit.usage import dataset
+
+    await dataset.startup(platform)
+
+
+def demo(platform: Platform) -> None:
+    from urbanos.cockpit.usage import dataset
+
+    dataset.demo(platform)
+
+
 def openapi(platform: Platform) -> dict[str, Any]:
     return openapi_part()
 
