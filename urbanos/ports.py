@@ -189,7 +189,8 @@ CkanAction = Callable[[Any, "Identity", dict[str, Any]], Awaitable[Any]]
 
 
 class CkanActionsPort(Protocol):
-    """Extra actions a capability serves through the catalogue's CKAN Action API (the DataStore)."""
+    """Extra actions a capability serves through the catalogue's CKAN Action API: the DataStore's (the provider), the
+    cockpit's showcases (a contribution: ``platform.contribute(CkanActionsPort, impl)``; a capability may add its own)."""
 
     def ckan_actions(self) -> Mapping[str, CkanAction]:
         ...

@@ -25,6 +25,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "frequency": "Frequency", "last_update": "Last update", "age": "Age (days)", "allowed": "Allowed (days)",
         "anonymous": "(anonymous)", "no_dataset": "(no dataset)", "csv": "Download as CSV",
         "open_data": "These statistics as open data", "json": "JSON",
+        "showcases": "Applications using it",
     },
     "de": {
         "title": "Nutzungs-Cockpit", "public_title": "Nutzung offener Daten",
@@ -44,6 +45,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "day": "Tag", "frequency": "Häufigkeit", "last_update": "Letzte Aktualisierung", "age": "Alter (Tage)",
         "allowed": "Erlaubt (Tage)", "anonymous": "(anonym)", "no_dataset": "(kein Datensatz)",
         "csv": "Als CSV herunterladen", "open_data": "Diese Statistik als offene Daten", "json": "JSON",
+        "showcases": "Anwendungen, die ihn nutzen",
     },
 }
 

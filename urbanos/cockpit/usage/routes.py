@@ -61,7 +61,11 @@ async def _figures(request: Request, ident: Identity, public: bool) -> tuple[rep
     rows = await port.usage(ident, period.since.isoformat(), period.until.isoformat())
     if public:
         rows = report.merged_public(rows)
-    return period, rows, report.summary(rows, await port.late_datasets(ident), period, public=public)
+    figures = report.summary(rows, await port.late_datasets(ident), period, public=public)
+    showcases = platform_of(request).services.get("showcases")
+    if showcases is not None:
+        await showcases.annotate(ident, figures)
+    return period, rows, figures
 
 
 async def _page(request: Request, ident: Identity, public: bool) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from urbanos.cockpit.usage import routes
+from urbanos.cockpit.usage import dataset, routes
 from urbanos.cockpit.usage.openapi import openapi_part
 
 if TYPE_CHECKING:
@@ -20,14 +20,10 @@ def mount(app: Any, platform: Platform) -> None:
 
 async def startup(platform: Platform) -> None:
     """Describe the usage statistics in the catalogue when ``cockpit_usage_dataset_org`` is set."""
-    from urbanos.cockpit.usage import dataset
-
     await dataset.startup(platform)
 
 
 def demo(platform: Platform) -> None:
-    from urbanos.cockpit.usage import dataset
-
     dataset.demo(platform)
 
 
