@@ -300,6 +300,30 @@ class TransparencyPort(Protocol):
         ...
 
 
+# -- connectors ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConnectorHealth:
+    """A connector that failed ``failures`` runs in a row (``connectors_unhealthy_after`` or more: unhealthy): its name and
+    type, the dataset it writes (its name), when it last ran, with what status, and the first error of its last run."""
+
+    name: str
+    type: str
+    dataset: str
+    last_run_at: str | None
+    last_status: str | None
+    last_error: str | None
+    failures: int
+
+
+class ConnectorHealthPort(Protocol):
+    """What the connectors capability tells the cockpit's freshness view (provided by ``connectors/health.py``)."""
+
+    async def unhealthy(self, identity: Identity) -> list[ConnectorHealth]:
+        """The enabled connectors marked unhealthy whose dataset ``identity`` may read (the gate), the most failures
+        first."""
+        ...
+
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
            "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",
-           "TransparencyPort", "UsageRow", "LateDataset", "UsagePort"]
+           "TransparencyPort", "UsageRow", "LateDataset", "UsagePort", "ConnectorHealth",
+           "ConnectorHealthPort"]

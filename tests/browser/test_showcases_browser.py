@@ -36,8 +36,8 @@ def test_the_showcase_pages_are_accessible_in_english_and_german(live_server: Li
         context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
         page = context.new_page()
         errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
         try:
             for path, name in (("/showcases", "list"), ("/showcases/tree-app", "view")):
                 assert page.goto(f"{live_server.url}{path}").status == 200
