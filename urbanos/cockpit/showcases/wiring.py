@@ -52,22 +52,28 @@ def landing_links(platform: Platform) -> list[dict[str, str]]:
 
 
 async def _demo(platform: Platform) -> int:
+    """Create the demo's showcases that are missing and link the datasets that exist and are not linked yet."""
     svc: ShowcaseService = platform.services["showcases"]
-    made = 0
+    linked = 0
     for data, datasets in DEMO:
         try:
-            await svc.show(ADMIN, data["name"])
-            continue
+            have = {d["name"] for d in (await svc.show(ADMIN, data["name"]))["datasets"]}
         except UrbanosError:
-            pass
-        try:
-            await svc.create(ADMIN, data)
-            for ds in datasets:
+            try:
+                await svc.create(ADMIN, data)
+            except UrbanosError as exc:  # e.g. the catalogue's demo did not make the organisation
+                log.warning("showcases demo: %s not created: %s", data["name"], exc.message)
+                continue
+            have = set()
+        for ds in datasets:
+            if ds in have:
+                continue
+            try:
                 await svc.link(ADMIN, data["name"], ds, add=True)
-            made += 1
-        except UrbanosError as exc:  # e.g. a dataset the demo did not load
-            log.warning("showcases demo: %s left incomplete: %s", data["name"], exc.message)
-    return made
+                linked += 1
+            except UrbanosError as exc:  # a dataset the demo did not load
+                log.warning("showcases demo: %s not linked to %s: %s", ds, data["name"], exc.message)
+    return linked
 
 
 def demo(platform: Platform) -> None:
@@ -75,7 +81,7 @@ def demo(platform: Platform) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        log.info("showcases demo: %d showcases created", asyncio.run(_demo(platform)))
+        log.info("showcases demo: %d datasets linked", asyncio.run(_demo(platform)))
     else:
         log.warning("showcases demo: not created (called on a running event loop)")
 
