@@ -74,7 +74,7 @@ def _refused(exc: UrbanosError) -> bool:
 
 def register_sync(platform: Platform, org: str) -> bool:
     """Make the catalogue hold the usage-statistics dataset of ``org`` (the demo's synchronous form). False, with a
-    warning in the log, when the catalogue refuses it (an unknown organisation, a licence it does not know)."""
+    warning in the log, when the catalogue refuses it (e.g. an organisation it does not know)."""
     tx = _writer(platform, org)
     if tx is None:
         return False
