@@ -99,3 +99,43 @@ def print_results(heading: str, rows: list[tuple[str, Result]], width: int) -> N
     print(f"{heading:<{width}} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, r in rows:
         print(f"{name:<{width}} {r.rate:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.errors:>7}")
+
+
+async def _paced_worker(host: str, port: int, requests: list[bytes], slots: list[int], rate: float, t0: float,
+                        stop_at: float, out: list[float], errs: list[int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while True:
+            k = slots[0]
+            slots[0] += 1
+            due = t0 + k / rate
+            if due >= stop_at:
+                return
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            writer.write(requests[k % len(requests)])
+            status = await _read_response(reader)
+            out.append(time.perf_counter() - due)  # from when it was due: waiting for a free connection counts
+            if status >= 400:
+                errs.append(status)
+    finally:
+        writer.close()
+
+
+def run_paced(host: str, port: int, requests: list[bytes], *, rate: float, concurrency: int = 16,
+              seconds: float = 5.0) -> Result:
+    """Offer ``rate`` requests a second (request k is due at k/rate) over ``concurrency`` keep-alive connections for
+    ``seconds``. Latencies count from when each request was due, so a server that falls behind shows it as latency
+    (and as an achieved rate below the offered one) instead of being offered less."""
+    async def main() -> Result:
+        lat: list[float] = []
+        errs: list[int] = []
+        slots = [0]
+        t0 = time.perf_counter()
+        stop_at = t0 + seconds
+        await asyncio.gather(*(_paced_worker(host, port, requests, slots, rate, t0, stop_at, lat, errs)
+                               for _ in range(concurrency)))
+        return Result(len(lat), max(seconds, time.perf_counter() - t0), lat, len(errs))
+
+    return asyncio.run(main())

@@ -48,6 +48,7 @@ class Platform:
     registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
     opened: bool = False
     ports: dict[object, object] = field(default_factory=dict)
+    contributed: dict[object, list[object]] = field(default_factory=dict)
 
     # -- contracts between capabilities (urbanos.ports) -----------------------------------------------------
     def provide(self, port: TypeForm[P], impl: P) -> None:
@@ -68,6 +69,16 @@ class Platform:
     def optional(self, port: TypeForm[P]) -> P | None:
         """The implementation of ``port``, or None: for what a platform may run without (extra CKAN actions)."""
         return cast("P | None", self.ports.get(port))
+
+    def contribute(self, port: TypeForm[P], impl: P) -> None:
+        """Add ``impl`` to the contributions to an additive contract (:class:`urbanos.ports.CkanActionsPort`: each
+        capability that serves CKAN actions of its own adds them here, besides the one provider)."""
+        self.contributed.setdefault(port, []).append(impl)
+
+    def contributions(self, port: TypeForm[P]) -> list[P]:
+        """The provider of ``port`` (when there is one) and then every contribution to it, in setup order."""
+        first = [cast(P, self.ports[port])] if port in self.ports else []
+        return first + [cast(P, impl) for impl in self.contributed.get(port, [])]
 
     @classmethod
     def build(cls, settings: Settings, components: list[Component]) -> Platform:

@@ -90,6 +90,22 @@ class CatalogPort(Protocol):
         ...
 
 
+    # create-or-update by name, for a capability that publishes data of its own (the cockpit's usage statistics) or
+    # describes the datasets it creates (the dashboards demo)
+    def ensure_dataset(self, c: Connection, identity: Identity, data: dict[str, Any]) -> DatasetRef:
+        """Dataset ``data["name"]`` made to say ``data`` (CKAN package fields), in the caller's transaction, through the
+        catalogue's own authorisation (publisher of the dataset's organisation) and validation: package_create when
+        it is missing, package_patch otherwise (a deleted one becomes active again); nothing is written when nothing
+        would change, so it may run at every start. Raises what those raise (Unauthorized, Forbidden, NotFound,
+        ValidationFailed)."""
+        ...
+
+    def ensure_resource(self, c: Connection, identity: Identity, data: dict[str, Any]) -> ResourceRef:
+        """The resource of dataset ``data["package_id"]`` whose URL is ``data["url"]`` made to say ``data``, in the
+        caller's transaction: resource_create when the dataset has none with that URL, resource_patch otherwise,
+        nothing when nothing would change."""
+        ...
+
 # -- usage statistics (the catalogue counts them) -------------------------------------------------------------
 @dataclass(frozen=True)
 class UsageRow:
@@ -173,7 +189,8 @@ CkanAction = Callable[[Any, "Identity", dict[str, Any]], Awaitable[Any]]
 
 
 class CkanActionsPort(Protocol):
-    """Extra actions a capability serves through the catalogue's CKAN Action API (the DataStore)."""
+    """Extra actions a capability serves through the catalogue's CKAN Action API: the DataStore's (the provider), the
+    cockpit's showcases (a contribution: ``platform.contribute(CkanActionsPort, impl)``; a capability may add its own)."""
 
     def ckan_actions(self) -> Mapping[str, CkanAction]:
         ...
@@ -283,6 +300,30 @@ class TransparencyPort(Protocol):
         ...
 
 
+# -- connectors ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ConnectorHealth:
+    """A connector that failed ``failures`` runs in a row (``connectors_unhealthy_after`` or more: unhealthy): its name and
+    type, the dataset it writes (its name), when it last ran, with what status, and the first error of its last run."""
+
+    name: str
+    type: str
+    dataset: str
+    last_run_at: str | None
+    last_status: str | None
+    last_error: str | None
+    failures: int
+
+
+class ConnectorHealthPort(Protocol):
+    """What the connectors capability tells the cockpit's freshness view (provided by ``connectors/health.py``)."""
+
+    async def unhealthy(self, identity: Identity) -> list[ConnectorHealth]:
+        """The enabled connectors marked unhealthy whose dataset ``identity`` may read (the gate), the most failures
+        first."""
+        ...
+
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
            "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",
-           "TransparencyPort", "UsageRow", "LateDataset", "UsagePort"]
+           "TransparencyPort", "UsageRow", "LateDataset", "UsagePort", "ConnectorHealth",
+           "ConnectorHealthPort"]

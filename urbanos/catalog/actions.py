@@ -342,9 +342,13 @@ async def organization_member_delete(svc: CatalogService, ident: Identity, data:
 
 
 def extra_actions(platform: Platform) -> Mapping[str, CkanAction]:
-    """The extra actions other capabilities serve through this API (none without a CkanActionsPort)."""
-    port = platform.optional(CkanActionsPort)
-    return port.ckan_actions() if port is not None else {}
+    """The extra actions other capabilities serve through this API (none without a CkanActionsPort): its provider's
+    and its contributors' (:meth:`urbanos.platform.Platform.contribute`); a name the first one serves stays its."""
+    out: dict[str, CkanAction] = {}
+    for port in platform.contributions(CkanActionsPort):
+        for name, fn in port.ckan_actions().items():
+            out.setdefault(name, fn)
+    return out
 
 
 def action_names(platform: Platform) -> list[str]:

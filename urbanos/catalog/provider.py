@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from urbanos.catalog import resources
+from urbanos.catalog import ensure, resources
 from urbanos.catalog.records import dataset_by_id, dataset_row
 from urbanos.catalog.validation import invalid
 from urbanos.catalog.write_service import CatalogWrites
@@ -78,6 +78,23 @@ class CatalogProvider:
                                           self.writes.platform.optional(FeaturesPort))
         if datastore_only:
             c.execute("UPDATE catalog_resources SET url_type = 'datastore' WHERE id = ?", (rid,))
+        ref = self.resource(c, rid)
+        if ref is None:  # written just now, in this transaction
+            raise NotFound("Resource was not found.")
+        return ref
+
+    def ensure_dataset(self, c: Connection, identity: Identity, data: dict[str, Any]) -> DatasetRef:
+        """Create-or-update dataset ``data["name"]`` (see :func:`urbanos.catalog.ensure.ensure_dataset`)."""
+        ds_id = ensure.ensure_dataset(c, self.writes.gate, identity, data, self.writes.reads.search.packages,
+                                      self.writes.platform.optional(FeaturesPort))
+        ref = self.dataset(c, ds_id)
+        if ref is None:  # written just now, in this transaction
+            raise NotFound("Dataset not found")
+        return ref
+
+    def ensure_resource(self, c: Connection, identity: Identity, data: dict[str, Any]) -> ResourceRef:
+        """Create-or-update the resource of a dataset with a given URL (see :func:`urbanos.catalog.ensure.ensure_resource`)."""
+        rid = ensure.ensure_resource(c, self.writes.gate, identity, data, self.writes.platform.optional(FeaturesPort))
         ref = self.resource(c, rid)
         if ref is None:  # written just now, in this transaction
             raise NotFound("Resource was not found.")

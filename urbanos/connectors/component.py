@@ -55,6 +55,8 @@ class ConnectorsComponent(Component):
         from urbanos.connectors.service import ConnectorService
 
         platform.services["connectors"] = ConnectorService(platform)
+        from urbanos.connectors.health import provide  # the health port, for the cockpit's freshness view
+        provide(platform)
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.connectors import routes

@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 from urbanos.cockpit.dashboards.demo_files import FILES
 from urbanos.cockpit.dashboards.service import FOLDER
-from urbanos.core.time import format_stored, now_stored
+from urbanos.core.time import format_stored
+from urbanos.errors import UrbanosError
 from urbanos.governance import ADMIN
-from urbanos.ports import SensingPort
+from urbanos.ports import CatalogPort, SensingPort
 
 if TYPE_CHECKING:
     from urbanos.platform import Platform
@@ -48,19 +49,20 @@ class Kind:
     source: str
     dataset: str
     title: str
+    org: str
 
 
-PARKING = Kind("demo-parking", "demo-parking-bays", "Parking bay occupancy (simulated demo)")
-BIN = Kind("demo-bins", "demo-waste-bins", "Waste bin fill levels (simulated demo)")
-AIR = Kind("demo-air", "demo-air-quality", "Air quality (simulated demo)")
+PARKING = Kind("demo-parking", "demo-parking-bays", "Parking bay occupancy (simulated demo)", "demo-mobility")
+BIN = Kind("demo-bins", "demo-waste-bins", "Waste bin fill levels (simulated demo)", "demo-environment")
+AIR = Kind("demo-air", "demo-air-quality", "Air quality (simulated demo)", "demo-environment")
 KINDS = (PARKING, BIN, AIR)
 
 
-def ensure_dataset(c: Connection, kind: Kind) -> None:
-    if c.fetchone("SELECT id FROM datasets WHERE name = ?", (kind.dataset,)) is None:
-        now = now_stored()
-        c.insert("datasets", {"name": kind.dataset, "title": kind.title, "access_level": "open", "created_at": now,
-                              "modified_at": now})
+def ensure_dataset(c: Connection, kind: Kind, catalog: CatalogPort) -> None:
+    """The dataset of ``kind``'s sensors, through the catalogue (its checks; the metadata the catalogue's demo
+    prepared for it is added there)."""
+    catalog.ensure_dataset(c, ADMIN, {"name": kind.dataset, "title": kind.title, "owner_org": kind.org,
+                                      "access_level": "open"})
 
 
 def _point(lat: float, lon: float, name: str) -> list[dict[str, Any]]:
@@ -175,8 +177,15 @@ def write_files(folder: Path) -> list[str]:
 
 def load(platform: Platform) -> None:
     """Create the simulated sensors (once) and write the demo's dashboard files (the missing ones)."""
+    catalog = platform.optional(CatalogPort)
     for kind in KINDS:
-        platform.db.write_sync(partial(ensure_dataset, kind=kind))
+        if catalog is None:
+            break
+        try:
+            platform.db.write_sync(partial(ensure_dataset, kind=kind, catalog=catalog))
+        except UrbanosError as exc:  # e.g. the catalogue's demo did not make the organisation
+            log.warning("dashboards demo: dataset %s not described in the catalogue: %s %s", kind.dataset,
+                        exc.message, exc.detail or "")
     if platform.optional(SensingPort) is not None:
         try:
             asyncio.get_running_loop()

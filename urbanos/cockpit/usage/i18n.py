@@ -25,6 +25,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "frequency": "Frequency", "last_update": "Last update", "age": "Age (days)", "allowed": "Allowed (days)",
         "anonymous": "(anonymous)", "no_dataset": "(no dataset)", "csv": "Download as CSV",
         "open_data": "These statistics as open data", "json": "JSON",
+        "showcases": "Applications using it",
+        "connectors": "Unhealthy connectors", "connectors_intro": "Connectors whose runs failed repeatedly: their "
+        "datasets are not being updated.", "no_connectors": "Every connector is healthy.", "connector": "Connector",
+        "last_run": "Last run", "failures": "Failed runs in a row", "last_error": "Last error",
     },
     "de": {
         "title": "Nutzungs-Cockpit", "public_title": "Nutzung offener Daten",
@@ -44,6 +48,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "day": "Tag", "frequency": "Häufigkeit", "last_update": "Letzte Aktualisierung", "age": "Alter (Tage)",
         "allowed": "Erlaubt (Tage)", "anonymous": "(anonym)", "no_dataset": "(kein Datensatz)",
         "csv": "Als CSV herunterladen", "open_data": "Diese Statistik als offene Daten", "json": "JSON",
+        "showcases": "Anwendungen, die ihn nutzen",
+        "connectors": "Gestörte Konnektoren", "connectors_intro": "Konnektoren, deren Läufe wiederholt fehlschlugen: "
+        "ihre Datensätze werden nicht aktualisiert.", "no_connectors": "Alle Konnektoren arbeiten.",
+        "connector": "Konnektor", "last_run": "Letzter Lauf", "failures": "Fehlgeschlagene Läufe in Folge",
+        "last_error": "Letzter Fehler",
     },
 }
 

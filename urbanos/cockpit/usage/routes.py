@@ -7,6 +7,7 @@ answers JSON with ``?f=json``; ``/cockpit/usage.csv`` is the viewer's rows, ``/c
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from urbanos.cockpit.usage.i18n import pick_lang, translator
 from urbanos.errors import Forbidden, Unauthorized, UrbanosError
 from urbanos.governance import Identity
 from urbanos.platform import Platform, render_html
-from urbanos.ports import UsagePort
+from urbanos.ports import ConnectorHealthPort, UsagePort
 from urbanos.routing import platform_of, register_error_renderer
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -61,7 +62,14 @@ async def _figures(request: Request, ident: Identity, public: bool) -> tuple[rep
     rows = await port.usage(ident, period.since.isoformat(), period.until.isoformat())
     if public:
         rows = report.merged_public(rows)
-    return period, rows, report.summary(rows, await port.late_datasets(ident), period, public=public)
+    figures = report.summary(rows, await port.late_datasets(ident), period, public=public)
+    health = platform_of(request).optional(ConnectorHealthPort)
+    if not public:  # connector names and errors are the operators' business: not on the public page
+        figures["connectors"] = [asdict(h) for h in await health.unhealthy(ident)] if health is not None else []
+    showcases = platform_of(request).services.get("showcases")
+    if showcases is not None:
+        await showcases.annotate(ident, figures)
+    return period, rows, figures
 
 
 async def _page(request: Request, ident: Identity, public: bool) -> Response:

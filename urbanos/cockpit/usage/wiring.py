@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from urbanos.cockpit.usage import routes
+from urbanos.cockpit.usage import dataset, routes
 from urbanos.cockpit.usage.openapi import openapi_part
 
 if TYPE_CHECKING:
@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 def mount(app: Any, platform: Platform) -> None:
     """Add the usage cockpit's routes."""
     routes.mount(app, platform)
+
+
+async def startup(platform: Platform) -> None:
+    """Describe the usage statistics in the catalogue when ``cockpit_usage_dataset_org`` is set."""
+    await dataset.startup(platform)
+
+
+def demo(platform: Platform) -> None:
+    dataset.demo(platform)
 
 
 def openapi(platform: Platform) -> dict[str, Any]:
