@@ -30,8 +30,8 @@ def _v1(c: Connection) -> None:
         " requested_at TEXT NOT NULL, updated_at TEXT NOT NULL, state_at TEXT NOT NULL, expected_at TEXT,"
         " hidden INTEGER NOT NULL DEFAULT 0, hidden_reason TEXT)"
     )
-    c.execute("CREATE INDEX participation_requests_requested ON participation_requests (requested_at)")
-    c.execute("CREATE INDEX participation_requests_service ON participation_requests (service_code, requested_at)")
+    c.execute("CREATE INDEX participation_requests_requested ON participation_requests (requested_at, id)")
+    c.execute("CREATE INDEX participation_requests_service ON participation_requests (service_code, requested_at, id)")
     c.execute("CREATE INDEX participation_requests_updated ON participation_requests (updated_at)")
     c.execute(
         "CREATE TABLE participation_contacts (request_id INTEGER PRIMARY KEY, email TEXT, first_name TEXT,"
