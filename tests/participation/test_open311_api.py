@@ -12,7 +12,6 @@ import pytest
 
 from tests.participation.o311 import EMAIL, report, setup_city
 
-
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 

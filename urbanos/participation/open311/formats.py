@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406 - escaping text we write; nothing is parsed
 
 import orjson
 
