@@ -53,3 +53,23 @@ def test_the_demo_has_a_few_hundred_reports(platform: Any, client: Any) -> None:
     found = client.get("/open311/v2/requests.json", params={"page_size": "1000"}).json()
     assert len(found) == demo.REPORTS and {r["status"] for r in found} == {"open", "closed"}
     assert len(client.get("/open311/v2/requests.json", params={"status": "open"}).json()) > 50
+
+
+def test_xml_stays_well_formed_for_any_code_and_text(client: Any) -> None:
+    from xml.etree import ElementTree as ET  # nosec B405 - parsing our own answers
+
+    from tests.participation.o311 import ADMIN
+
+    tokens = setup_city(client)
+    svc = {"service_code": "12", "service_name": "Numbered <b>", "attributes": [
+        {"code": "7", "datatype": "string", "description": "A code that is no XML name"}]}
+    assert client.post("/open311/v2/services.json", json=svc, headers=ADMIN).status_code == 201
+    r = report(client, tokens["citizen"], service_code="12", description="</request>]]>\x01 & <script>",
+               **{"attribute[size]": None, "attribute[7]": "<x/>"})
+    assert r.status_code == 200, r.text
+    rid = r.json()[0]["service_request_id"]
+    x = ET.fromstring(client.get(f"/open311/v2/requests/{rid}.xml?extensions=true").content)  # nosec B314
+    assert x.findtext("request/description") == "</request>]]>\ufffd & <script>"
+    assert x.find("request/extended_attributes/attributes/item[@key='7']").text == "<x/>"  # type: ignore[union-attr]
+    assert ET.fromstring(client.get("/open311/v2/services.xml").content).findtext(  # nosec B314
+        "service/service_name") == "Numbered <b>"

@@ -16,6 +16,7 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 ITEM = {"services": "service", "service_requests": "request", "errors": "error", "attributes": "attribute",
         "values": "value", "endpoints": "endpoint", "formats": "format", "notes": "note"}
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 
 def check_format(fmt: str) -> str:
@@ -33,6 +34,11 @@ def _text(value: Any) -> str:
 
 
 def _element(tag: str, value: Any, out: list[str]) -> None:
+    if not _NAME.match(tag) or tag.lower().startswith("xml"):  # a key that is no XML name (an attribute code "12")
+        inner: list[str] = []
+        _element("item", value, inner)
+        out.append(f'<item key="{_text(tag).replace(chr(34), "&quot;")}"' + "".join(inner)[len("<item"):])
+        return
     if isinstance(value, dict):
         out.append(f"<{tag}>")
         for k, v in value.items():

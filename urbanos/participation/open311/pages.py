@@ -104,8 +104,9 @@ async def report_post(request: Request) -> Response:
     items, photo = await read_form(request, int(platform_of(request).settings.participation_media_max_bytes))
     items = _check_csrf(request, items)
     ident = await _signed_in(request)
-    ident = REPORT_FORM if ident.is_anonymous else ident
-    svc.throttle(ident, request.client.host if request.client else None)
+    shared = ident.is_anonymous
+    ident = REPORT_FORM if shared else ident
+    svc.throttle(ident, request.client.host if request.client else None, per_token=not shared)
     items = [(k, v) for k, v in items if v != "" or k.startswith("attribute")]
     try:
         out = await svc.submit(ident, items, photo, base_url(request))

@@ -108,8 +108,10 @@ class Open311Service:
         self._audit(ident, "open311.service.deleted", "Open311Service", code, org)
 
     # -- requests ---------------------------------------------------------------------------------------------
-    def throttle(self, ident: Identity, client: str | None) -> None:
-        keys = ((self.per_token, ident.subject), (self.per_address, client_key(client)))
+    def throttle(self, ident: Identity, client: str | None, *, per_token: bool = True) -> None:
+        """429 when the caller's token (``per_token``: not for the shared report form) or client address has used
+        up its posts; otherwise count this post against both."""
+        keys = ((self.per_token, ident.subject if per_token else None), (self.per_address, client_key(client)))
         wait = max(limiter.retry_after(key) for limiter, key in keys)
         if wait:
             raise RateLimited(f"Too many service requests; try again in {wait} s.", retry_after=wait)
