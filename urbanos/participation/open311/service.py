@@ -3,6 +3,7 @@ organisation checks, the rate limits, MQTT and the audit trail."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +128,8 @@ class Open311Service:
         req = intake.check(one, attrs, multi, svc, errors)
         if photo is not None and req.media_url:
             raise ValidationFailed("Give media_url or upload a photo, not both.")
-        safe = make_safe(photo, int(self.platform.settings.participation_media_max_bytes)) if photo else None
+        limit = int(self.platform.settings.participation_media_max_bytes)
+        safe = await asyncio.to_thread(make_safe, photo, limit) if photo else None  # CPU work: off the event loop
         assert svc is not None
         now = now_stored()
         token = secrets.token_hex(12) if svc["type"] == "batch" else None
