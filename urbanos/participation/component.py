@@ -1,0 +1,67 @@
+"""The participation capability's component: its settings, migrations and hooks. Every command of the ``urbanos`` CLI
+loads this module, so the capability's own modules are imported by the hook that needs them.
+
+Open311 GeoReport v2 lives in ``open311/``; participatory budgets are built in ``budget/`` and wired in beside it
+(``budget/wiring.py``: its settings, migrations, services, routes and demo join the hooks below)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from urbanos.plugins import Component
+from urbanos.settings import Setting
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+    from urbanos.storage import Migration
+
+SETTINGS = (
+    Setting("participation_posts_per_minute", int, 30, "Open311 service requests one API token may post a minute "
+            "(a burst of this many, then one every 60/N seconds).", section="participation", minimum=1),
+    Setting("participation_posts_per_minute_per_address", int, 60, "Open311 service requests (and report forms) "
+            "one client address may post a minute.", section="participation", minimum=1),
+    Setting("participation_media_max_bytes", int, 8 * 1024 * 1024, "Largest photo a service request may upload, in "
+            "bytes.", section="participation", minimum=1024),
+    Setting("participation_jurisdiction_id", str, "", "The Open311 jurisdiction_id this endpoint serves; empty: any "
+            "jurisdiction_id is accepted and ignored.", section="participation"),
+)
+
+
+class ParticipationComponent(Component):
+    name = "participation"
+    settings = SETTINGS
+
+    def migrations(self) -> list[Migration]:
+        from urbanos.participation.schema import MIGRATIONS
+
+        return list(MIGRATIONS)
+
+    def setup(self, platform: Platform) -> None:
+        from urbanos.participation.open311.service import Open311Service
+
+        platform.services["open311"] = Open311Service(platform)
+
+    def mount(self, app: Any, platform: Platform) -> None:
+        from urbanos.participation.open311 import pages, routes
+
+        routes.mount(app, platform)
+        pages.mount(app, platform)
+
+    def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.participation.open311.openapi import openapi_part
+
+        return openapi_part()
+
+    def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        return [{"title": "Report a problem", "href": "/participation/report", "title_de": "Ein Problem melden",
+                 "description": "Tell the city about a pothole, litter or a broken light (Open311 at /open311/v2/).",
+                 "description_de": "Melden Sie der Stadt ein Schlagloch, Müll oder eine defekte Leuchte (Open311 unter "
+                                   "/open311/v2/)."}]
+
+    def demo(self, platform: Platform) -> None:
+        from urbanos.participation.open311 import demo
+
+        demo.load_demo(platform)
+
+
+__all__ = ["ParticipationComponent", "SETTINGS"]
