@@ -99,5 +99,16 @@ class Features:
             return False, None
         return True, None if row[0] is None else int(row[0])
 
+    # -- retention (privacy) --------------------------------------------------------------------------------
+    def purge_features(self, c: Connection, collection: str, before: str, time_property: str | None = None) -> int:
+        from urbanos.features.purge import purge_features
+
+        return purge_features(c, collection, before, time_property)
+
+    def dataset_collections(self, c: Connection, dataset_id: int) -> list[str]:
+        from urbanos.features.purge import dataset_collections
+
+        return dataset_collections(c, dataset_id)
+
 
 __all__ = ["Features"]

@@ -424,6 +424,18 @@ class SensingService:
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
 
+    # -- retention and assessments (privacy, through the port) -------------------------------------------------
+    def purge_observations(self, c: Connection, dataset_id: int, before: str,
+                           datastream_ids: list[int] | None = None) -> int:
+        from urbanos.sensing.purge import purge_observations
+
+        return purge_observations(c, dataset_id, before, datastream_ids)
+
+    def observed_property(self, c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
+        from urbanos.sensing.purge import observed_property
+
+        return observed_property(c, observed_property_id)
+
 
 def _not_allowed(t: Target, message: str) -> MethodNotAllowed:
     """405 for a change of what is read only: a property, a top-level $ref list (GET), a collection (GET, POST)."""
