@@ -111,8 +111,8 @@ class Transparency:
                      "datasets": a["datasets"]} for a in algorithms],
                 "assessments": [{"id": a["id"], "kind": a["kind"], "target": a["ref"], "label": a["label"],
                                  "organization": a["org"], "state": a["state"], "decided_at": a["decided_at"],
-                                 "sections": [{"key": k, "heading": heading[k], "text": v}
-                                              for k, v in a["sections"].items() if k in heading]} for a in shown],
+                                 "sections": [{"key": k, "heading": heading[k], "text": a["sections"][k]}
+                                              for k in heading if a["sections"].get(k)]} for a in shown],
                 "deletions": facts["deletions"], "contacts": await self.contacts()}
 
 
