@@ -32,7 +32,7 @@ from urbanos.governance import ADMIN, Gate
 from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
-from urbanos.sensing import dataarray
+from urbanos.sensing import dataarray, purge
 from urbanos.sensing import options as qopts
 from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
@@ -427,14 +427,10 @@ class SensingService:
     # -- retention and assessments (privacy, through the port) -------------------------------------------------
     def purge_observations(self, c: Connection, dataset_id: int, before: str,
                            datastream_ids: list[int] | None = None) -> int:
-        from urbanos.sensing.purge import purge_observations
-
-        return purge_observations(c, dataset_id, before, datastream_ids)
+        return purge.purge_observations(c, dataset_id, before, datastream_ids)
 
     def observed_property(self, c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
-        from urbanos.sensing.purge import observed_property
-
-        return observed_property(c, observed_property_id)
+        return purge.observed_property(c, observed_property_id)
 
 
 def _not_allowed(t: Target, message: str) -> MethodNotAllowed:
