@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.privacy.conftest import ADMIN_H
+from tests.privacy.conftest import ADMIN_H, ckan
+from urbanos.privacy import extra
 from urbanos.privacy.dpia.model import REQUIRED
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
@@ -57,3 +58,18 @@ def test_contacts_bad_input(client: Any, orgs: dict[str, Any]) -> None:
     assert client.put("/privacy/contacts/org-a", json=good, headers=h["publisher-a"]).status_code == 403
     assert client.put("/privacy/contacts/org-a", json=good).status_code == 401
     assert all(c["contact"] is None for c in client.get("/privacy/contacts").json()["contacts"])
+
+
+def test_demo_facts_are_idempotent(client: Any, platform: Any) -> None:
+    ckan(client, "organization_create", {"name": "demo-mobility", "title": "Demo City – Department of Mobility"})
+    ckan(client, "package_create", {"name": "bike-sharing", "title": "Bike-sharing", "owner_org": "demo-mobility"})
+    ckan(client, "package_create", {"name": "demo-parking-bays", "title": "Parking", "owner_org": "demo-mobility"})
+    extra.demo(platform)
+    extra.demo(platform)
+    page = client.get("/transparency", params={"f": "json"}).json()
+    assert [(d["name"], d["person_related"], d["retention"]["days"], (d["assessment"] or {}).get("state"))
+            for d in page["datasets"]] == [("bike-sharing", True, None, "approved"), ("demo-parking-bays", False, 90, None)]
+    assert len(page["assessments"]) == 1 and page["assessments"][0]["sections"][0]["key"] == "description"
+    assert [c["contact"] for c in page["contacts"]] == ["privacy-mobility@demo-city.example"]
+    r = client.post("/api/3/action/package_patch", json={"id": "bike-sharing", "access_level": "open"}, headers=ADMIN_H)
+    assert r.status_code == 200  # approved: it may stay open
