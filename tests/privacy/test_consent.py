@@ -36,7 +36,7 @@ def test_consent_gates_rows_on_every_path(client: Any, platform: Any, world: dic
     h, sub = world["h"], world["subject"]
     citizen = sub["reader"]  # a citizen's token: its subject is the principal
     _visits(platform, world["ids"]["org-a-private"], ["p1", "p1", "p2", citizen, None])
-    for who in ("p1", "p2"):
+    for who in ("p2", "p1"):  # the one without consent first: the rows left must stay with their entities
         sta.observe(world["stream"], 5, "2024-02-01T00:00:00Z", parameters={"person": who})
     assert _people(client, h["reader-a"]) == ["None", "p1", "p1", "p2", citizen]  # not consent-based yet
     r = client.put("/privacy/consent/datasets/org-a-private", json={"subject_field": "person", "purpose": "research"},
@@ -58,6 +58,9 @@ def test_consent_gates_rows_on_every_path(client: Any, platform: Any, world: dic
     mine = r.json()["receipt"]["consentReceiptID"]
     assert _people(client, h["reader-a"]) == ["None", "p1", "p1", citizen]
     assert sorted(_obs_people(client, world["stream"], h["reader-a"])) == ["None", "None", "None", "p1"]
+    geo = client.get(f"/sta/v1.1/Datastreams({world['stream']})/Observations", params={"$resultFormat": "GeoJSON"},
+                     headers=h["reader-a"]).json()["features"]
+    assert [f["id"] for f in geo] == [f["properties"]["@iot.id"] for f in geo] and len(geo) == 4  # rows stay aligned
     preview = client.get("/download/visits.csv", headers=h["reader-a"])
     assert preview.status_code == 200 and "p2" not in preview.text and "p1" in preview.text
     # another purpose or recipient is not this consent

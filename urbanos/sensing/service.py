@@ -124,6 +124,15 @@ class SensingService:
         for ds_id, idx in groups.items():
             ds, _grants = self.gate.dataset_access(conn, ds_id)
             changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx])
+            where = {id(outs[i]): i for i in idx}
+            if len(changed) != len(idx) and all(id(o) in where for o in changed):
+                # a transform that dropped entities (consent): keep each one that is left with its own row, so that
+                # what is built from the rows ($resultFormat) holds exactly the entities served
+                for i in idx:
+                    result[i] = None
+                for o in changed:
+                    result[where[id(o)]] = o
+                continue
             for j, i in enumerate(idx):
                 result[i] = changed[j] if j < len(changed) else None
         keep = [i for i, o in enumerate(result) if o is not None]
