@@ -41,6 +41,8 @@ LAZY_IMPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "urbanos.features.component": (("urbanos.features",), _COMPONENT),
     "urbanos.sensing.component": (("urbanos.sensing",), _COMPONENT),
     "urbanos.privacy.component": (("urbanos.privacy",), _COMPONENT),
+    "urbanos.privacy.extra": (("urbanos.privacy",), _COMPONENT + " (the component's hooks of retention, consent, "
+                              "assessments and the transparency page)"),
     "urbanos.cockpit.component": (("urbanos.cockpit",), _COMPONENT),
     "urbanos.connectors.component": (("urbanos.connectors",), _COMPONENT),
     "urbanos.participation.component": (("urbanos.participation",), _COMPONENT),

@@ -183,6 +183,18 @@ class FeaturesPort(Protocol):
         a collection of another dataset is refused. Returns the number of features written."""
         ...
 
+    # -- retention (privacy) --------------------------------------------------------------------------------
+    def purge_features(self, c: Connection, collection: str, before: str, time_property: str | None = None) -> int:
+        """Delete, in the caller's transaction, the features of ``collection`` whose time (``time_property``, by
+        default the collection's time field) is before ``before`` (stored UTC text); keeps the collection's count and
+        time extent right. Returns the number deleted (0 for a collection without that time). NotFound for an unknown
+        collection, ValidationFailed for a property that is not a date-time field."""
+        ...
+
+    def dataset_collections(self, c: Connection, dataset_id: int) -> list[str]:
+        """The names of the feature collections of dataset ``dataset_id``."""
+        ...
+
 
 CkanAction = Callable[[Any, "Identity", dict[str, Any]], Awaitable[Any]]
 """An extra CKAN action: ``async fn(platform, identity, data) -> result``, served by the catalogue's Action API."""
@@ -263,6 +275,20 @@ class SensingPort(Protocol):
         entity) exactly as the v1.1 HTTP API does it, as ``identity``, in the caller's transaction (one transaction
         for many writes: a connector's run). Returns the id each write created or changed; raises what HTTP would
         answer, and the caller's transaction then rolls back as one."""
+        ...
+
+    # -- retention and assessments (privacy) ----------------------------------------------------------------
+    def purge_observations(self, c: Connection, dataset_id: int, before: str,
+                           datastream_ids: list[int] | None = None) -> int:
+        """Delete, in the caller's transaction, the Observations of dataset ``dataset_id``'s Datastreams and
+        MultiDatastreams (only ``datastream_ids`` when given: Datastreams of that dataset) whose phenomenon time starts
+        before ``before`` (stored UTC text), and compute the touched Datastreams' phenomenonTime and resultTime envelopes
+        and latest pointers again. Returns the number deleted."""
+        ...
+
+    def observed_property(self, c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
+        """``(name, owning organisation)`` of ObservedProperty ``observed_property_id``, or None when it does not
+        exist."""
         ...
 
 

@@ -15,7 +15,7 @@ PAGES = (
     "/", "/datasets", "/datasets?q=bench", "/datasets/hamburg-bezirke", "/datasets/melbourne-pedestrian-counts",
     "/datasets/pedestrian-sensors", "/organizations", "/themes", "/inventory", "/signin",
     "/ogcapi/?f=html", "/ogcapi/collections?f=html", "/ogcapi/collections/pedestrian-sensors?f=html",
-    "/ogcapi/collections/pedestrian-sensors/items?f=html",
+    "/ogcapi/collections/pedestrian-sensors/items?f=html", "/transparency",
 )
 
 

@@ -51,6 +51,9 @@ def package_write(c: Connection, gate: Gate, identity: Identity, data: Any, *, m
     data, custom = merged_input(data)
     org = _authorise_owner(c, identity, data, existing)
     fields = validate_package(c, data, custom, existing, org)
+    gate.check_write(c, "dataset.access", identity, {  # (a privacy assessment that must be approved first, say)
+        "dataset": fields.name, "dataset_id": existing["id"] if existing else None, "access_level": fields.access,
+        "previous": existing["access_level"] if existing else None})
     return persist_package(c, identity, fields, existing, features)
 
 

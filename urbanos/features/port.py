@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry import shape
 
 from urbanos.errors import Conflict, NotFound
-from urbanos.features import store
+from urbanos.features import purge, store
 from urbanos.features.access import check_read, transform_rows
 from urbanos.features.datastore import read_import
 from urbanos.features.datastore.args import guess_type
@@ -98,6 +98,13 @@ class Features:
         if row is None:
             return False, None
         return True, None if row[0] is None else int(row[0])
+
+    # -- retention (privacy) --------------------------------------------------------------------------------
+    def purge_features(self, c: Connection, collection: str, before: str, time_property: str | None = None) -> int:
+        return purge.purge_features(c, collection, before, time_property)
+
+    def dataset_collections(self, c: Connection, dataset_id: int) -> list[str]:
+        return purge.dataset_collections(c, dataset_id)
 
 
 __all__ = ["Features"]

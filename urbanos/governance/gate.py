@@ -62,6 +62,10 @@ class DatasetAccess:
 
 Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
 AccessObserver = Callable[[Identity, DatasetAccess, str], None]
+WriteCheck = Callable[[Connection, "Identity | None", dict[str, Any]], None]
+"""``check(conn, identity, facts)`` before a write of a kind (``dataset.access``, ``observation``): raises the refusal
+(an :class:`~urbanos.errors.UrbanosError`) or returns. ``facts`` are what the writer knows; a value may be a
+function without arguments that reads it when a check asks (so that a write pays nothing when no check needs it)."""
 MembershipSource = Callable[[Connection, Identity], Iterable[Membership]]
 """Memberships recorded in the database for an authenticated caller (for example organisation members)."""
 
@@ -111,6 +115,7 @@ class Gate:
         URLs: use it with ``urbanos.governance.outbound.OutboundClient``."""
         self._transforms: list[Transform] = []
         self._observers: list[AccessObserver] = []
+        self._write_checks: dict[str, list[WriteCheck]] = {}
         self._membership_sources: list[MembershipSource] = []
         self.visibility_cache = VisibilityCache(self._decide)
         """Which datasets each kind of caller may read, per visibility stamp (``visibility``)."""
@@ -452,6 +457,18 @@ class Gate:
             rows = fn(identity, ds, rows)
         return rows
 
+    # -- write checks ------------------------------------------------------------------------------
+    def add_write_check(self, kind: str, fn: WriteCheck) -> None:
+        """Register ``fn`` to run before every write of ``kind``: ``dataset.access`` (the catalogue sets a dataset's
+        access level; facts ``dataset``, ``dataset_id``, ``access_level``, ``previous``) and ``observation`` (sensing
+        adds Observations to a (Multi)Datastream; facts ``kind``, ``id``, ``dataset_id``, ``observed_properties``)."""
+        self._write_checks.setdefault(kind, []).append(fn)
+
+    def check_write(self, c: Connection, kind: str, identity: Identity | None, facts: dict[str, Any]) -> None:
+        """Run the checks of ``kind`` in the writer's transaction ``c``; the first refusal is raised."""
+        for fn in self._write_checks.get(kind, ()):
+            fn(c, identity, facts)
+
     def add_observer(self, fn: AccessObserver) -> None:
         self._observers.append(fn)
 
@@ -465,4 +482,4 @@ class Gate:
                 log.exception("access observer failed")
 
 
-__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS", "MembershipSource", "FailureLimiter", "client_key"]
+__all__ = ["Gate", "DatasetAccess", "WriteCheck", "ADMIN", "ACCESS_LEVELS", "MembershipSource", "FailureLimiter", "client_key"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component
 from urbanos.ports import AuditPort, TransparencyPort
+from urbanos.privacy.extra import SETTINGS as EXTRA_SETTINGS
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ SETTINGS = (
             "each); what a process that dies without shutting down loses.", section="privacy", minimum=1),
     Setting("audit_flush_entries", int, 500, "Append the buffered audit entries as soon as this many wait.",
             section="privacy", minimum=1),
+    *EXTRA_SETTINGS,
 )
 
 
@@ -35,9 +37,10 @@ class PrivacyComponent(Component):
     settings = SETTINGS
 
     def migrations(self) -> list[Migration]:
+        from urbanos.privacy import extra
         from urbanos.privacy.schema import MIGRATIONS
 
-        return list(MIGRATIONS)
+        return [*MIGRATIONS, *extra.migrations()]
 
     def setup(self, platform: Platform) -> None:
         from urbanos.privacy.algorithms.service import AlgorithmRegister
@@ -60,39 +63,63 @@ class PrivacyComponent(Component):
         register = AlgorithmRegister(platform, audit)
         platform.services["algorithms"] = register
         platform.provide(TransparencyPort, register)
+        from urbanos.privacy import extra
+
+        extra.setup(platform)
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.privacy import routes
 
         routes.mount(app, platform)
+        from urbanos.privacy import extra
+
+        extra.mount(app, platform)
 
     async def startup(self, platform: Platform) -> None:
         audit: AuditLog = platform.services["audit"]
         audit.start()
+        from urbanos.privacy import extra
+
+        await extra.startup(platform)
 
     async def shutdown(self, platform: Platform) -> None:
+        from urbanos.privacy import extra
+
+        await extra.shutdown(platform)
         audit: AuditLog = platform.services["audit"]
         await audit.stop()
 
     def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.privacy import extra
         from urbanos.privacy.openapi import openapi_part
 
-        return openapi_part()
+        part, more = openapi_part(), extra.openapi_part()
+        part["paths"].update(more["paths"])
+        part["components"]["schemas"].update(more["components"]["schemas"])
+        part["tags"] = more["tags"]
+        return part
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         return [{"title": "Algorithm register", "title_de": "Algorithmenregister", "href": "/algorithms",
                  "description": "The algorithms the city uses, the data they use and how to object.",
-                 "description_de": "Die Algorithmen der Stadt, ihre Daten und wie man widerspricht."}]
+                 "description_de": "Die Algorithmen der Stadt, ihre Daten und wie man widerspricht."},
+                {"title": "Transparency", "title_de": "Transparenz", "href": "/transparency",
+                 "description": "What data the city collects, why, for how long, and how to object.",
+                 "description_de": "Welche Daten die Stadt erhebt, wozu, wie lange, und wie man widerspricht."}]
 
     def cli_commands(self) -> list[click.Command]:
+        from urbanos.privacy import extra
         from urbanos.privacy.cli import commands
 
-        return commands()
+        return [*commands(), *extra.cli_commands()]
 
     def demo(self, platform: Platform) -> None:
         from urbanos.privacy.demo import load_demo
 
         load_demo(platform, platform.services["algorithms"])
+        from urbanos.privacy import extra
+
+        extra.demo(platform)
 
 
 __all__ = ["PrivacyComponent", "SETTINGS"]

@@ -217,6 +217,7 @@ def create_sync(conn: Connection, version: str, base: str, body: Any, identity: 
     for group in body:
         comp, data, kind, table, parent = _target(w, group)
         thing_id, dataset_id = conn.fetchone(f"SELECT thing_id, dataset_id FROM {table} WHERE id = ?", (parent,)) or (None, None)
+        w.own.check_observations(kind, parent, dataset_id)
         n_results = None
         if kind == "MultiDatastream":
             n_results = int(conn.fetchval("SELECT COUNT(*) FROM sta_mds_properties WHERE multi_datastream_id = ?", (parent,)))

@@ -111,6 +111,14 @@ def forbidden(e: EntityType, id_: int, owner: str | None) -> Forbidden:
                      "the whole platform (not limited to an organisation).")
 
 
+def observed_properties(c: Connection, kind: str, id_: int) -> list[int]:
+    """The ObservedProperties whose Observations (Multi)Datastream ``id_`` receives."""
+    if kind == "Datastream":
+        return [int(r[0]) for r in c.fetchall("SELECT observed_property_id FROM sta_datastreams WHERE id = ?", (id_,))]
+    return [int(r[0]) for r in c.fetchall("SELECT observed_property_id FROM sta_mds_properties"
+                                          " WHERE multi_datastream_id = ?", (id_,))]
+
+
 class Ownership:
     """The checks of one write, for ``identity`` (None: a trusted writer, which passes every check)."""
 
@@ -205,6 +213,7 @@ class Ownership:
         owner = ds_org if dataset_id is not None else own_org
         ident = self.identity
         if ident is None or Gate.can_write(ident, owner):  # (a role without organisation passes every owner)
+            self.check_observations(kind, id_, dataset_id)
             self._allowed[(kind, id_)] = owner
             return owner
         if dataset_id is not None and ds_level != "open":  # (the gate lets an admin read everything)
@@ -216,6 +225,14 @@ class Ownership:
                 if not self.gate.can_read(ident, ds, grants):
                     raise BadRequest(f"{kind} {id_} does not exist.")
         raise forbidden(ENTITIES[kind], id_, owner)
+
+    def check_observations(self, kind: str, id_: int, dataset_id: Any) -> None:
+        """The gate's write checks of kind ``observation`` (a person-related ObservedProperty without an approved
+        assessment, say) before Observations are added to (Multi)Datastream ``id_``."""
+        if self.gate is not None:
+            self.gate.check_write(self.c, "observation", self.identity, {
+                "kind": kind, "id": id_, "dataset_id": dataset_id,
+                "observed_properties": lambda: observed_properties(self.c, kind, id_)})
 
     def reach(self, e: EntityType, a: str) -> tuple[str, list[Any]] | None:
         """SQL (with params) true for the rows of ``e`` (alias ``a``) a write may pass through: those the caller

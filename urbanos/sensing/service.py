@@ -32,7 +32,7 @@ from urbanos.governance import ADMIN, Gate
 from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
-from urbanos.sensing import dataarray
+from urbanos.sensing import dataarray, purge
 from urbanos.sensing import options as qopts
 from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
@@ -124,6 +124,15 @@ class SensingService:
         for ds_id, idx in groups.items():
             ds, _grants = self.gate.dataset_access(conn, ds_id)
             changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx])
+            where = {id(outs[i]): i for i in idx}
+            if len(changed) != len(idx) and all(id(o) in where for o in changed):
+                # a transform that dropped entities (consent): keep each one that is left with its own row, so that
+                # what is built from the rows ($resultFormat) holds exactly the entities served
+                for i in idx:
+                    result[i] = None
+                for o in changed:
+                    result[where[id(o)]] = o
+                continue
             for j, i in enumerate(idx):
                 result[i] = changed[j] if j < len(changed) else None
         keep = [i for i, o in enumerate(result) if o is not None]
@@ -423,6 +432,14 @@ class SensingService:
         Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
+
+    # -- retention and assessments (privacy, through the port) -------------------------------------------------
+    def purge_observations(self, c: Connection, dataset_id: int, before: str,
+                           datastream_ids: list[int] | None = None) -> int:
+        return purge.purge_observations(c, dataset_id, before, datastream_ids)
+
+    def observed_property(self, c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
+        return purge.observed_property(c, observed_property_id)
 
 
 def _not_allowed(t: Target, message: str) -> MethodNotAllowed:

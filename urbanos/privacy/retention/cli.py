@@ -1,0 +1,54 @@
+"""``urbanos purge [--dry-run]``: apply every retention rule now, with a progress bar; a dry run counts what would be
+deleted and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from urbanos.platform import Platform
+from urbanos.plugins import load_components, settings_registry
+from urbanos.settings import Settings, load
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    root = ctx.find_root().params
+    overrides: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    for pair in root.get("set_values") or ():
+        name, _, value = str(pair).partition("=")
+        overrides[name.strip().replace("-", "_")] = value
+    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
+
+
+@click.command(name="purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data dir).")
+@click.option("--data-dir", default=None, help="Data directory.")
+@click.pass_context
+def purge(ctx: click.Context, dry_run: bool, db_url: str | None, data_dir: str | None) -> None:
+    """Delete the data older than its retention period (per dataset, Datastream or collection), leaving a deletion
+    record and an audit entry per rule."""
+    settings = _settings(ctx, db=db_url, data_dir=data_dir)
+    platform = Platform.build(settings, load_components())
+    platform.open()
+    try:
+        retention = platform.services["privacy_retention"]
+        rules = platform.db.read_sync(lambda c: int(c.fetchval("SELECT COUNT(*) FROM privacy_retention") or 0))
+        with click.progressbar(length=rules, label="Purging" if not dry_run else "Counting", file=None) as bar:
+            results = retention.purge_sync(dry_run=dry_run, actor="cli:purge", progress=lambda _rule: bar.update(1))
+    finally:
+        audit = platform.services.get("audit")
+        if audit is not None:
+            audit.flush_sync()  # the audit entries of the purge, appended before the database closes
+        platform.close()
+    total = 0
+    for r in results:
+        total += r["rows"]
+        if r["rows"]:
+            click.echo(f"{r['dataset']}: {r['rule']}: {r['rows']} rows older than {r['before']} ({r['what']})")
+    verb = "would be deleted" if dry_run else "deleted"
+    click.echo(f"{total} rows {verb} under {len(results)} rules.")
+
+
+__all__ = ["purge"]

@@ -1,0 +1,94 @@
+"""What the retention, consent, assessment and transparency parts share: the dataset a request names (as the caller
+may see it), the steward check, bounded fields of a JSON body, and the privacy stamp that tells every process that
+consent or an assessment changed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from urbanos.errors import NotFound, ValidationFailed
+from urbanos.governance import Gate, Identity
+from urbanos.ports import CatalogPort, DatasetRef
+
+if TYPE_CHECKING:
+    from urbanos.platform import Platform
+    from urbanos.storage import Connection
+
+MAX_TEXT = 2000
+MAX_NAME = 200
+STAMP_SQL = "SELECT n FROM privacy_stamp WHERE id = 1"
+
+
+def visible_dataset(platform: Platform, c: Connection, identity: Identity, name: Any) -> DatasetRef:
+    """The active dataset ``name`` when ``identity`` may read it; NotFound otherwise (a hidden one answers exactly
+    like a missing one)."""
+    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise missing
+    ref = platform.require(CatalogPort).dataset(c, name)
+    if ref is None or ref.state != "active" or ref.name != name:
+        raise missing
+    ds, grants = platform.gate.dataset_access(c, ref.id)
+    if not platform.gate.can_read(identity, ds, grants):
+        raise missing
+    return ref
+
+
+def require_steward(identity: Identity, org: str | None) -> None:
+    """401 for anonymous callers, 403 without the steward role for ``org`` (None: for the whole platform)."""
+    Gate.require(identity, "steward", org)
+
+
+def body_object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ValidationFailed("The body must be a JSON object.", detail={"field": "__root__"})
+    return body
+
+
+def text(body: dict[str, Any], key: str, *, required: bool = True, limit: int = MAX_TEXT,
+         default: str | None = None) -> str | None:
+    """A string field of at most ``limit`` characters (None when optional and missing)."""
+    value = body.get(key)
+    if value is None:
+        if required:
+            raise ValidationFailed(f"{key} is required.", detail={"field": key})
+        return default
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{key} must be a string.", detail={"field": key})
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(f"{key} must not be empty.", detail={"field": key})
+    if len(value) > limit:
+        raise ValidationFailed(f"{key} is longer than {limit} characters.", detail={"field": key})
+    return value
+
+
+def integer(body: dict[str, Any], key: str, *, lo: int, hi: int) -> int:
+    value = body.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(f"{key} must be an integer.", detail={"field": key})
+    if not lo <= value <= hi:
+        raise ValidationFailed(f"{key} must be between {lo} and {hi}.", detail={"field": key})
+    return value
+
+
+def only_keys(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ValidationFailed(f"Unknown field {unknown[0][:MAX_NAME]!r}; allowed: {', '.join(sorted(allowed))}.",
+                               detail={"field": unknown[0][:MAX_NAME]})
+
+
+def bump_stamp(c: Connection) -> None:
+    """Give the privacy stamp a new value (in the writer's transaction): every process reloads consent and
+    assessments when it sees it."""
+    c.execute("UPDATE privacy_stamp SET n = ? WHERE id = 1", (secrets.randbits(52),))
+
+
+def read_stamp(c: Connection) -> int:
+    return int(c.fetchval(STAMP_SQL) or 0)
+
+
+__all__ = ["visible_dataset", "require_steward", "body_object", "text", "integer", "only_keys", "bump_stamp",
+           "read_stamp", "MAX_TEXT", "MAX_NAME"]

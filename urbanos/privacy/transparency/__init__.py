@@ -1,0 +1,1 @@
+"""The public transparency page (/transparency) and the contacts for objections."""

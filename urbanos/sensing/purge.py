@@ -1,0 +1,63 @@
+"""Retention purges of Observations (asked by the privacy capability through
+:meth:`urbanos.ports.SensingPort.purge_observations`): the rows of a dataset's (Multi)Datastreams older than a
+cut-off are deleted, and each touched (Multi)Datastream's phenomenonTime and resultTime envelope and its pointer to
+the latest Observation are computed again from the Observations that remain."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from urbanos.events import Event
+
+if TYPE_CHECKING:
+    from urbanos.storage import Connection
+
+_PARENTS = (("sta_datastreams", "datastream_id", "Datastream"),
+            ("sta_multi_datastreams", "multi_datastream_id", "MultiDatastream"))
+
+
+def _recompute(c: Connection, table: str, fk: str, parent: Any) -> None:
+    """The envelope (phenomenon and result time) and latest pointer of ``parent`` from its Observations."""
+    latest = c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
+                        " LIMIT 1", (parent,))
+    if latest is None:
+        c.execute(f"UPDATE {table} SET last_obs_id = NULL, last_phen = NULL, phen_start = NULL, phen_end = NULL,"
+                  " rtime_start = NULL, rtime_end = NULL WHERE id = ?", (parent,))
+        return
+    first, last, rmin, rmax = c.fetchone(
+        f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)), MIN(result_time), MAX(result_time)"
+        f" FROM sta_observations WHERE {fk} = ?", (parent,)) or (None, None, None, None)
+    c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ?, rtime_start = ?,"
+              " rtime_end = ? WHERE id = ?", (latest[0], latest[1], first, last, rmin, rmax, parent))
+
+
+def purge_observations(c: Connection, dataset_id: int, before: str, datastream_ids: list[int] | None = None) -> int:
+    """Delete the Observations of dataset ``dataset_id`` whose phenomenon time starts before ``before``; see
+    :meth:`urbanos.ports.SensingPort.purge_observations`. One ``updated`` event per touched (Multi)Datastream."""
+    total = 0
+    for table, fk, entity in _PARENTS:
+        if datastream_ids is not None and table != "sta_datastreams":
+            continue
+        sql, params = f"SELECT id FROM {table} WHERE dataset_id = ?", [dataset_id]
+        if datastream_ids is not None:
+            if not datastream_ids:
+                continue
+            sql += f" AND id IN ({', '.join('?' * len(datastream_ids))})"
+            params += [int(i) for i in datastream_ids]
+        for (parent,) in c.fetchall(sql + " ORDER BY id", params):
+            n = int(c.execute(f"DELETE FROM sta_observations WHERE {fk} = ? AND phen_start < ?",
+                              (parent, before)).rowcount or 0)
+            if n:
+                total += n
+                _recompute(c, table, fk, parent)
+                c.emit(Event("updated", entity, int(parent), topic="sensing", dataset_id=dataset_id,
+                             data={"links": {}, "purged": n}, changed=("phenomenonTime", "resultTime")))
+    return total
+
+
+def observed_property(c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
+    row = c.fetchone("SELECT name, owner_org FROM sta_observed_properties WHERE id = ?", (observed_property_id,))
+    return None if row is None else (str(row[0]), row[1])
+
+
+__all__ = ["purge_observations", "observed_property"]
