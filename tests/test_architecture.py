@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "urbanos"
-CAPABILITIES = ("catalog", "features", "sensing", "privacy", "cockpit", "connectors")
+CAPABILITIES = ("catalog", "features", "sensing", "privacy", "cockpit", "connectors", "participation")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
 
@@ -38,6 +38,7 @@ LAZY_IMPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "urbanos.privacy.component": (("urbanos.privacy",), _COMPONENT),
     "urbanos.cockpit.component": (("urbanos.cockpit",), _COMPONENT),
     "urbanos.connectors.component": (("urbanos.connectors",), _COMPONENT),
+    "urbanos.participation.component": (("urbanos.participation",), _COMPONENT),
     "urbanos.catalog.cli": (("urbanos.catalog.writes",), "catalogue writes load numpy and shapely"),
     "urbanos.catalog.dcat": (("urbanos.catalog.dcat.routes",),
                              "the package is imported for its settings; its routes load rdflib"),

@@ -29,6 +29,7 @@ BUILTIN = (
     "urbanos.privacy.component:PrivacyComponent",
     "urbanos.cockpit.component:CockpitComponent",
     "urbanos.connectors.component:ConnectorsComponent",
+    "urbanos.participation.component:ParticipationComponent",
 )
 
 

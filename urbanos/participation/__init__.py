@@ -1,0 +1,1 @@
+"""Participation: residents' reports, contributions on planning projects and participatory budgets."""
