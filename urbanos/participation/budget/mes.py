@@ -28,35 +28,76 @@ import numpy as np
 from urbanos.participation.budget.rules import Election, Number, Outcome
 
 TOL = 1e-9
+_Recipe = tuple[Fraction, int, np.ndarray, int]
+"""How a round's exact payment follows from the earlier ones: ``(cost - share * n_poor + sum(q_s * w_s)) / rich``."""
+_Payment = tuple[float, Fraction | None, _Recipe | None]
+
+
+class _Voters:
+    """The distinct ballots of an election (approval rows, weights) and each project's supporting rows."""
+
+    def __init__(self, approvals: np.ndarray, weights: np.ndarray) -> None:
+        self.a = approvals
+        self.w = weights
+        self.weighted = approvals.astype(np.int64) * weights[:, None]
+        self.supporters = [np.flatnonzero(approvals[:, j]) for j in range(approvals.shape[1])]
 
 
 class _Classes:
-    """Voters grouped by the funded projects they approved (same budget); their counts of approvals per project."""
+    """Voters grouped by the funded projects they approved (same budget): each class's budget as a float, which
+    funded projects it paid for (``pattern``; its exact budget is ``share - sum(q_t)`` over them), its size and its
+    approvals per project. Only the supporters of a funded project move, so a round touches only them."""
 
-    def __init__(self, approvals: np.ndarray, share: Fraction) -> None:
-        self.a = approvals
+    def __init__(self, voters: _Voters, share: Fraction) -> None:
+        self.v = voters
+        m = voters.a.shape[1]
         self.share = share
-        self.cls = np.zeros(approvals.shape[0], dtype=np.int64)
+        self.cls = np.zeros(voters.a.shape[0], dtype=np.int64)
         self.bf = np.array([float(share)])
-        self.pattern = np.zeros((1, 0), dtype=bool)
-        self.qs: list[Fraction] = []
-        self.counts = approvals.sum(axis=0, dtype=np.int64)[None, :]
+        self.pattern = np.zeros((1, m), dtype=bool)
+        self.size = np.array([int(voters.w.sum())], dtype=np.int64)
+        self.qs: list[Fraction | None] = []
+        self.recipes: list[_Recipe | None] = []
+        self.counts = voters.weighted.sum(axis=0)[None, :]
+
+    def exact(self) -> list[Fraction]:
+        """The exact payments of all rounds so far (computed from their recipes when first needed)."""
+        for t, q in enumerate(self.qs):
+            if q is None:
+                recipe = self.recipes[t]
+                assert recipe is not None
+                cost, n_poor, w, rich_n = recipe
+                back = sum((self.qs[s] * int(w[s]) for s in np.flatnonzero(w[:t])), start=Fraction(0))  # type: ignore[operator]
+                self.qs[t] = (cost - self.share * n_poor + back) / rich_n
+        return self.qs  # type: ignore[return-value]
 
     def budget(self, c: int) -> Fraction:
-        return self.share - sum((self.qs[t] for t in np.flatnonzero(self.pattern[c])), start=Fraction(0))
+        qs = self.exact()
+        return self.share - sum((qs[t] for t in np.flatnonzero(self.pattern[c])), start=Fraction(0))
 
     def paid(self, rows: np.ndarray, j: int) -> Fraction:
         """Exactly ``sum(budget_c * count_cj)`` over the classes ``rows``."""
+        qs = self.exact()
         n = self.counts[rows, j]
-        w = n @ self.pattern[rows].astype(np.int64) if len(rows) else np.zeros(len(self.qs), dtype=np.int64)
-        return self.share * int(n.sum()) - sum((self.qs[t] * int(w[t]) for t in np.flatnonzero(w)),
-                                               start=Fraction(0))
+        w = n @ self.pattern[rows].astype(np.int64) if len(rows) else np.zeros(self.pattern.shape[1], dtype=np.int64)
+        return self.share * int(n.sum()) - sum((qs[t] * int(w[t]) for t in np.flatnonzero(w)), start=Fraction(0))
 
-    def exact_q(self, j: int, cost: Fraction, q_est: float) -> Fraction:
+    def payment(self, j: int, cost: Fraction, q_est: float, exact: bool = False) -> _Payment:
+        """The payment per supporter that funds ``j``: as a float, and exactly or as the recipe of its exact value
+        (when no supporter's budget is within the tolerance of it, which supporters pay all they have is certain)."""
         sup = np.flatnonzero(self.counts[:, j] > 0)
         bf = self.bf[sup]
         tol = TOL * max(q_est, float(self.share))
         poor, rich, unsure = sup[bf < q_est - tol], sup[bf > q_est + tol], sup[np.abs(bf - q_est) <= tol]
+        if not exact and len(unsure) == 0:
+            n = self.counts[poor, j]
+            rich_n = int(self.counts[rich, j].sum())
+            qf = (float(cost) - float(self.bf[poor] @ n)) / rich_n
+            return qf, None, (cost, int(n.sum()), n @ self.pattern[poor].astype(np.int64), rich_n)
+        q = self._exact_q(j, cost, poor, rich, unsure)
+        return float(q), q, None
+
+    def _exact_q(self, j: int, cost: Fraction, poor: np.ndarray, rich: np.ndarray, unsure: np.ndarray) -> Fraction:
         paid = self.paid(poor, j)
         rich_n = int(self.counts[rich, j].sum() + self.counts[unsure, j].sum())
         for b, c in sorted((self.budget(int(c)), int(c)) for c in unsure):
@@ -67,39 +108,53 @@ class _Classes:
             rich_n -= int(self.counts[c, j])
         return (cost - paid) / rich_n
 
-    def pay(self, j: int, q: Fraction) -> None:
-        """The supporters of ``j`` pay ``min(budget, q)``: classes split, the ones left with nothing are dropped."""
-        qf = float(q)
+    def pay(self, j: int, payment: _Payment) -> None:
+        """The supporters of ``j`` pay ``min(budget, q)``: their classes split; who is left with nothing drops out."""
+        qf, exact, recipe = payment
+        t = len(self.qs)
+        self.qs.append(exact)
+        self.recipes.append(recipe)
+        sv = self.v.supporters[j]
+        sv = sv[self.cls[sv] >= 0]
+        par = self.cls[sv]
+        order = np.argsort(par, kind="stable")
+        sv, par = sv[order], par[order]
+        edge = np.empty(len(par), dtype=bool)
+        edge[0] = True
+        np.not_equal(par[1:], par[:-1], out=edge[1:])
+        starts = np.flatnonzero(edge)
+        up = par[starts]
+        app_counts = np.add.reduceat(self.v.weighted[sv], starts, axis=0)
+        app_size = np.add.reduceat(self.v.w[sv], starts)
+        group = np.cumsum(edge) - 1
         tol = TOL * max(qf, float(self.share))
-        dead = np.zeros(len(self.bf), dtype=bool)
-        dead[self.bf < qf - tol] = True
-        for c in np.flatnonzero(np.abs(self.bf - qf) <= tol):
-            dead[c] = self.budget(int(c)) <= q
-        self.qs.append(q)
-        alive = self.cls >= 0
-        key = np.where(alive, self.cls * 2 + (self.a[:, j] & alive), -1)
-        uniq, inv = np.unique(key[alive], return_inverse=True)
-        parent, approves = uniq // 2, (uniq % 2).astype(bool)
-        gone = approves & dead[parent]
-        keep = np.flatnonzero(~gone)
-        renum = np.full(len(uniq), -1, dtype=np.int64)
-        renum[keep] = np.arange(len(keep))
-        self.cls = np.full(len(self.cls), -1, dtype=np.int64)
-        self.cls[np.flatnonzero(alive)] = renum[inv]
-        self.bf = (self.bf[parent] - qf * approves)[keep]
-        self.pattern = np.hstack([self.pattern[parent], approves[:, None]])[keep]
-        live = np.flatnonzero(self.cls >= 0)
-        if len(live) == 0:
-            self.counts = np.zeros((0, self.a.shape[1]), dtype=np.int64)
-            return
-        order = live[np.argsort(self.cls[live], kind="stable")]
-        ids = self.cls[order]
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        self.counts = np.add.reduceat(self.a[order].astype(np.int64), starts, axis=0)
+        dead = self.bf[up] < qf - tol
+        for i in np.flatnonzero(np.abs(self.bf[up] - qf) <= tol):
+            dead[i] = self.budget(int(up[i])) <= self.exact()[t]
+        rest = self.size[up] - app_size
+        moved = ~dead & (rest > 0)
+        whole = ~dead & (rest == 0)
+        self.bf[up[whole]] -= qf
+        self.pattern[up[whole], t] = True
+        self.counts[up[~whole]] -= app_counts[~whole]
+        self.size[up[~whole]] = rest[~whole]
+        new_ids = np.full(len(up), -1, dtype=np.int64)
+        new_ids[whole] = up[whole]
+        k = int(moved.sum())
+        if k:
+            base = len(self.bf)
+            new_ids[moved] = np.arange(base, base + k)
+            pattern = self.pattern[up[moved]].copy()
+            pattern[:, t] = True
+            self.bf = np.concatenate([self.bf, self.bf[up[moved]] - qf])
+            self.pattern = np.vstack([self.pattern, pattern])
+            self.size = np.concatenate([self.size, app_size[moved]])
+            self.counts = np.vstack([self.counts, app_counts[moved]])
+        self.cls[sv] = new_ids[group]
 
 
 def _round(k: _Classes, costs: list[Fraction], cost_f: np.ndarray, util: list[Fraction], util_f: np.ndarray,
-           remaining: np.ndarray) -> tuple[int, Fraction] | None:
+           remaining: np.ndarray) -> tuple[int, _Payment] | None:
     """One round: drop the unaffordable projects from ``remaining``; the project to fund and its payment per
     supporter, or None."""
     cols = np.flatnonzero(remaining)
@@ -116,7 +171,7 @@ def _round(k: _Classes, costs: list[Fraction], cost_f: np.ndarray, util: list[Fr
         q = (cost_f[cols] - paid_before) / rich
     ok = (ns > 0) & (q <= bs[:, None])
     q_est = np.where(ok.any(axis=0), q[ok.argmax(axis=0), np.arange(len(cols))], bs[-1])
-    best: tuple[Fraction, int, Fraction] | None = None
+    best: tuple[Fraction, int, _Payment] | None = None
     rho = np.full(len(cols), np.inf)
     for i, j in enumerate(cols):
         c = cost_f[j]
@@ -128,18 +183,22 @@ def _round(k: _Classes, costs: list[Fraction], cost_f: np.ndarray, util: list[Fr
             rho[i] = q_est[i] / util_f[j]
     if not np.isfinite(rho).any():
         return None
-    low = rho.min()
-    for i in np.flatnonzero(rho <= low * (1 + 1e-7)):
+    near = np.flatnonzero(rho <= rho.min() * (1 + 1e-7))
+    if len(near) == 1:
+        j = int(cols[near[0]])
+        return j, k.payment(j, costs[j], float(q_est[near[0]]))
+    for i in near:  # a tie within the floats' error: decided exactly, then by the smaller key
         j = int(cols[i])
-        q_j = k.exact_q(j, costs[j], float(q_est[i]))
-        if best is None or q_j / util[j] < best[0]:
-            best = (q_j / util[j], j, q_j)
+        pay = k.payment(j, costs[j], float(q_est[i]), exact=True)
+        assert pay[1] is not None
+        if best is None or pay[1] / util[j] < best[0]:
+            best = (pay[1] / util[j], j, pay)
     assert best is not None
     return best[1], best[2]
 
 
-def _mes(approvals: np.ndarray, costs: list[Fraction], util: list[Fraction], share: Fraction) -> list[int]:
-    k = _Classes(approvals, share)
+def _mes(voters: _Voters, costs: list[Fraction], util: list[Fraction], share: Fraction) -> list[int]:
+    k = _Classes(voters, share)
     remaining = np.ones(len(costs), dtype=bool)
     cost_f = np.array([float(c) for c in costs])
     util_f = np.array([float(u) for u in util])
@@ -168,13 +227,17 @@ def equal_shares(election: Election, utility: str = "cost", completion: str = "a
     if n == 0 or not cands:
         return Outcome("equal_shares", tuple(free), 0, details)
     col = {p: i for i, p in enumerate(cands)}
-    approvals = np.zeros((n, len(cands)), dtype=bool)
-    for v, ballot in enumerate(election.ballots):
+    distinct: dict[frozenset[Any], int] = {}
+    for ballot in election.ballots:
+        distinct[ballot] = distinct.get(ballot, 0) + 1
+    approvals = np.zeros((len(distinct), len(cands)), dtype=bool)
+    for v, ballot in enumerate(distinct):
         approvals[v, [col[p] for p in ballot if p in col]] = True
+    voters = _Voters(approvals, np.fromiter(distinct.values(), dtype=np.int64, count=len(distinct)))
     costs = [Fraction(election.costs[p]) for p in cands]
     util = costs if utility == "cost" else [Fraction(1)] * len(cands)
     share = budget / n
-    chosen, used = _mes(approvals, costs, util, share), share
+    chosen, used = _mes(voters, costs, util, share), share
     previous: list[int] = []
     while completion == "add1" and details["steps"] < max_steps:
         spent = sum((costs[j] for j in chosen), start=Fraction(0))
@@ -187,7 +250,7 @@ def equal_shares(election: Election, utility: str = "cost", completion: str = "a
         details["steps"] += 1
         if progress is not None:
             progress(details["steps"])
-        chosen, used = _mes(approvals, costs, util, share), share
+        chosen, used = _mes(voters, costs, util, share), share
     details["share"] = used
     funded = free + [cands[j] for j in chosen]
     spent_all = sum((costs[j] for j in chosen), start=Fraction(0))
