@@ -28,7 +28,7 @@ VOTERS = 800
 
 
 def _ballots(ids: list[int]) -> list[list[int]]:
-    rng = random.Random(2026)  # nosec B311 - simulated demo ballots, not a secret
+    rng = random.Random(2026)  # simulated demo ballots, not a secret  # nosec B311
     out = []
     for _ in range(VOTERS):
         home = rng.randint(0, 3)

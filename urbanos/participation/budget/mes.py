@@ -185,14 +185,14 @@ def _round(k: _Classes, costs: list[Fraction], cost_f: np.ndarray, util: list[Fr
         return None
     near = np.flatnonzero(rho <= rho.min() * (1 + 1e-7))
     if len(near) == 1:
-        j = int(cols[near[0]])
-        return j, k.payment(j, costs[j], float(q_est[near[0]]))
-    for i in near:  # a tie within the floats' error: decided exactly, then by the smaller key
-        j = int(cols[i])
-        pay = k.payment(j, costs[j], float(q_est[i]), exact=True)
+        one = int(cols[near[0]])
+        return one, k.payment(one, costs[one], float(q_est[near[0]]))
+    for i in near.tolist():  # a tie within the floats' error: decided exactly, then by the smaller key
+        col = int(cols[i])
+        pay = k.payment(col, costs[col], float(q_est[i]), exact=True)
         assert pay[1] is not None
-        if best is None or pay[1] / util[j] < best[0]:
-            best = (pay[1] / util[j], j, pay)
+        if best is None or pay[1] / util[col] < best[0]:
+            best = (pay[1] / util[col], col, pay)
     assert best is not None
     return best[1], best[2]
 

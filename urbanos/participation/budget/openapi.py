@@ -11,9 +11,9 @@ _PROBLEM = {"description": "An error (problem details)", "content": {"applicatio
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"}, "code": {"type": "string"}, "errors": {"type": "object"}}}},
     "text/html": {"schema": {"type": "string"}}}}
-_REF = {"name": "ref", "in": "path", "required": True, "description": "The budget's id or name",
+_REF = {"name": "name", "in": "path", "required": True, "description": "The budget's name (or id)",
         "schema": {"type": "string"}}
-_PID = {"name": "pid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+_PID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
 _F = [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
       {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "de"]}}]
 _OBJ = {"type": "object"}
@@ -49,28 +49,28 @@ def openapi_part() -> dict[str, Any]:
         "/participation/budgets": {
             "get": _op("The budgets (HTML for browsers)", _ok("200", "The budgets", True), False, params=_F),
             "post": _op("Create a budget (steward of its organisation)", _ok("201", "The budget"), body=budget)},
-        "/participation/budgets/{ref}": {
+        "/participation/budgets/{name}": {
             "get": _op("A budget with its projects (HTML: the page with the ballot form)",
                        _ok("200", "The budget", True), False, params=[_REF, *_F]),
             "patch": _op("Move the budget to its next phase (ideas, review, vote, results)",
                          _ok("200", "The budget"), body={"type": "object", "required": ["phase"], "properties": {
                              "phase": {"type": "string", "enum": ["ideas", "review", "vote", "results"]}}},
                          params=[_REF])},
-        "/participation/budgets/{ref}/projects": {"post": _op("Add a project (ideas phase)", _ok("201", "The project"),
+        "/participation/budgets/{name}/projects": {"post": _op("Add a project (ideas phase)", _ok("201", "The project"),
                                                               body=project, params=[_REF])},
-        "/participation/budgets/{ref}/projects/{pid}": {"patch": _op(
+        "/participation/budgets/{name}/projects/{id}": {"patch": _op(
             "The feasibility review of a project (review phase)", _ok("200", "The project"), body={
                 "type": "object", "properties": {"feasible": {"type": "boolean"}, "cost": {"type": "integer"}}},
             params=[_REF, _PID])},
-        "/participation/budgets/{ref}/codes": {"post": _op(
+        "/participation/budgets/{name}/codes": {"post": _op(
             "One-time codes for letters (shown once, stored hashed)", _ok("201", "The codes"), body={
                 "type": "object", "required": ["count"], "properties": {"count": {"type": "integer", "minimum": 1}}},
             params=[_REF])},
-        "/participation/budgets/{ref}/verify": {"post": _op(
+        "/participation/budgets/{name}/verify": {"post": _op(
             "Exchange a letter's code for a voter key (once)", _ok("201", "The voter key"), False, body={
                 "type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}},
             params=[_REF])},
-        "/participation/budgets/{ref}/ballot": {
+        "/participation/budgets/{name}/ballot": {
             "put": _op("Cast or replace a ballot (X-Voter-Key header or a registered token)",
                        _ok("200", "Stored"), body={"type": "object", "required": ["projects"], "properties": {
                            "projects": {"type": "array", "items": {"type": "integer"}}}},
@@ -80,7 +80,7 @@ def openapi_part() -> dict[str, Any]:
                          "application/x-www-form-urlencoded": {"schema": _OBJ}}},
                      "responses": {"200": {"description": "The page", "content": {
                          "text/html": {"schema": {"type": "string"}}}}, "4XX": _ERR}}},
-        "/participation/budgets/{ref}/results": {"get": _op(
+        "/participation/budgets/{name}/results": {"get": _op(
             "The results: each project's support and cost (after the vote)", _ok("200", "The results", True), False,
             params=[_REF, *_F])},
     }

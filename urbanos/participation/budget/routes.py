@@ -43,7 +43,7 @@ async def _body(request: Request) -> Any:
 
 
 def _pid(request: Request) -> int:
-    raw = str(request.path_params["pid"])
+    raw = str(request.path_params["id"])
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise NotFound(f"Project {raw[:40]!r} does not exist.")
     return int(raw)
@@ -63,7 +63,9 @@ class BudgetRoutes:
 
     def _page(self, request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-        html = render_html(platform_of(request), template, lang=lang, t=translator(lang), **ctx)
+        sep = "." if lang == "de" else ","
+        html = render_html(platform_of(request), template, lang=lang, t=translator(lang),
+                           num=lambda n: f"{int(n):,}".replace(",", sep), **ctx)
         return HTMLResponse(html, status_code=status, headers={"Content-Language": lang,
                                                                 "Cache-Control": "private, no-store",
                                                                 "Vary": "Accept, Accept-Language"})
@@ -78,7 +80,7 @@ class BudgetRoutes:
         return _json({"budgets": budgets})
 
     async def budget(self, request: Request) -> Response:
-        ref = str(request.path_params["ref"])
+        ref = str(request.path_params["name"])
         if request.method == "PATCH":
             return _json(public(await self.s.set_phase(await identity_of(request), ref, await _body(request))))
         budget = await self.s.get(ref)
@@ -89,26 +91,26 @@ class BudgetRoutes:
         return _json({**public(budget), "projects": projects})
 
     async def projects(self, request: Request) -> Response:
-        out = await self.s.add_project(await identity_of(request), str(request.path_params["ref"]),
+        out = await self.s.add_project(await identity_of(request), str(request.path_params["name"]),
                                        await _body(request))
         return _json(out, 201)
 
     async def project(self, request: Request) -> Response:
         pid = _pid(request)
-        return _json(await self.s.review_project(await identity_of(request), str(request.path_params["ref"]), pid,
+        return _json(await self.s.review_project(await identity_of(request), str(request.path_params["name"]), pid,
                                                  await _body(request)))
 
     async def codes(self, request: Request) -> Response:
         body = await _body(request)
         count = body.get("count") if isinstance(body, dict) else None
-        codes = await self.s.make_codes(await identity_of(request), str(request.path_params["ref"]), count)
+        codes = await self.s.make_codes(await identity_of(request), str(request.path_params["name"]), count)
         return _json({"codes": codes}, 201)
 
     async def verify(self, request: Request) -> Response:
         body = await _body(request)
         if not isinstance(body, dict):
             raise BadRequest("The body is a JSON object with the code.")
-        key = await self.s.verify(str(request.path_params["ref"]), body.get("code"))
+        key = await self.s.verify(str(request.path_params["name"]), body.get("code"))
         return _json({"voter_key": key}, 201)
 
     async def ballot(self, request: Request) -> Response:
@@ -125,11 +127,11 @@ class BudgetRoutes:
             if ident.is_anonymous:
                 raise Unauthorized("Vote with the voter key of your letter's code (X-Voter-Key) or a registered token.")
             credential = "id:" + ident.subject
-        return _json(await self.s.cast(str(request.path_params["ref"]), credential, body.get("projects")))
+        return _json(await self.s.cast(str(request.path_params["name"]), credential, body.get("projects")))
 
     async def ballot_form(self, request: Request) -> Response:
         """The ballot form's POST (form-encoded): a letter's code (first vote) or the voter key, and the projects."""
-        ref = str(request.path_params["ref"])
+        ref = str(request.path_params["name"])
         budget = await self.s.get(ref)
         projects = await self.s.projects(budget)
         raw = await _raw(request)
@@ -153,7 +155,7 @@ class BudgetRoutes:
                           error=None, done=done, chosen=chosen)
 
     async def results(self, request: Request) -> Response:
-        out = await self.s.results(str(request.path_params["ref"]))
+        out = await self.s.results(str(request.path_params["name"]))
         if wants_html(request):
             return self._page(request, "participation/budget/results.html", r=out)
         return _json(out)
@@ -163,13 +165,13 @@ def mount(app: Any, service: BudgetService) -> None:
     r = BudgetRoutes(service)
     app.router.routes.extend([
         Route(PREFIX, r.index, methods=["GET", "POST"]),
-        Route(PREFIX + "/{ref}", r.budget, methods=["GET", "PATCH"]),
-        Route(PREFIX + "/{ref}/projects", r.projects, methods=["POST"]),
-        Route(PREFIX + "/{ref}/projects/{pid}", r.project, methods=["PATCH"]),
-        Route(PREFIX + "/{ref}/codes", r.codes, methods=["POST"]),
-        Route(PREFIX + "/{ref}/verify", r.verify, methods=["POST"]),
-        Route(PREFIX + "/{ref}/ballot", r.ballot, methods=["PUT", "POST"]),
-        Route(PREFIX + "/{ref}/results", r.results, methods=["GET"]),
+        Route(PREFIX + "/{name}", r.budget, methods=["GET", "PATCH"]),
+        Route(PREFIX + "/{name}/projects", r.projects, methods=["POST"]),
+        Route(PREFIX + "/{name}/projects/{id}", r.project, methods=["PATCH"]),
+        Route(PREFIX + "/{name}/codes", r.codes, methods=["POST"]),
+        Route(PREFIX + "/{name}/verify", r.verify, methods=["POST"]),
+        Route(PREFIX + "/{name}/ballot", r.ballot, methods=["PUT", "POST"]),
+        Route(PREFIX + "/{name}/results", r.results, methods=["GET"]),
     ])
 
 

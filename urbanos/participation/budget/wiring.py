@@ -37,7 +37,7 @@ def add_templates(platform: Platform) -> None:
     folder = str(Path(__file__).parent / "templates")
     if env is not None and isinstance(env.loader, ChoiceLoader):
         if not any(isinstance(x, FileSystemLoader) and folder in x.searchpath for x in env.loader.loaders):
-            env.loader.loaders.append(FileSystemLoader(folder))
+            env.loader.loaders = [*env.loader.loaders, FileSystemLoader(folder)]
 
 
 def mount(app: Any, platform: Platform) -> None:
