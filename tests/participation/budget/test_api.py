@@ -39,6 +39,10 @@ def test_a_budget_runs_from_ideas_to_published_results(client: Any, platform: An
     assert r.status_code == 200, r.text
     stored = _ballots(platform, b["id"])
     assert len(stored) == 4 and all(row[1] is None for row in stored)  # unlinkable: the change HMACs are gone
+    order = "ctid" if platform.db.dialect.name == "postgresql" else "rowid"
+    physical = platform.db.read_sync(lambda c: [r[0] for r in c.fetchall(
+        f"SELECT ballot_id FROM participation_budget_ballots WHERE budget_id = ? ORDER BY {order}", (b["id"],))])
+    assert physical == sorted(physical)  # the order of casting is gone too
     assert platform.db.read_sync(lambda c: c.fetchval(
         "SELECT voter_key FROM participation_budget_budgets WHERE id = ?", (b["id"],))) is None
     res = client.get(f"{PREFIX}/nord/results").json()

@@ -27,6 +27,7 @@ from urbanos.participation.budget import store
 from urbanos.participation.budget.rules import check_ballot
 from urbanos.participation.budget.tally import RULES, results
 from urbanos.platform import Platform
+from urbanos.ports import AuditPort
 from urbanos.storage import Connection
 
 PHASES = ("ideas", "review", "vote", "results")
@@ -64,6 +65,12 @@ class BudgetService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.db = platform.db
+
+    def _audit(self, ident: Identity, action: str, budget: dict[str, Any], **details: Any) -> None:
+        """Stewards' acts on a budget go to the audit trail when the platform keeps one (never a code or a key)."""
+        audit = self.platform.optional(AuditPort)
+        if audit is not None:
+            audit.record(ident.subject, action, "Budget", budget["id"], org=budget["owner_org"], details=details)
 
     # -- budgets ------------------------------------------------------------------------------------------------
     def _steward(self, ident: Identity, org: str) -> None:
@@ -134,6 +141,7 @@ class BudgetService:
                 store.update_budget(c, budget["id"], phase=phase)
 
         await self.db.write(tx)
+        self._audit(ident, f"budget.{phase}", budget)
         if phase == "results":
             await self.tally(budget["id"])
         return await self.get(budget["id"])
@@ -186,6 +194,7 @@ class BudgetService:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
         codes = ["-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)) for _ in range(count)]
         await self.db.write(lambda c: store.insert_codes(c, budget["id"], [code_hash(x) for x in codes]))
+        self._audit(ident, "budget.codes", budget, count=count)
         return codes
 
     def _open(self, budget: dict[str, Any]) -> str:

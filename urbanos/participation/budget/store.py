@@ -46,7 +46,13 @@ def update_budget(c: Connection, budget_id: int, **values: Any) -> None:
 def close_vote(c: Connection, budget_id: int) -> None:
     """Close the vote: the HMAC key and the ballots' change HMACs are deleted (ballots become unlinkable)."""
     update_budget(c, budget_id, phase="results", voter_key=None)
-    c.execute("UPDATE participation_budget_ballots SET change_mac = NULL WHERE budget_id = ?", (budget_id,))
+    # written again in the order of their random ids: no trace of the order in which they were cast remains in
+    # the table (SQLite's rowids, PostgreSQL's row positions) to be matched with request times
+    rows = c.fetchall("SELECT ballot_id, choices FROM participation_budget_ballots WHERE budget_id = ?"
+                      " ORDER BY ballot_id", (budget_id,))
+    c.execute("DELETE FROM participation_budget_ballots WHERE budget_id = ?", (budget_id,))
+    c.executemany("INSERT INTO participation_budget_ballots (ballot_id, budget_id, change_mac, choices)"
+                  " VALUES (?, ?, NULL, ?)", [(r[0], budget_id, r[1]) for r in rows])
 
 
 def projects(c: Connection, budget_id: int, feasible_only: bool = False) -> list[dict[str, Any]]:
