@@ -50,3 +50,4 @@ def test_the_demo_has_a_finished_vote(client: Any, platform: Any) -> None:
     assert len(res["funded"]) >= len(res["compare"]["greedy"]) and res["spent"] <= res["amount"]
     assert all(p["votes"] > 0 and p["cost"] > 0 for p in res["projects"])
     assert len(client.get(PREFIX).json()["budgets"]) == 1
+

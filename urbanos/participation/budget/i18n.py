@@ -24,7 +24,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "refused": "Your ballot was not stored:", "results": "Results", "votes": "Votes", "share": "Share",
         "funded": "Funded", "yes": "yes", "no": "no", "spent": "{spent} of {budget} {cur} spent",
         "ballots": "Ballots: {n}", "results_link": "See the results", "compare": "Under the other rules",
-        "api": "The same as JSON", "caption_projects": "The projects of this budget and their cost",
+        "api": "The same as JSON", "ballots_file": "All ballots (pabulib file)",
+        "caption_projects": "The projects of this budget and their cost",
         "caption_results": "Each project's votes, cost and whether it is funded",
         "secrecy": "Ballots are stored without your name; after the vote closes nobody can link them to a voter.",
     },
@@ -50,6 +51,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "share": "Anteil", "funded": "Finanziert", "yes": "ja", "no": "nein",
         "spent": "{spent} von {budget} {cur} vergeben", "ballots": "Stimmzettel: {n}",
         "results_link": "Zum Ergebnis", "compare": "Nach den anderen Regeln", "api": "Dasselbe als JSON",
+        "ballots_file": "Alle Stimmzettel (pabulib-Datei)",
         "caption_projects": "Die Projekte dieses Haushalts und ihre Kosten",
         "caption_results": "Stimmen und Kosten jedes Projekts und ob es finanziert wird",
         "secrecy": "Stimmzettel werden ohne Ihren Namen gespeichert; nach der Abstimmung kann niemand sie einer "

@@ -83,6 +83,10 @@ def openapi_part() -> dict[str, Any]:
         "/participation/budgets/{name}/results": {"get": _op(
             "The results: each project's support and cost (after the vote)", _ok("200", "The results", True), False,
             params=[_REF, *_F])},
+        "/participation/budgets/{name}/ballots.pb": {"get": {
+            "tags": [TAG], "summary": "The closed vote's ballots in the pabulib format (anyone may count again)",
+            "parameters": [_REF], "responses": {"200": {"description": "A .pb file", "content": {
+                "text/plain": {"schema": {"type": "string"}}}}, "4XX": _ERR}}},
     }
     return {"paths": paths, "components": {"responses": {"BudgetProblem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "Participatory budgets with fair voting rules."}]}

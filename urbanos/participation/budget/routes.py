@@ -154,6 +154,11 @@ class BudgetRoutes:
         return self._page(request, "participation/budget/budget.html", budget=budget, projects=projects,
                           error=None, done=done, chosen=chosen)
 
+    async def ballots_pb(self, request: Request) -> Response:
+        name, text = await self.s.ballots_pb(str(request.path_params["name"]))
+        return Response(text, media_type="text/plain; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
     async def results(self, request: Request) -> Response:
         out = await self.s.results(str(request.path_params["name"]))
         if wants_html(request):
@@ -172,6 +177,7 @@ def mount(app: Any, service: BudgetService) -> None:
         Route(PREFIX + "/{name}/verify", r.verify, methods=["POST"]),
         Route(PREFIX + "/{name}/ballot", r.ballot, methods=["PUT", "POST"]),
         Route(PREFIX + "/{name}/results", r.results, methods=["GET"]),
+        Route(PREFIX + "/{name}/ballots.pb", r.ballots_pb, methods=["GET"]),
     ])
 
 

@@ -23,7 +23,7 @@ import orjson
 from urbanos.core.time import now_stored
 from urbanos.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from urbanos.governance import Identity
-from urbanos.participation.budget import store
+from urbanos.participation.budget import pabulib, store
 from urbanos.participation.budget.rules import check_ballot
 from urbanos.participation.budget.tally import RULES, results
 from urbanos.platform import Platform
@@ -275,6 +275,33 @@ class BudgetService:
         if budget["phase"] != "results" or not budget.get("results"):
             raise NotFound("The results are published when the vote has closed.", code="no_results")
         return {"budget": public(budget), **orjson.loads(budget["results"])}
+
+
+    async def ballots_pb(self, ref: int | str) -> tuple[str, str]:
+        """The closed vote's ballots in the pabulib format (no voter can be named: ids are the ballots' positions in
+        the order of their random ids); the file name and the text."""
+        budget = await self.get(ref)
+        if budget["phase"] != "results":
+            raise NotFound("The ballots are published when the vote has closed.", code="no_results")
+        projects = await self.db.read(lambda c: store.projects(c, budget["id"], feasible_only=True))
+        ballots = await self.ballots(budget["id"])
+        funded = set(orjson.loads(budget["results"])["funded"]) if budget.get("results") else set()
+        votes = {p["id"]: sum(1 for b in ballots if p["id"] in b) for p in projects}
+        meta = {"description": _inert(budget["title"]), "country": "", "unit": _inert(budget["owner_org"]),
+                "instance": budget["name"], "num_projects": len(projects), "num_votes": len(ballots),
+                "budget": budget["amount"], "vote_type": "approval",
+                "rule": {"equal_shares": "equalshares/add1", "greedy": "greedy", "knapsack": "knapsack"}[budget["rule"]],
+                "min_length": budget["min_choices"], "max_length": budget["max_choices"] or ""}
+        rows = [{"project_id": p["id"], "cost": p["cost"], "votes": votes[p["id"]], "name": _inert(p["title"]),
+                 "selected": int(p["id"] in funded)} for p in projects]
+        voters = [{"voter_id": f"v{i}", "vote": ",".join(str(x) for x in sorted(b))}
+                  for i, b in enumerate(ballots, start=1)]
+        return f"{budget['name']}.pb", pabulib.dump(meta, rows, voters)
+
+
+def _inert(text: str) -> str:
+    """A text cell a spreadsheet will not take for a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 _WHY = {"duplicate": "A project is named twice.", "unknown_project": "A project is not one of this vote's projects.",
