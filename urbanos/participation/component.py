@@ -12,6 +12,8 @@ from urbanos.plugins import Component
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
+    import click
+
     from urbanos.platform import Platform
     from urbanos.storage import Migration
 
@@ -32,36 +34,55 @@ class ParticipationComponent(Component):
     settings = SETTINGS
 
     def migrations(self) -> list[Migration]:
+        from urbanos.participation.budget import wiring
         from urbanos.participation.schema import MIGRATIONS
 
-        return list(MIGRATIONS)
+        return [*MIGRATIONS, *wiring.migrations()]
 
     def setup(self, platform: Platform) -> None:
+        from urbanos.participation.budget import wiring
         from urbanos.participation.open311.service import Open311Service
 
         platform.services["open311"] = Open311Service(platform)
+        wiring.setup(platform)
 
     def mount(self, app: Any, platform: Platform) -> None:
+        from urbanos.participation.budget import wiring
         from urbanos.participation.open311 import pages, routes
 
         routes.mount(app, platform)
         pages.mount(app, platform)
+        wiring.mount(app, platform)
 
     def openapi(self, platform: Platform) -> dict[str, Any]:
+        from urbanos.participation.budget import wiring
         from urbanos.participation.open311.openapi import openapi_part
 
-        return openapi_part()
+        part, budgets = openapi_part(), wiring.openapi_part()
+        part.setdefault("paths", {}).update(budgets.get("paths", {}))
+        part.setdefault("components", {}).setdefault("schemas", {}).update(budgets.get("components", {}).get("schemas", {}))
+        part["tags"] = [*part.get("tags", []), *budgets.get("tags", [])]
+        return part
+
+    def cli_commands(self) -> list[click.Command]:
+        from urbanos.participation.budget import wiring
+
+        return wiring.cli_commands()
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        from urbanos.participation.budget import wiring
+
         return [{"title": "Report a problem", "href": "/participation/report", "title_de": "Ein Problem melden",
                  "description": "Tell the city about a pothole, litter or a broken light (Open311 at /open311/v2/).",
                  "description_de": "Melden Sie der Stadt ein Schlagloch, Müll oder eine defekte Leuchte (Open311 unter "
-                                   "/open311/v2/)."}]
+                                   "/open311/v2/)."}, *wiring.landing_links(platform)]
 
     def demo(self, platform: Platform) -> None:
+        from urbanos.participation.budget import wiring
         from urbanos.participation.open311 import demo
 
         demo.load_demo(platform)
+        wiring.demo(platform)
 
 
 __all__ = ["ParticipationComponent", "SETTINGS"]

@@ -1,0 +1,95 @@
+"""The budgets' part of ``/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TAG = "Participatory budgets"
+_ERR = {"$ref": "#/components/responses/BudgetProblem"}
+_PROBLEM = {"description": "An error (problem details)", "content": {"application/problem+json": {"schema": {
+    "type": "object", "required": ["status", "detail"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "code": {"type": "string"}, "errors": {"type": "object"}}}},
+    "text/html": {"schema": {"type": "string"}}}}
+_REF = {"name": "name", "in": "path", "required": True, "description": "The budget's name (or id)",
+        "schema": {"type": "string"}}
+_PID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}}
+_F = [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
+      {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "de"]}}]
+_OBJ = {"type": "object"}
+
+
+def _ok(code: str, description: str, html: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {"application/json": {"schema": _OBJ}}
+    if html:
+        content["text/html"] = {"schema": {"type": "string"}}
+    return {code: {"description": description, "content": content}}
+
+
+def _op(summary: str, ok: dict[str, Any], secure: bool = True, body: dict[str, Any] | None = None,
+        params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"tags": [TAG], "summary": summary, "responses": {**ok, "4XX": _ERR},
+                          "parameters": params or []}
+    if secure:
+        op["security"] = [{"bearer": []}]
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+def openapi_part() -> dict[str, Any]:
+    budget = {"type": "object", "required": ["name", "title", "owner_org", "amount"], "properties": {
+        "name": {"type": "string", "pattern": "^[a-z0-9-]+$"}, "title": {"type": "string"},
+        "description": {"type": "string"}, "owner_org": {"type": "string"}, "amount": {"type": "integer"},
+        "currency": {"type": "string"}, "rule": {"type": "string", "enum": ["equal_shares", "greedy", "knapsack"]},
+        "min_choices": {"type": "integer"}, "max_choices": {"type": ["integer", "null"]}}}
+    project = {"type": "object", "required": ["title", "cost"], "properties": {
+        "title": {"type": "string"}, "description": {"type": "string"}, "cost": {"type": "integer", "minimum": 0}}}
+    paths = {
+        "/participation/budgets": {
+            "get": _op("The budgets (HTML for browsers)", _ok("200", "The budgets", True), False, params=_F),
+            "post": _op("Create a budget (steward of its organisation)", _ok("201", "The budget"), body=budget)},
+        "/participation/budgets/{name}": {
+            "get": _op("A budget with its projects (HTML: the page with the ballot form)",
+                       _ok("200", "The budget", True), False, params=[_REF, *_F]),
+            "patch": _op("Move the budget to its next phase (ideas, review, vote, results)",
+                         _ok("200", "The budget"), body={"type": "object", "required": ["phase"], "properties": {
+                             "phase": {"type": "string", "enum": ["ideas", "review", "vote", "results"]}}},
+                         params=[_REF])},
+        "/participation/budgets/{name}/projects": {"post": _op("Add a project (ideas phase)", _ok("201", "The project"),
+                                                              body=project, params=[_REF])},
+        "/participation/budgets/{name}/projects/{id}": {"patch": _op(
+            "The feasibility review of a project (review phase)", _ok("200", "The project"), body={
+                "type": "object", "properties": {"feasible": {"type": "boolean"}, "cost": {"type": "integer"}}},
+            params=[_REF, _PID])},
+        "/participation/budgets/{name}/codes": {"post": _op(
+            "One-time codes for letters (shown once, stored hashed)", _ok("201", "The codes"), body={
+                "type": "object", "required": ["count"], "properties": {"count": {"type": "integer", "minimum": 1}}},
+            params=[_REF])},
+        "/participation/budgets/{name}/verify": {"post": _op(
+            "Exchange a letter's code for a voter key (once)", _ok("201", "The voter key"), False, body={
+                "type": "object", "required": ["code"], "properties": {"code": {"type": "string"}}},
+            params=[_REF])},
+        "/participation/budgets/{name}/ballot": {
+            "put": _op("Cast or replace a ballot (X-Voter-Key header or a registered token)",
+                       _ok("200", "Stored"), body={"type": "object", "required": ["projects"], "properties": {
+                           "projects": {"type": "array", "items": {"type": "integer"}}}},
+                       params=[_REF, {"name": "X-Voter-Key", "in": "header", "schema": {"type": "string"}}]),
+            "post": {"tags": [TAG], "summary": "The ballot form (form-encoded: credential, project…)",
+                     "parameters": [_REF], "requestBody": {"required": True, "content": {
+                         "application/x-www-form-urlencoded": {"schema": _OBJ}}},
+                     "responses": {"200": {"description": "The page", "content": {
+                         "text/html": {"schema": {"type": "string"}}}}, "4XX": _ERR}}},
+        "/participation/budgets/{name}/results": {"get": _op(
+            "The results: each project's support and cost (after the vote)", _ok("200", "The results", True), False,
+            params=[_REF, *_F])},
+        "/participation/budgets/{name}/ballots.pb": {"get": {
+            "tags": [TAG], "summary": "The closed vote's ballots in the pabulib format (anyone may count again)",
+            "parameters": [_REF], "responses": {"200": {"description": "A .pb file", "content": {
+                "text/plain": {"schema": {"type": "string"}}}}, "4XX": _ERR}}},
+    }
+    return {"paths": paths, "components": {"responses": {"BudgetProblem": _PROBLEM}},
+            "tags": [{"name": TAG, "description": "Participatory budgets with fair voting rules."}]}
+
+
+__all__ = ["openapi_part"]
