@@ -60,7 +60,8 @@ class ParticipationComponent(Component):
 
         part, budgets = openapi_part(), wiring.openapi_part()
         part.setdefault("paths", {}).update(budgets.get("paths", {}))
-        part.setdefault("components", {}).setdefault("schemas", {}).update(budgets.get("components", {}).get("schemas", {}))
+        for kind, items in budgets.get("components", {}).items():  # schemas, responses, parameters …
+            part.setdefault("components", {}).setdefault(kind, {}).update(items)
         part["tags"] = [*part.get("tags", []), *budgets.get("tags", [])]
         return part
 
