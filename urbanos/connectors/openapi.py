@@ -25,9 +25,11 @@ def _op(summary: str, ok: dict[str, dict[str, Any]], **extra: Any) -> dict[str, 
 
 
 def _schemas() -> dict[str, Any]:
+    from urbanos.connectors.types import registry
+
     body = {"type": "object", "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
-        "type": {"type": "string", "enum": ["csv", "json", "gbfs", "gtfs", "gtfs-rt", "webhook"]}, "url": {"type": "string"},
+        "type": {"type": "string", "enum": sorted(registry())}, "url": {"type": "string"},
         "dataset": {"type": "string"}, "every": {"type": "string", "examples": ["5m"]},
         "cron": {"type": "string", "examples": ["*/5 * * * *"]}, "mapping": {}, "enabled": {"type": "boolean"}}}
     connector = {"type": "object", "required": ["name", "type", "dataset", "healthy"], "properties": {
