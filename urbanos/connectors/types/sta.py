@@ -45,6 +45,28 @@ def id_literal(remote: str) -> str:
     return remote if remote.isdigit() else "'" + remote.replace("'", "''") + "'"
 
 
+def _bad(url: str, ob: dict[str, Any], by: str) -> bool:
+    """Raise the FeedError of an Observation without an id, ``by`` time or result (True when it has them all)."""
+    oid = rid(ob, url)
+    if "result" not in ob or not isinstance(ob.get(by), str) or not ob[by]:
+        raise FeedError(f"{url}: Observation {oid} has no {by} or no result")
+    return True
+
+
+def _at_end(page: list[dict[str, Any]], by: str, last_time: str | None, at_last: list[str],
+            url: str) -> tuple[str, list[str]]:
+    """The mark after ``page`` (sorted by ``by``): the time of its last Observation and the ids at that time."""
+    end = page[-1][by].split("/", 1)[0]
+    ids = []
+    for ob in reversed(page):
+        if ob[by].split("/", 1)[0] != end:
+            break
+        ids.append(rid(ob, url))
+    if end == last_time and len(ids) == len(page):
+        return end, at_last + ids
+    return end, ids
+
+
 def _next(doc: dict[str, Any]) -> Any:
     return doc.get("@iot.nextLink")
 
@@ -156,20 +178,17 @@ class StaType(ConnectorType):
         rows = s.rows
         last_time, at_last = mark.get("time"), list(skip)
         async for url, page in pages(job, first, "value", _next):
-            for ob in page:
-                oid = rid(ob, url)
-                if oid in skip:
-                    continue
-                t = ob.get(by)
-                if "result" not in ob or not isinstance(t, str) or not t:
-                    raise FeedError(f"{url}: Observation {oid} has no {by} or no result")
-                rows.append([ob.get("phenomenonTime"), ob["result"], ob.get("resultTime")])
-                key = t.split("/", 1)[0]
-                if key != last_time:
-                    last_time, at_last = key, []
-                at_last.append(oid)
-                if len(rows) >= budget:
-                    break
+            if skip:
+                page = [ob for ob in page if str(ob.get("@iot.id")) not in skip]
+            page = page[: budget - len(rows)]
+            try:
+                rows += [[ob.get("phenomenonTime"), ob["result"], ob.get("resultTime")] for ob in page
+                         if (type(ob[by]) is str and ob[by] and ob["@iot.id"] is not None) or _bad(url, ob, by)]
+            except KeyError:
+                for ob in page:
+                    _bad(url, ob, by)
+            if page:
+                last_time, at_last = _at_end(page, by, last_time, at_last, url)
             if len(rows) >= budget:
                 break
         s.mark = {"time": last_time, "ids": at_last} if last_time else None
