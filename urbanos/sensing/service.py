@@ -424,6 +424,20 @@ class SensingService:
         ctx = self.ctx(version, identity, base_url)
         await self.db.write(lambda c: self.delete_sync(c, ctx, path))
 
+    # -- bulk writes for machine feeds (urbanos.sensing.bulk) ------------------------------------------------
+    def create_things_bulk(self, c: Connection, identity: Identity, things: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        Gate.require_somewhere(identity, "publisher")
+        from urbanos.sensing import bulk
+
+        return bulk.create_things(c, identity, self.gate, things)
+
+    def create_observations_bulk(self, c: Connection, identity: Identity,
+                                 rows: list[tuple[int, Any, Any]]) -> list[int | None]:
+        Gate.require_somewhere(identity, "publisher")
+        from urbanos.sensing import bulk
+
+        return bulk.create_observations(c, identity, self.gate, rows)
+
 
 def _not_allowed(t: Target, message: str) -> MethodNotAllowed:
     """405 for a change of what is read only: a property, a top-level $ref list (GET), a collection (GET, POST)."""
