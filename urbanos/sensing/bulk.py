@@ -94,7 +94,9 @@ def create_things(conn: Connection, identity: Identity, gate: Gate, things: Sequ
     T, L, D = ENTITIES["Thing"], ENTITIES["Location"], ENTITIES["Datastream"]
     datasets = Datasets(w)
     home = (None, w.own.home_org())
-    thing_rows, loc_rows, ds_rows = [], [], []
+    thing_rows: list[dict[str, Any]] = []
+    loc_rows: list[dict[str, Any]] = []
+    ds_rows: list[dict[str, Any]] = []
     loc_of: list[list[int]] = []
     ds_of: list[list[int]] = []
     links: dict[str, set[int]] = {"Sensor": set(), "ObservedProperty": set()}
