@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from urbanos.connectors.mapping import load_text
+from urbanos.connectors.types import registry
 from urbanos.core.jsontext import dumps
 from urbanos.errors import ConfigError, UrbanosError
 from urbanos.governance import ADMIN, Identity
@@ -77,24 +78,6 @@ _token = click.option("--token", default=None, metavar="TOKEN",
                            "admin, as every command that opens the database.")
 
 
-class TypeChoice(click.Choice):  # type: ignore[type-arg]
-    """The connector types of the registry (:func:`urbanos.connectors.types.registry`), looked up when used: the
-    types' modules are not imported with the command line."""
-
-    def __init__(self) -> None:
-        super().__init__(())
-
-    @property  # type: ignore[override]
-    def choices(self) -> tuple[str, ...]:
-        from urbanos.connectors.types import registry
-
-        return tuple(sorted(registry()))
-
-    @choices.setter
-    def choices(self, value: Any) -> None:
-        return None
-
-
 @click.group("connector")
 def connector() -> None:
     """Connectors: scheduled pulls (csv, json, gbfs) and pushes (webhook) of city data into a dataset."""
@@ -103,7 +86,7 @@ def connector() -> None:
 @connector.command("add")
 @click.argument("name")
 @click.argument("url", required=False, default="")
-@click.option("--type", "kind", required=True, type=TypeChoice())
+@click.option("--type", "kind", required=True, type=click.Choice(sorted(registry())))
 @click.option("--dataset", required=True, help="The catalogue dataset the connector writes into.")
 @click.option("--every", default=None, help="Run every interval: 30s, 5m, 2h, 1d.")
 @click.option("--cron", default=None, help='Run on a cron schedule in UTC, e.g. "*/5 * * * *".')

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from urbanos.connectors.types import registry
+
 TAG = "Connectors"
 _PROBLEM = {"description": "An error (problem details)", "content": {"application/problem+json": {"schema": {
     "type": "object", "required": ["status", "detail"], "properties": {
@@ -25,8 +27,6 @@ def _op(summary: str, ok: dict[str, dict[str, Any]], **extra: Any) -> dict[str, 
 
 
 def _schemas() -> dict[str, Any]:
-    from urbanos.connectors.types import registry
-
     body = {"type": "object", "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
         "type": {"type": "string", "enum": sorted(registry())}, "url": {"type": "string"},

@@ -24,6 +24,7 @@ from urbanos.connectors import store
 from urbanos.connectors.fetch import FeedError
 from urbanos.connectors.types.base import ConnectorType, Job, Writes
 from urbanos.connectors.types.remote import check_url, pages, with_query
+from urbanos.connectors.types.sta_writes import apply
 from urbanos.errors import ValidationFailed
 
 OPTIONS = {"things": str, "datastreams": str, "by": str, "page_size": int, "max_observations": int}
@@ -119,8 +120,6 @@ class Remote:
     complete: bool = True
 
     def apply(self, c: Any, job: Job, counts: Any) -> None:
-        from urbanos.connectors.types.sta_writes import apply
-
         apply(self, c, job, counts)
 
 
