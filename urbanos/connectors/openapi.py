@@ -77,6 +77,12 @@ def openapi_part() -> dict[str, Any]:
         "/demo/gbfs/{name}": {"get": {
             "tags": [TAG], "summary": "The demo's generated GBFS system (served by `urbanos demo` only)",
             "parameters": [_NAME], "responses": {"200": _json({"type": "object"}, "A GBFS file"), "4XX": _ERR}}},
+        "/demo/gtfs/{name}": {"get": {
+            "tags": [TAG], "summary": "The demo's generated GTFS schedule (gtfs.zip) and GTFS-Realtime feed "
+                                      "(realtime.pb), served by `urbanos demo` only",
+            "parameters": [_NAME], "responses": {"200": {"description": "The feed", "content": {
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}}}, "4XX": _ERR}}},
     }
     return {"paths": paths, "components": {"schemas": _schemas(), "responses": {"Problem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "Scheduled pulls and pushes of city data into a dataset."}]}
