@@ -257,9 +257,9 @@ class SensingPort(Protocol):
         ...
 
     def create_observations_bulk(self, c: Connection, identity: Identity,
-                                 rows: list[tuple[int, Any, Any]]) -> list[int | None]:
-        """Observations ``(datastream id, phenomenonTime, result)`` spread over many Datastreams (a feed's latest
-        values), in the caller's transaction and few statements, each with the FeatureOfInterest generated from its
+                                 rows: list[tuple[Any, ...]]) -> list[int | None]:
+        """Observations ``(datastream id, phenomenonTime, result[, resultTime])`` spread over many Datastreams (a
+        feed's latest values, a mirror's pages), in the caller's transaction and few statements, each with the FeatureOfInterest generated from its
         Thing's Location; the new ids in order, None for a row refused. Envelopes, latest values and events as
         the API's."""
         ...

@@ -48,11 +48,11 @@ def _csv(rows: list[list[Any]]) -> str:
 @lru_cache(maxsize=1)
 def gtfs_zip() -> bytes:
     """The generated static feed (the same bytes every time: a daily poll finds it unchanged)."""
-    stops = [["stop_id", "stop_name", "stop_lat", "stop_lon"]]
-    routes = [["route_id", "agency_id", "route_short_name", "route_long_name", "route_type", "route_color"]]
-    trips = [["route_id", "service_id", "trip_id", "shape_id"]]
-    times = [["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"]]
-    shapes = [["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"]]
+    stops: list[list[Any]] = [["stop_id", "stop_name", "stop_lat", "stop_lon"]]
+    routes: list[list[Any]] = [["route_id", "agency_id", "route_short_name", "route_long_name", "route_type", "route_color"]]
+    trips: list[list[Any]] = [["route_id", "service_id", "trip_id", "shape_id"]]
+    times: list[list[Any]] = [["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"]]
+    shapes: list[list[Any]] = [["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"]]
     for rid, short, long, colour, direction in LINES:
         routes.append([rid, "demo", short, long, 3, colour])
         trips.append([rid, "daily", f"{rid}-1", f"{rid}-shape"])

@@ -20,7 +20,7 @@ from urbanos.errors import BadRequest
 from urbanos.sensing.envelope import track_many
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import load_json
-from urbanos.sensing.timefmt import store_interval
+from urbanos.sensing.timefmt import store_instant, store_interval
 from urbanos.sensing.values import GEO_TYPES, GEOM, check_keys, column_values, result_number
 from urbanos.sensing.write import Writer
 
@@ -191,10 +191,37 @@ def _features(w: Writer, things: list[int]) -> dict[int, int]:
     return out
 
 
+_OBS = ("phen_start", "phen_end", "result_time", "result", "result_num", "datastream_id", "feature_id")
+_PG_TYPES = ("text", "text", "text", "text", "float8", "bigint", "bigint")
+PG_CHUNK = 20_000
+
+
+def _insert_observations(w: Writer, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT Observation rows (the columns of ``_OBS``); their ids in order. SQLite: one ``executemany`` (one
+    writer: the rows get consecutive ids ending at ``last_insert_rowid()``); PostgreSQL: one ``INSERT … SELECT FROM
+    unnest(arrays)`` per 20,000 rows, whose seven array parameters cost no per-row placeholder."""
+    if not rows:
+        return []
+    values = [tuple(r[k] for k in _OBS) for r in rows]
+    if w.c.dialect.name == "sqlite":
+        w.c.executemany(f"INSERT INTO sta_observations ({', '.join(_OBS)}) VALUES ({_in(len(_OBS))})", values)
+        last = int(w.c.fetchval("SELECT last_insert_rowid()"))
+        return list(range(last - len(values) + 1, last + 1))
+    ids: list[int] = []
+    arrays = ", ".join(f"?::{t}[]" for t in _PG_TYPES)
+    cols = ", ".join(_OBS)
+    for start in range(0, len(values), PG_CHUNK):
+        part = values[start:start + PG_CHUNK]
+        cur = w.c.execute(f"INSERT INTO sta_observations ({cols}) SELECT {cols} FROM unnest({arrays})"
+                          f" WITH ORDINALITY AS u({cols}, n) ORDER BY n RETURNING id", [list(c) for c in zip(*part, strict=True)])
+        ids += [int(x[0]) for x in cur.fetchall()]
+    return ids
+
+
 def create_observations(conn: Connection, identity: Identity, gate: Gate,
-                        rows: Sequence[tuple[int, Any, Any]]) -> list[int | None]:
-    """Observations ``(datastream id, phenomenonTime, result)`` on many Datastreams (few per Datastream: a feed's
-    latest values); their ids in order, None for a row refused (a Datastream that does not exist or is not
+                        rows: Sequence[tuple[Any, ...]]) -> list[int | None]:
+    """Observations ``(datastream id, phenomenonTime, result[, resultTime])`` on many Datastreams (a feed's latest
+    values, or a mirror's pages); their ids in order, None for a row refused (a Datastream that does not exist or is not
     visible, a time that is not one, a Thing without Location)."""
     if not rows:
         return []
@@ -211,17 +238,19 @@ def create_observations(conn: Connection, identity: Identity, gate: Gate,
     fois = _features(w, sorted({t for t, _ in info.values()}))
     now = now_stored()
     good: list[tuple[int, dict[str, Any]]] = []
-    for i, (ds, t, result) in enumerate(rows):
+    for i, row in enumerate(rows):
+        ds, t, result = row[0], row[1], row[2]
         where = info.get(int(ds))
         if where is None or where[0] not in fois:
             continue
         try:
             ps, pe = store_interval(t, "phenomenonTime") if t is not None else (now, None)
+            rt = store_instant(row[3], "resultTime") if len(row) > 3 and row[3] is not None else None
         except (BadRequest, ValueError):
             continue
-        good.append((i, {"phen_start": ps, "phen_end": pe, "result": orjson.dumps(result).decode(),
+        good.append((i, {"phen_start": ps, "phen_end": pe, "result_time": rt, "result": orjson.dumps(result).decode(),
                          "result_num": result_number(result), "datastream_id": int(ds), "feature_id": fois[where[0]]}))
-    ids = _insert_many(w, "sta_observations", [r for _, r in good])
+    ids = _insert_observations(w, [r for _, r in good])
     out: list[int | None] = [None] * len(rows)
     by_ds: dict[int, list[tuple[int, dict[str, Any]]]] = {}
     for (i, r), oid in zip(good, ids, strict=True):
@@ -230,8 +259,9 @@ def create_observations(conn: Connection, identity: Identity, gate: Gate,
     for ds, items in by_ds.items():
         latest = max(items, key=lambda x: (x[1]["phen_start"], -x[0]))
         ends = [r["phen_end"] or r["phen_start"] for _, r in items]
+        rts = [r["result_time"] for _, r in items if r["result_time"] is not None]
         track_many(conn, "sta_datastreams", ds, min(r["phen_start"] for _, r in items), max(ends), latest[0],
-                   latest[1]["phen_start"], None, None)
+                   latest[1]["phen_start"], min(rts) if rts else None, max(rts) if rts else None)
         thing, dataset = info[ds]
         for oid, r in items:
             w.emit("created", ENTITIES["Observation"], oid, dataset, {

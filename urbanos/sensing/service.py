@@ -430,7 +430,7 @@ class SensingService:
         return bulk.create_things(c, identity, self.gate, things)
 
     def create_observations_bulk(self, c: Connection, identity: Identity,
-                                 rows: list[tuple[int, Any, Any]]) -> list[int | None]:
+                                 rows: list[tuple[Any, ...]]) -> list[int | None]:
         Gate.require_somewhere(identity, "publisher")
         return bulk.create_observations(c, identity, self.gate, rows)
 

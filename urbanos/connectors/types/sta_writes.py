@@ -4,8 +4,7 @@ SensorThings port as the connector's identity.
 Each remote entity is remembered in ``connector_items`` by its kind and remote id (``sta:Thing:17``) with its local
 id and a digest of what was written: a rerun of an unchanged remote writes nothing, a changed one is a PATCH, a new
 one a POST. Things and Datastreams are placed in the connector's dataset (``properties["urbanos:dataset"]``, which
-replaces a remote value). Observations go in bulk (:meth:`SensingPort.create_observations`, one group per
-Datastream); each Datastream's high-water mark (``hw:<remote id>``) moves in the same transaction."""
+replaces a remote value). Observations go in bulk (:meth:`SensingPort.create_observations_bulk`); each Datastream's high-water mark (``hw:<remote id>``) moves in the same transaction."""
 
 from __future__ import annotations
 
@@ -114,20 +113,16 @@ def _datastream(m: Mirror, s: Stream) -> dict[str, Any]:
 
 
 def _observations(m: Mirror, streams: list[Stream]) -> None:
-    body: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
     for s in streams:
-        if not s.rows:
-            continue
-        with_rt = any(r[2] is not None for r in s.rows)
-        body.append({"Datastream": {"@iot.id": m.local("Datastream", s.rid)},
-                     "components": ["phenomenonTime", "result", "resultTime"] if with_rt else ["phenomenonTime", "result"],
-                     "dataArray": s.rows if with_rt else [r[:2] for r in s.rows]})
-    links = m.sensing.create_observations(m.c, m.job.identity, body) if body else []
-    refused = sum(1 for link in links if link == "error")
-    m.counts.created += len(links) - refused
+        ds = m.local("Datastream", s.rid)
+        rows += [(ds, *r) for r in s.rows]
+    ids = m.sensing.create_observations_bulk(m.c, m.job.identity, rows) if rows else []
+    refused = sum(1 for i in ids if i is None)
+    m.counts.created += len(ids) - refused
     if refused:
-        m.counts.fail(f"{refused} Observations were refused (a time or result the local service does not accept)",
-                      refused)
+        m.counts.fail(f"{refused} Observations were refused (a time the local service does not accept, or a Thing "
+                      "without Location to derive their FeatureOfInterest from)", refused)
     m.done += [(f"hw:{s.rid}", s.mark, "") for s in streams if s.mark]
 
 
