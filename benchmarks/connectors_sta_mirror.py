@@ -5,7 +5,7 @@ following the same next links, parsed with orjson: what any mirror must spend on
 
 The remote holds ``--streams`` Datastreams of N / streams Observations each (one Thing each). The connector runs
 until a run copies nothing more (each run copies at most its ``max_observations``, 200,000 by default); the figure is
-Observations copied per second over all runs, and the part spent writing (``create_observations``).
+Observations copied per second over all runs, and the part spent writing (``create_observations_bulk``).
 
     python benchmarks/connectors_sta_mirror.py [--n 1000000] [--streams 10] [--page 10000] [--db postgresql://…]
 """
@@ -84,7 +84,7 @@ async def bench(platform: Platform, root: str, ids: list[int], page: int) -> Non
 
     sensing: Any = platform.require(SensingPort)
     spent = [0.0]
-    create = sensing.create_observations
+    create = sensing.create_observations_bulk
 
     def timed(*args: Any, **kw: Any) -> Any:
         t = time.perf_counter()
@@ -93,7 +93,7 @@ async def bench(platform: Platform, root: str, ids: list[int], page: int) -> Non
         finally:
             spent[0] += time.perf_counter() - t
 
-    sensing.create_observations = timed
+    sensing.create_observations_bulk = timed
     now = now_stored()
     platform.db.write_sync(lambda c: c.insert("datasets", {"name": "bench", "title": "bench", "owner_org": None,
                                                            "access_level": "open", "created_at": now,

@@ -17,6 +17,7 @@ import orjson
 
 from urbanos.core.time import now_stored
 from urbanos.errors import BadRequest
+from urbanos.events import Event
 from urbanos.sensing.envelope import track_many
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import load_json
@@ -218,6 +219,25 @@ def _insert_observations(w: Writer, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+def _emit_observations(conn: Connection, ds: int, where: tuple[int, Any], items: list[tuple[int, dict[str, Any]]]) -> None:
+    """One "created" event per Observation, as :meth:`Writer.emit` makes them, built from a template (the frozen
+    dataclass's ``__init__`` costs more than the row's insert); Observations of one FeatureOfInterest share their
+    links payload, which subscribers only read."""
+    thing, dataset = where
+    template = {"kind": "created", "entity": "Observation", "id": None, "topic": "sensing", "data": None,
+                "dataset_id": dataset, "changed": ()}
+    shared: dict[Any, dict[str, Any]] = {}
+    for oid, r in items:
+        foi = r["feature_id"]
+        payload = shared.get(foi)
+        if payload is None:
+            payload = shared[foi] = {"links": {"Datastream": ds, "MultiDatastream": None, "FeatureOfInterest": foi,
+                                               "Thing": thing}}
+        ev = object.__new__(Event)
+        ev.__dict__.update(template, id=oid, data=payload)
+        conn.emit(ev)
+
+
 def create_observations(conn: Connection, identity: Identity, gate: Gate,
                         rows: Sequence[tuple[Any, ...]]) -> list[int | None]:
     """Observations ``(datastream id, phenomenonTime, result[, resultTime])`` on many Datastreams (a feed's latest
@@ -262,10 +282,7 @@ def create_observations(conn: Connection, identity: Identity, gate: Gate,
         rts = [r["result_time"] for _, r in items if r["result_time"] is not None]
         track_many(conn, "sta_datastreams", ds, min(r["phen_start"] for _, r in items), max(ends), latest[0],
                    latest[1]["phen_start"], min(rts) if rts else None, max(rts) if rts else None)
-        thing, dataset = info[ds]
-        for oid, r in items:
-            w.emit("created", ENTITIES["Observation"], oid, dataset, {
-                "Datastream": ds, "MultiDatastream": None, "FeatureOfInterest": r["feature_id"], "Thing": thing})
+        _emit_observations(conn, ds, info[ds], items)
     return out
 
 
