@@ -21,7 +21,7 @@ from urbanos.events import Event
 from urbanos.sensing.envelope import track_many
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import load_json
-from urbanos.sensing.timefmt import store_instant, store_interval
+from urbanos.sensing.timefmt import plain_utc, store_instant, store_interval
 from urbanos.sensing.values import GEO_TYPES, GEOM, check_keys, column_values, result_number
 from urbanos.sensing.write import Writer
 
@@ -197,13 +197,12 @@ _PG_TYPES = ("text", "text", "text", "text", "float8", "bigint", "bigint")
 PG_CHUNK = 20_000
 
 
-def _insert_observations(w: Writer, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT Observation rows (the columns of ``_OBS``); their ids in order. SQLite: one ``executemany`` (one
+def _insert_observations(w: Writer, values: list[tuple[Any, ...]]) -> list[int]:
+    """INSERT Observation rows (tuples in the order of ``_OBS``); their ids in order. SQLite: one ``executemany`` (one
     writer: the rows get consecutive ids ending at ``last_insert_rowid()``); PostgreSQL: one ``INSERT … SELECT FROM
     unnest(arrays)`` per 20,000 rows, whose seven array parameters cost no per-row placeholder."""
-    if not rows:
+    if not values:
         return []
-    values = [tuple(r[k] for k in _OBS) for r in rows]
     if w.c.dialect.name == "sqlite":
         w.c.executemany(f"INSERT INTO sta_observations ({', '.join(_OBS)}) VALUES ({_in(len(_OBS))})", values)
         last = int(w.c.fetchval("SELECT last_insert_rowid()"))
@@ -219,7 +218,7 @@ def _insert_observations(w: Writer, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
-def _emit_observations(conn: Connection, ds: int, where: tuple[int, Any], items: list[tuple[int, dict[str, Any]]]) -> None:
+def _emit_observations(conn: Connection, ds: int, where: tuple[int, Any], items: list[tuple[int, tuple[Any, ...]]]) -> None:
     """One "created" event per Observation, as :meth:`Writer.emit` makes them, built from a template (the frozen
     dataclass's ``__init__`` costs more than the row's insert); Observations of one FeatureOfInterest share their
     links payload, which subscribers only read."""
@@ -227,15 +226,47 @@ def _emit_observations(conn: Connection, ds: int, where: tuple[int, Any], items:
     template = {"kind": "created", "entity": "Observation", "id": None, "topic": "sensing", "data": None,
                 "dataset_id": dataset, "changed": ()}
     shared: dict[Any, dict[str, Any]] = {}
+    emit, new = conn.emit, object.__new__
     for oid, r in items:
-        foi = r["feature_id"]
+        foi = r[6]
         payload = shared.get(foi)
         if payload is None:
             payload = shared[foi] = {"links": {"Datastream": ds, "MultiDatastream": None, "FeatureOfInterest": foi,
                                                "Thing": thing}}
-        ev = object.__new__(Event)
-        ev.__dict__.update(template, id=oid, data=payload)
-        conn.emit(ev)
+        ev = new(Event)
+        fields = ev.__dict__
+        fields.update(template)
+        fields["id"] = oid
+        fields["data"] = payload
+        emit(ev)
+
+
+def _stored(rows: Sequence[tuple[Any, ...]], info: dict[int, tuple[int, Any]], fois: dict[int, int]
+            ) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """The rows that can be written, in the stored form (``_OBS``), with their positions in ``rows``."""
+    now = now_stored()
+    at: list[int] = []
+    out: list[tuple[Any, ...]] = []
+    dumps = orjson.dumps
+    for i, row in enumerate(rows):
+        ds, t, result = int(row[0]), row[1], row[2]
+        where = info.get(ds)
+        foi = fois.get(where[0]) if where is not None else None
+        if foi is None:
+            continue
+        try:
+            if type(t) is str and (fast := plain_utc(t)) is not None:
+                ps, pe = fast, None
+            else:
+                ps, pe = store_interval(t, "phenomenonTime") if t is not None else (now, None)
+            rt = store_instant(row[3], "resultTime") if len(row) > 3 and row[3] is not None else None
+        except (BadRequest, ValueError):
+            continue
+        kind = type(result)
+        num = float(result) if kind is int or kind is float else result_number(result)
+        at.append(i)
+        out.append((ps, pe, rt, dumps(result).decode(), num, ds, foi))
+    return at, out
 
 
 def create_observations(conn: Connection, identity: Identity, gate: Gate,
@@ -246,42 +277,26 @@ def create_observations(conn: Connection, identity: Identity, gate: Gate,
     if not rows:
         return []
     w = Writer(conn, VERSION, identity, gate)
-    D = ENTITIES["Datastream"]
     wanted = sorted({int(r[0]) for r in rows})
-    ok = w.own.linkable(D, wanted)
+    ok = w.own.linkable(ENTITIES["Datastream"], wanted)
     info: dict[int, tuple[int, Any]] = {}
     for start in range(0, len(wanted), CHUNK):
         part = [i for i in wanted[start:start + CHUNK] if i in ok]
         if part:
             info.update({int(r[0]): (int(r[1]), r[2]) for r in conn.fetchall(
                 f"SELECT id, thing_id, dataset_id FROM sta_datastreams WHERE id IN ({_in(len(part))})", part)})
-    fois = _features(w, sorted({t for t, _ in info.values()}))
-    now = now_stored()
-    good: list[tuple[int, dict[str, Any]]] = []
-    for i, row in enumerate(rows):
-        ds, t, result = row[0], row[1], row[2]
-        where = info.get(int(ds))
-        if where is None or where[0] not in fois:
-            continue
-        try:
-            ps, pe = store_interval(t, "phenomenonTime") if t is not None else (now, None)
-            rt = store_instant(row[3], "resultTime") if len(row) > 3 and row[3] is not None else None
-        except (BadRequest, ValueError):
-            continue
-        good.append((i, {"phen_start": ps, "phen_end": pe, "result_time": rt, "result": orjson.dumps(result).decode(),
-                         "result_num": result_number(result), "datastream_id": int(ds), "feature_id": fois[where[0]]}))
-    ids = _insert_observations(w, [r for _, r in good])
+    at, values = _stored(rows, info, _features(w, sorted({t for t, _ in info.values()})))
+    ids = _insert_observations(w, values)
     out: list[int | None] = [None] * len(rows)
-    by_ds: dict[int, list[tuple[int, dict[str, Any]]]] = {}
-    for (i, r), oid in zip(good, ids, strict=True):
+    by_ds: dict[int, list[tuple[int, tuple[Any, ...]]]] = {}
+    for i, r, oid in zip(at, values, ids, strict=True):
         out[i] = oid
-        by_ds.setdefault(r["datastream_id"], []).append((oid, r))
+        by_ds.setdefault(r[5], []).append((oid, r))
     for ds, items in by_ds.items():
-        latest = max(items, key=lambda x: (x[1]["phen_start"], -x[0]))
-        ends = [r["phen_end"] or r["phen_start"] for _, r in items]
-        rts = [r["result_time"] for _, r in items if r["result_time"] is not None]
-        track_many(conn, "sta_datastreams", ds, min(r["phen_start"] for _, r in items), max(ends), latest[0],
-                   latest[1]["phen_start"], min(rts) if rts else None, max(rts) if rts else None)
+        latest = max(items, key=lambda x: (x[1][0], -x[0]))
+        rts = [r[2] for _, r in items if r[2] is not None]
+        track_many(conn, "sta_datastreams", ds, min(r[0] for _, r in items), max(r[1] or r[0] for _, r in items),
+                   latest[0], latest[1][0], min(rts) if rts else None, max(rts) if rts else None)
         _emit_observations(conn, ds, info[ds], items)
     return out
 
