@@ -107,6 +107,8 @@ def test_incremental_mirror_asks_only_for_changes(cclient: Any, cplatform: Any, 
     ("not-features", "features is not a list"),
     ("too-many", "more than 3 features"),
     ("elsewhere", "leaves the server"),
+    ("too-large", "connectors_max_bytes"),
+    ("slow", "no answer within the time allowed"),
 ])
 def test_bad_remote_fails_and_writes_nothing(cclient: Any, cplatform: Any, feed: Server, files: Files, case: str,
                                             reason: str) -> None:
@@ -119,7 +121,12 @@ def test_bad_remote_fails_and_writes_nothing(cclient: Any, cplatform: Any, feed:
         "too-many": {"type": "FeatureCollection", "features": feats},
         "elsewhere": {"type": "FeatureCollection", "features": feats[:1],
                       "links": [{"rel": "next", "href": "http://127.0.0.2:9/c/items?offset=1"}]},
+        "too-large": {"type": "FeatureCollection", "features": [
+            {**f, "properties": {"text": "x" * 1000}} for f in feats * 300]},
+        "slow": {"type": "FeatureCollection", "features": feats[:1]},
     }[case]
+    if case == "slow":
+        files.delay["/c/items"] = 2.5
     assert add(cclient, ADMIN, name=name, type="ogcapi", url=f"{feed.url}/c", dataset=name,
                mapping={"collection": name, "max_features": 3}).status_code == 201
     result = run(cclient, name)
@@ -139,9 +146,11 @@ def test_features_without_id_or_geometry_are_counted(cclient: Any, cplatform: An
     assert result["status"] == "partial" and counts(result) == (1, 0, 0, 2), result
 
 
-def test_forbidden_address(cclient: Any, cplatform: Any) -> None:
-    dataset(cplatform, "ogc-forbidden")
-    assert add(cclient, ADMIN, name="ogc-forbidden", type="ogcapi", url="http://192.168.1.1/ogcapi/collections/x",
-               dataset="ogc-forbidden").status_code == 201
-    result = run(cclient, "ogc-forbidden")
-    assert result["status"] == "failed" and "not a public address" in result["errors"][0], result
+@pytest.mark.parametrize(("url", "reason"), [("http://192.168.1.1/ogcapi/collections/x", "not a public address"),
+                                           ("http://127.0.0.1:9/ogcapi/collections/x", "cannot fetch")])
+def test_forbidden_or_unreachable_address(cclient: Any, cplatform: Any, url: str, reason: str) -> None:
+    name = f"ogc-addr-{url.split('//')[1].split('/')[0].replace('.', '-').replace(':', '-')}"
+    dataset(cplatform, name)
+    assert add(cclient, ADMIN, name=name, type="ogcapi", url=url, dataset=name).status_code == 201
+    result = run(cclient, name)
+    assert result["status"] == "failed" and reason in result["errors"][0], result
