@@ -127,7 +127,8 @@ def ensure(c: Connection, base: str) -> None:
         url = f"{base}/demo/gtfs/{path}"
         if store.get(c, name) is None:
             store.insert(c, {"name": name, "type": kind, "url": url, "dataset_id": ds.id, "every_seconds": every,
-                             "cron": None, "mapping": mapping, "secret": None, **reference(ADMIN), "enabled": 1,
+                             "cron": None, "mapping": mapping, "secret": None,  # nosec B105 - no secret: a feed to poll
+                             **reference(ADMIN), "enabled": 1,
                              "created_at": now, "updated_at": now, "next_run_at": now})
         else:
             store.update(c, name, {"url": url, "next_run_at": now, "lease_owner": None, "lease_until": None})
