@@ -80,7 +80,8 @@ _token = click.option("--token", default=None, metavar="TOKEN",
 
 @click.group("connector")
 def connector() -> None:
-    """Connectors: scheduled pulls (csv, json, gbfs) and pushes (webhook) of city data into a dataset."""
+    """Connectors: scheduled pulls (csv, json, gbfs, gtfs, gtfs-rt, the sta and ogcapi mirrors) and pushes (webhook)
+    of city data into a dataset."""
 
 
 @connector.command("add")
@@ -105,6 +106,8 @@ def add(ctx: click.Context, name: str, url: str, kind: str, dataset: str, every:
       urbanos connector add bikes --type gbfs https://example.org/gbfs.json --dataset bike-sharing --every 1m
       urbanos connector add air --type csv https://example.org/air.csv --dataset air --mapping air.yaml --cron "*/10 * * * *"
       urbanos connector add pushes --type webhook --dataset air --mapping air.yaml
+      urbanos connector add sensors --type sta https://example.org/FROST-Server/v1.1 --dataset air --every 5m
+      urbanos connector add trees --type ogcapi https://example.org/ogcapi/collections/trees --dataset trees --every 1d
     """
     mapping = load_text(Path(mapping_file).read_text(encoding="utf-8")) if mapping_file else None
     data = {"name": name, "type": kind, "url": url, "dataset": dataset, "every": every, "cron": cron, "mapping": mapping}
