@@ -289,6 +289,21 @@ class SensingPort(Protocol):
     def observed_property(self, c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
         """``(name, owning organisation)`` of ObservedProperty ``observed_property_id``, or None when it does not
         exist."""
+
+    # -- bulk writes of machine feeds (connectors) ----------------------------------------------------------
+    def create_things_bulk(self, c: Connection, identity: Identity, things: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Things as ``POST Things`` deep inserts make them, in the caller's transaction and few statements: each
+        with new ``Locations`` and new ``Datastreams`` that link an existing Sensor and ObservedProperty by
+        ``@iot.id``. The same checks and events as the API. Returns per Thing ``{"thing": id, "locations": [ids],
+        "datastreams": [ids]}``."""
+        ...
+
+    def create_observations_bulk(self, c: Connection, identity: Identity,
+                                 rows: list[tuple[Any, ...]]) -> list[int | None]:
+        """Observations ``(datastream id, phenomenonTime, result[, resultTime])`` spread over many Datastreams (a
+        feed's latest values, a mirror's pages), in the caller's transaction and few statements, each with the FeatureOfInterest generated from its
+        Thing's Location; the new ids in order, None for a row refused. Envelopes, latest values and events as
+        the API's."""
         ...
 
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from urbanos.connectors.mapping import load_text
+from urbanos.connectors.types import registry
 from urbanos.core.jsontext import dumps
 from urbanos.errors import ConfigError, UrbanosError
 from urbanos.governance import ADMIN, Identity
@@ -79,13 +80,14 @@ _token = click.option("--token", default=None, metavar="TOKEN",
 
 @click.group("connector")
 def connector() -> None:
-    """Connectors: scheduled pulls (csv, json, gbfs) and pushes (webhook) of city data into a dataset."""
+    """Connectors: scheduled pulls (csv, json, gbfs, gtfs, gtfs-rt, the sta and ogcapi mirrors) and pushes (webhook)
+    of city data into a dataset."""
 
 
 @connector.command("add")
 @click.argument("name")
 @click.argument("url", required=False, default="")
-@click.option("--type", "kind", required=True, type=click.Choice(["csv", "json", "gbfs", "gtfs", "gtfs-rt", "webhook"]))
+@click.option("--type", "kind", required=True, type=click.Choice(sorted(registry())))
 @click.option("--dataset", required=True, help="The catalogue dataset the connector writes into.")
 @click.option("--every", default=None, help="Run every interval: 30s, 5m, 2h, 1d.")
 @click.option("--cron", default=None, help='Run on a cron schedule in UTC, e.g. "*/5 * * * *".')
@@ -104,6 +106,8 @@ def add(ctx: click.Context, name: str, url: str, kind: str, dataset: str, every:
       urbanos connector add bikes --type gbfs https://example.org/gbfs.json --dataset bike-sharing --every 1m
       urbanos connector add air --type csv https://example.org/air.csv --dataset air --mapping air.yaml --cron "*/10 * * * *"
       urbanos connector add pushes --type webhook --dataset air --mapping air.yaml
+      urbanos connector add sensors --type sta https://example.org/FROST-Server/v1.1 --dataset air --every 5m
+      urbanos connector add trees --type ogcapi https://example.org/ogcapi/collections/trees --dataset trees --every 1d
     """
     mapping = load_text(Path(mapping_file).read_text(encoding="utf-8")) if mapping_file else None
     data = {"name": name, "type": kind, "url": url, "dataset": dataset, "every": every, "cron": cron, "mapping": mapping}

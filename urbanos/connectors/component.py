@@ -3,6 +3,7 @@ this module, so the capability's own modules are imported by the hook that needs
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component
@@ -37,6 +38,8 @@ SETTINGS = (
     Setting("connectors_gtfs_max_unzipped_bytes", int, 512 * 1024 * 1024, "Largest size a member of a GTFS zip, and "
             "the members a gtfs connector reads together, may unzip to, in bytes (checked before extracting).",
             section="connectors", minimum=1),
+    Setting("connectors_file", str, "", "A TOML file of [connector.NAME] tables (the members of POST /connectors): "
+            "the server creates or updates these connectors when it starts (empty: none).", section="connectors"),
     Setting("connectors_webhook_max_bytes", int, 1024 * 1024, "Largest body a webhook connector accepts, in bytes.",
             section="connectors", minimum=1),
 )
@@ -72,6 +75,10 @@ class ConnectorsComponent(Component):
         from urbanos.connectors import demo
 
         service = platform.services["connectors"]
+        if platform.settings.connectors_file:
+            from urbanos.connectors import declared
+
+            await declared.apply(service, Path(str(platform.settings.connectors_file)))
         if platform.services.get("demo"):
             demo.trust_own_feed(platform, service.runner)
         if platform.settings.connectors_scheduler:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from urbanos.connectors import store
+from urbanos.connectors import demo_transit, store
 from urbanos.connectors.owner import dataset, reference
 from urbanos.core.time import format_stored
 from urbanos.errors import NotFound
@@ -101,10 +101,11 @@ def demo_host(settings: Settings) -> str:
 
 
 def trust_own_feed(platform: Platform, runner: Runner) -> None:
-    """Let the demo connector (and only it) fetch this server's own address, which the outbound policy refuses to
+    """Let the demo connectors (and only they) fetch this server's own address, which the outbound policy refuses to
     every other fetch unless ``outbound_allow`` lists it."""
     policy = platform.gate.outbound
-    runner.policies[NAME] = replace(policy, hosts=policy.hosts | {host_key(demo_host(platform.settings))})
+    for name in (NAME, *demo_transit.NAMES):
+        runner.policies[name] = replace(policy, hosts=policy.hosts | {host_key(demo_host(platform.settings))})
 
 
 def _ensure(c: Connection, url: str) -> None:
@@ -125,11 +126,12 @@ def _ensure(c: Connection, url: str) -> None:
 
 
 def load_demo(platform: Platform) -> None:
-    """Configure the demo connector for this server's address (idempotent; it runs once the server is up)."""
+    """Configure the demo connectors (bike sharing, transit: :mod:`urbanos.connectors.demo_transit`) for this server's address (idempotent; it runs once the server is up)."""
     s = platform.settings
     host = demo_host(s)
-    url = f"http://{'[' + host + ']' if ':' in host else host}:{s.port}/demo/gbfs/gbfs.json"
-    platform.db.write_sync(lambda c: _ensure(c, url))
+    base = f"http://{'[' + host + ']' if ':' in host else host}:{s.port}"
+    platform.db.write_sync(lambda c: _ensure(c, f"{base}/demo/gbfs/gbfs.json"))
+    platform.db.write_sync(lambda c: demo_transit.ensure(c, base))
 
 
 __all__ = ["feed_file", "load_demo", "trust_own_feed", "NAME", "DATASET"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from urbanos.connectors.types import registry
+
 TAG = "Connectors"
 _PROBLEM = {"description": "An error (problem details)", "content": {"application/problem+json": {"schema": {
     "type": "object", "required": ["status", "detail"], "properties": {
@@ -27,7 +29,7 @@ def _op(summary: str, ok: dict[str, dict[str, Any]], **extra: Any) -> dict[str, 
 def _schemas() -> dict[str, Any]:
     body = {"type": "object", "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
-        "type": {"type": "string", "enum": ["csv", "json", "gbfs", "gtfs", "gtfs-rt", "webhook"]}, "url": {"type": "string"},
+        "type": {"type": "string", "enum": sorted(registry())}, "url": {"type": "string"},
         "dataset": {"type": "string"}, "every": {"type": "string", "examples": ["5m"]},
         "cron": {"type": "string", "examples": ["*/5 * * * *"]}, "mapping": {}, "enabled": {"type": "boolean"}}}
     connector = {"type": "object", "required": ["name", "type", "dataset", "healthy"], "properties": {
@@ -75,6 +77,12 @@ def openapi_part() -> dict[str, Any]:
         "/demo/gbfs/{name}": {"get": {
             "tags": [TAG], "summary": "The demo's generated GBFS system (served by `urbanos demo` only)",
             "parameters": [_NAME], "responses": {"200": _json({"type": "object"}, "A GBFS file"), "4XX": _ERR}}},
+        "/demo/gtfs/{name}": {"get": {
+            "tags": [TAG], "summary": "The demo's generated GTFS schedule (gtfs.zip) and GTFS-Realtime feed "
+                                      "(realtime.pb), served by `urbanos demo` only",
+            "parameters": [_NAME], "responses": {"200": {"description": "The feed", "content": {
+                "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}}}, "4XX": _ERR}}},
     }
     return {"paths": paths, "components": {"schemas": _schemas(), "responses": {"Problem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "Scheduled pulls and pushes of city data into a dataset."}]}

@@ -5,6 +5,7 @@
   ``PATCH`` and ``DELETE`` it, ``POST /connectors/{name}/run``;
 * ``POST /ingest/{name}``: a webhook push, signed with ``X-Urbanos-Signature: sha256=<hex HMAC-SHA256 of the body>``;
 * ``GET /demo/gbfs/{name}``: the demo's own small GBFS system (only when the server runs ``urbanos demo``).
+* ``GET /demo/gtfs/gtfs.zip`` and ``/demo/gtfs/realtime.pb``: the demo's generated GTFS and GTFS-Realtime feeds.
 
 Errors are problem+json (the platform's renderer). The page also accepts the portal's sign-in cookie.
 """
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from urbanos.connectors import demo
+from urbanos.connectors import demo, demo_transit
 from urbanos.connectors.i18n import messages, pick_lang
 from urbanos.connectors.service import SIGNATURE, ConnectorService
 from urbanos.core.ids import is_ascii_digits
@@ -134,6 +135,14 @@ async def demo_feed(request: Request) -> Response:
     return _json(body, headers={"Cache-Control": "no-store"})
 
 
+async def demo_transit_feed(request: Request) -> Response:
+    platform = platform_of(request)
+    if not platform.services.get("demo"):
+        raise NotFound("The demo's transit feeds are served only by `urbanos demo`.")
+    body, media = demo_transit.feed(request.path_params["name"])
+    return Response(body, media_type=media, headers={"Cache-Control": "no-store"})
+
+
 def mount(app: Starlette, platform: Platform) -> None:
     """Add the connectors' routes (described in /openapi.json by :mod:`urbanos.connectors.openapi`)."""
     routes = (
@@ -145,6 +154,7 @@ def mount(app: Starlette, platform: Platform) -> None:
         ("/connectors/{name}/run", run_connector, ["POST"]),
         ("/ingest/{name}", ingest, ["POST"]),
         ("/demo/gbfs/{name}", demo_feed, ["GET"]),
+        ("/demo/gtfs/{name}", demo_transit_feed, ["GET"]),
     )
     for path, endpoint, methods in routes:
         app.add_route(path, endpoint, methods=methods, include_in_schema=False)  # described by the part

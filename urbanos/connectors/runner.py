@@ -178,7 +178,14 @@ class Runner:
     async def _attempt(self, conn: store.Connector, fetcher: Fetcher, progress: Progress | None) -> Counts:
         job = await self._job(conn, fetcher, progress)
         writes = await get_type(conn.type).collect(job)
-        return await self._write(job, writes)
+        counts = await self._write(job, writes)
+        after = getattr(writes, "after_commit", None)
+        if after is not None:
+            try:
+                await after(job)
+            except Exception:  # noqa: BLE001 - what is written stays written; a failed announcement is logged
+                log.warning("connector %s: announcing the run's changes failed", conn.name, exc_info=True)
+        return counts
 
     async def ingest(self, conn: store.Connector, body: bytes, content_type: str) -> dict[str, Any]:
         """Write a pushed body (the webhook), logged as a run; BadRequest for a body the mapping cannot read (logged

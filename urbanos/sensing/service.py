@@ -32,7 +32,7 @@ from urbanos.governance import ADMIN, Gate
 from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
-from urbanos.sensing import dataarray, purge
+from urbanos.sensing import bulk, dataarray, purge
 from urbanos.sensing import options as qopts
 from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
@@ -440,6 +440,16 @@ class SensingService:
 
     def observed_property(self, c: Connection, observed_property_id: int) -> tuple[str, str | None] | None:
         return purge.observed_property(c, observed_property_id)
+
+    # -- bulk writes for machine feeds (urbanos.sensing.bulk) ------------------------------------------------
+    def create_things_bulk(self, c: Connection, identity: Identity, things: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        Gate.require_somewhere(identity, "publisher")
+        return bulk.create_things(c, identity, self.gate, things)
+
+    def create_observations_bulk(self, c: Connection, identity: Identity,
+                                 rows: list[tuple[Any, ...]]) -> list[int | None]:
+        Gate.require_somewhere(identity, "publisher")
+        return bulk.create_observations(c, identity, self.gate, rows)
 
 
 def _not_allowed(t: Target, message: str) -> MethodNotAllowed:

@@ -7,13 +7,16 @@ from urbanos.connectors.types.base import ConnectorType
 from urbanos.connectors.types.gbfs import GbfsType
 from urbanos.connectors.types.gtfs import GtfsType
 from urbanos.connectors.types.gtfs_rt import GtfsRtType
+from urbanos.connectors.types.ogcapi import OgcApiType
 from urbanos.connectors.types.poll import CsvType, JsonType
+from urbanos.connectors.types.sta import StaType
 from urbanos.connectors.types.webhook import WebhookType
 from urbanos.errors import ValidationFailed
 
 
 def registry() -> dict[str, ConnectorType]:
-    return {t.name: t for t in (CsvType(), JsonType(), WebhookType(), GbfsType(), GtfsType(), GtfsRtType())}
+    return {t.name: t for t in (CsvType(), JsonType(), WebhookType(), GbfsType(), GtfsType(), GtfsRtType(),
+                                      StaType(), OgcApiType())}
 
 
 def get_type(name: str) -> ConnectorType:

@@ -24,7 +24,7 @@ from urbanos.connectors import store
 from urbanos.connectors.fetch import FeedError
 from urbanos.connectors.mapping import instant
 from urbanos.connectors.types.base import ConnectorType, Counts, Job, Writes
-from urbanos.connectors.writes import FeatureWrites, create_observations, digest
+from urbanos.connectors.writes import FeatureWrites, digest
 from urbanos.core.time import format_stored, parse_utc
 from urbanos.errors import ValidationFailed
 from urbanos.ports import SensingPort
@@ -276,15 +276,14 @@ class Stations:
         self.known.update({k: (ids, dg) for k, ids, dg in done})
 
     def _create(self, new: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any], str]]:
+        """New stations in bulk: each Thing with its Location and two Datastreams."""
         if not new:
             return []
-        locs = self._write([("POST", "Locations", self._location(d)) for _, d in new])
-        things = self._write([("POST", "Things", {**self._thing(sid, d), "Locations": [{"@iot.id": lid}]})
-                              for (sid, d), lid in zip(new, locs, strict=True)])
-        streams = self._write([("POST", f"Things({tid})/Datastreams", self._datastream(sid, d, kind, title))
-                               for (sid, d), tid in zip(new, things, strict=True) for kind, title, _ in KINDS])
-        return [(f"st:{sid}", {"thing": tid, "location": lid, "vehicles": streams[2 * i], "docks": streams[2 * i + 1]},
-                 digest(d)) for i, ((sid, d), lid, tid) in enumerate(zip(new, locs, things, strict=True))]
+        made = self.sensing.create_things_bulk(self.c, self.job.identity, [
+            {**self._thing(sid, d), "Locations": [self._location(d)],
+             "Datastreams": [self._datastream(sid, d, kind, title) for kind, title, _ in KINDS]} for sid, d in new])
+        return [(f"st:{sid}", {"thing": m["thing"], "location": m["locations"][0], "vehicles": m["datastreams"][0],
+                               "docks": m["datastreams"][1]}, digest(d)) for (sid, d), m in zip(new, made, strict=True)]
 
     def write_status(self, status: list[dict[str, Any]], fallback: str, counts: Counts) -> None:
         last = store.items(self.c, self.cid, "ss:")
@@ -308,7 +307,7 @@ class Stations:
                     continue
                 rows.append((int(ids[kind]), when, value))
                 done.append((key, {}, str(value)))
-        created = create_observations(self.c, self.job, rows)
+        created = self.sensing.create_observations_bulk(self.c, self.job.identity, rows)
         counts.created += sum(1 for oid in created if oid is not None)
         for (key, _, _), oid in zip(done, created, strict=True):
             if oid is None:

@@ -2,7 +2,9 @@
 ``gtfs-realtime-bindings``).
 
 * ``VehiclePosition`` entities with a position: a live features collection (``<connector>-vehicles``, or the mapping's
-  ``vehicles``), replaced atomically whenever a vehicle moved, appeared or went.
+  ``vehicles``), replaced atomically whenever a vehicle moved, appeared or went; each vehicle that moved or appeared
+  is published, once the run's transaction committed, as a GeoJSON Feature on the MQTT topic
+  ``connectors/<connector>/vehicles/<vehicle_id>`` (:func:`vehicle_topic`) to subscribers who may read the dataset.
 * ``TripUpdate`` delays: Observations (seconds) on one Datastream **per route** (a Thing ``Route <route_id>`` made on
   first sight). Routes are stable and few, trips are made anew every service day: a Datastream per trip would grow
   without bound. The route's Thing is placed (its Location, from which the Observations' FeatureOfInterest is made)
@@ -20,16 +22,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2
 
 from urbanos.connectors import store
 from urbanos.connectors.fetch import FeedError
 from urbanos.connectors.types.base import ConnectorType, Counts, Job, Writes
-from urbanos.connectors.writes import FeatureWrites
+from urbanos.connectors.writes import FeatureWrites, digest
 from urbanos.core.time import format_stored
 from urbanos.errors import ValidationFailed
-from urbanos.ports import SensingPort
+from urbanos.ports import MessagePort, SensingPort
 from urbanos.storage import Connection
 
 SPEC = "https://gtfs.org/documentation/realtime/reference/#message-tripupdate"
@@ -158,21 +161,45 @@ class GtfsRtType(ConnectorType):
                         delays, bad, places)
 
 
+def vehicle_topic(connector: str, vehicle_id: str) -> str:
+    """The MQTT topic of one vehicle's position: ``connectors/<connector>/vehicles/<vehicle_id>`` (the characters
+    MQTT gives a meaning in topics, ``/ + #``, replaced by ``_`` in the vehicle id)."""
+    return f"connectors/{connector}/vehicles/{vehicle_id.translate(_TOPIC_SAFE) or '_'}"
+
+
+_TOPIC_SAFE = str.maketrans({"/": "_", "+": "_", "#": "_", "\x00": "_"})
+
+
 @dataclass
 class RtWrites:
     vehicles: FeatureWrites | None
     delays: list[Delay] = field(default_factory=list)
     bad: list[str] = field(default_factory=list)
     places: dict[str, tuple[float, float]] = field(default_factory=dict)
+    moved: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, c: Connection, job: Job, counts: Counts) -> None:
         for message in self.bad:
             counts.fail(message)
         if self.vehicles is not None:
+            prefix = f"feat:{self.vehicles.collection}:"
+            have = store.items(c, job.connector.id, prefix)
+            self.moved = [f for vid, f in self.vehicles.features.items()
+                          if (have.get(prefix + vid) or ({}, ""))[1] != digest(f)]
             self.vehicles.apply(c, job, counts)
             job.state["vehicles"] = True
         if self.delays:
             Delays(c, job, self.places).write(self.delays, counts)
+
+    async def after_commit(self, job: Job) -> None:
+        """Each vehicle that moved or appeared, as a GeoJSON Feature on its topic of the platform's MQTT broker, to
+        the subscribers who may read the connector's dataset."""
+        messages = job.platform.optional(MessagePort)
+        if messages is None:
+            return
+        for f in self.moved:
+            await messages.publish(vehicle_topic(job.connector.name, str(f["properties"]["vehicle_id"])),
+                                   orjson.dumps(f), job.dataset.id)
 
 
 class Delays:
@@ -246,4 +273,4 @@ class Delays:
         store.put_items(self.c, self.cid, [(k, {}, str(d.seconds)) for k, d in changed.items()])
 
 
-__all__ = ["GtfsRtType", "RtWrites", "parse_feed"]
+__all__ = ["GtfsRtType", "RtWrites", "parse_feed", "vehicle_topic"]
