@@ -282,6 +282,12 @@ class TransparencyPort(Protocol):
         dataset."""
         ...
 
+    # -- added for the privacy rules (issue 14) -----------------------------------------------------------------
+    async def rules_summary(self, name: str, lang: str = "en") -> list[str]:
+        """The privacy rules in force for dataset ``name``, one plain-language sentence each (``lang``: en or de);
+        empty when it has none. The caller has checked that its reader may see the dataset."""
+        ...
+
 
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
            "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",

@@ -18,6 +18,7 @@ Every read of data goes through the :class:`Gate`:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import hashlib
 import hmac
@@ -26,9 +27,9 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
-from urbanos.errors import Forbidden, TooManyRequests, Unauthorized
+from urbanos.errors import Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized, UrbanosError
 from urbanos.governance.identity import ACCESS_LEVELS, ANONYMOUS, Identity, Membership
 from urbanos.governance.oidc import OIDCVerifier, check_settings, looks_like_jwt
 from urbanos.governance.outbound import OutboundPolicy
@@ -61,6 +62,45 @@ class DatasetAccess:
 
 
 Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a read path hands to the privacy rules beside its rows (:meth:`Gate.transform`).
+
+    ``shape`` names the rows' form: ``sta:Observation``, ``sta:Thing``, ``sta:Datastream``, ``sta:MultiDatastream``
+    (SensorThings JSON), ``feature`` (GeoJSON Features), ``datastore`` (flat records), ``datastore:sql``, ``download``
+    (flat records of an export, in batches) or ``rows`` (anything else). ``meta`` (parallel to the rows, optional)
+    tells what the path knows of each row: ``time`` (stored instant), ``point`` ((lon, lat)), ``value`` (number),
+    ``datastream`` (id), ``collection`` (name); it may be a function, called only when a rule needs it. ``window(start, end)`` (optional) answers the ``meta`` of every row
+    of the dataset whose time is in [start, end): a path that offers it can be released as complete aggregates.
+    ``stream`` is true where rows go out one by one as they arrive (MQTT), so nothing can be aggregated."""
+
+    shape: str = "rows"
+    meta: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None
+    window: Callable[[str, str], list[dict[str, Any]]] | None = None
+    stream: bool = False
+
+    def rows_meta(self) -> list[dict[str, Any]] | None:
+        return self.meta() if callable(self.meta) else self.meta
+
+
+class RulesHook(Protocol):
+    """The privacy rules (one per platform): rows in, the rows the caller may see out; raises an UrbanosError (403
+    naming the rule) where the path cannot release the rows under a rule. ``applying`` names the rules that change
+    what ``identity`` gets of ``ds`` (empty: it sees the rows as stored)."""
+
+    def __call__(self, identity: Identity, ds: DatasetAccess, rows: list[dict[str, Any]],
+                 release: Release) -> list[dict[str, Any]]: ...
+
+    def applying(self, identity: Identity, ds: DatasetAccess) -> list[str]: ...
+
+    def check(self, identity: Identity, ds: DatasetAccess, release: Release) -> None: ...
+
+RELEASE_NOTES: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar("urbanos_release_notes",
+                                                                                          default=None)
+"""What the privacy rules did to the answer of the request being served (suppressed cells, aggregation), set to a
+fresh list per request by the privacy capability's middleware; read into response headers."""
 AccessObserver = Callable[[Identity, DatasetAccess, str], None]
 MembershipSource = Callable[[Connection, Identity], Iterable[Membership]]
 """Memberships recorded in the database for an authenticated caller (for example organisation members)."""
@@ -110,6 +150,7 @@ class Gate:
         """The outbound-fetch policy (``outbound_allow``, ``outbound_max_redirects``) for capabilities that fetch
         URLs: use it with ``urbanos.governance.outbound.OutboundClient``."""
         self._transforms: list[Transform] = []
+        self._rules: RulesHook | None = None
         self._observers: list[AccessObserver] = []
         self._membership_sources: list[MembershipSource] = []
         self.visibility_cache = VisibilityCache(self._decide)
@@ -445,9 +486,55 @@ class Gate:
     def add_transform(self, fn: Transform) -> None:
         self._transforms.append(fn)
 
-    def transform(self, identity: Identity, ds: DatasetAccess | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def set_rules(self, fn: RulesHook) -> None:
+        """Install the privacy rules (the privacy capability does, once)."""
+        if self._rules is not None and self._rules is not fn:
+            raise ValueError("privacy rules are installed twice")
+        self._rules = fn
+
+    def ruled(self, identity: Identity, ds: DatasetAccess | None) -> list[str]:
+        """The privacy rules that change what ``identity`` may get of ``ds`` (for paths that cannot hand rows to
+        :meth:`transform` and so refuse: nested or reformatted SensorThings answers, say). Fails closed like it."""
+        if ds is None or self._rules is None:
+            return []
+        try:
+            return self._rules.applying(identity, ds)
+        except UrbanosError:
+            raise
+        except Exception as exc:
+            log.exception("privacy rules of dataset %s could not be evaluated", ds.name)
+            raise ServiceUnavailable(f"The privacy rules of dataset {ds.name!r} could not be evaluated.",
+                                     code="privacy_rule_unavailable") from exc
+
+    def preflight(self, identity: Identity, ds: DatasetAccess | None, release: Release) -> None:
+        """Refuse before any row is read (or any byte sent) where the privacy rules cannot release ``ds``'s rows to
+        ``identity`` through a path of ``release.shape`` (a download, DataStore SQL). Fails closed."""
+        if ds is None or self._rules is None:
+            return
+        try:
+            self._rules.check(identity, ds, release)
+        except UrbanosError:
+            raise
+        except Exception as exc:
+            log.exception("privacy rules of dataset %s could not be evaluated", ds.name)
+            raise ServiceUnavailable(f"The privacy rules of dataset {ds.name!r} could not be evaluated.",
+                                     code="privacy_rule_unavailable") from exc
+
+    def transform(self, identity: Identity, ds: DatasetAccess | None, rows: list[dict[str, Any]],
+                  release: Release | None = None) -> list[dict[str, Any]]:
+        """The rows of dataset ``ds`` that ``identity`` may see: the privacy rules first (they fail closed: a rule
+        that cannot be evaluated is an error, never the raw rows), then the other transforms (the audit's count)."""
         if ds is None:
             return rows
+        if self._rules is not None:
+            try:
+                rows = self._rules(identity, ds, rows, release or Release())
+            except UrbanosError:
+                raise
+            except Exception as exc:
+                log.exception("privacy rules of dataset %s could not be evaluated", ds.name)
+                raise ServiceUnavailable(f"The privacy rules of dataset {ds.name!r} could not be evaluated; no data is "
+                                         "served until they can be.", code="privacy_rule_unavailable") from exc
         for fn in self._transforms:
             rows = fn(identity, ds, rows)
         return rows
@@ -465,4 +552,4 @@ class Gate:
                 log.exception("access observer failed")
 
 
-__all__ = ["Gate", "DatasetAccess", "ADMIN", "ACCESS_LEVELS", "MembershipSource", "FailureLimiter", "client_key"]
+__all__ = ["Gate", "DatasetAccess", "Release", "RulesHook", "RELEASE_NOTES", "ADMIN", "ACCESS_LEVELS", "MembershipSource", "FailureLimiter", "client_key"]

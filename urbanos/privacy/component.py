@@ -1,9 +1,9 @@
 """The privacy capability's component: its settings, migrations and hooks. Every command of the ``urbanos`` CLI loads
 this module, so the capability's own modules are imported by the hook that needs them.
 
-Today it holds the audit trail (:mod:`urbanos.privacy.audit`) and the algorithm register
-(:mod:`urbanos.privacy.algorithms`); it provides :class:`urbanos.ports.AuditPort` and
-:class:`urbanos.ports.TransparencyPort`."""
+Today it holds the audit trail (:mod:`urbanos.privacy.audit`), the algorithm register
+(:mod:`urbanos.privacy.algorithms`) and the privacy rules (:mod:`urbanos.privacy.rules`, installed as the gate's rules
+hook); it provides :class:`urbanos.ports.AuditPort` and :class:`urbanos.ports.TransparencyPort`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     import click
 
     from urbanos.platform import Platform
+    from urbanos.privacy.algorithms.service import AlgorithmRegister
     from urbanos.privacy.audit.log import AuditLog
+    from urbanos.privacy.rules.service import RulesService
     from urbanos.storage import Migration
 
 SETTINGS = (
@@ -28,6 +30,36 @@ SETTINGS = (
     Setting("audit_flush_entries", int, 500, "Append the buffered audit entries as soon as this many wait.",
             section="privacy", minimum=1),
 )
+
+
+def _rules(platform: Platform) -> RulesService:
+    """The rules' store, engine (installed in the gate) and service (``services["privacy_rules"]``)."""
+    from urbanos.privacy.rules.engine import RulesEngine
+    from urbanos.privacy.rules.keys import KeyStore
+    from urbanos.privacy.rules.service import RulesService
+    from urbanos.privacy.rules.store import Boundaries, RuleStore
+
+    store, boundaries = RuleStore(platform.db), Boundaries()
+    keys = KeyStore(platform.settings.data_path / "keys")
+    platform.services["pseudonym_keys"] = keys
+    platform.gate.set_rules(RulesEngine(store, keys, boundaries))
+    service = RulesService(platform, store, boundaries)
+    platform.services["privacy_rules"] = service
+    return service
+
+
+class Transparency:
+    """:class:`urbanos.ports.TransparencyPort`: the algorithm register's links and the rules' descriptions."""
+
+    def __init__(self, register: AlgorithmRegister, rules: RulesService) -> None:
+        self.register = register
+        self.rules = rules
+
+    async def algorithms_for_dataset(self, name: str) -> list[tuple[int, str, str]]:
+        return await self.register.algorithms_for_dataset(name)
+
+    async def rules_summary(self, name: str, lang: str = "en") -> list[str]:
+        return await self.rules.summary(name, lang)
 
 
 class PrivacyComponent(Component):
@@ -59,7 +91,8 @@ class PrivacyComponent(Component):
             platform.bus.subscribe(changes.on_catalog, topic="catalog")
         register = AlgorithmRegister(platform, audit)
         platform.services["algorithms"] = register
-        platform.provide(TransparencyPort, register)
+        rules = _rules(platform)
+        platform.provide(TransparencyPort, Transparency(register, rules))
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.privacy import routes
@@ -69,8 +102,13 @@ class PrivacyComponent(Component):
     async def startup(self, platform: Platform) -> None:
         audit: AuditLog = platform.services["audit"]
         audit.start()
+        rules: RulesService = platform.services["privacy_rules"]
+        await rules.load()
+        rules.store.start(rules.load)
 
     async def shutdown(self, platform: Platform) -> None:
+        rules: RulesService = platform.services["privacy_rules"]
+        await rules.store.stop()
         audit: AuditLog = platform.services["audit"]
         await audit.stop()
 
@@ -86,8 +124,9 @@ class PrivacyComponent(Component):
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.privacy.cli import commands
+        from urbanos.privacy.rules.cli import commands as rules_commands
 
-        return commands()
+        return [*commands(), *rules_commands()]
 
     def demo(self, platform: Platform) -> None:
         from urbanos.privacy.demo import load_demo

@@ -41,6 +41,7 @@ class Ctx:
     count_cap: int = 0
     extensions: frozenset[str] = EXTENSIONS
     datasets: dict[int, DatasetAccess | None] = field(default_factory=dict)
+    aggregated: bool = False  # the privacy rules released Observations of this read as aggregates
     # $expand budget of one request (None: the settings sta_expand_max_entities / sta_expand_max_queries)
     expand_max_entities: int | None = None
     expand_max_queries: int | None = None

@@ -26,7 +26,7 @@ import jsonpatch  # type: ignore[import-untyped]
 
 from urbanos.core.ids import parse_id
 from urbanos.core.text import nul_field, nul_problem
-from urbanos.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound
+from urbanos.errors import BadRequest, ConfigError, Forbidden, MethodNotAllowed, NotFound
 from urbanos.events import Usage
 from urbanos.governance import ADMIN, Gate
 from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
@@ -40,6 +40,7 @@ from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, E
 from urbanos.sensing.ownership import owner_sql
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
+from urbanos.sensing.release import dataset_of, release_of
 from urbanos.sensing.serialize import observation_json, prop_value, self_link, with_dataset
 from urbanos.sensing.update import delete, update
 from urbanos.sensing.write import Writer
@@ -107,7 +108,7 @@ class SensingService:
             self.gate.observe(ctx.identity, ds, "read")
 
     def transform(self, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
-                  outs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                  outs: list[dict[str, Any]], stream: bool = False) -> list[dict[str, Any]]:
         """Apply the gate's privacy transforms per dataset to the entities served. (Rows whose entity a transform
         drops are dropped from ``rows`` too, in place.)"""
         key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream")
@@ -121,15 +122,38 @@ class SensingService:
         if not groups:
             return outs
         result: list[dict[str, Any] | None] = list(outs)
+        extra: list[dict[str, Any]] = []
         for ds_id, idx in groups.items():
             ds, _grants = self.gate.dataset_access(conn, ds_id)
-            changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx])
+            part = [rows[i] for i in idx]
+            changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx],
+                                          release_of(conn, e.name, ds_id, part, stream=stream))
+            if changed and "@iot.id" not in changed[0] and e.name == "Observation":  # released as aggregates
+                for i in idx:
+                    result[i] = None
+                extra.extend(changed)
+                continue
             for j, i in enumerate(idx):
                 result[i] = changed[j] if j < len(changed) else None
         keep = [i for i, o in enumerate(result) if o is not None]
-        if len(keep) != len(rows):
+        if len(keep) != len(rows) or extra:
             rows[:] = [rows[i] for i in keep]
-        return [o for o in result if o is not None]
+            ctx.aggregated = ctx.aggregated or bool(extra)
+        return [*(o for o in result if o is not None), *extra]
+
+    def refuse_unruled_shapes(self, conn: Connection, ctx: Ctx, opts: QueryOptions, fmt: str) -> None:
+        """Nested ($expand) and reformatted ($resultFormat) answers are not handed to the privacy rules entity by
+        entity: where a rule changes what the caller gets of a dataset read, they are refused (403 naming it)."""
+        if not opts.expand and not fmt:
+            return
+        for ds_id in ctx.datasets:
+            ds, _grants = self.gate.dataset_access(conn, ds_id)
+            ruled = self.gate.ruled(ctx.identity, ds)
+            if ruled:
+                how = "$expand" if opts.expand else "$resultFormat"
+                raise Forbidden(f"Data of dataset {ds.name if ds else ds_id!r} is under privacy rules "
+                                f"({', '.join(ruled)}); {how} is not served for it. Read the entity set directly.",
+                                code="privacy_rule", detail={"rule": ruled})
 
     def _publish_usage(self, ctx: Ctx) -> None:
         """One usage per catalogue dataset whose data a GET served (read by :meth:`observe`)."""
@@ -160,8 +184,12 @@ class SensingService:
         if more and last is not None:
             body["@iot.nextLink"] = next_link(url, query, last)
         body["value"] = outs
-        self.observe(conn, ctx)
         fmt = (opts.result_format or "").lower()
+        if not t.ref:
+            self.refuse_unruled_shapes(conn, ctx, opts, fmt)
+        if ctx.aggregated:
+            body.pop("@iot.count", None)  # the count of raw rows is not released
+        self.observe(conn, ctx)
         if fmt and not t.ref:
             return reformat(fmt, t.e, rows, body, ctx, conn, opts.select)
         return "json", body
@@ -174,6 +202,7 @@ class SensingService:
             return "json", {"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, rows[0]["id"])}
         single_opts = QueryOptions(select=opts.select, expand=opts.expand)
         outs = self.transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, single_opts, ctx))
+        self.refuse_unruled_shapes(conn, ctx, opts, "")
         if not outs:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
         self.observe(conn, ctx)
@@ -187,6 +216,10 @@ class SensingService:
         p = e.prop_map[name]
         if p not in e.props_for(ctx.version):
             raise NotFound(f"{e.name} has no property {name!r} in SensorThings {ctx.version}.")
+        ruled = self.gate.ruled(ctx.identity, dataset_of(conn, self.gate, e.name, t.id))
+        if ruled:
+            raise Forbidden(f"This {e.name} is under privacy rules ({', '.join(ruled)}); its properties are not served "
+                            "one by one. Read the entity set.", code="privacy_rule", detail={"rule": ruled})
         cols = [f"{p.column}_start", f"{p.column}_end"] if p.kind == "interval" else [p.column]
         with_ds = name == "properties" and e.name in DATASET_OWNERS
         if with_ds:
@@ -223,7 +256,8 @@ class SensingService:
         rows, _m, _l, _n = fetch(conn, e, ("a.id = ?", [id_]), QueryOptions(top=1), ctx)
         if not rows:
             return None
-        return serialize(conn, e, rows, QueryOptions(select=sel), ctx)[0]
+        outs = self.transform(conn, ctx, e, rows, serialize(conn, e, rows, QueryOptions(select=sel), ctx), stream=True)
+        return outs[0] if outs else None
 
     async def entity_json(self, version: str, entity_set: str, id: Any, identity: Identity, base_url: str,
                           select: list[str] | None = None) -> dict[str, Any] | None:
@@ -248,7 +282,7 @@ class SensingService:
         def read(c: Connection) -> list[dict[str, Any] | None]:
             cond = (f"a.id IN ({', '.join('?' * len(uniq))})", list(uniq))
             rows = fetch(c, e, cond, QueryOptions(top=len(uniq)), ctx)[0]
-            outs = self.transform(c, ctx, e, rows, serialize(c, e, rows, QueryOptions(select=sel), ctx))
+            outs = self.transform(c, ctx, e, rows, serialize(c, e, rows, QueryOptions(select=sel), ctx), stream=True)
             self.observe(c, ctx)
             by_id = {int(r["id"]): o for r, o in zip(rows, outs, strict=True)}
             return [by_id.get(i) for i in ids]
