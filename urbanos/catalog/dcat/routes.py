@@ -21,6 +21,7 @@ from urbanos.catalog.dcat.mapping import (
 from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
 from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound
+from urbanos.ports import TransparencyPort
 
 TAGS = ["DCAT-AP"]
 
@@ -90,6 +91,10 @@ async def dataset(request: Request, name: str, fmt: str) -> Response:
     identity = await identity_of(request)
     info = catalog_info(request)
     pkg = await source.show(platform, identity, name, info.base_url)
+    transparency = platform.optional(TransparencyPort)
+    if transparency is not None:  # the privacy rules, said in plain language (dct:rights)
+        pkg = {**pkg, "privacy_rules": {lang: await transparency.rules_summary(str(pkg.get("name")), lang)
+                                        for lang in ("en", "de")}}
     body = serialize(dataset_graph(pkg, info), fmt)
     await source.record_view(platform, identity, pkg, "dcat")
     return Response(body, media_type=media)
