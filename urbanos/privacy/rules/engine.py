@@ -175,7 +175,8 @@ class RulesEngine:
                             detail={"rule": [rule.label]})
         cells, withheld = aggregate(rule, [meta[i] for i in covered], release.window, self._areas(rule))
         _note({"dataset": ds.name, "rule": rule.label, "aggregated": len(covered), "suppressed": withheld})
-        rest = [i for i in range(len(rows)) if i not in set(covered)]
+        taken = set(covered)
+        rest = [i for i in range(len(rows)) if i not in taken]
         return [*cells, *(rows[i] for i in rest)], [*({} for _ in cells), *(meta[i] for i in rest)]
 
 
