@@ -28,6 +28,9 @@ _PATHS = {"feature": "OGC API Features items and previews", "datastore": "DataSt
           "datastore:sql": "DataStore SQL", "download": "downloads and exports", "rows": "this path"}
 
 
+_SENSORS = ("sta:Thing", "sta:Datastream", "sta:MultiDatastream", "sta:Sensor")
+
+
 def _note(note: dict[str, Any]) -> None:
     notes = RELEASE_NOTES.get()
     if notes is not None:
@@ -83,6 +86,8 @@ class RulesEngine:
                 raise Forbidden(f"Dataset {ds.name!r} is under privacy {rule.label}; DataStore SQL cannot apply it "
                                 "(its columns may be renamed or computed), so it is not served there. Use "
                                 "datastore_search.", code="privacy_rule", detail={"rule": [rule.label]})
+            if rule.kind == "aggregate" and release.shape in _SENSORS:
+                continue  # sensors' metadata: aggregation concerns their Observations
             if rule.kind == "aggregate" and (release.shape != "sta:Observation" or release.stream) and (
                     not rule.narrowed() or release.shape in ("datastore:sql", "download", "feature", "datastore")):
                 where = "MQTT deliveries" if release.stream else _PATHS.get(release.shape, release.shape)
@@ -101,7 +106,7 @@ class RulesEngine:
 
     def apply(self, ds: DatasetAccess, rs: RuleSet, rules: list[Rule], rows: list[dict[str, Any]],
               release: Release) -> list[dict[str, Any]]:
-        if release.shape in ("sta:Thing", "sta:Datastream", "sta:MultiDatastream", "sta:Sensor"):
+        if release.shape in _SENSORS:
             # metadata of sensors: only field rules concern them
             rules = [r for r in rules if r.kind in ("redact", "pseudonymise")]
         if not rules or not rows:
