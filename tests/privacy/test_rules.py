@@ -89,6 +89,9 @@ def test_redaction_and_roles_on_sensorthings(client: Any, world: dict[str, Any],
     url = f"/sta/v1.1/Datastreams({world['stream']})/Observations?$filter=result eq 5"
     low = client.get(url, headers=world["h"]["reader-a"]).json()["value"][0]
     assert low["parameters"] == {"rssi": -60}
+    nested = client.get(f"/sta/v1.1/Datastreams({world['stream']})?$expand=Observations($filter=result eq 5)",
+                        headers=world["h"]["reader-a"]).json()["Observations"]
+    assert nested[0]["parameters"] == {"rssi": -60}
     for who in ("steward-a", "admin"):
         assert client.get(url, headers=world["h"][who]).json()["value"][0]["parameters"]["mac"] == "aa:bb"
 
@@ -154,7 +157,9 @@ def test_aggregation_uses_whole_buckets_never_single_rows(client: Any, world: di
     assert len(cells) == 1 and cells[0]["result"] == 15.0 and cells[0]["parameters"]["urbanos:observations"] == 3
     assert cells[0]["phenomenonTime"] == "2024-02-01T10:00:00Z/2024-02-01T10:15:00Z" and "@iot.id" not in cells[0]
     assert "@iot.count" not in client.get("/sta/v1.1/Observations?$count=true", headers=h).json()
-    for path in ("/sta/v1.1/Datastreams?$expand=Observations", "/sta/v1.1/Observations?$resultFormat=dataArray",
+    nested = client.get("/sta/v1.1/Datastreams?$expand=Observations", headers=h)
+    assert nested.status_code == 200 and all(d["Observations"] == [] for d in nested.json()["value"])
+    for path in ("/sta/v1.1/Observations?$resultFormat=dataArray",
                  "/sta/v1.1/Observations(1)/result", "/ogcapi/collections/a-points/items",
                  "/download/a-points.csv"):
         r = client.get(path, headers=h)

@@ -24,7 +24,7 @@ HIDDEN = {
 }
 SAMPLES = {"id": "1", "property": "name", "name": "x", "rid": "1", "filename": "f.csv", "collection": "c",
            "collectionId": "c", "featureId": "1", "token_id": "1", "theme_id": "t",
-           "slug": "s", "panel": "p"}
+           "slug": "s", "panel": "p", "dataset": "d"}
 
 
 def _routes(routes: list[Any], prefix: str = "") -> list[tuple[str, Any]]:

@@ -18,7 +18,6 @@ Every read of data goes through the :class:`Gate`:
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import hashlib
 import hmac
@@ -26,13 +25,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
-from urbanos.errors import Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized, UrbanosError
+from urbanos.errors import Forbidden, TooManyRequests, Unauthorized
 from urbanos.governance.identity import ACCESS_LEVELS, ANONYMOUS, Identity, Membership
 from urbanos.governance.oidc import OIDCVerifier, check_settings, looks_like_jwt
 from urbanos.governance.outbound import OutboundPolicy
+from urbanos.governance.release import RELEASE_NOTES, DatasetAccess, Release, RulesHook, failing_closed
 from urbanos.governance.throttle import ExpiringCache, FailureLimiter, client_key
 from urbanos.governance.tokens import (
     credentials_version,
@@ -51,56 +51,11 @@ log = logging.getLogger("urbanos.governance")
 ADMIN = Identity(subject="admin-token", kind="admin-token", memberships=frozenset({Membership("admin")}), name="admin token")
 
 
-@dataclass(frozen=True)
-class DatasetAccess:
-    """What the gate needs to know about a dataset."""
-
-    id: int
-    name: str
-    owner_org: str | None
-    access_level: str
 
 
 Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-@dataclass(frozen=True)
-class Release:
-    """What a read path hands to the privacy rules beside its rows (:meth:`Gate.transform`).
-
-    ``shape`` names the rows' form: ``sta:Observation``, ``sta:Thing``, ``sta:Datastream``, ``sta:MultiDatastream``
-    (SensorThings JSON), ``feature`` (GeoJSON Features), ``datastore`` (flat records), ``datastore:sql``, ``download``
-    (flat records of an export, in batches) or ``rows`` (anything else). ``meta`` (parallel to the rows, optional)
-    tells what the path knows of each row: ``time`` (stored instant), ``point`` ((lon, lat)), ``value`` (number),
-    ``datastream`` (id), ``collection`` (name); it may be a function, called only when a rule needs it. ``window(start, end)`` (optional) answers the ``meta`` of every row
-    of the dataset whose time is in [start, end): a path that offers it can be released as complete aggregates.
-    ``stream`` is true where rows go out one by one as they arrive (MQTT), so nothing can be aggregated."""
-
-    shape: str = "rows"
-    meta: list[dict[str, Any]] | Callable[[], list[dict[str, Any]]] | None = None
-    window: Callable[[str, str], list[dict[str, Any]]] | None = None
-    stream: bool = False
-
-    def rows_meta(self) -> list[dict[str, Any]] | None:
-        return self.meta() if callable(self.meta) else self.meta
-
-
-class RulesHook(Protocol):
-    """The privacy rules (one per platform): rows in, the rows the caller may see out; raises an UrbanosError (403
-    naming the rule) where the path cannot release the rows under a rule. ``applying`` names the rules that change
-    what ``identity`` gets of ``ds`` (empty: it sees the rows as stored)."""
-
-    def __call__(self, identity: Identity, ds: DatasetAccess, rows: list[dict[str, Any]],
-                 release: Release) -> list[dict[str, Any]]: ...
-
-    def applying(self, identity: Identity, ds: DatasetAccess) -> list[str]: ...
-
-    def check(self, identity: Identity, ds: DatasetAccess, release: Release) -> None: ...
-
-RELEASE_NOTES: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar("urbanos_release_notes",
-                                                                                          default=None)
-"""What the privacy rules did to the answer of the request being served (suppressed cells, aggregation), set to a
-fresh list per request by the privacy capability's middleware; read into response headers."""
 AccessObserver = Callable[[Identity, DatasetAccess, str], None]
 MembershipSource = Callable[[Connection, Identity], Iterable[Membership]]
 """Memberships recorded in the database for an authenticated caller (for example organisation members)."""
@@ -497,28 +452,16 @@ class Gate:
         :meth:`transform` and so refuse: nested or reformatted SensorThings answers, say). Fails closed like it."""
         if ds is None or self._rules is None:
             return []
-        try:
+        with failing_closed(ds):
             return self._rules.applying(identity, ds)
-        except UrbanosError:
-            raise
-        except Exception as exc:
-            log.exception("privacy rules of dataset %s could not be evaluated", ds.name)
-            raise ServiceUnavailable(f"The privacy rules of dataset {ds.name!r} could not be evaluated.",
-                                     code="privacy_rule_unavailable") from exc
 
     def preflight(self, identity: Identity, ds: DatasetAccess | None, release: Release) -> None:
         """Refuse before any row is read (or any byte sent) where the privacy rules cannot release ``ds``'s rows to
         ``identity`` through a path of ``release.shape`` (a download, DataStore SQL). Fails closed."""
         if ds is None or self._rules is None:
             return
-        try:
+        with failing_closed(ds):
             self._rules.check(identity, ds, release)
-        except UrbanosError:
-            raise
-        except Exception as exc:
-            log.exception("privacy rules of dataset %s could not be evaluated", ds.name)
-            raise ServiceUnavailable(f"The privacy rules of dataset {ds.name!r} could not be evaluated.",
-                                     code="privacy_rule_unavailable") from exc
 
     def transform(self, identity: Identity, ds: DatasetAccess | None, rows: list[dict[str, Any]],
                   release: Release | None = None) -> list[dict[str, Any]]:
@@ -527,14 +470,8 @@ class Gate:
         if ds is None:
             return rows
         if self._rules is not None:
-            try:
+            with failing_closed(ds):
                 rows = self._rules(identity, ds, rows, release or Release())
-            except UrbanosError:
-                raise
-            except Exception as exc:
-                log.exception("privacy rules of dataset %s could not be evaluated", ds.name)
-                raise ServiceUnavailable(f"The privacy rules of dataset {ds.name!r} could not be evaluated; no data is "
-                                         "served until they can be.", code="privacy_rule_unavailable") from exc
         for fn in self._transforms:
             rows = fn(identity, ds, rows)
         return rows

@@ -1,7 +1,8 @@
 """What the SensorThings read paths tell the privacy rules about the rows they hand to the gate
 (:class:`urbanos.governance.Release`): per Observation its time, Datastream and place (its FeatureOfInterest's
 point), and a window over every Observation of a dataset, so an aggregate-only dataset is released as complete
-aggregates. Both are computed only when a rule asks (the gate calls them lazily)."""
+aggregates. Both are computed only when a rule asks (the gate calls them lazily). And the service's calls of the
+gate's transform: on the entities served (:func:`transform`) and inside ``$expand`` (:func:`scrub`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from urbanos.errors import Forbidden
 from urbanos.governance import Release
 
 if TYPE_CHECKING:
     from urbanos.governance import DatasetAccess, Gate
+    from urbanos.sensing.model import EntityType
+    from urbanos.sensing.query import Ctx
     from urbanos.storage import Connection
 
 Meta = list[dict[str, Any]]
@@ -102,4 +106,72 @@ def release_of(conn: Connection, entity: str, dataset_id: int, rows: list[dict[s
                    stream=stream)
 
 
-__all__ = ["release_of", "dataset_of"]
+
+
+def _groups(e: EntityType, rows: list[dict[str, Any]]) -> dict[int, list[int]]:
+    """Row positions per catalogue dataset (Observations by their (Multi)Datastream's, the others by their own)."""
+    key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream")
+                                                 else "")
+    groups: dict[int, list[int]] = {}
+    if key:
+        for i, r in enumerate(rows):
+            if r.get(key) is not None:
+                groups.setdefault(int(r[key]), []).append(i)
+    return groups
+
+
+def transform(gate: Gate, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
+              outs: list[dict[str, Any]], stream: bool = False) -> list[dict[str, Any]]:
+    """The gate's privacy transforms per dataset on the entities served. Rows whose entity a transform drops are
+    dropped from ``rows`` too, in place; Observations released as aggregates come last, and ``ctx.aggregated``
+    says so."""
+    groups = _groups(e, rows)
+    if not groups:
+        return outs
+    result: list[dict[str, Any] | None] = list(outs)
+    extra: list[dict[str, Any]] = []
+    for ds_id, idx in groups.items():
+        ds, _grants = gate.dataset_access(conn, ds_id)
+        changed = gate.transform(ctx.identity, ds, [outs[i] for i in idx],
+                                 release_of(conn, e.name, ds_id, [rows[i] for i in idx], stream=stream))
+        if changed and "@iot.id" not in changed[0] and e.name == "Observation":  # released as aggregates
+            for i in idx:
+                result[i] = None
+            extra.extend(changed)
+            continue
+        for j, i in enumerate(idx):
+            result[i] = changed[j] if j < len(changed) else None
+    keep = [i for i, o in enumerate(result) if o is not None]
+    if len(keep) != len(rows) or extra:
+        rows[:] = [rows[i] for i in keep]
+        ctx.aggregated = ctx.aggregated or bool(extra)
+    return [*(o for o in result if o is not None), *extra]
+
+
+def scrub(gate: Gate, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
+          outs: list[dict[str, Any]]) -> list[dict[str, Any] | None]:
+    """The privacy rules on entities inside ``$expand``: field rules and k as on the entity sets; Observations of a
+    dataset released only as aggregates are left out (None): the navigation link leads to the aggregates."""
+    result: list[dict[str, Any] | None] = list(outs)
+    for ds_id, idx in _groups(e, rows).items():
+        ds, _grants = gate.dataset_access(conn, ds_id)
+        if not gate.ruled(ctx.identity, ds):
+            continue
+        try:
+            changed = gate.transform(ctx.identity, ds, [outs[i] for i in idx],
+                                     release_of(conn, e.name, ds_id, [rows[i] for i in idx], stream=True))
+        except Forbidden:
+            for i in idx:
+                result[i] = None
+            continue
+        if len(changed) == len(idx):
+            for j, i in enumerate(idx):
+                result[i] = changed[j]
+            continue
+        for i in idx:  # some were withheld: decide one by one
+            one = gate.transform(ctx.identity, ds, [outs[i]], release_of(conn, e.name, ds_id, [rows[i]]))
+            result[i] = one[0] if one else None
+    return result
+
+
+__all__ = ["release_of", "dataset_of", "transform", "scrub"]

@@ -32,7 +32,7 @@ from urbanos.governance import ADMIN, Gate
 from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
-from urbanos.sensing import dataarray
+from urbanos.sensing import dataarray, release
 from urbanos.sensing import options as qopts
 from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
@@ -40,7 +40,7 @@ from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, E
 from urbanos.sensing.ownership import owner_sql
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
-from urbanos.sensing.release import dataset_of, release_of
+from urbanos.sensing.release import dataset_of
 from urbanos.sensing.serialize import observation_json, prop_value, self_link, with_dataset
 from urbanos.sensing.update import delete, update
 from urbanos.sensing.write import Writer
@@ -82,9 +82,11 @@ class SensingService:
     def ctx(self, version: str, identity: Identity, base_url: str) -> Ctx:
         if version not in ("v1.0", "v1.1"):
             raise NotFound(f"SensorThings version {version!r} is not served; use v1.0 or v1.1.")
-        return Ctx(version=version, base=base_url.rstrip("/"), identity=identity, gate=self.gate,
-                   dialect=self.db.dialect, max_top=self.max_top, default_top=self.default_top,
-                   count_mode=self.count_mode, count_cap=self.count_cap)
+        ctx = Ctx(version=version, base=base_url.rstrip("/"), identity=identity, gate=self.gate,
+                  dialect=self.db.dialect, max_top=self.max_top, default_top=self.default_top,
+                  count_mode=self.count_mode, count_cap=self.count_cap)
+        ctx.scrub = lambda conn, e, rows, outs: release.scrub(self.gate, conn, ctx, e, rows, outs)
+        return ctx
 
     def options(self, query: dict[str, str]) -> QueryOptions:
         return qopts.parse(query, max_top=self.max_top, default_top=self.default_top)
@@ -109,51 +111,8 @@ class SensingService:
 
     def transform(self, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
                   outs: list[dict[str, Any]], stream: bool = False) -> list[dict[str, Any]]:
-        """Apply the gate's privacy transforms per dataset to the entities served. (Rows whose entity a transform
-        drops are dropped from ``rows`` too, in place.)"""
-        key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream")
-                                                     else "")
-        if not key:
-            return outs
-        groups: dict[int, list[int]] = {}
-        for i, r in enumerate(rows):
-            if r.get(key) is not None:
-                groups.setdefault(int(r[key]), []).append(i)
-        if not groups:
-            return outs
-        result: list[dict[str, Any] | None] = list(outs)
-        extra: list[dict[str, Any]] = []
-        for ds_id, idx in groups.items():
-            ds, _grants = self.gate.dataset_access(conn, ds_id)
-            part = [rows[i] for i in idx]
-            changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx],
-                                          release_of(conn, e.name, ds_id, part, stream=stream))
-            if changed and "@iot.id" not in changed[0] and e.name == "Observation":  # released as aggregates
-                for i in idx:
-                    result[i] = None
-                extra.extend(changed)
-                continue
-            for j, i in enumerate(idx):
-                result[i] = changed[j] if j < len(changed) else None
-        keep = [i for i, o in enumerate(result) if o is not None]
-        if len(keep) != len(rows) or extra:
-            rows[:] = [rows[i] for i in keep]
-            ctx.aggregated = ctx.aggregated or bool(extra)
-        return [*(o for o in result if o is not None), *extra]
-
-    def refuse_unruled_shapes(self, conn: Connection, ctx: Ctx, opts: QueryOptions, fmt: str) -> None:
-        """Nested ($expand) and reformatted ($resultFormat) answers are not handed to the privacy rules entity by
-        entity: where a rule changes what the caller gets of a dataset read, they are refused (403 naming it)."""
-        if not opts.expand and not fmt:
-            return
-        for ds_id in ctx.datasets:
-            ds, _grants = self.gate.dataset_access(conn, ds_id)
-            ruled = self.gate.ruled(ctx.identity, ds)
-            if ruled:
-                how = "$expand" if opts.expand else "$resultFormat"
-                raise Forbidden(f"Data of dataset {ds.name if ds else ds_id!r} is under privacy rules "
-                                f"({', '.join(ruled)}); {how} is not served for it. Read the entity set directly.",
-                                code="privacy_rule", detail={"rule": ruled})
+        """Apply the gate's privacy transforms per dataset to the entities served (:func:`release.transform`)."""
+        return release.transform(self.gate, conn, ctx, e, rows, outs, stream)
 
     def _publish_usage(self, ctx: Ctx) -> None:
         """One usage per catalogue dataset whose data a GET served (read by :meth:`observe`)."""
@@ -185,8 +144,9 @@ class SensingService:
             body["@iot.nextLink"] = next_link(url, query, last)
         body["value"] = outs
         fmt = (opts.result_format or "").lower()
-        if not t.ref:
-            self.refuse_unruled_shapes(conn, ctx, opts, fmt)
+        if fmt and ctx.aggregated:
+            raise Forbidden("Observations released as aggregates by a privacy rule are served as JSON only; "
+                            "$resultFormat is not served for them.", code="privacy_rule")
         if ctx.aggregated:
             body.pop("@iot.count", None)  # the count of raw rows is not released
         self.observe(conn, ctx)
@@ -202,7 +162,6 @@ class SensingService:
             return "json", {"@iot.selfLink": self_link(ctx.base, ctx.version, t.e, rows[0]["id"])}
         single_opts = QueryOptions(select=opts.select, expand=opts.expand)
         outs = self.transform(conn, ctx, t.e, rows, serialize(conn, t.e, rows, single_opts, ctx))
-        self.refuse_unruled_shapes(conn, ctx, opts, "")
         if not outs:
             raise NotFound(f"{t.e.name} {t.id} does not exist.")
         self.observe(conn, ctx)

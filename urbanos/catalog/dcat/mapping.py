@@ -276,15 +276,6 @@ def _access(g: Graph, ds: URIRef, pkg: dict[str, Any], info: CatalogInfo) -> Non
     g.add((right, RDF.type, DCT.RightsStatement))
     g.add((ds, DCT.accessRights, right))
     g.add((ds, URB.accessLevel, Literal(level)))
-    rules = pkg.get("privacy_rules") or {}
-    if any(rules.values()):  # the privacy rules in force (issue 14), in plain language
-        stmt = BNode()
-        g.add((stmt, RDF.type, DCT.RightsStatement))
-        for lang, texts in rules.items():
-            if texts:
-                g.add((stmt, RDFS.label, Literal("Privacy rules: " + " ".join(texts) if lang == "en"
-                                                 else "Datenschutzregeln: " + " ".join(texts), lang=lang)))
-        g.add((ds, DCT.rights, stmt))
     if level == "open":
         return
     for code in grounds_of(pkg):

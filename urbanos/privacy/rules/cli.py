@@ -3,6 +3,7 @@ rules DATASET``: the rules in force (and ``--history``)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,20 @@ import click
 import orjson
 
 from urbanos.errors import UrbanosError
-from urbanos.privacy.cli import _settings
+from urbanos.governance import ADMIN
+from urbanos.platform import Platform
+from urbanos.plugins import load_components, settings_registry
 from urbanos.privacy.rules.keys import KeyStore
+from urbanos.settings import Settings, load
+
+
+def _settings(ctx: click.Context, **flags: Any) -> Settings:
+    root = ctx.find_root().params
+    overrides: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    for pair in root.get("set_values") or ():
+        name, _, value = str(pair).partition("=")
+        overrides[name.strip().replace("-", "_")] = value
+    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
 
 
 @click.group(name="privacy")
@@ -47,12 +60,6 @@ def shred_key(ctx: click.Context, purpose: str, period: str, data_dir: str | Non
 @click.pass_context
 def show_rules(ctx: click.Context, dataset: str, history: bool, db_url: str | None, data_dir: str | None) -> None:
     """The privacy rules of DATASET (name or UUID) as JSON, with their plain-language description."""
-    import asyncio
-
-    from urbanos.governance import ADMIN
-    from urbanos.platform import Platform
-    from urbanos.plugins import load_components
-
     settings = _settings(ctx, db=db_url, data_dir=data_dir)
     platform = Platform.build(settings, load_components())
     platform.open()

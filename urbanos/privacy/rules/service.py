@@ -8,11 +8,12 @@ declaration is a new version, recorded in the audit trail."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from urbanos.errors import NotFound, ValidationFailed
-from urbanos.governance import Gate, Identity
-from urbanos.ports import AuditPort, CatalogPort, FeaturesPort, SensingPort
+from urbanos.governance import ADMIN, Gate, Identity
+from urbanos.ports import AuditPort, CatalogPort, DatastreamOwner, FeaturesPort, SensingPort
 from urbanos.privacy.rules.model import Rule, RuleSet, describe, parse_declaration
 
 if TYPE_CHECKING:
@@ -79,36 +80,37 @@ class RulesService:
     async def _check_names(self, ds: DatasetAccess, rules: list[Rule]) -> None:
         features = self.platform.optional(FeaturesPort)
         sensing = self.platform.optional(SensingPort)
+
+        async def collection(name: str) -> tuple[bool, int | None]:
+            if features is None:
+                return False, None
+            return await self.db.read(partial(features.collection_dataset, name=name))
+
+        async def owner(sid: int) -> DatastreamOwner | None:
+            if sensing is None:
+                return None
+            return await self.db.read(partial(sensing.datastream_owner, datastream_id=sid))
+
         for r in rules:
             where = f"rules[{r.index}]"
-            if r.boundaries is not None:
-                exists, _ = await self.db.read(lambda c, b=r.boundaries: features.collection_dataset(c, b)) \
-                    if features is not None else (False, None)
-                if not exists:
-                    raise _bad(f"{where}.boundaries", f"there is no feature collection {r.boundaries!r}")
+            if r.boundaries is not None and not (await collection(r.boundaries))[0]:
+                raise _bad(f"{where}.boundaries", f"there is no feature collection {r.boundaries!r}")
             for coll in r.collections:
-                exists, owner = await self.db.read(lambda c, n=coll: features.collection_dataset(c, n)) \
-                    if features is not None else (False, None)
-                if not exists or owner != ds.id:
+                exists, of = await collection(coll)
+                if not exists or of != ds.id:
                     raise _bad(f"{where}.collections", f"dataset {ds.name!r} has no feature collection {coll!r}")
                 names = [*r.fields, *([r.field] if r.kind == "k-threshold" else [])]
                 if names and features is not None:
-                    sample = await features.preview(self._admin(), coll, 50)
+                    sample = await features.preview(ADMIN, coll, 50)
                     known = {k for f in sample.get("features", []) for k in (f.get("properties") or {})}
                     missing = [n for n in names if known and n not in known]
                     if missing:
                         key = "fields" if missing[0] in r.fields else "field"
                         raise _bad(f"{where}.{key}", f"collection {coll!r} has no field {missing[0]!r}")
             for sid in r.datastreams:
-                owner = await self.db.read(lambda c, i=sid: sensing.datastream_owner(c, i)) if sensing else None
-                if owner is None or owner.dataset_id != ds.id:
+                found = await owner(sid)
+                if found is None or found.dataset_id != ds.id:
                     raise _bad(f"{where}.datastreams", f"dataset {ds.name!r} has no Datastream {sid}")
-
-    @staticmethod
-    def _admin() -> Identity:
-        from urbanos.governance import ADMIN
-
-        return ADMIN
 
     async def declare(self, identity: Identity, key: str, body: Any) -> dict[str, Any]:
         """Replace the rules of dataset ``key`` (a new version); 422 naming the field, nothing stored."""
