@@ -130,7 +130,6 @@ class PrivacyComponent(Component):
 
     def demo(self, platform: Platform) -> None:
         from urbanos.privacy.demo import load_demo
-
         from urbanos.privacy.rules.demo import load_demo as load_rules_demo
 
         load_demo(platform, platform.services["algorithms"])
