@@ -52,7 +52,9 @@ def _paths(stream: int, obs: int) -> dict[str, tuple[str, str, Any]]:
         "datastore sql": ("POST", "/api/3/action/datastore_search_sql", {"sql": 'SELECT * FROM "leak-points"'}),
         "download csv": ("GET", "/download/leak-points.csv", None),
         "download geojson": ("GET", "/download/leak-points.geojson", None),
-        "portal page": ("GET", "/dataset/leak", None),
+        "portal page": ("GET", "/datasets/leak", None),
+        "portal preview": ("GET", "/datasets/leak/preview/leak-points.geojson", None),
+        "dcat": ("GET", "/dataset/leak.ttl", None),
     }
 
 
