@@ -24,6 +24,7 @@ KINDS: dict[str, list[dict[str, Any]]] = {
     "pseudonymise": [{"kind": "pseudonymise", "fields": ["mac", "name"], "purpose": "leak-test", "period": "day"}],
     "k-threshold": [{"kind": "k-threshold", "k": 1000}],
     "aggregate": [{"kind": "aggregate", "bucket_minutes": 15, "h3_resolution": 7}],
+    "dp": [{"kind": "dp", "epsilon": 1.0, "budget": 100.0, "period": "day", "bounds": [0, 100]}],
 }
 LEVELS = ("open", "registered", "internal")
 BELOW = ("anonymous", "reader", "reader-a", "publisher-a", "steward-b")
@@ -105,7 +106,7 @@ def test_no_raw_rows_where_a_rule_forbids_them(client: Any, orgs: dict[str, Any]
             found = [m for m in MARKERS if m in resp.text]
             if found:
                 leaks.append((role, name, found))
-            if kind == "aggregate" and name.startswith("sta"):
+            if kind in ("aggregate", "dp") and name.startswith("sta"):
                 assert "/Observations(" not in resp.text, (role, name)  # a raw Observation's self link
         ident = platform.gate.authenticate_sync(h.get("Authorization", " ").split(" ")[1] or None)
         if any(m in _mqtt(platform, ident, obs) for m in MARKERS):

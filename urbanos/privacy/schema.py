@@ -55,8 +55,15 @@ def _v10_rules(c: Connection) -> None:
               " UNIQUE (dataset_id, version))")
 
 
+def _v11_dp_budget(c: Connection) -> None:
+    big = c.dialect.bigint
+    c.execute(f"CREATE TABLE privacy_dp_budget (dataset_id {big} NOT NULL, period TEXT NOT NULL,"
+              " spent DOUBLE PRECISION NOT NULL, releases INTEGER NOT NULL, PRIMARY KEY (dataset_id, period))")
+
+
 MIGRATIONS = [Migration("privacy", 1, "audit trail: hash-chained log and its head", _v1_audit),
               Migration("privacy", 2, "algorithm register, its dataset links and versions", _v2_algorithms),
-              Migration("privacy", 10, "privacy rules per dataset and their versions", _v10_rules)]
+              Migration("privacy", 10, "privacy rules per dataset and their versions", _v10_rules),
+              Migration("privacy", 11, "differential privacy budgets spent per dataset and period", _v11_dp_budget)]
 
 __all__ = ["MIGRATIONS", "GENESIS"]

@@ -86,8 +86,12 @@ class RulesEngine:
                 raise Forbidden(f"Dataset {ds.name!r} is under privacy {rule.label}; DataStore SQL cannot apply it "
                                 "(its columns may be renamed or computed), so it is not served there. Use "
                                 "datastore_search.", code="privacy_rule", detail={"rule": [rule.label]})
-            if rule.kind == "aggregate" and release.shape in _SENSORS:
+            if rule.kind in ("aggregate", "dp") and release.shape in _SENSORS:
                 continue  # sensors' metadata: aggregation concerns their Observations
+            if rule.kind == "dp":
+                raise Forbidden(f"Dataset {ds.name!r} is released only as differentially private counts and sums "
+                                f"(privacy {rule.label}): ask /privacy/dp/{ds.name}.", code="privacy_rule",
+                                detail={"rule": [rule.label]})
             if rule.kind == "aggregate" and (release.shape != "sta:Observation" or release.stream) and (
                     not rule.narrowed() or release.shape in ("datastore:sql", "download", "feature", "datastore")):
                 where = "MQTT deliveries" if release.stream else _PATHS.get(release.shape, release.shape)

@@ -23,7 +23,7 @@ from typing import Any
 from urbanos.errors import ValidationFailed
 from urbanos.governance.identity import ROLES
 
-KINDS = ("redact", "pseudonymise", "k-threshold", "aggregate")
+KINDS = ("redact", "pseudonymise", "k-threshold", "aggregate", "dp")
 PERIODS = ("day", "month", "year")
 STATISTICS = ("sum", "count", "mean")
 MAX_RULES = 20
@@ -44,6 +44,9 @@ class Rule:
     h3_resolution: int | None = None
     boundaries: str | None = None
     statistic: str = "sum"
+    epsilon: float = 0.0
+    budget: float = 0.0
+    bounds: tuple[float, float] = (0.0, 0.0)
     datastreams: tuple[int, ...] = ()
     collections: tuple[str, ...] = ()
     index: int = 0
@@ -83,6 +86,8 @@ class Rule:
                 out["boundaries"] = self.boundaries
             if self.k:
                 out["k"] = self.k
+        if self.kind == "dp":
+            out.update(epsilon=self.epsilon, budget=self.budget, period=self.period, bounds=list(self.bounds))
         if self.datastreams:
             out["datastreams"] = list(self.datastreams)
         if self.collections:
@@ -133,7 +138,7 @@ def parse_rule(r: Any, i: int) -> Rule:
     if kind not in KINDS:
         raise _fail(f"{where}.kind", f"one of {', '.join(KINDS)} is required")
     known = {"kind", "role", "fields", "purpose", "period", "k", "field", "bucket_minutes", "h3_resolution", "boundaries",
-             "statistic", "datastreams", "collections"}
+             "statistic", "datastreams", "collections", "epsilon", "budget", "bounds"}
     extra = sorted(set(r) - known)
     if extra:
         raise _fail(f"{where}.{extra[0]}", "is not a property of a privacy rule")
@@ -181,7 +186,33 @@ def parse_rule(r: Any, i: int) -> Rule:
         args["statistic"] = stat
         if "k" in r:
             args["k"] = _int(r, "k", where, 2, 1_000_000)
+    if kind == "dp":
+        args.update(_dp(r, where))
     return Rule(**args)
+
+
+def _number(r: dict[str, Any], key: str, where: str, lo: float, hi: float, default: float | None = None) -> float:
+    v = r.get(key, default)
+    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+        raise _fail(f"{where}.{key}", "a number is required")
+    if not lo <= v <= hi:
+        raise _fail(f"{where}.{key}", f"{v} is outside {lo}..{hi}")
+    return float(v)
+
+
+def _dp(r: dict[str, Any], where: str) -> dict[str, Any]:
+    """Differential privacy: ``epsilon`` per release, ``budget`` per ``period``, ``bounds`` of one value (sums)."""
+    out: dict[str, Any] = {"epsilon": _number(r, "epsilon", where, 1e-6, 10.0),
+                           "budget": _number(r, "budget", where, 0.0, 1e6)}
+    period = r.get("period", "month")
+    if period not in PERIODS:
+        raise _fail(f"{where}.period", f"one of {', '.join(PERIODS)} is required")
+    b = r.get("bounds", [0, 1000])
+    if (not isinstance(b, list) or len(b) != 2 or any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in b)
+            or not b[0] < b[1]):
+        raise _fail(f"{where}.bounds", "[lower, upper] with lower < upper is required")
+    out.update(period=period, bounds=(float(b[0]), float(b[1])))
+    return out
 
 
 def parse_declaration(body: Any) -> list[Rule]:
@@ -232,6 +263,11 @@ def describe(r: Rule, lang: str = "en") -> str:
     elif r.kind == "k-threshold":
         text = (f"Werte von {r.field} unter {r.k} werden zurückgehalten; die Antwort nennt, wie viele" if de else
                 f"Values of {r.field} below {r.k} are withheld; the answer says how many")
+    elif r.kind == "dp":
+        text = (f"Nur Anzahlen und Summen mit Differential Privacy (Laplace, ε = {r.epsilon:g} je Abfrage, Budget "
+                f"{r.budget:g} je {r.period}); keine Einzelwerte" if de else
+                f"Only counts and sums with differential privacy (Laplace, ε = {r.epsilon:g} per release, a budget of "
+                f"{r.budget:g} per {r.period}); no single rows")
     else:
         area = (f"H3-Zellen der Auflösung {r.h3_resolution}" if de else f"H3 cells of resolution {r.h3_resolution}") \
             if r.h3_resolution is not None else (f"die Gebiete der Sammlung {r.boundaries}" if de

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from urbanos.errors import PayloadTooLarge
 from urbanos.governance import RELEASE_NOTES
+from urbanos.privacy.rules.dp import release
 from urbanos.privacy.rules.service import RulesService
 from urbanos.routing import identity_of, json_body, platform_of
 
@@ -41,10 +42,18 @@ async def get_history(request: Request) -> Response:
     return JSONResponse(await _service(request).history(identity, request.path_params["dataset"]))
 
 
+async def get_dp(request: Request) -> Response:
+    identity = await identity_of(request)
+    q = request.query_params
+    return JSONResponse(await release(_service(request), identity, request.path_params["dataset"],
+                                      q.get("statistic", ""), q.get("from"), q.get("to")))
+
+
 ROUTES: list[tuple[str, Any, list[str], str]] = [
     ("/privacy/rules/{dataset}", get_rules, ["GET"], "The privacy rules of a dataset"),
     ("/privacy/rules/{dataset}", put_rules, ["PUT"], "Declare the privacy rules of a dataset (a new version)"),
     ("/privacy/rules/{dataset}/history", get_history, ["GET"], "Every version of a dataset's privacy rules"),
+    ("/privacy/dp/{dataset}", get_dp, ["GET"], "A differentially private count or sum of a dataset's Observations"),
 ]
 
 

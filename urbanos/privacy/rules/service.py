@@ -37,6 +37,15 @@ class RulesService:
         self.store = store
         self.boundaries = boundaries
 
+    def dataset_for(self, c: Connection, identity: Identity, key: str) -> DatasetAccess:
+        """Dataset ``key`` (name or UUID) as ``identity`` may see it; NotFound otherwise."""
+        return self._dataset(c, identity, key)
+
+    def audit(self, identity: Identity, action: str, ds: DatasetAccess, details: dict[str, Any]) -> None:
+        port = self.platform.optional(AuditPort)
+        if port is not None:
+            port.record(identity.subject, action, "dataset", ds.name, dataset=ds.name, org=ds.owner_org, details=details)
+
     def _dataset(self, c: Connection, identity: Identity, key: str) -> DatasetAccess:
         catalog = self.platform.optional(CatalogPort)
         ref = catalog.dataset(c, key) if catalog is not None else None
