@@ -340,6 +340,12 @@ class TransparencyPort(Protocol):
         dataset."""
         ...
 
+    # -- added for the privacy rules (issue 14) -----------------------------------------------------------------
+    async def rules_summary(self, name: str, lang: str = "en") -> list[str]:
+        """The privacy rules in force for dataset ``name``, one plain-language sentence each (``lang``: en or de);
+        empty when it has none. The caller has checked that its reader may see the dataset."""
+        ...
+
 
 # -- connectors ---------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)

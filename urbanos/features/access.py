@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from urbanos.errors import Forbidden, Unauthorized
 from urbanos.features.store import CollectionMeta, FeatureRow
+from urbanos.governance import Release
 
 if TYPE_CHECKING:
     from urbanos.governance import DatasetAccess, Identity
@@ -26,12 +27,14 @@ def check_read(platform: Platform, conn: Connection, identity: Identity, meta: C
 
 
 def transform_rows(platform: Platform, identity: Identity, ds: DatasetAccess | None,
-                   rows: list[FeatureRow]) -> list[FeatureRow]:
-    """Apply the gate's privacy transforms to feature rows (as ``{"id", "properties", "geometry"}`` dicts)."""
+                   rows: list[FeatureRow], shape: str = "datastore", collection: str | None = None) -> list[FeatureRow]:
+    """Apply the gate's privacy transforms to feature rows (as ``{"id", "properties", "geometry"}`` dicts) read by a
+    path of ``shape`` (``datastore``, ``datastore:sql``, ``download``) from ``collection``."""
     if ds is None:
         return rows
     dicts = [{"id": r.fid, "properties": r.properties, "geometry": r.geometry} for r in rows]
-    out = platform.gate.transform(identity, ds, dicts)
+    meta = [{"collection": collection}] * len(dicts) if collection else None
+    out = platform.gate.transform(identity, ds, dicts, Release(shape=shape, meta=meta))
     if out is dicts:
         return rows
     return [FeatureRow(int(d.get("id", 0)), d.get("properties") or {}, d.get("geometry")) for d in out]

@@ -66,7 +66,7 @@ class Features:
                 raise NotFound(f"There is no collection {collection!r}.", code="NotFound")
             ds = check_read(self.platform, c, identity, meta)
             enc = encoder(kind, meta)
-            rows = transform_rows(self.platform, identity, ds, store.query(c, meta, limit=HEAD_ROWS))
+            rows = transform_rows(self.platform, identity, ds, store.query(c, meta, limit=HEAD_ROWS), "download", meta.name)
             data = enc.start() + enc.add(rows)
             return (data + b"".join(enc.finish()))[: max(0, size)]
 

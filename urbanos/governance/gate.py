@@ -25,13 +25,14 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from urbanos.errors import Forbidden, TooManyRequests, Unauthorized
 from urbanos.governance.identity import ACCESS_LEVELS, ANONYMOUS, Identity, Membership
 from urbanos.governance.oidc import OIDCVerifier, check_settings, looks_like_jwt
 from urbanos.governance.outbound import OutboundPolicy
+from urbanos.governance.release import RELEASE_NOTES, DatasetAccess, Release, RulesHook, failing_closed
 from urbanos.governance.throttle import ExpiringCache, FailureLimiter, client_key
 from urbanos.governance.tokens import (
     credentials_version,
@@ -50,17 +51,11 @@ log = logging.getLogger("urbanos.governance")
 ADMIN = Identity(subject="admin-token", kind="admin-token", memberships=frozenset({Membership("admin")}), name="admin token")
 
 
-@dataclass(frozen=True)
-class DatasetAccess:
-    """What the gate needs to know about a dataset."""
-
-    id: int
-    name: str
-    owner_org: str | None
-    access_level: str
 
 
 Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
+
+
 AccessObserver = Callable[[Identity, DatasetAccess, str], None]
 WriteCheck = Callable[[Connection, "Identity | None", dict[str, Any]], None]
 """``check(conn, identity, facts)`` before a write of a kind (``dataset.access``, ``observation``): raises the refusal
@@ -114,6 +109,7 @@ class Gate:
         """The outbound-fetch policy (``outbound_allow``, ``outbound_max_redirects``) for capabilities that fetch
         URLs: use it with ``urbanos.governance.outbound.OutboundClient``."""
         self._transforms: list[Transform] = []
+        self._rules: RulesHook | None = None
         self._observers: list[AccessObserver] = []
         self._write_checks: dict[str, list[WriteCheck]] = {}
         self._membership_sources: list[MembershipSource] = []
@@ -450,9 +446,37 @@ class Gate:
     def add_transform(self, fn: Transform) -> None:
         self._transforms.append(fn)
 
-    def transform(self, identity: Identity, ds: DatasetAccess | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def set_rules(self, fn: RulesHook) -> None:
+        """Install the privacy rules (the privacy capability does, once)."""
+        if self._rules is not None and self._rules is not fn:
+            raise ValueError("privacy rules are installed twice")
+        self._rules = fn
+
+    def ruled(self, identity: Identity, ds: DatasetAccess | None) -> list[str]:
+        """The privacy rules that change what ``identity`` may get of ``ds`` (for paths that cannot hand rows to
+        :meth:`transform` and so refuse: nested or reformatted SensorThings answers, say). Fails closed like it."""
+        if ds is None or self._rules is None:
+            return []
+        with failing_closed(ds):
+            return self._rules.applying(identity, ds)
+
+    def preflight(self, identity: Identity, ds: DatasetAccess | None, release: Release) -> None:
+        """Refuse before any row is read (or any byte sent) where the privacy rules cannot release ``ds``'s rows to
+        ``identity`` through a path of ``release.shape`` (a download, DataStore SQL). Fails closed."""
+        if ds is None or self._rules is None:
+            return
+        with failing_closed(ds):
+            self._rules.check(identity, ds, release)
+
+    def transform(self, identity: Identity, ds: DatasetAccess | None, rows: list[dict[str, Any]],
+                  release: Release | None = None) -> list[dict[str, Any]]:
+        """The rows of dataset ``ds`` that ``identity`` may see: the privacy rules first (they fail closed: a rule
+        that cannot be evaluated is an error, never the raw rows), then the other transforms (the audit's count)."""
         if ds is None:
             return rows
+        if self._rules is not None:
+            with failing_closed(ds):
+                rows = self._rules(identity, ds, rows, release or Release())
         for fn in self._transforms:
             rows = fn(identity, ds, rows)
         return rows
@@ -482,4 +506,5 @@ class Gate:
                 log.exception("access observer failed")
 
 
-__all__ = ["Gate", "DatasetAccess", "WriteCheck", "ADMIN", "ACCESS_LEVELS", "MembershipSource", "FailureLimiter", "client_key"]
+__all__ = ["Gate", "DatasetAccess", "WriteCheck", "Release", "RulesHook", "RELEASE_NOTES", "ADMIN", "ACCESS_LEVELS",
+           "MembershipSource", "FailureLimiter", "client_key"]

@@ -1,9 +1,9 @@
 """The privacy capability's component: its settings, migrations and hooks. Every command of the ``urbanos`` CLI loads
 this module, so the capability's own modules are imported by the hook that needs them.
 
-Today it holds the audit trail (:mod:`urbanos.privacy.audit`) and the algorithm register
-(:mod:`urbanos.privacy.algorithms`); it provides :class:`urbanos.ports.AuditPort` and
-:class:`urbanos.ports.TransparencyPort`."""
+Today it holds the audit trail (:mod:`urbanos.privacy.audit`), the algorithm register
+(:mod:`urbanos.privacy.algorithms`) and the privacy rules (:mod:`urbanos.privacy.rules`, installed as the gate's rules
+hook); it provides :class:`urbanos.ports.AuditPort` and :class:`urbanos.ports.TransparencyPort`."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     import click
 
     from urbanos.platform import Platform
+    from urbanos.privacy.algorithms.service import AlgorithmRegister
     from urbanos.privacy.audit.log import AuditLog
+    from urbanos.privacy.rules.service import RulesService
     from urbanos.storage import Migration
 
 SETTINGS = (
@@ -30,6 +32,36 @@ SETTINGS = (
             section="privacy", minimum=1),
     *EXTRA_SETTINGS,
 )
+
+
+def _rules(platform: Platform) -> RulesService:
+    """The rules' store, engine (installed in the gate) and service (``services["privacy_rules"]``)."""
+    from urbanos.privacy.rules.engine import RulesEngine
+    from urbanos.privacy.rules.keys import KeyStore
+    from urbanos.privacy.rules.service import RulesService
+    from urbanos.privacy.rules.store import Boundaries, RuleStore
+
+    store, boundaries = RuleStore(platform.db), Boundaries()
+    keys = KeyStore(platform.settings.data_path / "keys")
+    platform.services["pseudonym_keys"] = keys
+    platform.gate.set_rules(RulesEngine(store, keys, boundaries))
+    service = RulesService(platform, store, boundaries)
+    platform.services["privacy_rules"] = service
+    return service
+
+
+class Transparency:
+    """:class:`urbanos.ports.TransparencyPort`: the algorithm register's links and the rules' descriptions."""
+
+    def __init__(self, register: AlgorithmRegister, rules: RulesService) -> None:
+        self.register = register
+        self.rules = rules
+
+    async def algorithms_for_dataset(self, name: str) -> list[tuple[int, str, str]]:
+        return await self.register.algorithms_for_dataset(name)
+
+    async def rules_summary(self, name: str, lang: str = "en") -> list[str]:
+        return await self.rules.summary(name, lang)
 
 
 class PrivacyComponent(Component):
@@ -62,7 +94,8 @@ class PrivacyComponent(Component):
             platform.bus.subscribe(changes.on_catalog, topic="catalog")
         register = AlgorithmRegister(platform, audit)
         platform.services["algorithms"] = register
-        platform.provide(TransparencyPort, register)
+        rules = _rules(platform)
+        platform.provide(TransparencyPort, Transparency(register, rules))
         from urbanos.privacy import extra
 
         extra.setup(platform)
@@ -78,6 +111,9 @@ class PrivacyComponent(Component):
     async def startup(self, platform: Platform) -> None:
         audit: AuditLog = platform.services["audit"]
         audit.start()
+        rules: RulesService = platform.services["privacy_rules"]
+        await rules.load()
+        rules.store.start(rules.load)
         from urbanos.privacy import extra
 
         await extra.startup(platform)
@@ -86,6 +122,8 @@ class PrivacyComponent(Component):
         from urbanos.privacy import extra
 
         await extra.shutdown(platform)
+        rules: RulesService = platform.services["privacy_rules"]
+        await rules.store.stop()
         audit: AuditLog = platform.services["audit"]
         await audit.stop()
 
@@ -110,13 +148,16 @@ class PrivacyComponent(Component):
     def cli_commands(self) -> list[click.Command]:
         from urbanos.privacy import extra
         from urbanos.privacy.cli import commands
+        from urbanos.privacy.rules.cli import commands as rules_commands
 
-        return [*commands(), *extra.cli_commands()]
+        return [*commands(), *rules_commands(), *extra.cli_commands()]
 
     def demo(self, platform: Platform) -> None:
         from urbanos.privacy.demo import load_demo
+        from urbanos.privacy.rules.demo import load_demo as load_rules_demo
 
         load_demo(platform, platform.services["algorithms"])
+        load_rules_demo(platform, platform.services["privacy_rules"])
         from urbanos.privacy import extra
 
         extra.demo(platform)

@@ -1,10 +1,11 @@
-"""The privacy capability's part of ``/openapi.json``: the audit trail and the algorithm register."""
+"""The privacy capability's part of ``/openapi.json``: the audit trail, the algorithm register and the privacy rules."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from urbanos.privacy.algorithms.fields import FIELDS
+from urbanos.privacy.rules import openapi as rules_api
 
 _S: dict[str, Any] = {"type": "string"}
 _PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -112,9 +113,9 @@ def _schemas() -> dict[str, Any]:
 
 def openapi_part() -> dict[str, Any]:
     return {
-        "tags": [{"name": "Privacy", "description": "The audit trail and the algorithm register."}],
-        "paths": _paths(),
-        "components": {"schemas": _schemas(), "responses": {"Problem": {
+        "tags": [{"name": "Privacy", "description": "The audit trail, the algorithm register and the privacy rules."}],
+        "paths": {**_paths(), **rules_api.paths()},
+        "components": {"schemas": {**_schemas(), **rules_api.schemas()}, "responses": {"Problem": {
             "description": "An error (problem details)", "content": {"application/problem+json": {"schema": {
                 "type": "object", "required": ["status", "detail"], "properties": {
                     "status": {"type": "integer"}, "detail": _S, "title": _S, "type": _S, "code": _S}}}}}}},

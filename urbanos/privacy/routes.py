@@ -1,5 +1,5 @@
-"""The privacy capability's HTTP routes: the audit trail (``/audit``, read only) and the algorithm register
-(``/algorithms``), and the middleware that tells the audit hooks which request a read belongs to."""
+"""The privacy capability's HTTP routes: the audit trail (``/audit``, read only), the algorithm register
+(``/algorithms``), the privacy rules (``/privacy/rules/{dataset}``), and the middleware that tells the audit hooks which request a read belongs to."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urbanos.platform import Platform
 from urbanos.privacy.algorithms.routes import mount as mount_algorithms
 from urbanos.privacy.audit.hooks import REQUEST_PATH
 from urbanos.privacy.audit.routes import mount as mount_audit
+from urbanos.privacy.rules.routes import mount as mount_rules
 
 
 class RequestPathMiddleware:
@@ -34,6 +35,7 @@ def mount(app: FastAPI, platform: Platform) -> None:
         app.add_middleware(RequestPathMiddleware)
     mount_audit(app, platform)
     mount_algorithms(app, platform)
+    mount_rules(app)
 
 
 __all__ = ["mount", "RequestPathMiddleware"]

@@ -1,4 +1,5 @@
-"""The privacy capability's tables: the audit trail (``privacy_audit_log`` and its head row) and the algorithm register.
+"""The privacy capability's tables: the audit trail (``privacy_audit_log`` and its head row), the algorithm register
+and the privacy rules (``privacy_rules``, ``privacy_rule_versions``).
 
 The audit log's ``details`` is TEXT on both back ends (not JSONB): the hash covers the exact canonical text, and JSONB
 would rewrite it."""
@@ -45,7 +46,24 @@ def _v2_algorithms(c: Connection) -> None:
     )
 
 
+def _v10_rules(c: Connection) -> None:
+    pk, big = c.dialect.pk, c.dialect.bigint
+    c.execute(f"CREATE TABLE privacy_rules (dataset_id {big} PRIMARY KEY, dataset TEXT NOT NULL, version INTEGER NOT NULL,"
+              " rules TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL)")
+    c.execute(f"CREATE TABLE privacy_rule_versions (seq {pk}, dataset_id {big} NOT NULL, dataset TEXT NOT NULL,"
+              " version INTEGER NOT NULL, rules TEXT NOT NULL, actor TEXT NOT NULL, at TEXT NOT NULL,"
+              " UNIQUE (dataset_id, version))")
+
+
+def _v11_dp_budget(c: Connection) -> None:
+    big = c.dialect.bigint
+    c.execute(f"CREATE TABLE privacy_dp_budget (dataset_id {big} NOT NULL, period TEXT NOT NULL,"
+              " spent DOUBLE PRECISION NOT NULL, releases INTEGER NOT NULL, PRIMARY KEY (dataset_id, period))")
+
+
 MIGRATIONS = [Migration("privacy", 1, "audit trail: hash-chained log and its head", _v1_audit),
-              Migration("privacy", 2, "algorithm register, its dataset links and versions", _v2_algorithms)]
+              Migration("privacy", 2, "algorithm register, its dataset links and versions", _v2_algorithms),
+              Migration("privacy", 10, "privacy rules per dataset and their versions", _v10_rules),
+              Migration("privacy", 11, "differential privacy budgets spent per dataset and period", _v11_dp_budget)]
 
 __all__ = ["MIGRATIONS", "GENESIS"]

@@ -20,6 +20,8 @@ from urbanos.sensing.resolve import Col, resolve
 from urbanos.sensing.serialize import column_names, columns, entities, self_link
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from urbanos.governance import DatasetAccess, Gate, Identity
     from urbanos.governance.visibility import Visibility
     from urbanos.storage import Connection, Dialect
@@ -41,6 +43,10 @@ class Ctx:
     count_cap: int = 0
     extensions: frozenset[str] = EXTENSIONS
     datasets: dict[int, DatasetAccess | None] = field(default_factory=dict)
+    aggregated: bool = False  # the privacy rules released Observations of this read as aggregates
+    # the privacy rules on expanded entities: (conn, entity, rows, outs) -> outs, None where one is withheld
+    scrub: Callable[[Connection, EntityType, list[dict[str, Any]], list[dict[str, Any]]],
+                    list[dict[str, Any] | None]] | None = None
     # $expand budget of one request (None: the settings sta_expand_max_entities / sta_expand_max_queries)
     expand_max_entities: int | None = None
     expand_max_queries: int | None = None
@@ -353,7 +359,8 @@ def expand(conn: Connection, e: EntityType, rows: list[dict[str, Any]], outs: li
                 couts = entities(t, crow, ctx.version, ctx.base, sel, ctx.extensions)
                 expand(conn, t, crow, couts, opts.expand, ctx, depth + 1)
                 note(ctx, t, crow)
-                found = {r["id"]: o for r, o in zip(crow, couts, strict=True)}
+                kept = ctx.scrub(conn, t, crow, couts) if ctx.scrub is not None else couts
+                found = {r["id"]: o for r, o in zip(crow, kept, strict=True) if o is not None}
             for r, o in zip(rows, outs, strict=True):
                 child = found.get(r.get(rel.fk))
                 if child is not None:
@@ -391,10 +398,11 @@ def expand(conn: Connection, e: EntityType, rows: list[dict[str, Any]], outs: li
         all_outs = entities(t, all_rows, ctx.version, ctx.base, sel, ctx.extensions)
         expand(conn, t, all_rows, all_outs, opts.expand, ctx, depth + 1)
         note(ctx, t, all_rows)
+        scrubbed = ctx.scrub(conn, t, all_rows, all_outs) if ctx.scrub is not None else all_outs
         pos = 0
         for r, o in zip(rows, outs, strict=True):
             n_children = len(groups.get(r["id"], []))
-            couts = all_outs[pos : pos + n_children]
+            couts = [c for c in scrubbed[pos : pos + n_children] if c is not None]
             pos += n_children
             if r["id"] in counts:
                 o[f"{name}@iot.count"] = counts[r["id"]]

@@ -26,13 +26,13 @@ import jsonpatch  # type: ignore[import-untyped]
 
 from urbanos.core.ids import parse_id
 from urbanos.core.text import nul_field, nul_problem
-from urbanos.errors import BadRequest, ConfigError, MethodNotAllowed, NotFound
+from urbanos.errors import BadRequest, ConfigError, Forbidden, MethodNotAllowed, NotFound
 from urbanos.events import Usage
 from urbanos.governance import ADMIN, Gate
 from urbanos.ports import DatastreamOwner, SensingPort, SensorRef
 from urbanos.query.ast import QueryOptions
 from urbanos.query.jsonpatch_guard import check_json_patch
-from urbanos.sensing import bulk, dataarray, purge
+from urbanos.sensing import bulk, dataarray, purge, release
 from urbanos.sensing import options as qopts
 from urbanos.sensing.datasets import dataset_sensors
 from urbanos.sensing.formats import reformat
@@ -40,6 +40,7 @@ from urbanos.sensing.model import BY_SET, DATASET_OWNERS, ENTITIES, SET_ORDER, E
 from urbanos.sensing.ownership import owner_sql
 from urbanos.sensing.paths import Target, parse_path, resolve_path
 from urbanos.sensing.query import Ctx, fetch, next_link, serialize
+from urbanos.sensing.release import dataset_of
 from urbanos.sensing.serialize import observation_json, prop_value, self_link, with_dataset
 from urbanos.sensing.update import delete, update
 from urbanos.sensing.write import Writer
@@ -81,9 +82,11 @@ class SensingService:
     def ctx(self, version: str, identity: Identity, base_url: str) -> Ctx:
         if version not in ("v1.0", "v1.1"):
             raise NotFound(f"SensorThings version {version!r} is not served; use v1.0 or v1.1.")
-        return Ctx(version=version, base=base_url.rstrip("/"), identity=identity, gate=self.gate,
-                   dialect=self.db.dialect, max_top=self.max_top, default_top=self.default_top,
-                   count_mode=self.count_mode, count_cap=self.count_cap)
+        ctx = Ctx(version=version, base=base_url.rstrip("/"), identity=identity, gate=self.gate,
+                  dialect=self.db.dialect, max_top=self.max_top, default_top=self.default_top,
+                  count_mode=self.count_mode, count_cap=self.count_cap)
+        ctx.scrub = lambda conn, e, rows, outs: release.scrub(self.gate, conn, ctx, e, rows, outs)
+        return ctx
 
     def options(self, query: dict[str, str]) -> QueryOptions:
         return qopts.parse(query, max_top=self.max_top, default_top=self.default_top)
@@ -107,38 +110,9 @@ class SensingService:
             self.gate.observe(ctx.identity, ds, "read")
 
     def transform(self, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
-                  outs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Apply the gate's privacy transforms per dataset to the entities served. (Rows whose entity a transform
-        drops are dropped from ``rows`` too, in place.)"""
-        key = "_ds" if e.name == "Observation" else ("dataset_id" if e.name in ("Thing", "Datastream", "MultiDatastream")
-                                                     else "")
-        if not key:
-            return outs
-        groups: dict[int, list[int]] = {}
-        for i, r in enumerate(rows):
-            if r.get(key) is not None:
-                groups.setdefault(int(r[key]), []).append(i)
-        if not groups:
-            return outs
-        result: list[dict[str, Any] | None] = list(outs)
-        for ds_id, idx in groups.items():
-            ds, _grants = self.gate.dataset_access(conn, ds_id)
-            changed = self.gate.transform(ctx.identity, ds, [outs[i] for i in idx])
-            where = {id(outs[i]): i for i in idx}
-            if len(changed) != len(idx) and all(id(o) in where for o in changed):
-                # a transform that dropped entities (consent): keep each one that is left with its own row, so that
-                # what is built from the rows ($resultFormat) holds exactly the entities served
-                for i in idx:
-                    result[i] = None
-                for o in changed:
-                    result[where[id(o)]] = o
-                continue
-            for j, i in enumerate(idx):
-                result[i] = changed[j] if j < len(changed) else None
-        keep = [i for i, o in enumerate(result) if o is not None]
-        if len(keep) != len(rows):
-            rows[:] = [rows[i] for i in keep]
-        return [o for o in result if o is not None]
+                  outs: list[dict[str, Any]], stream: bool = False) -> list[dict[str, Any]]:
+        """Apply the gate's privacy transforms per dataset to the entities served (:func:`release.transform`)."""
+        return release.transform(self.gate, conn, ctx, e, rows, outs, stream)
 
     def _publish_usage(self, ctx: Ctx) -> None:
         """One usage per catalogue dataset whose data a GET served (read by :meth:`observe`)."""
@@ -169,8 +143,13 @@ class SensingService:
         if more and last is not None:
             body["@iot.nextLink"] = next_link(url, query, last)
         body["value"] = outs
-        self.observe(conn, ctx)
         fmt = (opts.result_format or "").lower()
+        if fmt and ctx.aggregated:
+            raise Forbidden("Observations released as aggregates by a privacy rule are served as JSON only; "
+                            "$resultFormat is not served for them.", code="privacy_rule")
+        if ctx.aggregated:
+            body.pop("@iot.count", None)  # the count of raw rows is not released
+        self.observe(conn, ctx)
         if fmt and not t.ref:
             return reformat(fmt, t.e, rows, body, ctx, conn, opts.select)
         return "json", body
@@ -196,6 +175,10 @@ class SensingService:
         p = e.prop_map[name]
         if p not in e.props_for(ctx.version):
             raise NotFound(f"{e.name} has no property {name!r} in SensorThings {ctx.version}.")
+        ruled = self.gate.ruled(ctx.identity, dataset_of(conn, self.gate, e.name, t.id))
+        if ruled:
+            raise Forbidden(f"This {e.name} is under privacy rules ({', '.join(ruled)}); its properties are not served "
+                            "one by one. Read the entity set.", code="privacy_rule", detail={"rule": ruled})
         cols = [f"{p.column}_start", f"{p.column}_end"] if p.kind == "interval" else [p.column]
         with_ds = name == "properties" and e.name in DATASET_OWNERS
         if with_ds:
@@ -232,7 +215,8 @@ class SensingService:
         rows, _m, _l, _n = fetch(conn, e, ("a.id = ?", [id_]), QueryOptions(top=1), ctx)
         if not rows:
             return None
-        return serialize(conn, e, rows, QueryOptions(select=sel), ctx)[0]
+        outs = self.transform(conn, ctx, e, rows, serialize(conn, e, rows, QueryOptions(select=sel), ctx), stream=True)
+        return outs[0] if outs else None
 
     async def entity_json(self, version: str, entity_set: str, id: Any, identity: Identity, base_url: str,
                           select: list[str] | None = None) -> dict[str, Any] | None:
@@ -257,7 +241,7 @@ class SensingService:
         def read(c: Connection) -> list[dict[str, Any] | None]:
             cond = (f"a.id IN ({', '.join('?' * len(uniq))})", list(uniq))
             rows = fetch(c, e, cond, QueryOptions(top=len(uniq)), ctx)[0]
-            outs = self.transform(c, ctx, e, rows, serialize(c, e, rows, QueryOptions(select=sel), ctx))
+            outs = self.transform(c, ctx, e, rows, serialize(c, e, rows, QueryOptions(select=sel), ctx), stream=True)
             self.observe(c, ctx)
             by_id = {int(r["id"]): o for r, o in zip(rows, outs, strict=True)}
             return [by_id.get(i) for i in ids]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -281,7 +282,7 @@ class PostgresDatabase(Database):
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._exec, self._run, fn, False)
+        return await loop.run_in_executor(self._exec, contextvars.copy_context().run, self._run, fn, False)
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -297,7 +298,7 @@ class PostgresDatabase(Database):
     async def read_one(self, fn: Callable[[Connection], T]) -> T:
         """In autocommit: one round trip per statement, without BEGIN and ROLLBACK around them."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._exec, self._run_one, fn)
+        return await loop.run_in_executor(self._exec, contextvars.copy_context().run, self._run_one, fn)
 
     # -- health ------------------------------------------------------------------------------------
     def probe(self) -> dict[str, Any]:

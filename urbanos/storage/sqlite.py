@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import queue
 import sqlite3
@@ -229,7 +230,7 @@ class SQLiteDatabase(Database):
         if self._readers is None:
             raise StorageError("database is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._run_read, fn)
+        return await loop.run_in_executor(self._readers, contextvars.copy_context().run, self._run_read, fn)
 
     async def read_one(self, fn: Callable[[Connection], T]) -> T:
         """On the calling thread, with its own read-only connection: an index lookup costs less than handing it

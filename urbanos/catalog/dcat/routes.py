@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
+from rdflib import BNode, Graph, Literal
+from rdflib.namespace import RDF, RDFS
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,8 +21,10 @@ from urbanos.catalog.dcat.mapping import (
     serialize,
 )
 from urbanos.catalog.dcat.source import base_url, identity_of, platform_of
+from urbanos.catalog.dcat.vocab import DCAT, DCT
 from urbanos.core.numbers import parse_int
 from urbanos.errors import BadRequest, NotFound
+from urbanos.ports import TransparencyPort
 
 TAGS = ["DCAT-AP"]
 
@@ -84,13 +88,32 @@ async def catalog(request: Request, fmt: str) -> Response:
     return Response(serialize(g, fmt), media_type=media)
 
 
+def _rules_statement(g: Graph, texts: dict[str, list[str]]) -> None:
+    """The dataset's privacy rules in plain language: a dct:RightsStatement linked by dct:rights (beside
+    dct:accessRights, which says who may read it)."""
+    ds = next(g.subjects(RDF.type, DCAT.Dataset), None)
+    if ds is None or not any(texts.values()):
+        return
+    stmt = BNode()
+    g.add((stmt, RDF.type, DCT.RightsStatement))
+    for lang, head in (("en", "Privacy rules: "), ("de", "Datenschutzregeln: ")):
+        if texts.get(lang):
+            g.add((stmt, RDFS.label, Literal(head + " ".join(texts[lang]), lang=lang)))
+    g.add((ds, DCT.rights, stmt))
+
+
 async def dataset(request: Request, name: str, fmt: str) -> Response:
     fmt, media = _format(fmt)
     platform = platform_of(request)
     identity = await identity_of(request)
     info = catalog_info(request)
     pkg = await source.show(platform, identity, name, info.base_url)
-    body = serialize(dataset_graph(pkg, info), fmt)
+    graph = dataset_graph(pkg, info)
+    transparency = platform.optional(TransparencyPort)
+    if transparency is not None:
+        _rules_statement(graph, {lang: await transparency.rules_summary(str(pkg.get("name")), lang)
+                                 for lang in ("en", "de")})
+    body = serialize(graph, fmt)
     await source.record_view(platform, identity, pkg, "dcat")
     return Response(body, media_type=media)
 

@@ -133,13 +133,24 @@ async def _algorithms(platform: Platform, name: str) -> list[dict[str, Any]]:
         return []
 
 
+async def _privacy_summary(platform: Platform, name: str) -> dict[str, list[str]]:
+    """The dataset's privacy rules in plain language, ``{"en": [...], "de": [...]}`` (the caller has read it)."""
+    register = platform.optional(TransparencyPort)
+    if register is None:
+        return {}
+    try:
+        return {lang: await register.rules_summary(name, lang) for lang in ("en", "de")}
+    except UrbanosError:
+        return {}
+
+
 async def data_views(platform: Platform, identity: Identity, pkg: dict[str, Any]) -> dict[str, Any]:
     """The template values of a dataset page's data parts: ``first_rows``, ``sensors``, ``sensor_count``, ``chart``,
-    ``related`` and ``algorithms``."""
+    ``related``, ``algorithms`` and ``privacy_summary``."""
     name = str(pkg.get("name"))
     return {"first_rows": await _first_rows(platform, identity, pkg), "sensors": None, "sensor_count": 0, "chart": None,
             **await _sensing(platform, identity, name), "related": await _related(platform, identity, pkg),
-            "algorithms": await _algorithms(platform, name)}
+            "algorithms": await _algorithms(platform, name), "privacy_summary": await _privacy_summary(platform, name)}
 
 
 __all__ = ["data_views", "first_rows", "sensor_points", "chart"]

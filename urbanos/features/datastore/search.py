@@ -196,7 +196,7 @@ def _records(platform: Platform, identity: Identity, ds: DatasetAccess | None, m
     decoded = [{n: (int(v) if n == "_id" and v is not None else store.decode(types[n], v)) if n != "_id" or v is not None else None
                 for n, v in zip(names, r, strict=True)} for r in rows]
     feats = [store.FeatureRow(int(d.get("_id") or 0), {k: v for k, v in d.items() if k != "_id"}, None) for d in decoded]
-    feats = transform_rows(platform, identity, ds, feats)
+    feats = transform_rows(platform, identity, ds, feats, "datastore", meta.name)
     return [{**({"_id": f.fid} if "_id" in names else {}), **{n: f.properties.get(n) for n in names if n != "_id"}}
             for f in feats]
 
@@ -332,7 +332,8 @@ async def datastore_search_sql(platform: Platform, identity: Identity, data: dic
     records = [dict(zip(names, r, strict=True)) for r in rows[:rows_max]]
     for meta, ds, name in reads:
         if ds is not None:
-            feats = transform_rows(platform, identity, ds, [store.FeatureRow(0, rec, None) for rec in records])
+            feats = transform_rows(platform, identity, ds, [store.FeatureRow(0, rec, None) for rec in records],
+                                   "datastore:sql", meta.name)
             records = [f.properties for f in feats]
         _record_read(platform, identity, ds, meta, name, "datastore_search_sql")
     fields = [{"id": n, "type": CKAN_TYPES.get(guess_type([r.get(n) for r in records[:100]]), "text")} for n in names]

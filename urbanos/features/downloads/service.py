@@ -16,6 +16,7 @@ from urbanos.features import store
 from urbanos.features.access import check_read, transform_rows
 from urbanos.features.downloads.encoders import BATCH, FORMATS, XLSX_MAX_ROWS, encoder
 from urbanos.features.usage import publish_usage
+from urbanos.governance import Release
 
 if TYPE_CHECKING:
     from urbanos.governance import DatasetAccess, Identity
@@ -38,6 +39,7 @@ async def prepare(platform: Platform, identity: Identity, name: str,
     if fmt == "xlsx" and meta.item_count > XLSX_MAX_ROWS:
         raise BadRequest(f"collection {name!r} has {meta.item_count} rows, more than a worksheet holds. "
                          "Fix: download it as CSV or Parquet.", code="InvalidParameterValue")
+    platform.gate.preflight(identity, ds, Release(shape="download", meta=[{"collection": name}]))
     platform.gate.observe(identity, ds, f"download {name} as {fmt}")
     publish_usage(platform, identity, "download", "download", meta, ds, action=fmt)
     return meta, ds
@@ -59,7 +61,7 @@ async def stream(platform: Platform, identity: Identity, meta: store.CollectionM
             rows = store.query(c, meta, limit=batch, after_fid=after)
             if not rows:
                 return b"", 0, after
-            data = enc.add(transform_rows(platform, identity, ds, rows))
+            data = enc.add(transform_rows(platform, identity, ds, rows, "download", meta.name))
             return data, len(rows), rows[-1].fid
 
         try:

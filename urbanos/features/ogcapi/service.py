@@ -30,7 +30,7 @@ from urbanos.features.ogcapi.documents import RawGeoJSON
 from urbanos.features.ogcapi.params import ItemsQuery, bad
 from urbanos.features.store import CollectionMeta, FeatureRow
 from urbanos.features.usage import publish_usage
-from urbanos.governance import DatasetAccess, Identity
+from urbanos.governance import DatasetAccess, Identity, Release
 from urbanos.storage import Connection
 
 if TYPE_CHECKING:
@@ -98,7 +98,8 @@ class FeaturesService:
     def _transform(self, identity: Identity, vis: Visible, feats: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if vis.ds is None:
             return feats
-        return self.gate.transform(identity, vis.ds, feats)
+        return self.gate.transform(identity, vis.ds, feats,
+                                   Release(shape="feature", meta=[{"collection": vis.meta.name}] * len(feats)))
 
     # -- collections ------------------------------------------------------------------------------
     async def collections(self, identity: Identity) -> list[CollectionMeta]:
