@@ -38,6 +38,7 @@ from urbanos.governance.tokens import (
     credentials_version,
     secret_matches,
     split,
+    token_from_headers,
     token_identity,
     token_record,
     verify_token,
@@ -117,21 +118,7 @@ class Gate:
         """Which datasets each kind of caller may read, per visibility stamp (``visibility``)."""
 
     # -- authentication ---------------------------------------------------------------------------
-    @staticmethod
-    def token_from_headers(authorization: str | None, api_key: str | None = None) -> str | None:
-        """Bearer tokens, and the bare token CKAN clients send in Authorization or X-CKAN-API-Key."""
-        if authorization:
-            value = authorization.strip()
-            scheme, _, rest = value.partition(" ")
-            if rest and scheme.lower() == "bearer":
-                return rest.strip()
-            if rest and scheme.lower() == "basic":
-                return None
-            if not rest:
-                return value
-        if api_key:
-            return api_key.strip()
-        return None
+    token_from_headers = staticmethod(token_from_headers)
 
     def forget_tokens(self) -> None:
         """Drop cached verifications (after a revoke, or a change of recorded memberships)."""

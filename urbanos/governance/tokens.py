@@ -144,5 +144,21 @@ def verify_token(c: Connection, token: str) -> Identity | None:
     return token_identity(record) if secret_matches(record, secret) else None
 
 
-__all__ = ["TokenInfo", "create_token", "list_tokens", "revoke_token", "verify_token", "PREFIX", "credentials_changed",
+def token_from_headers(authorization: str | None, api_key: str | None = None) -> str | None:
+    """Bearer tokens, and the bare token CKAN clients send in Authorization or X-CKAN-API-Key."""
+    if authorization:
+        value = authorization.strip()
+        scheme, _, rest = value.partition(" ")
+        if rest and scheme.lower() == "bearer":
+            return rest.strip()
+        if rest and scheme.lower() == "basic":
+            return None
+        if not rest:
+            return value
+    if api_key:
+        return api_key.strip()
+    return None
+
+
+__all__ = ["token_from_headers", "TokenInfo", "create_token", "list_tokens", "revoke_token", "verify_token", "PREFIX", "credentials_changed",
            "credentials_version", "TokenRecord", "token_record", "secret_matches", "token_identity"]
