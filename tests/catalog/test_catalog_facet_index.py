@@ -13,7 +13,7 @@ from urbanos.catalog import writes
 from urbanos.catalog.index import RANK_WEIGHTS
 from urbanos.catalog.model import FACET_FIELDS, FACET_TABLE_FIELDS
 from urbanos.core.time import now_stored
-from urbanos.governance import ADMIN, ANONYMOUS, Gate, Identity, Membership
+from urbanos.governance import ADMIN, ANONYMOUS, Identity, Membership
 
 GRANTEE = Identity(subject="user:grantee", kind="token", memberships=frozenset({Membership("reader")}), name="grantee")
 CALLERS = {
@@ -45,7 +45,7 @@ def _load(platform: Any, seed: int) -> None:
                 writes.organization_create(c, ADMIN, {"name": f"org-{i}", "title": f"Org {i}"})
         for i in range(40):
             level = rnd.choice(["open", "open", "registered", "internal", "confidential"])
-            writes.package_write(c, Gate, ADMIN, {
+            writes.package_write(c, platform.gate, ADMIN, {
                 "name": f"ds-{seed}-{i:02d}", "title": rnd.choice(["River levels", "Park trees", "Same title", f"Data {i}"]),
                 "owner_org": rnd.choice(["org-0", "org-1", "org-2"]), "access_level": level,
                 "grounds": [] if level == "open" else [rnd.choice(["security", "not-yet-processed"])],
@@ -151,8 +151,8 @@ def test_facet_index_matches_sql(platform: Any, cache: bool) -> None:
     # writes move the catalogue version: the index is brought up to date from the changed datasets
     def change(c: Any) -> None:
         names = [r[0] for r in c.fetchall("SELECT name FROM datasets ORDER BY id LIMIT 6")]
-        writes.package_delete(c, Gate, ADMIN, names[0], purge=False)
-        writes.package_write(c, Gate, ADMIN, {"id": names[3], "title": "Renamed river", "owner_org": "org-2",
+        writes.package_delete(c, platform.gate, ADMIN, names[0], purge=False)
+        writes.package_write(c, platform.gate, ADMIN, {"id": names[3], "title": "Renamed river", "owner_org": "org-2",
                                               "tags": ["omega"], "access_level": "internal", "grounds": ["security"]},
                              mode="update")
         _set_level(c, names[2], "confidential")
@@ -163,7 +163,7 @@ def test_facet_index_matches_sql(platform: Any, cache: bool) -> None:
 
     # a purge: the index is built again from scratch
     platform.db.write_sync(lambda c: writes.package_delete(
-        c, Gate, ADMIN, c.fetchval("SELECT name FROM datasets ORDER BY id LIMIT 1 OFFSET 4"), purge=True))
+        c, platform.gate, ADMIN, c.fetchval("SELECT name FROM datasets ORDER BY id LIMIT 1 OFFSET 4"), purge=True))
     _compare(platform)
 
 
@@ -175,8 +175,8 @@ def test_incremental_update_equals_full_build(platform: Any) -> None:
 
     def change(c: Any) -> None:
         names = [r[0] for r in c.fetchall("SELECT name FROM datasets ORDER BY id LIMIT 3")]
-        writes.package_delete(c, Gate, ADMIN, names[0], purge=False)
-        writes.package_write(c, Gate, ADMIN, {"id": names[1], "owner_org": "org-0", "tags": ["new-tag"],
+        writes.package_delete(c, platform.gate, ADMIN, names[0], purge=False)
+        writes.package_write(c, platform.gate, ADMIN, {"id": names[1], "owner_org": "org-0", "tags": ["new-tag"],
                                               "resources": [{"url": "https://example.org/x", "format": "GPKG"}]},
                              mode="update")
 
@@ -199,7 +199,7 @@ def test_incremental_update_equals_full_build(platform: Any) -> None:
     platform.db.read_sync(check)
 
     platform.db.write_sync(lambda c: writes.package_delete(
-        c, Gate, ADMIN, c.fetchval("SELECT name FROM datasets ORDER BY id LIMIT 1 OFFSET 3"), purge=True))
+        c, platform.gate, ADMIN, c.fetchval("SELECT name FROM datasets ORDER BY id LIMIT 1 OFFSET 3"), purge=True))
     assert platform.db.read_sync(lambda c: before.updated(c, catalogue_version(c))) is None  # purged: full build
 
 

@@ -14,11 +14,14 @@ from urbanos.core.time import now_stored
 from urbanos.governance import ADMIN, Gate
 
 
-def _create(c: Any, name: str, level: str = "open") -> None:
+def _create(c: Any, name: str, level: str = "open", gate: Gate | None = None) -> None:
     if not c.fetchone("SELECT 1 FROM organizations WHERE name = 'parks'"):
         writes.organization_create(c, ADMIN, {"name": "parks", "title": "Parks department"})
-    writes.package_write(c, Gate, ADMIN, {"name": name, "title": name.title(), "owner_org": "parks", "access_level": level,
+    writes.package_write(c, gate or _GATE[0], ADMIN, {"name": name, "title": name.title(), "owner_org": "parks", "access_level": level,
                                           "grounds": [] if level == "open" else ["security"]}, mode="create")
+
+
+_GATE: list[Gate] = []  # the gate of the test's platform (the catalogue asks it for write checks)
 
 
 def _version(platform: Any) -> int:
@@ -33,11 +36,12 @@ def _anonymous_count(client: Any) -> int:
 
 def test_every_committed_change_moves_the_version(platform: Any) -> None:
     v0 = _version(platform)
+    _GATE[:] = [platform.gate]
     platform.db.write_sync(lambda c: _create(c, "street-trees"))
     v1 = _version(platform)
     assert v1 > v0
     platform.db.write_sync(lambda c: writes.package_write(
-        c, Gate, ADMIN, {"id": "street-trees", "access_level": "internal", "grounds": ["security"]}, mode="update"))
+        c, _GATE[0], ADMIN, {"id": "street-trees", "access_level": "internal", "grounds": ["security"]}, mode="update"))
     v2 = _version(platform)
     assert v2 > v1
     ds_id = platform.db.read_sync(lambda c: c.fetchval("SELECT id FROM datasets WHERE name = 'street-trees'"))
@@ -64,13 +68,14 @@ def test_a_change_committed_late_is_never_hidden(client: Any, platform: Any) -> 
     longer open disappears for an anonymous caller). Only PostgreSQL runs writers concurrently."""
     if platform.db.dialect.name != "postgresql":
         pytest.skip("SQLite commits one writer at a time: commit order is stamp order")
+    _GATE[:] = [platform.gate]
     platform.db.write_sync(lambda c: (_create(c, "street-trees"), _create(c, "park-trees")))
     assert _anonymous_count(client) == 2
     a_changed, a_may_commit = threading.Event(), threading.Event()
     failure: list[BaseException] = []
 
     def writer_a(c: Any) -> None:
-        writes.package_write(c, Gate, ADMIN, {"id": "street-trees", "access_level": "confidential",
+        writes.package_write(c, _GATE[0], ADMIN, {"id": "street-trees", "access_level": "confidential",
                                               "grounds": ["security"]}, mode="update")
         a_changed.set()
         if not a_may_commit.wait(30):
@@ -88,7 +93,7 @@ def test_a_change_committed_late_is_never_hidden(client: Any, platform: Any) -> 
         assert a_changed.wait(30)
         # writer B stamps later and commits first; it must not wait for A (no lock on the counter yet)
         platform.db.write_sync(lambda c: writes.package_write(
-            c, Gate, ADMIN, {"id": "park-trees", "title": "Park trees, renamed"}, mode="update"))
+            c, _GATE[0], ADMIN, {"id": "park-trees", "title": "Park trees, renamed"}, mode="update"))
         assert _anonymous_count(client) == 2  # A is not committed: still open
     finally:
         a_may_commit.set()
