@@ -75,8 +75,9 @@ def demo_banner(settings: Settings, version: str, config: str | None = None, not
         ("DCAT-AP catalogue", f"{base}/catalog.ttl"),
         ("API documentation", f"{base}/docs"),
         ("Dashboards", f"{base}/dashboards"),
-        ("Usage of open data", f"{base}/cockpit/public"),
-        ("Algorithm register", f"{base}/algorithms"),
+        ("Usage of open data", f"{base}/cockpit/public  (applications: {base}/showcases)"),
+        ("Transparency", f"{base}/transparency  (algorithms: {base}/algorithms)"),
+        ("Participation", f"{base}/participation/report  (budget vote: {base}/participation/budgets)"),
     ]
     mqtt = _mqtt(settings, base)
     if mqtt:

@@ -1,6 +1,7 @@
 """The demo's privacy facts (idempotent): a contact for objections per demo organisation, retention periods for the
-simulated live feeds, and the bike-sharing dataset marked person-related (positions of rented bikes can reveal trips)
-with an approved impact assessment."""
+simulated live feeds, and two datasets marked person-related with an approved impact assessment: the Wi-Fi presence
+counts (devices seen near access points; released only as aggregates by its privacy rules) and, once the connectors'
+demo has made it, the bike-sharing system (positions of rented bikes can reveal trips)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,20 @@ CONTACTS = {
     "city-of-melbourne": "privacy@melbourne.example",
     "hamburg-lgv": "datenschutz@hamburg-lgv.example",
 }
-RETENTION = {"demo-parking-bays": 90, "demo-waste-bins": 180, "demo-air-quality": 3650}
+RETENTION = {"demo-parking-bays": 90, "demo-waste-bins": 180, "demo-air-quality": 3650, "wifi-presence-counts": 365}
+WIFI_DPIA = {
+    "description": "Counts of Wi-Fi devices seen near the city's public access points, every five minutes.",
+    "personal_data": "Device identifiers are hashed and discarded at the access point; only counts leave it. Small "
+                     "counts in a small area could still single out a person.",
+    "purposes": "Measure how busy public squares are over the day; plan events and cleaning.",
+    "parties": "Department of Mobility (controller); the network operator (processor).",
+    "retention": "Counts 365 days; no device identifier is stored.",
+    "legal_basis": "Performance of a public task (GDPR Art. 6(1)(e)).",
+    "necessity_proportionality": "Counts, not trajectories; released only per 15 minutes and district.",
+    "data_subject_rights": "Turning Wi-Fi off opts out; objections through the contact below.",
+    "risks": "Singling out a person in a quiet hour from a small count.",
+    "measures": "Aggregation to 15 minutes and districts, and a k-threshold of 10, on every read path.",
+}
 DPIA = {
     "description": "Positions of shared bikes and the state of the stations, every minute, from the operator's API.",
     "personal_data": "No names or accounts. A rented bike's positions over time could reveal a rider's trip.",
@@ -50,13 +64,16 @@ def _load(c: Connection, platform: Platform) -> None:
         if ref is not None and c.fetchone("SELECT 1 FROM privacy_retention WHERE dataset = ?", (name,)) is None:
             c.insert("privacy_retention", {"dataset": name, "org": ref.owner_org, "scope": "dataset", "ref": "",
                                            "days": days, "note": "demo", "changed_at": now, "changed_by": "demo"})
-    ref = catalog.dataset(c, "bike-sharing")
-    if ref is not None and c.fetchone("SELECT 1 FROM privacy_dpias WHERE kind = 'dataset' AND ref = ?",
-                                      (ref.name,)) is None:
-        c.insert("privacy_person_related", {"kind": "dataset", "ref": ref.name, "label": ref.title, "org": ref.owner_org,
-                                            "marked_at": now, "marked_by": "demo"}, returning="kind")
+    for name, sections in (("wifi-presence-counts", WIFI_DPIA), ("bike-sharing", DPIA)):
+        ref = catalog.dataset(c, name)
+        if ref is None or c.fetchone("SELECT 1 FROM privacy_dpias WHERE kind = 'dataset' AND ref = ?", (ref.name,)):
+            continue
+        if c.fetchone("SELECT 1 FROM privacy_person_related WHERE kind = 'dataset' AND ref = ?", (ref.name,)) is None:
+            c.insert("privacy_person_related", {"kind": "dataset", "ref": ref.name, "label": ref.title,
+                                                "org": ref.owner_org, "marked_at": now, "marked_by": "demo"},
+                     returning="kind")
         c.insert("privacy_dpias", {"kind": "dataset", "ref": ref.name, "label": ref.title, "org": ref.owner_org,
-                                   "state": "approved", "sections": json.dumps(DPIA, sort_keys=True), "version": 1,
+                                   "state": "approved", "sections": json.dumps(sections, sort_keys=True), "version": 1,
                                    "created_at": now, "created_by": "demo", "modified_at": now, "modified_by": "demo",
                                    "decided_at": now, "decided_by": "demo", "decision_note": "Demo assessment."})
     c.execute("UPDATE privacy_stamp SET n = n + 1 WHERE id = 1")

@@ -73,9 +73,11 @@ class Transparency:
                 rules.setdefault(r["dataset"], []).append(r)
             marks = c.rows("SELECT kind, ref, label, org FROM privacy_person_related ORDER BY kind, label")
             consent = {r["dataset"]: r for r in c.rows("SELECT dataset, purpose, recipient FROM privacy_consent_datasets")}
+            ruled = {r[0] for r in c.fetchall("SELECT dataset FROM privacy_rules")}
             deletions = [r for r in c.rows("SELECT at, dataset, org, scope, ref, days, before_time, row_count, what"
                                            " FROM privacy_deletions ORDER BY id DESC LIMIT 500") if r["dataset"] in visible]
-            return {"visible": visible, "rules": rules, "marks": marks, "consent": consent, "deletions": deletions[:200]}
+            return {"visible": visible, "rules": rules, "marks": marks, "consent": consent, "deletions": deletions[:200],
+                    "ruled": ruled}
         facts = await self.db.read(read)
         visible = facts["visible"]
         dpia_of: dict[tuple[str, str], dict[str, Any]] = {}
@@ -84,20 +86,22 @@ class Transparency:
             if key not in dpia_of or a["state"] == "approved":
                 dpia_of[key] = a
         person = {(m["kind"], m["ref"]) for m in facts["marks"]}
-        names = sorted(set(facts["rules"]) | {m["ref"] for m in facts["marks"] if m["kind"] == "dataset"}
+        names = sorted(set(facts["rules"]) | facts["ruled"] | {m["ref"] for m in facts["marks"] if m["kind"] == "dataset"}
                        | set(facts["consent"]) | set(by_dataset) | {a["ref"] for a in assessments if a["kind"] == "dataset"})
         datasets = []
+        summaries = self.platform.services.get("privacy_rules")
         for name in names:
             ds = visible.get(name)
             if ds is None:
                 continue
+            said = await summaries.summary(name, lang) if summaries is not None and name in facts["ruled"] else []
             dpia = dpia_of.get(("dataset", name))
             datasets.append({
                 "name": name, "title": ds["title"] or name, "organization": ds["owner_org"],
                 "access_level": ds["access_level"], "person_related": ("dataset", name) in person,
                 "purposes": (dpia or {}).get("sections", {}).get("purposes") if dpia and dpia["state"] == "approved" else None,
                 "legal_basis": (dpia or {}).get("sections", {}).get("legal_basis") if dpia and dpia["state"] == "approved" else None,
-                "consent": facts["consent"].get(name), "retention": rules_json_rows(facts["rules"].get(name, [])),
+                "consent": facts["consent"].get(name), "privacy_rules": said, "retention": rules_json_rows(facts["rules"].get(name, [])),
                 "algorithms": by_dataset.get(name, []),
                 "assessment": {"id": dpia["id"], "state": dpia["state"]} if dpia else None})
         properties = [{"id": m["ref"], "label": m["label"], "organization": m["org"],
