@@ -120,6 +120,13 @@ def _groups(e: EntityType, rows: list[dict[str, Any]]) -> dict[int, list[int]]:
     return groups
 
 
+def _aggregate(entity: dict[str, Any]) -> bool:
+    """An aggregate the privacy rules made (marked in its parameters), not an Observation as stored: a ``$select``
+    without ``id`` leaves stored ones without ``@iot.id`` too."""
+    params = entity.get("parameters")
+    return isinstance(params, dict) and "urbanos:aggregate" in params and "@iot.id" not in entity
+
+
 def transform(gate: Gate, conn: Connection, ctx: Ctx, e: EntityType, rows: list[dict[str, Any]],
               outs: list[dict[str, Any]], stream: bool = False) -> list[dict[str, Any]]:
     """The gate's privacy transforms per dataset on the entities served. Rows whose entity a transform drops are
@@ -134,7 +141,7 @@ def transform(gate: Gate, conn: Connection, ctx: Ctx, e: EntityType, rows: list[
         ds, _grants = gate.dataset_access(conn, ds_id)
         changed = gate.transform(ctx.identity, ds, [outs[i] for i in idx],
                                  release_of(conn, e.name, ds_id, [rows[i] for i in idx], stream=stream))
-        if changed and "@iot.id" not in changed[0] and e.name == "Observation":  # released as aggregates
+        if e.name == "Observation" and changed and _aggregate(changed[0]):  # released as aggregates
             for i in idx:
                 result[i] = None
             extra.extend(changed)
