@@ -341,7 +341,8 @@ class PostgresDatabase(Database):
 
     def pool_stats(self) -> dict[str, float]:
         pool = self._pool
-        stats = {"breaker_open": float(self.breaker.is_open), "breaker_opened_total": float(self.breaker.opened)}
+        stats = {"breaker_open": float(self.breaker.is_open), "breaker_opened_total": float(self.breaker.opened),
+                 **(self.replica.stats() if self.replica is not None else {})}
         if pool is None:
             return stats
         s = pool.get_stats()
@@ -350,7 +351,6 @@ class PostgresDatabase(Database):
             "pool_available": float(s.get("pool_available", 0)),
             "requests_waiting": float(s.get("requests_waiting", 0)),
             **stats,
-            **(self.replica.stats() if self.replica is not None else {}),
         }
 
 
