@@ -200,6 +200,12 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("gzip_min_size", int, 1024, "Responses larger than this many bytes are gzip-compressed when asked.", minimum=0),
     Setting("sqlite_read_connections", int, 4, "Size of the SQLite read connection pool.", minimum=1),
     Setting("sqlite_batch_size", int, 256, "Most write jobs the SQLite writer groups into one commit.", minimum=1),
+    Setting("db_read", str, "", "PostgreSQL URL of a streaming standby of the db database that serves read-only "
+            "requests (empty: every read goes to db). Writes stay on db; a read goes to db instead while the standby "
+            "does not answer, lags more than db_read_max_lag_seconds, or has not yet replayed this process's last "
+            "write (see docs/scaling.md).", sensitive=True),
+    Setting("db_read_max_lag_seconds", float, 5.0, "Largest replication lag, in seconds, at which the db_read "
+            "standby still serves reads; beyond it reads go to the primary.", minimum=0),
     Setting("pg_pool_min", int, 2, "Smallest PostgreSQL connection pool size.", minimum=1),
     Setting("pg_pool_max", int, 10, "Largest PostgreSQL connection pool size.", minimum=1),
     Setting("pg_pool_timeout", float, 5.0, "Seconds a request waits for a PostgreSQL connection when all are busy "

@@ -61,3 +61,31 @@ def cluster_or_skip(port: int) -> Cluster:
         detail = getattr(exc, "stderr", "") or str(exc)
         pytest.skip(f"cannot start a PostgreSQL cluster of the test's own: {detail.strip()[:300]}")
     return cluster
+
+
+class Standby(Cluster):
+    """A streaming standby of ``primary``: ``pg_basebackup -R`` (replication over 127.0.0.1, which initdb's trust
+    pg_hba allows), then started on ``port`` in hot standby."""
+
+    def __init__(self, primary: Cluster, port: int) -> None:  # noqa: D107 - no initdb: the base backup is the data
+        self.port = port
+        self.base = Path(tempfile.mkdtemp(prefix="urbanos-pgstandby-"))
+        self.data = self.base / "data"
+        os.chmod(self.base, 0o755)
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres", "postgres")
+        _as_postgres(str(BIN / "pg_basebackup"), "-D", str(self.data), "-R", "-X", "stream", "-c", "fast",
+                     "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres", "--no-sync")
+
+
+def standby_or_skip(primary: Cluster, port: int) -> Standby:
+    """A started standby of ``primary``, or a skip that says why none can be made here."""
+    if not (BIN / "pg_basebackup").exists():
+        pytest.skip(f"no pg_basebackup in {BIN} (set URBANOS_PG_BIN)")
+    try:
+        standby = Standby(primary, port)
+        standby.start()
+    except (subprocess.CalledProcessError, KeyError, PermissionError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        pytest.skip(f"cannot make a standby of the test's cluster: {detail.strip()[:300]}")
+    return standby

@@ -19,6 +19,10 @@ from urbanos.storage.migrations import Migration, upgrade
 def open_database(settings: Settings) -> Database:
     """Build (not yet open) the database the settings name."""
     url: str = settings.db or ""
+    read_url: str = settings.get("db_read") or ""
+    if read_url and not read_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise ConfigError("setting URBANOS_DB_READ / --db-read: not a PostgreSQL URL. "
+                          "Fix: use postgresql://user@host:5432/dbname of a streaming standby, or leave it empty.")
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from urbanos.storage.postgres import PostgresDatabase
 
@@ -28,7 +32,12 @@ def open_database(settings: Settings) -> Database:
             max_size=settings.pg_pool_max,
             statement_timeout=settings.statement_timeout,
             pool_timeout=float(settings.get("pg_pool_timeout") or 5.0),
+            read_url=read_url.replace("postgresql+psycopg://", "postgresql://"),
+            max_lag=float(settings.get("db_read_max_lag_seconds") or 0.0),
         )
+    if read_url:
+        raise ConfigError("setting URBANOS_DB_READ / --db-read: a read replica needs PostgreSQL as db. "
+                          "Fix: set db to the primary's postgresql:// URL, or leave db_read empty.")
     if url == "" or url.startswith("sqlite:///"):
         from urbanos.storage.sqlite import SQLiteDatabase
 

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError, StorageUnavailable, UrbanosError
 from urbanos.storage import DISK_FULL, DOWN, MESSAGES, READ_ONLY, Breaker, Condition, unavailable
 from urbanos.storage.base import Connection, Database, Dialect, split_quoted
+from urbanos.storage.replica import MISS, Replica
 from urbanos.storage.spatial import PostGISSpatial
 
 T = TypeVar("T")
@@ -104,7 +105,7 @@ class PostgresDatabase(Database):
     dialect = _DIALECT
 
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float = 15.0,
-                 pool_timeout: float = 5.0) -> None:
+                 pool_timeout: float = 5.0, read_url: str = "", max_lag: float = 5.0) -> None:
         super().__init__()
         self.url = url
         self.min_size = min_size
@@ -117,6 +118,8 @@ class PostgresDatabase(Database):
         self._pool_lock = threading.Lock()
         self.condition = Condition()
         self.breaker = Breaker(self._probe_connect, interval=0.5, on_open=self._drop_pool, on_close=self._renew_pool)
+        self.replica = Replica(read_url, max_lag=max_lag, min_size=1, max_size=self.max_size,
+                               configure=self._configure) if read_url else None
 
     def open(self) -> None:
         try:
@@ -145,6 +148,8 @@ class PostgresDatabase(Database):
         self._pool = self._make_pool()
         self._opened = True
         self._exec = ThreadPoolExecutor(max_workers=self.max_size, thread_name_prefix="urbanos-pg")
+        if self.replica is not None:
+            self.replica.open()
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         conn.execute(f"SET statement_timeout = {self.statement_timeout_ms}")
@@ -170,6 +175,8 @@ class PostgresDatabase(Database):
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
+        if self.replica is not None:
+            self.replica.close()
 
     # -- the breaker's side ------------------------------------------------------------------------
     def _probe_connect(self) -> bool:
@@ -241,6 +248,10 @@ class PostgresDatabase(Database):
 
     # -- transactions ------------------------------------------------------------------------------
     def _run(self, fn: Callable[[Connection], T], write: bool, retry: bool = True) -> T:
+        if not write and self.replica is not None:
+            got = self.replica.run(lambda raw: _read_transaction(raw, fn))
+            if got is not MISS:
+                return got  # type: ignore[return-value]
         events = []
         began = False
         try:
@@ -253,6 +264,8 @@ class PostgresDatabase(Database):
                         if not write:
                             raise _ReadDone(result)
                     events = conn.events
+                    if self.replica is not None:
+                        self.replica.after_write(raw)
                 except _ReadDone as done:
                     return done.result  # type: ignore[no-any-return]
         except psycopg.errors.IntegrityError as exc:
@@ -289,6 +302,10 @@ class PostgresDatabase(Database):
         return await loop.run_in_executor(self._exec, self._run, fn, True)
 
     def _run_one(self, fn: Callable[[Connection], T]) -> T:
+        if self.replica is not None:
+            got = self.replica.run(lambda raw: fn(PostgresConnection(raw)))
+            if got is not MISS:
+                return got  # type: ignore[return-value]
         try:
             with self._connection() as raw:
                 return fn(PostgresConnection(raw))
@@ -324,7 +341,8 @@ class PostgresDatabase(Database):
 
     def pool_stats(self) -> dict[str, float]:
         pool = self._pool
-        stats = {"breaker_open": float(self.breaker.is_open), "breaker_opened_total": float(self.breaker.opened)}
+        stats = {"breaker_open": float(self.breaker.is_open), "breaker_opened_total": float(self.breaker.opened),
+                 **(self.replica.stats() if self.replica is not None else {})}
         if pool is None:
             return stats
         s = pool.get_stats()
@@ -352,6 +370,15 @@ def _cause(exc: psycopg.Error) -> str | None:
     if "no space left on device" in str(exc).lower():
         return DISK_FULL
     return None
+
+
+def _read_transaction(raw: psycopg.Connection[Any], fn: Callable[[Connection], T]) -> T:
+    """``fn`` in a transaction that is rolled back (on the read replica)."""
+    try:
+        with raw.transaction():
+            raise _ReadDone(fn(PostgresConnection(raw)))
+    except _ReadDone as done:
+        return done.result  # type: ignore[no-any-return]
 
 
 class _ReadDone(Exception):
