@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import yaml
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -22,7 +23,6 @@ from urbanos.connectors.i18n import messages, pick_lang
 from urbanos.connectors.mapping import load_text
 from urbanos.connectors.owner import dataset
 from urbanos.connectors.types import registry
-from urbanos.core.jsontext import dumps
 from urbanos.errors import BadRequest, Forbidden, Unauthorized, UrbanosError, ValidationFailed
 from urbanos.platform import render_html
 from urbanos.routing import platform_of
@@ -156,6 +156,11 @@ def _problems(exc: ValidationFailed) -> dict[str, str]:
     return {fields[0]: exc.message, **{k: exc.message for k in fields[1:]}}
 
 
+def mapping_text(mapping: Any) -> str:
+    """A stored mapping as the YAML the form shows (empty for none)."""
+    return yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=100) if mapping else ""
+
+
 def _mapping(text: str) -> Any:
     return load_text(text) if text.strip() else None
 
@@ -169,7 +174,7 @@ async def list_page(request: Request) -> Response:
 
 
 async def connector_page(request: Request, view: dict[str, Any]) -> Response:
-    return page(request, "connectors/connector.html", c=view, mapping_text=dumps(view.get("mapping") or {}))
+    return page(request, "connectors/connector.html", c=view, mapping_text=mapping_text(view.get("mapping")))
 
 
 async def _form(request: Request, values: dict[str, Any], *, name: str | None, errors: dict[str, str] | None = None,
@@ -209,7 +214,7 @@ async def edit_form(request: Request) -> Response:
     view = await _service(request).show(ident, request.path_params["name"], 0)
     s = view["schedule"]
     values = {"type": view["type"], "url": view["url"], "every": f"{s['every_seconds']}s" if s["every_seconds"] else "",
-              "cron": s["cron"] or "", "mapping": dumps(view["mapping"]) if view["mapping"] else "",
+              "cron": s["cron"] or "", "mapping": mapping_text(view["mapping"]),
               "enabled": view["enabled"], "dataset": view["dataset"]}
     return await _form(request, values, name=view["name"])
 
