@@ -179,3 +179,27 @@ def test_hostile_text_stays_inert_and_webhook_secret_is_shown_once(capp: Any, cc
     assert "run-now" not in page.text  # a webhook runs when pushed
     edit = c.get("/connectors/xss-push/edit", headers=HTML)
     assert hostile not in edit.text and 'id="every"' not in edit.text
+
+
+def test_malformed_oversized_and_unknown_answer_4xx(capp: Any, cclient: Any, cplatform: Any, files: Files) -> None:
+    pa, _, _ = _world(cclient, cplatform, files, "odd")
+    c = _browser(capp, pa)
+    csrf = _csrf(c, "/connectors/new")
+    base = {"csrf": csrf, "name": "odd-feed", "type": "csv", "url": "https://example.org/a.csv", "dataset": "odd-air"}
+    assert c.post("/connectors/new", data={**base, "mapping": "x" * (70 * 1024)}).status_code == 400
+    assert c.post("/connectors/new", content=b'{"name": "odd-feed"}',
+                  headers={"Content-Type": "application/json"}).status_code == 400
+    assert c.post("/connectors/new", data={**base, **{f"f{i}": "x" for i in range(30)}}).status_code == 400
+    r = c.post("/connectors/new", data={**base, "dataset": "no-such-dataset",
+                                        "mapping": "observations: [{datastream: x, time: t, result: v}]"})
+    assert r.status_code == 404
+    for path in ("/connectors/nope/edit", "/connectors/nope/delete"):
+        assert c.get(path, headers=HTML).status_code == 404
+        assert c.post(path, data={"csrf": csrf}).status_code == 404
+    assert c.post("/connectors/nope/run-now", data={"csrf": csrf}).status_code == 404
+    r = c.get("/connectors/nope/edit")  # not a browser: the platform's problem details
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert "odd-feed" not in _names(cclient)
+    # the name of the form's address is kept for it
+    r = c.post("/connectors/new", data={**base, "name": "new"})
+    assert r.status_code == 400 and 'id="name"' in r.text and "new" not in _names(cclient)

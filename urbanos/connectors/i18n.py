@@ -26,9 +26,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "edit": "Change", "edit_title": "Change connector {name}", "delete": "Delete", "run_now": "Run now",
         "delete_title": "Delete connector {name}?", "delete_text": "The connector and its run log are removed; what it "
         "wrote stays in the dataset.", "cancel": "Cancel", "not_saved": "The connector was not saved:",
-        "secret_title": "Connector {name} created", "secret_text": "The source signs each push with this secret "
+        "pushkey_title": "Connector {name} created", "pushkey_text": "The source signs each push with this secret "
         "(HMAC-SHA256 of the body, header X-Urbanos-Signature: sha256=<hex>). It is shown only this once:",
-        "secret": "Secret", "open": "Open the connector", "error": "Error", "sign_in": "Sign in in the portal",
+        "pushkey": "Secret", "open": "Open the connector", "error": "Error", "sign_in": "Sign in in the portal",
         "health": "Health", "actions": "Actions",
     },
     "de": {
@@ -54,9 +54,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "edit": "Ändern", "edit_title": "Konnektor {name} ändern", "delete": "Löschen", "run_now": "Jetzt ausführen",
         "delete_title": "Konnektor {name} löschen?", "delete_text": "Der Konnektor und sein Protokoll werden entfernt; "
         "was er geschrieben hat, bleibt im Datensatz.", "cancel": "Abbrechen",
-        "not_saved": "Der Konnektor wurde nicht gespeichert:", "secret_title": "Konnektor {name} angelegt",
-        "secret_text": "Die Quelle signiert jede Sendung mit diesem Geheimnis (HMAC-SHA256 des Inhalts, Kopfzeile "
-        "X-Urbanos-Signature: sha256=<hex>). Es wird nur dieses eine Mal gezeigt:", "secret": "Geheimnis",
+        "not_saved": "Der Konnektor wurde nicht gespeichert:", "pushkey_title": "Konnektor {name} angelegt",
+        "pushkey_text": "Die Quelle signiert jede Sendung mit diesem Geheimnis (HMAC-SHA256 des Inhalts, Kopfzeile "
+        "X-Urbanos-Signature: sha256=<hex>). Es wird nur dieses eine Mal gezeigt:", "pushkey": "Geheimnis",
         "open": "Zum Konnektor", "error": "Fehler", "sign_in": "Im Portal anmelden", "health": "Zustand",
         "actions": "Aktionen",
     },
