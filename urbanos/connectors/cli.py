@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,54 +16,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from urbanos.commands import with_platform
 from urbanos.connectors.mapping import load_text
 from urbanos.connectors.types import registry
 from urbanos.core.jsontext import dumps
-from urbanos.errors import ConfigError, UrbanosError
 from urbanos.governance import ADMIN, Identity
 from urbanos.platform import Platform
-from urbanos.plugins import load_components, settings_registry
-from urbanos.settings import Settings, load
-
-
-def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in {"db": db, "data_dir": data_dir}.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {pair!r} is not NAME=VALUE. Fix: write it like --set city_name=Hamburg.")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"urbanos: error: {message}", err=True)
-    sys.exit(code)
-
-
-def with_platform(ctx: click.Context, db: str | None, data_dir: str | None,
-                  fn: Callable[[Platform], Awaitable[Any]]) -> Any:
-    """Open the platform of the settings, run ``fn`` in an event loop, close; errors become one line."""
-    try:
-        platform = Platform.build(_settings(ctx, db, data_dir), load_components())
-        platform.open()
-    except UrbanosError as exc:
-        _fail(exc.message)
-    try:
-        async def main() -> Any:
-            await platform.bus.start()
-            try:
-                return await fn(platform)
-            finally:
-                await platform.bus.stop()
-
-        return asyncio.run(main())
-    except UrbanosError as exc:
-        extra = "".join(f"\n  {k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in exc.detail.items())
-        _fail(f"{exc.message}{extra}", 2 if exc.status < 500 else 1)
-    finally:
-        platform.close()
 
 
 async def _identity(platform: Platform, token: str | None) -> Identity:

@@ -46,6 +46,41 @@ def _schemas() -> dict[str, Any]:
     return {"ConnectorBody": body, "Connector": connector, "Run": run}
 
 
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+_PAGE_ERR = {"description": "An error: a page for a browser, else problem details",
+             "content": {**_HTML, "application/problem+json": {"schema": {"type": "object"}}}}
+_LANG = {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "de"]}}
+_FORM_FIELDS = ("csrf", "name", "type", "url", "dataset", "every", "cron", "mapping", "enabled")
+
+
+def _page(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": [TAG], "summary": summary, "security": _SECURE, "parameters": [*params, _LANG],
+            "responses": {"200": {"description": "The page", "content": _HTML}, "4XX": _PAGE_ERR}}
+
+
+def _form(summary: str, *params: dict[str, Any], created: bool = False) -> dict[str, Any]:
+    ok: dict[str, Any] = {"303": {"description": "Done; Location names the next page"}}
+    if created:
+        ok["201"] = {"description": "A webhook's page with its secret, shown this once", "content": _HTML}
+    return {"tags": [TAG], "summary": summary, "security": _SECURE, "parameters": [*params, _LANG],
+            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": {k: {"type": "string"} for k in _FORM_FIELDS}}}}},
+            "responses": {**ok, "4XX": {**_PAGE_ERR, "description": "The form again naming the field, or an error"}}}
+
+
+def _portal_paths() -> dict[str, Any]:
+    """The portal's forms (bearer token or the portal's sign-in cookie with the form's CSRF token)."""
+    return {
+        "/connectors/new": {"get": _page("The form for a new connector"),
+                            "post": _form("Create a connector from the form", created=True)},
+        "/connectors/{name}/edit": {"get": _page("The form to change a connector", _NAME),
+                                    "post": _form("Change a connector from the form", _NAME)},
+        "/connectors/{name}/delete": {"get": _page("Confirm deleting a connector", _NAME),
+                                      "post": _form("Delete a connector (the form's confirmation)", _NAME)},
+        "/connectors/{name}/run-now": {"post": _form("Run a connector now from its page", _NAME)},
+    }
+
+
 def openapi_part() -> dict[str, Any]:
     one = {
         "get": _op("A connector and its last runs (JSON; the steward's page with f=html)", {
@@ -60,8 +95,11 @@ def openapi_part() -> dict[str, Any]:
     }
     paths = {
         "/connectors": {
-            "get": _op("The connectors the caller may publish to", {"200": _json(
-                {"type": "object", "properties": {"connectors": {"type": "array", "items": _CONNECTOR}}}, "The list")}),
+            "get": _op("The connectors the caller may publish to (JSON; the portal's list with f=html)", {"200": {
+                "description": "The list", "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "connectors": {"type": "array", "items": _CONNECTOR}}}}, **_HTML}}},
+                parameters=[{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
+                            _LANG]),
             "post": _op("Configure a connector", {"201": _json(_CONNECTOR, "The new connector")},
                         requestBody={"required": True, "content": {"application/json": {"schema": {
                             "$ref": "#/components/schemas/ConnectorBody"}}}}),
@@ -84,6 +122,7 @@ def openapi_part() -> dict[str, Any]:
                 "application/zip": {"schema": {"type": "string", "format": "binary"}},
                 "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}}}}, "4XX": _ERR}}},
     }
+    paths.update(_portal_paths())
     return {"paths": paths, "components": {"schemas": _schemas(), "responses": {"Problem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "Scheduled pulls and pushes of city data into a dataset."}]}
 

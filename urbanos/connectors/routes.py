@@ -17,22 +17,16 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
-from urbanos.connectors import demo, demo_transit
-from urbanos.connectors.i18n import messages, pick_lang
+from urbanos.connectors import demo, demo_transit, portal
 from urbanos.connectors.service import SIGNATURE, ConnectorService
 from urbanos.core.ids import is_ascii_digits
-from urbanos.errors import BadRequest, NotFound, PayloadTooLarge, UrbanosError
-from urbanos.governance import Identity
-from urbanos.platform import render_html
+from urbanos.errors import BadRequest, NotFound, PayloadTooLarge
 from urbanos.routing import identity_of, json_body, platform_of
 
 if TYPE_CHECKING:
     from urbanos.platform import Platform
-
-PORTAL_COOKIE = "urbanos_portal_token"  # the portal's sign-in cookie: the page of a signed-in steward
-
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
@@ -49,18 +43,6 @@ async def _object(request: Request) -> dict[str, Any]:
     return body
 
 
-async def page_identity(request: Request) -> Identity:
-    """A bearer token first, then the portal's sign-in cookie (a cookie that is no longer valid: anonymous)."""
-    ident = await identity_of(request)
-    token = request.cookies.get(PORTAL_COOKIE, "").strip()
-    if ident.is_anonymous and token and not request.headers.get("authorization"):
-        try:
-            return await platform_of(request).gate.authenticate(token, client=request.client.host if request.client else None)
-        except UrbanosError:
-            return ident
-    return ident
-
-
 def _wants_html(request: Request) -> bool:
     f = request.query_params.get("f")
     if f:
@@ -72,6 +54,8 @@ def _wants_html(request: Request) -> bool:
 
 
 async def list_connectors(request: Request) -> Response:
+    if _wants_html(request):
+        return await _list_page(request)
     return _json({"connectors": await _service(request).list(await identity_of(request))})
 
 
@@ -82,14 +66,9 @@ async def create_connector(request: Request) -> Response:
 
 async def get_connector(request: Request) -> Response:
     name = request.path_params["name"]
-    html = _wants_html(request)
-    ident = await (page_identity(request) if html else identity_of(request))
-    view = await _service(request).show(ident, name)
-    if not html:
-        return _json(view)
-    lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
-    page = render_html(platform_of(request), "connectors/connector.html", c=view, t=messages(lang), lang=lang)
-    return HTMLResponse(page, headers={"Cache-Control": "no-store", "Content-Language": lang})
+    if _wants_html(request):
+        return await _connector_page(request)
+    return _json(await _service(request).show(await identity_of(request), name))
 
 
 async def patch_connector(request: Request) -> Response:
@@ -143,9 +122,22 @@ async def demo_transit_feed(request: Request) -> Response:
     return Response(body, media_type=media, headers={"Cache-Control": "no-store"})
 
 
+@portal.html_errors
+async def _list_page(request: Request) -> Response:
+    return await portal.list_page(request)
+
+
+@portal.html_errors
+async def _connector_page(request: Request) -> Response:
+    ident = await portal.viewer(request)
+    return await portal.connector_page(request, await _service(request).show(ident, request.path_params["name"]))
+
+
 def mount(app: Starlette, platform: Platform) -> None:
-    """Add the connectors' routes (described in /openapi.json by :mod:`urbanos.connectors.openapi`)."""
+    """Add the connectors' routes (described in /openapi.json by :mod:`urbanos.connectors.openapi`); the portal's
+    forms (:mod:`urbanos.connectors.portal`) come first, so ``/connectors/new`` is the form, not a connector."""
     routes = (
+        *portal.ROUTES,
         ("/connectors", list_connectors, ["GET"]),
         ("/connectors", create_connector, ["POST"]),
         ("/connectors/{name}", get_connector, ["GET"]),
@@ -160,4 +152,4 @@ def mount(app: Starlette, platform: Platform) -> None:
         app.add_route(path, endpoint, methods=methods, include_in_schema=False)  # described by the part
 
 
-__all__ = ["mount", "page_identity", "PORTAL_COOKIE"]
+__all__ = ["mount"]

@@ -30,6 +30,7 @@ NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 FIELDS = ("name", "type", "url", "dataset", "every", "cron", "mapping", "enabled")
 CHANGEABLE = ("url", "every", "cron", "mapping", "enabled")
 SIGNATURE = "x-urbanos-signature"
+RESERVED = frozenset({"new"})  # /connectors/new is the portal's form
 
 
 def _missing(name: str) -> NotFound:
@@ -109,6 +110,9 @@ class ConnectorService:
         if not isinstance(name, str) or not NAME_RE.fullmatch(name):
             raise ValidationFailed("name: lower-case letters, digits, '-' and '_' (at most 63, starting with a letter "
                                    "or digit).", detail={"name": ["invalid"]})
+        if name in RESERVED:
+            raise ValidationFailed(f"name: {name!r} is the address of the portal's form; choose another name.",
+                                   detail={"name": ["reserved"]})
         kind = str(data.get("type") or "")
         ctype = get_type(kind)
         url = _check_url(kind, data.get("url"))

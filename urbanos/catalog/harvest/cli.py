@@ -6,9 +6,7 @@ imported when ``harvest run`` runs, not here.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import click
@@ -16,47 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from urbanos.catalog.harvest import store
-from urbanos.errors import ConfigError, UrbanosError
-from urbanos.platform import Platform
-from urbanos.plugins import load_components, settings_registry
-from urbanos.settings import Settings, load
-
-
-def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in {"db": db, "data_dir": data_dir}.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {pair!r} is not NAME=VALUE. Fix: write it like --set city_name=Hamburg.")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
-
-
-def _with_platform(ctx: click.Context, db: str | None, data_dir: str | None,
-                   fn: Callable[[Platform], Awaitable[Any]]) -> Any:
-    try:
-        platform = Platform.build(_settings(ctx, db, data_dir), load_components())
-        platform.open()
-    except UrbanosError as exc:
-        click.echo(f"urbanos: error: {exc.message}", err=True)
-        sys.exit(2)
-    try:
-        async def main() -> Any:
-            await platform.bus.start()
-            try:
-                return await fn(platform)
-            finally:
-                await platform.bus.stop()
-
-        return asyncio.run(main())
-    except UrbanosError as exc:
-        extra = "".join(f"\n  {k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in exc.detail.items())
-        click.echo(f"urbanos: error: {exc.message}{extra}", err=True)
-        sys.exit(2 if exc.status < 500 else 1)
-    finally:
-        platform.close()
-
+from urbanos.commands import with_platform
 
 _db = click.option("--db", "db_url", default=None, help="Database URL (default: SQLite in the data directory).")
 _dir = click.option("--data-dir", default=None, help="Data directory.")
@@ -92,7 +50,7 @@ def add(ctx: click.Context, name: str, url: str, kind: str, token_env: str | Non
       urbanos harvest add partner --type ckan https://partner.example.org --token-env PARTNER_TOKEN
       urbanos harvest add region --type ckan https://region.example.org --org regional-partners
     """
-    src = _with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url, token_env, org))
+    src = with_platform(ctx, db_url, data_dir, lambda p: store.add_source(p.db, name, kind, url, token_env, org))
     auth = f" (token from ${token_env})" if token_env else ""
     owner = f", datasets owned by {src['org']}" if src.get("org") else ""
     click.echo(f"added harvest source {src['name']} ({src['type']}) {src['url']}{auth}{owner}")
@@ -116,7 +74,7 @@ def run_cmd(ctx: click.Context, name: str | None, db_url: str | None, data_dir: 
                 tasks[source] = bar.add_task(f"harvest {source}", total=total)
             bar.update(tasks[source], completed=done, total=total)
 
-        reports = _with_platform(ctx, db_url, data_dir, lambda p: runner.run(p, name, progress))
+        reports = with_platform(ctx, db_url, data_dir, lambda p: runner.run(p, name, progress))
     failed = False
     for r in reports:
         click.echo(f"{r['source']}: {r['status']} created={r['created']} updated={r['updated']} "
@@ -134,7 +92,7 @@ def run_cmd(ctx: click.Context, name: str | None, db_url: str | None, data_dir: 
 @click.pass_context
 def list_cmd(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
     """List harvest sources."""
-    for s in _with_platform(ctx, db_url, data_dir, lambda p: store.sources(p.db)):
+    for s in with_platform(ctx, db_url, data_dir, lambda p: store.sources(p.db)):
         auth = f"\ttoken=${s['token_env']}" if s.get("token_env") else ""
         auth += f"\torg={s['org']}" if s.get("org") else ""
         click.echo(f"{s['name']}\t{s['type']}\t{s['url']}{auth}\tlast={s['last_run_at'] or '-'} "
@@ -149,7 +107,7 @@ def list_cmd(ctx: click.Context, db_url: str | None, data_dir: str | None) -> No
 @click.pass_context
 def log_cmd(ctx: click.Context, name: str | None, limit: int, db_url: str | None, data_dir: str | None) -> None:
     """Show the harvest log (newest first)."""
-    for r in _with_platform(ctx, db_url, data_dir, lambda p: store.log(p.db, name, limit)):
+    for r in with_platform(ctx, db_url, data_dir, lambda p: store.log(p.db, name, limit)):
         click.echo(f"{r['started_at']}\t{r['source']}\t{r['status']}\tcreated={r['created']} updated={r['updated']} "
                    f"deleted={r['deleted']} unchanged={r['unchanged']} failed={r['failed']}\t{r['message']}")
 
