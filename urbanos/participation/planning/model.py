@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import orjson
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -92,7 +93,7 @@ def geometry(value: Any, field: str, kinds: tuple[str, ...]) -> BaseGeometry:
         if _finite(value.get("coordinates"), _DEPTH[value["type"]]) > MAX_VERTICES:
             raise ValueError(f"at most {MAX_VERTICES} positions")
         geom = shape({"type": value["type"], "coordinates": value["coordinates"]})
-    except (ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, GEOSException) as exc:
         raise refuse(field, f"{field} is not a valid GeoJSON {value['type']}: {str(exc)[:120]}.") from None
     if geom.is_empty or not geom.is_valid:
         raise refuse(field, f"{field} is not a valid {value['type']} (empty or self-intersecting).")
