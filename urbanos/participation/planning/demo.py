@@ -90,7 +90,7 @@ def load_demo(platform: Platform) -> None:
             "location_required": 1, "boundaries": BOUNDARIES, "closed": 0, "author_key": secrets.token_hex(32),
             "created_at": now_stored(), "modified_at": now_stored()})
         project = store.project(c, NAME)
-        assert project is not None  # nosec B101 - inserted just above
+        assert project is not None  # inserted just above  # nosec B101
         _fill(c, project)
 
     platform.db.write_sync(tx)

@@ -10,9 +10,10 @@ import math
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
+from shapely.geometry import shape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -20,11 +21,9 @@ from urbanos.core.lang import pick_lang
 from urbanos.errors import Forbidden, PayloadTooLarge, UrbanosError
 from urbanos.governance import Identity
 from urbanos.participation.planning.i18n import translator
+from urbanos.participation.planning.service import PlanningService, public_project
 from urbanos.platform import render_html
 from urbanos.routing import identity_of, platform_of
-
-if TYPE_CHECKING:
-    from urbanos.participation.planning.service import PlanningService
 
 CSRF = "urbanos_planning_csrf"
 PORTAL_COOKIE = "urbanos_portal_token"
@@ -92,8 +91,6 @@ async def project(request: Request, project: dict[str, Any], items: list[dict[st
 
 
 def _centre(area: dict[str, Any]) -> tuple[float, float]:
-    from shapely.geometry import shape
-
     c = shape(area).centroid
     return round(float(c.y), 6), round(float(c.x), 6)
 
@@ -109,8 +106,6 @@ def _number(raw: str) -> float | None:
 def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[Response]]:
     async def post(request: Request) -> Response:
         name = str(request.path_params["name"])
-        from urbanos.participation.planning.service import public_project
-
         proj = public_project(await service.get(name))
         raw = await request.body()
         if len(raw) > MAX_FORM:

@@ -115,7 +115,7 @@ def insert_comment(c: Connection, values: dict[str, Any]) -> int:
 
 
 def moderate(c: Connection, table: str, row_id: int, hidden: bool, reason: str | None) -> None:
-    assert table in ("contributions", "comments")  # nosec B101 - the two tables of this module, never user input
+    assert table in ("contributions", "comments")  # the two tables of this module  # nosec B101
     c.execute(f"UPDATE participation_planning_{table} SET hidden = ?, hidden_reason = ? WHERE id = ?",  # nosec B608
               (int(hidden), reason, row_id))
 
