@@ -74,6 +74,7 @@ def test_contribute_on_the_map_and_see_it_listed(demo_server: Any, chromium: Any
         assert page.goto(f"{demo_server.url}/participation/projects/{NAME}?lang=de").status == 200
         page.wait_for_selector("#planning-map[data-loaded='41']")
         assert page.locator("#sign-in-hint").count() == 1 and "Water playground" in page.content()
+        assert "von Teilnehmende" in page.inner_text("#contribution-list")
         _shot(page, tmp_path, "planning-project-de.png")
         assert axe_violations(page) == []
     finally:

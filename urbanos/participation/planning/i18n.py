@@ -21,7 +21,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "thanks": "Thank you: your contribution is listed below.", "downloads": "Downloads",
         "geojson": "Contributions as GeoJSON", "csv": "Contributions as CSV", "heat_json": "Heat map as GeoJSON",
         "anonymous": "Contributions are published under a label such as \"Contributor 7\", never with your name.",
-        "choose": "Choose a category",
+        "choose": "Choose a category", "contributor": "Contributor",
     },
     "de": {
         "projects": "Planungsvorhaben", "intro": "Sagen Sie auf der Karte, was Sie von den Plänen der Stadt halten.",
@@ -37,8 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "errors": "Ihr Beitrag wurde nicht gespeichert:", "thanks": "Danke: Ihr Beitrag steht unten in der Liste.",
         "downloads": "Downloads", "geojson": "Beiträge als GeoJSON", "csv": "Beiträge als CSV",
         "heat_json": "Heatmap als GeoJSON",
-        "anonymous": "Beiträge erscheinen unter einer Bezeichnung wie \"Contributor 7\", nie mit Ihrem Namen.",
-        "choose": "Kategorie wählen",
+        "anonymous": "Beiträge erscheinen unter einer Bezeichnung wie \"Teilnehmende 7\", nie mit Ihrem Namen.",
+        "choose": "Kategorie wählen", "contributor": "Teilnehmende",
     },
 }
 

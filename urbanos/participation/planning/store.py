@@ -36,7 +36,10 @@ def update_project(c: Connection, pid: int, changes: dict[str, Any]) -> None:
 
 
 def label(c: Connection, project_id: int, mac: str) -> int:
-    """The number of the author's label in this project (a new one, the next number, on her first act)."""
+    """The number of the author's label in this project (a new one, the next number, on her first act). On
+    PostgreSQL the project's row is locked first, so that two first acts at once never share a number."""
+    if c.dialect.name == "postgresql":
+        c.execute("SELECT id FROM participation_planning_projects WHERE id = ? FOR UPDATE", (project_id,))
     found = c.fetchval("SELECT label FROM participation_planning_authors WHERE project_id = ? AND author_mac = ?",
                        (project_id, mac))
     if found is not None:
@@ -94,8 +97,8 @@ def rate(c: Connection, cid: int, mac: str, value: int) -> bool:
                     (value, cid, mac))
     if int(cur.rowcount) == 1:
         return True
-    c.execute("INSERT INTO participation_planning_ratings (contribution_id, author_mac, value) VALUES (?, ?, ?)",
-              (cid, mac, value))
+    c.execute("INSERT INTO participation_planning_ratings (contribution_id, author_mac, value) VALUES (?, ?, ?)"
+              " ON CONFLICT (contribution_id, author_mac) DO UPDATE SET value = excluded.value", (cid, mac, value))
     return False
 
 
