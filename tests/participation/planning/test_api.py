@@ -9,7 +9,15 @@ import io
 from typing import Any
 
 from tests.participation.planning.helpers import (
-    ADMIN, INSIDE, PREFIX, contribute, make_project, org, project_body, token)
+    ADMIN,
+    INSIDE,
+    PREFIX,
+    contribute,
+    make_project,
+    org,
+    project_body,
+    token,
+)
 
 
 def test_stewards_own_projects(client: Any) -> None:

@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from tests.participation.planning.helpers import (
-    ADMIN, INSIDE, OUTSIDE, PREFIX, contribute, make_project, org, project_body, token)
+    ADMIN,
+    INSIDE,
+    OUTSIDE,
+    PREFIX,
+    contribute,
+    make_project,
+    org,
+    project_body,
+    token,
+)
 
 
 def _count(platform: Any, table: str) -> int:
