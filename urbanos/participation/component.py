@@ -2,7 +2,8 @@
 loads this module, so the capability's own modules are imported by the hook that needs them.
 
 Open311 GeoReport v2 lives in ``open311/``; participatory budgets are built in ``budget/`` and wired in beside it
-(``budget/wiring.py``: its settings, migrations, services, routes and demo join the hooks below)."""
+(``budget/wiring.py``: its settings, migrations, services, routes and demo join the hooks below), and planning
+projects with map contributions in ``planning/`` (``planning/wiring.py``, alike)."""
 
 from __future__ import annotations
 
@@ -35,34 +36,41 @@ class ParticipationComponent(Component):
 
     def migrations(self) -> list[Migration]:
         from urbanos.participation.budget import wiring
+        from urbanos.participation.planning import wiring as planning
         from urbanos.participation.schema import MIGRATIONS
 
-        return [*MIGRATIONS, *wiring.migrations()]
+        return [*MIGRATIONS, *wiring.migrations(), *planning.migrations()]
 
     def setup(self, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
         from urbanos.participation.open311.service import Open311Service
+        from urbanos.participation.planning import wiring as planning
 
         platform.services["open311"] = Open311Service(platform)
         wiring.setup(platform)
+        planning.setup(platform)
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
         from urbanos.participation.open311 import pages, routes
+        from urbanos.participation.planning import wiring as planning
 
         routes.mount(app, platform)
         pages.mount(app, platform)
         wiring.mount(app, platform)
+        planning.mount(app, platform)
 
     def openapi(self, platform: Platform) -> dict[str, Any]:
         from urbanos.participation.budget import wiring
         from urbanos.participation.open311.openapi import openapi_part
+        from urbanos.participation.planning import wiring as planning
 
-        part, budgets = openapi_part(), wiring.openapi_part()
-        part.setdefault("paths", {}).update(budgets.get("paths", {}))
-        for kind, items in budgets.get("components", {}).items():  # schemas, responses, parameters …
-            part.setdefault("components", {}).setdefault(kind, {}).update(items)
-        part["tags"] = [*part.get("tags", []), *budgets.get("tags", [])]
+        part = openapi_part()
+        for extra in (wiring.openapi_part(), planning.openapi_part()):
+            part.setdefault("paths", {}).update(extra.get("paths", {}))
+            for kind, items in extra.get("components", {}).items():  # schemas, responses, parameters …
+                part.setdefault("components", {}).setdefault(kind, {}).update(items)
+            part["tags"] = [*part.get("tags", []), *extra.get("tags", [])]
         return part
 
     def cli_commands(self) -> list[click.Command]:
@@ -72,18 +80,21 @@ class ParticipationComponent(Component):
 
     def landing_links(self, platform: Platform) -> list[dict[str, str]]:
         from urbanos.participation.budget import wiring
+        from urbanos.participation.planning import wiring as planning
 
         return [{"title": "Report a problem", "href": "/participation/report", "title_de": "Ein Problem melden",
                  "description": "Tell the city about a pothole, litter or a broken light (Open311 at /open311/v2/).",
                  "description_de": "Melden Sie der Stadt ein Schlagloch, Müll oder eine defekte Leuchte (Open311 unter "
-                                   "/open311/v2/)."}, *wiring.landing_links(platform)]
+                                   "/open311/v2/)."}, *wiring.landing_links(platform), *planning.landing_links(platform)]
 
     def demo(self, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
         from urbanos.participation.open311 import demo
+        from urbanos.participation.planning import wiring as planning
 
         demo.load_demo(platform)
         wiring.demo(platform)
+        planning.demo(platform)
 
 
 __all__ = ["ParticipationComponent", "SETTINGS"]

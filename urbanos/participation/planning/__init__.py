@@ -1,0 +1,1 @@
+"""DIPAS-style planning projects: map contributions with threaded comments, ratings and moderation."""
