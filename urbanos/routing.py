@@ -6,8 +6,10 @@ It sits beside ``platform.py`` so that capability ``routes.py`` modules can use 
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from starlette.applications import Starlette
@@ -15,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from urbanos.core.text import nul_field, nul_problem
-from urbanos.errors import BadRequest, UnsupportedMediaType, UrbanosError
+from urbanos.errors import BadRequest, Forbidden, UnsupportedMediaType, UrbanosError
 from urbanos.governance import Identity
 from urbanos.platform import Platform
 from urbanos.query.limits import BODY_MAX_NESTING, json_problem
@@ -79,4 +81,72 @@ def register_error_renderer(app: Starlette, prefix: str, renderer: ErrorRenderer
     renderers.sort(key=lambda item: len(item[0]), reverse=True)
 
 
-__all__ = ["platform_of", "identity_of", "json_body", "base_url", "register_error_renderer", "ErrorRenderer"]
+R = TypeVar("R", bound=Response)
+
+PORTAL_COOKIE = "urbanos_portal_token"
+"""The portal's sign-in cookie (HttpOnly, SameSite=Strict): it holds an API token, set by the catalogue's sign-in page."""
+
+
+class PortalForms:
+    """Sign-in and CSRF for a group of server-rendered pages with forms (dashboards, connectors, participation): the
+    caller is a bearer token, else the portal's sign-in cookie; forms carry a token that must equal a cookie of their
+    own (double submit, scoped to ``path``)."""
+
+    def __init__(self, csrf_cookie: str, path: str) -> None:
+        self.cookie, self.path = csrf_cookie, path
+        self._new = f"csrf:{csrf_cookie}"
+
+    async def identity(self, request: Request) -> Identity:
+        """A bearer token first (an invalid one: 401), else the sign-in cookie (an invalid one: anonymous)."""
+        state = request.scope.setdefault("state", {})
+        if "portal_forms_identity" in state:
+            return state["portal_forms_identity"]  # type: ignore[no-any-return]
+        gate = platform_of(request).gate
+        client = request.client.host if request.client else None
+        header = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
+        state["portal_forms_cookie"] = False
+        if header is not None:
+            ident = await gate.authenticate(header, client=client)
+        else:
+            cookie = (request.cookies.get(PORTAL_COOKIE) or "").strip()
+            ident = await gate.authenticate(None)
+            if cookie:
+                try:
+                    ident = await gate.authenticate(cookie, client=client)
+                    state["portal_forms_cookie"] = not ident.is_anonymous
+                except UrbanosError:
+                    pass
+        state["portal_forms_identity"] = ident
+        return ident
+
+    @staticmethod
+    def by_cookie(request: Request) -> bool:
+        """Whether :meth:`identity` found the caller through the sign-in cookie (then forms need the CSRF token)."""
+        return bool(request.scope.get("state", {}).get("portal_forms_cookie"))
+
+    def token(self, request: Request) -> str:
+        """The CSRF token for this page's forms: the cookie's, or a new one that :meth:`keep` sets."""
+        existing = request.cookies.get(self.cookie)
+        if existing and len(existing) == 43:
+            return existing
+        state = request.scope.setdefault("state", {})
+        return str(state.setdefault(self._new, secrets.token_urlsafe(32)))
+
+    def keep(self, request: Request, response: R) -> R:
+        """Set the CSRF cookie when this page made a new token."""
+        new = request.scope.get("state", {}).get(self._new)
+        if new:
+            response.set_cookie(self.cookie, new, path=self.path, httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
+        return response
+
+    def check(self, request: Request, sent: Any) -> None:
+        """403 unless ``sent`` equals the CSRF cookie."""
+        cookie = request.cookies.get(self.cookie)
+        if not isinstance(sent, str) or not sent or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
+            raise Forbidden("The form has expired or did not come from this site (CSRF check failed); reload the page.",
+                            code="csrf")
+
+
+__all__ = ["platform_of", "identity_of", "json_body", "base_url", "register_error_renderer", "ErrorRenderer",
+           "PortalForms", "PORTAL_COOKIE"]

@@ -9,8 +9,6 @@ shown again with the problem named by its field, and nothing is stored."""
 from __future__ import annotations
 
 import functools
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -25,15 +23,15 @@ from urbanos.connectors.owner import dataset
 from urbanos.connectors.types import registry
 from urbanos.errors import BadRequest, Forbidden, Unauthorized, UrbanosError, ValidationFailed
 from urbanos.platform import render_html
-from urbanos.routing import platform_of
+from urbanos.routing import PortalForms, platform_of
 
 if TYPE_CHECKING:
     from urbanos.connectors.service import ConnectorService
     from urbanos.governance import Identity
     from urbanos.storage import Connection
 
-SESSION = "urbanos_portal_token"  # the portal's sign-in cookie (HttpOnly, SameSite=Strict)
 CSRF = "urbanos_connectors_csrf"
+FORMS = PortalForms(CSRF, "/connectors")
 MAX_FIELD = 64 * 1024
 MAX_DATASETS = 1000
 Handler = Callable[..., Awaitable[Response]]
@@ -57,45 +55,17 @@ def _service(request: Request) -> ConnectorService:
 
 async def viewer(request: Request) -> Identity:
     """The caller: a bearer token first, else the portal's sign-in cookie (an invalid cookie: anonymous)."""
-    state = request.scope.setdefault("state", {})
-    if "conn_identity" in state:
-        return state["conn_identity"]  # type: ignore[no-any-return]
-    gate = platform_of(request).gate
-    client = request.client.host if request.client else None
-    header = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-    state["conn_cookie"] = False
-    if header is not None:
-        ident = await gate.authenticate(header, client=client)
-    else:
-        cookie = (request.cookies.get(SESSION) or "").strip()
-        ident = await gate.authenticate(None)
-        if cookie:
-            try:
-                ident = await gate.authenticate(cookie, client=client)
-                state["conn_cookie"] = not ident.is_anonymous
-            except UrbanosError:
-                pass
-    state["conn_identity"] = ident
-    return ident
+    return await FORMS.identity(request)
 
 
 def csrf_token(request: Request) -> str:
-    existing = request.cookies.get(CSRF)
-    if existing and len(existing) == 43:
-        return existing
-    state = request.scope.setdefault("state", {})
-    state.setdefault("conn_csrf", secrets.token_urlsafe(32))
-    return str(state["conn_csrf"])
+    return FORMS.token(request)
 
 
 def check_csrf(request: Request, form: dict[str, str]) -> None:
     """Forms sent with the sign-in cookie must carry the CSRF token of their page; bearer-token clients need not."""
-    if not request.scope.get("state", {}).get("conn_cookie"):
-        return
-    sent, cookie = form.get("csrf"), request.cookies.get(CSRF)
-    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
-        raise Forbidden("The form has expired or did not come from this site (CSRF check failed); reload the page.",
-                        code="csrf")
+    if FORMS.by_cookie(request):
+        FORMS.check(request, form.get("csrf"))
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -120,11 +90,7 @@ def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTML
     body = render_html(platform_of(request), template, lang=lang, t=messages(lang), csrf=csrf_token(request), **ctx)
     resp = HTMLResponse(body, status_code=status, headers={"Cache-Control": "private, no-store",
                                                              "Content-Language": lang})
-    new = request.scope.get("state", {}).get("conn_csrf")
-    if new:
-        resp.set_cookie(CSRF, new, path="/connectors", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return resp
+    return FORMS.keep(request, resp)
 
 
 def _signed_in(ident: Identity) -> None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hmac
 import io
-import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,14 +25,14 @@ from urbanos.cockpit.dashboards.i18n import pick_lang, translator
 from urbanos.cockpit.dashboards.service import DashboardService
 from urbanos.cockpit.dashboards.views import build
 from urbanos.core.escaping import spreadsheet_text
-from urbanos.errors import BadRequest, Forbidden, NotFound, UrbanosError
+from urbanos.errors import BadRequest, NotFound, UrbanosError
 from urbanos.governance import Identity
 from urbanos.platform import Platform, render_html
-from urbanos.routing import base_url, platform_of, register_error_renderer
+from urbanos.routing import PortalForms, base_url, platform_of, register_error_renderer
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-SESSION = "urbanos_portal_token"  # the portal's sign-in cookie (HttpOnly, SameSite=Strict)
 CSRF = "urbanos_dashboards_csrf"
+FORMS = PortalForms(CSRF, "/dashboards")
 SLUG_PATH = "{slug:str}"
 
 
@@ -44,26 +42,7 @@ def service(request: Request) -> DashboardService:
 
 async def viewer(request: Request) -> Identity:
     """The caller: a bearer token first, else the portal's sign-in cookie (an invalid cookie: anonymous)."""
-    state = request.scope.setdefault("state", {})
-    if "dash_identity" in state:
-        return state["dash_identity"]  # type: ignore[no-any-return]
-    gate = platform_of(request).gate
-    client = request.client.host if request.client else None
-    header = gate.token_from_headers(request.headers.get("authorization"), request.headers.get("x-ckan-api-key"))
-    state["dash_cookie"] = False
-    if header is not None:
-        ident = await gate.authenticate(header, client=client)
-    else:
-        cookie = (request.cookies.get(SESSION) or "").strip()
-        ident = await gate.authenticate(None)
-        if cookie:
-            try:
-                ident = await gate.authenticate(cookie, client=client)
-                state["dash_cookie"] = not ident.is_anonymous
-            except UrbanosError:
-                pass
-    state["dash_identity"] = ident
-    return ident
+    return await FORMS.identity(request)
 
 
 def lang_of(request: Request) -> str:
@@ -80,31 +59,17 @@ def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTML
 
 
 def csrf_token(request: Request) -> str:
-    existing = request.cookies.get(CSRF)
-    if existing and len(existing) == 43:
-        return existing
-    state = request.scope.setdefault("state", {})
-    state.setdefault("dash_csrf", secrets.token_urlsafe(32))
-    return str(state["dash_csrf"])
+    return FORMS.token(request)
 
 
 def keep_csrf(request: Request, resp: Response) -> Response:
-    new = request.scope.get("state", {}).get("dash_csrf")
-    if new:
-        resp.set_cookie(CSRF, new, path="/dashboards", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return resp
+    return FORMS.keep(request, resp)
 
 
 def check_csrf(request: Request, form: Any) -> None:
     """Forms sent with the sign-in cookie must carry the CSRF token of their page; bearer-token clients need not."""
-    if not request.scope.get("state", {}).get("dash_cookie"):
-        return
-    sent = form.get("csrf")
-    cookie = request.cookies.get(CSRF)
-    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
-        raise Forbidden("The form has expired or did not come from this site (CSRF check failed); reload the page.",
-                        code="csrf")
+    if FORMS.by_cookie(request):
+        FORMS.check(request, form.get("csrf"))
 
 
 async def read_form(request: Request) -> dict[str, Any]:

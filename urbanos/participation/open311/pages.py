@@ -10,8 +10,6 @@ Forms carry a CSRF token that must match the page's cookie."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,19 +18,20 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from urbanos.errors import Forbidden, NotFound, UrbanosError, ValidationFailed
+from urbanos.errors import NotFound, UrbanosError, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.participation.open311.i18n import messages, pick_lang, states
 from urbanos.participation.open311.routes import read_form
 from urbanos.participation.open311.service import Open311Service
 from urbanos.participation.open311.store import STATES
 from urbanos.platform import render_html
-from urbanos.routing import base_url, identity_of, platform_of
+from urbanos.routing import PortalForms, base_url, identity_of, platform_of
 
 if TYPE_CHECKING:
     from urbanos.platform import Platform
 
 CSRF = "urbanos_participation_csrf"
+FORMS = PortalForms(CSRF, "/participation")
 PORTAL_COOKIE = "urbanos_portal_token"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 REPORT_FORM = Identity(subject="participation:report-form", kind="form", name="report form")
@@ -47,19 +46,11 @@ def _lang(request: Request) -> str:
 
 
 def _csrf(request: Request) -> str:
-    existing = request.cookies.get(CSRF)
-    if existing and len(existing) == 43:
-        return existing
-    state = request.scope.setdefault("state", {})
-    state.setdefault("p_csrf", secrets.token_urlsafe(32))
-    return str(state["p_csrf"])
+    return FORMS.token(request)
 
 
 def _check_csrf(request: Request, items: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    sent = next((v for k, v in items if k == "csrf"), "")
-    cookie = request.cookies.get(CSRF, "")
-    if not sent or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
-        raise Forbidden("The form has expired or did not come from this site (CSRF check failed); reload the page.")
+    FORMS.check(request, next((v for k, v in items if k == "csrf"), ""))
     return [(k, v) for k, v in items if k != "csrf"]
 
 
@@ -69,11 +60,7 @@ def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTM
                        csrf=_csrf(request), **ctx)
     resp = HTMLResponse(body, status_code=status, headers={"Cache-Control": "private, no-store",
                                                            "Content-Language": lang})
-    new = request.scope.get("state", {}).get("p_csrf")
-    if new:
-        resp.set_cookie(CSRF, new, path="/participation", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return resp
+    return FORMS.keep(request, resp)
 
 
 async def _signed_in(request: Request) -> Identity:

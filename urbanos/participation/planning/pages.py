@@ -5,9 +5,7 @@ the signed-in caller: a bearer token or the portal's sign-in cookie)."""
 
 from __future__ import annotations
 
-import hmac
 import math
-import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,14 +16,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from urbanos.core.lang import pick_lang
-from urbanos.errors import Forbidden, PayloadTooLarge, UrbanosError
+from urbanos.errors import PayloadTooLarge, UrbanosError
 from urbanos.governance import Identity
 from urbanos.participation.planning.i18n import translator
 from urbanos.participation.planning.service import PlanningService, public_project
 from urbanos.platform import render_html
-from urbanos.routing import identity_of, platform_of
+from urbanos.routing import PortalForms, identity_of, platform_of
 
 CSRF = "urbanos_planning_csrf"
+FORMS = PortalForms(CSRF, "/participation/projects")
 PORTAL_COOKIE = "urbanos_portal_token"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_FORM = 32 * 1024
@@ -43,12 +42,7 @@ def _lang(request: Request) -> str:
 
 
 def _csrf(request: Request) -> str:
-    existing = request.cookies.get(CSRF)
-    if existing and len(existing) == 43:
-        return existing
-    state = request.scope.setdefault("state", {})
-    state.setdefault("planning_csrf", secrets.token_urlsafe(32))
-    return str(state["planning_csrf"])
+    return FORMS.token(request)
 
 
 def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -57,11 +51,7 @@ def _page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTM
     resp = HTMLResponse(html, status_code=status, headers={"Content-Language": lang,
                                                            "Cache-Control": "private, no-store",
                                                            "Vary": "Accept, Accept-Language"})
-    new = request.scope.get("state", {}).get("planning_csrf")
-    if new:
-        resp.set_cookie(CSRF, new, path="/participation/projects", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
-    return resp
+    return FORMS.keep(request, resp)
 
 
 async def signed_in(request: Request) -> Identity:
@@ -111,9 +101,7 @@ def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[R
         if len(raw) > MAX_FORM:
             raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
         form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=20))
-        sent, cookie = form.pop("csrf", ""), request.cookies.get(CSRF, "")
-        if not sent or not cookie or not hmac.compare_digest(sent.encode(), cookie.encode()):
-            raise Forbidden("The form has expired or did not come from this site (CSRF check failed); reload the page.")
+        FORMS.check(request, form.pop("csrf", ""))
         lat, lon = _number(form.get("lat", "")), _number(form.get("lon", ""))
         body: dict[str, Any] = {"title": form.get("title", ""), "text": form.get("text", ""),
                                 "category": form.get("category", "")}
