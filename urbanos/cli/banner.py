@@ -74,8 +74,7 @@ def demo_banner(settings: Settings, version: str, config: str | None = None, not
         ("CKAN Action API", f"{base}/api/3/action/"),
         ("DCAT-AP catalogue", f"{base}/catalog.ttl"),
         ("API documentation", f"{base}/docs"),
-        ("Dashboards", f"{base}/dashboards"),
-        ("Usage of open data", f"{base}/cockpit/public  (applications: {base}/showcases)"),
+        ("Dashboards", f"{base}/dashboards  (usage: {base}/cockpit/public, applications: {base}/showcases)"),
         ("Transparency", f"{base}/transparency  (algorithms: {base}/algorithms)"),
         ("Participation", f"{base}/participation/report  (budget vote: {base}/participation/budgets)"),
     ]
