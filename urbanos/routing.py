@@ -140,6 +140,29 @@ class PortalForms:
                                 secure=request.url.scheme == "https")
         return response
 
+    def check_form(self, request: Request, form: Any) -> None:
+        """Forms sent with the sign-in cookie must carry the CSRF token of their page; bearer-token clients need not."""
+        if self.by_cookie(request):
+            self.check(request, form.get("csrf"))
+
+    @staticmethod
+    async def read(request: Request, max_field: int | None = None) -> dict[str, str]:
+        """The text fields of a form post (url-encoded or multipart, at most 20 fields, each at most ``max_field``
+        characters); anything else is a 400."""
+        ctype = request.headers.get("content-type", "")
+        if not ctype and not await request.body():
+            return {}
+        if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            raise BadRequest("Send the form as application/x-www-form-urlencoded or multipart/form-data.")
+        try:
+            form = await request.form(max_files=0, max_fields=20)
+        except Exception as exc:  # noqa: BLE001 - a malformed body is the client's error
+            raise BadRequest(f"The form cannot be read: {exc}") from None
+        out = {k: v for k, v in form.items() if isinstance(v, str)}
+        if max_field is not None and any(len(v) > max_field for v in out.values()):
+            raise BadRequest(f"A field of the form is longer than {max_field // 1024} KiB.")
+        return out
+
     def check(self, request: Request, sent: Any) -> None:
         """403 unless ``sent`` equals the CSRF cookie."""
         cookie = request.cookies.get(self.cookie)

@@ -21,7 +21,7 @@ from urbanos.connectors.i18n import messages, pick_lang
 from urbanos.connectors.mapping import load_text
 from urbanos.connectors.owner import dataset
 from urbanos.connectors.types import registry
-from urbanos.errors import BadRequest, Forbidden, Unauthorized, UrbanosError, ValidationFailed
+from urbanos.errors import Forbidden, Unauthorized, UrbanosError, ValidationFailed
 from urbanos.platform import render_html
 from urbanos.routing import PortalForms, platform_of
 
@@ -62,27 +62,12 @@ def csrf_token(request: Request) -> str:
     return FORMS.token(request)
 
 
-def check_csrf(request: Request, form: dict[str, str]) -> None:
-    """Forms sent with the sign-in cookie must carry the CSRF token of their page; bearer-token clients need not."""
-    if FORMS.by_cookie(request):
-        FORMS.check(request, form.get("csrf"))
+def check_csrf(request: Request, form: Any) -> None:
+    FORMS.check_form(request, form)
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The text fields of a form post (url-encoded or multipart); anything else is a 400."""
-    ctype = request.headers.get("content-type", "")
-    if not ctype and not await request.body():
-        return {}
-    if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        raise BadRequest("Send the form as application/x-www-form-urlencoded or multipart/form-data.")
-    try:
-        form = await request.form(max_files=0, max_fields=20)
-    except Exception as exc:  # noqa: BLE001 - a malformed body is the client's error
-        raise BadRequest(f"The form cannot be read: {exc}") from None
-    out = {k: v for k, v in form.items() if isinstance(v, str)}
-    if any(len(v) > MAX_FIELD for v in out.values()):
-        raise BadRequest(f"A field of the form is longer than {MAX_FIELD // 1024} KiB.")
-    return out
+    return await FORMS.read(request, MAX_FIELD)
 
 
 def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:

@@ -67,23 +67,11 @@ def keep_csrf(request: Request, resp: Response) -> Response:
 
 
 def check_csrf(request: Request, form: Any) -> None:
-    """Forms sent with the sign-in cookie must carry the CSRF token of their page; bearer-token clients need not."""
-    if FORMS.by_cookie(request):
-        FORMS.check(request, form.get("csrf"))
+    FORMS.check_form(request, form)
 
 
 async def read_form(request: Request) -> dict[str, Any]:
-    """The fields of a form post (url-encoded or multipart); text fields only, anything else is a 400."""
-    ctype = request.headers.get("content-type", "")
-    if not ctype and not await request.body():
-        return {}
-    if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        raise BadRequest("Send the form as application/x-www-form-urlencoded or multipart/form-data.")
-    try:
-        form = await request.form(max_files=0, max_fields=20)
-    except Exception as exc:  # noqa: BLE001 - a malformed body is the client's error
-        raise BadRequest(f"The form cannot be read: {exc}") from None
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    return await FORMS.read(request)
 
 
 async def list_page(request: Request) -> Response:

@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
 
 import click
 import orjson
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from urbanos.errors import ConfigError, UrbanosError
+from urbanos.commands import fail, settings_of
+from urbanos.errors import UrbanosError
 from urbanos.platform import Platform
-from urbanos.plugins import load_components, settings_registry
-from urbanos.settings import Settings, load
-
-
-def _settings(ctx: click.Context, db: str | None, data_dir: str | None) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in {"db": db, "data_dir": data_dir}.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {pair!r} is not NAME=VALUE.")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"urbanos: error: {message}", err=True)
-    sys.exit(code)
+from urbanos.plugins import load_components
 
 
 @click.group("budget")
@@ -48,10 +31,10 @@ def budget() -> None:
 def tally(ctx: click.Context, ref: str, as_json: bool, db_url: str | None, data_dir: str | None) -> None:
     """Count the budget REF (id or name) from its stored ballots."""
     try:
-        platform = Platform.build(_settings(ctx, db_url, data_dir), load_components())
+        platform = Platform.build(settings_of(ctx, db_url, data_dir), load_components())
         platform.open()
     except UrbanosError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     try:
         service = platform.services["budgets"]
         found = asyncio.run(service.get(ref))
@@ -62,7 +45,7 @@ def tally(ctx: click.Context, ref: str, as_json: bool, db_url: str | None, data_
             out = service.tally_sync(found, lambda n: bar.update(task, completed=n),
                                      publish=found["phase"] == "results")
     except UrbanosError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     finally:
         platform.close()
     if as_json:
