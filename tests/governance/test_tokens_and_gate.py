@@ -125,3 +125,42 @@ def test_transforms_and_observers_run_for_non_open_data(platform: Any) -> None:
     platform.gate.observe(ANONYMOUS, ds, "read")
     platform.gate.observe(ANONYMOUS, DatasetAccess(2, "open-ds", None, "open"), "read")
     assert seen == ["int-env:read"]
+
+
+def test_a_verification_running_across_a_revoke_is_not_remembered(platform: Any, monkeypatch: Any) -> None:
+    """A token verified while it is being revoked: the answer to the caller who asked before the revoke may be the
+    old one, but it is not cached, and a caller asking after the revoke does not wait for that verification (the
+    old code kept the stale identity for ``token_cache_seconds``, and an external MQTT link kept it for good)."""
+    secret = platform.db.write_sync(lambda c: create_token(c, "publisher", None, "link"))
+    tid = int(secret.split("_")[1])
+    gate = platform.gate
+    real = gate._verify
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(token: str) -> Any:
+        ident = await real(token)  # read before the revoke
+        started.set()
+        await release.wait()
+        return ident
+
+    async def scenario() -> tuple[Any, Any]:
+        monkeypatch.setattr(gate, "_verify", slow)
+        before = asyncio.ensure_future(gate.authenticate(secret))
+        await started.wait()
+        await platform.db.write(lambda c: revoke_token(c, tid))
+        gate.forget_tokens()  # what the revoke's event does in every process
+        monkeypatch.setattr(gate, "_verify", real)
+        try:
+            after: Any = await asyncio.wait_for(gate.authenticate(secret), 10)
+        except Unauthorized as exc:
+            after = exc
+        except TimeoutError:
+            after = "waited for the verification begun before the revoke"
+        release.set()
+        return await before, after
+
+    old, new = asyncio.run(scenario())
+    assert old.has_role("publisher")
+    assert isinstance(new, Unauthorized)
+    with pytest.raises(Unauthorized):
+        asyncio.run(gate.authenticate(secret))

@@ -93,6 +93,7 @@ class Gate:
         self._verify_slots = max(1, int(settings.get("auth_verify_concurrency", 2)))
         self._verifier: ThreadPoolExecutor | None = None  # made at the first verification
         self._inflight: dict[str, asyncio.Future[Identity | None]] = {}
+        self._forgotten = 0  # how often the caches were dropped: a verification begun before is not cached
         self._credentials: int | None = None
         self._rechecked = float("-inf")
         self._oidc: OIDCVerifier | None = None
@@ -121,9 +122,12 @@ class Gate:
     token_from_headers = staticmethod(token_from_headers)
 
     def forget_tokens(self) -> None:
-        """Drop cached verifications (after a revoke, or a change of recorded memberships)."""
+        """Drop cached verifications (after a revoke, or a change of recorded memberships). A verification still
+        running began before the change: later callers do not wait for it, and its result is not cached."""
+        self._forgotten += 1
         self._cache.clear()
         self._failures.clear()
+        self._inflight.clear()
 
     async def _recheck(self) -> None:
         """Drop the cached identities when the credentials version moved (read at most once per
@@ -253,7 +257,10 @@ class Gate:
             task.exception()  # retrieved: every waiter has it raised already
 
     async def _verify_and_remember(self, token: str, key: str, who: str | None) -> Identity | None:
+        began = self._forgotten
         ident = await self._verify(token)
+        if began != self._forgotten:
+            return ident  # the credentials changed meanwhile: answer the callers who asked before, remember nothing
         if ident is None:
             self._failures.put(key, None)
             self._limiter.failed(who)
