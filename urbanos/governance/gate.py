@@ -51,11 +51,7 @@ log = logging.getLogger("urbanos.governance")
 
 ADMIN = Identity(subject="admin-token", kind="admin-token", memberships=frozenset({Membership("admin")}), name="admin token")
 
-
-
-
 Transform = Callable[[Identity, DatasetAccess, list[dict[str, Any]]], list[dict[str, Any]]]
-
 
 AccessObserver = Callable[[Identity, DatasetAccess, str], None]
 WriteCheck = Callable[[Connection, "Identity | None", dict[str, Any]], None]
@@ -122,8 +118,7 @@ class Gate:
     token_from_headers = staticmethod(token_from_headers)
 
     def forget_tokens(self) -> None:
-        """Drop cached verifications (after a revoke, or a change of recorded memberships). A verification still
-        running began before the change: later callers do not wait for it, and its result is not cached."""
+        """Drop cached verifications (after a revoke, a membership change); one still running is not shared or kept."""
         self._forgotten += 1
         self._cache.clear()
         self._failures.clear()
