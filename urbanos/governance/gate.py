@@ -138,8 +138,8 @@ class Gate:
             log.warning("could not read the credentials version", exc_info=True)
             self._rechecked = float("-inf")
             return
-        if version != self._credentials:
-            self.forget_tokens()
+        if version != self._credentials:  # the first reading is a baseline: verifications under way stand
+            (self._cache.clear if self._credentials is None else self.forget_tokens)()
             self._credentials = version
 
     async def credentials_changed_since(self, seen: int | None) -> tuple[bool, int | None]:
