@@ -203,3 +203,10 @@ def test_malformed_oversized_and_unknown_answer_4xx(capp: Any, cclient: Any, cpl
     # the name of the form's address is kept for it
     r = c.post("/connectors/new", data={**base, "name": "new"})
     assert r.status_code == 400 and 'id="name"' in r.text and "new" not in _names(cclient)
+
+
+def test_the_landing_page_links_the_connectors(cclient: Any) -> None:
+    page = cclient.get("/")
+    assert page.status_code == 200 and 'href="/connectors"' in page.text
+    anonymous = cclient.get("/connectors", headers={"Accept": "text/html"})
+    assert anonymous.status_code == 401 and "sign in" in anonymous.text.lower()  # the page asks publishers to sign in

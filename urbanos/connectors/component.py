@@ -94,6 +94,12 @@ class ConnectorsComponent(Component):
 
         return [connector, worker]
 
+    def landing_links(self, platform: Platform) -> list[dict[str, str]]:
+        return [{"title": "Delivery systems", "title_de": "Zuliefersysteme", "href": "/connectors", "nav": "",
+                 "description": "Connectors that keep city data flowing in, their schedules and last runs (publishers).",
+                 "description_de": "Konnektoren, die Daten der Stadt laufend liefern, ihre Zeitpläne und letzten Läufe "
+                                   "(für Publisher)."}]
+
     def demo(self, platform: Platform) -> None:
         from urbanos.connectors import demo
 
