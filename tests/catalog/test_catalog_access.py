@@ -147,3 +147,18 @@ def test_row_filter_agrees_with_dataset_filter(cat: Any, who: str) -> None:
     a = cat.platform.db.read_sync(lambda c: [r[0] for r in c.fetchall(q.format(a_sql), a_params)])
     b = cat.platform.db.read_sync(lambda c: [r[0] for r in c.fetchall(q.format(b_sql), b_params)])
     assert a == b == sorted(cat.visible[who])
+
+
+def test_package_patch_clears_governance_fields(cat: Any) -> None:
+    """A key given to package_patch replaces the stored value, an empty one too: the governance fields, which
+    package_show also lists in ``extras``, were kept from there."""
+    r = cat.call("package_patch", "admin", "POST", id="registered-data", legal_basis="Art. 6(1)(e) GDPR",
+                 steward="data@example.org")
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["legal_basis"] == "Art. 6(1)(e) GDPR"
+    for patch in ({"legal_basis": ""}, {"steward": None}, {"access_level": "open", "grounds": []}):
+        r = cat.call("package_patch", "admin", "POST", id="registered-data", **patch)
+        assert r.status_code == 200, r.text
+    shown = cat.call("package_show", "admin", id="registered-data").json()["result"]
+    assert (shown["legal_basis"], shown["steward"], shown["access_level"], shown["grounds"]) == ("", "", "open", [])
+    assert not [e for e in shown.get("extras", []) if e["key"] in ("legal_basis", "steward") and e["value"]]

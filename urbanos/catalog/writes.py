@@ -126,6 +126,8 @@ def merge_patch(current: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]
         for e in data.get("extras") or []:
             if isinstance(e, dict) and e.get("key") in merged and e.get("key") not in data:
                 merged.pop(e["key"], None)
+    elif isinstance(merged.get("extras"), list):  # a key given ("" or null clears it) wins over the stored extra
+        merged["extras"] = [e for e in merged["extras"] if not (isinstance(e, dict) and e.get("key") in data)]
     return merged
 
 
