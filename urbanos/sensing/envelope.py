@@ -43,14 +43,16 @@ def retrack(c: Connection, table: str, parent: Any) -> None:
     fk = "datastream_id" if table == "sta_datastreams" else "multi_datastream_id"
     row = c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
                      " LIMIT 1", (parent,))
-    first, last = c.fetchone(f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)) FROM sta_observations"
-                             f" WHERE {fk} = ?", (parent,)) or (None, None)
+    # one pass over the parent's Observations gives both envelopes (the phenomenon end is not indexed anyway)
+    first, last, rfirst, rlast = c.fetchone(
+        f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)), MIN(result_time), MAX(result_time)"
+        f" FROM sta_observations WHERE {fk} = ?", (parent,)) or (None, None, None, None)
     if row is None:
         c.execute(f"UPDATE {table} SET last_obs_id = NULL, last_phen = NULL, phen_start = NULL, phen_end = NULL,"
                   " rtime_start = NULL, rtime_end = NULL WHERE id = ?", (parent,))
     else:
-        c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ? WHERE id = ?",
-                  (row[0], row[1], first, last, parent))
+        c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ?, rtime_start = ?,"
+                  " rtime_end = ? WHERE id = ?", (row[0], row[1], first, last, rfirst, rlast, parent))
 
 
 __all__ = ["track", "track_many", "retrack"]

@@ -123,7 +123,7 @@ def _observation_moved(w: Writer, id_: int, vals: dict[str, Any], old_parent: tu
     ds, mds = w.c.fetchone("SELECT datastream_id, multi_datastream_id FROM sta_observations WHERE id = ?", (id_,)) or (None, None)
     if (ds is None) == (mds is None):
         raise BadRequest("An Observation belongs to exactly one Datastream or MultiDatastream.")
-    if "phen_start" in vals or old_parent is not None:
+    if {"phen_start", "phen_end", "result_time"} & vals.keys() or old_parent is not None:
         retrack(w.c, "sta_datastreams", ds)
         retrack(w.c, "sta_multi_datastreams", mds)
         if old_parent and old_parent[1] is not None:

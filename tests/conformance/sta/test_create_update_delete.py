@@ -244,3 +244,29 @@ def test_patched_location_regenerates_feature_of_interest(sta: Sta) -> None:
     assert foi_c["@iot.id"] not in (foi_a["@iot.id"], foi_b["@iot.id"])
     assert foi_c["feature"]["coordinates"] == [145.1, -37.7]
     assert sta.ok("/FeaturesOfInterest?$count=true")["@iot.count"] == 3
+
+
+def test_envelopes_follow_patches_and_deletes(sta: Sta) -> None:
+    """A Datastream's phenomenonTime and resultTime are the envelopes of its Observations: a PATCH of either time
+    widens or narrows them, and a delete narrows them (the resultTime envelope used to keep deleted times and miss
+    a patched one)."""
+    ds = sta.create("/Things", thing("Env"))["@iot.id"]
+    ds = sta.ok(f"/Things({ds})/Datastreams")["value"][0]["@iot.id"]
+    ids = [sta.create(f"/Datastreams({ds})/Observations", {
+        "result": i, "phenomenonTime": f"2024-05-0{i}T10:00:00Z", "resultTime": f"2024-05-0{i}T11:00:00Z"})["@iot.id"]
+        for i in (1, 2, 3)]
+
+    def envelopes() -> tuple[Any, Any]:
+        got = sta.ok(f"/Datastreams({ds})")
+        return got["phenomenonTime"], got["resultTime"]
+
+    assert envelopes() == ("2024-05-01T10:00:00Z/2024-05-03T10:00:00Z", "2024-05-01T11:00:00Z/2024-05-03T11:00:00Z")
+    assert sta.patch(f"/Observations({ids[1]})", {"resultTime": "2024-06-01T00:00:00Z"}).status_code == 200
+    assert envelopes()[1] == "2024-05-01T11:00:00Z/2024-06-01T00:00:00Z"
+    assert sta.patch(f"/Observations({ids[1]})", {"phenomenonTime": "2024-05-02T10:00:00Z/2024-07-01T00:00:00Z"}
+                     ).status_code == 200
+    assert envelopes()[0] == "2024-05-01T10:00:00Z/2024-07-01T00:00:00Z"
+    assert sta.delete(f"/Observations({ids[1]})").status_code == 200
+    assert envelopes() == ("2024-05-01T10:00:00Z/2024-05-03T10:00:00Z", "2024-05-01T11:00:00Z/2024-05-03T11:00:00Z")
+    assert sta.delete(f"/Observations({ids[0]})").status_code == 200
+    assert envelopes() == ("2024-05-03T10:00:00Z/2024-05-03T10:00:00Z", "2024-05-03T11:00:00Z/2024-05-03T11:00:00Z")
