@@ -8,7 +8,8 @@ HistoricalLocation; Observations take the FeatureOfInterest generated from their
 Datastream's envelope and latest pointer. The Observations' events come in batches (one per Datastream and up to
 ``EVENT_BATCH`` Observations, :func:`urbanos.events.batch`), which subscribers take apart with
 :func:`urbanos.events.each`. On PostgreSQL rows go in multi-row ``INSERT … RETURNING`` statements (one round trip
-per few hundred rows); SQLite, in the process, inserts row by row."""
+per few hundred rows; Observations in one ``COPY``); SQLite, in the process, inserts row by row (Observations in one
+``executemany``)."""
 
 from __future__ import annotations
 
@@ -195,29 +196,13 @@ def _features(w: Writer, things: list[int]) -> dict[int, int]:
 
 
 _OBS = ("phen_start", "phen_end", "result_time", "result", "result_num", "datastream_id", "feature_id")
-_PG_TYPES = ("text", "text", "text", "text", "float8", "bigint", "bigint")
-PG_CHUNK = 20_000
+_PG_TYPES = ("text", "text", "text", "text", "float8", "int8", "int8")
 
 
 def _insert_observations(w: Writer, values: list[tuple[Any, ...]]) -> list[int]:
-    """INSERT Observation rows (tuples in the order of ``_OBS``); their ids in order. SQLite: one ``executemany`` (one
-    writer: the rows get consecutive ids ending at ``last_insert_rowid()``); PostgreSQL: one ``INSERT … SELECT FROM
-    unnest(arrays)`` per 20,000 rows, whose seven array parameters cost no per-row placeholder."""
-    if not values:
-        return []
-    if w.c.dialect.name == "sqlite":
-        w.c.executemany(f"INSERT INTO sta_observations ({', '.join(_OBS)}) VALUES ({_in(len(_OBS))})", values)
-        last = int(w.c.fetchval("SELECT last_insert_rowid()"))
-        return list(range(last - len(values) + 1, last + 1))
-    ids: list[int] = []
-    arrays = ", ".join(f"?::{t}[]" for t in _PG_TYPES)
-    cols = ", ".join(_OBS)
-    for start in range(0, len(values), PG_CHUNK):
-        part = values[start:start + PG_CHUNK]
-        cur = w.c.execute(f"INSERT INTO sta_observations ({cols}) SELECT {cols} FROM unnest({arrays})"
-                          f" WITH ORDINALITY AS u({cols}, n) ORDER BY n RETURNING id", [list(c) for c in zip(*part, strict=True)])
-        ids += [int(x[0]) for x in cur.fetchall()]
-    return ids
+    """INSERT Observation rows (tuples in the order of ``_OBS``); their ids in order (:meth:`Connection.insert_rows`:
+    one ``executemany`` on SQLite, one binary ``COPY`` on PostgreSQL)."""
+    return w.c.insert_rows("sta_observations", _OBS, values, _PG_TYPES)
 
 
 EVENT_BATCH = 10_000
