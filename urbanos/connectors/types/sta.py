@@ -31,7 +31,7 @@ from urbanos.errors import ValidationFailed
 
 OPTIONS = {"things": str, "datastreams": str, "by": str, "page_size": int, "max_observations": int}
 BY = ("phenomenonTime", "resultTime")
-DEFAULT_PAGE = 1000
+DEFAULT_PAGE = 10_000  # $top asked for; servers answer at most their own maximum and page on
 DEFAULT_MAX = 200_000
 
 
