@@ -224,8 +224,8 @@ def test_a_failing_check_refuses_only_that_subscription(stage: Stage, monkeypatc
 
 
 def test_bulk_observations_notify_one_by_one_in_order(stage: Stage) -> None:
-    """A feed's bulk write (a mirror, GBFS, a poller) emits one batch event per Datastream; subscribers still get one
-    notification per Observation, in the order written, and only where they may read."""
+    """A feed's bulk write (the SensorThings mirror, GBFS) emits one batch event per Datastream; subscribers still get
+    one notification per Observation, in the order written, and only where they may read."""
     from urbanos.events import batch_ids
     from urbanos.governance import ADMIN
     from urbanos.ports import SensingPort
