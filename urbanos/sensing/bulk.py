@@ -231,10 +231,10 @@ def _stored(rows: Sequence[tuple[Any, ...]], info: dict[int, tuple[int, Any]], f
     at: list[int] = []
     out: list[tuple[Any, ...]] = []
     dumps = orjson.dumps
+    foi_of = {ds: fois.get(thing) for ds, (thing, _) in info.items()}
     for i, row in enumerate(rows):
         ds, t, result = int(row[0]), row[1], row[2]
-        where = info.get(ds)
-        foi = fois.get(where[0]) if where is not None else None
+        foi = foi_of.get(ds)
         if foi is None:
             continue
         try:
