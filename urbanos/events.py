@@ -20,6 +20,11 @@ class Event:
     ``data`` is a small JSON-able payload chosen by the capability (never secrets),
     ``dataset_id`` lets subscribers apply access rules, ``topic`` groups events
     (e.g. "sensing", "catalog").
+
+    A **batch**: many entities of one kind created together with the same links and dataset (a feed's
+    Observations of one Datastream) may come as one ``created`` event whose ``data["ids"]`` lists their ids in the
+    order they were created (``id`` is the first of them). :func:`batch_ids` tells a batch apart;
+    :func:`each` gives its single events, as they would have been emitted one by one.
     """
 
     kind: Kind
@@ -52,6 +57,39 @@ class Event:
             dataset_id=d.get("dataset_id"),
             changed=tuple(d.get("changed") or ()),
         )
+
+
+def batch_ids(ev: Event) -> list[Any] | None:
+    """The ids of a batch event (see :class:`Event`), or None for an event of one entity."""
+    if ev.kind != "created" or not isinstance(ev.data, dict):
+        return None
+    ids = ev.data.get("ids")
+    return ids if isinstance(ids, list) else None
+
+
+def batch(kind: Kind, entity: str, ids: list[Any], *, topic: str, data: dict[str, Any],
+          dataset_id: int | None) -> Event:
+    """One event for the entities ``ids`` (non-empty), created with the same ``data`` (their links)."""
+    return Event(kind, entity, ids[0], topic=topic, data={**data, "ids": ids}, dataset_id=dataset_id)
+
+
+def each(ev: Event) -> list[Event]:
+    """The single events of a batch (sharing one ``data`` dict, which subscribers only read); ``[ev]`` for any
+    other event. Built from a template: the frozen dataclass's ``__init__`` would cost more than a subscriber's work."""
+    ids = batch_ids(ev)
+    if ids is None:
+        return [ev]
+    data = {k: v for k, v in ev.data.items() if k != "ids"}
+    template = {**ev.__dict__, "data": data}
+    out = []
+    new = object.__new__
+    for i in ids:
+        one = new(Event)
+        fields = one.__dict__
+        fields.update(template)
+        fields["id"] = i
+        out.append(one)
+    return out
 
 
 USAGE = "usage"
@@ -113,4 +151,4 @@ class EventSink(Protocol):
     def publish(self, events: list[Event]) -> None: ...
 
 
-__all__ = ["Event", "Kind", "Handler", "EventSink", "Usage", "UsageKind", "USAGE", "USAGE_COUNTS"]
+__all__ = ["Event", "batch", "batch_ids", "each", "Kind", "Handler", "EventSink", "Usage", "UsageKind", "USAGE", "USAGE_COUNTS"]

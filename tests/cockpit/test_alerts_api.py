@@ -250,6 +250,24 @@ def test_data_arrays_are_evaluated_in_order(w: World) -> None:
                                                                             ("resolved", 85, 60)]
 
 
+def test_bulk_observations_are_evaluated_in_order(w: World) -> None:
+    """A feed's bulk write comes as one batch event: each of its Observations is evaluated, in order, before the
+    Observations written after it."""
+    from urbanos.governance import ADMIN
+    from urbanos.ports import SensingPort
+
+    rid = w.rule("pub_a", bins(w.open_a)).json()["id"]
+    port = w.platform.require(SensingPort)
+    rows = [(w.open_a, f"2024-01-01T00:0{i}:00Z", v) for i, v in enumerate((50, 85, 90, "n/a", 60))]
+    ids = w.platform.db.write_sync(lambda c: port.create_observations_bulk(c, ADMIN, rows))
+    assert None not in ids
+    w.observe(w.open_a, 95)  # after the batch: seen after its values
+    w.settle()
+    eps = w.episodes(f"?rule={rid}")
+    assert [(e["state"], e["start_value"], e["end_value"]) for e in eps] == [("firing", 95, None),
+                                                                            ("resolved", 85, 60)]
+
+
 def test_hidden_rules_episodes_are_hidden(w: World) -> None:
     rid = w.rule("pub_a", bins(w.secret_a)).json()["id"]
     w.observe(w.secret_a, 99)

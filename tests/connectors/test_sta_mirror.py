@@ -173,3 +173,36 @@ def test_unreachable_or_forbidden_remote(cclient: Any, cplatform: Any, url: str,
     assert result["status"] == "failed" and result["errors"], result
     if "127.0.0.1" not in url:
         assert "not a public address" in result["errors"][0], result
+
+
+def test_a_page_failing_after_others_were_written_rolls_the_whole_run_back(cclient: Any, cplatform: Any, feed: Server,
+                                                                          files: Files) -> None:
+    """Observation pages are written while the next is fetched: a later page that fails still leaves nothing of the
+    run (entities, Observations, marks), and the next run copies everything."""
+    dataset(cplatform, "mirror-midway")
+    files.values["/v1.1/Things"] = _things([{"@iot.id": 1, "name": "x", "Locations": [
+        {"@iot.id": 5, "name": "l", "encodingType": "application/geo+json",
+         "location": {"type": "Point", "coordinates": [9.9, 53.5]}}]}])
+    files.values["/v1.1/Datastreams"] = _things([{"@iot.id": 7, "name": "d", "Thing": {"@iot.id": 1},
+                                                  "Sensor": {"@iot.id": 2, "name": "s"},
+                                                  "ObservedProperty": {"@iot.id": 3, "name": "p"}}])
+    first = [{"@iot.id": i, "phenomenonTime": f"2025-01-01T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+              "result": i} for i in range(12_000)]  # more than one bulk write (sta_writes.WRITE_ROWS)
+    files.values["/v1.1/Datastreams(7)/Observations"] = _things(first, f"{feed.url}/v1.1/page2")
+    files.values["/v1.1/page2"] = b'{"value": [{"@iot.id": 20000, "phenomenonTime": "2025-01-02'
+    files.delay["/v1.1/page2"] = 0.5  # the first page is written meanwhile
+    before = cplatform.db.read_sync(lambda c: c.fetchval("SELECT COUNT(*) FROM sta_observations"))
+    assert add(cclient, ADMIN, name="sta-midway", type="sta", url=f"{feed.url}/v1.1", dataset="mirror-midway",
+               mapping={"page_size": 10_000}).status_code == 201
+    result = run(cclient, "sta-midway")
+    assert result["status"] == "failed" and "not valid JSON" in result["errors"][0], result
+    assert cplatform.db.read_sync(lambda c: c.fetchval("SELECT COUNT(*) FROM sta_observations")) == before
+    assert sta(cclient, "Things?$filter=properties/urbanos:dataset eq 'mirror-midway'")["value"] == []
+    last = {"@iot.id": 20000, "phenomenonTime": "2025-01-02T00:00:00Z", "result": -1}
+    files.values["/v1.1/page2"] = _things([last])
+    result = run(cclient, "sta-midway")
+    assert result["status"] == "ok" and result["created"] == 5 + 12_001, result
+    n = cplatform.db.read_sync(lambda c: c.fetchval("SELECT COUNT(*) FROM sta_observations"))
+    assert n == before + 12_001
+    files.values["/v1.1/Datastreams(7)/Observations"] = _things([last])  # what "ge" the mark answers
+    assert counts(run(cclient, "sta-midway")) == (0, 0, 5, 0)

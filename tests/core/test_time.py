@@ -111,3 +111,17 @@ def test_forms() -> None:
                 "2024-W01-1", "2024-01-01T10", "2024-01-01X10:00:00", " 2024-01-01"):
         with pytest.raises(ValueError):
             isotime.parse_instant(bad)
+
+
+@given(st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25), st.integers(0, 61),
+       st.integers(0, 61))
+def test_whole_seconds_take_the_short_path_to_the_same_answer(y: int, mo: int, d: int, h: int, mi: int, s: int) -> None:
+    """``plain_utc`` checks whole-second UTC times by pattern and day; the answer is the full check's."""
+    text = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
+    try:
+        datetime.fromisoformat(text[:19])
+        expected: str | None = text[:19] + ".000000Z"
+    except ValueError:
+        expected = None
+    assert timefmt.plain_utc(text) == expected
+    assert timefmt.plain_utc(text[:19] + ".0Z") == expected  # the pattern with a fraction, as before

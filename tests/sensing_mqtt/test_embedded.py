@@ -221,3 +221,31 @@ def test_a_failing_check_refuses_only_that_subscription(stage: Stage, monkeypatc
         assert c.subscribe(f"v1.1/Datastreams({stage.open.ds})/Thing") == [0x80]
         assert c.subscribe(f"v1.1/Things({stage.open.thing})") == [0]
     assert stage.metric(CHECK_FAILED) == errors + 1
+
+
+def test_bulk_observations_notify_one_by_one_in_order(stage: Stage) -> None:
+    """A feed's bulk write (the SensorThings mirror, GBFS) emits one batch event per Datastream; subscribers still get
+    one notification per Observation, in the order written, and only where they may read."""
+    from urbanos.events import batch_ids
+    from urbanos.governance import ADMIN
+    from urbanos.ports import SensingPort
+
+    port = stage.platform.require(SensingPort)
+    st, hidden = stage.open, stage.closed
+    seen: list[Any] = []
+    stage.platform.bus.subscribe(seen.append, topic="sensing")
+    rows = [(st.ds, f"2031-01-01T00:00:{i:02d}Z", i) for i in range(30)]
+    rows += [(hidden.ds, f"2031-01-01T00:01:{i:02d}Z", 100 + i) for i in range(5)]
+    try:
+        with Client(stage.port) as sub, Client(stage.port, token=stage.tokens["reader"]) as member:
+            assert sub.subscribe(st.observations) == [0] and sub.subscribe(hidden.observations) == [0x80]
+            assert member.subscribe(hidden.observations) == [0]
+            ids = stage.platform.db.write_sync(lambda c: port.create_observations_bulk(c, ADMIN, rows))
+            got = [json.loads(sub.get()[1]) for _ in range(30)]
+            assert [(g["@iot.id"], g["result"]) for g in got] == [(ids[i], i) for i in range(30)]
+            assert [json.loads(member.get()[1])["result"] for _ in range(5)] == [100, 101, 102, 103, 104]
+            assert sub.none() and member.none()
+    finally:
+        stage.platform.bus.unsubscribe(seen.append)
+    batches = [batch_ids(e) for e in seen if e.entity == "Observation"]
+    assert batches == [ids[:30], ids[30:]]

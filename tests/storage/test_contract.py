@@ -134,6 +134,23 @@ def test_one_failing_job_does_not_spoil_its_batch(db: Database) -> None:
     assert "bad" not in names and len(names) == 40
 
 
+def test_insert_rows_returns_the_ids_in_order(db: Database) -> None:
+    first = db.write_sync(lambda c: c.insert("items", {"name": "before"}))
+    rows = [(f"r{i}", i if i % 3 else None) for i in range(50)]
+    for types in ((), ("text", "int4")):  # the text and the binary COPY on PostgreSQL
+        ids = db.write_sync(lambda c, t=types: c.insert_rows("items", ("name", "n"), [(f"{n}{t}", v) for n, v in rows],
+                                                              t))
+        assert len(set(ids)) == 50 and min(ids) > first
+        got = dict(db.read_sync(lambda c, t=types: c.fetchall("SELECT name, id FROM items WHERE name LIKE ?", (f"%{t}",))))
+        assert [got[f"{n}{types}"] for n, _ in rows] == ids
+    assert db.write_sync(lambda c: c.insert_rows("items", ("name",), [])) == []
+    after = db.write_sync(lambda c: c.insert("items", {"name": "after"}))
+    assert after > max(ids)
+    with pytest.raises(Conflict):  # the same errors as a plain INSERT; nothing of the failed write stays
+        db.write_sync(lambda c: c.insert_rows("items", ("name",), [("x",), ("x",)]))
+    assert db.read_sync(lambda c: c.fetchval("SELECT COUNT(*) FROM items WHERE name = 'x'")) == 0
+
+
 def test_json_columns(db: Database) -> None:
     def tx(c: Any) -> None:
         c.insert("items", {"name": "j", "doc": c.dialect.json_param({"a": {"b": "deep"}, "n": 3})})

@@ -4,7 +4,9 @@
   ``UPDATE … WHERE lease is free or expired`` (:func:`urbanos.connectors.store.take_lease`), renews it while it runs
   and releases it at the end. A process that does not get the lease skips the run.
 * A run reads the feed first (no writes), then writes everything in one transaction with the connector's
-  bookkeeping: a feed that fails to arrive or to parse writes nothing.
+  bookkeeping: a feed that fails to arrive or to parse writes nothing. A type may go on reading while it writes
+  (its writes' ``reading``, run beside the write: the SensorThings mirror's Observation pages,
+  :mod:`urbanos.connectors.pipe`); a failure of either rolls the whole transaction back.
 * Failures that may pass (unreachable, slow, HTTP 5xx or 429) are tried again, ``connectors_retries`` times, after
   ``connectors_backoff_seconds`` × 2^(attempt-1), plus up to half of it again at random (jitter).
 * Every run is logged (started, finished, status, counts, the first errors, bytes fetched); after
@@ -16,6 +18,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -178,7 +181,15 @@ class Runner:
     async def _attempt(self, conn: store.Connector, fetcher: Fetcher, progress: Progress | None) -> Counts:
         job = await self._job(conn, fetcher, progress)
         writes = await get_type(conn.type).collect(job)
-        counts = await self._write(job, writes)
+        reading = getattr(writes, "reading", None)
+        reader = asyncio.ensure_future(reading()) if reading is not None else None
+        try:
+            counts = await self._write(job, writes)
+        finally:
+            if reader is not None and not reader.done():  # the write failed first: stop reading
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
         after = getattr(writes, "after_commit", None)
         if after is not None:
             try:

@@ -4,6 +4,8 @@ connection). TLS still verifies the certificate against the host name."""
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 from collections.abc import Iterable
 from http.cookiejar import CookieJar, DefaultCookiePolicy
@@ -75,6 +77,14 @@ class AsyncPinnedBackend(httpcore.AsyncNetworkBackend):
 
 
 def ssl_context() -> ssl.SSLContext:
+    """The TLS client context of the outbound clients: httpx's default (the CA bundle, or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR`` when set), built once per process and CA setting (loading the bundle costs tens of milliseconds
+    and a connector run makes a client); shared, never changed after."""
+    return _context(os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _context(cafile: str, capath: str) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
@@ -83,7 +93,7 @@ class PinnedTransport(httpx.HTTPTransport):
     back end is pinned."""
 
     def __init__(self, pins: Pins) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=ssl_context(), trust_env=False)
         if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):  # pragma: no cover - httpx changed
             raise RuntimeError("httpx.HTTPTransport has no connection pool to pin")
         self._pool = httpcore.ConnectionPool(ssl_context=ssl_context(), network_backend=PinnedBackend(pins),
@@ -92,7 +102,7 @@ class PinnedTransport(httpx.HTTPTransport):
 
 class AsyncPinnedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, pins: Pins) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=ssl_context(), trust_env=False)
         if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):  # pragma: no cover
             raise RuntimeError("httpx.AsyncHTTPTransport has no connection pool to pin")
         self._pool = httpcore.AsyncConnectionPool(ssl_context=ssl_context(),

@@ -5,8 +5,11 @@ They write the same rows, check the same rights and emit the same events as the 
 Observation creation (:mod:`urbanos.sensing.write`): each dataset named must be one the caller may publish to, each
 Sensor, ObservedProperty and Datastream linked one the caller may change; Things placed at a Location get their
 HistoricalLocation; Observations take the FeatureOfInterest generated from their Thing's Location and keep their
-Datastream's envelope and latest pointer. On PostgreSQL rows go in multi-row ``INSERT … RETURNING`` statements
-(one round trip per few hundred rows); SQLite, in the process, inserts row by row."""
+Datastream's envelope and latest pointer. The Observations' events come in batches (one per Datastream and up to
+``EVENT_BATCH`` Observations, :func:`urbanos.events.batch`), which subscribers take apart with
+:func:`urbanos.events.each`. On PostgreSQL rows go in multi-row ``INSERT … RETURNING`` statements (one round trip
+per few hundred rows; Observations in one ``COPY``); SQLite, in the process, inserts row by row (Observations in one
+``executemany``)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import orjson
 
 from urbanos.core.time import now_stored
 from urbanos.errors import BadRequest
-from urbanos.events import Event
+from urbanos.events import batch
 from urbanos.sensing.envelope import track_many
 from urbanos.sensing.model import ENTITIES, EntityType
 from urbanos.sensing.serialize import load_json
@@ -193,52 +196,32 @@ def _features(w: Writer, things: list[int]) -> dict[int, int]:
 
 
 _OBS = ("phen_start", "phen_end", "result_time", "result", "result_num", "datastream_id", "feature_id")
-_PG_TYPES = ("text", "text", "text", "text", "float8", "bigint", "bigint")
-PG_CHUNK = 20_000
+_PG_TYPES = ("text", "text", "text", "text", "float8", "int8", "int8")
 
 
 def _insert_observations(w: Writer, values: list[tuple[Any, ...]]) -> list[int]:
-    """INSERT Observation rows (tuples in the order of ``_OBS``); their ids in order. SQLite: one ``executemany`` (one
-    writer: the rows get consecutive ids ending at ``last_insert_rowid()``); PostgreSQL: one ``INSERT … SELECT FROM
-    unnest(arrays)`` per 20,000 rows, whose seven array parameters cost no per-row placeholder."""
-    if not values:
-        return []
-    if w.c.dialect.name == "sqlite":
-        w.c.executemany(f"INSERT INTO sta_observations ({', '.join(_OBS)}) VALUES ({_in(len(_OBS))})", values)
-        last = int(w.c.fetchval("SELECT last_insert_rowid()"))
-        return list(range(last - len(values) + 1, last + 1))
-    ids: list[int] = []
-    arrays = ", ".join(f"?::{t}[]" for t in _PG_TYPES)
-    cols = ", ".join(_OBS)
-    for start in range(0, len(values), PG_CHUNK):
-        part = values[start:start + PG_CHUNK]
-        cur = w.c.execute(f"INSERT INTO sta_observations ({cols}) SELECT {cols} FROM unnest({arrays})"
-                          f" WITH ORDINALITY AS u({cols}, n) ORDER BY n RETURNING id", [list(c) for c in zip(*part, strict=True)])
-        ids += [int(x[0]) for x in cur.fetchall()]
-    return ids
+    """INSERT Observation rows (tuples in the order of ``_OBS``); their ids in order (:meth:`Connection.insert_rows`:
+    one ``executemany`` on SQLite, one binary ``COPY`` on PostgreSQL)."""
+    return w.c.insert_rows("sta_observations", _OBS, values, _PG_TYPES)
+
+
+EVENT_BATCH = 10_000
+"""Most Observations one batch event names (see :class:`urbanos.events.Event`)."""
 
 
 def _emit_observations(conn: Connection, ds: int, where: tuple[int, Any], items: list[tuple[int, tuple[Any, ...]]]) -> None:
-    """One "created" event per Observation, as :meth:`Writer.emit` makes them, built from a template (the frozen
-    dataclass's ``__init__`` costs more than the row's insert); Observations of one FeatureOfInterest share their
-    links payload, which subscribers only read."""
+    """The "created" events of a Datastream's new Observations: one batch event (:func:`urbanos.events.batch`) per
+    FeatureOfInterest and ``EVENT_BATCH`` Observations, in the order they were created; subscribers that handle
+    Observations one by one take them apart with :func:`urbanos.events.each`."""
     thing, dataset = where
-    template = {"kind": "created", "entity": "Observation", "id": None, "topic": "sensing", "data": None,
-                "dataset_id": dataset, "changed": ()}
-    shared: dict[Any, dict[str, Any]] = {}
-    emit, new = conn.emit, object.__new__
+    by_foi: dict[Any, list[int]] = {}
     for oid, r in items:
-        foi = r[6]
-        payload = shared.get(foi)
-        if payload is None:
-            payload = shared[foi] = {"links": {"Datastream": ds, "MultiDatastream": None, "FeatureOfInterest": foi,
-                                               "Thing": thing}}
-        ev = new(Event)
-        fields = ev.__dict__
-        fields.update(template)
-        fields["id"] = oid
-        fields["data"] = payload
-        emit(ev)
+        by_foi.setdefault(r[6], []).append(oid)
+    for foi, ids in by_foi.items():
+        links = {"links": {"Datastream": ds, "MultiDatastream": None, "FeatureOfInterest": foi, "Thing": thing}}
+        for start in range(0, len(ids), EVENT_BATCH):
+            conn.emit(batch("created", "Observation", ids[start:start + EVENT_BATCH], topic="sensing", data=links,
+                            dataset_id=dataset))
 
 
 def _stored(rows: Sequence[tuple[Any, ...]], info: dict[int, tuple[int, Any]], fois: dict[int, int]
@@ -248,10 +231,10 @@ def _stored(rows: Sequence[tuple[Any, ...]], info: dict[int, tuple[int, Any]], f
     at: list[int] = []
     out: list[tuple[Any, ...]] = []
     dumps = orjson.dumps
+    foi_of = {ds: fois.get(thing) for ds, (thing, _) in info.items()}
     for i, row in enumerate(rows):
         ds, t, result = int(row[0]), row[1], row[2]
-        where = info.get(ds)
-        foi = fois.get(where[0]) if where is not None else None
+        foi = foi_of.get(ds)
         if foi is None:
             continue
         try:

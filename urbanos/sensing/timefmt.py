@@ -7,7 +7,8 @@ any other character is a 400, never stored.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from urbanos.core import time as isotime
@@ -46,8 +47,23 @@ store = format_stored
 """``dt`` in the stored form: :func:`urbanos.core.time.format_stored` (the name this module always had)."""
 
 
+# whole seconds, the commonest form of all (a feed's, a mirror's): the time checked by the pattern, the day once
+_WHOLE_SECONDS_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
+
+
+@lru_cache(maxsize=4096)
+def _possible_day(day: str) -> bool:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
+
+
 def plain_utc(value: str) -> str | None:
     """The stored form of ``YYYY-MM-DDThh:mm:ss[.f{1,6}]Z`` (ASCII digits, a possible date and time), else None."""
+    if len(value) == 20 and _WHOLE_SECONDS_UTC.fullmatch(value) is not None:
+        return value[:19] + ".000000Z" if _possible_day(value[:10]) else None
     m = _PLAIN_UTC.fullmatch(value)
     if m is None:
         return None

@@ -83,6 +83,26 @@ class PostgresConnection(Connection):
         with self.raw.cursor() as cur:
             cur.executemany(translate(sql), list(rows))
 
+    def insert_rows(self, table: str, cols: Sequence[str], rows: Sequence[Sequence[Any]],
+                    types: Sequence[str] = ()) -> list[int]:
+        """The ids drawn from the table's sequence first (one statement), then the rows with them in one ``COPY``
+        (binary with ``types``): no per-row statement, placeholder or array to build."""
+        if not rows:
+            return []
+        seq = self.fetchval("SELECT pg_get_serial_sequence(?, 'id')", (table,))
+        ids = [int(r[0]) for r in self.fetchall("SELECT nextval(?::regclass) FROM generate_series(1, ?)",
+                                                (seq, len(rows)))]
+        binary = " (FORMAT BINARY)" if types else ""
+        try:
+            with self.raw.cursor() as cur, cur.copy(f"COPY {table} (id, {', '.join(cols)}) FROM STDIN{binary}") as cp:
+                if types:
+                    cp.set_types(["int8", *types])
+                for i, r in zip(ids, rows, strict=True):
+                    cp.write_row((i, *r))
+        except psycopg.errors.DataError as exc:
+            raise BadRequest(f"A value in the request is out of range or malformed ({exc.diag.message_primary}).") from exc
+        return ids
+
     def table_exists(self, name: str) -> bool:
         return self.fetchval("SELECT to_regclass(?) IS NOT NULL", (name,)) is True
 

@@ -75,6 +75,15 @@ class SQLiteConnection(Connection):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.raw.executemany(sql, rows)
 
+    def insert_rows(self, table: str, cols: Sequence[str], rows: Sequence[Sequence[Any]],
+                    types: Sequence[str] = ()) -> list[int]:
+        """One ``executemany``: one writer, so the rows get consecutive ids ending at ``last_insert_rowid()``."""
+        if not rows:
+            return []
+        self.raw.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", rows)
+        last = int(self.raw.execute("SELECT last_insert_rowid()").fetchone()[0])
+        return list(range(last - len(rows) + 1, last + 1))
+
     def table_exists(self, name: str) -> bool:
         return (
             self.raw.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table','view') AND name = ?", (name,)).fetchone()

@@ -4,8 +4,9 @@
   An Observation ``created`` event carries its Datastream (``data["links"]["Datastream"]``) and its row
   (``data["row"]["result_num"]``: the numeric result); the engine evaluates the rules of that Datastream in memory.
   Events of Datastreams without rules cost one dict look-up. Observations created through a DataArray carry no
-  row: their results are read in one batch through :meth:`urbanos.ports.SensingPort.entities_json`, and they (and the
-  events after them) are evaluated in the order they came.
+  row, nor do a feed's batch events (:func:`urbanos.events.batch`, one for many Observations of a Datastream): their
+  results are read in one batch through :meth:`urbanos.ports.SensingPort.entities_json`, and they (and the events
+  after them) are evaluated in the order they came.
 * **Time**: one loop task waits for the engine's earliest deadline (pending periods, staleness) and calls
   :meth:`Engine.due`. The clock is injected (``AlertService(platform, clock=…)`` or ``service.engine.clock``), so tests
   drive time and call :meth:`AlertService.tick`.
@@ -30,7 +31,7 @@ import orjson
 from urbanos.cockpit.alerts import store
 from urbanos.cockpit.alerts.dispatch import Dispatcher, Job
 from urbanos.cockpit.alerts.engine import Engine, Transition
-from urbanos.events import Event
+from urbanos.events import Event, batch_ids
 from urbanos.governance import ADMIN
 from urbanos.ports import SensingPort
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("urbanos.alerts")
 
+LATE_BATCH = 5000
+"""Most Observations whose results one read fetches."""
 FLUSH_SECONDS = 2.0
 """How often the engine's state (last seen, last value) is written back."""
 
@@ -91,9 +94,13 @@ class AlertService:
         if ds is None or ds not in self.engine.by_stream:
             return
         row = ev.data.get("row")
-        if not isinstance(row, dict) or (self.late_task is not None and not self.late_task.done()):
-            # no row (a DataArray): its result is read through the sensing port; later events wait their turn
-            self.late.append((ds, ev.id if not isinstance(row, dict) else None, row))
+        ids = batch_ids(ev)
+        if ids is not None or not isinstance(row, dict) or (self.late_task is not None and not self.late_task.done()):
+            # no row (a DataArray, a feed's batch): results are read through the sensing port; later events wait
+            if ids is not None:
+                self.late += [(ds, oid, None) for oid in ids]
+            else:
+                self.late.append((ds, ev.id if not isinstance(row, dict) else None, row))
             if self.late_task is None or self.late_task.done():
                 self.late_task = asyncio.get_running_loop().create_task(self._late_results())
             return
@@ -105,7 +112,7 @@ class AlertService:
         """Evaluate the Observations whose events carried no row, in the order they came, with their results read
         through :meth:`urbanos.ports.SensingPort.entities_json` (as the admin: the platform's own read)."""
         while self.late:
-            batch, self.late = self.late, []
+            batch, self.late = self.late[:LATE_BATCH], self.late[LATE_BATCH:]
             ids = [int(oid) for _ds, oid, _row in batch if isinstance(oid, int)]
             results: dict[int, Any] = {}
             if ids:

@@ -62,6 +62,9 @@ class Job:
 
 
 class Writes(Protocol):
+    """What a run writes. One may also have ``reading``: a coroutine function the runner runs beside ``apply``,
+    which goes on reading the feed while ``apply`` writes what it has read (:mod:`urbanos.connectors.pipe`)."""
+
     def apply(self, c: Connection, job: Job, counts: Counts) -> None:
         """Write, in the run's transaction (raise to roll the whole run back)."""
         ...

@@ -17,11 +17,13 @@ Every page goes through the outbound policy; next links must stay on the remote 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from urbanos.connectors import store
 from urbanos.connectors.fetch import FeedError
+from urbanos.connectors.pipe import Pipe
 from urbanos.connectors.types.base import ConnectorType, Job, Writes
 from urbanos.connectors.types.remote import check_url, pages, with_query
 from urbanos.connectors.types.sta_writes import apply
@@ -29,7 +31,7 @@ from urbanos.errors import ValidationFailed
 
 OPTIONS = {"things": str, "datastreams": str, "by": str, "page_size": int, "max_observations": int}
 BY = ("phenomenonTime", "resultTime")
-DEFAULT_PAGE = 1000
+DEFAULT_PAGE = 10_000  # $top asked for; servers answer at most their own maximum and page on
 DEFAULT_MAX = 200_000
 
 
@@ -104,19 +106,24 @@ class Options:
 
 @dataclass
 class Stream:
-    """A remote Datastream, and the Observations read of it: rows ``[phenomenonTime, result, resultTime]``."""
+    """A remote Datastream, and its high-water mark (the mark after the Observations read, once they are read)."""
 
     rid: str
     thing: str
     doc: dict[str, Any]
-    rows: list[list[Any]] = field(default_factory=list)
     mark: dict[str, Any] | None = None
 
 
 @dataclass
 class Remote:
+    """What a run read: Things and Datastreams; their Observations come through ``pipe`` while the run writes
+    (``reading``: the coroutine that reads them, run by the runner beside the write), as ``(Stream, rows)`` with rows
+    ``(phenomenonTime, result, resultTime)`` of one page."""
+
     things: dict[str, dict[str, Any]]
     streams: list[Stream]
+    pipe: Pipe
+    reading: Callable[[], Awaitable[None]] | None = None
     complete: bool = True
 
     def apply(self, c: Any, job: Job, counts: Any) -> None:
@@ -151,20 +158,25 @@ class StaType(ConnectorType):
                     streams.append(Stream(rid(d, url), thing, d))
         cid = job.connector.id
         marks = await job.platform.db.read(lambda c: store.items(c, cid, "hw:"))
-        budget = o.max_observations
-        out = Remote(things, streams)
-        for i, s in enumerate(streams, start=1):
+        for s in streams:
             prev = marks.get(f"hw:{s.rid}")
             s.mark = prev[0] if prev else None
+        out = Remote(things, streams, Pipe())
+        out.reading = lambda: out.pipe.feed(lambda pipe: self._read(job, base, o, out))
+        return out
+
+    async def _read(self, job: Job, base: str, o: Options, out: Remote) -> None:
+        """Each Datastream's Observations after its mark into the pipe, at most ``max_observations`` in all."""
+        budget = o.max_observations
+        for i, s in enumerate(out.streams, start=1):
             if budget <= 0:
                 out.complete = False
                 break
-            budget -= await self._observations(job, base, o, s, budget)
-            job.tick(i, len(streams))
-        return out
+            budget -= await self._observations(job, base, o, s, budget, out.pipe)
+            job.tick(i, len(out.streams))
 
-    async def _observations(self, job: Job, base: str, o: Options, s: Stream, budget: int) -> int:
-        """Read Observations of ``s`` after its mark into ``s.rows`` (at most ``budget``); the new mark in
+    async def _observations(self, job: Job, base: str, o: Options, s: Stream, budget: int, pipe: Pipe) -> int:
+        """Read Observations of ``s`` after its mark into ``pipe`` (at most ``budget``), page by page; the new mark in
         ``s.mark``; the number read."""
         by = o.by
         mark = dict(s.mark or {})
@@ -174,24 +186,27 @@ class StaType(ConnectorType):
         if mark.get("time"):
             params["$filter"] = f"{by} ge {mark['time']}"
         first = with_query(f"{base}/Datastreams({id_literal(s.rid)})/Observations", params)
-        rows = s.rows
+        read = 0
         last_time, at_last = mark.get("time"), list(skip)
         async for url, page in pages(job, first, "value", _next):
             if skip:
                 page = [ob for ob in page if str(ob.get("@iot.id")) not in skip]
-            page = page[: budget - len(rows)]
+            page = page[: budget - read]
             try:
-                rows += [[ob.get("phenomenonTime"), ob["result"], ob.get("resultTime")] for ob in page
-                         if (type(ob[by]) is str and ob[by] and ob["@iot.id"] is not None) or _bad(url, ob, by)]
+                rows = [(ob.get("phenomenonTime"), ob["result"], ob.get("resultTime")) for ob in page
+                        if (type(ob[by]) is str and ob[by] and ob["@iot.id"] is not None) or _bad(url, ob, by)]
             except KeyError:
                 for ob in page:
                     _bad(url, ob, by)
+                raise
             if page:
                 last_time, at_last = _at_end(page, by, last_time, at_last, url)
-            if len(rows) >= budget:
+                read += len(rows)
+                await pipe.put((s, rows))
+            if read >= budget:
                 break
         s.mark = {"time": last_time, "ids": at_last} if last_time else None
-        return len(rows)
+        return read
 
 
 __all__ = ["StaType", "Options", "Remote", "Stream", "rid", "id_literal"]

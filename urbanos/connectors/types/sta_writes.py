@@ -4,7 +4,9 @@ SensorThings port as the connector's identity.
 Each remote entity is remembered in ``connector_items`` by its kind and remote id (``sta:Thing:17``) with its local
 id and a digest of what was written: a rerun of an unchanged remote writes nothing, a changed one is a PATCH, a new
 one a POST. Things and Datastreams are placed in the connector's dataset (``properties["urbanos:dataset"]``, which
-replaces a remote value). Observations go in bulk (:meth:`SensingPort.create_observations_bulk`); each Datastream's high-water mark (``hw:<remote id>``) moves in the same transaction."""
+replaces a remote value). Observations go in bulk (:meth:`SensingPort.create_observations_bulk`) as the reader
+hands their pages over (it fetches the next page meanwhile, :mod:`urbanos.connectors.pipe`); each Datastream's
+high-water mark (``hw:<remote id>``) moves in the same transaction."""
 
 from __future__ import annotations
 
@@ -96,7 +98,7 @@ def apply(remote: Remote, c: Connection, job: Job, counts: Counts) -> None:
                                 for r, v in props.items()])
     m.sync("Datastream", [(s.rid, _datastream(m, s), f"Things({m.local('Thing', s.thing)})/Datastreams")
                           for s in remote.streams])
-    _observations(m, remote.streams)
+    _observations(m, remote)
     store.put_items(c, m.cid, m.done)
 
 
@@ -112,18 +114,32 @@ def _datastream(m: Mirror, s: Stream) -> dict[str, Any]:
             "ObservedProperty": {"@iot.id": m.local("ObservedProperty", str(d["ObservedProperty"]["@iot.id"]))}}
 
 
-def _observations(m: Mirror, streams: list[Stream]) -> None:
+WRITE_ROWS = 10_000
+"""Observations gathered from the pages before one bulk write."""
+
+
+def _observations(m: Mirror, remote: Remote) -> None:
+    """The Observations as the reader hands them over (page by page, while it fetches the next), in bulk writes of
+    ``WRITE_ROWS`` or more; then each Datastream's high-water mark."""
+    local = {s.rid: m.local("Datastream", s.rid) for s in remote.streams}
     rows: list[tuple[Any, ...]] = []
-    for s in streams:
-        ds = m.local("Datastream", s.rid)
-        rows += [(ds, *r) for r in s.rows]
+    for s, page in remote.pipe:
+        ds = local[s.rid]
+        rows += [(ds, t, v, rt) for t, v, rt in page]
+        if len(rows) >= WRITE_ROWS:
+            _write(m, rows)
+            rows = []
+    _write(m, rows)
+    m.done += [(f"hw:{s.rid}", s.mark, "") for s in remote.streams if s.mark]
+
+
+def _write(m: Mirror, rows: list[tuple[Any, ...]]) -> None:
     ids = m.sensing.create_observations_bulk(m.c, m.job.identity, rows) if rows else []
     refused = sum(1 for i in ids if i is None)
     m.counts.created += len(ids) - refused
     if refused:
         m.counts.fail(f"{refused} Observations were refused (a time the local service does not accept, or a Thing "
                       "without Location to derive their FeatureOfInterest from)", refused)
-    m.done += [(f"hw:{s.rid}", s.mark, "") for s in streams if s.mark]
 
 
 __all__ = ["apply", "Mirror"]

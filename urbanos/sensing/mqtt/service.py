@@ -26,7 +26,7 @@ from prometheus_client import Counter, Gauge
 
 from urbanos.core.ids import is_ascii_digits
 from urbanos.errors import BadRequest, UrbanosError
-from urbanos.events import Event, Usage
+from urbanos.events import Event, Usage, each
 from urbanos.governance.identity import ANONYMOUS
 from urbanos.ports import SensingPort
 from urbanos.sensing.mqtt import credentials, topics
@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("urbanos.mqtt")
 
+NOTIFY_BATCH = 256
+"""Most events rendered and fanned out together."""
 USAGE_SECONDS = 5.0
 """How often the notifications delivered are published as usage (aggregates per dataset and application)."""
 
@@ -287,18 +289,31 @@ class MqttService(Hooks):
             self.count("dropped", "event_queue_full")
 
     async def _work(self) -> None:
+        """Hand the queued events to the notifier, up to ``NOTIFY_BATCH`` at a time; a batch event (a feed's
+        Observations, :func:`urbanos.events.each`) is taken apart into its single events on the way."""
         assert self.events is not None
         while True:
-            batch = [await self.events.get()]
-            while not self.events.empty() and len(batch) < 256:
-                batch.append(self.events.get_nowait())
-            try:
-                await self.notifier.notify(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                log.exception("mqtt: notification failed")
-                self.count("notify_failed", "error")
+            queued = [await self.events.get()]
+            while not self.events.empty() and len(queued) < NOTIFY_BATCH:
+                queued.append(self.events.get_nowait())
+            batch: list[Event] = []
+            for ev in queued:
+                for one in each(ev):
+                    batch.append(one)
+                    if len(batch) >= NOTIFY_BATCH:
+                        await self._notify(batch)
+                        batch = []
+            if batch:
+                await self._notify(batch)
+
+    async def _notify(self, batch: list[Event]) -> None:
+        try:
+            await self.notifier.notify(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("mqtt: notification failed")
+            self.count("notify_failed", "error")
 
     # -- usage ----------------------------------------------------------------------------------
     def publish_usage(self) -> int:
