@@ -175,12 +175,25 @@ class FeaturesPort(Protocol):
         ...
 
     def replace_collection(self, c: Connection, identity: Identity, dataset: str, collection: str,
-                           features: list[dict[str, Any]]) -> int:
+                           features: list[dict[str, Any]], *, fields: list[dict[str, str]] | None = None,
+                           time_field: str | None = None, title: str = "", description: str = "") -> int:
         """Replace every feature of ``collection`` (made, in ``dataset``, when missing) with ``features`` (GeoJSON
-        Feature dicts: ``properties`` and a WGS84 ``geometry`` or None) as ``identity``, in the caller's transaction:
-        readers see the old or the new collection, never half. ``identity`` must publish to the dataset's
-        organisation, and to the collection's when it exists (the same answers as OGC API Features Part 4 writes);
-        a collection of another dataset is refused. Returns the number of features written."""
+        Feature dicts: ``properties``, a WGS84 ``geometry`` or None, and an integer ``id`` kept as the feature's id
+        when every feature has one) as ``identity``, in the caller's transaction: readers see the old or the new
+        collection, never half. ``identity`` must publish to the dataset's organisation, and to the collection's when
+        it exists (the same answers as OGC API Features Part 4 writes); a collection of another dataset is refused.
+        ``fields`` (``[{"name", "type"}]``) declares the properties (else their types follow the values),
+        ``time_field`` the one that drives ``datetime=``; ``title`` and ``description`` describe a new collection.
+        Returns the number of features written."""
+        ...
+
+    def put_feature(self, c: Connection, identity: Identity, collection: str, fid: int,
+                    feature: dict[str, Any] | None) -> bool:
+        """Feature ``fid`` of ``collection`` made to be ``feature`` (a GeoJSON Feature dict; its properties that the
+        collection has no field for are ignored), inserted with that id when missing; ``feature`` None deletes it
+        when it exists. In the caller's transaction, as ``identity`` (a publisher of the collection's dataset, as
+        :meth:`replace_collection`); the count and extent stay right without a whole-collection write. Returns
+        whether a feature was inserted, replaced or deleted. NotFound for an unknown collection."""
         ...
 
     # -- retention (privacy) --------------------------------------------------------------------------------
