@@ -25,6 +25,14 @@ SETTINGS = (
             "one client address may post a minute.", section="participation", minimum=1),
     Setting("participation_media_max_bytes", int, 8 * 1024 * 1024, "Largest photo a service request may upload, in "
             "bytes.", section="participation", minimum=1024),
+    Setting("participation_open_data_org", str, "", "Organisation (its name in the catalogue) that publishes the "
+            "Open311 service requests as the open dataset open311-requests (an OGC API Features collection, CSV and "
+            "GeoJSON; coarsened locations, no contact details); empty: not published.", section="participation"),
+    Setting("participation_open_data_license", str, "dl-de-by-2.0", "Licence id of the open311-requests dataset.",
+            section="participation"),
+    Setting("participation_contact_retention_days", int, 90, "Days after a service request is closed until its "
+            "contact details (e-mail, names, phone, device and account ids) are erased by the retention purge.",
+            section="participation", minimum=1),
     Setting("participation_jurisdiction_id", str, "", "The Open311 jurisdiction_id this endpoint serves; empty: any "
             "jurisdiction_id is accepted and ignored.", section="participation"),
 )
@@ -72,6 +80,11 @@ class ParticipationComponent(Component):
                 part.setdefault("components", {}).setdefault(kind, {}).update(items)
             part["tags"] = [*part.get("tags", []), *extra.get("tags", [])]
         return part
+
+    async def startup(self, platform: Platform) -> None:
+        from urbanos.participation.open311 import opendata
+
+        await opendata.startup(platform)
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.participation.budget import wiring
