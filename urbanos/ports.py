@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from urbanos.governance import Identity
     from urbanos.storage import Connection
 
@@ -344,6 +346,34 @@ class AuditPort(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """Personal data a capability erased when its own retention period ran out: ``rows`` of ``what`` (plain words)
+    older than ``days``, recorded as a deletion of dataset ``dataset`` (its name: the record is listed on
+    /transparency to those who may see that dataset) of organisation ``org``; ``scope`` and ``ref`` say which data
+    (``contacts``, ``open311``)."""
+
+    dataset: str
+    org: str | None
+    scope: str
+    ref: str
+    days: int
+    rows: int
+    what: str
+
+
+class PersonalDataPort(Protocol):
+    """Personal data a capability keeps for a period of its own (Open311's contact details): each capability adds
+    one with ``platform.contribute(PersonalDataPort, impl)``; the privacy capability's scheduled purge and ``urbanos
+    purge [--dry-run]`` call every contribution, each in a transaction of its own, and write the deletion records and
+    audit entries. The capability never touches privacy's tables, nor privacy its."""
+
+    def erase_expired(self, c: Connection, now: datetime) -> list[Erasure]:
+        """Erase, in the caller's transaction, what is past its period at ``now`` (UTC); one :class:`Erasure` per
+        kind of data, with ``rows`` 0 when nothing was due. A dry run is the caller's rollback."""
+        ...
+
+
 class TransparencyPort(Protocol):
     """What the privacy capability tells others for transparency (the dataset page's links to the register)."""
 
@@ -384,6 +414,7 @@ class ConnectorHealthPort(Protocol):
         ...
 
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
-           "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",
+           "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort", "Erasure",
+           "PersonalDataPort",
            "TransparencyPort", "UsageRow", "LateDataset", "UsagePort", "ConnectorHealth",
            "ConnectorHealthPort"]
