@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component
+from urbanos.ports import PersonalDataPort
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
@@ -51,10 +52,12 @@ class ParticipationComponent(Component):
 
     def setup(self, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
+        from urbanos.participation.open311.contacts import ContactRetention
         from urbanos.participation.open311.service import Open311Service
         from urbanos.participation.planning import wiring as planning
 
         platform.services["open311"] = Open311Service(platform)
+        platform.contribute(PersonalDataPort, ContactRetention(platform))
         wiring.setup(platform)
         planning.setup(platform)
 
