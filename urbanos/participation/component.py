@@ -20,10 +20,13 @@ if TYPE_CHECKING:
     from urbanos.storage import Migration
 
 SETTINGS = (
-    Setting("participation_posts_per_minute", int, 30, "Open311 service requests one API token may post a minute "
-            "(a burst of this many, then one every 60/N seconds).", section="participation", minimum=1),
-    Setting("participation_posts_per_minute_per_address", int, 60, "Open311 service requests (and report forms) "
-            "one client address may post a minute.", section="participation", minimum=1),
+    Setting("participation_posts_per_minute", int, 30, "Posts one API token (or budget voter key) may send a minute: "
+            "Open311 service requests, planning contributions, comments and ratings, budget ballots, together (a "
+            "burst of this many, then one every 60/N seconds); more answer 429 with Retry-After.",
+            section="participation", minimum=1),
+    Setting("participation_posts_per_minute_per_address", int, 60, "Posts one client address may send a minute: "
+            "the same kinds, the report, contribution and ballot forms and letter codes included.",
+            section="participation", minimum=1),
     Setting("participation_media_max_bytes", int, 8 * 1024 * 1024, "Largest photo a service request may upload, in "
             "bytes.", section="participation", minimum=1024),
     Setting("participation_open_data_org", str, "", "Organisation (its name in the catalogue) that publishes the "
@@ -55,7 +58,9 @@ class ParticipationComponent(Component):
         from urbanos.participation.open311.contacts import ContactRetention
         from urbanos.participation.open311.service import Open311Service
         from urbanos.participation.planning import wiring as planning
+        from urbanos.participation.throttle import SERVICE, Limits
 
+        platform.services[SERVICE] = Limits(platform.settings)  # before the services that post through it
         platform.services["open311"] = Open311Service(platform)
         platform.contribute(PersonalDataPort, ContactRetention(platform))
         wiring.setup(platform)

@@ -11,14 +11,15 @@ import orjson
 
 from urbanos.core.ids import is_ascii_digits
 from urbanos.core.time import now_stored
-from urbanos.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from urbanos.errors import Conflict, NotFound, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.governance.gate import Gate
-from urbanos.governance.throttle import FailureLimiter, client_key
+from urbanos.participation import throttle
 from urbanos.participation.open311 import intake, opendata, query, store, workflow
 from urbanos.participation.open311.definitions import definition, service_entry, validate_service
 from urbanos.participation.open311.media import make_safe
 from urbanos.participation.open311.opendata import OpenData
+from urbanos.participation.throttle import Limits
 from urbanos.ports import AuditPort, MessagePort
 
 if TYPE_CHECKING:
@@ -36,10 +37,6 @@ class Open311Service:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.db = platform.db
-        s = platform.settings
-        # the governance throttle's token buckets, drained by every accepted post
-        self.per_token = FailureLimiter(int(s.participation_posts_per_minute))
-        self.per_address = FailureLimiter(int(s.participation_posts_per_minute_per_address))
         self.open_data = OpenData(platform)
 
     # -- services ---------------------------------------------------------------------------------------------
@@ -120,12 +117,8 @@ class Open311Service:
     def throttle(self, ident: Identity, client: str | None, *, per_token: bool = True) -> None:
         """429 when the caller's token (``per_token``: not for the shared report form) or client address has used
         up its posts; otherwise count this post against both."""
-        keys = ((self.per_token, ident.subject if per_token else None), (self.per_address, client_key(client)))
-        wait = max(limiter.retry_after(key) for limiter, key in keys)
-        if wait:
-            raise RateLimited(f"Too many service requests; try again in {wait} s.", retry_after=wait)
-        for limiter, key in keys:
-            limiter.failed(key)
+        limits: Limits = self.platform.services[throttle.SERVICE]
+        limits.take(ident.subject if per_token else None, client, "service requests")
 
     async def submit(self, ident: Identity, items: list[tuple[str, str]], photo: bytes | None,
                      base: str) -> list[dict[str, Any]]:
