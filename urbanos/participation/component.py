@@ -68,11 +68,12 @@ class ParticipationComponent(Component):
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
-        from urbanos.participation.open311 import pages, routes
+        from urbanos.participation.open311 import pages, routes, service_pages
         from urbanos.participation.planning import wiring as planning
 
         routes.mount(app, platform)
         pages.mount(app, platform)
+        service_pages.mount(app)
         wiring.mount(app, platform)
         planning.mount(app, platform)
 
