@@ -127,3 +127,21 @@ def test_owslib_reads_the_collection(server_factory: Any, db_url: str) -> None:
     assert items["numberMatched"] == 1 and items["features"][0]["properties"]["service_request_id"] == rid
     one = api.collection_item(NAME, rid)
     assert one["geometry"]["coordinates"] == [9.99, 53.55] and EMAIL not in str(one)
+
+
+def test_a_collection_of_that_name_in_another_dataset_is_never_written(client: Any, platform: Any) -> None:
+    from urbanos.governance import ADMIN as ADMIN_ID
+    from urbanos.ports import FeaturesPort
+
+    city = setup_city(client)
+    r = client.post("/api/3/action/package_create", json={"name": "other-data", "owner_org": "waste",
+                                                          "license_id": "cc-by"}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    foreign = {"type": "Feature", "properties": {"name": "not a request"},
+               "geometry": {"type": "Point", "coordinates": [10.0, 53.5]}}
+    port = platform.require(FeaturesPort)
+    platform.db.write_sync(lambda c: port.replace_collection(c, ADMIN_ID, "other-data", NAME, [foreign]))
+    for _ in range(2):  # the first publication is refused (logged), later writes leave the collection alone
+        assert report(client, city["citizen"]).status_code == 200
+    items = _features(client)
+    assert [f["properties"] for f in items] == [{"name": "not a request"}]

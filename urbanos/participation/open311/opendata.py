@@ -142,8 +142,12 @@ class OpenData:
         ports = self._ports()
         if ports is None:
             return True
-        if not ports[1].collection_dataset(c, NAME)[0]:
+        exists, dataset_id = ports[1].collection_dataset(c, NAME)
+        if not exists:
             return False
+        ours = ports[0].dataset(c, NAME)
+        if ours is None or ours.id != dataset_id:  # a collection of that name in another dataset: never written
+            return True
         row = store.request_row(c, rid)
         svc = store.service(c, row["service_code"]) if row is not None else None
         f = feature(row, bool(svc and svc["sensitive"]), self.base) if row is not None else None
