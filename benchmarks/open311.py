@@ -3,7 +3,11 @@ over the last 90 days, 4 services, every workflow state), beside ``GET /open311/
 read: the hello-world of the same server, measured in the same run). Sequential requests from one client against a
 live ``urbanos serve``; prints p50 and p95 per query. Target: p50 <= 20 ms for the filtered lists.
 
-    python benchmarks/open311.py [--n 100000] [--runs 200] [--db postgresql://…  (an empty database)]
+Then the write path: ``POST /open311/v2/requests.json`` (``--posts`` of them) on that server, which publishes no open
+data (the baseline), the first publication of every request as the ``open311-requests`` collection (one full
+load), and the same posts on a server that keeps the collection in step (one feature upserted per request).
+
+    python benchmarks/open311.py [--n 100000] [--runs 200] [--posts 300] [--db postgresql://…  (an empty database)]
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).parent))
 from http_baseline import free_port, launch, wait  # noqa: E402
 
+TOKEN = "bench-admin-token-0123456789abcdef"
+ORG = "bench-city"
+LIMITS = {"URBANOS_ADMIN_TOKEN": TOKEN, "URBANOS_PARTICIPATION_POSTS_PER_MINUTE": "1000000",
+          "URBANOS_PARTICIPATION_POSTS_PER_MINUTE_PER_ADDRESS": "1000000"}
 STATES = ("open", "acknowledged", "in_progress", "closed", "duplicate", "referred")
 CODES = ("pothole", "litter", "streetlight", "graffiti")
 
@@ -81,17 +89,76 @@ def measure(client: httpx.Client, path: str, runs: int) -> tuple[float, float, i
     return statistics.median(times), times[int(len(times) * 0.95) - 1], size
 
 
+def posts(client: httpx.Client, key: str, n: int) -> tuple[float, float]:
+    """p50 and p95 (ms) of ``n`` sequential service requests posted as FixMyStreet does."""
+    rnd = random.Random(11)
+    times = []
+    for _ in range(n):
+        form = {"api_key": key, "service_code": "graffiti", "lat": f"{53.55 + rnd.uniform(-0.05, 0.05):.6f}",
+                "long": f"{9.99 + rnd.uniform(-0.1, 0.1):.6f}", "description": "Tags on the wall",
+                "email": "someone@example.org"}
+        t = time.perf_counter()
+        r = client.post("/open311/v2/requests.json", data=form)
+        times.append((time.perf_counter() - t) * 1000)
+        assert r.status_code == 200, r.text
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def publish(db: str, data_dir: str) -> None:
+    """The first publication: every request into the collection, timed."""
+    from urbanos.participation.open311.opendata import OpenData
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components
+
+    platform = Platform.build(_settings(db, data_dir), load_components())
+    platform.open()
+    t = time.perf_counter()
+    n = platform.db.write_sync(OpenData(platform, ORG).publish_all)
+    print(f"first publication of {n} requests as open data: {time.perf_counter() - t:.1f} s")
+    platform.close()
+
+
+def write_path(db: str, tmp: str, port: int, server: Any, n: int) -> None:
+    """POST latency without open data (on the running ``server``), then with the collection kept in step."""
+    base = f"http://127.0.0.1:{port}"
+    admin = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        assert client.post("/api/3/action/organization_create", json={"name": ORG, "title": "Bench"},
+                           headers=admin).status_code == 200
+        r = client.post("/admin/tokens", json={"role": "reader", "name": "bench-app"}, headers=admin)
+        key = r.json()["token"]
+        posts(client, key, 10)  # warm up
+        p50, p95 = posts(client, key, n)
+    server.terminate()
+    server.wait(timeout=30)
+    print(f"{'POST requests.json, no open data (baseline)':<48}{p50:>9.2f}{p95:>9.2f}{n:>6}")
+    publish(db, tmp)
+    server = launch(port, tmp, db=db, env={**LIMITS, "URBANOS_PARTICIPATION_OPEN_DATA_ORG": ORG})
+    try:
+        wait(f"{base}/healthz")
+        with httpx.Client(base_url=base, timeout=30) as client:
+            posts(client, key, 10)
+            p50, p95 = posts(client, key, n)
+            count = client.get("/ogcapi/collections/open311-requests/items?limit=1").json()["numberMatched"]
+        print(f"{'POST requests.json + feature upsert':<48}{p50:>9.2f}{p95:>9.2f}{n:>6}  ({count} features)")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--posts", type=int, default=300)
     ap.add_argument("--db", default="")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="urbanos-bench-open311-")
     db = args.db or f"sqlite:///{Path(tmp) / 'urbanos.db'}"
     fill(db, tmp, args.n)
     port = free_port()
-    server = launch(port, tmp, db=db)
+    server = launch(port, tmp, db=db, env=LIMITS)
     week = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     paths = {
         "hello: discovery.json (no read)": "/open311/v2/discovery.json",
@@ -113,9 +180,11 @@ def main() -> None:
             for label, path in paths.items():
                 p50, p95, rows = measure(client, path, args.runs)
                 print(f"{label:<48}{p50:>9.2f}{p95:>9.2f}{rows:>6}")
+        write_path(db, tmp, port, server, args.posts)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from urbanos.governance import Identity
     from urbanos.storage import Connection
 
@@ -175,12 +177,25 @@ class FeaturesPort(Protocol):
         ...
 
     def replace_collection(self, c: Connection, identity: Identity, dataset: str, collection: str,
-                           features: list[dict[str, Any]]) -> int:
+                           features: list[dict[str, Any]], *, fields: list[dict[str, str]] | None = None,
+                           time_field: str | None = None, title: str = "", description: str = "") -> int:
         """Replace every feature of ``collection`` (made, in ``dataset``, when missing) with ``features`` (GeoJSON
-        Feature dicts: ``properties`` and a WGS84 ``geometry`` or None) as ``identity``, in the caller's transaction:
-        readers see the old or the new collection, never half. ``identity`` must publish to the dataset's
-        organisation, and to the collection's when it exists (the same answers as OGC API Features Part 4 writes);
-        a collection of another dataset is refused. Returns the number of features written."""
+        Feature dicts: ``properties``, a WGS84 ``geometry`` or None, and an integer ``id`` kept as the feature's id
+        when every feature has one) as ``identity``, in the caller's transaction: readers see the old or the new
+        collection, never half. ``identity`` must publish to the dataset's organisation, and to the collection's when
+        it exists (the same answers as OGC API Features Part 4 writes); a collection of another dataset is refused.
+        ``fields`` (``[{"name", "type"}]``) declares the properties (else their types follow the values),
+        ``time_field`` the one that drives ``datetime=``; ``title`` and ``description`` describe a new collection.
+        Returns the number of features written."""
+        ...
+
+    def put_feature(self, c: Connection, identity: Identity, collection: str, fid: int,
+                    feature: dict[str, Any] | None) -> bool:
+        """Feature ``fid`` of ``collection`` made to be ``feature`` (a GeoJSON Feature dict; its properties that the
+        collection has no field for are ignored), inserted with that id when missing; ``feature`` None deletes it
+        when it exists. In the caller's transaction, as ``identity`` (a publisher of the collection's dataset, as
+        :meth:`replace_collection`); the count and extent stay right without a whole-collection write. Returns
+        whether a feature was inserted, replaced or deleted. NotFound for an unknown collection."""
         ...
 
     # -- retention (privacy) --------------------------------------------------------------------------------
@@ -331,6 +346,34 @@ class AuditPort(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Erasure:
+    """Personal data a capability erased when its own retention period ran out: ``rows`` of ``what`` (plain words)
+    older than ``days``, recorded as a deletion of dataset ``dataset`` (its name: the record is listed on
+    /transparency to those who may see that dataset) of organisation ``org``; ``scope`` and ``ref`` say which data
+    (``contacts``, ``open311``)."""
+
+    dataset: str
+    org: str | None
+    scope: str
+    ref: str
+    days: int
+    rows: int
+    what: str
+
+
+class PersonalDataPort(Protocol):
+    """Personal data a capability keeps for a period of its own (Open311's contact details): each capability adds
+    one with ``platform.contribute(PersonalDataPort, impl)``; the privacy capability's scheduled purge and ``urbanos
+    purge [--dry-run]`` call every contribution, each in a transaction of its own, and write the deletion records and
+    audit entries. The capability never touches privacy's tables, nor privacy its."""
+
+    def erase_expired(self, c: Connection, now: datetime) -> list[Erasure]:
+        """Erase, in the caller's transaction, what is past its period at ``now`` (UTC); one :class:`Erasure` per
+        kind of data, with ``rows`` 0 when nothing was due. A dry run is the caller's rollback."""
+        ...
+
+
 class TransparencyPort(Protocol):
     """What the privacy capability tells others for transparency (the dataset page's links to the register)."""
 
@@ -371,6 +414,7 @@ class ConnectorHealthPort(Protocol):
         ...
 
 __all__ = ["DatasetRef", "ResourceRef", "CatalogPort", "FeaturesPort", "CkanAction",
-           "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort",
+           "CkanActionsPort", "SensingPort", "SensorRef", "DatastreamOwner", "MessagePort", "AuditPort", "Erasure",
+           "PersonalDataPort",
            "TransparencyPort", "UsageRow", "LateDataset", "UsagePort", "ConnectorHealth",
            "ConnectorHealthPort"]

@@ -73,9 +73,11 @@ class Features:
         return FORMATS[kind][0], await self.platform.db.read(read)
 
     def replace_collection(self, c: Connection, identity: Identity, dataset: str, collection: str,
-                           features: list[dict[str, Any]]) -> int:
+                           features: list[dict[str, Any]], *, fields: list[dict[str, str]] | None = None,
+                           time_field: str | None = None, title: str = "", description: str = "") -> int:
         """Replace ``collection`` of ``dataset`` with ``features`` in the caller's transaction (the store's atomic
-        replace: a new versioned table, switched to at commit). Field types follow the values."""
+        replace: a new versioned table, switched to at commit). Field types follow the values unless ``fields``
+        declares them."""
         row = c.fetchone("SELECT id FROM datasets WHERE name = ?", (dataset,))
         missing = NotFound(f"There is no dataset {dataset!r}.", code="NotFound")
         if row is None:
@@ -86,11 +88,31 @@ class Features:
         if meta is not None and meta.dataset_id != int(row[0]):
             raise Conflict(f"Collection {collection!r} belongs to another dataset.")
         rows = [(dict(f.get("properties") or {}), shape(f["geometry"]) if f.get("geometry") else None) for f in features]
-        names = list(dict.fromkeys(k for props, _ in rows for k in props))
-        fields = [{"name": k, "type": guess_type([p.get(k) for p, _ in rows])} for k in names]
-        store.replace_collection(c, collection, fields, rows, dataset_id=int(row[0]), title=meta.title if meta else "",
-                                 description=meta.description if meta else "")
+        ids = [f.get("id") for f in features]
+        fids = [int(i) for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+        fids_given = fids if ids and len(fids) == len(ids) else None
+        if fields is None:
+            names = list(dict.fromkeys(k for props, _ in rows for k in props))
+            fields = [{"name": k, "type": guess_type([p.get(k) for p, _ in rows])} for k in names]
+        store.replace_collection(c, collection, fields, rows, dataset_id=int(row[0]), time_field=time_field,
+                                 title=meta.title if meta else title, fids=fids_given,
+                                 description=meta.description if meta else description)
         return len(rows)
+
+    def put_feature(self, c: Connection, identity: Identity, collection: str, fid: int,
+                    feature: dict[str, Any] | None) -> bool:
+        """Insert-or-replace (or, for None, delete) one feature by id, after the dataset's write check."""
+        meta = store.get_collection(c, collection)
+        missing = NotFound(f"There is no collection {collection!r}.", code="NotFound")
+        if meta is None:
+            raise missing
+        ds, grants = self.platform.gate.dataset_access(c, meta.dataset_id) if meta.dataset_id is not None else (None, [])
+        self.platform.gate.authorize_write(identity, ds, grants, missing)
+        if feature is None:
+            return store.remove_feature(c, collection, fid)
+        geom = shape(feature["geometry"]) if feature.get("geometry") else None
+        store.put_feature(c, collection, fid, dict(feature.get("properties") or {}), geom)
+        return True
 
     def collection_dataset(self, c: Connection, name: str) -> tuple[bool, int | None]:
         """(exists, dataset id) of collection ``name``, read in the caller's transaction."""

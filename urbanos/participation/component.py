@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from urbanos.plugins import Component
+from urbanos.ports import PersonalDataPort
 from urbanos.settings import Setting
 
 if TYPE_CHECKING:
@@ -19,12 +20,23 @@ if TYPE_CHECKING:
     from urbanos.storage import Migration
 
 SETTINGS = (
-    Setting("participation_posts_per_minute", int, 30, "Open311 service requests one API token may post a minute "
-            "(a burst of this many, then one every 60/N seconds).", section="participation", minimum=1),
-    Setting("participation_posts_per_minute_per_address", int, 60, "Open311 service requests (and report forms) "
-            "one client address may post a minute.", section="participation", minimum=1),
+    Setting("participation_posts_per_minute", int, 30, "Posts one API token (or budget voter key) may send a minute: "
+            "Open311 service requests, planning contributions, comments and ratings, budget ballots, together (a "
+            "burst of this many, then one every 60/N seconds); more answer 429 with Retry-After.",
+            section="participation", minimum=1),
+    Setting("participation_posts_per_minute_per_address", int, 60, "Posts one client address may send a minute: "
+            "the same kinds, the report, contribution and ballot forms and letter codes included.",
+            section="participation", minimum=1),
     Setting("participation_media_max_bytes", int, 8 * 1024 * 1024, "Largest photo a service request may upload, in "
             "bytes.", section="participation", minimum=1024),
+    Setting("participation_open_data_org", str, "", "Organisation (its name in the catalogue) that publishes the "
+            "Open311 service requests as the open dataset open311-requests (an OGC API Features collection, CSV and "
+            "GeoJSON; coarsened locations, no contact details); empty: not published.", section="participation"),
+    Setting("participation_open_data_license", str, "dl-de-by-2.0", "Licence id of the open311-requests dataset.",
+            section="participation"),
+    Setting("participation_contact_retention_days", int, 90, "Days after a service request is closed until its "
+            "contact details (e-mail, names, phone, device and account ids) are erased by the retention purge.",
+            section="participation", minimum=1),
     Setting("participation_jurisdiction_id", str, "", "The Open311 jurisdiction_id this endpoint serves; empty: any "
             "jurisdiction_id is accepted and ignored.", section="participation"),
 )
@@ -43,20 +55,25 @@ class ParticipationComponent(Component):
 
     def setup(self, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
+        from urbanos.participation.open311.contacts import ContactRetention
         from urbanos.participation.open311.service import Open311Service
         from urbanos.participation.planning import wiring as planning
+        from urbanos.participation.throttle import SERVICE, Limits
 
+        platform.services[SERVICE] = Limits(platform.settings)  # before the services that post through it
         platform.services["open311"] = Open311Service(platform)
+        platform.contribute(PersonalDataPort, ContactRetention(platform))
         wiring.setup(platform)
         planning.setup(platform)
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.participation.budget import wiring
-        from urbanos.participation.open311 import pages, routes
+        from urbanos.participation.open311 import pages, routes, service_pages
         from urbanos.participation.planning import wiring as planning
 
         routes.mount(app, platform)
         pages.mount(app, platform)
+        service_pages.mount(app)
         wiring.mount(app, platform)
         planning.mount(app, platform)
 
@@ -72,6 +89,11 @@ class ParticipationComponent(Component):
                 part.setdefault("components", {}).setdefault(kind, {}).update(items)
             part["tags"] = [*part.get("tags", []), *extra.get("tags", [])]
         return part
+
+    async def startup(self, platform: Platform) -> None:
+        from urbanos.participation.open311 import opendata
+
+        await opendata.startup(platform)
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.participation.budget import wiring

@@ -1,7 +1,7 @@
 """The participation capability's tables (versions 1-99 are Open311's):
 
 * ``participation_services``: the GeoReport service list and definitions (attributes as JSON), with the owning
-  organisation;
+  organisation and whether it is ``sensitive`` (its descriptions are not in the open dataset);
 * ``participation_requests``: service requests: the public fields, the workflow state, moderation;
 * ``participation_contacts``: the contact details of a request (never published; a table of their own so that no
   public read can select them by accident);
@@ -50,6 +50,13 @@ def _v1(c: Connection) -> None:
     )
 
 
-MIGRATIONS = [Migration("participation", 1, "Open311 services, requests, contacts, updates and media", _v1)]
+def _v2(c: Connection) -> None:
+    # a sensitive service's descriptions stay out of the open dataset; the purge finds closed requests by date
+    c.execute("ALTER TABLE participation_services ADD COLUMN sensitive INTEGER NOT NULL DEFAULT 0")
+    c.execute("CREATE INDEX participation_requests_state_at ON participation_requests (status, state_at)")
+
+
+MIGRATIONS = [Migration("participation", 1, "Open311 services, requests, contacts, updates and media", _v1),
+              Migration("participation", 2, "Open311 sensitive services; closed requests by date", _v2)]
 
 __all__ = ["MIGRATIONS"]

@@ -48,7 +48,8 @@ the caller's one write transaction: readers see the old or the new table, never 
 cannot be coerced raises ``ValidationFailed`` naming the row (1-based) and the field, and nothing is kept.
 
 ``insert_features``, ``replace_feature``, ``patch_feature``, ``delete_feature`` change single features (OGC
-API Part 4) and keep the count and extent up to date. ``drop_collection`` removes a collection.
+API Part 4) and keep the count and extent up to date; ``put_feature`` (insert with a given fid, or replace) and
+``remove_feature`` (delete when present) keep a collection in step with records of another capability, one id each. ``drop_collection`` removes a collection.
 
 Every write emits ``Event(kind, "FeatureCollection"|"Feature", id, topic="features", dataset_id=…)``.
 
@@ -96,6 +97,8 @@ from urbanos.features.store.rows import (
     drop_collection,
     insert_features,
     patch_feature,
+    put_feature,
+    remove_feature,
     replace_collection,
     replace_feature,
 )
@@ -106,5 +109,5 @@ __all__ = [
     "coerce", "decode", "parse_datetime", "check_name", "normalise_fields",
     "get_collection", "require_collection", "list_collections", "registry_stamp", "get_collection_access",
     "replace_collection", "drop_collection", "insert_features", "replace_feature", "patch_feature", "delete_feature",
-    "query", "count", "get_feature", "iter_features", "select_list", "feature_with_access",
+    "put_feature", "remove_feature", "query", "count", "get_feature", "iter_features", "select_list", "feature_with_access",
 ]

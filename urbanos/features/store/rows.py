@@ -144,11 +144,13 @@ def replace_collection(
     title: str = "",
     description: str = "",
     extras: dict[str, Any] | None = None,
+    fids: Sequence[int] | None = None,
 ) -> CollectionMeta:
     """Load ``rows`` into a new version of collection ``name`` and switch to it atomically.
 
     ``geometry_type`` may be empty: then it is detected from the rows ("" when no row has a geometry,
-    "Geometry" when types are mixed). Returns the new registry record.
+    "Geometry" when types are mixed). ``fids`` gives the rows' feature ids (unique; default 1…n). Returns the new
+    registry record.
     """
     check_name(name)
     flist = normalise_fields(fields)
@@ -174,7 +176,7 @@ def replace_collection(
         except ValueError:
             raise ValidationFailed(f"row {n}: the time field {time_field!r} is not a date-time.") from None
         ext.add(g, t)
-        batch.append(_params(n, flist, values, t, g, with_time, True))
+        batch.append(_params(n if fids is None else int(fids[n - 1]), flist, values, t, g, with_time, True))
         if len(batch) >= BATCH:
             conn.executemany(sql, batch)
             batch = []
@@ -220,8 +222,10 @@ def _lock(conn: Connection, name: str) -> CollectionMeta:
     return require_collection(conn, name)
 
 
-def _touch(conn: Connection, meta: CollectionMeta, ext: _Extent | None) -> None:
-    count = int(conn.fetchval(f"SELECT COUNT(*) FROM {meta.table_name}") or 0)
+def _touch(conn: Connection, meta: CollectionMeta, ext: _Extent | None, delta: int | None = None) -> None:
+    """Keep the registry's count (``delta``: the change when the caller knows it; else counted) and extent."""
+    count = meta.item_count + delta if delta is not None else \
+        int(conn.fetchval(f"SELECT COUNT(*) FROM {meta.table_name}") or 0)
     vals: dict[str, Any] = {"item_count": count, "updated_at": now_stored()}
     if ext is not None:
         vals["bbox"] = conn.dialect.json_param(ext.box)
@@ -296,7 +300,7 @@ def patch_feature(conn: Connection, name: str, fid: int, props: dict[str, Any], 
 
 
 def _update(conn: Connection, meta: CollectionMeta, fid: int, values: dict[str, Any], geom: BaseGeometry | None, *,
-            set_geom: bool, only: list[Field] | None = None) -> None:
+            set_geom: bool, only: list[Field] | None = None, delta: int | None = None) -> None:
     flist = meta.fields if only is None else only
     sets = [f"{f.column} = ?" for f in flist]
     params: list[Any] = [values[f.name] for f in flist]
@@ -315,7 +319,7 @@ def _update(conn: Connection, meta: CollectionMeta, fid: int, values: dict[str, 
         conn.execute(f"UPDATE {meta.table_name} SET {', '.join(sets)} WHERE fid = ?", [*params, fid])
     ext = _Extent(meta.bbox, meta.t_min, meta.t_max)
     ext.add(geom if set_geom else None, t)
-    _touch(conn, meta, ext)
+    _touch(conn, meta, ext, delta)
     _event(conn, "updated", meta, fid)
 
 
@@ -328,5 +332,39 @@ def delete_feature(conn: Connection, name: str, fid: int) -> None:
     _event(conn, "deleted", meta, fid)
 
 
+def put_feature(conn: Connection, name: str, fid: int, props: dict[str, Any], geom: BaseGeometry | None) -> bool:
+    """Feature ``fid`` made to hold ``props`` (unknown properties ignored) and ``geom``: inserted with that id when
+    missing, replaced otherwise. Keeps the count (without counting the table) and extent. True when inserted."""
+    meta = _lock(conn, name)
+    values = _row_values(meta.fields, props, fid)
+    g = _check_geom(geom, fid)
+    if _exists(conn, meta, fid):
+        _update(conn, meta, fid, values, g, set_geom=True, delta=0)
+        return False
+    with_time = bool(meta.time_field)
+    try:
+        t = _time_value(meta.fields, meta.time_field, values)
+    except ValueError:
+        raise ValidationFailed(f"feature {fid}: the time field {meta.time_field!r} is not a date-time.") from None
+    conn.execute(_insert_sql(conn, meta.table_name, meta.fields, with_time, True),
+                 _params(fid, meta.fields, values, t, g, with_time, True))
+    ext = _Extent(meta.bbox, meta.t_min, meta.t_max)
+    ext.add(g, t)
+    _touch(conn, meta, ext, 1)
+    _event(conn, "created", meta, fid)
+    return True
+
+
+def remove_feature(conn: Connection, name: str, fid: int) -> bool:
+    """Delete feature ``fid`` when it exists (True), else nothing (False); the count kept without counting."""
+    meta = _lock(conn, name)
+    if not _exists(conn, meta, fid):
+        return False
+    conn.execute(f"DELETE FROM {meta.table_name} WHERE fid = ?", (fid,))
+    _touch(conn, meta, None, -1)
+    _event(conn, "deleted", meta, fid)
+    return True
+
+
 __all__ = ["replace_collection", "drop_collection", "insert_features", "replace_feature", "patch_feature",
-           "delete_feature"]
+           "delete_feature", "put_feature", "remove_feature"]

@@ -12,9 +12,11 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from urbanos.core.lang import pick_lang
-from urbanos.errors import BadRequest, NotFound, PayloadTooLarge, Unauthorized, UrbanosError
+from urbanos.errors import BadRequest, NotFound, PayloadTooLarge, RateLimited, Unauthorized, UrbanosError
+from urbanos.participation import throttle
 from urbanos.participation.budget.i18n import translator
 from urbanos.participation.budget.service import BudgetService, public
+from urbanos.participation.throttle import too_many_page
 from urbanos.platform import render_html
 from urbanos.routing import identity_of, json_body, platform_of
 
@@ -108,6 +110,7 @@ class BudgetRoutes:
 
     async def verify(self, request: Request) -> Response:
         body = await _body(request)
+        throttle.take(request, None, "codes")  # by address: letters' codes are not to be guessed
         if not isinstance(body, dict):
             raise BadRequest("The body is a JSON object with the code.")
         key = await self.s.verify(str(request.path_params["name"]), body.get("code"))
@@ -127,6 +130,7 @@ class BudgetRoutes:
             if ident.is_anonymous:
                 raise Unauthorized("Vote with the voter key of your letter's code (X-Voter-Key) or a registered token.")
             credential = "id:" + ident.subject
+        throttle.take(request, credential, "ballots")
         return _json(await self.s.cast(str(request.path_params["name"]), credential, body.get("projects")))
 
     async def ballot_form(self, request: Request) -> Response:
@@ -139,6 +143,11 @@ class BudgetRoutes:
         chosen_raw = form.get("project", [])
         chosen = [int(x) for x in chosen_raw if x.isascii() and x.isdigit() and len(x) < 19]
         credential = (form.get("credential") or [""])[0].strip()
+        try:
+            throttle.take(request, "key:" + credential[:200] if credential.startswith("vk_") else None, "ballots")
+        except RateLimited as exc:
+            lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
+            return too_many_page(request, exc, f"{PREFIX}/{ref}?lang={lang}")
         try:
             if len(chosen) != len(chosen_raw):
                 raise BadRequest("A project is not one of this vote's projects.", code="unknown_project")

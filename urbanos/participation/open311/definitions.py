@@ -96,7 +96,7 @@ def validate_service(body: Any) -> dict[str, Any]:
         raise ValidationFailed("The service must be a JSON object.")
     errors: list[str] = []
     known = {"service_code", "service_name", "description", "metadata", "type", "keywords", "group", "organization",
-             "attributes"}
+             "attributes", "sensitive"}
     errors += [f"{k}: unknown field." for k in body if k not in known][:10]
     code = body.get("service_code")
     if not isinstance(code, str) or not CODE.match(code):
@@ -117,17 +117,19 @@ def validate_service(body: Any) -> dict[str, Any]:
     service = {"code": code, "name": _text(body, "service_name", errors, required=True, limit=200),
                "description": _text(body, "description", errors, limit=TEXT_MAX), "type": kind,
                "keywords": _text(body, "keywords", errors), "group": _text(body, "group", errors, limit=200),
-               "owner_org": org, "attributes": sorted(parsed, key=lambda a: a["order"])}
+               "owner_org": org, "attributes": sorted(parsed, key=lambda a: a["order"]),
+               "sensitive": _flag(body.get("sensitive"), "sensitive", False, errors)}
     if errors:
         raise ValidationFailed(f"The service is not valid: {errors[0]}", detail={"errors": errors})
     return service
 
 
 def service_entry(s: dict[str, Any]) -> dict[str, Any]:
-    """A service in the ``services`` list (with ``organization``, the owner, beside the spec's fields)."""
+    """A service in the ``services`` list (with ``organization``, the owner, and ``sensitive``: its requests'
+    descriptions are left out of the open dataset, beside the spec's fields)."""
     return {"service_code": s["code"], "service_name": s["name"], "description": s["description"],
             "metadata": bool(s["attributes"]), "type": s["type"], "keywords": s["keywords"], "group": s["group"],
-            "organization": s["owner_org"]}
+            "organization": s["owner_org"], "sensitive": bool(s.get("sensitive"))}
 
 
 def definition(s: dict[str, Any]) -> dict[str, Any]:

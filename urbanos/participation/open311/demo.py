@@ -12,6 +12,7 @@ import orjson
 from urbanos.core.time import format_stored
 from urbanos.participation.open311 import store
 from urbanos.participation.open311.definitions import validate_service
+from urbanos.participation.open311.opendata import OpenData
 
 if TYPE_CHECKING:
     from urbanos.platform import Platform
@@ -78,7 +79,15 @@ def _load(c: Any) -> None:
 
 
 def load_demo(platform: Platform) -> None:
+    """The services and reports, published as open data by the setting's organisation (else the services' one)."""
     platform.db.write_sync(_load)
+
+    def publish(c: Any) -> None:
+        org = str(platform.settings.participation_open_data_org or "") or \
+            c.fetchval("SELECT owner_org FROM participation_services ORDER BY code LIMIT 1")
+        if org:
+            OpenData(platform, org).ensure(c)
+    platform.db.write_sync(publish)
 
 
 __all__ = ["load_demo", "SERVICES", "REPORTS"]

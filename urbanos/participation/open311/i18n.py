@@ -24,6 +24,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "agency": "Agency", "time": "Time", "staff": "Service requests (staff)", "change": "Update",
         "save": "Save", "hidden": "hidden", "none": "No requests.", "map": "Map: click to set the place",
         "thanks": "Thank you: your report has been received.", "as_json": "As Open311 JSON",
+        "services": "Open311 services", "services_intro": "The kinds of problem residents can report, of the "
+        "organisations you are a steward of.", "new_service": "New service", "no_services": "No service yet.",
+        "code": "Code", "name": "Name", "group": "Group", "keywords": "Keywords", "type": "Type",
+        "organization": "Organisation", "sensitive": "Sensitive: leave the descriptions out of the open dataset",
+        "attributes": "Attributes (JSON list, as in the API)", "attributes_help": "For example [{\"code\": \"size\", "
+        "\"datatype\": \"singlevaluelist\", \"description\": \"How large?\", \"values\": [{\"key\": \"small\", "
+        "\"name\": \"Small\"}]}]", "code_help": "Letters, digits, '_', '.', '-'; it cannot be changed later.",
+        "org_help": "The organisation whose stewards manage the service (empty: admins only).", "edit": "Change",
+        "delete": "Delete", "create": "Create", "edit_title": "Change service {code}",
+        "delete_title": "Delete service {code}?", "delete_text": "The service is removed from the service list. A "
+        "service that has requests cannot be deleted.", "cancel": "Cancel", "not_saved": "The service was not saved:",
+        "saved": "Service {code} saved.", "yes": "yes", "actions": "Actions",
     },
     "de": {
         "report": "Ein Problem melden", "intro": "Melden Sie der Stadt ein Problem im öffentlichen Raum. Meldung, Ort "
@@ -38,6 +50,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "staff": "Meldungen (Verwaltung)", "change": "Ändern", "save": "Speichern", "hidden": "ausgeblendet",
         "none": "Keine Meldungen.", "map": "Karte: klicken, um den Ort zu setzen",
         "thanks": "Danke: Ihre Meldung ist eingegangen.", "as_json": "Als Open311-JSON",
+        "services": "Open311-Dienste", "services_intro": "Die Arten von Problemen, die gemeldet werden können, der "
+        "Organisationen, deren Verwalter Sie sind.", "new_service": "Neuer Dienst", "no_services": "Noch kein Dienst.",
+        "code": "Kennung", "name": "Name", "group": "Gruppe", "keywords": "Stichwörter", "type": "Typ",
+        "organization": "Organisation", "sensitive": "Sensibel: Beschreibungen nicht im offenen Datensatz",
+        "attributes": "Attribute (JSON-Liste wie in der API)", "attributes_help": "Zum Beispiel [{\"code\": \"size\", "
+        "\"datatype\": \"singlevaluelist\", \"description\": \"Wie groß?\", \"values\": [{\"key\": \"small\", "
+        "\"name\": \"Klein\"}]}]", "code_help": "Buchstaben, Ziffern, '_', '.', '-'; später nicht änderbar.",
+        "org_help": "Die Organisation, deren Verwalter den Dienst pflegen (leer: nur Administratoren).",
+        "edit": "Ändern", "delete": "Löschen", "create": "Anlegen", "edit_title": "Dienst {code} ändern",
+        "delete_title": "Dienst {code} löschen?", "delete_text": "Der Dienst wird aus der Liste entfernt. Ein Dienst "
+        "mit Meldungen kann nicht gelöscht werden.", "cancel": "Abbrechen",
+        "not_saved": "Der Dienst wurde nicht gespeichert:", "saved": "Dienst {code} gespeichert.", "yes": "ja",
+        "actions": "Aktionen",
     },
 }
 

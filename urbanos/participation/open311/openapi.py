@@ -107,6 +107,22 @@ def openapi_part() -> dict[str, Any]:
     paths["/participation/staff/requests/{id}"] = {"post": {"tags": [TAG], "summary": "Staff: an update from the page",
                                                             "parameters": [_path("id")], "responses": {
             "303": {"description": "Back to the list"}, "4XX": {"description": "Error"}}}}
+    back = {"303": {"description": "Back to the list"}, "4XX": {"description": "The form again, with its problems"}}
+    code = [_path("code")]
+    paths["/participation/services"] = {"get": {"tags": [TAG], "summary": "Stewards: the services they manage",
+                                                "responses": html}}
+    paths["/participation/services/new"] = {
+        "get": {"tags": [TAG], "summary": "Stewards: the new-service form", "responses": html},
+        "post": {"tags": [TAG], "summary": "Stewards: create a service from the form", "responses": back}}
+    paths["/participation/services/{code}/edit"] = {
+        "get": {"tags": [TAG], "summary": "Stewards: the form to change a service", "parameters": code,
+                "responses": html},
+        "post": {"tags": [TAG], "summary": "Stewards: change a service from the form", "parameters": code,
+                 "responses": back}}
+    paths["/participation/services/{code}/delete"] = {
+        "get": {"tags": [TAG], "summary": "Stewards: confirm deleting a service", "parameters": code,
+                "responses": html},
+        "post": {"tags": [TAG], "summary": "Stewards: delete a service", "parameters": code, "responses": back}}
     return {"paths": paths, "tags": [{"name": TAG, "description": "Open311 GeoReport v2 service requests."}]}
 
 

@@ -18,12 +18,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from urbanos.errors import NotFound, UrbanosError, ValidationFailed
+from urbanos.errors import NotFound, RateLimited, UrbanosError, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.participation.open311.i18n import messages, pick_lang, states
 from urbanos.participation.open311.routes import read_form
 from urbanos.participation.open311.service import Open311Service
 from urbanos.participation.open311.store import STATES
+from urbanos.participation.throttle import too_many_page
 from urbanos.platform import render_html
 from urbanos.routing import PortalForms, base_url, identity_of, platform_of
 
@@ -93,7 +94,10 @@ async def report_post(request: Request) -> Response:
     ident = await _signed_in(request)
     shared = ident.is_anonymous
     ident = REPORT_FORM if shared else ident
-    svc.throttle(ident, request.client.host if request.client else None, per_token=not shared)
+    try:
+        svc.throttle(ident, request.client.host if request.client else None, per_token=not shared)
+    except RateLimited as exc:
+        return too_many_page(request, exc, f"/participation/report?lang={_lang(request)}")
     items = [(k, v) for k, v in items if v != "" or k.startswith("attribute")]
     try:
         out = await svc.submit(ident, items, photo, base_url(request))

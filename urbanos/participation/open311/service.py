@@ -11,13 +11,15 @@ import orjson
 
 from urbanos.core.ids import is_ascii_digits
 from urbanos.core.time import now_stored
-from urbanos.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from urbanos.errors import Conflict, NotFound, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.governance.gate import Gate
-from urbanos.governance.throttle import FailureLimiter, client_key
-from urbanos.participation.open311 import intake, query, store, workflow
+from urbanos.participation import throttle
+from urbanos.participation.open311 import intake, opendata, query, store, workflow
 from urbanos.participation.open311.definitions import definition, service_entry, validate_service
 from urbanos.participation.open311.media import make_safe
+from urbanos.participation.open311.opendata import OpenData
+from urbanos.participation.throttle import Limits
 from urbanos.ports import AuditPort, MessagePort
 
 if TYPE_CHECKING:
@@ -35,10 +37,7 @@ class Open311Service:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.db = platform.db
-        s = platform.settings
-        # the governance throttle's token buckets, drained by every accepted post
-        self.per_token = FailureLimiter(int(s.participation_posts_per_minute))
-        self.per_address = FailureLimiter(int(s.participation_posts_per_minute_per_address))
+        self.open_data = OpenData(platform)
 
     # -- services ---------------------------------------------------------------------------------------------
     async def services(self) -> list[dict[str, Any]]:
@@ -80,7 +79,7 @@ class Open311Service:
                 raise ValidationFailed("service_code: differs from the path; a service keeps its code.")
         s = validate_service(body)
 
-        def tx(c: Any) -> None:
+        def tx(c: Any) -> bool:
             old = store.service(c, code)
             if old is None:
                 raise NotFound(f"service_code {code[:64]!r}: no such service.")
@@ -89,8 +88,9 @@ class Open311Service:
             if s["owner_org"] is not None and not store.org_exists(c, s["owner_org"]):
                 raise ValidationFailed(f"organization {s['owner_org']!r}: no such organisation.")
             store.update_service(c, s, now_stored())
+            return self.open_data.service_changed(c)
 
-        await self.db.write(tx)
+        await self._in_step(await self.db.write(tx))
         self._audit(ident, "open311.service.changed", "Open311Service", code, s["owner_org"])
         return service_entry(s)
 
@@ -108,16 +108,17 @@ class Open311Service:
         org = await self.db.write(tx)
         self._audit(ident, "open311.service.deleted", "Open311Service", code, org)
 
+    async def _in_step(self, in_step: bool) -> None:
+        """After a write whose transaction found no open-data collection yet: publish every request now."""
+        if not in_step:
+            await opendata.publish(self.platform, self.open_data)
+
     # -- requests ---------------------------------------------------------------------------------------------
     def throttle(self, ident: Identity, client: str | None, *, per_token: bool = True) -> None:
         """429 when the caller's token (``per_token``: not for the shared report form) or client address has used
         up its posts; otherwise count this post against both."""
-        keys = ((self.per_token, ident.subject if per_token else None), (self.per_address, client_key(client)))
-        wait = max(limiter.retry_after(key) for limiter, key in keys)
-        if wait:
-            raise RateLimited(f"Too many service requests; try again in {wait} s.", retry_after=wait)
-        for limiter, key in keys:
-            limiter.failed(key)
+        limits: Limits = self.platform.services[throttle.SERVICE]
+        limits.take(ident.subject if per_token else None, client, "service requests")
 
     async def submit(self, ident: Identity, items: list[tuple[str, str]], photo: bytes | None,
                      base: str) -> list[dict[str, Any]]:
@@ -140,12 +141,14 @@ class Open311Service:
                   "attributes": orjson.dumps(req.attributes).decode(), "token": token, "subject": ident.subject,
                   "requested_at": now, "updated_at": now, "state_at": now}
 
-        def tx(c: Any) -> int:
+        def tx(c: Any) -> tuple[int, bool]:
             if safe is not None and key is not None:
                 store.insert_media(c, key, safe.data, safe.width, safe.height, safe.faces, safe.plates, now)
-            return store.insert_request(c, values, req.contact)
+            rid = store.insert_request(c, values, req.contact)
+            return rid, self.open_data.changed(c, rid)
 
-        rid = await self.db.write(tx)
+        rid, in_step = await self.db.write(tx)
+        await self._in_step(in_step)
         await self._publish(rid, svc, values)
         if token is not None:
             return [{"token": token}]
@@ -206,12 +209,14 @@ class Open311Service:
         row = await self.row(rid_text)
         Gate.require(ident, "steward", row["owner_org"])
 
-        def tx(c: Any) -> str:
+        def tx(c: Any) -> tuple[str, bool]:
             fresh = store.request_row(c, row["id"])
             assert fresh is not None
-            return workflow.apply(c, row["id"], fresh, up, ident.subject)
+            outcome = workflow.apply(c, row["id"], fresh, up, ident.subject)
+            return outcome, outcome != "applied" or self.open_data.changed(c, row["id"])
 
-        outcome = await self.db.write(tx)
+        outcome, in_step = await self.db.write(tx)
+        await self._in_step(in_step)
         if outcome != "unchanged":
             self._audit(ident, "open311.request.updated", "ServiceRequest", row["id"], row["owner_org"],
                         state=up.state, outcome=outcome)
@@ -230,7 +235,11 @@ class Open311Service:
             raise ValidationFailed(f"The moderation is not valid: {errors[0]}", detail={"errors": errors})
         row = await self.row(rid_text)
         Gate.require(ident, "steward", row["owner_org"])
-        await self.db.write(lambda c: workflow.moderate(c, row["id"], hidden == "true", reason, photo == "true"))
+        def tx(c: Any) -> bool:
+            workflow.moderate(c, row["id"], hidden == "true", reason, photo == "true")
+            return self.open_data.changed(c, row["id"])
+
+        await self._in_step(await self.db.write(tx))
         self._audit(ident, "open311.request." + ("hidden" if hidden == "true" else "shown"), "ServiceRequest",
                     row["id"], row["owner_org"], reason=reason, photo=photo == "true")
         return {"service_request_id": str(row["id"]), "hidden": hidden == "true", "photo": photo == "true"}

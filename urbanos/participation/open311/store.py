@@ -33,10 +33,10 @@ def w3c(stored: str | None) -> str | None:
 def _service(row: dict[str, Any]) -> dict[str, Any]:
     return {"code": row["code"], "name": row["name"], "description": row["description"], "type": row["type"],
             "keywords": row["keywords"], "group": row["grp"], "owner_org": row["owner_org"],
-            "attributes": orjson.loads(row["attributes"])}
+            "attributes": orjson.loads(row["attributes"]), "sensitive": bool(row["sensitive"])}
 
 
-_SERVICE_COLS = "code, name, description, type, keywords, grp, owner_org, attributes"
+_SERVICE_COLS = "code, name, description, type, keywords, grp, owner_org, attributes, sensitive"
 
 
 def services(c: Connection) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def service(c: Connection, code: str) -> dict[str, Any] | None:
 def _service_values(s: dict[str, Any], now: str) -> dict[str, Any]:
     return {"name": s["name"], "description": s["description"], "type": s["type"], "keywords": s["keywords"],
             "grp": s["group"], "owner_org": s["owner_org"], "attributes": orjson.dumps(s["attributes"]).decode(),
-            "updated_at": now}
+            "sensitive": int(bool(s.get("sensitive"))), "updated_at": now}
 
 
 def insert_service(c: Connection, s: dict[str, Any], now: str) -> None:
@@ -106,6 +106,11 @@ def request_row(c: Connection, rid: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def public_rows(c: Connection) -> list[dict[str, Any]]:
+    """Every request not hidden, in id order (the open dataset's full load)."""
+    return c.rows(f"SELECT {_PUBLIC}{_FROM} WHERE r.hidden = 0 ORDER BY r.id")
+
+
 def find(c: Connection, where: list[str], params: list[Any], limit: int, offset: int) -> list[dict[str, Any]]:
     sql = f"SELECT {_PUBLIC}{_FROM} WHERE r.hidden = 0"
     for w in where:
@@ -146,7 +151,7 @@ def public(row: dict[str, Any], base: str, notes: list[dict[str, Any]] | None = 
 
 __all__ = ["STATES", "CLOSED", "CONTACT_FIELDS", "spec_status", "w3c", "services", "service", "insert_service",
            "update_service", "delete_service", "requests_of_service", "org_exists", "insert_request", "insert_media",
-           "media", "by_token", "request_row", "find", "updates", "public"]
+           "media", "by_token", "request_row", "public_rows", "find", "updates", "public"]
 
 
 def staff_rows(c: Connection, orgs: list[str] | None, limit: int) -> list[dict[str, Any]]:

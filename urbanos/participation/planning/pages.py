@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from urbanos.core.lang import pick_lang
-from urbanos.errors import PayloadTooLarge, UrbanosError
+from urbanos.errors import PayloadTooLarge, RateLimited, UrbanosError
 from urbanos.governance import Identity
+from urbanos.participation import throttle
 from urbanos.participation.planning.i18n import translator
 from urbanos.participation.planning.service import PlanningService, public_project
+from urbanos.participation.throttle import too_many_page
 from urbanos.platform import render_html
 from urbanos.routing import PortalForms, identity_of, platform_of
 
@@ -102,13 +104,18 @@ def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[R
             raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
         form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=20))
         FORMS.check(request, form.pop("csrf", ""))
+        ident = await signed_in(request)
+        try:
+            throttle.take(request, None if ident.is_anonymous else ident.subject, "contributions")
+        except RateLimited as exc:
+            return too_many_page(request, exc, f"/participation/projects/{name}?lang={_lang(request)}")
         lat, lon = _number(form.get("lat", "")), _number(form.get("lon", ""))
         body: dict[str, Any] = {"title": form.get("title", ""), "text": form.get("text", ""),
                                 "category": form.get("category", "")}
         if lat is not None or lon is not None:
             body["geometry"] = {"type": "Point", "coordinates": [lon, lat]}
         try:
-            out = await service.contribute(await signed_in(request), name, body)
+            out = await service.contribute(ident, name, body)
         except UrbanosError as exc:
             items = await service.contributions(name)
             return await project(request, proj, items, exc.status, [exc.message], form)

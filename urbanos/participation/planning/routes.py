@@ -12,6 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from urbanos.errors import BadRequest, PayloadTooLarge
+from urbanos.governance import Identity
+from urbanos.participation import throttle
 from urbanos.participation.planning import exports, model, pages
 from urbanos.participation.planning.service import PlanningService, public_project
 from urbanos.routing import identity_of, json_body
@@ -44,6 +46,13 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     if len(parts) != 4 or not all(math.isfinite(x) for x in parts) or parts[0] > parts[2] or parts[1] > parts[3]:
         raise BadRequest("bbox is minLon,minLat,maxLon,maxLat.", detail={"field": "bbox"})
     return parts[0], parts[1], parts[2], parts[3]
+
+
+async def _limited(request: Request, what: str) -> Identity:
+    """The caller, after its post is counted against its token's and its address's limits (429 beyond them)."""
+    ident = await identity_of(request)
+    throttle.take(request, None if ident.is_anonymous else ident.subject, what)
+    return ident
 
 
 def _category(request: Request) -> str | None:
@@ -82,7 +91,8 @@ class PlanningRoutes:
     async def contributions(self, request: Request) -> Response:
         name = self._name(request)
         if request.method == "POST":
-            return _json(await self.s.contribute(await identity_of(request), name, await _body(request)), 201)
+            ident = await _limited(request, "contributions")
+            return _json(await self.s.contribute(ident, name, await _body(request)), 201)
         items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")))
         return _json({"contributions": items, "count": len(items)})
 
@@ -108,12 +118,12 @@ class PlanningRoutes:
         return _json(await self.s.contribution(self._name(request), self._cid(request)))
 
     async def comments(self, request: Request) -> Response:
-        out = await self.s.comment(await identity_of(request), self._name(request), self._cid(request),
+        out = await self.s.comment(await _limited(request, "comments"), self._name(request), self._cid(request),
                                    await _body(request))
         return _json(out, 201)
 
     async def rating(self, request: Request) -> Response:
-        return _json(await self.s.rate(await identity_of(request), self._name(request), self._cid(request),
+        return _json(await self.s.rate(await _limited(request, "ratings"), self._name(request), self._cid(request),
                                        await _body(request)))
 
     async def moderation(self, request: Request) -> Response:

@@ -27,8 +27,9 @@ def _settings(ctx: click.Context, **flags: Any) -> Settings:
 @click.option("--data-dir", default=None, help="Data directory.")
 @click.pass_context
 def purge(ctx: click.Context, dry_run: bool, db_url: str | None, data_dir: str | None) -> None:
-    """Delete the data older than its retention period (per dataset, Datastream or collection), leaving a deletion
-    record and an audit entry per rule."""
+    """Delete the data older than its retention period (per dataset, Datastream or collection), and the personal data
+    capabilities keep for a period of their own (Open311 contact details), leaving a deletion record and an audit
+    entry per rule."""
     settings = _settings(ctx, db=db_url, data_dir=data_dir)
     platform = Platform.build(settings, load_components())
     platform.open()
@@ -48,7 +49,9 @@ def purge(ctx: click.Context, dry_run: bool, db_url: str | None, data_dir: str |
         if r["rows"]:
             click.echo(f"{r['dataset']}: {r['rule']}: {r['rows']} rows older than {r['before']} ({r['what']})")
     verb = "would be deleted" if dry_run else "deleted"
-    click.echo(f"{total} rows {verb} under {len(results)} rules.")
+    kinds = sum(1 for r in results if r.get("personal"))  # the capabilities' own periods (Open311 contact details)
+    also = f" and {kinds} periods of personal data" if kinds else ""
+    click.echo(f"{total} rows {verb} under {len(results) - kinds} rules{also}.")
 
 
 __all__ = ["purge"]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urbanos.core.time import format_stored, now_stored
 from urbanos.errors import ValidationFailed
 from urbanos.governance import Identity
-from urbanos.ports import AuditPort, CatalogPort, FeaturesPort, SensingPort
+from urbanos.ports import AuditPort, CatalogPort, Erasure, FeaturesPort, PersonalDataPort, SensingPort
 from urbanos.privacy.retention.shared import (
     MAX_NAME,
     body_object,
@@ -208,9 +208,8 @@ class Retention:
             if dry_run:
                 raise _DryRun(result)
             if n:
-                c.insert("privacy_deletions", {"at": format_stored(now), "dataset": rule.dataset, "org": rule.org,
-                                               "scope": rule.scope, "ref": rule.ref, "days": rule.days,
-                                               "before_time": before, "row_count": n, "what": what, "actor": actor})
+                self._record(c, Erasure(rule.dataset, rule.org, rule.scope, rule.ref, rule.days, n, what),
+                             format_stored(now), before, actor)
             return result
         try:
             result: dict[str, Any] = self.db.write_sync(tx)
@@ -221,15 +220,51 @@ class Retention:
                          rows=result["rows"], details={"rule": rule.describe(), "before": before, "what": result["what"]})
         return result
 
+    def _record(self, c: Connection, e: Erasure, at: str, before: str, actor: str) -> None:
+        c.insert("privacy_deletions", {"at": at, "dataset": e.dataset, "org": e.org, "scope": e.scope, "ref": e.ref,
+                                       "days": e.days, "before_time": before, "row_count": e.rows, "what": e.what,
+                                       "actor": actor})
+
+    def erase_personal(self, port: PersonalDataPort, now: datetime, *, dry_run: bool,
+                       actor: str) -> list[dict[str, Any]]:
+        """What a capability erases of its own personal data (one transaction; rolled back for a dry run), with a
+        deletion record and an audit entry for each kind erased."""
+        def tx(c: Connection) -> list[dict[str, Any]]:
+            results = []
+            for e in port.erase_expired(c, now):
+                before = format_stored(now - timedelta(days=e.days))
+                results.append({"dataset": e.dataset, "organization": e.org, "scope": e.scope, "ref": e.ref,
+                                "days": e.days, "before": before, "rows": e.rows, "what": e.what,
+                                "rule": f"{e.what}: {e.days} days", "personal": True})
+                if e.rows and not dry_run:
+                    self._record(c, e, format_stored(now), before, actor)
+            if dry_run:
+                raise _DryRun({"results": results})
+            return results
+        try:
+            results: list[dict[str, Any]] = self.db.write_sync(tx)
+        except _DryRun as dry:
+            return list(dry.result["results"])
+        audit = self._audit()
+        for r in results:
+            if r["rows"] and audit is not None:
+                audit.record(actor, "retention.purged", r["scope"], r["ref"], dataset=r["dataset"],
+                             org=r["organization"], rows=r["rows"], details={"rule": r["rule"], "before": r["before"]})
+        return results
+
     def purge_sync(self, *, now: datetime | None = None, dry_run: bool = False, actor: str = "system:retention",
                    progress: Callable[[Rule], None] | None = None) -> list[dict[str, Any]]:
-        """Apply every rule (dataset-wide rules first); ``progress(rule)`` after each."""
+        """Apply every rule (dataset-wide rules first; ``progress(rule)`` after each), then let every capability
+        erase its own personal data that is past its period (:class:`~urbanos.ports.PersonalDataPort`; a result,
+        marked ``personal``, for each kind that had rows due)."""
         at = now or clock()
         out = []
         for rule in self.db.read_sync(_rules_of):
             out.append(self.purge_rule(rule, at, dry_run=dry_run, actor=actor))
             if progress is not None:
                 progress(rule)
+        for port in self.platform.contributions(PersonalDataPort):
+            out.extend(r for r in self.erase_personal(port, at, dry_run=dry_run, actor=actor) if r["rows"])
         return out
 
     async def deletions(self, limit: int = 200) -> list[dict[str, Any]]:
