@@ -8,7 +8,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from urbanos.errors import NotFound, ValidationFailed
-from urbanos.governance import Gate, Identity
+from urbanos.governance import DatasetAccess, Gate, Identity
 from urbanos.ports import CatalogPort, DatasetRef
 
 if TYPE_CHECKING:
@@ -20,18 +20,38 @@ MAX_NAME = 200
 STAMP_SQL = "SELECT n FROM privacy_stamp WHERE id = 1"
 
 
-def visible_dataset(platform: Platform, c: Connection, identity: Identity, name: Any) -> DatasetRef:
-    """The active dataset ``name`` when ``identity`` may read it; NotFound otherwise (a hidden one answers exactly
-    like a missing one)."""
-    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+def _dataset(platform: Platform, c: Connection, name: Any, missing: NotFound) -> tuple[DatasetRef, DatasetAccess, list[str]]:
+    """The active dataset ``name``, its access facts and grants; ``missing`` when there is none."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise missing
     ref = platform.require(CatalogPort).dataset(c, name)
     if ref is None or ref.state != "active" or ref.name != name:
         raise missing
     ds, grants = platform.gate.dataset_access(c, ref.id)
+    if ds is None:
+        raise missing
+    return ref, ds, grants
+
+
+def visible_dataset(platform: Platform, c: Connection, identity: Identity, name: Any) -> DatasetRef:
+    """The active dataset ``name`` when ``identity`` may read it; NotFound otherwise (a hidden one answers exactly
+    like a missing one)."""
+    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+    ref, ds, grants = _dataset(platform, c, name, missing)
     if not platform.gate.can_read(identity, ds, grants):
         raise missing
+    return ref
+
+
+def writable_dataset(platform: Platform, c: Connection, identity: Identity, name: Any,
+                     role: str = "steward") -> DatasetRef:
+    """The active dataset ``name`` when ``identity`` may change its privacy settings: the gate's rule for writes,
+    ``role`` for the dataset's organisation (whether or not its access level lets the caller read the data: a
+    steward sets the retention of its organisation's confidential data). A caller without it gets NotFound for a
+    dataset it may not read (as for one that does not exist), else 401 (anonymous) or 403."""
+    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+    ref, ds, grants = _dataset(platform, c, name, missing)
+    platform.gate.authorize_write(identity, ds, grants, missing, role=role)
     return ref
 
 
@@ -90,5 +110,5 @@ def read_stamp(c: Connection) -> int:
     return int(c.fetchval(STAMP_SQL) or 0)
 
 
-__all__ = ["visible_dataset", "require_steward", "body_object", "text", "integer", "only_keys", "bump_stamp",
+__all__ = ["visible_dataset", "writable_dataset", "require_steward", "body_object", "text", "integer", "only_keys", "bump_stamp",
            "read_stamp", "MAX_TEXT", "MAX_NAME"]
