@@ -108,8 +108,18 @@ OWNED: tuple[OwnedPath, ...] = (
         "POST", f"/dashboards/{_dashboard(w)}/delete", {"data": {}}), DASHBOARD, form_cookie=DASH_CSRF),
 )
 
-# Connectors: the rule of their dataset (publisher of its organisation), through the API and the portal's forms.
+def _alert(w: World, ids: dict[str, Any]) -> int:
+    r = w.client.post("/alerts/rules", headers=ADMIN, json={"name": f"rule {w.fresh()}", "datastream": ids["stream"],
+                                                             "threshold": {"operator": ">", "fire": 100}})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+# Alert rules (their creation is in the main matrix) and connectors: the rule of their dataset (publisher of its organisation), through the API and the portal's forms.
 CONNECTORS: tuple[WritePath, ...] = (
+    WritePath("alerts: PATCH /alerts/rules/{id}", lambda w, ids: (
+        "PATCH", f"/alerts/rules/{ids['alert']}", {"json": {"name": f"renamed {w.fresh()}"}})),
+    WritePath("alerts: DELETE /alerts/rules/{id}", lambda w, ids: ("DELETE", f"/alerts/rules/{_alert(w, ids)}", {})),
     WritePath("connectors: PATCH /connectors/{name}", lambda w, ids: (
         "PATCH", f"/connectors/{ids['connector']}", {"json": {"every": f"{1 + w.fresh() % 50}h"}})),
     WritePath("connectors: DELETE /connectors/{name}", lambda w, ids: ("DELETE", f"/connectors/{_connector(w, ids)}", {})),
@@ -179,6 +189,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         w.ids["owned"] = {"showcase": _showcase(w), "dashboard": _dashboard(w)}
         for level in LEVELS:
             w.ids[level]["connector"] = _connector(w, w.ids[level])
+            w.ids[level]["alert"] = _alert(w, w.ids[level])
         yield w
 
 

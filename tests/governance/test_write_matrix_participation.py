@@ -71,8 +71,9 @@ def _build(w: World) -> None:
     assert r.status_code == 200, r.text
     ids["request"] = r.json()[0]["service_request_id"]
     ids["project"] = _project(w)
-    ids["contribution"] = _admin(w, "POST", f"{PROJECTS}/{ids['project']}/contributions", json={
-        "title": "Trees", "text": "More trees", "category": "idea", "geometry": POINT})["id"]
+    for key in ("contribution", "moderated"):  # one to comment on and rate, one to hide and show
+        ids[key] = _admin(w, "POST", f"{PROJECTS}/{ids['project']}/contributions", json={
+            "title": "Trees", "text": "More trees", "category": "idea", "geometry": POINT})["id"]
     ids["budget"] = _budget(w)
     ids["review"] = _budget(w, "review")
     ids["review_project"] = _admin(w, "GET", f"{BUDGETS}/{ids['review']}", 200)["projects"][0]["id"]
@@ -111,6 +112,9 @@ PATHS: tuple[OwnedPath, ...] = (
         "PUT", f"{OPEN311}/services/{_service(w)}.json", {"json": {"service_name": "Taken", "organization": "orgb"}}),
         expect=lambda r, s: None if (r in ("steward", "admin") and s is None) else (401,) if r is None else (403,)),
     OwnedPath("open311: DELETE services/{code}.json", lambda w: ("DELETE", f"{OPEN311}/services/{_service(w)}.json", {})),
+    OwnedPath("open311: POST requests.json (any signed-in caller reports)", lambda w: _form(
+        w, f"{OPEN311}/requests.json", {"service_code": "potholes", "lat": "53.5", "long": "10.0", "description": "Hole"}),
+        expect=_signed_in),
     OwnedPath("open311: staff update of a request (status, notes, agency)", lambda w: _form(
         w, f"{OPEN311}/requests/{_ids(w)['request']}/updates.json",
         {"status": ("acknowledged", "in_progress")[w.fresh() % 2], "status_notes": "seen", "agency_responsible": "Roads"})),
@@ -128,7 +132,7 @@ PATHS: tuple[OwnedPath, ...] = (
         "PATCH", f"{PROJECTS}/{_ids(w)['project']}", {"json": {"title": f"Square {w.fresh()}"}})),
     OwnedPath("planning: close a project", lambda w: ("PATCH", f"{PROJECTS}/{_project(w)}", {"json": {"closed": True}})),
     OwnedPath("planning: moderate a contribution", lambda w: (
-        "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions/{_ids(w)['contribution']}/moderation",
+        "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions/{_ids(w)['moderated']}/moderation",
         {"json": {"hidden": bool(w.fresh() % 2), "reason": "off topic"}})),
     OwnedPath("planning: contribute (any signed-in caller)", lambda w: (
         "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions",
@@ -198,8 +202,26 @@ def test_objects_of_another_organisation_are_not_linked(world: World) -> None:
         "name": mine, "owner_org": "orgb", "title": "T", "area": AREA, "starts_at": "2020-01-01",
         "ends_at": "2100-01-01", "categories": ["a"]}).status_code == 201
     before = world.snapshot()
-    r = world.client.post(f"{PROJECTS}/{mine}/contributions/{ids['contribution']}/moderation", headers=headers,
+    r = world.client.post(f"{PROJECTS}/{mine}/contributions/{ids['moderated']}/moderation", headers=headers,
                           json={"hidden": True, "reason": "x"})
     assert r.status_code == 404, r.text
     assert world.snapshot() == before
 
+
+
+@pytest.mark.parametrize("level", ["open", "confidential"])
+def test_a_project_naming_another_organisations_boundaries_shows_only_what_its_viewer_reads(
+        world: World, level: str) -> None:
+    """A project of ``orgb`` may name ``orga``'s feature collection as its boundaries (the field is a name): its heat
+    map reads the districts as its viewer, so a collection the viewer may not read is answered 404 and shows none of
+    its districts."""
+    headers = world.headers["steward:orgb"]
+    name = f"bounded-{level}"
+    r = world.client.post(PROJECTS, headers=headers, json={
+        "name": name, "owner_org": "orgb", "title": "T", "area": AREA, "starts_at": "2020-01-01",
+        "ends_at": "2100-01-01", "categories": ["a"], "boundaries": world.ids[level]["collection"]})
+    assert r.status_code == 201, r.text
+    for who in ("anonymous", "steward:orgb"):
+        r = attempt(world, who, ("GET", f"{PROJECTS}/{name}/heatmap.json", {}))
+        assert r.status_code == (200 if level == "open" else 404), r.text
+        assert level == "open" or "district" not in r.text, r.text

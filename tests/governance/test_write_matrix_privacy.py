@@ -16,6 +16,7 @@ import pytest
 
 from tests.governance.test_write_matrix import (
     ADMIN,
+    ALGORITHM,
     LEVELS,
     RANK,
     OwnedPath,
@@ -42,6 +43,11 @@ def _dpia(w: World, ids: dict[str, Any], state: str = "draft") -> int:
     if state == "submitted":
         _admin(w, "POST", f"/privacy/dpias/{made['id']}/submit")
     return int(made["id"])
+
+
+def _algorithm(w: World, ids: dict[str, Any]) -> int:
+    return int(_admin(w, "POST", "/algorithms", 201, json={**ALGORITHM, "name": f"algorithm {w.fresh()}",
+                                                           "datasets": [ids["ds"]]})["id"])
 
 
 def _receipt(w: World) -> str:
@@ -97,6 +103,14 @@ DATASET_PATHS: tuple[WritePath, ...] = (
         "POST", "/privacy/dpias", {"json": {"kind": "dataset", "target": ids["ds"]}}), role=STEWARD),
     WritePath("privacy: POST /privacy/dpias (its Datastream's ObservedProperty)", lambda w, ids: (
         "POST", "/privacy/dpias", {"json": {"kind": "observed_property", "target": ids["property"]}}), role=STEWARD),
+    # the algorithm register: an entry of orga using the dataset (entries are public: a refusal is 403)
+    WritePath("algorithms: PATCH /algorithms/{id}", lambda w, ids: (
+        "PATCH", f"/algorithms/{ids['algorithm']}", {"json": {"goal": f"Less waiting {w.fresh()}"}}), target_public=True),
+    WritePath("algorithms: PUT /algorithms/{id}", lambda w, ids: (
+        "PUT", f"/algorithms/{ids['algorithm']}", {"json": {**ALGORITHM, "name": f"replaced {w.fresh()}",
+                                                           "datasets": [ids["ds"]]}}), target_public=True),
+    WritePath("algorithms: DELETE /algorithms/{id}", lambda w, ids: (
+        "DELETE", f"/algorithms/{_algorithm(w, ids)}", {}), target_public=True),
 )
 
 OWNED: tuple[OwnedPath, ...] = (
@@ -130,6 +144,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for level in LEVELS:
             ids = w.ids[level]
             ids["property"] = _admin(w, "GET", f"/sta/v1.1/Datastreams({ids['stream']})/ObservedProperty")["@iot.id"]
+            ids["algorithm"] = _algorithm(w, ids)
         w.ok("package_create", {"name": "ds-orgb", "title": "B's data", "owner_org": "orgb"})
         yield w
 
