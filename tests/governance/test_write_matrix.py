@@ -382,6 +382,30 @@ def changed_tables(before: dict[str, Any] | None, after: dict[str, Any]) -> list
     return sorted(t for t in set(before or {}) | set(after) if (before or {}).get(t) != after.get(t))
 
 
+def error_format(r: Any) -> bool:
+    """Whether a refusal is in an API's error format: problem details naming its status, SensorThings' ``{code,
+    type: "error", message}``, OGC API's exception ``{code, description}``, CKAN's ``{"success": false, "error":
+    ...}``, Open311's list of ``{code, description}`` (JSON or XML), or a portal form shown again (HTML)."""
+    ctype = r.headers.get("content-type", "").split(";")[0]
+    if ctype == "text/html":
+        return True
+    if ctype == "text/xml":
+        return "<errors>" in r.text
+    try:
+        body = r.json()
+    except ValueError:
+        return False
+    if ctype == "application/problem+json":
+        return isinstance(body, dict) and body.get("status") == r.status_code
+    if isinstance(body, list):
+        return bool(body) and all(isinstance(e, dict) and {"code", "description"} <= set(e) for e in body)
+    if not isinstance(body, dict):
+        return False
+    if body.get("type") == "error":
+        return body.get("code") == r.status_code and bool(body.get("message"))
+    return (body.get("success") is False and "error" in body) or {"code", "description"} <= set(body)
+
+
 def check_callers(world: World, build: Callable[[], Request],
                   expect: Callable[[str | None, str | None], tuple[int, ...] | None],
                   status: Callable[[Any], int] = lambda r: int(r.status_code),
@@ -402,14 +426,14 @@ def check_callers(world: World, build: Callable[[], Request],
             continue
         if got not in refused:
             problems.append(f"{who}: expected {refused}, got {got} {r.text[:200]}")
+        elif r.status_code == got and not error_format(r):
+            problems.append(f"{who}: refused with {got} in no error format: {r.headers.get('content-type')} {r.text[:200]}")
         changed = changed_tables(before, world.snapshot())
         if changed:
             problems.append(f"{who}: refused with {got} but changed {changed}")
     return problems
 
 
-@pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
 def check_path(world: World, path: WritePath, level: str) -> list[str]:
     ids = world.ids[level]
     return check_callers(world, lambda: path.build(world, ids), lambda role, scope: expected(path, role, scope, level),
@@ -420,6 +444,8 @@ def check_owned(world: World, path: OwnedPath) -> list[str]:
     return check_callers(world, lambda: path.build(world), path.expect, path.status, path.form_cookie)
 
 
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
 def test_write_matrix(world: World, path: WritePath, level: str) -> None:
     problems = check_path(world, path, level)
     assert not problems, "\n".join(problems)

@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import free_port
 from tests.governance.test_write_matrix import (
     ADMIN,
+    CALLERS,
     CKAN_ANONYMOUS,
     LEVELS,
     RANK,
@@ -191,6 +192,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             w.ids[level]["connector"] = _connector(w, w.ids[level])
             w.ids[level]["alert"] = _alert(w, w.ids[level])
         yield w
+
+
+def matrix_size() -> tuple[int, int, int, int]:
+    per_level = len(CONNECTORS) + len(LINKS)
+    return len(OWNED) + per_level, len(CALLERS), len(LEVELS), (len(OWNED) + per_level * len(LEVELS)) * len(CALLERS)
 
 
 @pytest.mark.parametrize("path", OWNED, ids=[p.name for p in OWNED])

@@ -17,6 +17,7 @@ import pytest
 
 from tests.governance.test_write_matrix import (
     ADMIN,
+    CALLERS,
     OwnedPath,
     Request,
     World,
@@ -162,6 +163,10 @@ PATHS: tuple[OwnedPath, ...] = (
     OwnedPath("budgets: make voting codes", lambda w: (
         "POST", f"{BUDGETS}/{_budget(w, 'vote')}/codes", {"json": {"count": 2}})),
 )
+
+
+def matrix_size() -> tuple[int, int, int, int]:
+    return len(PATHS), len(CALLERS), 1, len(PATHS) * len(CALLERS)
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])

@@ -17,6 +17,7 @@ import pytest
 from tests.governance.test_write_matrix import (
     ADMIN,
     ALGORITHM,
+    CALLERS,
     LEVELS,
     RANK,
     OwnedPath,
@@ -147,6 +148,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ids["algorithm"] = _algorithm(w, ids)
         w.ok("package_create", {"name": "ds-orgb", "title": "B's data", "owner_org": "orgb"})
         yield w
+
+
+def matrix_size() -> tuple[int, int, int, int]:
+    paths = len(DATASET_PATHS) + len(OWNED)
+    return paths, len(CALLERS), len(LEVELS), (len(DATASET_PATHS) * len(LEVELS) + len(OWNED)) * len(CALLERS)
 
 
 @pytest.mark.parametrize("level", LEVELS)
