@@ -75,6 +75,8 @@ def _build(w: World) -> None:
     for key in ("contribution", "moderated"):  # one to comment on and rate, one to hide and show
         ids[key] = _admin(w, "POST", f"{PROJECTS}/{ids['project']}/contributions", json={
             "title": "Trees", "text": "More trees", "category": "idea", "geometry": POINT})["id"]
+    ids["comment"] = _admin(w, "POST", f"{PROJECTS}/{ids['project']}/contributions/{ids['contribution']}/comments",
+                            json={"text": "Yes"})["id"]
     ids["budget"] = _budget(w)
     ids["review"] = _budget(w, "review")
     ids["review_project"] = _admin(w, "GET", f"{BUDGETS}/{ids['review']}", 200)["projects"][0]["id"]
@@ -135,6 +137,9 @@ PATHS: tuple[OwnedPath, ...] = (
     OwnedPath("planning: moderate a contribution", lambda w: (
         "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions/{_ids(w)['moderated']}/moderation",
         {"json": {"hidden": bool(w.fresh() % 2), "reason": "off topic"}})),
+    OwnedPath("planning: moderate a comment", lambda w: (
+        "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions/{_ids(w)['contribution']}/moderation",
+        {"json": {"comment": _ids(w)["comment"], "hidden": bool(w.fresh() % 2), "reason": "rude"}})),
     OwnedPath("planning: contribute (any signed-in caller)", lambda w: (
         "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions",
         {"json": {"title": "Idea", "text": "A bench", "category": "idea", "geometry": POINT}}), expect=_signed_in),

@@ -20,7 +20,8 @@ MAX_NAME = 200
 STAMP_SQL = "SELECT n FROM privacy_stamp WHERE id = 1"
 
 
-def _dataset(platform: Platform, c: Connection, name: Any, missing: NotFound) -> tuple[DatasetRef, DatasetAccess, list[str]]:
+def _dataset(platform: Platform, c: Connection, name: Any,
+             missing: NotFound) -> tuple[DatasetRef, DatasetAccess, list[str]]:
     """The active dataset ``name``, its access facts and grants; ``missing`` when there is none."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise missing
@@ -110,5 +111,5 @@ def read_stamp(c: Connection) -> int:
     return int(c.fetchval(STAMP_SQL) or 0)
 
 
-__all__ = ["visible_dataset", "writable_dataset", "require_steward", "body_object", "text", "integer", "only_keys", "bump_stamp",
-           "read_stamp", "MAX_TEXT", "MAX_NAME"]
+__all__ = ["visible_dataset", "writable_dataset", "require_steward", "body_object", "text", "integer", "only_keys",
+           "bump_stamp", "read_stamp", "MAX_TEXT", "MAX_NAME"]
