@@ -200,3 +200,25 @@ def test_settings_of_orgb_name_only_what_it_may_read(world: World, level: str) -
         assert r.json()["detail"] == missing.json()["detail"].replace("no-such-collection", ids["collection"])
         changed = [t for t, rows in world.snapshot().items() if before.get(t) != rows]
         assert not changed, changed
+
+
+def test_a_dataset_with_privacy_settings_keeps_its_name(world: World) -> None:
+    """Retention, consent-based and person-related marks and assessments are kept under a dataset's name: renaming
+    the dataset is refused (409, CKAN's format) and changes nothing, so the renamed dataset cannot shed its consent
+    filter or retention, and another organisation's new dataset under the old name cannot take them over."""
+    world.ok("package_create", {"name": "kept", "owner_org": "orga"})
+    headers = world.headers["steward:orga"]
+    settings = (("PUT", "/privacy/retention/kept", {"days": 30}),
+                ("PUT", "/privacy/consent/datasets/kept", {"subject_field": "person", "purpose": "research"}),
+                ("PUT", "/privacy/person-related", {"kind": "dataset", "target": "kept", "person_related": True}),
+                ("POST", "/privacy/dpias", {"kind": "dataset", "target": "kept"}))
+    for method, url, body in settings:
+        assert world.client.request(method, url, headers=headers, json=body).status_code in (200, 201)
+        before = world.snapshot()
+        r = world.ckan("package_patch", {"id": "kept", "name": "renamed"}, headers)
+        assert r.status_code == 409 and r.json()["success"] is False, r.text
+        assert "keeps its name" in str(r.json()["error"]), r.text
+        assert world.snapshot() == before
+    assert world.ckan("package_patch", {"id": "kept", "title": "Still kept"}, headers).status_code == 200
+    world.ok("package_create", {"name": "free", "owner_org": "orga"})
+    assert world.ckan("package_patch", {"id": "free", "name": "freed"}, headers).status_code == 200

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from urbanos.errors import NotFound, ValidationFailed
+from urbanos.errors import Conflict, NotFound, ValidationFailed
 from urbanos.governance import DatasetAccess, Gate, Identity
 from urbanos.ports import CatalogPort, DatasetRef
 
@@ -54,6 +54,27 @@ def writable_dataset(platform: Platform, c: Connection, identity: Identity, name
     ref, ds, grants = _dataset(platform, c, name, missing)
     platform.gate.authorize_write(identity, ds, grants, missing, role=role)
     return ref
+
+
+# The privacy settings kept under a dataset's name (what each is called in a refusal, and the query finding one).
+BY_NAME = (("retention periods", "SELECT 1 FROM privacy_retention WHERE dataset = ?"),
+           ("a consent-based mark", "SELECT 1 FROM privacy_consent_datasets WHERE dataset = ?"),
+           ("a person-related mark", "SELECT 1 FROM privacy_person_related WHERE kind = 'dataset' AND ref = ?"),
+           ("impact assessments", "SELECT 1 FROM privacy_dpias WHERE kind = 'dataset' AND ref = ?"))
+
+
+def check_rename(c: Connection, identity: Identity | None, facts: dict[str, Any]) -> None:
+    """The catalogue's ``dataset.access`` write check: a dataset with privacy settings kept under its name keeps
+    that name (renamed, it would lose its consent filter, retention and person-related mark, and a new dataset
+    under the old name would take them over)."""
+    ds_id, name = facts.get("dataset_id"), facts.get("dataset")
+    old = c.fetchval("SELECT name FROM datasets WHERE id = ?", (ds_id,)) if ds_id is not None else None
+    if old is None or old == name:
+        return
+    held = [what for what, sql in BY_NAME if c.fetchone(sql, (old,)) is not None]
+    if held:
+        raise Conflict(f"Dataset {old!r} keeps its name: it has {', '.join(held)} under that name. Remove them "
+                       "(or keep the name) to rename it.", code="privacy_settings_named")
 
 
 def require_steward(identity: Identity, org: str | None) -> None:
@@ -111,5 +132,5 @@ def read_stamp(c: Connection) -> int:
     return int(c.fetchval(STAMP_SQL) or 0)
 
 
-__all__ = ["visible_dataset", "writable_dataset", "require_steward", "body_object", "text", "integer", "only_keys",
+__all__ = ["visible_dataset", "writable_dataset", "check_rename", "BY_NAME", "require_steward", "body_object", "text", "integer", "only_keys",
            "bump_stamp", "read_stamp", "MAX_TEXT", "MAX_NAME"]
