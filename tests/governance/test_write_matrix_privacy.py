@@ -222,3 +222,19 @@ def test_a_dataset_with_privacy_settings_keeps_its_name(world: World) -> None:
     assert world.ckan("package_patch", {"id": "kept", "title": "Still kept"}, headers).status_code == 200
     world.ok("package_create", {"name": "free", "owner_org": "orga"})
     assert world.ckan("package_patch", {"id": "free", "name": "freed"}, headers).status_code == 200
+
+
+def test_a_new_dataset_does_not_take_over_a_purged_ones_settings(world: World) -> None:
+    """An admin purges a dataset of ``orga`` that had retention and a consent-based mark; a steward of ``orgb``
+    creates a dataset of the same name: it starts without them (a day's retention set by ``orga`` would purge
+    ``orgb``'s data)."""
+    world.ok("package_create", {"name": "reused", "owner_org": "orga"})
+    for url, body in (("/privacy/retention/reused", {"days": 1}),
+                      ("/privacy/consent/datasets/reused", {"subject_field": "person", "purpose": "research"})):
+        assert world.client.put(url, headers=ADMIN, json=body).status_code == 200
+    world.ok("dataset_purge", {"id": "reused"})
+    headers = world.headers["steward:orgb"]
+    assert world.ckan("package_create", {"name": "reused", "owner_org": "orgb"}, headers).status_code == 200
+    r = world.client.get("/privacy/retention/reused", headers=headers)
+    assert r.status_code == 200 and r.json()["days"] is None, r.text
+    assert "reused" not in world.client.get("/privacy/consent/datasets", headers=ADMIN).text

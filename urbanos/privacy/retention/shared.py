@@ -56,22 +56,34 @@ def writable_dataset(platform: Platform, c: Connection, identity: Identity, name
     return ref
 
 
-# The privacy settings kept under a dataset's name (what each is called in a refusal, and the query finding one).
-BY_NAME = (("retention periods", "SELECT 1 FROM privacy_retention WHERE dataset = ?"),
-           ("a consent-based mark", "SELECT 1 FROM privacy_consent_datasets WHERE dataset = ?"),
-           ("a person-related mark", "SELECT 1 FROM privacy_person_related WHERE kind = 'dataset' AND ref = ?"),
-           ("impact assessments", "SELECT 1 FROM privacy_dpias WHERE kind = 'dataset' AND ref = ?"))
+# The privacy settings kept under a dataset's name: what each is called in a refusal, and its table and column.
+BY_NAME = (("retention periods", "privacy_retention", "dataset", ""),
+           ("a consent-based mark", "privacy_consent_datasets", "dataset", ""),
+           ("a person-related mark", "privacy_person_related", "ref", " AND kind = 'dataset'"),
+           ("impact assessments", "privacy_dpias", "ref", " AND kind = 'dataset'"))
 
 
-def check_rename(c: Connection, identity: Identity | None, facts: dict[str, Any]) -> None:
-    """The catalogue's ``dataset.access`` write check: a dataset with privacy settings kept under its name keeps
-    that name (renamed, it would lose its consent filter, retention and person-related mark, and a new dataset
-    under the old name would take them over)."""
+def _held(c: Connection, table: str, column: str, kind: str, name: Any) -> bool:
+    return c.fetchone(f"SELECT 1 FROM {table} WHERE {column} = ?{kind}", (name,)) is not None  # nosec B608 - BY_NAME
+
+
+def check_name(c: Connection, identity: Identity | None, facts: dict[str, Any]) -> None:
+    """The catalogue's ``dataset.access`` write check, for what privacy keeps under a dataset's name. A dataset with
+    such settings keeps its name (renamed, it would lose its consent filter, retention and person-related mark, and
+    a new dataset under the old name would take them over); a new dataset starts without the settings a purged
+    dataset of the same name left behind (a soft-deleted one keeps its name)."""
     ds_id, name = facts.get("dataset_id"), facts.get("dataset")
-    old = c.fetchval("SELECT name FROM datasets WHERE id = ?", (ds_id,)) if ds_id is not None else None
+    if ds_id is None:
+        left = [(table, column, kind) for _, table, column, kind in BY_NAME if _held(c, table, column, kind, name)]
+        for table, column, kind in left:
+            c.execute(f"DELETE FROM {table} WHERE {column} = ?{kind}", (name,))  # nosec B608 - names from BY_NAME
+        if left:
+            bump_stamp(c)
+        return
+    old = c.fetchval("SELECT name FROM datasets WHERE id = ?", (ds_id,))
     if old is None or old == name:
         return
-    held = [what for what, sql in BY_NAME if c.fetchone(sql, (old,)) is not None]
+    held = [what for what, table, column, kind in BY_NAME if _held(c, table, column, kind, old)]
     if held:
         raise Conflict(f"Dataset {old!r} keeps its name: it has {', '.join(held)} under that name. Remove them "
                        "(or keep the name) to rename it.", code="privacy_settings_named")
@@ -132,5 +144,5 @@ def read_stamp(c: Connection) -> int:
     return int(c.fetchval(STAMP_SQL) or 0)
 
 
-__all__ = ["visible_dataset", "writable_dataset", "check_rename", "BY_NAME", "require_steward", "body_object", "text", "integer", "only_keys",
+__all__ = ["visible_dataset", "writable_dataset", "check_name", "BY_NAME", "require_steward", "body_object", "text", "integer", "only_keys",
            "bump_stamp", "read_stamp", "MAX_TEXT", "MAX_NAME"]
