@@ -400,7 +400,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     import importlib
 
-    module = importlib.import_module("tests.governance.test_write_matrix")
-    paths, callers, levels, cases = module.matrix_size()
-    terminalreporter.write_line(f"write matrix on {BACKEND}: {paths} write paths x {callers} callers x {levels} access levels"
-                                f" = {cases} cases ({len(ran)} tests run)")
+    paths = cases = 0
+    for file in sorted((Path(__file__).parent / "governance").glob("test_write_matrix*.py")):
+        n, callers, levels, m = importlib.import_module(f"tests.governance.{file.stem}").matrix_size()
+        paths, cases = paths + n, cases + m
+    terminalreporter.write_line(f"write matrix on {BACKEND}: {paths} write paths x {callers} callers (x the access"
+                                f" levels of a dataset's writes) = {cases} cases ({len(ran)} tests run)")

@@ -11,6 +11,7 @@ as for a target that does not exist), and then nothing in the platform's tables 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -156,6 +157,30 @@ class WritePath:
     target_public: bool = False  # the target is public (an organisation), so a refusal is always 403
     status: Callable[[Any], int] = lambda r: int(r.status_code)  # the answer's status (a batch: its part's)
     anonymous: tuple[int, ...] = (401,)  # what the anonymous caller gets (CKAN answers 403 "Authorization Error")
+    form_cookie: str | None = None  # a portal form: sent with the sign-in cookie and this CSRF cookie (see attempt)
+
+
+Expect = Callable[[str | None, str | None], tuple[int, ...] | None]
+
+
+def owner_rule(role: str = "steward", anonymous: tuple[int, ...] = (401,), others: tuple[int, ...] = (403,)) -> Expect:
+    """The rule for an object ``orga`` owns (not a dataset): ``role`` of ``orga`` or of the whole platform writes;
+    the anonymous caller gets ``anonymous``, any other ``others``."""
+    def expect(r: str | None, scope: str | None) -> tuple[int, ...] | None:
+        if r is not None and RANK[r] >= RANK[role] and scope in ("orga", None):
+            return None
+        return anonymous if r is None else others
+    return expect
+
+
+@dataclass(frozen=True)
+class OwnedPath:
+    """A write to an object of organisation ``orga`` that no dataset owns (the access level does not apply)."""
+    name: str
+    build: Callable[[World], Request]
+    expect: Expect = owner_rule()
+    status: Callable[[Any], int] = lambda r: int(r.status_code)
+    form_cookie: str | None = None
 
 
 def _obs(w: World, ids: dict[str, Any]) -> int:
@@ -289,55 +314,140 @@ def matrix_size() -> tuple[int, int, int, int]:
     return len(PATHS), len(CALLERS), len(LEVELS), len(PATHS) * len(CALLERS) * len(LEVELS)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+@contextlib.contextmanager
+def open_world(folder: Path, **settings: Any) -> Iterator[World]:
+    """The organisations, callers and datasets on a fresh database of the back end under test (``settings``: more
+    settings of the app); the sibling modules (test_write_matrix_*.py) build theirs with it."""
     from starlette.testclient import TestClient
 
     from urbanos.web.app import create_app
 
-    folder: Path = tmp_path_factory.mktemp("matrix")
     with fresh_db_url(folder) as url:
-        app = create_app(settings_for(folder, url))
+        app = create_app(settings_for(folder, url, **settings))
         try:
-            with TestClient(app, raise_server_exceptions=False) as client:
+            with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
                 yield _build(client, app.state.platform)
         finally:
             app.state.platform.close()
 
 
-@pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
-def test_write_matrix(world: World, path: WritePath, level: str) -> None:
-    ids = world.ids[level]
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    with open_world(tmp_path_factory.mktemp("matrix")) as w:
+        yield w
+
+
+def expected(path: WritePath, role: str | None, scope: str | None, level: str) -> tuple[int, ...] | None:
+    """None when the caller may write through ``path`` to the dataset of ``level``, else the answers a refusal may
+    have: 401 for the anonymous caller (or what ``path`` says), 403 when it may see the target or holds too low a
+    role, and also 400/404 when it may not see the target (answered as for a target that does not exist)."""
+    if _allowed(path, role, scope):
+        return None
+    visible = path.target_public or _sees(role, scope, level)
+    if role is None:
+        refused: tuple[int, ...] = path.anonymous
+    elif RANK[role] < RANK[path.role] or (path.global_only and scope is not None) or visible:
+        refused = (403,)  # no role: refused before the target is looked at; a visible target: forbidden
+    else:
+        refused = ()
+    return refused if visible else (*refused, 400, 404)
+
+
+PORTAL_COOKIE = "urbanos_portal_token"
+CSRF_VALUE = "c" * 43
+
+
+def attempt(world: World, who: str, request: Request, form_cookie: str | None = None) -> Any:
+    """Send ``request`` as caller ``who``: its bearer token, or (``form_cookie``: the CSRF cookie of a portal form)
+    its token in the portal's sign-in cookie with the form's CSRF token, as a browser sends the form."""
+    method, url, kwargs = request
+    kwargs = dict(kwargs)
+    headers = dict(kwargs.pop("headers", {}))
+    auth = world.headers[who]
+    if form_cookie is None:
+        headers.update(auth)
+    else:
+        jar = [f"{form_cookie}={CSRF_VALUE}"]
+        if auth:
+            jar.append(f"{PORTAL_COOKIE}={auth['Authorization'].split(' ', 1)[1]}")
+        headers["Cookie"] = "; ".join(jar)
+        kwargs["data"] = {**kwargs.get("data", {}), "csrf": CSRF_VALUE}
+    try:
+        return world.client.request(method, url, headers=headers, **kwargs)
+    finally:
+        world.client.cookies.clear()  # a page's new CSRF cookie must not reach the next caller
+
+
+def changed_tables(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    return sorted(t for t in set(before or {}) | set(after) if (before or {}).get(t) != after.get(t))
+
+
+def error_format(r: Any) -> bool:
+    """Whether a refusal is in an API's error format: problem details naming its status, SensorThings' ``{code,
+    type: "error", message}``, OGC API's exception ``{code, description}``, CKAN's ``{"success": false, "error":
+    ...}``, Open311's list of ``{code, description}`` (JSON or XML), or a portal form shown again (HTML)."""
+    ctype = r.headers.get("content-type", "").split(";")[0]
+    if ctype == "text/html":
+        return True
+    if ctype == "text/xml":
+        return "<errors>" in r.text
+    try:
+        body = r.json()
+    except ValueError:
+        return False
+    if ctype == "application/problem+json":
+        return isinstance(body, dict) and body.get("status") == r.status_code
+    if isinstance(body, list):
+        return bool(body) and all(isinstance(e, dict) and {"code", "description"} <= set(e) for e in body)
+    if not isinstance(body, dict):
+        return False
+    if body.get("type") == "error":
+        return body.get("code") == r.status_code and bool(body.get("message"))
+    return (body.get("success") is False and "error" in body) or {"code", "description"} <= set(body)
+
+
+def check_callers(world: World, build: Callable[[], Request],
+                  expect: Callable[[str | None, str | None], tuple[int, ...] | None],
+                  status: Callable[[Any], int] = lambda r: int(r.status_code),
+                  form_cookie: str | None = None) -> list[str]:
+    """Every caller tries the write ``build()`` makes (fresh for each); the problems found: an allowed caller not
+    answered 2xx, a refused one answered other than ``expect`` says, or a refusal that changed a table."""
     problems = []
     for role, scope in CALLERS:
         who = _label(role, scope)
-        method, url, kwargs = path.build(world, ids)
-        allowed = _allowed(path, role, scope)
-        before = None if allowed else world.snapshot()
-        kwargs = dict(kwargs)
-        kwargs["headers"] = {**kwargs.get("headers", {}), **world.headers[who]}
-        r = world.client.request(method, url, **kwargs)
-        status = path.status(r)
-        if allowed:
-            if not 200 <= status < 300:
-                problems.append(f"{who}: expected success, got {status} {r.text[:200]}")
+        request = build()
+        refused = expect(role, scope)
+        before = None if refused is None else world.snapshot()
+        r = attempt(world, who, request, form_cookie)
+        got = status(r)
+        if refused is None:
+            if not (200 <= got < 300 or got == 303):  # a form answers with a redirect to what it wrote
+                problems.append(f"{who}: expected success, got {got} {r.text[:200]}")
             continue
-        visible = path.target_public or _sees(role, scope, level)
-        if role is None:
-            refused: tuple[int, ...] = path.anonymous
-        elif RANK[role] < RANK[path.role] or (path.global_only and scope is not None) or visible:
-            refused = (403,)  # no role: refused before the target is looked at; a visible target: forbidden
-        else:
-            refused = ()
-        # a target the caller may not read is answered as one that does not exist (or refused for want of a role)
-        expected = refused if visible else (*refused, 400, 404)
-        if status not in expected:
-            problems.append(f"{who}: expected {expected}, got {status} {r.text[:200]}")
-        after = world.snapshot()
-        if after != before:
-            changed = sorted(t for t in set(before or {}) | set(after) if (before or {}).get(t) != after.get(t))
-            problems.append(f"{who}: refused with {status} but changed {changed}")
+        if got not in refused:
+            problems.append(f"{who}: expected {refused}, got {got} {r.text[:200]}")
+        elif r.status_code == got and not error_format(r):
+            problems.append(f"{who}: refused with {got} in no error format: {r.headers.get('content-type')} {r.text[:200]}")
+        changed = changed_tables(before, world.snapshot())
+        if changed:
+            problems.append(f"{who}: refused with {got} but changed {changed}")
+    return problems
+
+
+def check_path(world: World, path: WritePath, level: str) -> list[str]:
+    ids = world.ids[level]
+    return check_callers(world, lambda: path.build(world, ids), lambda role, scope: expected(path, role, scope, level),
+                         path.status, path.form_cookie)
+
+
+def check_owned(world: World, path: OwnedPath) -> list[str]:
+    return check_callers(world, lambda: path.build(world), path.expect, path.status, path.form_cookie)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
+def test_write_matrix(world: World, path: WritePath, level: str) -> None:
+    problems = check_path(world, path, level)
     assert not problems, "\n".join(problems)
 
 

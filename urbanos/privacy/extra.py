@@ -38,6 +38,7 @@ def setup(platform: Platform) -> None:
     from urbanos.privacy.consent.state import PrivacyState
     from urbanos.privacy.dpia.service import Assessments
     from urbanos.privacy.retention.service import Retention
+    from urbanos.privacy.retention.shared import check_name
     from urbanos.privacy.transparency.service import Transparency
 
     state = PrivacyState(platform.db)
@@ -49,6 +50,7 @@ def setup(platform: Platform) -> None:
                               "privacy_transparency": Transparency(platform)})
     platform.gate.add_transform(consent.transform)
     platform.gate.add_write_check("dataset.access", dpias.check_dataset_access)
+    platform.gate.add_write_check("dataset.access", check_name)
     platform.gate.add_write_check("observation", dpias.check_observation)
 
 

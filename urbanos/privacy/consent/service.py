@@ -31,6 +31,7 @@ from urbanos.privacy.retention.shared import (
     require_steward,
     text,
     visible_dataset,
+    writable_dataset,
 )
 
 if TYPE_CHECKING:
@@ -169,8 +170,7 @@ class ConsentRegister:
     async def mark_dataset(self, identity: Identity, dataset: str, body: Any | None) -> dict[str, Any] | None:
         """Mark ``dataset`` consent-based (``body``: subject_field, purpose, recipient) or unmark it (``body`` None)."""
         def write(c: Connection) -> dict[str, Any] | None:
-            ref = visible_dataset(self.platform, c, identity, dataset)
-            require_steward(identity, ref.owner_org)
+            ref = writable_dataset(self.platform, c, identity, dataset)
             c.execute("DELETE FROM privacy_consent_datasets WHERE dataset = ?", (ref.name,))
             out = None
             if body is not None:

@@ -26,13 +26,14 @@ from urbanos.privacy.retention.shared import (
     only_keys,
     require_steward,
     text,
-    visible_dataset,
+    writable_dataset,
 )
 
 if TYPE_CHECKING:
     from urbanos.platform import Platform
     from urbanos.storage import Connection
 
+STA_VERSION = "v1.1"
 _COLS = ("id, kind, ref, label, org, state, sections, version, created_at, created_by, modified_at, modified_by,"
          " decided_at, decided_by, decision_note")
 
@@ -56,6 +57,13 @@ def _missing(what: str, state: str | None) -> str:
             f"organisation is missing ({have}).")
 
 
+def _property_id(ref: Any) -> int | None:
+    """The id an ObservedProperty target names (an integer, or its digits), or None."""
+    n = ref if isinstance(ref, int) and not isinstance(ref, bool) else parse_int(ref, lo=1) \
+        if isinstance(ref, str) and len(ref) < 20 else None
+    return n if n is not None and 0 < n < 2**63 else None
+
+
 class Assessments:
     def __init__(self, platform: Platform, state: PrivacyState) -> None:
         self.platform = platform
@@ -67,20 +75,32 @@ class Assessments:
         return self.platform.optional(AuditPort)
 
     # -- the target of a mark or an assessment -----------------------------------------------------------------
-    def _target(self, c: Connection, identity: Identity, kind: Any, ref: Any) -> tuple[str, str, str, str | None]:
-        """``(kind, ref, label, org)`` of a dataset (by name) or an ObservedProperty (by id) the caller may see."""
+    def _target(self, c: Connection, identity: Identity, kind: Any, ref: Any,
+                seen: bool) -> tuple[str, str, str, str | None]:
+        """``(kind, ref, label, org)`` of a dataset (by name) or an ObservedProperty (by id) whose marks and
+        assessments ``identity`` may write: a steward of its organisation. Without that role, a target the caller
+        may not read (``seen``: whether it may read the ObservedProperty) is answered as one that does not exist."""
         if kind not in KINDS:
             raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}.", detail={"field": "kind"})
         if kind == "dataset":
-            ds = visible_dataset(self.platform, c, identity, ref)
+            ds = writable_dataset(self.platform, c, identity, ref)
             return kind, ds.name, ds.title or ds.name, ds.owner_org
-        n = ref if isinstance(ref, int) and not isinstance(ref, bool) else parse_int(str(ref), lo=1) \
-            if isinstance(ref, str) and len(ref) < 20 else None
+        n = _property_id(ref)
         sensing = self.platform.optional(SensingPort)
-        found = sensing.observed_property(c, n) if sensing is not None and n is not None and 0 < n < 2**63 else None
-        if found is None:
+        found = sensing.observed_property(c, n) if sensing is not None and n is not None else None
+        if found is None or (not seen and not identity.has_role("steward", found[1])):
             raise NotFound(f"There is no ObservedProperty {str(ref)[:MAX_NAME]!r}.")
+        require_steward(identity, found[1])
         return kind, str(n), found[0], found[1]
+
+    async def _seen(self, identity: Identity, kind: Any, ref: Any) -> bool:
+        """Whether ``identity`` may read the ObservedProperty ``ref`` (as SensorThings answers it; True for a
+        dataset, which :meth:`_target` checks itself)."""
+        n = _property_id(ref) if kind == "observed_property" else None
+        sensing = self.platform.optional(SensingPort)
+        if n is None or sensing is None:
+            return kind != "observed_property"
+        return await sensing.entity_json(STA_VERSION, "ObservedProperties", n, identity, "", ["id"]) is not None
 
     # -- person-related marks ----------------------------------------------------------------------------------
     async def marks(self) -> list[dict[str, Any]]:
@@ -95,10 +115,10 @@ class Assessments:
             raise ValidationFailed("person_related must be true or false.", detail={"field": "person_related"})
         if "target" not in b:
             raise ValidationFailed("target is required.", detail={"field": "target"})
+        seen = await self._seen(identity, b.get("kind"), b.get("target"))
 
         def write(c: Connection) -> dict[str, Any]:
-            kind, ref, label, org = self._target(c, identity, b.get("kind"), b.get("target"))
-            require_steward(identity, org)
+            kind, ref, label, org = self._target(c, identity, b.get("kind"), b.get("target"), seen)
             c.execute("DELETE FROM privacy_person_related WHERE kind = ? AND ref = ?", (kind, ref))
             if flag:
                 c.insert("privacy_person_related", {"kind": kind, "ref": ref, "label": label, "org": org,
@@ -160,10 +180,10 @@ class Assessments:
         only_keys(b, {"kind", "target", "sections"})
         if "target" not in b:
             raise ValidationFailed("target is required.", detail={"field": "target"})
+        seen = await self._seen(identity, b.get("kind"), b.get("target"))
 
         def write(c: Connection) -> dict[str, Any]:
-            kind, ref, label, org = self._target(c, identity, b.get("kind"), b.get("target"))
-            require_steward(identity, org)
+            kind, ref, label, org = self._target(c, identity, b.get("kind"), b.get("target"), seen)
             sections = self._sections(b)
             now = now_stored()
             new_id = c.insert("privacy_dpias", {"kind": kind, "ref": ref, "label": label, "org": org, "state": "draft",

@@ -24,9 +24,9 @@ from urbanos.privacy.retention.shared import (
     body_object,
     integer,
     only_keys,
-    require_steward,
     text,
     visible_dataset,
+    writable_dataset,
 )
 
 if TYPE_CHECKING:
@@ -101,8 +101,7 @@ class Retention:
 
     async def put(self, identity: Identity, dataset: str, body: Any) -> dict[str, Any]:
         def write(c: Connection) -> dict[str, Any]:
-            ref = visible_dataset(self.platform, c, identity, dataset)
-            require_steward(identity, ref.owner_org)
+            ref = writable_dataset(self.platform, c, identity, dataset)
             rows = self._validate(c, ref.id, body_object(body))
             c.execute("DELETE FROM privacy_retention WHERE dataset = ?", (ref.name,))
             now = now_stored()
@@ -119,8 +118,7 @@ class Retention:
 
     async def delete(self, identity: Identity, dataset: str) -> None:
         def write(c: Connection) -> tuple[str, str | None]:
-            ref = visible_dataset(self.platform, c, identity, dataset)
-            require_steward(identity, ref.owner_org)
+            ref = writable_dataset(self.platform, c, identity, dataset)
             c.execute("DELETE FROM privacy_retention WHERE dataset = ?", (ref.name,))
             return ref.name, ref.owner_org
         name, org = await self.db.write(write)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from urbanos.errors import NotFound, ValidationFailed
-from urbanos.governance import Gate, Identity
+from urbanos.errors import Conflict, NotFound, ValidationFailed
+from urbanos.governance import DatasetAccess, Gate, Identity
 from urbanos.ports import CatalogPort, DatasetRef
 
 if TYPE_CHECKING:
@@ -20,19 +20,73 @@ MAX_NAME = 200
 STAMP_SQL = "SELECT n FROM privacy_stamp WHERE id = 1"
 
 
-def visible_dataset(platform: Platform, c: Connection, identity: Identity, name: Any) -> DatasetRef:
-    """The active dataset ``name`` when ``identity`` may read it; NotFound otherwise (a hidden one answers exactly
-    like a missing one)."""
-    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+def _dataset(platform: Platform, c: Connection, name: Any,
+             missing: NotFound) -> tuple[DatasetRef, DatasetAccess, list[str]]:
+    """The active dataset ``name``, its access facts and grants; ``missing`` when there is none."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise missing
     ref = platform.require(CatalogPort).dataset(c, name)
     if ref is None or ref.state != "active" or ref.name != name:
         raise missing
     ds, grants = platform.gate.dataset_access(c, ref.id)
+    if ds is None:
+        raise missing
+    return ref, ds, grants
+
+
+def visible_dataset(platform: Platform, c: Connection, identity: Identity, name: Any) -> DatasetRef:
+    """The active dataset ``name`` when ``identity`` may read it; NotFound otherwise (a hidden one answers exactly
+    like a missing one)."""
+    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+    ref, ds, grants = _dataset(platform, c, name, missing)
     if not platform.gate.can_read(identity, ds, grants):
         raise missing
     return ref
+
+
+def writable_dataset(platform: Platform, c: Connection, identity: Identity, name: Any,
+                     role: str = "steward") -> DatasetRef:
+    """The active dataset ``name`` when ``identity`` may change its privacy settings: the gate's rule for writes,
+    ``role`` for the dataset's organisation (whether or not its access level lets the caller read the data: a
+    steward sets the retention of its organisation's confidential data). A caller without it gets NotFound for a
+    dataset it may not read (as for one that does not exist), else 401 (anonymous) or 403."""
+    missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
+    ref, ds, grants = _dataset(platform, c, name, missing)
+    platform.gate.authorize_write(identity, ds, grants, missing, role=role)
+    return ref
+
+
+# The privacy settings kept under a dataset's name: what each is called in a refusal, and its table and column.
+BY_NAME = (("retention periods", "privacy_retention", "dataset", ""),
+           ("a consent-based mark", "privacy_consent_datasets", "dataset", ""),
+           ("a person-related mark", "privacy_person_related", "ref", " AND kind = 'dataset'"),
+           ("impact assessments", "privacy_dpias", "ref", " AND kind = 'dataset'"))
+
+
+def _held(c: Connection, table: str, column: str, kind: str, name: Any) -> bool:
+    return c.fetchone(f"SELECT 1 FROM {table} WHERE {column} = ?{kind}", (name,)) is not None  # nosec B608 - BY_NAME
+
+
+def check_name(c: Connection, identity: Identity | None, facts: dict[str, Any]) -> None:
+    """The catalogue's ``dataset.access`` write check, for what privacy keeps under a dataset's name. A dataset with
+    such settings keeps its name (renamed, it would lose its consent filter, retention and person-related mark, and
+    a new dataset under the old name would take them over); a new dataset starts without the settings a purged
+    dataset of the same name left behind (a soft-deleted one keeps its name)."""
+    ds_id, name = facts.get("dataset_id"), facts.get("dataset")
+    if ds_id is None:
+        left = [(table, column, kind) for _, table, column, kind in BY_NAME if _held(c, table, column, kind, name)]
+        for table, column, kind in left:
+            c.execute(f"DELETE FROM {table} WHERE {column} = ?{kind}", (name,))  # nosec B608 - names from BY_NAME
+        if left:
+            bump_stamp(c)
+        return
+    old = c.fetchval("SELECT name FROM datasets WHERE id = ?", (ds_id,))
+    if old is None or old == name:
+        return
+    held = [what for what, table, column, kind in BY_NAME if _held(c, table, column, kind, old)]
+    if held:
+        raise Conflict(f"Dataset {old!r} keeps its name: it has {', '.join(held)} under that name. Remove them "
+                       "(or keep the name) to rename it.", code="privacy_settings_named")
 
 
 def require_steward(identity: Identity, org: str | None) -> None:
@@ -90,5 +144,5 @@ def read_stamp(c: Connection) -> int:
     return int(c.fetchval(STAMP_SQL) or 0)
 
 
-__all__ = ["visible_dataset", "require_steward", "body_object", "text", "integer", "only_keys", "bump_stamp",
-           "read_stamp", "MAX_TEXT", "MAX_NAME"]
+__all__ = ["visible_dataset", "writable_dataset", "check_name", "BY_NAME", "require_steward", "body_object", "text", "integer", "only_keys",
+           "bump_stamp", "read_stamp", "MAX_TEXT", "MAX_NAME"]
