@@ -230,7 +230,22 @@ def start_server(
     data_dir: Path, db: str, *, args: list[str] | None = None, env: dict[str, str] | None = None, command: str = "serve",
     timeout: float = 60.0,
 ) -> LiveServer:
-    """Start a real ``urbanos serve`` process on a free port and wait for /healthz."""
+    """Start a real ``urbanos serve`` process on a free port and wait for /healthz (on another port when a process
+    outside this test session took the one chosen meanwhile)."""
+    for _attempt in range(3):
+        try:
+            return _start_server(data_dir, db, args=args, env=env, command=command, timeout=timeout)
+        except PortTaken:
+            continue
+    return _start_server(data_dir, db, args=args, env=env, command=command, timeout=timeout)
+
+
+class PortTaken(RuntimeError):
+    """The port chosen for a server was bound by another process before the server bound it."""
+
+
+def _start_server(data_dir: Path, db: str, *, args: list[str] | None, env: dict[str, str] | None, command: str,
+                  timeout: float) -> LiveServer:
     port = free_port()
     log = data_dir.parent / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -250,7 +265,10 @@ def start_server(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text(errors='replace')[-3000:]}")
+            text = log.read_text(errors="replace")
+            if f"('127.0.0.1', {port}): address already in use" in text or f"port {port} on 127.0.0.1 is already" in text:
+                raise PortTaken(text[-3000:])
+            raise RuntimeError(f"server exited early:\n{text[-3000:]}")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return LiveServer(proc, url, port, log, {})
