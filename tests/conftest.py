@@ -114,17 +114,33 @@ def migrate_url(url: str) -> None:
             platform.db.close()
 
 
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def _sqlite_template() -> Path:
+    """A SQLite database migrated once in this process, copied for each test (as fast as an empty one)."""
+    if not _SQLITE_TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="urbanos-template-")) / "urbanos.db"
+        migrate_url(f"sqlite:///{path}")
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
+
+
 SCHEMAS = SchemaPool(PG_URL, migrate_url)
 """This process's PostgreSQL schemas, migrated once and emptied for the next test (tests/pg_schemas.py)."""
 
 
 @contextlib.contextmanager
 def fresh_db_url(folder: Path, *, migrated: bool = True) -> Iterator[str]:
-    """A database of the back end under test that no other test uses: SQLite in ``folder``, or a PostgreSQL
-    schema (migrated and emptied, tests/pg_schemas.py). The platform migrates it when it opens it;
-    ``migrated=False`` asks for an empty PostgreSQL schema (a test of the migrations themselves)."""
+    """A migrated database of the back end under test that no other test uses: a copy of a migrated SQLite file
+    in ``folder``, or a PostgreSQL schema (emptied after an earlier test, tests/pg_schemas.py);
+    ``migrated=False`` asks for an empty one (a test of the migrations themselves)."""
     if BACKEND == "sqlite":
-        yield f"sqlite:///{folder / 'urbanos.db'}"
+        path = folder / "urbanos.db"
+        if migrated and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_sqlite_template(), path)
+        yield f"sqlite:///{path}"
         return
     schema = SCHEMAS.take(migrated=migrated)
     try:
@@ -392,8 +408,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Drop the PostgreSQL schemas this process kept for reuse."""
+    """Drop the PostgreSQL schemas this process kept for reuse, and its migrated SQLite file."""
     SCHEMAS.close()
+    for path in _SQLITE_TEMPLATE:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
