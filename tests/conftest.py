@@ -36,6 +36,8 @@ from urbanos.settings import Settings, load
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PG_URL = os.environ.get("URBANOS_TEST_DB", "")
 BACKEND = "postgresql" if PG_URL.startswith("postgres") else "sqlite"
+SQLITE_RUN_ONLY = pytest.mark.skipif(BACKEND != "sqlite", reason="no database involved: runs once, with the SQLite suite")
+"""``pytestmark`` of a module whose tests use no database (parsers, rules, policies): it runs in the SQLite run only."""
 ROOT = Path(__file__).resolve().parents[1]
 _DATA_SOURCES = {
     "hamburg/hamburg_bezirke.geojson": ROOT / "urbanos" / "features" / "demo_data" / "hamburg_bezirke.geojson.gz",
