@@ -30,32 +30,43 @@ from urllib.parse import quote
 MAX_BYTES = 24 * 1024 * 1024
 """A schema given back whose tables and indexes take more than this (beyond the template's) is dropped."""
 
+# The catalogue's description of a schema (%(s)s; %(rels)s: the oids of its relations, read first so that the
+# catalogue's indexes serve each part), its name taken out so that two schemas compare.
+_RELATIONS = "SELECT coalesce(array_agg(c.oid), '{}') FROM pg_class c WHERE c.relnamespace = to_regnamespace(%s)"
 _DESCRIPTION = """
-WITH n AS (SELECT oid, nspacl FROM pg_namespace WHERE nspname = %(s)s),
-rel AS (SELECT c.* FROM pg_class c JOIN n ON c.relnamespace = n.oid)
-SELECT replace(coalesce(string_agg(x, E'\\n' ORDER BY x), ''), %(s)s || '.', '') FROM (
-  SELECT 'schema ' || coalesce(nspacl::text, '') AS x FROM n
-  UNION ALL SELECT concat_ws(' ', 'rel', relname, relkind, relpersistence, relrowsecurity, relforcerowsecurity,
-                              reloptions::text, relacl::text) FROM rel
+SELECT replace(coalesce(string_agg(x, E'\\n' ORDER BY x COLLATE "C"), ''), %(s)s || '.', '') FROM (
+  SELECT 'schema ' || coalesce(n.nspacl::text, '') AS x FROM pg_namespace n WHERE n.nspname = %(s)s
+  UNION ALL SELECT concat_ws(' ', 'rel', r.relname, r.relkind, r.relpersistence, r.relrowsecurity,
+                              r.relforcerowsecurity, r.reloptions::text, r.relacl::text)
+    FROM pg_class r WHERE r.oid = ANY(%(rels)s)
   UNION ALL SELECT concat_ws(' ', 'col', r.relname, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
                               a.attnotnull, a.attidentity, a.attgenerated, a.attacl::text, pg_get_expr(d.adbin, d.adrelid))
-    FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-    LEFT JOIN pg_attrdef d ON d.adrelid = r.oid AND d.adnum = a.attnum
+    FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = ANY(%(rels)s) AND a.attnum > 0 AND NOT a.attisdropped
   UNION ALL SELECT concat_ws(' ', 'con', r.relname, co.conname, pg_get_constraintdef(co.oid))
-    FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+    FROM pg_constraint co JOIN pg_class r ON r.oid = co.conrelid WHERE co.conrelid = ANY(%(rels)s)
   UNION ALL SELECT concat_ws(' ', 'idx', pg_get_indexdef(i.indexrelid), i.indisvalid)
-    FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+    FROM pg_index i WHERE i.indrelid = ANY(%(rels)s)
   UNION ALL SELECT concat_ws(' ', 'trg', t.tgenabled, pg_get_triggerdef(t.oid))
-    FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid WHERE NOT t.tgisinternal
+    FROM pg_trigger t WHERE t.tgrelid = ANY(%(rels)s) AND NOT t.tgisinternal
   UNION ALL SELECT concat_ws(' ', 'pol', r.relname, p.polname, p.polcmd, pg_get_expr(p.polqual, p.polrelid))
-    FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
-  UNION ALL SELECT concat_ws(' ', 'view', r.relname, pg_get_viewdef(r.oid)) FROM rel r WHERE r.relkind IN ('v', 'm')
+    FROM pg_policy p JOIN pg_class r ON r.oid = p.polrelid WHERE p.polrelid = ANY(%(rels)s)
+  UNION ALL SELECT concat_ws(' ', 'view', r.relname, pg_get_viewdef(r.oid))
+    FROM pg_class r WHERE r.oid = ANY(%(rels)s) AND r.relkind IN ('v', 'm')
   UNION ALL SELECT concat_ws(' ', 'fn', p.proname, pg_get_function_identity_arguments(p.oid), md5(p.prosrc))
-    FROM pg_proc p JOIN n ON p.pronamespace = n.oid
-  UNION ALL SELECT concat_ws(' ', 'type', t.typname, t.typtype) FROM pg_type t JOIN n ON t.typnamespace = n.oid
-    WHERE t.typrelid = 0 AND t.typelem = 0
+    FROM pg_proc p WHERE p.pronamespace = to_regnamespace(%(s)s)
+  UNION ALL SELECT concat_ws(' ', 'type', t.typname, t.typtype)
+    FROM pg_type t WHERE t.typnamespace = to_regnamespace(%(s)s) AND t.typrelid = 0 AND t.typelem = 0
 ) parts
 """
+
+
+def describe(c: Any, schema: str) -> str:
+    """What the catalogue says of ``schema``: its tables, columns, indexes, constraints, triggers, policies, views,
+    functions, types and privileges, without its name."""
+    rels = c.execute(_RELATIONS, (schema,)).fetchone()[0]
+    return str(c.execute(_DESCRIPTION, {"s": schema, "rels": rels}).fetchone()[0])
 
 _SIZE = ("SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n"
          " ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')")
@@ -106,7 +117,7 @@ class SchemaPool:
         template = self._new()
         self.migrate(schema_url(self.url, template))
         with self._connect() as c:
-            self.description = str(c.execute(_DESCRIPTION, {"s": template}).fetchone()[0])
+            self.description = describe(c, template)
             self.template_bytes = int(c.execute(_SIZE, (template,)).fetchone()[0])
             tables = [r[0] for r in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY 1",
                                               (template,))]
@@ -161,7 +172,7 @@ class SchemaPool:
                              if r[0] not in self.tables]
                     if extra:
                         c.execute("DROP TABLE " + ", ".join(f'{schema}."{t}"' for t in extra) + " CASCADE")
-                    if c.execute(_DESCRIPTION, {"s": schema}).fetchone()[0] != self.description:
+                    if describe(c, schema) != self.description:
                         raise _Differs
                     c.execute(self.reset_sql.replace("{s}", schema))
         except (_Differs, psycopg.Error):
