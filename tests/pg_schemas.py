@@ -98,7 +98,7 @@ class SchemaPool:
         self.template_bytes = 0
         self.reset_sql = ""
         self.tables: frozenset[str] = frozenset()
-        self.counts = {"new": 0, "reused": 0, "dropped": 0}
+        self.counts = {"new": 0, "reused": 0, "dropped": 0}  # what the pool saved, for a look from a plugin
 
     def _connect(self) -> Any:
         import psycopg
