@@ -2,7 +2,7 @@
 
 The back end comes from ``URBANOS_TEST_DB``: unset means SQLite; a
 ``postgresql://`` URL runs every test on PostgreSQL/PostGIS, each test in a
-schema of its own.
+schema of its own (a migrated one, emptied after an earlier test: tests/pg_schemas.py).
 
 Fixtures used in more than one folder live here; helpers (constants, functions, classes) are imported by their
 path from the repository root, ``from tests.conftest import ADMIN_TOKEN`` (docs/architecture.md, Tests).
@@ -16,7 +16,6 @@ import hashlib
 import inspect
 import os
 import random
-import secrets
 import shutil
 import socket
 import subprocess
@@ -26,17 +25,19 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 
+from tests.pg_schemas import SchemaPool, schema_url
 from urbanos.plugins import settings_registry
 from urbanos.settings import Settings, load
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PG_URL = os.environ.get("URBANOS_TEST_DB", "")
 BACKEND = "postgresql" if PG_URL.startswith("postgres") else "sqlite"
+SQLITE_RUN_ONLY = pytest.mark.skipif(BACKEND != "sqlite", reason="no database involved: runs once, with the SQLite suite")
+"""``pytestmark`` of a module whose tests use no database (parsers, rules, policies): it runs in the SQLite run only."""
 ROOT = Path(__file__).resolve().parents[1]
 _DATA_SOURCES = {
     "hamburg/hamburg_bezirke.geojson": ROOT / "urbanos" / "features" / "demo_data" / "hamburg_bezirke.geojson.gz",
@@ -100,42 +101,64 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_schema_url(schema: str) -> str:
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options={quote(f'-csearch_path={schema},public')}"
+def migrate_url(url: str) -> None:
+    """Apply the platform's migrations to the database ``url`` (as ``urbanos db upgrade`` does)."""
+    from urbanos.platform import Platform
+    from urbanos.plugins import load_components
+    from urbanos.storage import upgrade
+
+    with tempfile.TemporaryDirectory() as folder:
+        platform = Platform.build(settings_for(Path(folder), url), load_components())
+        platform.db.open()
+        try:
+            upgrade(platform.db, platform.migrations())
+        finally:
+            platform.db.close()
+
+
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def _sqlite_template() -> Path:
+    """A SQLite database migrated once in this process, copied for each test (as fast as an empty one)."""
+    if not _SQLITE_TEMPLATE:
+        path = Path(tempfile.mkdtemp(prefix="urbanos-template-")) / "urbanos.db"
+        migrate_url(f"sqlite:///{path}")
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
+
+
+SCHEMAS = SchemaPool(PG_URL, migrate_url)
+"""This process's PostgreSQL schemas, migrated once and emptied for the next test (tests/pg_schemas.py)."""
 
 
 @contextlib.contextmanager
-def fresh_db_url(folder: Path) -> Iterator[str]:
-    """A fresh, empty database of the back end under test: SQLite in ``folder``, or a PostgreSQL schema of its
-    own (dropped afterwards)."""
+def fresh_db_url(folder: Path, *, migrated: bool = True) -> Iterator[str]:
+    """A migrated database of the back end under test that no other test uses: a copy of a migrated SQLite file
+    in ``folder``, or a PostgreSQL schema (emptied after an earlier test, tests/pg_schemas.py);
+    ``migrated=False`` asks for an empty one (a test of the migrations themselves)."""
     if BACKEND == "sqlite":
-        yield f"sqlite:///{folder / 'urbanos.db'}"
+        path = folder / "urbanos.db"
+        if migrated and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_sqlite_template(), path)
+        yield f"sqlite:///{path}"
         return
-    import psycopg
-
-    schema = "t_" + secrets.token_hex(6)
-    with psycopg.connect(PG_URL, autocommit=True) as c:
-        c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        c.execute(f"CREATE SCHEMA {schema}")
+    schema = SCHEMAS.take(migrated=migrated)
     try:
-        yield _pg_schema_url(schema)
+        yield schema_url(PG_URL, schema)
     finally:
-        # work a test started in the background (an upload's import, say) may still be creating tables in
-        # the schema: PostgreSQL then resolves the lock cycle by failing one side, so try again
-        for attempt in range(5):
-            try:
-                with psycopg.connect(PG_URL, autocommit=True) as c:
-                    c.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                break
-            except psycopg.errors.DeadlockDetected:
-                time.sleep(0.2 * (attempt + 1))
+        if migrated:
+            SCHEMAS.give_back(schema)
+        else:
+            SCHEMAS.drop(schema)
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of the back end under test."""
-    with fresh_db_url(tmp_path) as url:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the back end under test that no other test uses (:func:`fresh_db_url`); an empty one for
+    a test marked ``empty_db``."""
+    with fresh_db_url(tmp_path, migrated=request.node.get_closest_marker("empty_db") is None) as url:
         yield url
 
 
@@ -402,6 +425,13 @@ _SESSION_START = time.monotonic()
 def pytest_sessionstart(session: pytest.Session) -> None:
     global _SESSION_START
     _SESSION_START = time.monotonic()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the PostgreSQL schemas this process kept for reuse, and its migrated SQLite file."""
+    SCHEMAS.close()
+    for path in _SQLITE_TEMPLATE:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.errors import ConfigError
 from urbanos.plugins import settings_registry
 from urbanos.settings import CORE_SETTINGS, Setting, build_registry, load, reference_markdown
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -208,6 +208,7 @@ def test_portal_and_dcat_take_the_uuid(cat: dict[str, Any]) -> None:
     assert by_name.status_code == 200 and pkg["id"] in by_name.text  # dct:identifier is the UUID
 
 
+@pytest.mark.empty_db  # migrates step by step from an empty database
 def test_migration_gives_existing_rows_uuids(make_settings: Callable[..., Any]) -> None:
     """A database at catalogue version 3 with rows in it: migration 4 gives each row a UUID of its own."""
     settings = make_settings()

@@ -202,6 +202,7 @@ def test_tampered_archive_and_non_empty_target_are_refused(tmp_path, db_url):
     refused(run("restore", str(tmp_path / "missing.tar.gz"), "--data-dir", str(tmp_path / "x")))
 
 
+@pytest.mark.empty_db  # migrates step by step from an empty database
 def test_backup_of_an_older_schema_restores_and_migrates(tmp_path, db_url):
     data = _prepared(tmp_path, db_url, drop_last=3)
     archive = tmp_path / "old.tar.gz"

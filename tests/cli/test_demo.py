@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import BACKEND, free_port, start_server
 from urbanos.cli.banner import describe_database
@@ -113,6 +114,7 @@ def test_demo_banner_and_an_import_without_data_dir_in_the_demos_data(tmp_path: 
         proc.wait(timeout=20)
 
 
+@pytest.mark.empty_db  # logs the migrations it applies
 def test_serve_keeps_its_structured_logs(tmp_path: Path, db_url: str) -> None:
     server = start_server(tmp_path / "srv", db_url, env={"URBANOS_LOG_LEVEL": "info"})
     server.stop()

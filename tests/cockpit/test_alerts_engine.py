@@ -3,7 +3,10 @@ no data, and state carried over a restart."""
 
 from __future__ import annotations
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.cockpit.alerts.engine import Engine, RuleSpec, RuleState, Transition
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 
 class Clock:

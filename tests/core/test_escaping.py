@@ -6,7 +6,10 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.core.escaping import escape_json_for_script, json_for_script
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 SCRIPTY = st.sampled_from(["<", ">", "&", "\u2028", "\u2029", "</script>", "<!--", "'", '"', "\\"])
 TEXT = st.lists(SCRIPTY | st.text(max_size=4), max_size=6).map("".join)

@@ -3,7 +3,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.core.ids import MAX_ID, is_ascii_digits, parse_id
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 
 def test_ascii_digits_only() -> None:

@@ -11,10 +11,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.core import time as isotime
 from urbanos.errors import BadRequest
 from urbanos.features.store import parse_datetime as store_parse
 from urbanos.sensing import timefmt
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 # digits that are not ASCII: Arabic-Indic, superscripts, fullwidth, mathematical bold
 LOOKALIKE_DIGITS = "٠١٢٣٤٥٦٧٨٩²³¹⁰⁴０１２𝟎𝟏𝟐"

@@ -16,10 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SQLITE_RUN_ONLY
 from tests.features.import_samples import BEZIRKE, STADTTEILE
 from urbanos.errors import ValidationFailed
 from urbanos.features.importers._geojson_stream import GeoJSONSyntaxError, iter_features, load
 from urbanos.features.importers.readers import open_source, read_geojson
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WS = ["", " ", "\n", "\t", "\r\n", "  \n\t "]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import shape
 
+from tests.conftest import SQLITE_RUN_ONLY
 from tests.features.import_samples import (
     BEZIRKE,
     COUNTS,
@@ -21,6 +22,8 @@ from tests.features.import_samples import (
 )
 from urbanos.errors import ValidationFailed
 from urbanos.features.importers.readers import detect_format, open_source
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 
 def test_geojson_matches_source() -> None:

@@ -321,6 +321,7 @@ def test_table_names_never_collide(platform: Any) -> None:
     assert [rows for _, rows in got] == [[n] if n != "air-quality" else ["again"] for n in names]
 
 
+@pytest.mark.empty_db  # migrates step by step from an empty database
 def test_tables_made_before_ids_keep_their_names_until_replaced(make_settings: Any) -> None:
     """The migration gives every collection an id; its current table keeps its old name, the next version is new."""
     from urbanos.governance.migrations import MIGRATIONS as GOVERNANCE

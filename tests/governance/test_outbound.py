@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SQLITE_RUN_ONLY
 from tests.local_http import ScriptedResolver, serve, tls_files
 from urbanos.errors import ConfigError, PayloadTooLarge
 from urbanos.governance.outbound import (
@@ -23,6 +24,8 @@ from urbanos.governance.outbound import (
     OutboundSyncClient,
     is_public,
 )
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 REFUSED = ["127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
            "100.127.255.254", "0.0.0.0", "224.0.0.1", "239.255.255.250", "255.255.255.255", "240.0.0.1",

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.errors import BadRequest
 from urbanos.query.jsonpatch_guard import MAX_GROWTH_BYTES, check_json_patch, json_size
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 DOC = {"name": "Thing", "description": "A thing", "properties": {"kind": "counter", "notes": "x" * 100}}
 

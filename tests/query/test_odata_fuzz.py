@@ -10,6 +10,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SQLITE_RUN_ONLY
 from tests.query.test_odata_parser import SPEC_FILTERS
 from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query import ast
@@ -24,6 +25,8 @@ from urbanos.query.odata import (
 )
 from urbanos.query.odata.parser import KEYWORDS
 from urbanos.storage.compile import Column, compile_filter, compile_orderby
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALPHABET = st.sampled_from(list("abz019 ()',/-.:;=$@TZPD+eE") + ["eq", " and ", " not ", "geography'", "duration'", "''"])

@@ -6,10 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.errors import BadRequest, NotImplementedFeature
 from urbanos.query import ast
 from urbanos.query.ast import BinOp, Call, Literal, Not, OrderBy, Property
 from urbanos.query.odata import parse_expand, parse_filter, parse_orderby, parse_query, parse_select, to_text
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 # Request examples of OGC 18-088 (SensorThings API 1.1), its built-in function table and OData 4 filters
 SPEC_FILTERS = [

@@ -586,6 +586,7 @@ def test_ids_read_from_paths_and_bodies_are_ascii(w: World) -> None:
     assert r.status_code == 400
 
 
+@pytest.mark.empty_db  # migrates step by step from an empty database
 def test_rows_from_before_the_migration_belong_to_no_organisation(make_settings: Callable[..., Any]) -> None:
     from urbanos.governance.migrations import MIGRATIONS as GOVERNANCE
     from urbanos.sensing.schema import MIGRATIONS as SENSING

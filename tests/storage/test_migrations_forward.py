@@ -94,7 +94,7 @@ def _upgraded(db_url: str, tmp_path: Path, steps: list[list[Migration]]) -> tupl
 def fresh_schema(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Migration], dict[str, Any]]:
     folder = tmp_path_factory.mktemp("fresh")
     ms = _all_migrations(folder)
-    with fresh_db_url(folder) as url:
+    with fresh_db_url(folder, migrated=False) as url:
         return ms, _upgraded(url, folder, [ms])[0]
 
 
@@ -107,7 +107,7 @@ def test_every_earlier_version_upgrades_to_the_fresh_schema(
     for label, older in earlier[part::PARTS]:
         folder = tmp_path / label.replace("<", "-")
         folder.mkdir()
-        with fresh_db_url(folder) as url:
+        with fresh_db_url(folder, migrated=False) as url:
             got, _ = _upgraded(url, folder, [older, ms])
         assert got == fresh, f"from {label}: the upgraded schema differs from a fresh one"
 
@@ -115,7 +115,7 @@ def test_every_earlier_version_upgrades_to_the_fresh_schema(
 def test_the_comparison_sees_a_missing_migration(fresh_schema: tuple[list[Migration], dict[str, Any]],
                                                  tmp_path: Path) -> None:
     ms, fresh = fresh_schema
-    with fresh_db_url(tmp_path) as url:
+    with fresh_db_url(tmp_path, migrated=False) as url:
         got, _ = _upgraded(url, tmp_path, [ms[:-1]])
     assert got != fresh
 
@@ -124,7 +124,7 @@ def test_the_platform_opens_on_a_database_upgraded_from_its_first_version(tmp_pa
     """The oldest schema (each component at its first migration), upgraded by opening the platform itself."""
     ms = _all_migrations(tmp_path)
     firsts = [m for m in ms if m.version == min(x.version for x in ms if x.component == m.component)]
-    with fresh_db_url(tmp_path) as url:
+    with fresh_db_url(tmp_path, migrated=False) as url:
         settings = settings_for(tmp_path, url)
         db = open_database(settings)
         db.open()

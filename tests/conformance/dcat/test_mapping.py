@@ -12,8 +12,11 @@ from rdflib.namespace import RDF, SH
 
 from tests.conformance.dcat.dcat_samples import CONFIDENTIAL, MINIMAL, OPEN
 from tests.conformance.dcat.shapes_release import shapes as release_shapes
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.catalog.dcat.mapping import CatalogInfo, catalog_graph, dataset_graph, serialize
 from urbanos.catalog.dcat.vocab import ACCESS_RIGHT, DCAT, DCATDE, DCT, HYDRA
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 BASE = "http://city.example"
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.errors import BadRequest
 from urbanos.sensing.mqtt import codec
 from urbanos.sensing.mqtt.topics import Topic, event_topics, parse
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 
 @pytest.mark.parametrize(("topic", "kind", "path", "select"), [

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SQLITE_RUN_ONLY
 from urbanos.participation.budget.mes import equal_shares
 from urbanos.participation.budget.pabulib import PabulibError, dump, parse
 from urbanos.participation.budget.rules import Election, TooHard, check_ballot, greedy_by_votes, max_approval
@@ -30,6 +31,8 @@ from pabutools.rules import (  # noqa: E402
     max_additive_utilitarian_welfare,
     method_of_equal_shares,
 )
+
+pytestmark = SQLITE_RUN_ONLY  # no database: the same on every back end
 
 SWIECIE = Path(__file__).parent / "data" / "poland_swiecie_2023_.pb"
 SWIECIE_ADD1 = ["c1", "c10", "c11", "c12", "c13", "c14", "c17", "c18", "c19", "c2", "c20", "c21", "c3", "c4", "c5",
