@@ -172,7 +172,8 @@ def test_write_matrix_privacy_owned(world: World, path: OwnedPath) -> None:
 def test_settings_of_orgb_name_only_what_it_may_read(world: World, level: str) -> None:
     """A steward of ``orgb`` declares privacy rules and retention for its own dataset: naming ``orga``'s
     Datastream or collection is refused as a name that does not exist (whatever its level); a boundary collection
-    (whose area names the aggregates publish) must be one it may read, else it too is unknown."""
+    (whose area names the aggregates publish) must be one it may read, else it too is unknown, and for its open
+    dataset one of open data."""
     ids, headers = world.ids[level], world.headers["steward:orgb"]
     readable = level in ("open", "registered")
     before = world.snapshot()
@@ -192,9 +193,12 @@ def test_settings_of_orgb_name_only_what_it_may_read(world: World, level: str) -
     missing = put("/privacy/rules/ds-orgb", {"rules": [{**bounded["rules"][0], "boundaries": "no-such-collection"}]})
     assert missing.status_code == 422, missing.text
     r = put("/privacy/rules/ds-orgb", bounded)
-    if readable:
+    if level == "open":
         assert r.status_code == 200, r.text
         assert put("/privacy/rules/ds-orgb", {"rules": []}).status_code == 200
+    elif readable:  # readable by the steward, not by everyone who reads the open dataset's aggregates
+        assert r.status_code == 422 and "open data" in r.text, r.text
+        assert world.snapshot() == before
     else:
         assert r.status_code == 422, r.text
         assert r.json()["detail"] == missing.json()["detail"].replace("no-such-collection", ids["collection"])

@@ -175,3 +175,18 @@ def test_aggregation_with_k_withholds_small_cells(client: Any, world: dict[str, 
     # cells: 2024-01-01 (0), 01-02 (1) withheld; 01-03 (2) kept
     assert [c["result"] for c in r.json()["value"]] == [2.0]
     assert r.headers["privacy-suppressed"] == "2"
+
+
+def test_an_open_datasets_aggregates_take_only_open_boundaries(client: Any, world: dict[str, Any], platform: Any,
+                                                                fx: Any) -> None:
+    """The aggregates of an open dataset publish the names of their areas to everyone: a boundary collection its
+    steward may read but the public may not (here an internal one) is refused, naming the field; an open one is
+    taken (the old code took both, and the area names of the internal collection reached anonymous readers)."""
+    rule = [{"kind": "aggregate", "bucket_minutes": 15, "boundaries": "a-points"}]
+    r = _put(client, world["h"]["steward-a"], rule, "open-data")
+    assert r.status_code == 422 and "rules[0].boundaries" in r.text and "open data" in r.text, r.text
+    assert client.get("/privacy/rules/open-data", headers=world["h"]["steward-a"]).json()["version"] == 0
+    assert _put(client, world["h"]["steward-a"], rule).status_code == 200  # the internal dataset's own aggregates
+    fx.add_points(platform, "open-points", world["ids"]["open-data"])
+    opened = [{**rule[0], "boundaries": "open-points"}]
+    assert _put(client, world["h"]["steward-a"], opened, "open-data").status_code == 200

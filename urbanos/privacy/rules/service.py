@@ -12,7 +12,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from urbanos.errors import NotFound, UrbanosError, ValidationFailed
-from urbanos.governance import ADMIN, Gate, Identity
+from urbanos.governance import ADMIN, ANONYMOUS, Gate, Identity
 from urbanos.ports import AuditPort, CatalogPort, DatastreamOwner, FeaturesPort, SensingPort
 from urbanos.privacy.rules.model import Rule, RuleSet, describe, parse_declaration
 
@@ -95,13 +95,13 @@ class RulesService:
         features = self.platform.optional(FeaturesPort)
         sensing = self.platform.optional(SensingPort)
 
-        async def readable(name: str) -> bool:
+        async def readable(name: str, who: Identity = identity) -> bool:
             """A boundary collection whose area names the aggregates publish: one the declaring steward may read
             (one it may not is answered as one that does not exist)."""
             if features is None:
                 return False
             try:
-                await features.preview(identity, name, 1)
+                await features.preview(who, name, 1)
             except NotFound:
                 return False
             except UrbanosError:  # readable, though its own rules keep rows back: the areas are loaded as the admin
@@ -122,6 +122,9 @@ class RulesService:
             where = f"rules[{r.index}]"
             if r.boundaries is not None and not ((await collection(r.boundaries))[0] and await readable(r.boundaries)):
                 raise _bad(f"{where}.boundaries", f"there is no feature collection {r.boundaries!r}")
+            if r.boundaries is not None and ds.access_level == "open" and not await readable(r.boundaries, ANONYMOUS):
+                raise _bad(f"{where}.boundaries", f"the aggregates of open dataset {ds.name!r} publish the names of "
+                           f"their areas: use a boundary collection of open data, not {r.boundaries!r}")
             for coll in r.collections:
                 exists, of = await collection(coll)
                 if not exists or of != ds.id:
