@@ -51,8 +51,12 @@ def _replayed(standby: Standby, primary: Cluster) -> None:
     """Wait until the standby has replayed all the primary wrote."""
     with psycopg.connect(primary.url, autocommit=True) as p:
         target = p.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
+        # WAL inserted after the last commit may wait in a partial page until the next flush: a transaction of
+        # our own, committed and flushed locally, sends everything up to the target to the standby
+        p.execute("SET synchronous_commit = local")
+        p.execute("SELECT txid_current()")
     with psycopg.connect(standby.url, autocommit=True) as s:
-        for _ in range(200):
+        for _ in range(600):
             if s.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)).fetchone()[0]:  # type: ignore[index]
                 return
             time.sleep(0.05)
