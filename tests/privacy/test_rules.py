@@ -190,3 +190,24 @@ def test_an_open_datasets_aggregates_take_only_open_boundaries(client: Any, worl
     fx.add_points(platform, "open-points", world["ids"]["open-data"])
     opened = [{**rule[0], "boundaries": "open-points"}]
     assert _put(client, world["h"]["steward-a"], opened, "open-data").status_code == 200
+
+
+def test_stewards_read_back_their_confidential_datasets_settings(client: Any, world: dict[str, Any]) -> None:
+    """A steward may set the privacy rules and retention of its organisation's confidential dataset without a grant to
+    read its data: it reads the settings back too (they answered 404). Its organisation's readers and publishers, and
+    another organisation's steward, still learn nothing of the dataset."""
+    r = client.post("/api/3/action/package_patch", json={"id": "org-a-private", "access_level": "confidential"},
+                    headers=ADMIN_H)
+    assert r.status_code == 200, r.text
+    h = world["h"]["steward-a"]
+    assert _put(client, h, [{"kind": "k-threshold", "k": 5}]).status_code == 200
+    assert client.put("/privacy/retention/org-a-private", json={"days": 30}, headers=h).status_code == 200
+    got = client.get(RULES, headers=h)
+    assert got.status_code == 200 and got.json()["rules"][0]["k"] == 5
+    assert [v["version"] for v in client.get(RULES + "/history", headers=h).json()["versions"]] == [1]
+    assert client.get("/privacy/retention/org-a-private", headers=h).json()["days"] == 30
+    for who in ("reader-a", "publisher-a", "steward-b", "anonymous"):
+        for path in (RULES, RULES + "/history", "/privacy/retention/org-a-private"):
+            assert client.get(path, headers=world["h"][who]).status_code == 404, (who, path)
+    # the data itself stays closed to the steward without a grant
+    assert client.get(f"/sta/v1.1/Datastreams({world['stream']})", headers=h).status_code == 404

@@ -5,6 +5,7 @@ consent or an assessment changed."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from urbanos.errors import Conflict, NotFound, ValidationFailed
@@ -35,13 +36,20 @@ def _dataset(platform: Platform, c: Connection, name: Any,
 
 
 def visible_dataset(platform: Platform, c: Connection, identity: Identity, name: Any) -> DatasetRef:
-    """The active dataset ``name`` when ``identity`` may read it; NotFound otherwise (a hidden one answers exactly
-    like a missing one)."""
+    """The active dataset ``name`` when ``identity`` may read its privacy settings: whoever may read its data, and
+    the stewards of its organisation, who may change them whatever its access level (a confidential dataset's
+    stewards read back what they set); NotFound otherwise (a hidden one answers exactly like a missing one)."""
     missing = NotFound(f"There is no dataset {str(name)[:MAX_NAME]!r}.")
     ref, ds, grants = _dataset(platform, c, name, missing)
-    if not platform.gate.can_read(identity, ds, grants):
+    if not settings_readable(platform.gate, identity, ds, grants):
         raise missing
     return ref
+
+
+def settings_readable(gate: Gate, identity: Identity, ds: DatasetAccess, grants: Iterable[str]) -> bool:
+    """May ``identity`` read the privacy settings of ``ds``: its data's readers and its organisation's stewards."""
+    return gate.can_read(identity, ds, grants) or (not identity.is_anonymous
+                                                   and identity.has_role("steward", ds.owner_org))
 
 
 def writable_dataset(platform: Platform, c: Connection, identity: Identity, name: Any,
@@ -144,5 +152,5 @@ def read_stamp(c: Connection) -> int:
     return int(c.fetchval(STAMP_SQL) or 0)
 
 
-__all__ = ["visible_dataset", "writable_dataset", "check_name", "BY_NAME", "require_steward", "body_object", "text", "integer", "only_keys",
+__all__ = ["visible_dataset", "settings_readable", "writable_dataset", "check_name", "BY_NAME", "require_steward", "body_object", "text", "integer", "only_keys",
            "bump_stamp", "read_stamp", "MAX_TEXT", "MAX_NAME"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urbanos.errors import NotFound, UrbanosError, ValidationFailed
 from urbanos.governance import ADMIN, ANONYMOUS, Gate, Identity
 from urbanos.ports import AuditPort, CatalogPort, DatastreamOwner, FeaturesPort, SensingPort
+from urbanos.privacy.retention.shared import settings_readable
 from urbanos.privacy.rules.model import Rule, RuleSet, describe, parse_declaration
 
 if TYPE_CHECKING:
@@ -48,14 +49,15 @@ class RulesService:
 
     def _dataset(self, c: Connection, identity: Identity, key: str, *, write: bool = False) -> DatasetAccess:
         """Dataset ``key`` when ``identity`` may read it, or (``write``) declare its rules: the gate's rule for
-        writes, a steward of its organisation whatever the access level. NotFound for one it may not read."""
+        writes, a steward of its organisation whatever the access level; for reads, whoever may read its data and
+        its organisation's stewards. NotFound for one it may not read."""
         catalog = self.platform.optional(CatalogPort)
         ref = catalog.dataset(c, key) if catalog is not None else None
         ds, grants = self.gate.dataset_access(c, ref.id) if ref is not None and ref.state != "deleted" else (None, [])
         missing = NotFound(f"There is no dataset {key!r}.")
         if ds is not None and write:
             self.gate.authorize_write(identity, ds, grants, missing, role="steward")
-        elif ds is None or not self.gate.can_read(identity, ds, grants):
+        elif ds is None or not settings_readable(self.gate, identity, ds, grants):
             raise missing
         return ds
 
