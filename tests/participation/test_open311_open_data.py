@@ -145,3 +145,33 @@ def test_a_collection_of_that_name_in_another_dataset_is_never_written(client: A
         assert report(client, city["citizen"]).status_code == 200
     items = _features(client)
     assert [f["properties"] for f in items] == [{"name": "not a request"}]
+
+
+def test_a_request_racing_the_first_publication_is_still_published(client: Any, platform: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL interleaving, replayed in order: a new request's transaction finds no collection yet; meanwhile a
+    first publication, which read the requests before that transaction committed, makes the collection without it.
+    The request's follow-up must then put it in (it used to find the collection made and stop)."""
+    from urbanos.participation.open311.opendata import OpenData
+
+    city = setup_city(client)
+    assert report(client, city["citizen"]).status_code == 200  # publishes the collection with this request
+    data = platform.services["open311"].open_data
+    racing: dict[str, Any] = {}
+    real_changed, real_all = OpenData.changed, OpenData._all
+
+    def looked_too_early(self: OpenData, c: Any, rid: int) -> bool:
+        if racing:  # only the request's own transaction looked too early
+            return real_changed(self, c, rid)
+        racing["rid"] = rid
+        # the concurrent publication: the collection made again from the rows it read, without this request
+        monkeypatch.setattr(OpenData, "_all", lambda s, c2: [f for f in real_all(s, c2) if f["id"] != rid])
+        self.publish_all(c)
+        monkeypatch.setattr(OpenData, "_all", real_all)
+        return False
+
+    monkeypatch.setattr(data, "changed", looked_too_early.__get__(data))
+    second = report(client, city["citizen"], description="Racing").json()[0]["service_request_id"]
+    monkeypatch.setattr(data, "changed", real_changed.__get__(data))
+    assert racing["rid"] == int(second)
+    assert int(second) in {f["id"] for f in _features(client)}

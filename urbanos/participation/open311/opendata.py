@@ -125,14 +125,17 @@ class OpenData:
             catalog.ensure_resource(c, ADMIN, {**res, "package_id": ref.name, "collection": NAME})
         return n
 
-    def ensure(self, c: Connection) -> bool:
-        """Publish everything when the collection does not exist yet; whether it is published."""
+    def ensure(self, c: Connection, rid: int | None = None, everything: bool = False) -> bool:
+        """Publish everything when the collection does not exist yet; whether it is published. When it exists (a
+        concurrent first publication made it after the caller's transaction looked, and read the requests before
+        that transaction committed), request ``rid`` follows, or (``everything``) every request."""
         ports = self._ports()
         if ports is None:
             return False
-        if ports[1].collection_dataset(c, NAME)[0]:
-            return True
-        self.publish_all(c)
+        if not ports[1].collection_dataset(c, NAME)[0] or everything:
+            self.publish_all(c)
+        elif rid is not None:
+            self.changed(c, rid)
         return True
 
     def changed(self, c: Connection, rid: int) -> bool:
@@ -165,12 +168,14 @@ class OpenData:
         return True
 
 
-async def publish(platform: Platform, data: OpenData | None = None) -> bool:
-    """Publish the dataset when it is not yet (its own transaction); False, with a warning in the log, when the
-    catalogue refuses it (e.g. an organisation it does not know)."""
+async def publish(platform: Platform, data: OpenData | None = None, rid: int | None = None,
+                  everything: bool = False) -> bool:
+    """Publish the dataset when it is not yet (its own transaction), else bring request ``rid`` (or ``everything``)
+    in step (:meth:`OpenData.ensure`); False, with a warning in the log, when the catalogue refuses it (e.g. an
+    organisation it does not know)."""
     data = data or OpenData(platform)
     try:
-        return bool(await platform.db.write(data.ensure))
+        return bool(await platform.db.write(lambda c: data.ensure(c, rid, everything)))
     except UrbanosError as exc:
         log.warning("the Open311 requests are not published as open data: %s %s", exc.message, exc.detail or "")
         return False

@@ -108,10 +108,12 @@ class Open311Service:
         org = await self.db.write(tx)
         self._audit(ident, "open311.service.deleted", "Open311Service", code, org)
 
-    async def _in_step(self, in_step: bool) -> None:
-        """After a write whose transaction found no open-data collection yet: publish every request now."""
+    async def _in_step(self, in_step: bool, rid: int | None = None) -> None:
+        """After a write whose transaction found no open-data collection yet: publish every request now, or, when a
+        concurrent first publication made the collection meanwhile, request ``rid`` (``None``: a service changed,
+        every request) again: that publication may have read the requests before this write committed."""
         if not in_step:
-            await opendata.publish(self.platform, self.open_data)
+            await opendata.publish(self.platform, self.open_data, rid, everything=rid is None)
 
     # -- requests ---------------------------------------------------------------------------------------------
     def throttle(self, ident: Identity, client: str | None, *, per_token: bool = True) -> None:
@@ -148,7 +150,7 @@ class Open311Service:
             return rid, self.open_data.changed(c, rid)
 
         rid, in_step = await self.db.write(tx)
-        await self._in_step(in_step)
+        await self._in_step(in_step, rid)
         await self._publish(rid, svc, values)
         if token is not None:
             return [{"token": token}]
@@ -216,7 +218,7 @@ class Open311Service:
             return outcome, outcome != "applied" or self.open_data.changed(c, row["id"])
 
         outcome, in_step = await self.db.write(tx)
-        await self._in_step(in_step)
+        await self._in_step(in_step, row["id"])
         if outcome != "unchanged":
             self._audit(ident, "open311.request.updated", "ServiceRequest", row["id"], row["owner_org"],
                         state=up.state, outcome=outcome)
@@ -239,7 +241,7 @@ class Open311Service:
             workflow.moderate(c, row["id"], hidden == "true", reason, photo == "true")
             return self.open_data.changed(c, row["id"])
 
-        await self._in_step(await self.db.write(tx))
+        await self._in_step(await self.db.write(tx), row["id"])
         self._audit(ident, "open311.request." + ("hidden" if hidden == "true" else "shown"), "ServiceRequest",
                     row["id"], row["owner_org"], reason=reason, photo=photo == "true")
         return {"service_request_id": str(row["id"]), "hidden": hidden == "true", "photo": photo == "true"}
