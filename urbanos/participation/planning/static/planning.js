@@ -20,8 +20,9 @@
       pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {radius: 6, color: "#b03000", keyboard: false}); },
       style: {color: "#b03000", weight: 4},
       onEachFeature: function (f, layer) {
+        var rubric = f.properties.rubric ? " › " + text(f.properties.rubric) : "";
         layer.bindPopup("<strong>" + text(f.properties.title) + "</strong><br>" + text(f.properties.category) +
-          " · " + text(f.properties.author) + " · " + f.properties.score);
+          rubric + " · " + text(f.properties.author) + " · " + f.properties.score);
       }
     }).addTo(map);
     el.setAttribute("data-loaded", String(fc.features.length));
