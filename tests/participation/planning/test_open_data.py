@@ -62,6 +62,10 @@ def test_contributions_are_an_open_collection_kept_in_step(client: Any) -> None:
     assert client.get(ITEMS.format("od")).json()["numberMatched"] == 1
     assert client.post(mod, json={"hidden": False}, headers=h).status_code == 200
     assert set(_features(client, "od")) == {a["id"], b["id"]}
+    # the project's new title: the dataset's too
+    assert client.patch(f"{PREFIX}/od", json={"title": "Old town 2030"}, headers=h).status_code == 200
+    ds = client.get("/api/3/action/package_show", params={"id": "planning-od"}).json()["result"]
+    assert ds["title"] == "Contributions: Old town 2030"
     # never an author, nor anything that links contributions of one person
     for text in (client.get(ITEMS.format("od")).text, client.get("/download/planning-od.csv").text,
                  client.get("/download/planning-od.geojson").text):

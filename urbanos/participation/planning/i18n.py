@@ -27,6 +27,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hidden_items": "Hidden by moderation", "hidden_intro": "Only the project's stewards see this list.",
         "hidden_none": "Nothing is hidden.", "reason": "Reason: {reason}", "unhide": "Show again",
         "shown_again": "Shown again.", "contribution": "contribution", "comment_on": "Comment on contribution {id}",
+        "shape": "What you mark", "shape_point": "A place", "shape_line": "A line (a route, a street section)",
+        "line_points": "Points of the line", "line_undo": "Remove the last point",
+        "line_help": "Choose \"A line\", then click on the map for each point, or type one point a line as "
+                     "latitude, longitude (e.g. 53.5521, 9.9934).",
     },
     "de": {
         "projects": "Planungsvorhaben", "intro": "Sagen Sie auf der Karte, was Sie von den Plänen der Stadt halten.",
@@ -49,6 +53,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hidden_items": "Durch Moderation ausgeblendet", "hidden_intro": "Nur die Moderation des Vorhabens sieht diese Liste.",
         "hidden_none": "Nichts ist ausgeblendet.", "reason": "Grund: {reason}", "unhide": "Wieder zeigen",
         "shown_again": "Wieder sichtbar.", "contribution": "Beitrag", "comment_on": "Kommentar zu Beitrag {id}",
+        "shape": "Was Sie markieren", "shape_point": "Einen Ort", "shape_line": "Eine Linie (einen Weg, einen Straßenabschnitt)",
+        "line_points": "Punkte der Linie", "line_undo": "Letzten Punkt entfernen",
+        "line_help": "Wählen Sie \"Eine Linie\" und klicken Sie für jeden Punkt in die Karte, oder geben Sie je Zeile einen "
+                     "Punkt als Breite, Länge ein (z. B. 53.5521, 9.9934).",
     },
 }
 

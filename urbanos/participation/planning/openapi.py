@@ -108,7 +108,8 @@ def openapi_part() -> dict[str, Any]:
                 "hidden": {"type": "boolean"}, "reason": {"type": "string"}, "comment": {"type": "integer"}}},
             params=[_NAME, _ID])},
         base + "/contribute": {"post": {
-            "tags": [TAG], "summary": "The project page's form (form-encoded: csrf, title, text, category, lat, lon)",
+            "tags": [TAG], "summary": "The project page's form (form-encoded: csrf, title, text, category, rubric, "
+                                     "lat and lon, or shape=line and line: one \"latitude, longitude\" a line)",
             "parameters": [_NAME], "requestBody": {"required": True, "content": {
                 "application/x-www-form-urlencoded": {"schema": _OBJ}}},
             "responses": {"303": {"description": "Stored: back to the project page"},

@@ -135,6 +135,18 @@ class PlanningOpenData:
             return True
         return ours
 
+    def describe(self, c: Connection, project: dict[str, Any]) -> bool:
+        """The project changed (its title): its dataset follows, or is published when it is not yet."""
+        ports = self._ports()
+        if ports is None:
+            return False
+        ours = self._ours(c, ports, project)
+        if ours is None:
+            self.publish_all(c, project)
+        elif ours:
+            ports[0].ensure_dataset(c, ADMIN, metadata(project, self.license))
+        return bool(ours is None or ours)
+
     def changed(self, c: Connection, project: dict[str, Any], cid: int) -> bool:
         """Contribution ``cid`` was written in this transaction: its feature follows (made, replaced or deleted when
         hidden). False when the collection does not exist yet: the caller publishes after its commit
@@ -152,12 +164,15 @@ class PlanningOpenData:
         return True
 
 
-async def publish(platform: Platform, project: dict[str, Any], data: PlanningOpenData | None = None) -> bool:
-    """Publish the project's contributions when they are not yet (its own transaction); False, with a warning in
-    the log, when the catalogue refuses (e.g. a dataset of that name of another organisation)."""
+async def publish(platform: Platform, project: dict[str, Any], data: PlanningOpenData | None = None,
+                  describe: bool = False) -> bool:
+    """Publish the project's contributions when they are not yet (its own transaction; ``describe``: and describe
+    the dataset anew); False, with a warning in the log, when the catalogue refuses (e.g. a dataset of that name of
+    another organisation)."""
     data = data or PlanningOpenData(platform)
     try:
-        return bool(await platform.db.write(lambda c: data.ensure(c, project)))
+        return bool(await platform.db.write(lambda c: data.describe(c, project) if describe
+                                            else data.ensure(c, project)))
     except UrbanosError as exc:
         log.warning("the contributions of planning project %r are not published as open data: %s %s",
                     project["name"], exc.message, exc.detail or "")

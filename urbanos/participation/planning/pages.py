@@ -20,7 +20,7 @@ from urbanos.errors import PayloadTooLarge, RateLimited, UrbanosError
 from urbanos.governance import Identity
 from urbanos.participation import throttle
 from urbanos.participation.planning.i18n import translator
-from urbanos.participation.planning.model import refuse
+from urbanos.participation.planning.model import MAX_VERTICES, refuse
 from urbanos.participation.planning.service import PlanningService, public_project
 from urbanos.participation.throttle import too_many_page
 from urbanos.platform import render_html
@@ -101,6 +101,21 @@ def _number(raw: str) -> float | None:
     return v
 
 
+def _line(raw: str) -> dict[str, Any] | None:
+    """The form's line: one point a line (or separated by ``;``) as "latitude, longitude"; None when empty."""
+    points = [p.strip() for p in raw.replace(";", "\n").splitlines() if p.strip()]
+    if not points:
+        return None
+    coords = []
+    for p in points[:MAX_VERTICES + 1]:
+        parts = p.replace(",", " ").split()
+        lat, lon = (_number(parts[0]), _number(parts[1])) if len(parts) == 2 else (math.nan, math.nan)
+        if lat is None or lon is None or not math.isfinite(lat) or not math.isfinite(lon):
+            raise refuse("line", f"The line's points are \"latitude, longitude\", one a line: {p[:40]!r} is not.")
+        coords.append([lon, lat])
+    return {"type": "LineString", "coordinates": coords}
+
+
 def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[Response]]:
     async def post(request: Request) -> Response:
         name = str(request.path_params["name"])
@@ -118,9 +133,11 @@ def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[R
         lat, lon = _number(form.get("lat", "")), _number(form.get("lon", ""))
         body: dict[str, Any] = {"title": form.get("title", ""), "text": form.get("text", ""),
                                 "category": form.get("category", ""), "rubric": form.get("rubric") or None}
-        if lat is not None or lon is not None:
+        if form.get("shape") != "line" and (lat is not None or lon is not None):
             body["geometry"] = {"type": "Point", "coordinates": [lon, lat]}
         try:
+            if form.get("shape") == "line":
+                body["geometry"] = _line(form.get("line", ""))
             out = await service.contribute(ident, name, body)
         except UrbanosError as exc:
             return await project(request, service, name, exc.status, [exc.message], form)

@@ -160,7 +160,10 @@ class PlanningService:
         await self.db.write(lambda c: store.update_project(c, project["id"], changes))
         self._audit(ident, "planning.project.changed", "PlanningProject", project["id"], project,
                     fields=sorted(changes))
-        return public_project(await self.get(name))
+        changed = await self.get(name)
+        if "title" in changes:
+            await opendata.publish(self.platform, changed, self.open_data, describe=True)
+        return public_project(changed)
 
     async def get(self, name: str) -> dict[str, Any]:
         project = await self.db.read(lambda c: store.project(c, name[:200]))
