@@ -135,6 +135,8 @@ def test_stewards_see_what_is_hidden_and_show_it_again(client: Any, city: dict[s
     for bad in ({"contribution": "x"}, {"contribution": ""}, {"comment": "1e3"}):
         assert client.post(unhide, data={**form, **bad}, headers={**cookie, **st}).status_code == 400
     assert client.post(unhide, data={**form, "contribution": "999"}, headers={**cookie, **st}).status_code == 404
+    assert client.post(unhide, data={**form, "pad": "x" * 40_000}, headers={**cookie, **st}).status_code == 413
+    assert client.post(f"{PREFIX}/nowhere/unhide", data=form, headers={**cookie, **st}).status_code == 404
     assert client.get(f"{PREFIX}/rub/hidden", headers=st).json()["contributions"] != []
     r = client.post(unhide, data=form, headers={**cookie, **st}, follow_redirects=False)
     assert r.status_code == 303 and "shown=1" in r.headers["location"]
