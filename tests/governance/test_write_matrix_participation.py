@@ -5,7 +5,7 @@ their projects, phases and voting codes.
 These objects belong to an organisation, not to a dataset, so the access level does not apply: each write is
 tried by the 13 callers against an object of ``orga``. Only a steward of ``orga`` or a steward (or admin) of the
 whole platform writes; the anonymous caller gets 401, any other 403, and then nothing has changed. Taking part
-(contributions, comments, ratings) is open to every signed-in caller. The errors are in each API's format: the
+(contributions, comments, ratings) is open to every signed-in caller; a contribution is changed only by its author. The errors are in each API's format: the
 Open311 list of ``{code, description}``, problem details elsewhere."""
 
 from __future__ import annotations
@@ -140,6 +140,12 @@ PATHS: tuple[OwnedPath, ...] = (
     OwnedPath("planning: moderate a comment", lambda w: (
         "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions/{_ids(w)['contribution']}/moderation",
         {"json": {"comment": _ids(w)["comment"], "hidden": bool(w.fresh() % 2), "reason": "rude"}})),
+    OwnedPath("planning: show a hidden item again through the page's form (cookie and CSRF)", lambda w: _form(
+        w, f"{PROJECTS}/{_ids(w)['project']}/unhide", {"contribution": str(_ids(w)["moderated"])}),
+        form_cookie=PLANNING_CSRF),
+    OwnedPath("planning: edit a contribution (only its author: the platform's admin token made it)", lambda w: (
+        "PATCH", f"{PROJECTS}/{_ids(w)['project']}/contributions/{_ids(w)['contribution']}",
+        {"json": {"title": f"Trees {w.fresh()}"}}), expect=lambda r, s: (401,) if r is None else (403,)),
     OwnedPath("planning: contribute (any signed-in caller)", lambda w: (
         "POST", f"{PROJECTS}/{_ids(w)['project']}/contributions",
         {"json": {"title": "Idea", "text": "A bench", "category": "idea", "geometry": POINT}}), expect=_signed_in),

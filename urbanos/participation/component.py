@@ -32,7 +32,8 @@ SETTINGS = (
     Setting("participation_open_data_org", str, "", "Organisation (its name in the catalogue) that publishes the "
             "Open311 service requests as the open dataset open311-requests (an OGC API Features collection, CSV and "
             "GeoJSON; coarsened locations, no contact details); empty: not published.", section="participation"),
-    Setting("participation_open_data_license", str, "dl-de-by-2.0", "Licence id of the open311-requests dataset.",
+    Setting("participation_open_data_license", str, "dl-de-by-2.0", "Licence id of the participation's open datasets "
+            "(open311-requests, and planning-<project> of each planning project's contributions).",
             section="participation"),
     Setting("participation_contact_retention_days", int, 90, "Days after a service request is closed until its "
             "contact details (e-mail, names, phone, device and account ids) are erased by the retention purge.",
@@ -92,8 +93,10 @@ class ParticipationComponent(Component):
 
     async def startup(self, platform: Platform) -> None:
         from urbanos.participation.open311 import opendata
+        from urbanos.participation.planning import opendata as planning_data
 
         await opendata.startup(platform)
+        await planning_data.startup(platform)
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.participation.budget import wiring

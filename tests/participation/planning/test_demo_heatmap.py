@@ -1,5 +1,6 @@
-"""The demo's planning project (Jungfernstieg 2030: 40 contributions with comments and ratings) and its heat map,
-counted per Stadtteil of the features demo's Hamburg collection (read through the features port, as the caller)."""
+"""The demo's planning project (Jungfernstieg 2030: 40 contributions with rubrics, comments and ratings, published
+as open data) and its heat map, counted per Stadtteil of the features demo's Hamburg collection (read through the
+features port, as the caller)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,8 @@ def test_demo_project_and_heatmap_by_district(client: Any, platform: Any) -> Non
     assert sum(f["properties"]["rating"] for f in districts) == sum(k["rating"]["score"] for k in items)
     assert {"Hamburg-Altstadt", "Neustadt"} & {f["properties"]["district"] for f in districts}
     assert len(client.get(PREFIX).json()["projects"]) == 1
+    # published as open data, with the rubrics
+    feats = client.get(f"/ogcapi/collections/planning-{NAME}/items", params={"limit": "100"}).json()["features"]
+    assert len(feats) == 40 and sum(f["properties"]["up"] for f in feats) == sum(k["rating"]["up"] for k in items)
+    cycling = client.get(f"{PREFIX}/{NAME}/contributions", params={"rubric": "Cycling"}).json()["contributions"]
+    assert cycling and {k["rubric"] for k in cycling} == {"Cycling"} and {k["category"] for k in cycling} == {"Traffic"}

@@ -1,5 +1,6 @@
 """The planning pages in-process: the list and project page in English and German, hostile text inert, and the
-contribute form's refusals (no CSRF token, not signed in, outside the area, unknown category) storing nothing."""
+contribute form's refusals (no CSRF token, not signed in, outside the area, unknown category, a malformed line)
+storing nothing; a line drawn as typed points."""
 
 from __future__ import annotations
 
@@ -47,4 +48,15 @@ def test_pages_and_the_contribute_form(client: Any, platform: Any) -> None:
     r = client.post(f"{PREFIX}/pages/contribute", data=sent, headers={**cookie, **resident}, follow_redirects=False)
     assert r.status_code == 303 and "new=" in r.headers["location"]
     assert _count(platform) == before + 1
+    # a line: its points typed (or clicked on the map) one "latitude, longitude" a line
+    line = {**sent, "shape": "line", "line": "53.550, 9.990\n53.5525 9.9925;53.555,9.995", "lat": "", "lon": ""}
+    for bad in ("53.55", "53.55, 9.99, 1", "x, y", "53.55, 9.99", "53.70, 9.99\n53.71, 9.99"):
+        r = client.post(f"{PREFIX}/pages/contribute", data={**line, "line": bad}, headers={**cookie, **resident})
+        assert r.status_code == 400 and 'id="form-errors"' in r.text and 'value="line" checked' in r.text, bad
+    assert _count(platform) == before + 1
+    r = client.post(f"{PREFIX}/pages/contribute", data=line, headers={**cookie, **resident}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    new = int(r.headers["location"].split("new=")[1].split("#")[0])
+    got = client.get(f"{PREFIX}/pages/contributions/{new}").json()["geometry"]
+    assert got == {"type": "LineString", "coordinates": [[9.99, 53.55], [9.9925, 53.5525], [9.995, 53.555]]}
     assert client.get(f"{PREFIX}/nowhere", headers=HTML).status_code == 404

@@ -14,7 +14,9 @@ import orjson
 from shapely.geometry import Point, shape
 
 from urbanos.core.time import now_stored
+from urbanos.errors import UrbanosError
 from urbanos.participation.planning import store
+from urbanos.participation.planning.opendata import PlanningOpenData, log
 from urbanos.platform import Platform
 from urbanos.storage import Connection
 
@@ -23,13 +25,14 @@ BOUNDARIES = "hamburg-stadtteile"
 AREA = {"type": "Polygon", "coordinates": [[[9.9790, 53.5480], [10.0080, 53.5480], [10.0120, 53.5560],
                                              [10.0020, 53.5620], [9.9820, 53.5600], [9.9790, 53.5480]]]}
 CATEGORIES = ["Traffic", "Green spaces", "Public space", "Shops and cafés", "Other"]
+RUBRICS = {"Traffic": ["Cycling", "Walking", "Deliveries"], "Green spaces": ["Trees", "Seating"]}
 IDEAS = [
-    ("More benches along the Alster", "Green spaces"), ("A protected cycle lane", "Traffic"),
-    ("Shade trees on the square", "Green spaces"), ("Fewer delivery vans at noon", "Traffic"),
-    ("Drinking fountain", "Public space"), ("Outdoor seating for cafés", "Shops and cafés"),
-    ("Wider pavements", "Public space"), ("Better lighting at night", "Public space"),
-    ("Bike parking near the U-Bahn", "Traffic"), ("Market stalls on Saturdays", "Shops and cafés"),
-    ("Play area for children", "Public space"), ("Public toilets", "Other"),
+    ("More benches along the Alster", "Green spaces", "Seating"), ("A protected cycle lane", "Traffic", "Cycling"),
+    ("Shade trees on the square", "Green spaces", "Trees"), ("Fewer delivery vans at noon", "Traffic", "Deliveries"),
+    ("Drinking fountain", "Public space", None), ("Outdoor seating for cafés", "Shops and cafés", None),
+    ("Wider pavements", "Public space", None), ("Better lighting at night", "Public space", None),
+    ("Bike parking near the U-Bahn", "Traffic", "Cycling"), ("Market stalls on Saturdays", "Shops and cafés", None),
+    ("Play area for children", "Public space", None), ("Public toilets", "Other", None),
 ]
 CONTRIBUTIONS = 40
 
@@ -50,11 +53,11 @@ def _fill(c: Connection, project: dict[str, Any]) -> None:
             p = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
             if area.contains(p):
                 break
-        title, category = IDEAS[n % len(IDEAS)]
+        title, category, rubric = IDEAS[n % len(IDEAS)]
         geometry = {"type": "Point", "coordinates": [round(p.x, 6), round(p.y, 6)]}
         ids.append(store.insert_contribution(c, {
             "project_id": pid, "title": title, "body": f"{title}: suggested near this spot (simulated contribution "
-                                                       f"{n + 1}).", "category": category,
+                                                       f"{n + 1}).", "category": category, "rubric": rubric,
             "geometry": orjson.dumps(geometry).decode(), "minx": p.x, "miny": p.y, "maxx": p.x, "maxy": p.y,
             "author": store.label(c, pid, _mac(key, rng.choice(residents))), "created_at": now_stored()}))
     for cid in ids:
@@ -87,6 +90,7 @@ def load_demo(platform: Platform) -> None:
                            "Mark places on the map and tell us what you would change.",
             "owner_org": org, "area": orjson.dumps(AREA).decode(), "starts_at": now_stored(-30 * 86400),
             "ends_at": now_stored(60 * 86400), "categories": orjson.dumps(CATEGORIES).decode(),
+            "rubrics": orjson.dumps(RUBRICS).decode(),
             "location_required": 1, "boundaries": BOUNDARIES, "closed": 0, "author_key": secrets.token_hex(32),
             "created_at": now_stored(), "modified_at": now_stored()})
         project = store.project(c, NAME)
@@ -95,5 +99,15 @@ def load_demo(platform: Platform) -> None:
 
     platform.db.write_sync(tx)
 
+    def publish(c: Connection) -> None:
+        project = store.project(c, NAME)
+        if project is not None:
+            PlanningOpenData(platform).ensure(c, project)
 
-__all__ = ["load_demo", "NAME", "AREA", "CATEGORIES", "BOUNDARIES"]
+    try:
+        platform.db.write_sync(publish)
+    except UrbanosError as exc:  # the catalogue refused: the project works without its open data
+        log.warning("the demo project's contributions are not published as open data: %s", exc.message)
+
+
+__all__ = ["load_demo", "NAME", "AREA", "CATEGORIES", "RUBRICS", "BOUNDARIES"]

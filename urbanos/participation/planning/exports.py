@@ -17,15 +17,16 @@ from urbanos.governance import Identity
 from urbanos.platform import Platform
 from urbanos.ports import FeaturesPort
 
-CSV_FIELDS = ("id", "title", "text", "category", "author", "created_at", "up", "down", "score", "comments",
-              "longitude", "latitude", "geometry_type")
+CSV_FIELDS = ("id", "title", "text", "category", "rubric", "author", "created_at", "up", "down", "score",
+              "comments", "longitude", "latitude", "geometry_type")
 MAX_DISTRICTS = 2000
 
 
 def feature_collection(items: list[dict[str, Any]]) -> dict[str, Any]:
     features = []
     for k in items:
-        props = {key: k[key] for key in ("id", "title", "text", "category", "author", "created_at", "comments")}
+        props = {key: k[key] for key in ("id", "title", "text", "category", "rubric", "author", "created_at",
+                                          "edited_at", "comments")}
         props.update(up=k["rating"]["up"], down=k["rating"]["down"], score=k["rating"]["score"])
         features.append({"type": "Feature", "id": k["id"], "geometry": k["geometry"], "properties": props})
     return {"type": "FeatureCollection", "features": features}
@@ -46,8 +47,8 @@ def csv_text(items: list[dict[str, Any]]) -> str:
     w.writerow(CSV_FIELDS)
     for k in items:
         at = _anchor(k["geometry"])
-        row = [k["id"], k["title"], k["text"], k["category"], k["author"], k["created_at"], k["rating"]["up"],
-               k["rating"]["down"], k["rating"]["score"], k["comments"], at[0] if at else "", at[1] if at else "",
+        row = [k["id"], k["title"], k["text"], k["category"], k["rubric"] or "", k["author"], k["created_at"],
+               k["rating"]["up"], k["rating"]["down"], k["rating"]["score"], k["comments"], at[0] if at else "", at[1] if at else "",
                k["geometry"]["type"] if k["geometry"] else ""]
         w.writerow([spreadsheet_value(v) for v in row])
     return out.getvalue()

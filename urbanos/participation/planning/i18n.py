@@ -22,6 +22,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "geojson": "Contributions as GeoJSON", "csv": "Contributions as CSV", "heat_json": "Heat map as GeoJSON",
         "anonymous": "Contributions are published under a label such as \"Contributor 7\", never with your name.",
         "choose": "Choose a category", "contributor": "Contributor",
+        "rubric": "Rubric", "all_rubrics": "All rubrics", "no_rubric": "No rubric",
+        "rubric_help": "Optional: a rubric of the category you chose.", "edited": "edited by its author",
+        "hidden_items": "Hidden by moderation", "hidden_intro": "Only the project's stewards see this list.",
+        "hidden_none": "Nothing is hidden.", "reason": "Reason: {reason}", "unhide": "Show again",
+        "shown_again": "Shown again.", "contribution": "contribution", "comment_on": "Comment on contribution {id}",
+        "shape": "What you mark", "shape_point": "A place", "shape_line": "A line (a route, a street section)",
+        "line_points": "Points of the line", "line_undo": "Remove the last point",
+        "line_help": "Choose \"A line\", then click on the map for each point, or type one point a line as "
+                     "latitude, longitude (e.g. 53.5521, 9.9934).",
     },
     "de": {
         "projects": "Planungsvorhaben", "intro": "Sagen Sie auf der Karte, was Sie von den Plänen der Stadt halten.",
@@ -39,6 +48,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "heat_json": "Heatmap als GeoJSON",
         "anonymous": "Beiträge erscheinen unter einer Bezeichnung wie \"Teilnehmende 7\", nie mit Ihrem Namen.",
         "choose": "Kategorie wählen", "contributor": "Teilnehmende",
+        "rubric": "Rubrik", "all_rubrics": "Alle Rubriken", "no_rubric": "Keine Rubrik",
+        "rubric_help": "Optional: eine Rubrik der gewählten Kategorie.", "edited": "von der verfassenden Person bearbeitet",
+        "hidden_items": "Durch Moderation ausgeblendet", "hidden_intro": "Nur die Moderation des Vorhabens sieht diese Liste.",
+        "hidden_none": "Nichts ist ausgeblendet.", "reason": "Grund: {reason}", "unhide": "Wieder zeigen",
+        "shown_again": "Wieder sichtbar.", "contribution": "Beitrag", "comment_on": "Kommentar zu Beitrag {id}",
+        "shape": "Was Sie markieren", "shape_point": "Einen Ort", "shape_line": "Eine Linie (einen Weg, einen Straßenabschnitt)",
+        "line_points": "Punkte der Linie", "line_undo": "Letzten Punkt entfernen",
+        "line_help": "Wählen Sie \"Eine Linie\" und klicken Sie für jeden Punkt in die Karte, oder geben Sie je Zeile einen "
+                     "Punkt als Breite, Länge ein (z. B. 53.5521, 9.9934).",
     },
 }
 

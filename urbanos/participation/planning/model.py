@@ -62,6 +62,25 @@ def categories(body: dict[str, Any]) -> list[str]:
     return [x.strip() for x in v]
 
 
+def rubrics(body: dict[str, Any], cats: list[str]) -> dict[str, list[str]]:
+    """``rubrics``: the sub-categories of each category (an object: category -> distinct rubric names; a category
+    without rubrics may be left out)."""
+    v = body.get("rubrics", {})
+    message = (f"rubrics is an object naming categories of the project, each with a list of up to {MAX_CATEGORIES} "
+               "distinct texts of up to 100 characters.")
+    if not isinstance(v, dict) or len(v) > MAX_CATEGORIES:
+        raise refuse("rubrics", message)
+    out: dict[str, list[str]] = {}
+    for cat, names in v.items():
+        if (cat not in cats or not isinstance(names, list) or len(names) > MAX_CATEGORIES
+                or any(not isinstance(x, str) or not x.strip() or len(x) > 100 for x in names)
+                or len({x.strip() for x in names}) != len(names)):
+            raise refuse("rubrics", message)
+        if names:
+            out[cat] = [x.strip() for x in names]
+    return out
+
+
 def flag(body: dict[str, Any], key: str, default: bool) -> bool:
     v = body.get(key, default)
     if not isinstance(v, bool):
@@ -111,5 +130,5 @@ def id_of(raw: Any, what: str) -> int:
     return int(s)
 
 
-__all__ = ["MAX_TEXT", "refuse", "obj", "text", "name", "instant", "categories", "flag", "geometry", "geojson",
+__all__ = ["MAX_TEXT", "refuse", "obj", "text", "name", "instant", "categories", "rubrics", "flag", "geometry", "geojson",
            "id_of"]

@@ -19,6 +19,8 @@ _F = [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json",
       {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "de"]}}]
 _FILTERS = [{"name": "category", "in": "query", "schema": {"type": "string"}},
             {"name": "bbox", "in": "query", "description": "minLon,minLat,maxLon,maxLat (WGS84)",
+             "schema": {"type": "string"}},
+            {"name": "rubric", "in": "query", "description": "A rubric (sub-category) of the project",
              "schema": {"type": "string"}}]
 _OBJ = {"type": "object"}
 _GEOM = {"type": "object", "required": ["type", "coordinates"], "properties": {
@@ -49,12 +51,16 @@ def openapi_part() -> dict[str, Any]:
         "name": {"type": "string", "pattern": "^[a-z0-9-]+$"}, "title": {"type": "string"},
         "description": {"type": "string"}, "owner_org": {"type": "string"}, "area": _GEOM,
         "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
-        "categories": {"type": "array", "items": {"type": "string"}}, "location_required": {"type": "boolean"},
+        "categories": {"type": "array", "items": {"type": "string"}},
+        "rubrics": {"type": "object", "description": "The rubrics (sub-categories) of each category",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "location_required": {"type": "boolean"},
         "boundaries": {"type": "string", "description": "The OGC API collection of districts for the heat map"},
         "closed": {"type": "boolean"}}}
     contribution = {"type": "object", "required": ["title", "text", "category"], "properties": {
         "title": {"type": "string", "maxLength": 200}, "text": {"type": "string", "maxLength": 4000},
-        "category": {"type": "string"}, "geometry": _GEOM}}
+        "category": {"type": "string"}, "rubric": {"type": "string", "description": "A rubric of the category"},
+        "geometry": _GEOM}}
     base = "/participation/projects/{name}"
     paths = {
         "/participation/projects": {
@@ -63,7 +69,7 @@ def openapi_part() -> dict[str, Any]:
             "post": _op("Create a project (steward of its organisation)", _ok("201", "The project"), body=project)},
         base: {
             "get": _op("A project (HTML: the page with the map, the contributions and the form)",
-                       _ok("200", "The project", html=True), False, params=[_NAME, *_F, _FILTERS[0]]),
+                       _ok("200", "The project", html=True), False, params=[_NAME, *_F, _FILTERS[0], _FILTERS[2]]),
             "patch": _op("Change or close a project (steward of its organisation)", _ok("200", "The project"),
                          body={"type": "object", "properties": project["properties"]}, params=[_NAME])},
         base + "/contributions": {
@@ -79,8 +85,13 @@ def openapi_part() -> dict[str, Any]:
         base + "/heatmap.json": {"get": _op(
             "Contribution counts and rating sums per district of the project's boundary collection",
             _ok("200", "A FeatureCollection of districts", "application/geo+json"), False, params=[_NAME])},
-        base + "/contributions/{id}": {"get": _op("A contribution with its comment thread",
-                                                  _ok("200", "The contribution"), False, params=[_NAME, _ID])},
+        base + "/contributions/{id}": {
+            "get": _op("A contribution with its comment thread (the project's stewards: also hidden ones, with the "
+                       "reason)", _ok("200", "The contribution"), False, params=[_NAME, _ID]),
+            "patch": _op("Its author changes her contribution while the project is open", _ok("200", "The contribution"),
+                         body={"type": "object", "properties": contribution["properties"]}, params=[_NAME, _ID])},
+        base + "/hidden": {"get": _op("What moderation hid: contributions and comments with the reasons (the project's "
+                                      "stewards)", _ok("200", "The hidden items"), params=[_NAME])},
         base + "/contributions/{id}/comments": {"post": _op(
             "Comment on a contribution or reply to a comment (parent)", _ok("201", "The comment"), body={
                 "type": "object", "required": ["text"], "properties": {
@@ -97,12 +108,19 @@ def openapi_part() -> dict[str, Any]:
                 "hidden": {"type": "boolean"}, "reason": {"type": "string"}, "comment": {"type": "integer"}}},
             params=[_NAME, _ID])},
         base + "/contribute": {"post": {
-            "tags": [TAG], "summary": "The project page's form (form-encoded: csrf, title, text, category, lat, lon)",
+            "tags": [TAG], "summary": "The project page's form (form-encoded: csrf, title, text, category, rubric, "
+                                     "lat and lon, or shape=line and line: one \"latitude, longitude\" a line)",
             "parameters": [_NAME], "requestBody": {"required": True, "content": {
                 "application/x-www-form-urlencoded": {"schema": _OBJ}}},
             "responses": {"303": {"description": "Stored: back to the project page"},
                           "200": {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
                           "4XX": _ERR}}},
+        base + "/unhide": {"post": {
+            "tags": [TAG], "summary": "The stewards' form to show a hidden item again (form-encoded: csrf, "
+                                     "contribution, comment)",
+            "parameters": [_NAME], "requestBody": {"required": True, "content": {
+                "application/x-www-form-urlencoded": {"schema": _OBJ}}},
+            "responses": {"303": {"description": "Shown again: back to the project page"}, "4XX": _ERR}}},
     }
     return {"paths": paths, "components": {"responses": {"PlanningProblem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "DIPAS-style map contributions on planning projects."}]}

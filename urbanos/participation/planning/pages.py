@@ -20,6 +20,7 @@ from urbanos.errors import PayloadTooLarge, RateLimited, UrbanosError
 from urbanos.governance import Identity
 from urbanos.participation import throttle
 from urbanos.participation.planning.i18n import translator
+from urbanos.participation.planning.model import MAX_VERTICES, refuse
 from urbanos.participation.planning.service import PlanningService, public_project
 from urbanos.participation.throttle import too_many_page
 from urbanos.platform import render_html
@@ -71,15 +72,20 @@ def index(request: Request, projects: list[dict[str, Any]]) -> HTMLResponse:
     return _page(request, "participation/planning/index.html", projects=projects)
 
 
-async def project(request: Request, project: dict[str, Any], items: list[dict[str, Any]], status: int = 200,
+async def project(request: Request, service: PlanningService, name: str, status: int = 200,
                   errors: list[str] | None = None, values: dict[str, str] | None = None) -> HTMLResponse:
+    """The project's page; its stewards also see what is hidden, with the reasons and a button to show it again."""
     ident = await signed_in(request)
-    area = project["area"]
-    centre = _centre(area)
-    return _page(request, "participation/planning/project.html", status, p=project, items=items,
-                 category=request.query_params.get("category") or "", errors=errors or [], values=values or {},
-                 signed_in=not ident.is_anonymous, centre=centre, tiles=platform_of(request).settings.map_tile_url,
-                 new=request.query_params.get("new", ""))
+    stored = await service.get(name)
+    p = public_project(stored)
+    category, rubric = request.query_params.get("category") or "", request.query_params.get("rubric") or ""
+    items = await service.contributions(name, category[:100] or None, rubric=rubric[:100] or None)
+    hidden = await service.hidden(ident, name) if service.is_steward(ident, stored) else None
+    return _page(request, "participation/planning/project.html", status, p=p, items=items, category=category,
+                 rubric=rubric, errors=errors or [], values=values or {}, signed_in=not ident.is_anonymous,
+                 centre=_centre(p["area"]), tiles=platform_of(request).settings.map_tile_url,
+                 new=request.query_params.get("new", ""), hidden=hidden,
+                 shown=request.query_params.get("shown", ""))
 
 
 def _centre(area: dict[str, Any]) -> tuple[float, float]:
@@ -95,10 +101,25 @@ def _number(raw: str) -> float | None:
     return v
 
 
+def _line(raw: str) -> dict[str, Any] | None:
+    """The form's line: one point a line (or separated by ``;``) as "latitude, longitude"; None when empty."""
+    points = [p.strip() for p in raw.replace(";", "\n").splitlines() if p.strip()]
+    if not points:
+        return None
+    coords = []
+    for p in points[:MAX_VERTICES + 1]:
+        parts = p.replace(",", " ").split()
+        lat, lon = (_number(parts[0]), _number(parts[1])) if len(parts) == 2 else (math.nan, math.nan)
+        if lat is None or lon is None or not math.isfinite(lat) or not math.isfinite(lon):
+            raise refuse("line", f"The line's points are \"latitude, longitude\", one a line: {p[:40]!r} is not.")
+        coords.append([lon, lat])
+    return {"type": "LineString", "coordinates": coords}
+
+
 def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[Response]]:
     async def post(request: Request) -> Response:
         name = str(request.path_params["name"])
-        proj = public_project(await service.get(name))
+        await service.get(name)
         raw = await request.body()
         if len(raw) > MAX_FORM:
             raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
@@ -111,18 +132,51 @@ def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[R
             return too_many_page(request, exc, f"/participation/projects/{name}?lang={_lang(request)}")
         lat, lon = _number(form.get("lat", "")), _number(form.get("lon", ""))
         body: dict[str, Any] = {"title": form.get("title", ""), "text": form.get("text", ""),
-                                "category": form.get("category", "")}
-        if lat is not None or lon is not None:
+                                "category": form.get("category", ""), "rubric": form.get("rubric") or None}
+        if form.get("shape") != "line" and (lat is not None or lon is not None):
             body["geometry"] = {"type": "Point", "coordinates": [lon, lat]}
         try:
+            if form.get("shape") == "line":
+                body["geometry"] = _line(form.get("line", ""))
             out = await service.contribute(ident, name, body)
         except UrbanosError as exc:
-            items = await service.contributions(name)
-            return await project(request, proj, items, exc.status, [exc.message], form)
+            return await project(request, service, name, exc.status, [exc.message], form)
         return RedirectResponse(f"/participation/projects/{name}?lang={_lang(request)}&new={out['id']}"
                                 f"#contribution-{out['id']}", status_code=303)
 
     return post
 
 
-__all__ = ["wants_html", "index", "project", "contribute_form", "signed_in", "STATIC"]
+def _form_id(form: dict[str, str], key: str) -> int | None:
+    raw = form.get(key, "")
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise refuse(key, f"{key} is the id of a hidden item.")
+    return int(raw)
+
+
+def unhide_form(service: PlanningService) -> Callable[[Request], Awaitable[Response]]:
+    """``POST /participation/projects/{name}/unhide`` (form: csrf, contribution, comment): a steward of the project
+    shows a hidden contribution or comment again (the moderation API with ``hidden: false``)."""
+
+    async def post(request: Request) -> Response:
+        name = str(request.path_params["name"])
+        await service.get(name)
+        raw = await request.body()
+        if len(raw) > MAX_FORM:
+            raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
+        form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=20))
+        FORMS.check(request, form.pop("csrf", ""))
+        cid = _form_id(form, "contribution")
+        if cid is None:
+            raise refuse("contribution", "contribution is the id of a hidden item.")
+        body: dict[str, Any] = {"hidden": False, "comment": _form_id(form, "comment")}
+        await service.moderate(await signed_in(request), name, cid, body)
+        return RedirectResponse(f"/participation/projects/{name}?lang={_lang(request)}&shown=1#hidden-items",
+                                status_code=303)
+
+    return post
+
+
+__all__ = ["wants_html", "index", "project", "contribute_form", "unhide_form", "signed_in", "STATIC"]

@@ -60,6 +60,11 @@ def _category(request: Request) -> str | None:
     return v[:100] if v else None
 
 
+def _rubric(request: Request) -> str | None:
+    v = request.query_params.get("rubric")
+    return v[:100] if v else None
+
+
 class PlanningRoutes:
     def __init__(self, service: PlanningService) -> None:
         self.s = service
@@ -82,28 +87,29 @@ class PlanningRoutes:
         name = self._name(request)
         if request.method == "PATCH":
             return _json(await self.s.change(await identity_of(request), name, await _body(request)))
-        project = public_project(await self.s.get(name))
         if pages.wants_html(request):
-            items = await self.s.contributions(name, _category(request))
-            return await pages.project(request, project, items)
-        return _json(project)
+            return await pages.project(request, self.s, name)
+        return _json(public_project(await self.s.get(name)))
 
     async def contributions(self, request: Request) -> Response:
         name = self._name(request)
         if request.method == "POST":
             ident = await _limited(request, "contributions")
             return _json(await self.s.contribute(ident, name, await _body(request)), 201)
-        items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")))
+        items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")),
+                                          _rubric(request))
         return _json({"contributions": items, "count": len(items)})
 
     async def geojson(self, request: Request) -> Response:
         name = self._name(request)
-        items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")))
+        items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")),
+                                          _rubric(request))
         return _json(exports.feature_collection(items), media="application/geo+json")
 
     async def csv(self, request: Request) -> Response:
         name = self._name(request)
-        items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")))
+        items = await self.s.contributions(name, _category(request), _bbox(request.query_params.get("bbox")),
+                                          _rubric(request))
         return Response(exports.csv_text(items), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{name}-contributions.csv"'})
 
@@ -115,7 +121,13 @@ class PlanningRoutes:
                      media="application/geo+json")
 
     async def contribution(self, request: Request) -> Response:
-        return _json(await self.s.contribution(self._name(request), self._cid(request)))
+        if request.method == "PATCH":
+            ident = await _limited(request, "edits")
+            return _json(await self.s.edit(ident, self._name(request), self._cid(request), await _body(request)))
+        return _json(await self.s.contribution(self._name(request), self._cid(request), await identity_of(request)))
+
+    async def hidden(self, request: Request) -> Response:
+        return _json(await self.s.hidden(await identity_of(request), self._name(request)))
 
     async def comments(self, request: Request) -> Response:
         out = await self.s.comment(await _limited(request, "comments"), self._name(request), self._cid(request),
@@ -140,11 +152,13 @@ def mount(app: Any, service: PlanningService) -> None:
         Route(PREFIX + "/{name}/contributions.geojson", r.geojson, methods=["GET"]),
         Route(PREFIX + "/{name}/contributions.csv", r.csv, methods=["GET"]),
         Route(PREFIX + "/{name}/heatmap.json", r.heatmap, methods=["GET"]),
-        Route(PREFIX + "/{name}/contributions/{id}", r.contribution, methods=["GET"]),
+        Route(PREFIX + "/{name}/contributions/{id}", r.contribution, methods=["GET", "PATCH"]),
+        Route(PREFIX + "/{name}/hidden", r.hidden, methods=["GET"]),
         Route(PREFIX + "/{name}/contributions/{id}/comments", r.comments, methods=["POST"]),
         Route(PREFIX + "/{name}/contributions/{id}/rating", r.rating, methods=["PUT"]),
         Route(PREFIX + "/{name}/contributions/{id}/moderation", r.moderation, methods=["POST"]),
         Route(PREFIX + "/{name}/contribute", pages.contribute_form(service), methods=["POST"]),
+        Route(PREFIX + "/{name}/unhide", pages.unhide_form(service), methods=["POST"]),
     ])
 
 

@@ -9,6 +9,9 @@
   author's label number, and the moderation (hidden, reason);
 * ``participation_planning_comments``: threaded comments (``parent_id``) of a contribution, moderated alike;
 * ``participation_planning_ratings``: +1/-1 per contribution and pseudonym key (a second rating replaces it).
+
+Version 201 adds the rubrics (sub-categories): a project's ``rubrics`` (JSON: category -> list of rubric names), a
+contribution's ``rubric`` (NULL: none) and ``edited_at`` (the time its author last changed it, NULL: never).
 """
 
 from __future__ import annotations
@@ -51,4 +54,11 @@ def _v200(c: Connection) -> None:
               " (contribution_id, author_mac)")
 
 
-MIGRATIONS: list[Migration] = [Migration("participation", 200, "planning projects", _v200)]
+def _v201(c: Connection) -> None:
+    c.execute("ALTER TABLE participation_planning_projects ADD COLUMN rubrics TEXT NOT NULL DEFAULT '{}'")
+    c.execute("ALTER TABLE participation_planning_contributions ADD COLUMN rubric TEXT")
+    c.execute("ALTER TABLE participation_planning_contributions ADD COLUMN edited_at TEXT")
+
+
+MIGRATIONS: list[Migration] = [Migration("participation", 200, "planning projects", _v200),
+                               Migration("participation", 201, "planning rubrics and edits", _v201)]

@@ -8,8 +8,8 @@ from urbanos.core.time import now_stored
 from urbanos.storage import Connection
 
 _P = ("id, name, title, description, owner_org, area, starts_at, ends_at, categories, location_required, boundaries,"
-      " closed, author_key, created_at, modified_at")
-_C = "id, project_id, title, body, category, geometry, author, hidden, hidden_reason, created_at"
+      " closed, author_key, created_at, modified_at, rubrics")
+_C = "id, project_id, title, body, category, rubric, geometry, author, hidden, hidden_reason, created_at, edited_at"
 
 
 def org_exists(c: Connection, name: str) -> bool:
@@ -51,6 +51,13 @@ def label(c: Connection, project_id: int, mac: str) -> int:
     return nxt
 
 
+def known_label(c: Connection, project_id: int, mac: str) -> int | None:
+    """The number of the author's label in this project, None when she has not taken part (nothing is written)."""
+    found = c.fetchval("SELECT label FROM participation_planning_authors WHERE project_id = ? AND author_mac = ?",
+                       (project_id, mac))
+    return None if found is None else int(found)
+
+
 def insert_contribution(c: Connection, values: dict[str, Any]) -> int:
     return c.insert("participation_planning_contributions", values)
 
@@ -61,9 +68,17 @@ def contribution(c: Connection, project_id: int, cid: int) -> dict[str, Any] | N
     return rows[0] if rows else None
 
 
+def update_contribution(c: Connection, cid: int, changes: dict[str, Any]) -> None:
+    sets = ", ".join(f"{k} = ?" for k in changes)
+    c.execute(f"UPDATE participation_planning_contributions SET {sets} WHERE id = ?",  # nosec B608
+              (*changes.values(), cid))
+
+
 def contributions(c: Connection, project_id: int, category: str | None = None,
-                  bbox: tuple[float, float, float, float] | None = None, limit: int = 10_000) -> list[dict[str, Any]]:
-    """The visible contributions of a project, with their rating sums and comment counts, newest first."""
+                  bbox: tuple[float, float, float, float] | None = None, limit: int = 10_000,
+                  rubric: str | None = None, hidden: bool = False, ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """The visible (``hidden``: the hidden) contributions of a project, with their rating sums and comment counts,
+    newest first; ``ids`` narrows them to those."""
     sql = (f"SELECT {', '.join('k.' + x.strip() for x in _C.split(','))},"
            " (SELECT COALESCE(SUM(CASE WHEN r.value > 0 THEN 1 ELSE 0 END), 0) FROM participation_planning_ratings r"
            "  WHERE r.contribution_id = k.id) AS up,"
@@ -71,11 +86,17 @@ def contributions(c: Connection, project_id: int, category: str | None = None,
            "  WHERE r.contribution_id = k.id) AS down,"
            " (SELECT COUNT(*) FROM participation_planning_comments m WHERE m.contribution_id = k.id"
            "  AND m.hidden = 0) AS comments"
-           " FROM participation_planning_contributions k WHERE k.project_id = ? AND k.hidden = 0")
-    args: list[Any] = [project_id]
+           " FROM participation_planning_contributions k WHERE k.project_id = ? AND k.hidden = ?")
+    args: list[Any] = [project_id, int(hidden)]
     if category is not None:
         sql += " AND k.category = ?"
         args.append(category)
+    if rubric is not None:
+        sql += " AND k.rubric = ?"
+        args.append(rubric)
+    if ids is not None:
+        sql += f" AND k.id IN ({', '.join('?' for _ in ids) or 'NULL'})"
+        args += ids
     if bbox is not None:
         sql += " AND k.maxx >= ? AND k.minx <= ? AND k.maxy >= ? AND k.miny <= ?"
         args += [bbox[0], bbox[2], bbox[1], bbox[3]]
@@ -102,13 +123,23 @@ def rate(c: Connection, cid: int, mac: str, value: int) -> bool:
     return False
 
 
+_M = "id, contribution_id, parent_id, body, author, hidden, hidden_reason, created_at"
+
+
 def comments(c: Connection, cid: int) -> list[dict[str, Any]]:
-    return c.rows("SELECT id, parent_id, body, author, hidden, created_at FROM participation_planning_comments"
-                  " WHERE contribution_id = ? ORDER BY id", (cid,))
+    return c.rows(f"SELECT {_M} FROM participation_planning_comments WHERE contribution_id = ? ORDER BY id", (cid,))
+
+
+def hidden_comments(c: Connection, project_id: int, limit: int) -> list[dict[str, Any]]:
+    """The hidden comments of a project's contributions (hidden or not), newest first."""
+    return c.rows(f"SELECT {', '.join('m.' + x.strip() for x in _M.split(','))}"
+                  " FROM participation_planning_comments m JOIN participation_planning_contributions k"
+                  " ON k.id = m.contribution_id WHERE k.project_id = ? AND m.hidden = 1 ORDER BY m.id DESC LIMIT ?",
+                  (project_id, limit))
 
 
 def comment(c: Connection, cid: int, comment_id: int) -> dict[str, Any] | None:
-    rows = c.rows("SELECT id, parent_id, body, author, hidden, created_at FROM participation_planning_comments"
+    rows = c.rows(f"SELECT {_M} FROM participation_planning_comments"
                   " WHERE contribution_id = ? AND id = ?", (cid, comment_id))
     return rows[0] if rows else None
 
@@ -123,5 +154,6 @@ def moderate(c: Connection, table: str, row_id: int, hidden: bool, reason: str |
               (int(hidden), reason, row_id))
 
 
-__all__ = ["org_exists", "project", "projects", "insert_project", "update_project", "label", "insert_contribution",
-           "contribution", "contributions", "ratings", "rate", "comments", "comment", "insert_comment", "moderate"]
+__all__ = ["org_exists", "project", "projects", "insert_project", "update_project", "label", "known_label",
+           "insert_contribution", "update_contribution", "contribution", "contributions", "ratings", "rate", "comments",
+           "hidden_comments", "comment", "insert_comment", "moderate"]
