@@ -175,3 +175,20 @@ def test_a_request_racing_the_first_publication_is_still_published(client: Any, 
     monkeypatch.setattr(data, "changed", real_changed.__get__(data))
     assert racing["rid"] == int(second)
     assert int(second) in {f["id"] for f in _features(client)}
+
+
+@pytest.mark.parametrize(("owner", "level"), [("waste", "open"), ("roads", "confidential")])
+def test_a_dataset_of_that_name_made_by_someone_else_is_never_taken_over(client: Any, owner: str, level: str) -> None:
+    """A dataset ``open311-requests`` made before the open data was switched on, by another organisation or closed:
+    publishing as the platform used to move it to the open data's organisation and open it (with whatever else it
+    holds). It stays as it is; the requests are taken, the publication is refused (logged)."""
+    city = setup_city(client)
+    r = client.post("/api/3/action/package_create", json={
+        "name": NAME, "owner_org": owner, "access_level": level, "license_id": "cc-by",
+        **({"grounds": ["third-party-rights"]} if level != "open" else {})}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    for _ in range(2):
+        assert report(client, city["citizen"]).status_code == 200
+    ds = client.get("/api/3/action/package_show", params={"id": NAME}, headers=ADMIN).json()["result"]
+    assert ds["organization"]["name"] == owner and ds["access_level"] == level and ds["resources"] == []
+    assert client.get(ITEMS, headers=ADMIN).status_code == 404

@@ -124,3 +124,19 @@ def test_owslib_reads_a_projects_collection(server_factory: Any, db_url: str) ->
     assert items["numberMatched"] == 1 and items["features"][0]["properties"]["title"] == "Benches at the water"
     one = api.collection_item("planning-live", str(k["id"]))
     assert one["geometry"]["coordinates"] == [9.993, 53.553] and "Contributor" not in str(one)
+
+
+def test_a_closed_dataset_of_the_projects_name_is_never_opened(client: Any) -> None:
+    """The project's organisation holds an internal dataset named like the project's collection: the publication is
+    refused (logged) rather than opening it with what else it holds; the project works."""
+    org(client, "plan-closed")
+    h = token(client, "st-closed", "steward", "plan-closed")
+    r = client.post("/api/3/action/package_create", json={"name": "planning-inner", "owner_org": "plan-closed",
+                                                          "access_level": "internal", "license_id": "cc-by",
+                                                          "grounds": ["third-party-rights"]}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    make_project(client, "inner", "plan-closed", h)
+    contribute(client, "inner", token(client, "res-closed"))
+    ds = client.get("/api/3/action/package_show", params={"id": "planning-inner"}, headers=ADMIN).json()["result"]
+    assert ds["access_level"] == "internal" and ds["resources"] == []
+    assert client.get(ITEMS.format("inner"), headers=ADMIN).status_code == 404

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from urbanos.errors import UrbanosError
+from urbanos.errors import Conflict, UrbanosError
 from urbanos.governance import ADMIN
 from urbanos.participation.open311 import store
 from urbanos.ports import CatalogPort, FeaturesPort
@@ -118,6 +118,12 @@ class OpenData:
         if ports is None:
             return None
         catalog, features = ports
+        found = catalog.dataset(c, NAME)
+        if found is not None and (found.owner_org != self.org or found.access_level != "open"):
+            # made by someone else: publishing as the platform would move it to this organisation, or open it
+            raise Conflict(f"The dataset {NAME!r} exists and is not this open data's (organisation "
+                           f"{found.owner_org!r}, access level {found.access_level!r}); rename it, or make it an "
+                           f"open dataset of {self.org!r}, to publish the service requests.")
         ref = catalog.ensure_dataset(c, ADMIN, metadata(self.org, self.license))
         n = features.replace_collection(c, ADMIN, ref.name, NAME, self._all(c), fields=FIELDS, time_field=TIME_FIELD,
                                         title="Service requests (Open311)", description=NOTES)

@@ -115,6 +115,9 @@ class PlanningOpenData:
         found = catalog.dataset(c, name)
         if found is not None and found.owner_org != project["owner_org"]:
             raise Conflict(f"The dataset {name!r} belongs to another organisation.")
+        if found is not None and found.access_level != "open":  # publishing would open what else it holds
+            raise Conflict(f"The dataset {name!r} exists and is not open; rename it or open it to publish the "
+                           "project's contributions.")
         ref = catalog.ensure_dataset(c, ADMIN, metadata(project, self.license))
         rows = store.contributions(c, project["id"])
         n = features.replace_collection(c, ADMIN, ref.name, name, [feature(r) for r in rows], fields=FIELDS,
