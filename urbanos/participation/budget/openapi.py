@@ -45,6 +45,36 @@ def _form(summary: str, params: list[dict[str, Any]] | None = None) -> dict[str,
                       "303": {"description": "Done: the page to see next"}, "4XX": _ERR}}
 
 
+def _steward_paths() -> dict[str, Any]:
+    """The stewards' pages (forms with the page's CSRF token, as the signed-in caller)."""
+    codes = _form("Stewards: make letter codes (form field count); a printable page shows them this once")
+    codes["responses"] = {"201": {"description": "The codes (a printable page)", "content": {
+        "text/html": {"schema": {"type": "string"}}}}, "4XX": _ERR}
+    page = {"tags": [TAG], "responses": {"200": {"description": "The page", "content": {
+        "text/html": {"schema": {"type": "string"}}}}, "4XX": _ERR}, "security": [{"bearer": []}]}
+    return {
+        "/participation/budgets/new": {
+            "get": {**page, "summary": "Stewards: the form for a new budget", "parameters": _F},
+            "post": _form("Stewards: create a budget (form-encoded with the page's CSRF token)", _F)},
+        "/participation/budgets/{name}/manage": {"get": {
+            **page, "summary": "Stewards: manage a budget (projects, ideas to decide, codes, the next phase)",
+            "parameters": [_REF, *_F]}},
+        "/participation/budgets/{name}/manage/projects": {"post": _form("Stewards: add a project (ideas phase)")},
+        "/participation/budgets/{name}/manage/projects/{id}": {
+            "get": {**page, "summary": "Stewards: change a project, or review it (keep or drop, reason, cost)",
+                    "parameters": [_REF, _PID, *_F]},
+            "post": _form("Stewards: save the project's changes or its review", [_REF, _PID])},
+        "/participation/budgets/{name}/manage/ideas/{id}": {"post": _form(
+            "Stewards: decide a proposed idea (status accepted with cost, merged with project, rejected with reason)",
+            [_REF, _PID])},
+        "/participation/budgets/{name}/manage/phase": {
+            "get": {**page, "summary": "Stewards: confirm the move to the next phase (the last closes the vote)",
+                    "parameters": [_REF, *_F]},
+            "post": _form("Stewards: move to the next phase (form field phase: the one confirmed)")},
+        "/participation/budgets/{name}/manage/codes": {"post": codes},
+    }
+
+
 def openapi_part() -> dict[str, Any]:
     budget = {"type": "object", "required": ["name", "title", "owner_org", "amount"], "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9-]+$"}, "title": {"type": "string"},
@@ -121,6 +151,7 @@ def openapi_part() -> dict[str, Any]:
             "parameters": [_REF], "responses": {"200": {"description": "A .pb file", "content": {
                 "text/plain": {"schema": {"type": "string"}}}}, "4XX": _ERR}}},
     }
+    paths.update(_steward_paths())
     return {"paths": paths, "components": {"responses": {"BudgetProblem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "Participatory budgets with fair voting rules."}]}
 

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from urbanos.core.lang import pick_lang
 from urbanos.errors import BadRequest, NotFound, PayloadTooLarge, RateLimited, Unauthorized, UrbanosError
 from urbanos.participation import throttle
-from urbanos.participation.budget import pages
+from urbanos.participation.budget import pages, steward
 from urbanos.participation.budget.i18n import translator
 from urbanos.participation.budget.service import BudgetService, public
 from urbanos.participation.throttle import too_many_page
@@ -196,8 +196,10 @@ class BudgetRoutes:
 
 def mount(app: Any, service: BudgetService) -> None:
     r = BudgetRoutes(service)
+    before, after = steward.routes(service)
     app.router.routes.extend([
         Route(PREFIX, r.index, methods=["GET", "POST"]),
+        *before,
         Route(PREFIX + "/{name}", r.budget, methods=["GET", "PATCH"]),
         Route(PREFIX + "/{name}/projects", r.projects, methods=["POST"]),
         Route(PREFIX + "/{name}/projects/{id}", r.project, methods=["PATCH"]),
@@ -210,6 +212,7 @@ def mount(app: Any, service: BudgetService) -> None:
         Route(PREFIX + "/{name}/ballot", r.ballot, methods=["PUT", "POST"]),
         Route(PREFIX + "/{name}/results", r.results, methods=["GET"]),
         Route(PREFIX + "/{name}/ballots.pb", r.ballots_pb, methods=["GET"]),
+        *after,
     ])
 
 
