@@ -52,6 +52,11 @@ def test_ideas_from_residents_to_projects(client: Any, platform: Any) -> None:
     other = steward(client, "bezirk-sued")
     publisher = {"Authorization": f"Bearer {api_token(client, 'pub-nord', 'publisher', 'bezirk-nord')}"}
     alice = {"Authorization": f"Bearer {api_token(client, 'alice', 'reader')}"}
+    base = {"name": "nord-bad", "title": "Bad", "owner_org": "bezirk-nord", "amount": 5}
+    for bad in ({"area": {"type": "Point", "coordinates": [10, 53]}}, {"area": "Hamburg"}, {"districts": "Barmbek"},
+                {"districts": [1]}, {"districts": ["x" * 101]}, {"name": "new"}):
+        r = client.post(PREFIX, json={**base, **bad}, headers=h)
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json"), bad
     b = _budget(client, "nord-ideas", "bezirk-nord", h)
     url = f"{PREFIX}/{b['id']}/ideas"
     r = client.post(url, json=_idea(location=INSIDE, district="Barmbek"), headers=alice)
@@ -128,6 +133,8 @@ def test_ideas_from_residents_to_projects(client: Any, platform: Any) -> None:
     statuses = [i["status"] for i in client.get(url).json()["ideas"]]
     assert statuses == ["accepted", "rejected", "accepted", "merged"]
     assert len(_projects(platform, b["id"])) == 2
+    page = client.get(f"{url}?lang=de", headers=HTML).text
+    assert "Canal benches" in page and "Not in our remit." in page and "Abgelehnt" in page
     # the budget's own project list links the idea; the feasibility review may still drop it, with a reason
     r = client.patch(f"{PREFIX}/{b['id']}/projects/{accepted['project']}",
                      json={"feasible": False, "reason": "The bank is private land."}, headers=h)

@@ -71,6 +71,10 @@ def test_a_steward_runs_a_budget_in_the_pages(client: Any, platform: Any) -> Non
         assert r.status_code == 303, r.text[:300]
     r = client.post(f"{manage}/projects", data={"csrf": csrf, "title": "", "cost": "5"}, headers=h)
     assert r.status_code == 400 and 'id="form-errors"' in r.text
+    r = client.post(f"{manage}/projects", data={"csrf": csrf, "title": "Big", "cost": "5", "description": "y" * 9000},
+                    headers=h)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert client.post(f"{manage}/projects", data={"csrf": csrf, "title": "Benches", "cost": "1"}).status_code == 404
     ids = [p["id"] for p in client.get(f"{PREFIX}/{b['id']}").json()["projects"]]
     r = client.post(f"{manage}/projects/{ids[0]}", data={"csrf": csrf, "title": "Canal benches", "cost": "14000",
                                                          "description": "Six."}, headers=h, follow_redirects=False)

@@ -72,7 +72,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "compare_title": "Compared with most votes",
         "compare_text": "The Method of Equal Shares funds {m} projects; funding the most-voted projects until the "
                         "money runs out would fund {n}.",
-        "col_greedy": "Funded by most votes", "chart_row": "{title}: {votes} votes, {cost} {cur}, {funded}",
+        "col_greedy": "Funded by most votes", "chart_row": "{votes} votes · {cost} {cur} · {funded}",
     },
     "de": {
         "budgets": "Bürgerhaushalte", "intro": "Einwohnerinnen und Einwohner schlagen Projekte vor und entscheiden per "
@@ -152,7 +152,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "compare_title": "Im Vergleich mit den meisten Stimmen",
         "compare_text": "Die Methode der gleichen Anteile finanziert {m} Projekte; die Projekte mit den meisten "
                         "Stimmen zu finanzieren, bis das Geld verbraucht ist, ergäbe {n}.",
-        "col_greedy": "Finanziert nach meisten Stimmen", "chart_row": "{title}: {votes} Stimmen, {cost} {cur}, {funded}",
+        "col_greedy": "Finanziert nach meisten Stimmen", "chart_row": "{votes} Stimmen · {cost} {cur} · {funded}",
     },
 }
 

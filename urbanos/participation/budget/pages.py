@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from urbanos.core.lang import pick_lang
 from urbanos.errors import RateLimited, UrbanosError
 from urbanos.participation import throttle
+from urbanos.participation.budget import store
 from urbanos.participation.budget.i18n import translator
 from urbanos.participation.budget.service import BudgetService, public
 from urbanos.participation.throttle import too_many_page
@@ -51,11 +52,13 @@ async def ideas_page(request: Request, budget: dict[str, Any], ideas: list[dict[
                      errors: list[str] | None = None, values: dict[str, str] | None = None) -> HTMLResponse:
     ident = await FORMS.identity(request)
     b = public(budget)
+    db = platform_of(request).db
+    titles = {p["id"]: p["title"] for p in await db.read(lambda c: store.projects(c, budget["id"]))}
     target = quote(f"{PREFIX}/{budget['id']}/ideas", safe="/")
     return render(request, "participation/budget/ideas.html", status, forms=True, budget=b, ideas=ideas,
                   errors=errors or [], values=values or {}, signed_in=not ident.is_anonymous,
                   new=request.query_params.get("new", ""), sign_in=f"/signin?next={target}",
-                  by_id={i["id"]: i for i in ideas})
+                  titles=titles)
 
 
 def _cost(raw: str) -> Any:
