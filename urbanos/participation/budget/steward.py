@@ -75,8 +75,8 @@ class StewardPages:
             return render(request, "participation/budget/new.html", forms=True, v=v, orgs=orgs, rules=RULES,
                           errors=[])
         form = await self._form(request)
-        body: dict[str, Any] = {k: form.get(k, "").strip() for k in ("name", "title", "description", "owner_org",
-                                                                      "currency", "rule")}
+        body: dict[str, Any] = {k: form.get(k, "").strip() for k in ("name", "title", "owner_org")}
+        body.update({k: form[k].strip() for k in ("description", "currency", "rule") if form.get(k, "").strip()})
         body["amount"] = _whole(form.get("amount"))
         body["min_choices"] = _whole(form.get("min_choices")) if form.get("min_choices", "").strip() else 1
         if form.get("max_choices", "").strip():
