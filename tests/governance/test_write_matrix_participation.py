@@ -24,6 +24,7 @@ from tests.governance.test_write_matrix import (
     attempt,
     check_owned,
     open_world,
+    owner_rule,
 )
 
 AREA = {"type": "Polygon", "coordinates": [[[9.9, 53.4], [10.1, 53.4], [10.1, 53.6], [9.9, 53.6], [9.9, 53.4]]]}
@@ -33,6 +34,8 @@ PROJECTS = "/participation/projects"
 BUDGETS = "/participation/budgets"
 PLANNING_CSRF = "urbanos_planning_csrf"
 STAFF_CSRF = "urbanos_participation_csrf"
+BUDGET_CSRF = "urbanos_budget_csrf"
+STEWARD_PAGE = owner_rule(anonymous=(404,))  # the stewards' pages are not there for a caller not signed in
 
 
 def _admin(w: World, method: str, url: str, status: int = 201, **kwargs: Any) -> Any:
@@ -55,6 +58,21 @@ def _budget(w: World, phase: str = "ideas") -> str:
     for step in ("review", "vote", "results")[:("ideas", "review", "vote", "results").index(phase)]:
         _admin(w, "PATCH", f"{BUDGETS}/{name}", 200, json={"phase": step})
     return name
+
+
+def _idea(w: World) -> tuple[str, int]:
+    """A budget in its review phase with one proposed idea to decide."""
+    name = _budget(w)
+    idea = _admin(w, "POST", f"{BUDGETS}/{name}/ideas", json={"title": "Trees", "description": "Shade.", "cost": 10})
+    _admin(w, "PATCH", f"{BUDGETS}/{name}", 200, json={"phase": "review"})
+    return name, int(idea["id"])
+
+
+def _decide(w: World, page: bool) -> Request:
+    name, idea = _idea(w)
+    if page:
+        return _form(w, f"{BUDGETS}/{name}/manage/ideas/{idea}", {"status": "rejected", "reason": "Not ours."})
+    return "POST", f"{BUDGETS}/{name}/ideas/{idea}/decision", {"json": {"status": "accepted", "cost": 12}}
 
 
 def _project(w: World) -> str:
@@ -173,6 +191,31 @@ PATHS: tuple[OwnedPath, ...] = (
         {"json": {"feasible": True, "cost": 100 + w.fresh()}})),
     OwnedPath("budgets: make voting codes", lambda w: (
         "POST", f"{BUDGETS}/{_budget(w, 'vote')}/codes", {"json": {"count": 2}})),
+    OwnedPath("budgets: propose an idea (any signed-in caller)", lambda w: (
+        "POST", f"{BUDGETS}/{_ids(w)['budget']}/ideas", {"json": {"title": "Idea", "description": "A bench",
+                                                                 "cost": 5}}), expect=_signed_in),
+    OwnedPath("budgets: propose an idea through the page's form (cookie and CSRF)", lambda w: _form(
+        w, f"{BUDGETS}/{_ids(w)['budget']}/propose", {"title": "Idea", "description": "A bench", "cost": "5"}),
+        expect=_signed_in, form_cookie=BUDGET_CSRF),
+    OwnedPath("budgets: decide an idea (it becomes a project)", lambda w: _decide(w, page=False)),
+    # the stewards' pages (portal cookie and CSRF token)
+    OwnedPath("budgets page: create a budget", lambda w: _form(
+        w, f"{BUDGETS}/new", {"name": f"page-{w.fresh()}", "title": "B", "owner_org": "orga", "amount": "10"}),
+        expect=STEWARD_PAGE, form_cookie=BUDGET_CSRF),
+    OwnedPath("budgets page: add a project", lambda w: _form(
+        w, f"{BUDGETS}/{_ids(w)['budget']}/manage/projects", {"title": f"Bench {w.fresh()}", "cost": "50"}),
+        expect=STEWARD_PAGE, form_cookie=BUDGET_CSRF),
+    OwnedPath("budgets page: review a project (keep, reason, cost)", lambda w: _form(
+        w, f"{BUDGETS}/{_ids(w)['review']}/manage/projects/{_ids(w)['review_project']}",
+        {"title": "Benches", "cost": str(100 + w.fresh()), "feasible": "1", "reason": "Checked."}),
+        expect=STEWARD_PAGE, form_cookie=BUDGET_CSRF),
+    OwnedPath("budgets page: decide an idea", lambda w: _decide(w, page=True), expect=STEWARD_PAGE,
+              form_cookie=BUDGET_CSRF),
+    OwnedPath("budgets page: the next phase (confirmed)", lambda w: _form(
+        w, f"{BUDGETS}/{_budget(w)}/manage/phase", {"phase": "review"}), expect=STEWARD_PAGE, form_cookie=BUDGET_CSRF),
+    OwnedPath("budgets page: letter codes", lambda w: _form(
+        w, f"{BUDGETS}/{_budget(w, 'vote')}/manage/codes", {"count": "2"}), expect=STEWARD_PAGE,
+        form_cookie=BUDGET_CSRF),
 )
 
 

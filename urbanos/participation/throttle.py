@@ -1,5 +1,5 @@
 """Rate limits on what residents send (Open311 service requests and the report form, planning contributions,
-comments and ratings, budget ballots and letter codes): one budget per API token, or voter key, of
+comments and ratings, budget ideas, ballots and letter codes): one budget per API token, or voter key, of
 ``participation_posts_per_minute`` and one per client address of ``participation_posts_per_minute_per_address``,
 shared by every kind of post. An API answers 429 with ``Retry-After`` in its own error format (Open311 its error
 list, the others problem+json); a form page answers a readable 429 page."""

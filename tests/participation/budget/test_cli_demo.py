@@ -50,4 +50,9 @@ def test_the_demo_has_a_finished_vote(client: Any, platform: Any) -> None:
     assert len(res["funded"]) >= len(res["compare"]["greedy"]) and res["spent"] <= res["amount"]
     assert all(p["votes"] > 0 and p["cost"] > 0 for p in res["projects"])
     assert len(client.get(PREFIX).json()["budgets"]) == 1
+    ideas = client.get(f"{PREFIX}/{NAME}/ideas").json()["ideas"]
+    assert {i["status"] for i in ideas} == {"accepted", "merged", "rejected"}
+    assert all(i["reason"] for i in ideas if i["status"] == "rejected")
+    linked = {p["idea_id"] for p in client.get(f"{PREFIX}/{NAME}").json()["projects"] if p["idea_id"]}
+    assert linked == {i["id"] for i in ideas if i["status"] == "accepted"}
 

@@ -3,6 +3,8 @@ Equal Shares; 800 simulated ballots (seeded, so every demo has the same result),
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import secrets
 from typing import Any
@@ -25,6 +27,24 @@ PROJECTS = [
     ("Community garden in Eppendorf", 30_000, 0.20, 2), ("Free drinking fountains at Ohlsdorf", 22_000, 0.29, 3),
 ]
 VOTERS = 800
+DISTRICTS = ["Barmbek", "Dulsberg", "Eppendorf", "Langenhorn", "Ohlsdorf", "Winterhude"]
+AREA = {"type": "Polygon", "coordinates": [[[9.95, 53.57], [10.09, 53.57], [10.09, 53.69], [9.95, 53.69],
+                                             [9.95, 53.57]]]}
+# a few of the residents' ideas: (title, description, estimated cost, point, district, status, reason, project index)
+IDEAS = [
+    ("Trees for the market square", "The Barmbek market square has no shade in summer; plant trees around it.",
+     50_000, [10.0453, 53.5878], "Barmbek", "accepted", None, 0),
+    ("Bike parking at Borgweg", "The racks at U-Bahn Borgweg are always full; add covered ones.", 20_000,
+     [10.0189, 53.5920], "Winterhude", "accepted", None, 1),
+    ("More bike racks at Borgweg", "Bikes are locked to every fence at the station.", 15_000, [10.0195, 53.5918],
+     "Winterhude", "merged", "The same place as the covered racks at Borgweg.", 1),
+    ("Drinking water in Ohlsdorf", "Fountains at the cemetery gates and the station.", 25_000, [10.0313, 53.6214],
+     "Ohlsdorf", "accepted", None, 11),
+    ("A new U-Bahn line to Langenhorn", "Langenhorn needs a faster line to the centre.", 90_000_000, None,
+     "Langenhorn", "rejected", "Far beyond this budget; the Hamburg transit plan is the place for it.", None),
+    ("Heated benches", "Benches along the Alster that are warm in winter.", 40_000, [10.0102, 53.5801], None,
+     "rejected", "Electric heating outdoors is against the district's climate plan.", None),
+]
 
 
 def _ballots(ids: list[int]) -> list[list[int]]:
@@ -38,6 +58,20 @@ def _ballots(ids: list[int]) -> list[list[int]]:
     return out
 
 
+def _ideas(c: Connection, bid: int, key: str, ids: list[int], now: str) -> None:
+    """The residents' ideas behind some of the projects (authors: simulated residents, only as HMACs)."""
+    for n, (title, text, cost, point, district, status, reason, index) in enumerate(IDEAS):
+        author = hmac.new(bytes.fromhex(key), f"demo-resident-{n % 4}".encode(), hashlib.sha256).hexdigest()
+        iid = store.insert_idea(c, {
+            "budget_id": bid, "title": title, "description": text, "cost": cost,
+            "geometry": orjson.dumps({"type": "Point", "coordinates": point}).decode() if point else None,
+            "district": district, "author_mac": author, "status": "proposed", "created_at": now, "modified_at": now})
+        project = ids[index] if index is not None else None
+        store.decide_idea(c, iid, status, reason, project)
+        if status == "accepted" and project is not None:
+            store.update_project(c, project, {"idea_id": iid})
+
+
 def load_demo(platform: Platform) -> None:
     """Create, fill and count the demo budget (idempotent)."""
 
@@ -49,13 +83,16 @@ def load_demo(platform: Platform) -> None:
             return None
         org = "hamburg-lgv" if "hamburg-lgv" in orgs else orgs[0]
         now = now_stored()
+        author_key = secrets.token_hex(32)
         bid = store.insert_budget(c, {
             "name": NAME, "title": "Hamburg-Nord neighbourhood budget 2026",
             "description": "Residents of Hamburg-Nord proposed 40 ideas; 12 passed the feasibility review.",
             "owner_org": org, "amount": 400_000, "currency": "EUR", "phase": "results", "rule": "equal_shares",
-            "min_choices": 1, "max_choices": 5, "created_at": now, "modified_at": now})
+            "min_choices": 1, "max_choices": 5, "created_at": now, "modified_at": now, "author_key": author_key,
+            "area": orjson.dumps(AREA).decode(), "districts": orjson.dumps(DISTRICTS).decode()})
         ids = [store.insert_project(c, {"budget_id": bid, "title": t, "description": "", "cost": cost, "feasible": 1,
                                         "created_at": now}) for t, cost, _, _ in PROJECTS]
+        _ideas(c, bid, author_key, ids, now)
         for ballot in _ballots(ids):
             c.execute("INSERT INTO participation_budget_ballots (ballot_id, budget_id, change_mac, choices)"
                       " VALUES (?, ?, NULL, ?)", (secrets.token_hex(16), bid, orjson.dumps(sorted(ballot)).decode()))

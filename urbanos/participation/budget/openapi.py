@@ -37,14 +37,62 @@ def _op(summary: str, ok: dict[str, Any], secure: bool = True, body: dict[str, A
     return op
 
 
+def _form(summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A page's form post (form-encoded; a page, or a redirect to one)."""
+    return {"tags": [TAG], "summary": summary, "parameters": params or [_REF], "requestBody": {
+        "required": True, "content": {"application/x-www-form-urlencoded": {"schema": _OBJ}}},
+        "responses": {"200": {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                      "303": {"description": "Done: the page to see next"}, "4XX": _ERR}}
+
+
+def _steward_paths() -> dict[str, Any]:
+    """The stewards' pages (forms with the page's CSRF token, as the signed-in caller)."""
+    codes = _form("Stewards: make letter codes (form field count); a printable page shows them this once")
+    codes["responses"] = {"201": {"description": "The codes (a printable page)", "content": {
+        "text/html": {"schema": {"type": "string"}}}}, "4XX": _ERR}
+    page = {"tags": [TAG], "responses": {"200": {"description": "The page", "content": {
+        "text/html": {"schema": {"type": "string"}}}}, "4XX": _ERR}, "security": [{"bearer": []}]}
+    return {
+        "/participation/budgets/new": {
+            "get": {**page, "summary": "Stewards: the form for a new budget", "parameters": _F},
+            "post": _form("Stewards: create a budget (form-encoded with the page's CSRF token)", _F)},
+        "/participation/budgets/{name}/manage": {"get": {
+            **page, "summary": "Stewards: manage a budget (projects, ideas to decide, codes, the next phase)",
+            "parameters": [_REF, *_F]}},
+        "/participation/budgets/{name}/manage/projects": {"post": _form("Stewards: add a project (ideas phase)")},
+        "/participation/budgets/{name}/manage/projects/{id}": {
+            "get": {**page, "summary": "Stewards: change a project, or review it (keep or drop, reason, cost)",
+                    "parameters": [_REF, _PID, *_F]},
+            "post": _form("Stewards: save the project's changes or its review", [_REF, _PID])},
+        "/participation/budgets/{name}/manage/ideas/{id}": {"post": _form(
+            "Stewards: decide a proposed idea (status accepted with cost, merged with project, rejected with reason)",
+            [_REF, _PID])},
+        "/participation/budgets/{name}/manage/phase": {
+            "get": {**page, "summary": "Stewards: confirm the move to the next phase (the last closes the vote)",
+                    "parameters": [_REF, *_F]},
+            "post": _form("Stewards: move to the next phase (form field phase: the one confirmed)")},
+        "/participation/budgets/{name}/manage/codes": {"post": codes},
+    }
+
+
 def openapi_part() -> dict[str, Any]:
     budget = {"type": "object", "required": ["name", "title", "owner_org", "amount"], "properties": {
         "name": {"type": "string", "pattern": "^[a-z0-9-]+$"}, "title": {"type": "string"},
         "description": {"type": "string"}, "owner_org": {"type": "string"}, "amount": {"type": "integer"},
         "currency": {"type": "string"}, "rule": {"type": "string", "enum": ["equal_shares", "greedy", "knapsack"]},
-        "min_choices": {"type": "integer"}, "max_choices": {"type": ["integer", "null"]}}}
+        "min_choices": {"type": "integer"}, "max_choices": {"type": ["integer", "null"]},
+        "area": {"type": ["object", "null"], "description": "A GeoJSON Polygon or MultiPolygon ideas must lie in"},
+        "districts": {"type": ["array", "null"], "items": {"type": "string"}}}}
     project = {"type": "object", "required": ["title", "cost"], "properties": {
         "title": {"type": "string"}, "description": {"type": "string"}, "cost": {"type": "integer", "minimum": 0}}}
+    idea = {"type": "object", "required": ["title", "description", "cost"], "properties": {
+        "title": {"type": "string", "maxLength": 200}, "description": {"type": "string", "maxLength": 4000},
+        "cost": {"type": "integer", "minimum": 0}, "district": {"type": ["string", "null"]},
+        "location": {"type": ["object", "null"], "description": "A GeoJSON Point inside the budget's area"}}}
+    decision = {"type": "object", "required": ["status"], "properties": {
+        "status": {"type": "string", "enum": ["accepted", "merged", "rejected"]},
+        "cost": {"type": "integer", "minimum": 0}, "project": {"type": "integer"}, "reason": {"type": "string"},
+        "title": {"type": "string"}, "description": {"type": "string"}}}
     paths = {
         "/participation/budgets": {
             "get": _op("The budgets (HTML for browsers)", _ok("200", "The budgets", True), False, params=_F),
@@ -59,9 +107,24 @@ def openapi_part() -> dict[str, Any]:
         "/participation/budgets/{name}/projects": {"post": _op("Add a project (ideas phase)", _ok("201", "The project"),
                                                               body=project, params=[_REF])},
         "/participation/budgets/{name}/projects/{id}": {"patch": _op(
-            "The feasibility review of a project (review phase)", _ok("200", "The project"), body={
-                "type": "object", "properties": {"feasible": {"type": "boolean"}, "cost": {"type": "integer"}}},
+            "Change a project (ideas and review phases); its feasibility review (review phase)",
+            _ok("200", "The project"), body={"type": "object", "properties": {
+                "title": {"type": "string"}, "description": {"type": "string"}, "feasible": {"type": "boolean"},
+                "cost": {"type": "integer"}, "reason": {"type": "string"}}},
             params=[_REF, _PID])},
+        "/participation/budgets/{name}/ideas": {
+            "get": _op("Residents' ideas with their status and the stewards' reasons (HTML: the page with the form)",
+                       _ok("200", "The ideas", True), False, params=[_REF, *_F]),
+            "post": _op("Propose an idea (ideas phase; any signed-in caller; the author is never published)",
+                        _ok("201", "The idea"), body=idea, params=[_REF])},
+        "/participation/budgets/{name}/ideas/{id}": {"get": _op("One idea", _ok("200", "The idea"), False,
+                                                               params=[_REF, _PID])},
+        "/participation/budgets/{name}/ideas/{id}/decision": {"post": _op(
+            "A steward's decision on a proposed idea (review phase): accepted as a project with its checked cost, "
+            "merged into a project, or rejected with a reason", _ok("200", "The idea"), body=decision,
+            params=[_REF, _PID])},
+        "/participation/budgets/{name}/propose": {"post": _form("The idea form (form-encoded with the page's CSRF "
+                                                                "token: title, description, cost, lat, lon, district)")},
         "/participation/budgets/{name}/codes": {"post": _op(
             "One-time codes for letters (shown once, stored hashed)", _ok("201", "The codes"), body={
                 "type": "object", "required": ["count"], "properties": {"count": {"type": "integer", "minimum": 1}}},
@@ -88,6 +151,7 @@ def openapi_part() -> dict[str, Any]:
             "parameters": [_REF], "responses": {"200": {"description": "A .pb file", "content": {
                 "text/plain": {"schema": {"type": "string"}}}}, "4XX": _ERR}}},
     }
+    paths.update(_steward_paths())
     return {"paths": paths, "components": {"responses": {"BudgetProblem": _PROBLEM}},
             "tags": [{"name": TAG, "description": "Participatory budgets with fair voting rules."}]}
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from urbanos.core.lang import pick_lang
 from urbanos.errors import BadRequest, NotFound, PayloadTooLarge, RateLimited, Unauthorized, UrbanosError
 from urbanos.participation import throttle
+from urbanos.participation.budget import pages, steward
 from urbanos.participation.budget.i18n import translator
 from urbanos.participation.budget.service import BudgetService, public
 from urbanos.participation.throttle import too_many_page
@@ -44,10 +45,10 @@ async def _body(request: Request) -> Any:
     return await json_body(request, require_json_type=True)
 
 
-def _pid(request: Request) -> int:
+def _pid(request: Request, what: str = "Project") -> int:
     raw = str(request.path_params["id"])
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise NotFound(f"Project {raw[:40]!r} does not exist.")
+        raise NotFound(f"{what} {raw[:40]!r} does not exist.")
     return int(raw)
 
 
@@ -101,6 +102,24 @@ class BudgetRoutes:
         pid = _pid(request)
         return _json(await self.s.review_project(await identity_of(request), str(request.path_params["name"]), pid,
                                                  await _body(request)))
+
+    async def ideas(self, request: Request) -> Response:
+        ref = str(request.path_params["name"])
+        if request.method == "POST":
+            ident = await identity_of(request)
+            throttle.take(request, None if ident.is_anonymous else ident.subject, "ideas")
+            return _json(await self.s.ideas.propose(ident, ref, await _body(request)), 201)
+        budget, ideas = await self.s.ideas.listing(ref)
+        if wants_html(request):
+            return await pages.ideas_page(request, budget, ideas)
+        return _json({"budget": budget["name"], "ideas": ideas, "count": len(ideas)})
+
+    async def idea(self, request: Request) -> Response:
+        return _json(await self.s.ideas.one(str(request.path_params["name"]), _pid(request, "Idea")))
+
+    async def decision(self, request: Request) -> Response:
+        return _json(await self.s.ideas.decide(await identity_of(request), str(request.path_params["name"]),
+                                               _pid(request, "Idea"), await _body(request)))
 
     async def codes(self, request: Request) -> Response:
         body = await _body(request)
@@ -177,16 +196,23 @@ class BudgetRoutes:
 
 def mount(app: Any, service: BudgetService) -> None:
     r = BudgetRoutes(service)
+    before, after = steward.routes(service)
     app.router.routes.extend([
         Route(PREFIX, r.index, methods=["GET", "POST"]),
+        *before,
         Route(PREFIX + "/{name}", r.budget, methods=["GET", "PATCH"]),
         Route(PREFIX + "/{name}/projects", r.projects, methods=["POST"]),
         Route(PREFIX + "/{name}/projects/{id}", r.project, methods=["PATCH"]),
+        Route(PREFIX + "/{name}/ideas", r.ideas, methods=["GET", "POST"]),
+        Route(PREFIX + "/{name}/ideas/{id}", r.idea, methods=["GET"]),
+        Route(PREFIX + "/{name}/ideas/{id}/decision", r.decision, methods=["POST"]),
+        Route(PREFIX + "/{name}/propose", pages.propose_form(service), methods=["POST"]),
         Route(PREFIX + "/{name}/codes", r.codes, methods=["POST"]),
         Route(PREFIX + "/{name}/verify", r.verify, methods=["POST"]),
         Route(PREFIX + "/{name}/ballot", r.ballot, methods=["PUT", "POST"]),
         Route(PREFIX + "/{name}/results", r.results, methods=["GET"]),
         Route(PREFIX + "/{name}/ballots.pb", r.ballots_pb, methods=["GET"]),
+        *after,
     ])
 
 

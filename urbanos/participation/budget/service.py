@@ -21,40 +21,21 @@ from typing import Any
 import orjson
 
 from urbanos.core.time import now_stored
-from urbanos.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from urbanos.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from urbanos.governance import Identity
 from urbanos.participation.budget import pabulib, store
+from urbanos.participation.budget.fields import MAX_AMOUNT, obj, text, whole
+from urbanos.participation.budget.ideas import Ideas
 from urbanos.participation.budget.rules import check_ballot
 from urbanos.participation.budget.tally import RULES, results
+from urbanos.participation.planning.model import geojson, geometry
 from urbanos.platform import Platform
 from urbanos.ports import AuditPort
 from urbanos.storage import Connection
 
 PHASES = ("ideas", "review", "vote", "results")
 MAX_CODES = 10_000
-MAX_AMOUNT = 10**12
-
-
-def _text(body: dict[str, Any], key: str, limit: int, required: bool = True) -> str:
-    v = body.get(key, None if required else "")
-    if not isinstance(v, str) or (required and not v.strip()) or len(v) > limit:
-        raise ValidationFailed(f"{key} is a text of 1 to {limit} characters.", detail={"field": key})
-    return v.strip()
-
-
-def _int(body: dict[str, Any], key: str, low: int, high: int, default: int | None = None) -> int | None:
-    v = body.get(key, default)
-    if v is None and default is None and key not in body:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
-        raise ValidationFailed(f"{key} is a whole number from {low} to {high}.", detail={"field": key})
-    return v
-
-
-def _obj(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise BadRequest("The body is a JSON object.")
-    return body
+RESERVED = ("new",)  # a path of the stewards' pages
 
 
 def code_hash(code: str) -> str:
@@ -65,39 +46,42 @@ class BudgetService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.db = platform.db
+        self.ideas = Ideas(self)
 
-    def _audit(self, ident: Identity, action: str, budget: dict[str, Any], **details: Any) -> None:
+    def audit(self, ident: Identity, action: str, budget: dict[str, Any], **details: Any) -> None:
         """Stewards' acts on a budget go to the audit trail when the platform keeps one (never a code or a key)."""
         audit = self.platform.optional(AuditPort)
         if audit is not None:
             audit.record(ident.subject, action, "Budget", budget["id"], org=budget["owner_org"], details=details)
 
     # -- budgets ------------------------------------------------------------------------------------------------
-    def _steward(self, ident: Identity, org: str) -> None:
+    def steward(self, ident: Identity, org: str) -> None:
         if ident.is_anonymous:
             raise Unauthorized("Sign in with a steward's token of the budget's organisation.")
         if not ident.has_role("steward", org):
             raise Forbidden(f"Only a steward of {org!r} may change this budget.")
 
     async def create(self, ident: Identity, body: Any) -> dict[str, Any]:
-        b = _obj(body)
-        org = _text(b, "owner_org", 100)
-        self._steward(ident, org)
+        b = obj(body)
+        org = text(b, "owner_org", 100)
+        self.steward(ident, org)
         rule = b.get("rule", "equal_shares")
         if rule not in RULES:
             raise ValidationFailed(f"rule is one of {', '.join(RULES)}.", detail={"field": "rule"})
-        low = _int(b, "min_choices", 0, 1000, 1) or 0
-        high = _int(b, "max_choices", 1, 1000)
+        low = whole(b, "min_choices", 0, 1000, 1) or 0
+        high = whole(b, "max_choices", 1, 1000)
         if high is not None and high < low:
             raise ValidationFailed("max_choices is at least min_choices.", detail={"field": "max_choices"})
-        currency = _text(b, "currency", 3, required=False) or "EUR"
-        values = {"name": _text(b, "name", 100), "title": _text(b, "title", 200),
-                  "description": _text(b, "description", 5000, required=False), "owner_org": org,
-                  "amount": _int(b, "amount", 1, MAX_AMOUNT, 0), "currency": currency.upper(), "phase": "ideas",
+        currency = text(b, "currency", 3, required=False) or "EUR"
+        values = {"name": text(b, "name", 100), "title": text(b, "title", 200),
+                  "description": text(b, "description", 5000, required=False), "owner_org": org,
+                  "amount": whole(b, "amount", 1, MAX_AMOUNT, 0), "currency": currency.upper(), "phase": "ideas",
                   "rule": rule, "min_choices": low, "max_choices": high, "created_at": now_stored(),
                   "modified_at": now_stored()}
-        if not values["name"].replace("-", "").isalnum() or not values["name"].isascii():
-            raise ValidationFailed("name is lower-case letters, digits and hyphens.", detail={"field": "name"})
+        if not values["name"].replace("-", "").isalnum() or not values["name"].isascii() or values["name"] in RESERVED:
+            raise ValidationFailed("name is lower-case letters, digits and hyphens (not 'new').",
+                                   detail={"field": "name"})
+        values.update(_area_and_districts(b), author_key=secrets.token_hex(32))
 
         def tx(c: Connection) -> int:
             if not store.org_exists(c, org):
@@ -123,8 +107,8 @@ class BudgetService:
 
     async def set_phase(self, ident: Identity, ref: int | str, body: Any) -> dict[str, Any]:
         budget = await self.get(ref)
-        self._steward(ident, budget["owner_org"])
-        phase = _obj(body).get("phase")
+        self.steward(ident, budget["owner_org"])
+        phase = obj(body).get("phase")
         if phase not in PHASES:
             raise ValidationFailed(f"phase is one of {', '.join(PHASES)}.", detail={"field": "phase"})
         if PHASES.index(phase) != PHASES.index(budget["phase"]) + 1:
@@ -141,7 +125,7 @@ class BudgetService:
                 store.update_budget(c, budget["id"], phase=phase)
 
         await self.db.write(tx)
-        self._audit(ident, f"budget.{phase}", budget)
+        self.audit(ident, f"budget.{phase}", budget)
         if phase == "results":
             await self.tally(budget["id"])
         return await self.get(budget["id"])
@@ -149,29 +133,42 @@ class BudgetService:
     # -- projects -----------------------------------------------------------------------------------------------
     async def add_project(self, ident: Identity, ref: int | str, body: Any) -> dict[str, Any]:
         budget = await self.get(ref)
-        self._steward(ident, budget["owner_org"])
-        b = _obj(body)
+        self.steward(ident, budget["owner_org"])
+        b = obj(body)
         if budget["phase"] != "ideas":
             raise Conflict("Projects are added in the ideas phase.")
-        values = {"budget_id": budget["id"], "title": _text(b, "title", 200),
-                  "description": _text(b, "description", 5000, required=False),
-                  "cost": _int(b, "cost", 0, MAX_AMOUNT, 0), "feasible": 1, "created_at": now_stored()}
+        values = {"budget_id": budget["id"], "title": text(b, "title", 200),
+                  "description": text(b, "description", 5000, required=False),
+                  "cost": whole(b, "cost", 0, MAX_AMOUNT, 0), "feasible": 1, "created_at": now_stored()}
         pid = await self.db.write(lambda c: store.insert_project(c, values))
-        return {"id": pid, **{k: values[k] for k in ("title", "description", "cost")}, "feasible": True}
+        return {"id": pid, **{k: values[k] for k in ("title", "description", "cost")}, "feasible": True,
+                "idea_id": None, "review_reason": None}
 
     async def review_project(self, ident: Identity, ref: int | str, pid: int, body: Any) -> dict[str, Any]:
+        """Change a project: its title, description and cost in the ideas and review phases; in the review phase
+        also whether it is kept (``feasible``) and why (``reason``, published)."""
         budget = await self.get(ref)
-        self._steward(ident, budget["owner_org"])
-        b = _obj(body)
-        if budget["phase"] != "review":
-            raise Conflict("Projects are reviewed in the feasibility review phase.")
+        self.steward(ident, budget["owner_org"])
+        b = obj(body)
         changes: dict[str, Any] = {}
+        for key, limit in (("title", 200), ("description", 5000)):
+            if key in b:
+                changes[key] = text(b, key, limit, required=key == "title")
         if "feasible" in b:
             if not isinstance(b["feasible"], bool):
                 raise ValidationFailed("feasible is true or false.", detail={"field": "feasible"})
             changes["feasible"] = int(b["feasible"])
+        if "reason" in b:
+            changes["review_reason"] = text(b, "reason", 1000, required=False) or None
         if "cost" in b:
-            changes["cost"] = _int(b, "cost", 0, MAX_AMOUNT)
+            changes["cost"] = whole(b, "cost", 0, MAX_AMOUNT)
+        if not changes:
+            raise ValidationFailed("Name at least one of title, description, cost, feasible, reason.",
+                                   detail={"field": "body"})
+        if budget["phase"] not in ("ideas", "review"):
+            raise Conflict("Projects are changed in the ideas and feasibility review phases.")
+        if budget["phase"] != "review" and ("feasible" in changes or "review_reason" in changes):
+            raise Conflict("Projects are reviewed in the feasibility review phase.")
 
         def tx(c: Connection) -> dict[str, Any]:
             if store.project(c, budget["id"], pid) is None:
@@ -181,12 +178,14 @@ class BudgetService:
             assert found is not None
             return found
 
-        return await self.db.write(tx)
+        out = await self.db.write(tx)
+        self.audit(ident, "budget.project.changed", budget, project=pid, fields=sorted(changes))
+        return out
 
     # -- codes and ballots --------------------------------------------------------------------------------------
     async def make_codes(self, ident: Identity, ref: int | str, count: Any) -> list[str]:
         budget = await self.get(ref)
-        self._steward(ident, budget["owner_org"])
+        self.steward(ident, budget["owner_org"])
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CODES:
             raise ValidationFailed(f"count is a whole number from 1 to {MAX_CODES}.", detail={"field": "count"})
         if budget["phase"] == "results":
@@ -194,7 +193,7 @@ class BudgetService:
         alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
         codes = ["-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)) for _ in range(count)]
         await self.db.write(lambda c: store.insert_codes(c, budget["id"], [code_hash(x) for x in codes]))
-        self._audit(ident, "budget.codes", budget, count=count)
+        self.audit(ident, "budget.codes", budget, count=count)
         return codes
 
     def _open(self, budget: dict[str, Any]) -> str:
@@ -314,7 +313,26 @@ def _mac(key: str, text: str) -> str:
 
 def public(budget: dict[str, Any]) -> dict[str, Any]:
     """A budget as published (no key, no stored result text)."""
-    return {k: v for k, v in budget.items() if k not in ("voter_key", "results")}
+    out = {k: v for k, v in budget.items() if k not in ("voter_key", "results", "author_key")}
+    for key in ("area", "districts"):
+        if key in out:
+            out[key] = orjson.loads(out[key]) if out[key] else None
+    return out
+
+
+def _area_and_districts(b: dict[str, Any]) -> dict[str, Any]:
+    """The optional ``area`` (a GeoJSON Polygon or MultiPolygon ideas must lie in) and ``districts`` (names)."""
+    out: dict[str, Any] = {"area": None, "districts": None}
+    if b.get("area") is not None:
+        out["area"] = geojson(geometry(b["area"], "area", ("Polygon", "MultiPolygon")))
+    names = b.get("districts")
+    if names is not None:
+        if (not isinstance(names, list) or len(names) > 100
+                or any(not isinstance(n, str) or not n.strip() or len(n) > 100 for n in names)):
+            raise ValidationFailed("districts is a list of at most 100 names of 1 to 100 characters.",
+                                   detail={"field": "districts"})
+        out["districts"] = orjson.dumps(sorted({n.strip() for n in names})).decode() if names else None
+    return out
 
 
 __all__ = ["BudgetService", "PHASES", "public", "code_hash"]

@@ -8,7 +8,9 @@ from urbanos.core.time import now_stored
 from urbanos.storage import Connection
 
 _COLS = ("id, name, title, description, owner_org, amount, currency, phase, rule, min_choices, max_choices, "
-         "voter_key, results, tallied_at, created_at, modified_at")
+         "voter_key, results, tallied_at, created_at, modified_at, author_key, area, districts")
+_IDEA = ("id, budget_id, title, description, cost, geometry, district, status, reason, project_id, created_at, "
+         "modified_at")
 
 
 def org_exists(c: Connection, name: str) -> bool:
@@ -56,7 +58,7 @@ def close_vote(c: Connection, budget_id: int) -> None:
 
 
 def projects(c: Connection, budget_id: int, feasible_only: bool = False) -> list[dict[str, Any]]:
-    rows = c.rows("SELECT id, title, description, cost, feasible FROM participation_budget_projects"
+    rows = c.rows("SELECT id, title, description, cost, feasible, idea_id, review_reason FROM participation_budget_projects"
                   " WHERE budget_id = ?" + (" AND feasible = 1" if feasible_only else "") + " ORDER BY id",
                   (budget_id,))
     for r in rows:
@@ -136,10 +138,33 @@ def counts(c: Connection, budget_id: int) -> dict[str, int]:
                                            " AND used = 0", (budget_id,)))}
 
 
+def ideas(c: Connection, budget_id: int, limit: int) -> list[dict[str, Any]]:
+    return c.rows(f"SELECT {_IDEA} FROM participation_budget_ideas WHERE budget_id = ? ORDER BY id LIMIT ?",
+                  (budget_id, limit))
+
+
+def idea(c: Connection, budget_id: int, idea_id: int) -> dict[str, Any] | None:
+    rows = c.rows(f"SELECT {_IDEA} FROM participation_budget_ideas WHERE budget_id = ? AND id = ?",
+                  (budget_id, idea_id))
+    return rows[0] if rows else None
+
+
+def insert_idea(c: Connection, values: dict[str, Any]) -> int:
+    return c.insert("participation_budget_ideas", values)
+
+
+def decide_idea(c: Connection, idea_id: int, status: str, reason: str | None, project_id: int | None) -> bool:
+    """Record the steward's decision on a proposed idea; False when it was decided meanwhile (one UPDATE)."""
+    cur = c.execute("UPDATE participation_budget_ideas SET status = ?, reason = ?, project_id = ?, modified_at = ?"
+                    " WHERE id = ? AND status = 'proposed'", (status, reason, project_id, _now(), idea_id))
+    return int(cur.rowcount) == 1
+
+
 def _now() -> str:
     return now_stored()
 
 
 __all__ = ["budget", "budgets", "insert_budget", "update_budget", "close_vote", "projects", "project",
            "insert_project", "update_project", "insert_codes", "use_code", "add_voter", "voter_exists",
-           "mark_voted", "put_ballot", "ballots", "save_results", "counts", "org_exists", "budget_by_name"]
+           "mark_voted", "put_ballot", "ballots", "save_results", "counts", "org_exists", "budget_by_name", "ideas", "idea",
+           "insert_idea", "decide_idea"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader
+from starlette.staticfiles import StaticFiles
 
 from urbanos.participation.budget import demo as demo_data
 from urbanos.participation.budget import routes
@@ -45,6 +46,8 @@ def mount(app: Any, platform: Platform) -> None:
     service = platform.services.get("budgets")
     if isinstance(service, BudgetService):
         routes.mount(app, service)
+        app.mount("/participation/budget-static", StaticFiles(directory=str(Path(__file__).parent / "static")),
+                  name="budget-static")
 
 
 def cli_commands() -> list[click.Command]:
