@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, api_token, free_port, fresh_db_url
-from tests.connectors.helpers import ADMIN, add, dataset, run, sta
+from tests.connectors.helpers import ADMIN, add, bearer, dataset, run, sta, token
+from urbanos.connectors import store
+from urbanos.connectors.scheduler import unlinked_live
+from urbanos.core.time import format_stored
 
 pytestmark = pytest.mark.live
 H = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -189,8 +193,11 @@ def test_live_mirror_follows_the_remote_and_closes_gaps(cclient: Any, cplatform:
     assert token in stored
     runner = cplatform.services["connectors"].runner
     assert not runner.live.holding(link.conn.id)  # the change stopped it; a run starts it again
+    before = len(show(cclient, "pier-live")["runs"])
     assert run(cclient, "pier-live")["status"] == "ok"
     wait_for(lambda: runner.live.holding(link.conn.id), what="live again after the run")
+    wait_for(lambda: len(got := show(cclient, "pier-live")["runs"]) == before + 2 and got[0]["status"] != "running",
+             what="the gap-closing run")
     assert cclient.delete("/connectors/pier-live", headers=ADMIN).status_code == 204
     assert not runner.live.holding(link.conn.id)
     assert cplatform.db.read_sync(lambda c: c.fetchval("SELECT COUNT(*) FROM connector_live")) == 0
@@ -217,6 +224,48 @@ def test_a_broker_at_a_forbidden_address_is_refused_in_the_run_log(cclient: Any,
     # the next run does not try again with the same configuration
     assert run(cclient, "dock-live")["status"] == "ok"
     assert len([x for x in show(cclient, "dock-live")["runs"] if x["trigger"] == "live"]) == 1
+
+
+def test_another_organisation_sees_nothing_and_a_revoked_owner_stops_the_link(cclient: Any, cplatform: Any,
+                                                                                remote: Remote) -> None:
+    ds = make_stream(remote, "Quay")
+    dataset(cplatform, "live-quay", org="harbour", level="internal")
+    owner = token(cclient, "publisher", "harbour", "harbour")
+    r = add(cclient, bearer(owner), name="quay-live", type="sta", url=remote.root, dataset="live-quay",
+            mapping={"things": "name eq 'Quay'", "live": True, "mqtt": f"mqtt://127.0.0.1:{remote.mqtt_port}"})
+    assert r.status_code == 201, r.text
+    assert run(cclient, "quay-live", bearer(owner))["status"] == "ok"
+    wait_for(lambda: show(cclient, "quay-live")["live"]["connected"], what="connected")
+    wait_for(lambda: show(cclient, "quay-live")["runs"][0]["status"] != "running", what="the gap-closing run")
+    # a steward of another organisation neither sees the connector nor changes or removes it
+    outsider = bearer(token(cclient, "steward", "elsewhere", "elsewhere"))
+    assert cclient.get("/connectors/quay-live", headers=outsider).status_code == 404
+    assert cclient.patch("/connectors/quay-live", headers=outsider, json={"mapping": {
+        "live": True, "mqtt": "mqtt://127.0.0.1:9"}}).status_code == 404
+    assert cclient.delete("/connectors/quay-live", headers=outsider).status_code == 404
+    assert "quay-live" not in str(cclient.get("/connectors", headers=outsider).json())
+    assert show(cclient, "quay-live")["live"]["connected"]
+    # the schedule: runs in the process holding the link; another process neither runs it nor starts a link
+    cplatform.db.write_sync(lambda c: c.execute(
+        "UPDATE connector_configs SET next_run_at = '2000-01-01T00:00:00.000000Z' WHERE name = 'quay-live'"))
+    now = format_stored(datetime.now(UTC))
+    assert [c.name for c in cplatform.db.read_sync(lambda c: store.due(c, now, "another process"))
+            if c.name == "quay-live"] == []
+    assert [c.name for c in cplatform.db.read_sync(lambda c: unlinked_live(c, now)) if c.name == "quay-live"] == []
+    scheduler = cplatform.services["connectors"].scheduler
+    assert "quay-live" in cclient.portal.call(scheduler.tick)
+    wait_for(lambda: (got := show(cclient, "quay-live")["runs"])[0]["trigger"] == "schedule"
+             and got[0]["status"] == "ok", what="the scheduled run")
+    assert show(cclient, "quay-live")["live"]["connected"]
+    # the owner's token is revoked: the next message is not written, and the link stops with the reason
+    assert cclient.delete(f"/admin/tokens/{int(owner.split('_')[1])}", headers=ADMIN).status_code in (200, 204)
+    remote.observe(ds, [1], start=3000)
+    stopped = wait_for(lambda: (v := show(cclient, "quay-live"))["live"]["state"] == "refused" and v,
+                       what="the link stops")
+    assert "revoked" in stopped["live"]["last_error"], stopped
+    assert stopped["runs"][0]["trigger"] == "live" and stopped["runs"][0]["status"] == "failed", stopped["runs"]
+    assert local_count(cclient, "Quay air", "live-quay") == 0
+    assert not cplatform.services["connectors"].runner.live.holding(show_id(cplatform, "quay-live"))
 
 
 @pytest.mark.parametrize("mapping", [{"live": True}, {"live": "yes", "mqtt": "mqtt://h"}, {"mqtt": "http://h/x"},

@@ -50,7 +50,10 @@ log = logging.getLogger("urbanos.connectors")
 BATCH = 1000
 """Most messages written in one transaction."""
 MAX_PENDING = 100_000
-"""Messages waiting to be written before new ones are dropped (a pull run then closes the gap)."""
+"""Messages waiting to be written before new ones are dropped (a pull run then closes the gap); their bytes are
+bounded by ``connectors_max_bytes`` too."""
+MAX_MESSAGE = 1024 * 1024
+"""Largest message taken as an Observation."""
 BACKOFF_MIN, BACKOFF_MAX = 0.5, 30.0
 SUBSCRIBE_CHUNK = 50
 PORTS = {"mqtt": 1883, "mqtts": 8883, "ws": 80, "wss": 443}
@@ -111,6 +114,10 @@ class Link:
                                        "written": 0, "skipped": 0, "failed": 0, "reconnects": 0, "subscriptions": 0,
                                        "last_message_at": None, "last_error": None, "config": conn.updated_at}
         self.pending: deque[Message] = deque()
+        self.pending_bytes = 0
+        self.max_bytes = int(self.runner.settings.connectors_max_bytes)
+        self.refused_subscriptions = 0
+        self.saving: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
         self.halt = asyncio.Event()
         self.halt_thread = threading.Event()
@@ -160,12 +167,12 @@ class Link:
     async def give_up(self, reason: str) -> None:
         """Stop for good (until the connector changes or runs again) with ``reason`` in the run log."""
         log.warning("connector %s: live link stopped: %s", self.conn.name, reason)
-        self.set(state="refused", connected=False, since=None, last_error=reason[:500])
-        await self.save()
         at = format_stored(self.runner.clock())
         with contextlib.suppress(Exception):
             await self.runner.platform.db.write(
                 lambda c: store.log_run(c, self.conn.id, at, "live", "failed", [reason]))
+        self.set(state="refused", connected=False, since=None, last_error=reason[:500])
+        await self.save()
         await self.live.drop(self, release=True)
 
     # -- the connection ------------------------------------------------------------------------------------------
@@ -182,6 +189,7 @@ class Link:
                 self.set(last_error=exc.message[:500])
             else:
                 topics = await self._wanted_topics()
+                self.refused_subscriptions = 0
                 refused = await asyncio.to_thread(self._session, addresses, topics)
                 if refused:
                     await self.give_up(f"live: the broker {self.host}:{self.port} refused the connection: {refused}")
@@ -226,8 +234,9 @@ class Link:
 
         def subscribed(_c: Any, _u: Any, mid: int, codes: Any, _p: Any) -> None:
             bad = sum(1 for code in codes if code.is_failure)
+            first = mid in waiting  # of the subscriptions made at connecting (not of a refresh)
             waiting.discard(mid)
-            self.loop.call_soon_threadsafe(self._subscribed, bad, not waiting)
+            self.loop.call_soon_threadsafe(self._subscribed, bad, first and not waiting)
 
         def message(_c: Any, _u: Any, msg: Any) -> None:
             self.loop.call_soon_threadsafe(self._arrive, msg.topic, msg.payload)
@@ -254,16 +263,21 @@ class Link:
 
     def _subscribed(self, bad: int, done: bool) -> None:
         if bad:
+            self.refused_subscriptions += bad
             self.set(last_error=f"the remote broker refused {bad} subscription(s) (its limit of subscriptions per "
                                 "client, or Datastreams the mirror may not read)")
         if done:
-            self._up(bad)
+            self._up(self.refused_subscriptions)
+        elif bad and self.status["since"] is not None:
+            self.set(subscriptions=self.status["subscriptions"] - bad)
 
     def _up(self, bad: int) -> None:
         """Subscribed: connected from now on, and a pull run closes the gap before."""
         self.set(state="connected", connected=True, since=format_stored(self.runner.clock()),
                  subscriptions=len(self.topics) - bad)
-        self.loop.create_task(self.save())
+        saving = self.loop.create_task(self.save())
+        self.saving.add(saving)
+        saving.add_done_callback(self.saving.discard)
         self.pull()
 
     def _arrive(self, topic: str, payload: bytes) -> None:
@@ -272,10 +286,15 @@ class Link:
             return
         self.status["messages"] += 1
         self.status["last_message_at"] = format_stored(self.runner.clock())
-        if len(self.pending) >= MAX_PENDING:
-            self.gap = True
+        if len(payload) > MAX_MESSAGE:
+            self.set(failed=self.status["failed"] + 1,
+                     last_error=f"a message of {len(payload)} bytes on {topic[:200]}: more than an Observation")
+            return
+        if len(self.pending) >= MAX_PENDING or self.pending_bytes + len(payload) > self.max_bytes:
+            self.gap = True  # dropped: a pull run copies it
             return
         self.pending.append((remote, payload))
+        self.pending_bytes += len(payload)
         self.wake.set()
 
     async def _wanted_topics(self) -> list[str]:
@@ -324,6 +343,7 @@ class Link:
             self.wake.clear()
             while self.pending:
                 batch = [self.pending.popleft() for _ in range(min(BATCH, len(self.pending)))]
+                self.pending_bytes -= sum(len(p) for _, p in batch)
                 if not await self._write(batch):
                     return
             if self.gap:

@@ -64,7 +64,7 @@ class Runner:
         self.policies: dict[str, OutboundPolicy] = {}  # per connector: the demo's own feed on this server
         self.rng = random.Random()  # nosec B311 - jitter of retry delays, not a secret
         self.locks: dict[int, asyncio.Lock] = {}
-        self.active: set[int] = set()  # connectors this process is running now
+        self.active: dict[int, int] = {}  # connectors this process is running now: how many runs of each
         self.live = Live(self)
 
     def lock(self, conn_id: int) -> asyncio.Lock:
@@ -104,7 +104,7 @@ class Runner:
         if not taken:
             return {"connector": name, "status": "skipped", "message": "another process is running this connector"}
         renewal = asyncio.create_task(self._renew(conn.id, seconds))
-        self.active.add(conn.id)
+        self.active[conn.id] = self.active.get(conn.id, 0) + 1
         try:
             async with self.lock(conn.id):
                 result = await self._logged(conn, trigger, progress)
@@ -115,7 +115,9 @@ class Runner:
                     log.warning("connector %s: starting the live link failed", conn.name, exc_info=True)
             return result
         finally:
-            self.active.discard(conn.id)
+            self.active[conn.id] -= 1
+            if not self.active[conn.id]:
+                del self.active[conn.id]
             renewal.cancel()
             if not self.live.holding(conn.id):  # a live link keeps the lease, and renews it
                 await db.write(lambda c: store.release_lease(c, conn.id, self.id))

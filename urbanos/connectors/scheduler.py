@@ -75,11 +75,12 @@ class Scheduler:
         if room <= 0:
             return []
         now = format_stored(self.runner.clock())
-        due = await self.runner.platform.db.read(lambda c: store.due(c, now))
+        due = await self.runner.platform.db.read(lambda c: store.due(c, now, self.runner.id))
         unlinked = await self.runner.platform.db.read(lambda c: unlinked_live(c, now))
         started: list[str] = []
         for conn, trigger in [*((d, "schedule") for d in due), *((u, "live") for u in unlinked)]:
-            if conn.name in self.tasks or conn.type == "webhook" or self.runner.live.holding(conn.id):
+            if conn.name in self.tasks or conn.type == "webhook" or (
+                    trigger == "live" and self.runner.live.holding(conn.id)):
                 continue
             if len(started) >= room:
                 break

@@ -84,11 +84,11 @@ def all_connectors(c: Connection) -> list[Connector]:
     return [Connector.from_row(r) for r in c.fetchall(f"{SELECT} ORDER BY name")]
 
 
-def due(c: Connection, now: str) -> list[Connector]:
-    """Enabled connectors whose next run is due and whose lease is free."""
+def due(c: Connection, now: str, owner: str = "") -> list[Connector]:
+    """Enabled connectors whose next run is due and whose lease is free (or ``owner``'s: a live link's)."""
     return [Connector.from_row(r) for r in c.fetchall(
         f"{SELECT} WHERE enabled = 1 AND next_run_at IS NOT NULL AND next_run_at <= ?"
-        " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_run_at", (now, now))]
+        " AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) ORDER BY next_run_at", (now, now, owner))]
 
 
 def insert(c: Connection, values: dict[str, Any]) -> Connector:
