@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, api_token, free_port, fresh_db_url
+from tests.conftest import ADMIN_TOKEN, api_token, free_port, fresh_db_url, settings_for
+from tests.connectors.conftest import SETTINGS
 from tests.connectors.helpers import ADMIN, add, bearer, dataset, run, sta, token
 from urbanos.connectors import store
 from urbanos.connectors.scheduler import unlinked_live
@@ -77,6 +78,18 @@ class Remote:
         got = httpx.get(f"{self.root}/Datastreams({ds})/Observations", params={"$count": "true", "$top": 0},
                         timeout=30).json()
         return int(got["@iot.count"])
+
+
+@pytest.fixture(scope="module")
+def capp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The connector tests' app, with a short lease: a live link renews it every half second."""
+    from urbanos.web.app import create_app
+
+    folder = tmp_path_factory.mktemp("connectors-live")
+    with fresh_db_url(folder) as url:
+        application = create_app(settings_for(folder, url, **{**SETTINGS, "connectors_lease_seconds": 1.5}))
+        yield application
+        application.state.platform.close()
 
 
 @pytest.fixture(scope="module")
@@ -257,6 +270,19 @@ def test_another_organisation_sees_nothing_and_a_revoked_owner_stops_the_link(cc
     wait_for(lambda: (got := show(cclient, "quay-live")["runs"])[0]["trigger"] == "schedule"
              and got[0]["status"] == "ok", what="the scheduled run")
     assert show(cclient, "quay-live")["live"]["connected"]
+    # the lease moves to another process (this one's renewal failed for longer than the lease): the link stops
+    link_id = show_id(cplatform, "quay-live")
+    runner = cplatform.services["connectors"].runner
+    cplatform.db.write_sync(lambda c: c.execute(
+        "UPDATE connector_configs SET lease_owner = 'another', lease_until = '2100-01-01T00:00:00.000000Z'"
+        " WHERE name = 'quay-live'"))
+    wait_for(lambda: not runner.live.holding(link_id), what="the link stops when the lease moved")
+    assert show(cclient, "quay-live")["live"]["connected"] is False
+    assert run(cclient, "quay-live")["status"] == "skipped"  # the other process runs it now
+    cplatform.db.write_sync(lambda c: c.execute(
+        "UPDATE connector_configs SET lease_owner = NULL, lease_until = NULL WHERE name = 'quay-live'"))
+    assert run(cclient, "quay-live", bearer(owner))["status"] == "ok"
+    wait_for(lambda: show(cclient, "quay-live")["live"]["connected"], what="connected again")
     # the owner's token is revoked: the next message is not written, and the link stops with the reason
     assert cclient.delete(f"/admin/tokens/{int(owner.split('_')[1])}", headers=ADMIN).status_code in (200, 204)
     remote.observe(ds, [1], start=3000)
