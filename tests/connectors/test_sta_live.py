@@ -295,7 +295,8 @@ def test_another_organisation_sees_nothing_and_a_revoked_owner_stops_the_link(cc
 
 
 @pytest.mark.parametrize("mapping", [{"live": True}, {"live": "yes", "mqtt": "mqtt://h"}, {"mqtt": "http://h/x"},
-                                     {"live": True, "mqtt": "mqtt://user:pw@h:1883"}, {"mqtt_password": 5}])
+                                     {"live": True, "mqtt": "mqtt://user:pw@h:1883"}, {"mqtt_password": 5},
+                                     {"live": True, "mqtt": "mqtt://h:99999"}])
 def test_bad_live_configuration_is_refused(cclient: Any, cplatform: Any, mapping: dict[str, Any]) -> None:
     name = f"live-bad-{sorted(mapping)[-1].replace('_', '-')}-{len(str(mapping))}"
     dataset(cplatform, name)

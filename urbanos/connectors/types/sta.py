@@ -144,8 +144,12 @@ class Options:
                                    "ws://host/mqtt or wss://host/mqtt).", detail={"mapping.mqtt": ["required with live"]})
         if o.mqtt is not None:
             parts = urlsplit(o.mqtt)
+            try:
+                port_ok = parts.port is None or parts.port > 0
+            except ValueError:
+                port_ok = False
             if parts.scheme not in MQTT_SCHEMES or not parts.hostname or parts.username or parts.password \
-                    or len(o.mqtt) > 2000:
+                    or len(o.mqtt) > 2000 or not port_ok:
                 raise ValidationFailed("mqtt is the remote broker's address: mqtt://host:port, mqtts://host:port, "
                                        "ws://host/path or wss://host/path, without credentials (give mqtt_username "
                                        "and mqtt_password).", detail={"mapping.mqtt": list(MQTT_SCHEMES)})
