@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import ADMIN_TOKEN, api_token, free_port, fresh_db_url, settings_for
 from tests.connectors.conftest import SETTINGS
 from tests.connectors.helpers import ADMIN, add, bearer, dataset, run, sta, token
+from tests.local_http import ScriptedResolver
 from urbanos.connectors import store
 from urbanos.connectors.scheduler import unlinked_live
 from urbanos.core.time import format_stored
@@ -220,7 +221,7 @@ def show_id(platform: Any, name: str) -> int:
     return int(platform.db.read_sync(lambda c: c.fetchval("SELECT id FROM connector_configs WHERE name = ?", (name,))))
 
 
-def test_a_broker_at_a_forbidden_address_is_refused_in_the_run_log(cclient: Any, cplatform: Any,
+def test_the_brokers_address_follows_the_outbound_rules(cclient: Any, cplatform: Any,
                                                                    remote: Remote) -> None:
     make_stream(remote, "Dock")
     dataset(cplatform, "live-dock")
@@ -237,6 +238,24 @@ def test_a_broker_at_a_forbidden_address_is_refused_in_the_run_log(cclient: Any,
     # the next run does not try again with the same configuration
     assert run(cclient, "dock-live")["status"] == "ok"
     assert len([x for x in show(cclient, "dock-live")["runs"] if x["trigger"] == "live"]) == 1
+    # a broker by name: resolved once through the policy, and the connection made to the address it checked (the
+    # name itself resolves nowhere)
+    dataset(cplatform, "live-dock-named")
+    r = add(cclient, ADMIN, name="dock-named", type="sta", url=remote.root, dataset="live-dock-named",
+            mapping={"things": "name eq 'Dock'", "live": True, "mqtt": f"mqtt://broker.invalid:{remote.mqtt_port}"})
+    assert r.status_code == 201, r.text
+    runner = cplatform.services["connectors"].runner
+    resolver = ScriptedResolver({"broker.invalid": [["127.0.0.1"]]})
+    runner.policies["dock-named"] = cplatform.gate.outbound.with_resolver(resolver)
+    try:
+        assert run(cclient, "dock-named")["status"] == "ok"
+        wait_for(lambda: show(cclient, "dock-named")["live"]["connected"], what="connected through the checked address")
+        assert "broker.invalid" in resolver.calls
+        wait_for(lambda: len(got := show(cclient, "dock-named")["runs"]) == 2 and got[0]["status"] != "running",
+                 what="the gap-closing run")
+    finally:
+        del runner.policies["dock-named"]
+    assert cclient.delete("/connectors/dock-named", headers=ADMIN).status_code == 204
 
 
 def test_another_organisation_sees_nothing_and_a_revoked_owner_stops_the_link(cclient: Any, cplatform: Any,
