@@ -188,9 +188,14 @@ class Link:
             except OutboundError as exc:
                 self.set(last_error=exc.message[:500])
             else:
-                topics = await self._wanted_topics()
-                self.refused_subscriptions = 0
-                refused = await asyncio.to_thread(self._session, addresses, topics)
+                try:
+                    topics = await self._wanted_topics()
+                    self.refused_subscriptions = 0
+                    refused = await asyncio.to_thread(self._session, addresses, topics)
+                except Exception as exc:  # noqa: BLE001 - the link outlives one failed connection, as a run does
+                    log.warning("connector %s: live connection failed", self.conn.name, exc_info=True)
+                    self.set(last_error=f"the connection failed ({type(exc).__name__})")
+                    refused = None
                 if refused:
                     await self.give_up(f"live: the broker {self.host}:{self.port} refused the connection: {refused}")
                     return
@@ -366,6 +371,11 @@ class Link:
         except UrbanosError as exc:
             await self.give_up(f"live: {exc.message}")
             return False
+        except Exception as exc:  # noqa: BLE001 - a bug fails this batch, never the link; a run copies the batch
+            log.exception("connector %s: a live batch failed", self.conn.name)
+            self.set(last_error=f"writing failed (internal error {type(exc).__name__})")
+            self.gap = True
+            return True
         self.set(written=self.status["written"] + counts.created, skipped=self.status["skipped"] + counts.unchanged,
                  failed=self.status["failed"] + counts.failed)
         if counts.errors:
