@@ -5,6 +5,7 @@ page and the delete confirmation, in English and German. Screenshots go to /tmp/
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ SHOTS = Path("/tmp")
 @pytest.fixture
 def portal(db_url: str, server_factory: Callable[..., Any]) -> Any:
     server = server_factory(db_url, env={"URBANOS_CONNECTORS_RETRIES": "0", "URBANOS_CONNECTORS_SCHEDULER": "false",
-                                         "URBANOS_CONNECTORS_TIMEOUT": "1"})
+                                         "URBANOS_CONNECTORS_TIMEOUT": "1", "URBANOS_OUTBOUND_ALLOW": "127.0.0.1"})
     u = server.url
     r = httpx.post(f"{u}/api/3/action/organization_create", json={"name": "parks", "title": "Parks"}, headers=ADMIN,
                    timeout=30)
@@ -45,6 +46,42 @@ def sign_in(page: Any, url: str, token: str) -> None:
 def check(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"connectors-portal-{name}.png"), full_page=True)
     assert axe_violations(page) == [], name
+
+
+def live_mirror(portal: Any) -> None:
+    """A ``sta`` mirror of the server's own Thing, live through its MQTT over WebSocket, that got one message."""
+    u, root = portal.url, f"{portal.url}/sta/v1.1"
+    thing = {"name": "Kiosk", "description": "x", "Locations": [{"name": "k", "description": "k", "encodingType":
+             "application/geo+json", "location": {"type": "Point", "coordinates": [9.99, 53.55]}}],
+             "Datastreams": [{"name": "Kiosk air", "description": "d", "observationType":
+                              "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+                              "unitOfMeasurement": {"name": "degree", "symbol": "°C", "definition": "x"},
+                              "Sensor": {"name": "s", "description": "s", "encodingType": "text/plain", "metadata": "m"},
+                              "ObservedProperty": {"name": "p", "definition": "urn:p", "description": "p"}}]}
+    r = httpx.post(f"{root}/Things", json=thing, headers=ADMIN, timeout=30)
+    assert r.status_code == 201, r.text
+    tid = r.json()["@iot.id"]
+    ds = httpx.get(f"{root}/Things({tid})/Datastreams", timeout=30).json()["value"][0]["@iot.id"]
+    me = {"Authorization": f"Bearer {portal.token}"}
+    r = httpx.post(f"{u}/connectors", headers=me, timeout=30, json={
+        "name": "kiosk-mirror", "type": "sta", "url": root, "dataset": "park-sensors",
+        "mapping": {"things": f"id eq {tid}", "live": True, "mqtt": f"ws://127.0.0.1:{portal.port}/mqtt"}})
+    assert r.status_code == 201, r.text
+    assert httpx.post(f"{u}/connectors/kiosk-mirror/run", headers=me, timeout=30).json()["status"] == "ok"
+
+    def live() -> dict[str, Any]:
+        return dict(httpx.get(f"{u}/connectors/kiosk-mirror", headers=me, timeout=30).json()["live"])
+
+    deadline = time.monotonic() + 20
+    while not live()["connected"]:
+        assert time.monotonic() < deadline, live()
+        time.sleep(0.1)
+    r = httpx.post(f"{root}/Observations", headers=ADMIN, timeout=30,
+                   json={"Datastream": {"@iot.id": ds}, "phenomenonTime": "2025-03-01T00:00:00Z", "result": 7})
+    assert r.status_code == 201, r.text
+    while live()["written"] < 1:
+        assert time.monotonic() < deadline, live()
+        time.sleep(0.1)
 
 
 def test_a_publisher_configures_a_connector_in_the_portal(portal: Any, chromium: Any) -> None:
@@ -87,8 +124,13 @@ def test_a_publisher_configures_a_connector_in_the_portal(portal: Any, chromium:
         assert "disabled" in page.locator("h1").inner_text()
         page.goto(portal.url + "/connectors/park-air/delete")
         check(page, "delete-en")
+        live_mirror(portal)
+        page.goto(portal.url + "/connectors/kiosk-mirror?f=html")
+        assert page.locator("#live-status strong").inner_text() == "connected"
+        check(page, "connector-live-en")
         for path, name in (("/connectors?f=html&lang=de", "list-de"), ("/connectors/park-air?f=html&lang=de",
                                                                          "connector-de"),
+                           ("/connectors/kiosk-mirror?f=html&lang=de", "connector-live-de"),
                            ("/connectors/new?lang=de", "form-de"), ("/connectors/park-air/edit?lang=de", "edit-de")):
             page.goto(portal.url + path)
             assert page.locator("html").get_attribute("lang") == "de"

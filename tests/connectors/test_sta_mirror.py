@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus as unquote
 
 import httpx
 import pytest
@@ -206,3 +207,47 @@ def test_a_page_failing_after_others_were_written_rolls_the_whole_run_back(cclie
     assert n == before + 12_001
     files.values["/v1.1/Datastreams(7)/Observations"] = _things([last])  # what "ge" the mark answers
     assert counts(run(cclient, "sta-midway")) == (0, 0, 5, 0)
+
+
+def test_things_filter_refused_observations_and_multidatastreams(cclient: Any, cplatform: Any, feed: Server,
+                                                                 files: Files) -> None:
+    """With a Things ``$filter`` the remote is asked for those Things' Datastreams only; an Observation the local
+    service refuses is named in the run log (it is behind the mark and not read again); the Things'
+    MultiDatastreams are reported as skipped."""
+    dataset(cplatform, "mirror-some")
+    loc = {"@iot.id": 5, "name": "l", "encodingType": "application/geo+json",
+           "location": {"type": "Point", "coordinates": [9.9, 53.5]}}
+    files.values["/v1.1/Things"] = _things([{"@iot.id": 1, "name": "a", "Locations": [loc]},
+                                            {"@iot.id": "x'1", "name": "b", "Locations": []}])
+    stream = {"Sensor": {"@iot.id": 2, "name": "s"}, "ObservedProperty": {"@iot.id": 3, "name": "p"}}
+    files.values["/v1.1/Datastreams"] = _things([{"@iot.id": 7, "name": "d", "Thing": {"@iot.id": 1}, **stream},
+                                                 {"@iot.id": 8, "name": "e", "Thing": {"@iot.id": 9}, **stream}])
+    files.values["/v1.1/Datastreams(7)/Observations"] = _things([
+        {"@iot.id": 1, "phenomenonTime": "2025-01-01T00:00:00Z", "result": 1},
+        {"@iot.id": 2, "phenomenonTime": "2025-01-01T00:01:00Z", "result": 2, "resultTime": "=not a time"},
+        {"@iot.id": 3, "phenomenonTime": "2025-01-01T00:02:00Z", "result": 3}])
+    files.values["/v1.1/MultiDatastreams"] = {"@iot.count": 2, "value": [{"@iot.id": 4}]}
+    assert add(cclient, ADMIN, name="sta-some", type="sta", url=f"{feed.url}/v1.1", dataset="mirror-some",
+               mapping={"things": "name ne 'c'", "datastreams": "name ne 'z'"}).status_code == 201
+    result = run(cclient, "sta-some")
+    asked = [unquote(h.path) for h in feed.hits if h.path.startswith("/v1.1/Datastreams?")]
+    assert len(asked) == 1 and "$filter=(name ne 'z') and (Thing/id eq 1 or Thing/id eq 'x''1')" in asked[0], asked
+    multi = [unquote(h.path) for h in feed.hits if h.path.startswith("/v1.1/MultiDatastreams")]
+    assert "Thing/id eq 1 or Thing/id eq 'x''1'" in multi[0], multi
+    # 1 Location, 2 Things, Sensor, property, 1 Datastream (not the other Thing's), 2 of 3 Observations
+    assert result["status"] == "partial" and counts(result) == (6 + 2, 0, 0, 1), result
+    assert result["errors"][0].startswith("Observation 2 of remote Datastream 7 at 2025-01-01T00:01:00Z was refused")
+    assert "2 MultiDatastream(s) of the mirrored Things were skipped" in result["errors"][1], result
+    # the refused one is not asked for again: the mark is past it
+    files.values["/v1.1/Datastreams(7)/Observations"] = _things([])
+    files.values["/v1.1/MultiDatastreams"] = b"{not JSON"  # counting what is not copied never fails a run
+    n = len(feed.hits)
+    again = run(cclient, "sta-some")
+    assert again["status"] == "ok" and counts(again) == (0, 0, 6, 0) and again["errors"] == [], again
+    obs = [unquote(h.path) for h in feed.hits[n:] if h.path.startswith("/v1.1/Datastreams(7)/Observations")]
+    assert "$filter=phenomenonTime ge 2025-01-01T00:02:00Z" in obs[0], obs
+    # no Thing passes the filter: no Datastream is asked for at all
+    files.values["/v1.1/Things"] = _things([])
+    n = len(feed.hits)
+    assert run(cclient, "sta-some")["status"] == "ok"
+    assert [h.path for h in feed.hits[n:] if "Datastreams" in h.path] == []

@@ -88,6 +88,7 @@ class ConnectorsComponent(Component):
         service = platform.services.get("connectors")
         if service is not None:
             await service.scheduler.stop()
+            await service.runner.live.stop_all()
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.connectors.cli import connector, worker

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 import orjson
 
 from urbanos.errors import PayloadTooLarge, UrbanosError, ValidationFailed
-from urbanos.governance.outbound import OutboundClient, OutboundError, OutboundPolicy, OutboundRefused
+from urbanos.governance.outbound import (
+    Fetched,
+    OutboundClient,
+    OutboundError,
+    OutboundPolicy,
+    OutboundRefused,
+)
 
 if TYPE_CHECKING:
     from urbanos.settings import Settings
@@ -44,6 +50,22 @@ class Fetcher:
         await self.client.aclose()
 
     async def get(self, url: str) -> bytes:
+        got = await self._get(url)
+        if got.status != 200:
+            raise FeedError(f"cannot fetch {url}: HTTP {got.status}", retry=got.status >= 500 or got.status == 429)
+        return got.content
+
+    async def get_optional(self, url: str) -> bytes | None:
+        """As :meth:`get`, but None for what the server says it does not have or implement (HTTP 400, 404, 501):
+        an optional part of a remote API."""
+        got = await self._get(url)
+        if got.status in (400, 404, 501):
+            return None
+        if got.status != 200:
+            raise FeedError(f"cannot fetch {url}: HTTP {got.status}", retry=got.status >= 500 or got.status == 429)
+        return got.content
+
+    async def _get(self, url: str) -> Fetched:
         try:
             got = await self.client.get(url)
         except OutboundRefused as exc:
@@ -56,9 +78,7 @@ class Fetcher:
             raise FeedError(f"cannot fetch {url}: {exc.message}") from None
         self.fetches += 1
         self.bytes += got.size
-        if got.status != 200:
-            raise FeedError(f"cannot fetch {url}: HTTP {got.status}", retry=got.status >= 500 or got.status == 429)
-        return got.content
+        return got
 
     async def get_json(self, url: str) -> object:
         return parse_json(await self.get(url), url)

@@ -29,7 +29,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pushkey_title": "Connector {name} created", "pushkey_text": "The source signs each push with this secret "
         "(HMAC-SHA256 of the body, header X-Urbanos-Signature: sha256=<hex>). It is shown only this once:",
         "pushkey": "Secret", "open": "Open the connector", "error": "Error", "sign_in": "Sign in in the portal",
-        "health": "Health", "actions": "Actions",
+        "health": "Health", "actions": "Actions", "trigger_live": "live link",
+        "live": "Live", "live_connected": "connected", "live_connecting": "connecting", "live_disconnected":
+        "disconnected, reconnecting", "live_refused": "refused", "live_stopped": "stopped", "live_waiting":
+        "waiting for a run", "live_since": "since {at}", "live_counts": "{m} messages, {w} written, {s} already "
+        "copied, {r} reconnects", "live_error": "Last error",
     },
     "de": {
         "connector": "Konnektor", "type": "Typ", "source": "Quelle", "dataset": "Datensatz", "schedule": "Zeitplan",
@@ -58,7 +62,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pushkey_text": "Die Quelle signiert jede Sendung mit diesem Geheimnis (HMAC-SHA256 des Inhalts, Kopfzeile "
         "X-Urbanos-Signature: sha256=<hex>). Es wird nur dieses eine Mal gezeigt:", "pushkey": "Geheimnis",
         "open": "Zum Konnektor", "error": "Fehler", "sign_in": "Im Portal anmelden", "health": "Zustand",
-        "actions": "Aktionen",
+        "actions": "Aktionen", "trigger_live": "Live-Verbindung",
+        "live": "Live", "live_connected": "verbunden", "live_connecting": "verbindet", "live_disconnected":
+        "getrennt, verbindet neu", "live_refused": "abgewiesen", "live_stopped": "angehalten", "live_waiting":
+        "wartet auf einen Lauf", "live_since": "seit {at}", "live_counts": "{m} Nachrichten, {w} geschrieben, {s} "
+        "schon kopiert, {r} Neuverbindungen", "live_error": "Letzter Fehler",
     },
 }
 

@@ -39,6 +39,15 @@ def _schemas() -> dict[str, Any]:
         "last_run_at": {"type": ["string", "null"]}, "last_status": {"type": ["string", "null"]},
         "next_run_at": {"type": ["string", "null"]}, "running": {"type": "boolean"},
         "secret": {"type": "string", "description": "A webhook's secret, in the answer of its creation only."},
+        "live": {"type": "object", "description": "A SensorThings mirror in live mode: its link to the remote's "
+                 "MQTT broker.", "properties": {
+                     "state": {"type": "string", "enum": ["connecting", "connected", "disconnected", "refused",
+                                                          "stopped", "waiting"]},
+                     "connected": {"type": "boolean"}, "since": {"type": ["string", "null"]},
+                     "messages": {"type": "integer"}, "written": {"type": "integer"}, "skipped": {"type": "integer"},
+                     "failed": {"type": "integer"}, "reconnects": {"type": "integer"},
+                     "subscriptions": {"type": "integer"}, "last_message_at": {"type": ["string", "null"]},
+                     "last_error": {"type": ["string", "null"]}}},
         "runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}}
     run = {"type": "object", "required": ["status"], "properties": {
         "status": {"type": "string", "enum": ["running", "ok", "partial", "failed", "skipped"]}, **_COUNTS,

@@ -44,7 +44,7 @@ EXAMPLES: dict[str, str] = {  # shown beside the mapping field, per type (see do
     "gbfs": "language: de\n",
     "gtfs": "{stops: hvv-halte, routes: hvv-linien, shapes: hvv-wege}\n",
     "gtfs-rt": "{vehicles: hvv-fahrzeuge}\n",
-    "sta": "{things: \"id lt 1000\", max_observations: 100000}\n",
+    "sta": "{things: \"id lt 1000\", max_observations: 100000}\n# live: {live: true, mqtt: \"mqtts://remote.example:8883\"}\n",
     "ogcapi": "{collection: trees-copy, modified: updated}\n",
 }
 

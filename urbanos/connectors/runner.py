@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from urbanos.connectors import store
 from urbanos.connectors.fetch import FeedError, Fetcher
+from urbanos.connectors.live import Live
 from urbanos.connectors.owner import check_publisher, rebuild
 from urbanos.connectors.schedule import next_run
 from urbanos.connectors.types import get_type
@@ -62,6 +63,13 @@ class Runner:
         self.sleep: Sleep = sleep or asyncio.sleep
         self.policies: dict[str, OutboundPolicy] = {}  # per connector: the demo's own feed on this server
         self.rng = random.Random()  # nosec B311 - jitter of retry delays, not a secret
+        self.locks: dict[int, asyncio.Lock] = {}
+        self.active: dict[int, int] = {}  # connectors this process is running now: how many runs of each
+        self.live = Live(self)
+
+    def lock(self, conn_id: int) -> asyncio.Lock:
+        """The lock of a connector's writes in this process: a run and its live link's writes never overlap."""
+        return self.locks.setdefault(conn_id, asyncio.Lock())
 
     @property
     def settings(self) -> Any:
@@ -96,11 +104,23 @@ class Runner:
         if not taken:
             return {"connector": name, "status": "skipped", "message": "another process is running this connector"}
         renewal = asyncio.create_task(self._renew(conn.id, seconds))
+        self.active[conn.id] = self.active.get(conn.id, 0) + 1
         try:
-            return await self._logged(conn, trigger, progress)
+            async with self.lock(conn.id):
+                result = await self._logged(conn, trigger, progress)
+            if result["status"] != "failed":
+                try:
+                    await self.live.after_run(conn)
+                except Exception:  # noqa: BLE001 - the run is done; the next one starts the link again
+                    log.warning("connector %s: starting the live link failed", conn.name, exc_info=True)
+            return result
         finally:
+            self.active[conn.id] -= 1
+            if not self.active[conn.id]:
+                del self.active[conn.id]
             renewal.cancel()
-            await db.write(lambda c: store.release_lease(c, conn.id, self.id))
+            if not self.live.holding(conn.id):  # a live link keeps the lease, and renews it
+                await db.write(lambda c: store.release_lease(c, conn.id, self.id))
 
     async def _logged(self, conn: store.Connector, trigger: str, progress: Progress | None) -> dict[str, Any]:
         started = self.clock()
@@ -177,6 +197,11 @@ class Runner:
             return counts
 
         return await self.platform.db.write(tx)
+
+    async def write(self, conn: store.Connector, writes: Writes) -> Counts:
+        """Write ``writes`` as a run does (the connector's identity rebuilt and checked again in the transaction),
+        outside a run: a live link's batch."""
+        return await self._write(await self._job(conn, None, None), writes)
 
     async def _attempt(self, conn: store.Connector, fetcher: Fetcher, progress: Progress | None) -> Counts:
         job = await self._job(conn, fetcher, progress)

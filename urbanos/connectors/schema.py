@@ -5,6 +5,8 @@
 * ``connector_runs``: the run log: started, finished, status, counts, first errors, bytes fetched.
 * ``connector_items``: what a connector wrote before, by the feed's own key (a station, a row): the local ids and a
   digest of the values, so that a rerun with the same feed writes nothing.
+* ``connector_live``: the live link of a mirror that keeps one (:mod:`urbanos.connectors.live`): the process holding
+  it and its status (connected, since, messages, last error), for every process's views.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def _v1(c: Connection) -> None:
     )
 
 
-MIGRATIONS = [Migration("connectors", 1, "connectors, runs and items", _v1)]
+def _v2(c: Connection) -> None:
+    c.execute("CREATE TABLE connector_live (connector_id INTEGER PRIMARY KEY, owner TEXT NOT NULL, status TEXT NOT NULL,"
+              " updated_at TEXT NOT NULL)")
+
+
+MIGRATIONS = [Migration("connectors", 1, "connectors, runs and items", _v1),
+              Migration("connectors", 2, "live links of mirrors", _v2)]
 
 __all__ = ["MIGRATIONS"]

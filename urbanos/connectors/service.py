@@ -33,6 +33,21 @@ SIGNATURE = "x-urbanos-signature"
 RESERVED = frozenset({"new"})  # /connectors/new is the portal's form
 
 
+SECRET_OPTIONS = ("mqtt_password",)
+HIDDEN = "********"
+"""What a view shows for a secret of a mapping; a change that sends it back keeps the stored value."""
+
+
+def shown(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {k: (HIDDEN if k in SECRET_OPTIONS and v else v) for k, v in mapping.items()}
+
+
+def _kept(data: Any, stored: dict[str, Any]) -> Any:
+    if not isinstance(data, dict):
+        return data
+    return {k: (stored.get(k) if k in SECRET_OPTIONS and v == HIDDEN else v) for k, v in data.items()}
+
+
 def _missing(name: str) -> NotFound:
     return NotFound(f"There is no connector {name!r}.", code="not_found")
 
@@ -88,17 +103,32 @@ class ConnectorService:
         ds = dataset(c, conn.dataset_id)
         out: dict[str, Any] = {
             "name": conn.name, "type": conn.type, "url": conn.url, "dataset": ds.name if ds else None,
-            "schedule": {"every_seconds": conn.every_seconds, "cron": conn.cron}, "mapping": conn.mapping,
+            "schedule": {"every_seconds": conn.every_seconds, "cron": conn.cron}, "mapping": shown(conn.mapping),
             "enabled": conn.enabled, "healthy": conn.healthy, "consecutive_failures": conn.failures,
             "last_run_at": conn.last_run_at, "last_status": conn.last_status, "next_run_at": conn.next_run_at,
-            "running": bool(conn.lease_until and conn.lease_until > format_stored(self.runner.clock())),
+            "running": bool(conn.lease_until and conn.lease_until > format_stored(self.runner.clock())
+                            and store.run_in_progress(c, conn.id)),
             "created_at": conn.created_at, "updated_at": conn.updated_at, "configured_by": conn.owner_subject,
             "links": [{"rel": "self", "href": f"/connectors/{conn.name}", "type": "application/json"},
                       {"rel": "alternate", "href": f"/connectors/{conn.name}?f=html", "type": "text/html"}],
         }
         if conn.type == "webhook":
             out["ingest"] = f"/ingest/{conn.name}"
+        if conn.type == "sta" and conn.mapping.get("live"):
+            out["live"] = self.live_status(c, conn)
         return out
+
+    def live_status(self, c: Connection, conn: store.Connector) -> dict[str, Any]:
+        """The live link's status: this process's own when it holds the link, else the one its holder saved
+        (``connected`` only while that process holds the lease)."""
+        got = self.runner.live.status(conn.id) or store.live(c, conn.id) or {"state": "waiting", "connected": False}
+        held = bool(conn.lease_until and conn.lease_until > format_stored(self.runner.clock())
+                    and conn.lease_owner == got.get("owner"))
+        if not held and got.get("state") == "connected":
+            got = {**got, "state": "disconnected", "connected": False}
+        got.pop("owner", None)
+        got.pop("config", None)
+        return got
 
     # -- configuration -----------------------------------------------------------------------------------------
     async def add(self, identity: Identity, data: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +206,7 @@ class ConnectorService:
             if "url" in data:
                 values["url"] = _check_url(conn.type, data["url"])
             if "mapping" in data:
-                values["mapping"] = ctype.check(values.get("url", conn.url), data["mapping"])
+                values["mapping"] = ctype.check(values.get("url", conn.url), _kept(data["mapping"], conn.mapping))
                 check_links(self.platform, c, ds, values["mapping"])
             if ("every" in data or "cron" in data) and ctype.pulls:
                 values["every_seconds"], values["cron"] = _schedule(data)
@@ -189,17 +219,24 @@ class ConnectorService:
             store.update(c, name, values)
             return self.view(c, store.require(c, name))
 
-        return await self.platform.db.write(tx)
+        out = await self.platform.db.write(tx)
+        held = await self.platform.db.read(lambda c: store.get(c, name))
+        if held is not None:
+            await self.runner.live.stop(held.id)  # started again by the next run, when still live
+        return out
 
     async def remove(self, identity: Identity, name: str) -> None:
-        """Remove the connector, its runs and its items (what it wrote stays)."""
-        def tx(c: Connection) -> None:
+        """Remove the connector, its runs and its items (what it wrote stays), and stop its live link."""
+        def tx(c: Connection) -> int:
             conn = self._visible(c, identity, name)
-            if conn.lease_until and conn.lease_until > format_stored(self.runner.clock()):
+            if conn.lease_until and conn.lease_until > format_stored(self.runner.clock()) \
+                    and store.run_in_progress(c, conn.id):
                 raise Conflict(f"Connector {name!r} is running; remove it when the run has finished.")
             store.delete(c, conn.id)
+            return conn.id
 
-        await self.platform.db.write(tx)
+        conn_id = await self.platform.db.write(tx)
+        await self.runner.live.stop(conn_id, release=False)  # a link in another process stops at its next renewal
 
     async def run(self, identity: Identity, name: str, progress: Progress | None = None) -> dict[str, Any]:
         """Run now, as the identity that configured the connector (checked again), if the caller may publish to its

@@ -84,11 +84,11 @@ def all_connectors(c: Connection) -> list[Connector]:
     return [Connector.from_row(r) for r in c.fetchall(f"{SELECT} ORDER BY name")]
 
 
-def due(c: Connection, now: str) -> list[Connector]:
-    """Enabled connectors whose next run is due and whose lease is free."""
+def due(c: Connection, now: str, owner: str = "") -> list[Connector]:
+    """Enabled connectors whose next run is due and whose lease is free (or ``owner``'s: a live link's)."""
     return [Connector.from_row(r) for r in c.fetchall(
         f"{SELECT} WHERE enabled = 1 AND next_run_at IS NOT NULL AND next_run_at <= ?"
-        " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_run_at", (now, now))]
+        " AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?) ORDER BY next_run_at", (now, now, owner))]
 
 
 def insert(c: Connection, values: dict[str, Any]) -> Connector:
@@ -108,6 +108,7 @@ def update(c: Connection, name: str, values: dict[str, Any]) -> None:
 
 
 def delete(c: Connection, conn_id: int) -> None:
+    c.execute("DELETE FROM connector_live WHERE connector_id = ?", (conn_id,))
     c.execute("DELETE FROM connector_items WHERE connector_id = ?", (conn_id,))
     c.execute("DELETE FROM connector_runs WHERE connector_id = ?", (conn_id,))
     c.execute("DELETE FROM connector_configs WHERE id = ?", (conn_id,))
@@ -147,6 +148,20 @@ def finish_run(c: Connection, run_id: int, finished: str, status: str, counts: d
                dumps([e[:500] for e in errors[:MAX_ERRORS]]), attempts, run_id))
 
 
+def run_in_progress(c: Connection, conn_id: int) -> bool:
+    """Whether the connector's latest run has not finished (a live link holds the lease between runs)."""
+    return c.fetchval("SELECT status FROM connector_runs WHERE connector_id = ? ORDER BY id DESC LIMIT 1",
+                      (conn_id,)) == "running"
+
+
+def log_run(c: Connection, conn_id: int, at: str, trigger: str, status: str, errors: list[str],
+            counts: dict[str, int] | None = None) -> int:
+    """A finished entry of the run log for what happened outside a run (a live link refused, stopped)."""
+    run_id = start_run(c, conn_id, at, trigger)
+    finish_run(c, run_id, at, status, counts or {}, errors, 0, 1)
+    return run_id
+
+
 RUN_COLUMNS = ("id", "started_at", "finished_at", "status", "trigger", "attempts", "created", "updated", "unchanged",
                "failed", "bytes_fetched", "errors")
 
@@ -157,6 +172,25 @@ def runs(c: Connection, conn_id: int, limit: int = 20) -> list[dict[str, Any]]:
     for r in out:
         r["errors"] = _json(r["errors"], [])
     return out
+
+
+# -- live links ---------------------------------------------------------------------------------------------------
+def live(c: Connection, conn_id: int) -> dict[str, Any] | None:
+    """The stored status of the connector's live link (with ``owner``, the process holding it), or None."""
+    row = c.fetchone("SELECT owner, status, updated_at FROM connector_live WHERE connector_id = ?", (conn_id,))
+    return None if row is None else {**_json(row[1], {}), "owner": row[0], "updated_at": row[2]}
+
+
+def put_live(c: Connection, conn_id: int, owner: str, status: dict[str, Any], at: str) -> None:
+    c.execute("DELETE FROM connector_live WHERE connector_id = ?", (conn_id,))
+    if get_by_id(c, conn_id) is not None:
+        c.execute("INSERT INTO connector_live (connector_id, owner, status, updated_at) VALUES (?, ?, ?, ?)",
+                  (conn_id, owner, dumps(status), at))
+
+
+def get_by_id(c: Connection, conn_id: int) -> Connector | None:
+    row = c.fetchone(f"{SELECT} WHERE id = ?", (conn_id,))
+    return None if row is None else Connector.from_row(row)
 
 
 # -- items: what was written before, by the feed's key ----------------------------------------------------------
@@ -181,4 +215,4 @@ def drop_items(c: Connection, conn_id: int, keys: list[str]) -> None:
 
 __all__ = ["Connector", "get", "require", "all_connectors", "due", "insert", "update", "delete", "take_lease",
            "renew_lease", "release_lease", "start_run", "finish_run", "runs", "items", "put_items", "drop_items",
-           "COUNTS"]
+           "COUNTS", "run_in_progress", "log_run", "live", "put_live", "get_by_id"]

@@ -36,6 +36,10 @@ class Counts:
 
     def fail(self, message: str, n: int = 1) -> None:
         self.failed += n
+        self.note(message)
+
+    def note(self, message: str) -> None:
+        """A line for the run log's errors that is not a failed item (what a run left aside, and why)."""
         if len(self.errors) < 10:
             self.errors.append(message[:500])
 

@@ -20,16 +20,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from urbanos.connectors import store
-from urbanos.connectors.fetch import FeedError
+from urbanos.connectors.fetch import FeedError, parse_json
 from urbanos.connectors.pipe import Pipe
 from urbanos.connectors.types.base import ConnectorType, Job, Writes
 from urbanos.connectors.types.remote import check_url, pages, with_query
 from urbanos.connectors.types.sta_writes import apply
 from urbanos.errors import ValidationFailed
 
-OPTIONS = {"things": str, "datastreams": str, "by": str, "page_size": int, "max_observations": int}
+OPTIONS: dict[str, type] = {"things": str, "datastreams": str, "by": str, "page_size": int, "max_observations": int,
+                             "live": bool, "mqtt": str, "mqtt_username": str, "mqtt_password": str}
+MQTT_SCHEMES = ("mqtt", "mqtts", "ws", "wss")
+THING_CHUNK = 40
+"""Things whose Datastreams one request asks for, when the mapping filters the Things."""
 BY = ("phenomenonTime", "resultTime")
 DEFAULT_PAGE = 10_000  # $top asked for; servers answer at most their own maximum and page on
 DEFAULT_MAX = 200_000
@@ -74,6 +79,41 @@ def _next(doc: dict[str, Any]) -> Any:
     return doc.get("@iot.nextLink")
 
 
+def by_thing(o: Options, things: list[str], extra: str | None) -> list[str | None]:
+    """The ``$filter`` of each request for the Datastreams (or MultiDatastreams) of the mirrored Things: with a
+    Things filter, those of ``THING_CHUNK`` Things at a time (none when no Thing passed it), else all, filtered by
+    ``extra`` alone."""
+    if o.things is None:
+        return [extra]
+    out: list[str | None] = []
+    for i in range(0, len(things), THING_CHUNK):
+        ids = " or ".join(f"Thing/id eq {id_literal(t)}" for t in things[i:i + THING_CHUNK])
+        out.append(f"({extra}) and ({ids})" if extra else ids)
+    return out
+
+
+async def multi_datastreams(job: Job, base: str, o: Options, things: list[str]) -> int:
+    """How many MultiDatastreams the mirrored Things have on the remote (not mirrored: the run log says so); 0 when
+    the remote has none, does not implement them or does not answer."""
+    n = 0
+    for where in by_thing(o, things, None):
+        assert job.fetcher is not None
+        url = with_query(f"{base}/MultiDatastreams", {"$select": "id", "$top": 1, "$count": "true", "$filter": where})
+        try:
+            body = await job.fetcher.get_optional(url)
+            doc = parse_json(body, url) if body is not None else None
+        except FeedError:  # counting what is not copied never fails the run
+            return 0
+        if doc is None:
+            return 0
+        got = doc.get("@iot.count") if isinstance(doc, dict) else None
+        if isinstance(got, int) and not isinstance(got, bool):
+            n += got
+        elif isinstance(doc, dict) and isinstance(doc.get("value"), list):
+            n += len(doc["value"])
+    return n
+
+
 @dataclass
 class Options:
     things: str | None = None
@@ -81,15 +121,20 @@ class Options:
     by: str = "phenomenonTime"
     page_size: int = DEFAULT_PAGE
     max_observations: int = DEFAULT_MAX
+    live: bool | None = None
+    mqtt: str | None = None
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
 
     @classmethod
     def parse(cls, mapping: Any) -> Options:
         m = mapping or {}
-        bad = [k for k, v in m.items() if k not in OPTIONS or not isinstance(v, OPTIONS[k]) or isinstance(v, bool)] \
-            if isinstance(m, dict) else ["mapping"]
+        bad = [k for k, v in m.items() if k not in OPTIONS or not isinstance(v, OPTIONS[k])
+               or (isinstance(v, bool) and OPTIONS[k] is not bool)] if isinstance(m, dict) else ["mapping"]
         if bad:
             raise ValidationFailed(f"A sta connector's mapping may set things and datastreams ($filter text), by "
-                                   f"({' or '.join(BY)}), page_size and max_observations (numbers); not {bad[0]!r}.",
+                                   f"({' or '.join(BY)}), page_size and max_observations (numbers), live (true or "
+                                   f"false) and mqtt, mqtt_username, mqtt_password (text); not {bad[0]!r}.",
                                    detail={"mapping": list(OPTIONS)})
         o = cls(**m)
         if o.by not in BY:
@@ -97,6 +142,20 @@ class Options:
         if not 1 <= o.page_size <= 10_000 or not 1 <= o.max_observations <= 10_000_000:
             raise ValidationFailed("page_size is 1 to 10000, max_observations 1 to 10000000.",
                                    detail={"mapping": ["page_size 1..10000", "max_observations 1..10000000"]})
+        if o.live and not o.mqtt:
+            raise ValidationFailed("live needs mqtt: the remote's MQTT address (mqtt://host:1883, mqtts://host:8883, "
+                                   "ws://host/mqtt or wss://host/mqtt).", detail={"mapping.mqtt": ["required with live"]})
+        if o.mqtt is not None:
+            parts = urlsplit(o.mqtt)
+            try:
+                port_ok = parts.port is None or parts.port > 0
+            except ValueError:
+                port_ok = False
+            if parts.scheme not in MQTT_SCHEMES or not parts.hostname or parts.username or parts.password \
+                    or len(o.mqtt) > 2000 or not port_ok:
+                raise ValidationFailed("mqtt is the remote broker's address: mqtt://host:port, mqtts://host:port, "
+                                       "ws://host/path or wss://host/path, without credentials (give mqtt_username "
+                                       "and mqtt_password).", detail={"mapping.mqtt": list(MQTT_SCHEMES)})
         return o
 
     def to_json(self) -> dict[str, Any]:
@@ -118,13 +177,15 @@ class Stream:
 class Remote:
     """What a run read: Things and Datastreams; their Observations come through ``pipe`` while the run writes
     (``reading``: the coroutine that reads them, run by the runner beside the write), as ``(Stream, rows)`` with rows
-    ``(phenomenonTime, result, resultTime)`` of one page."""
+    ``(phenomenonTime, result, resultTime, remote id)`` of one page; ``multi``: the remote's MultiDatastreams of the
+    mirrored Things, which are not mirrored (counted for the run log)."""
 
     things: dict[str, dict[str, Any]]
     streams: list[Stream]
     pipe: Pipe
     reading: Callable[[], Awaitable[None]] | None = None
     complete: bool = True
+    multi: int = 0
 
     def apply(self, c: Any, job: Job, counts: Any) -> None:
         apply(self, c, job, counts)
@@ -148,20 +209,24 @@ class StaType(ConnectorType):
                 things[rid(t, url)] = t
         streams: list[Stream] = []
         expand = "Thing($select=id),Sensor,ObservedProperty"
-        async for url, page in pages(job, with_query(f"{base}/Datastreams", {"$expand": expand, "$top": top,
-                                                                               "$filter": o.datastreams}), "value", _next):
-            for d in page:
-                thing = rid(d.get("Thing"), f"{url}: Datastream {d.get('@iot.id')}'s Thing")
-                if thing in things:
-                    rid(d.get("Sensor"), f"{url}: Datastream {d.get('@iot.id')}'s Sensor")
-                    rid(d.get("ObservedProperty"), f"{url}: Datastream {d.get('@iot.id')}'s ObservedProperty")
-                    streams.append(Stream(rid(d, url), thing, d))
+        seen: set[str] = set()
+        for where in by_thing(o, list(things), o.datastreams):
+            async for url, page in pages(job, with_query(f"{base}/Datastreams", {"$expand": expand, "$top": top,
+                                                                                   "$filter": where}), "value", _next):
+                for d in page:
+                    thing = rid(d.get("Thing"), f"{url}: Datastream {d.get('@iot.id')}'s Thing")
+                    if thing in things and rid(d, url) not in seen:
+                        rid(d.get("Sensor"), f"{url}: Datastream {d.get('@iot.id')}'s Sensor")
+                        rid(d.get("ObservedProperty"), f"{url}: Datastream {d.get('@iot.id')}'s ObservedProperty")
+                        seen.add(rid(d, url))
+                        streams.append(Stream(rid(d, url), thing, d))
+        multi = await multi_datastreams(job, base, o, list(things))
         cid = job.connector.id
         marks = await job.platform.db.read(lambda c: store.items(c, cid, "hw:"))
         for s in streams:
             prev = marks.get(f"hw:{s.rid}")
             s.mark = prev[0] if prev else None
-        out = Remote(things, streams, Pipe())
+        out = Remote(things, streams, Pipe(), multi=multi)
         out.reading = lambda: out.pipe.feed(lambda pipe: self._read(job, base, o, out))
         return out
 
@@ -193,7 +258,7 @@ class StaType(ConnectorType):
                 page = [ob for ob in page if str(ob.get("@iot.id")) not in skip]
             page = page[: budget - read]
             try:
-                rows = [(ob.get("phenomenonTime"), ob["result"], ob.get("resultTime")) for ob in page
+                rows = [(ob.get("phenomenonTime"), ob["result"], ob.get("resultTime"), str(ob["@iot.id"])) for ob in page
                         if (type(ob[by]) is str and ob[by] and ob["@iot.id"] is not None) or _bad(url, ob, by)]
             except KeyError:
                 for ob in page:

@@ -19,6 +19,7 @@ from urbanos.ports import SensingPort
 if TYPE_CHECKING:
     from urbanos.connectors.types.base import Counts, Job
     from urbanos.connectors.types.sta import Remote, Stream
+    from urbanos.governance import Identity
     from urbanos.storage import Connection
 
 Item = tuple[str, dict[str, Any], str]
@@ -123,23 +124,35 @@ def _observations(m: Mirror, remote: Remote) -> None:
     ``WRITE_ROWS`` or more; then each Datastream's high-water mark."""
     local = {s.rid: m.local("Datastream", s.rid) for s in remote.streams}
     rows: list[tuple[Any, ...]] = []
+    refs: list[tuple[str, str, Any]] = []
     for s, page in remote.pipe:
         ds = local[s.rid]
-        rows += [(ds, t, v, rt) for t, v, rt in page]
+        rows += [(ds, t, v, rt) for t, v, rt, _ in page]
+        refs += [(s.rid, oid, t) for t, _, _, oid in page]
         if len(rows) >= WRITE_ROWS:
-            _write(m, rows)
-            rows = []
-    _write(m, rows)
+            write_observations(m.sensing, m.c, m.job.identity, rows, refs, m.counts)
+            rows, refs = [], []
+    write_observations(m.sensing, m.c, m.job.identity, rows, refs, m.counts)
     m.done += [(f"hw:{s.rid}", s.mark, "") for s in remote.streams if s.mark]
+    if remote.multi:
+        m.counts.note(f"{remote.multi} MultiDatastream(s) of the mirrored Things were skipped: the mirror copies "
+                      "Datastreams only")
 
 
-def _write(m: Mirror, rows: list[tuple[Any, ...]]) -> None:
-    ids = m.sensing.create_observations_bulk(m.c, m.job.identity, rows) if rows else []
-    refused = sum(1 for i in ids if i is None)
-    m.counts.created += len(ids) - refused
-    if refused:
-        m.counts.fail(f"{refused} Observations were refused (a time the local service does not accept, or a Thing "
-                      "without Location to derive their FeatureOfInterest from)", refused)
+REFUSED = ("refused (a time the local service does not accept, or a Thing without Location to derive its "
+           "FeatureOfInterest from); it is behind the Datastream's mark and is not read again")
 
 
-__all__ = ["apply", "Mirror"]
+def write_observations(sensing: SensingPort, c: Connection, identity: Identity, rows: list[tuple[Any, ...]],
+                       refs: list[tuple[str, str, Any]], counts: Counts) -> list[int | None]:
+    """Write ``rows`` (``(local Datastream, phenomenonTime, result, resultTime)``) in bulk; each refused one is
+    counted as failed and named in the run log by ``refs`` (its remote Datastream, remote id and time)."""
+    ids = sensing.create_observations_bulk(c, identity, rows) if rows else []
+    refused = [ref for ref, i in zip(refs, ids, strict=True) if i is None]
+    counts.created += len(ids) - len(refused)
+    for ds, oid, t in refused:
+        counts.fail(f"Observation {oid} of remote Datastream {ds} at {str(t)[:60]} was {REFUSED}")
+    return ids
+
+
+__all__ = ["apply", "Mirror", "write_observations"]
