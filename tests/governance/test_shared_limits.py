@@ -76,6 +76,22 @@ def test_two_counters_on_redis_share_one_limit() -> None:
     _two_processes(RedisCounter(REDIS, prefix), RedisCounter(REDIS, prefix))
 
 
+def test_redis_away_counts_in_this_process(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        away = RedisCounter(f"redis://127.0.0.1:{s.getsockname()[1]}/0", "urbanos_test")
+        got = asyncio.run(_takes(away, 3))
+    assert got[:2] == [0, 0] and got[2] >= 1, got  # the limit still holds, per process
+    assert "Redis does not answer" in caplog.text
+
+
+async def _takes(counter: Counter, n: int) -> list[int]:
+    try:
+        return [await counter.take([("posts", "t", 2)]) for _ in range(n)]
+    finally:
+        await counter.close()
+
+
 def test_one_process_counts_in_memory_and_several_in_the_shared_store(platform: Any) -> None:
     settings = platform.settings
     assert isinstance(make_counter(settings, platform.db, "p"), MemoryCounter)

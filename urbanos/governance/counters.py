@@ -14,6 +14,8 @@ increments are taken back), so a client that keeps retrying is not locked out lo
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from urbanos.settings import Settings
     from urbanos.storage import Connection, Database
 
+log = logging.getLogger("urbanos.governance")
 Item = tuple[str, str | None, int]  # (scope, key or None: not counted, limit per window)
 
 
@@ -138,22 +141,42 @@ class PostgresCounter:
 
 class RedisCounter:
     """Redis: ``INCR`` the current window's key (``EXPIRE`` after two windows) and ``GET`` the previous one's, in
-    one pipelined round trip; a refusal is taken back with ``DECR``."""
+    one pipelined round trip; a refusal is taken back with ``DECR``. While Redis does not answer (the bus, on the
+    same server, is away too), posts are counted in this process's buckets, and a warning says so once a minute."""
 
     kind = "redis"
 
     def __init__(self, url: str, prefix: str, per: float = 60.0) -> None:
         self.url, self.prefix, self.per = url, prefix, per
         self.client: Any = None
+        self.fallback = MemoryCounter()
+        self.warned = 0.0
+
+    async def take(self, items: list[Item]) -> int:
+        try:
+            return await self._take(items)
+        except Exception as exc:  # noqa: BLE001 - any failure of the store: count here rather than refuse or fail
+            if time.monotonic() - self.warned > 60:
+                self.warned = time.monotonic()
+                log.warning("rate limits: Redis does not answer (%s); posts are counted per process meanwhile",
+                            type(exc).__name__)
+            await self._reset()
+            return await self.fallback.take(items)
+
+    async def _reset(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     def _client(self) -> Any:
         if self.client is None:
             import redis.asyncio as redis
 
-            self.client = redis.from_url(self.url)
+            self.client = redis.from_url(self.url, socket_connect_timeout=1.0, socket_timeout=1.0)
         return self.client
 
-    async def take(self, items: list[Item]) -> int:
+    async def _take(self, items: list[Item]) -> int:
         window, fraction = _windows(self.per)
         counted = [(scope, key, limit) for scope, key, limit in items if key is not None and limit > 0]
         if not counted:
@@ -180,9 +203,7 @@ class RedisCounter:
         return max(1, math.ceil(max(waits)))
 
     async def close(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-            self.client = None
+        await self._reset()
 
 
 def make_counter(settings: Settings, db: Database, prefix: str) -> Counter:
