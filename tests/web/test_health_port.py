@@ -108,3 +108,31 @@ def test_the_main_port_healthz_skips_the_rest_of_the_stack(client: Any) -> None:
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
     assert r.json()["status"] == "ok"
     assert 'route="/healthz"' in client.get("/metrics").text
+
+
+def test_the_supervisor_answers_for_its_workers() -> None:
+    """What the parent of ``--workers N`` answers from its workers' slots: ready while one live worker has a fresh
+    successful check; else 503 naming why (a dead worker, no fresh check, a failing check)."""
+    import json
+    import multiprocessing
+    import os
+
+    from urbanos.web.probes import SharedReadiness, WorkersHealth
+
+    ctx = multiprocessing.get_context("spawn")
+    slots = [ctx.Array("c", 4096) for _ in range(2)]
+    workers: dict[int, tuple[int | None, bool, Any]] = {0: (os.getpid(), True, slots[0]), 1: (4242, False, slots[1])}
+    health = WorkersHealth(lambda: workers)
+    status, body = health.answer("/healthz")
+    assert status == 200 and [w["alive"] for w in json.loads(body)["workers"]] == [True, False]
+    status, body = health.answer("/readyz")  # nothing written yet
+    assert status == 503 and json.loads(body)["reasons"] == ["no_fresh_readiness", "worker_down"]
+    SharedReadiness(slots[0]).record({"status": "error", "checks": {"storage": {"status": "error", "reason": "disk_full",
+                                                                                "message": "x" * 5000}}})
+    status, body = health.answer("/readyz")  # a long message is cut, the reason kept
+    assert status == 503 and "disk_full" in json.loads(body)["reasons"]
+    SharedReadiness(slots[0]).record({"status": "ok", "checks": {"database": {"status": "ok"}}})
+    status, body = health.answer("/readyz")
+    assert status == 200 and json.loads(body)["ready_workers"] == 1
+    workers[0] = (os.getpid() + 1, True, slots[0])  # a worker started again: the slot is its predecessor's
+    assert health.answer("/readyz")[0] == 503
