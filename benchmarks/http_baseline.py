@@ -57,9 +57,9 @@ def wait(url: str) -> None:
 
 
 def launch(port: int, data_dir: str | Path, *, db: str = "", mqtt_port: int | None = 0, env: dict[str, str] | None = None,
-           **popen: Any) -> subprocess.Popen[bytes]:
+           args: list[str] | None = None, **popen: Any) -> subprocess.Popen[bytes]:
     """Start ``urbanos serve`` on 127.0.0.1:``port`` with no URBANOS_* setting inherited from the caller, the access
-    log off and warnings only; ``env`` adds settings, ``mqtt_port=None`` leaves the broker option out."""
+    log off and warnings only; ``env`` adds settings, ``args`` options, ``mqtt_port=None`` leaves the broker option out."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
     environ.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", **(env or {})})
     cmd = [sys.executable, "-m", "urbanos.cli.main", "serve", "--port", str(port), "--data-dir", str(data_dir)]
@@ -67,7 +67,7 @@ def launch(port: int, data_dir: str | Path, *, db: str = "", mqtt_port: int | No
         cmd += ["--mqtt-port", str(mqtt_port)]
     if db:
         cmd += ["--db", db]
-    return subprocess.Popen(cmd, env=environ, **popen)
+    return subprocess.Popen(cmd + list(args or ()), env=environ, **popen)
 
 
 def main() -> None:

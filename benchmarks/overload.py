@@ -1,9 +1,10 @@
 """Overload: goodput (2xx a second), p50/p99 and the requests shed, under 200 and 700 connections of heavy
 anonymous reads (``GET /sta/v1.1/Observations?$top=1000`` on the demo's data, SQLite), with the latency of
-``/healthz`` and ``/readyz`` probed meanwhile; before (the overall limit only: every class budget 0) and after
+``/healthz`` and ``/readyz`` probed meanwhile, on the main port and on the health listener (setting health_port:
+a thread of its own, outside the event loop); before (the overall limit only: every class budget 0) and after
 (the per-class budgets with the expected-wait queue), in the same run.
 
-    python benchmarks/overload.py [--seconds 10] [--rounds 3] [--connections 200,700] [--cache /tmp]
+    python benchmarks/overload.py [--seconds 10] [--rounds 3] [--connections 200,700] [--cache /tmp] [--only after]
 
 The load is a closed loop of keep-alive connections on 127.0.0.1 (asyncio sockets, as in _load.py): each sends
 its next request as soon as it has an answer, 503s included, as a crowd of impatient clients does; the server's
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import multiprocessing
 import os
 import platform as pyplatform
 import re
@@ -27,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,7 +43,9 @@ CONFIGS = (
                                     "URBANOS_BUDGET_MQTT": "0", "URBANOS_BUDGET_OTHER": "0",
                                     "URBANOS_SHED_ANSWERS_PER_SECOND": "0"}),
     ("after: class budgets, expected-wait queue", {}),
+    ("after, --workers 1: listener in parent", {}),
 )
+ARGS = {"after, --workers 1: listener in parent": ["--workers", "1"]}  # else one process, no supervisor
 
 
 def demo_data(cache: str) -> Path:
@@ -93,9 +98,14 @@ class Prober(threading.Thread):
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process ``pid`` so far (Linux)."""
+    """User and system CPU time of process ``pid`` and its children (a supervisor's workers) so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return own + sum(_cpu_seconds(int(c)) for c in children)
 
 
 async def read_response(reader: asyncio.StreamReader) -> int:
@@ -175,22 +185,98 @@ def drained(port: int, limit: float = 120.0) -> None:
         time.sleep(0.5)
 
 
-def window(srv: subprocess.Popen[bytes], port: int, connections: int, seconds: float) -> dict[str, float]:
-    """One load of ``connections`` for ``seconds`` with the probes and the server's CPU time."""
-    probes = [Prober(port, "/healthz"), Prober(port, "/readyz")]
+class FreshProber(Prober):
+    """GET ``path`` every 100 ms on a new connection each time (as Kubernetes' and systemd's probes do)."""
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            t0 = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                conn.request("GET", self.path)
+                r = conn.getresponse()
+                r.read()
+                self.statuses.append(r.status)
+            except (OSError, http.client.HTTPException):
+                self.statuses.append(0)
+            finally:
+                conn.close()
+            self.latencies.append(time.perf_counter() - t0)
+            self.stop.wait(0.1)
+
+
+# (name, where: main port | health listener | floor, a new connection per probe); the floor is a health listener
+# alone in an idle process of its own: what the machine's scheduling costs any probe
+PROBES = (("healthz", "main", False), ("readyz", "main", False), ("healthz_new_connection", "main", True),
+          ("healthz_listener", "health", True), ("readyz_listener", "health", True), ("healthz_floor", "floor", True))
+SAMPLES: dict[tuple[str, int, str], list[float]] = {}  # (configuration, connections, probe) -> latencies, all rounds
+
+
+def _probe(ports: dict[str, int], stop: Any, out: Any) -> None:  # runs in a process of its own
+    """The probes of one window, in a process of their own (the load generator's interpreter lock would delay
+    them): their latencies and statuses are sent to ``out`` once ``stop`` is set."""
+    probes = [(FreshProber if fresh else Prober)(ports[where], "/" + name.split("_")[0]) for name, where, fresh in PROBES]
     for p in probes:
         p.start()
-    cpu = _cpu_seconds(srv.pid)
-    row = load(port, connections, seconds)
-    row["cpu"] = (_cpu_seconds(srv.pid) - cpu) / seconds
+    stop.wait()
     for p in probes:
         p.stop.set()
         p.join()
-    for p, name in zip(probes, ("healthz", "readyz"), strict=True):
-        xs = sorted(p.latencies) or [float("nan")]
+    out.send([(p.latencies, p.statuses) for p in probes])
+    out.close()
+
+
+def floor_listener(port: int) -> None:  # runs in a process of its own
+    from urbanos.web.probes import ProbeServer
+
+    ProbeServer("127.0.0.1", port, lambda path: (200, b'{"status":"ok"}')).start()
+    threading.Event().wait()
+
+
+def window(label: str, srv: subprocess.Popen[bytes], ports: dict[str, int], connections: int,
+           seconds: float) -> dict[str, float]:
+    """One load of ``connections`` for ``seconds`` with the probes and the server's CPU time."""
+    ctx = multiprocessing.get_context("fork")
+    stop, (receive, send) = ctx.Event(), ctx.Pipe(duplex=False)
+    prober = ctx.Process(target=_probe, args=(ports, stop, send), daemon=True)
+    prober.start()
+    cpu = _cpu_seconds(srv.pid)
+    row = load(ports["main"], connections, seconds)
+    row["cpu"] = (_cpu_seconds(srv.pid) - cpu) / seconds
+    stop.set()
+    results = receive.recv()
+    prober.join()
+    for (latencies, statuses), (name, _, _) in zip(results, PROBES, strict=True):
+        xs = sorted(latencies) or [float("nan")]
         row[f"{name}_p50"] = statistics.median(xs) * 1000
         row[f"{name}_max"] = xs[-1] * 1000
+        SAMPLES.setdefault((label, connections, name), []).extend(latencies)
+        if any(st != 200 for st in statuses):
+            bad = SAMPLES.setdefault((label, connections, name + " not 200"), [])
+            bad.extend(float(st) for st in statuses if st != 200)
     return row
+
+
+def probe_report() -> None:
+    """Latency percentiles of each probe over every round (ms): the main port's and the health listener's."""
+    print(f"{'configuration':<42} {'conns':>5} {'probe':<34} {'n':>5} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}")
+    for (label, n, name), xs in SAMPLES.items():
+        if name.endswith("not 200"):
+            print(f"{label:<42} {n:>5} {name:<34} {len(xs):>5} statuses {sorted(set(xs))}")
+            continue
+        xs = sorted(xs)
+        where = "health port" if "listener" in name else "floor: idle listener" if "floor" in name else "main port"
+        what = f"{name.split('_')[0]} ({where}{', new connection' if 'new_connection' in name else ''})"
+
+        def pct(q: float, xs: list[float] = xs) -> float:
+            return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000
+
+        print(f"{label:<42} {n:>5} {what:<34} {len(xs):>5} {pct(0.5):>7.1f} {pct(0.95):>7.1f} {pct(0.99):>7.1f} "
+              f"{xs[-1] * 1000:>7.1f}")
+    print("probes every 100 ms during the load: the main port's /healthz and /readyz on a keep-alive connection of "
+          "their own, /healthz also on a new connection each time; the health listener's (setting health_port) on a "
+          "new connection each time, as orchestrators probe; the floor: a health listener alone in an idle process, "
+          "what the machine's scheduling costs any probe. The probes run in a process of their own.")
 
 
 def merge(rows: list[dict[str, float]], seconds: float) -> dict[str, float]:
@@ -201,8 +287,8 @@ def merge(rows: list[dict[str, float]], seconds: float) -> dict[str, float]:
         out[k] = sum(r[k] for r in rows)
     out["goodput"] = out["ok"] / total
     out["cpu"] = sum(r["cpu"] for r in rows) / len(rows)
-    out["healthz_max"] = max(r["healthz_max"] for r in rows)
-    out["readyz_max"] = max(r["readyz_max"] for r in rows)
+    for name, _, _ in PROBES:
+        out[f"{name}_max"] = max(r[f"{name}_max"] for r in rows)
     return out
 
 
@@ -238,30 +324,40 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds; each runs every configuration and load once")
     ap.add_argument("--connections", default="200,700")
     ap.add_argument("--cache", default=tempfile.gettempdir())
+    ap.add_argument("--only", choices=("before", "after"), help="run one configuration only")
     args = ap.parse_args()
     connections = [int(x) for x in args.connections.split(",")]
     data = demo_data(args.cache)
     servers = []
     try:
         for label, env in CONFIGS:
-            port = free_port()
-            srv = launch(port, data, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            servers.append((label, port, srv))
-        for _, port, _ in servers:
+            if args.only and not label.startswith(args.only) and args.only not in label:
+                continue
+            port, health = free_port(), free_port()
+            srv = launch(port, data, env={**env, "URBANOS_HEALTH_PORT": str(health)}, args=ARGS.get(label),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            servers.append((label, port, health, srv))
+        for _, port, health, _ in servers:
             wait(f"http://127.0.0.1:{port}/healthz")
+            wait(f"http://127.0.0.1:{health}/readyz")
             load(port, 4, 2.0)  # warm-up
+        floor = free_port()
+        idle = multiprocessing.get_context("fork").Process(target=floor_listener, args=(floor,), daemon=True)
+        idle.start()
+        wait(f"http://127.0.0.1:{floor}/healthz")
         results: dict[tuple[str, int], list[dict[str, float]]] = {}
         for _ in range(args.rounds):
             for n in connections:
-                for label, port, srv in servers:
-                    for _, other, _ in servers:  # what an earlier load left in flight anywhere would steal the CPU
+                for label, port, health, srv in servers:
+                    for _, other, _, _ in servers:  # what an earlier load left in flight anywhere would steal the CPU
                         drained(other)
-                    row = window(srv, port, n, args.seconds)
+                    row = window(label, srv, {"main": port, "health": health, "floor": floor}, n, args.seconds)
                     row["connections"] = n
                     results.setdefault((label, n), []).append(row)
         report(results, args.seconds, args.rounds)
+        probe_report()
     finally:
-        for _, _, srv in servers:
+        for _, _, _, srv in servers:
             srv.terminate()
             srv.wait(timeout=30)
 

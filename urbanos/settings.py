@@ -107,6 +107,10 @@ def _coerce(t: type, raw: Any) -> Any:
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "Interface the HTTP server binds to."),
     Setting("port", int, 8000, "TCP port of the HTTP server.", minimum=0),
+    Setting("health_port", int, 0, "TCP port of a health listener of its own (GET /healthz and /readyz only, on the "
+            "host of the server), answered in a thread outside the event loop so that probes answer within "
+            "milliseconds under any load; with --workers N the supervising process answers for its workers. 0 "
+            "turns it off.", minimum=0),
     Setting(
         "db",
         str,

@@ -73,19 +73,37 @@ def _fresh(method: str, url: str, **kw: Any) -> httpx.Response:
 
 
 def test_two_workers_agree(tmp_path: Path, db_url: str) -> None:
-    env = {"URBANOS_CATALOG_USAGE_FLUSH_SECONDS": "0.3"}
+    env = {"URBANOS_CATALOG_USAGE_FLUSH_SECONDS": "0.3", "URBANOS_PARTICIPATION_POSTS_PER_MINUTE_PER_ADDRESS": "4"}
     if BACKEND != "postgresql":
         if not _redis():
             if os.environ.get("CI"):
                 pytest.fail("Redis is not running on 127.0.0.1:6379 in CI")
             pytest.skip("Redis is not running on 127.0.0.1:6379")
         env["URBANOS_BUS"] = REDIS
-    mqtt = free_port()
-    server = start_server(tmp_path / "w", db_url, args=["--workers", "2", "--mqtt-port", str(mqtt)], env=env)
+    mqtt, health = free_port(), free_port()
+    server = start_server(tmp_path / "w", db_url, args=["--workers", "2", "--mqtt-port", str(mqtt), "--health-port",
+                                                        str(health)], env=env)
     try:
         url = server.url
         pids = _pids(url, 2)
         assert len(pids) == 2, f"only {pids} answered"
+        # the health listener runs in the parent and answers for both workers
+        alive = _fresh("GET", f"http://127.0.0.1:{health}/healthz").json()
+        assert {w["pid"] for w in alive["workers"] if w["alive"]} == pids and alive["pid"] not in pids, alive
+        ready = _fresh("GET", f"http://127.0.0.1:{health}/readyz")
+        for _ in range(50):
+            if ready.status_code == 200 and ready.json()["ready_workers"] == 2:
+                break
+            time.sleep(0.2)
+            ready = _fresh("GET", f"http://127.0.0.1:{health}/readyz")
+        assert ready.status_code == 200 and ready.json()["ready_workers"] == 2, ready.text
+        assert {w["pid"] for w in ready.json()["workers"]} == pids
+        assert _fresh("GET", f"http://127.0.0.1:{health}/metrics").status_code == 404
+        # the participation limits are counted where both workers see them (PostgreSQL, or Redis): 4 posts a minute
+        # from this address across the two, not 4 each
+        codes = [_fresh("POST", url + "/participation/budgets/no-such-budget/verify", json={"code": "x"}).status_code
+                 for _ in range(9)]
+        assert codes[:4] == [404] * 4 and codes[4:] == [429] * 5, codes
         # writes through either worker; every notification reaches the one MQTT listener (worker 0)
         r = _fresh("POST", url + "/sta/v1.1/Things", json=STATION, headers=H)
         assert r.status_code == 201, r.text
@@ -137,5 +155,7 @@ def test_two_workers_agree(tmp_path: Path, db_url: str) -> None:
     finally:
         server.stop()
     assert server.proc.returncode is not None
+    with pytest.raises(httpx.ConnectError):  # the parent's listener stopped with it
+        httpx.get(f"http://127.0.0.1:{health}/healthz", timeout=2)
     log = server.log.read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]

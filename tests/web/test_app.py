@@ -148,9 +148,10 @@ def test_gzip(client: Any) -> None:
 def test_cors(make_settings: Any) -> None:
     app = create_app(make_settings(cors_origins="https://dash.city.example"))
     with TestClient(app) as c:
-        r = c.get("/healthz", headers={"Origin": "https://dash.city.example"})
+        # (/healthz is answered before CORS: probes are no browsers)
+        r = c.get("/metrics", headers={"Origin": "https://dash.city.example"})
         assert r.headers["access-control-allow-origin"] == "https://dash.city.example"
-        assert "access-control-allow-origin" not in c.get("/healthz", headers={"Origin": "https://evil.example"}).headers
+        assert "access-control-allow-origin" not in c.get("/metrics", headers={"Origin": "https://evil.example"}).headers
 
 
 def test_request_timeout_is_503_problem(make_settings: Any) -> None:

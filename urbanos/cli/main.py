@@ -69,6 +69,8 @@ def cli(config: str | None, set_values: tuple[str, ...]) -> None:
 def _server_options(fn: Any) -> Any:
     fn = click.option("--host", default=None, help="Interface to bind (setting host, default 127.0.0.1).")(fn)
     fn = click.option("--port", default=None, type=str, help="HTTP port (setting port, default 8000).")(fn)
+    fn = click.option("--health-port", default=None, type=str, help="Port of the health listener (/healthz, /readyz "
+                      "outside the event loop; setting health_port, default 0: off).")(fn)
     fn = click.option("--db", default=None, help="Database URL: empty for SQLite in the data dir, or postgresql://user@host/db.")(fn)
     fn = click.option("--data-dir", default=None, help="Data directory for SQLite, uploads and caches.")(fn)
     fn = click.option("--mqtt-port", default=None, type=str, help="Port of the embedded MQTT broker; 0 turns it off.")(fn)
@@ -91,12 +93,13 @@ def _flags(**kw: Any) -> dict[str, Any]:
 
 @cli.command()
 @_server_options
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Server processes sharing the port (PostgreSQL, or a redis:// bus on SQLite); worker 0 also runs "
-                   "the MQTT broker's TCP listener.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Server processes sharing the port, started and watched by a supervising process (more than one: "
+                   "PostgreSQL, or a redis:// bus on SQLite); worker 0 also runs the MQTT broker's TCP listener; the "
+                   "supervisor runs the health listener (health_port). Default: one process, no supervisor.")
 @click.pass_context
 @guarded
-def serve(ctx: click.Context, workers: int, **flags: Any) -> None:
+def serve(ctx: click.Context, workers: int | None, **flags: Any) -> None:
     """Serve the platform over HTTP (and MQTT).
 
     Runs migrations at start. Stop with Ctrl+C.
@@ -106,19 +109,30 @@ def serve(ctx: click.Context, workers: int, **flags: Any) -> None:
       urbanos serve --data-dir ./data --port 8080
       urbanos serve --db postgresql://urbanos@localhost/urbanos
       urbanos serve --db postgresql://urbanos@localhost/urbanos --workers 4
+      urbanos serve --data-dir ./data --workers 1 --health-port 8081
     """
     settings = settings_from(ctx, **_flags(**flags))
-    if workers > 1:
+    if workers is not None:
         from urbanos.cli.workers import serve_workers, worker_settings
 
         settings = worker_settings(settings, workers)
         configure_logging(settings.log_level, settings.log_format)
         check_port(settings.host, settings.port)
+        _check_health_port(settings)
         click.echo(f"urbanos {__version__}: serving {settings.city_name} on http://{settings.host}:{settings.port}/ with "
-                   f"{workers} workers ({describe_database(settings)}; bus {settings.bus})", err=True)
+                   f"{workers} worker{'s' if workers > 1 else ''} ({describe_database(settings)}; bus {settings.bus})", err=True)
         serve_workers(settings, workers)
         return
     _serve(settings)
+
+
+def _check_health_port(settings: Settings) -> None:
+    """The health listener's port: free, and not the server's own."""
+    port = int(settings.health_port)
+    if port and port == int(settings.port):
+        fail("setting URBANOS_HEALTH_PORT / --health-port: it is the server's own port. Fix: choose another port "
+             "for the health listener, or 0 to turn it off.")
+    check_port(settings.host, port, "URBANOS_HEALTH_PORT / --health-port")
 
 
 def _serve(settings: Settings, banner: str | None = None) -> None:
@@ -127,6 +141,7 @@ def _serve(settings: Settings, banner: str | None = None) -> None:
 
     configure_logging(settings.log_level, settings.log_format)
     check_port(settings.host, settings.port)
+    _check_health_port(settings)
     app = create_app(settings)
     if banner is not None:
         app.state.platform.services["demo"] = True

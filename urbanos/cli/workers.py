@@ -7,6 +7,11 @@ process; every worker serves MQTT over WebSockets at ``/mqtt`` for clean session
 others through the event bus, which must cross processes: on PostgreSQL the ``memory`` bus is replaced by
 ``postgres`` (LISTEN/NOTIFY); on SQLite a ``redis://`` bus is needed. A worker that dies is started again (after a
 pause that grows while it keeps dying); Ctrl+C or SIGTERM stops them all gracefully.
+
+With the setting ``health_port`` the parent, which serves no requests and so is never busy, runs the health
+listener (:mod:`urbanos.web.probes`) and answers for its workers: /healthz lists them, /readyz is 200 while at
+least one live worker has a fresh successful readiness check (each worker writes its results to a slot of shared
+memory). Per-worker listeners on one port (SO_REUSEPORT) would answer for whichever worker the kernel picked.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from urbanos.platform import Platform
 from urbanos.plugins import load_components
 from urbanos.web.app import create_app
 from urbanos.web.logs import configure_logging
+from urbanos.web.probes import ProbeServer, SharedReadiness, WorkersHealth
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -33,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("urbanos.workers")
 RESTART_PAUSE = (0.5, 30.0)  # seconds before a dead worker is started again: first, at most
+SLOT_BYTES = 4096  # a worker's readiness result in shared memory
 
 
 def worker_settings(settings: Settings, workers: int) -> Settings:
@@ -62,12 +69,14 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
     return sock
 
 
-def _worker(settings: Settings, index: int, sock: socket.socket) -> None:  # pragma: no cover - runs in a child
-    """One worker: build the app (the database is migrated already) and serve on the shared socket."""
+def _worker(settings: Settings, index: int, sock: socket.socket, slot: Any) -> None:  # pragma: no cover - a child
+    """One worker: build the app (the database is migrated already) and serve on the shared socket; its readiness
+    results go to ``slot`` for the parent's health listener."""
     configure_logging(settings.log_level, settings.log_format)
     if index > 0 and "mqtt_port" in settings.registry:
         settings = settings.replace(mqtt_port=0)  # worker 0 holds the MQTT sessions
-    app = create_app(settings)
+    state = SharedReadiness(slot) if int(settings.health_port) else None
+    app = create_app(settings.replace(health_port=0), readiness_state=state)  # the parent listens
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on", proxy_headers=False,
                             server_header=False, timeout_graceful_shutdown=5, ws="websockets-sansio")
     uvicorn.Server(config).run(sockets=[sock])
@@ -82,9 +91,12 @@ class Supervisor:
         self.procs: dict[int, BaseProcess] = {}
         self.pause: dict[int, float] = {}
         self.stopping = False
+        self.slots = [self.ctx.Array("c", SLOT_BYTES) for _ in range(workers)]
+        self.health: ProbeServer | None = None
 
     def start(self, index: int) -> None:
-        proc = self.ctx.Process(target=_worker, args=(self.settings, index, self.sock), name=f"urbanos-worker-{index}")
+        proc = self.ctx.Process(target=_worker, args=(self.settings, index, self.sock, self.slots[index]),
+                                name=f"urbanos-worker-{index}")
         proc.start()
         self.procs[index] = proc
         log.info("worker %d started (pid %s)", index, proc.pid)
@@ -92,9 +104,16 @@ class Supervisor:
     def stop(self, *_: Any) -> None:
         self.stopping = True
 
+    def workers(self) -> dict[int, tuple[int | None, bool, Any]]:
+        """index -> (pid, alive, readiness slot), for the health listener."""
+        return {i: (proc.pid, proc.is_alive(), self.slots[i]) for i, proc in list(self.procs.items())}
+
     def run(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self.stop)
+        port = int(self.settings.health_port)
+        if port:
+            self.health = ProbeServer(str(self.settings.host), port, WorkersHealth(self.workers).answer).start()
         for i in range(self.count):
             self.start(i)
         started = {i: time.monotonic() for i in self.procs}
@@ -115,6 +134,9 @@ class Supervisor:
         self.shutdown()
 
     def shutdown(self) -> None:
+        if self.health is not None:
+            self.health.close()
+            self.health = None
         for proc in self.procs.values():
             if proc.is_alive() and proc.pid is not None:
                 proc.terminate()  # SIGTERM: uvicorn finishes the requests in flight

@@ -1,4 +1,4 @@
-"""Tables the governance layer owns: organisations, datasets (access records), grants, tokens."""
+"""Tables the governance layer owns: organisations, datasets (access records), grants, tokens, rate counts."""
 
 from __future__ import annotations
 
@@ -35,8 +35,17 @@ def _v2(c: Connection) -> None:
     c.execute("INSERT INTO credentials_version (id, n) VALUES (1, 0)")
 
 
+def _v4(c: Connection) -> None:
+    """Posts counted per key and window by the rate limits that several server processes share
+    (``urbanos.governance.counters``): UNLOGGED on PostgreSQL, as counts are not worth a durable write."""
+    unlogged = "UNLOGGED " if c.dialect.name == "postgresql" else ""
+    c.execute(f"CREATE {unlogged}TABLE rate_counts (scope TEXT NOT NULL, key TEXT NOT NULL, slot BIGINT NOT NULL,"
+              " n INTEGER NOT NULL, PRIMARY KEY (scope, key, slot))")
+
+
 MIGRATIONS = [Migration("governance", 1, "organisations, datasets, grants, tokens", _v1),
               Migration("governance", 2, "credentials version", _v2),
-              Migration("governance", 3, "visibility stamp", visibility_stamp_migration)]
+              Migration("governance", 3, "visibility stamp", visibility_stamp_migration),
+              Migration("governance", 4, "shared rate counts", _v4)]
 
 __all__ = ["MIGRATIONS"]

@@ -61,7 +61,7 @@ class ParticipationComponent(Component):
         from urbanos.participation.planning import wiring as planning
         from urbanos.participation.throttle import SERVICE, Limits
 
-        platform.services[SERVICE] = Limits(platform.settings)  # before the services that post through it
+        platform.services[SERVICE] = Limits(platform.settings, platform.db)  # before the services that post through it
         platform.services["open311"] = Open311Service(platform)
         platform.contribute(PersonalDataPort, ContactRetention(platform))
         wiring.setup(platform)
@@ -97,6 +97,13 @@ class ParticipationComponent(Component):
 
         await opendata.startup(platform)
         await planning_data.startup(platform)
+
+    async def shutdown(self, platform: Platform) -> None:
+        from urbanos.participation.throttle import SERVICE
+
+        limits = platform.services.get(SERVICE)
+        if limits is not None:
+            await limits.counter.close()  # a Redis counter's connections
 
     def cli_commands(self) -> list[click.Command]:
         from urbanos.participation.budget import wiring

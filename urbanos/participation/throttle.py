@@ -1,7 +1,7 @@
 """Rate limits on what residents send (Open311 service requests and the report form, planning contributions,
 comments and ratings, budget ideas, ballots and letter codes): one budget per API token, or voter key, of
 ``participation_posts_per_minute`` and one per client address of ``participation_posts_per_minute_per_address``,
-shared by every kind of post. An API answers 429 with ``Retry-After`` in its own error format (Open311 its error
+shared by every kind of post, and by every server process (``--workers N``) when several run. An API answers 429 with ``Retry-After`` in its own error format (Open311 its error
 list, the others problem+json); a form page answers a readable 429 page."""
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from starlette.responses import HTMLResponse
 
 from urbanos.core.lang import pick_lang, translator
 from urbanos.errors import RateLimited
-from urbanos.governance.throttle import FailureLimiter, client_key
+from urbanos.governance.counters import make_counter
+from urbanos.governance.throttle import client_key
 from urbanos.platform import render_html
 from urbanos.routing import platform_of
 
 if TYPE_CHECKING:
     from urbanos.settings import Settings
+    from urbanos.storage import Database
 
 SERVICE = "participation_limits"
 MESSAGES: dict[str, dict[str, str]] = {
@@ -32,27 +34,27 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 class Limits:
-    """The token buckets (the governance throttle's, drained by every accepted post)."""
+    """The two limits, counted where every server process sees them when several run (the bus crosses processes:
+    a PostgreSQL table or Redis, :mod:`urbanos.governance.counters`), else in this process's token buckets."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.per_token = FailureLimiter(int(settings.participation_posts_per_minute))
-        self.per_address = FailureLimiter(int(settings.participation_posts_per_minute_per_address))
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.per_token = int(settings.participation_posts_per_minute)
+        self.per_address = int(settings.participation_posts_per_minute_per_address)
+        self.counter = make_counter(settings, db, "participation")
 
-    def take(self, subject: str | None, client: str | None, what: str = "posts") -> None:
+    async def take(self, subject: str | None, client: str | None, what: str = "posts") -> None:
         """RateLimited when ``subject`` (a token's subject or a voter key; None: counted by address only) or the
         client address has used up its posts; otherwise count this post against both."""
-        keys = ((self.per_token, subject), (self.per_address, client_key(client)))
-        wait = max(limiter.retry_after(key) for limiter, key in keys)
+        wait = await self.counter.take([("posts", subject, self.per_token),
+                                        ("address", client_key(client), self.per_address)])
         if wait:
             raise RateLimited(f"Too many {what}; try again in {wait} s.", retry_after=wait)
-        for limiter, key in keys:
-            limiter.failed(key)
 
 
-def take(request: Request, subject: str | None, what: str = "posts") -> None:
+async def take(request: Request, subject: str | None, what: str = "posts") -> None:
     """:meth:`Limits.take` for the client of ``request``."""
     limits: Limits = platform_of(request).services[SERVICE]
-    limits.take(subject, request.client.host if request.client else None, what)
+    await limits.take(subject, request.client.host if request.client else None, what)
 
 
 def too_many_page(request: Request, exc: RateLimited, back: str) -> HTMLResponse:

@@ -29,6 +29,7 @@ from urbanos.web import errors, openapi
 from urbanos.web.admin import router as admin_router
 from urbanos.web.metrics import Metrics
 from urbanos.web.middleware import HEAVY, MQTT, OTHER, WRITES, LoadPolicy, PlatformMiddleware
+from urbanos.web.probes import LocalHealth, Readiness
 from urbanos.web.security import HostPolicy, ProxyPolicy, page_policy
 
 log = logging.getLogger("urbanos")
@@ -80,18 +81,26 @@ def _tile_templates(settings: Settings) -> list[str]:
     return [str(settings.get(name) or "") for name in ("map_tile_url", "portal_tile_url") if settings.get(name)]
 
 
-def create_app(settings: Settings, *, components: list[Component] | None = None) -> FastAPI:
-    """Build the platform (open the database, migrate, set up components) and its web app."""
+def create_app(settings: Settings, *, components: list[Component] | None = None,
+               readiness_state: Readiness | None = None) -> FastAPI:
+    """Build the platform (open the database, migrate, set up components) and its web app. ``readiness_state``:
+    where a worker of ``urbanos serve --workers N`` keeps its readiness results for the parent's health listener."""
     comps = components if components is not None else load_components()
     platform = Platform.build(settings, comps)
     platform.open()
+    # the process id tells which server process answered (``urbanos serve --workers N`` runs several)
+    alive = orjson.dumps({"status": "ok", "version": __version__, "database": platform.db.dialect.name,
+                          "pid": os.getpid()})
+    health = LocalHealth(platform.db, str(settings.host), int(settings.health_port), alive, readiness_state)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await platform.start()
         try:
+            await health.start()
             yield
         finally:
+            await health.stop()
             await platform.stop()
             platform.close()
 
@@ -117,7 +126,7 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
 
     # Operations endpoints first (cheap to match); then the capabilities, so that one may serve a more
     # specific page than the landing page, which comes last.
-    _operations_routes(app, platform, metrics)
+    _operations_routes(app, platform, metrics, alive)
     for c in comps:
         c.mount(app, platform)
     _core_routes(app, platform, metrics)
@@ -145,7 +154,9 @@ def create_app(settings: Settings, *, components: list[Component] | None = None)
         proxies=ProxyPolicy(settings.trusted_proxies),
         page_csp=page_policy(_tile_templates(settings)),
         load=_load_policy(settings),
+        alive=alive,
     )
+    app.state.health = health
     return app
 
 
@@ -158,15 +169,12 @@ def _load_policy(settings: Settings) -> LoadPolicy:
                       shed_hold=settings.shed_hold_max)
 
 
-def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics) -> None:
-    # the process id tells which server process answered (``urbanos serve --workers N`` runs several)
-    alive = orjson.dumps({"status": "ok", "version": __version__, "database": platform.db.dialect.name,
-                          "pid": os.getpid()})
-
+def _operations_routes(app: FastAPI, platform: Platform, metrics: Metrics, alive: bytes) -> None:
     @app.get("/healthz", tags=["Operations"], summary="Liveness: the process serves requests")
     async def healthz() -> Response:
         # from memory, no database query: a liveness probe must not fail (and restart the process) because the
-        # database is slow or down; /readyz says whether requests can be served
+        # database is slow or down; /readyz says whether requests can be served. PlatformMiddleware answers a GET
+        # with the same bytes before routing (its fast path); this route documents it in the OpenAPI document
         return Response(alive, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     @app.get("/readyz", tags=["Operations"], summary="Readiness: the database answers and accepts writes")

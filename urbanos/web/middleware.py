@@ -231,9 +231,13 @@ class PlatformMiddleware:
     def __init__(
         self, app: ASGIApp, *, max_body: int, timeout: float, metrics: Metrics | None, access_log: bool, max_concurrent: int = 512,
         hosts: HostPolicy | None = None, proxies: ProxyPolicy | None = None, page_csp: str | None = None,
-        load: LoadPolicy | None = None,
+        load: LoadPolicy | None = None, alive: bytes | None = None,
     ) -> None:
         self.app = app
+        # GET /healthz answered here from these bytes, before the inner middleware and the router (None: routed)
+        self.alive = alive
+        self.alive_headers = response_headers([(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
+                                               (b"content-length", str(len(alive or b"")).encode())], b"")
         policy = load if load is not None else LoadPolicy({})
         self.budgets = {name: Budget(name, n, policy.max_wait) for name, n in policy.budgets.items() if n > 0}
         self.per_token = TokenBuckets(policy.per_token) if policy.per_token > 0 else None
@@ -284,6 +288,9 @@ class PlatformMiddleware:
                 return
             await self.app(scope, receive, send)
             return
+        if self.alive is not None and scope.get("path") == "/healthz" and scope.get("method") == "GET":
+            await self._alive(scope, send)
+            return
         self.proxies.apply(scope)
         headers = dict(scope.get("headers") or ())
         rid = (headers.get(b"x-request-id") or b"").decode("latin-1")[:64] or secrets.token_hex(8)
@@ -303,6 +310,19 @@ class PlatformMiddleware:
             self.in_flight -= not exempt
             self._record(scope, ex.status, time.perf_counter() - start)
             request_id_var.reset(token)
+
+    async def _alive(self, scope: Scope, send: Send) -> None:
+        """Liveness from memory: no proxy or host rules (any host), no limits, no compression, no routing; the
+        request id, the security headers, the metrics and the access log as for any request."""
+        start = time.perf_counter()
+        given = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), b"")
+        rid = given.decode("latin-1")[:64] or secrets.token_hex(8)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*self.alive_headers, (b"x-request-id", rid.encode("latin-1"))]})
+        await send({"type": "http.response.body", "body": self.alive})
+        token = request_id_var.set(rid)
+        self._record(scope, 200, time.perf_counter() - start)
+        request_id_var.reset(token)
 
     async def _admitted(self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], ex: _Exchange) -> None:
         """The rate limit of the caller, then a slot of the request's class (or 503 at once when the queue's

@@ -129,7 +129,7 @@ class BudgetRoutes:
 
     async def verify(self, request: Request) -> Response:
         body = await _body(request)
-        throttle.take(request, None, "codes")  # by address: letters' codes are not to be guessed
+        await throttle.take(request, None, "codes")  # by address: letters' codes are not to be guessed
         if not isinstance(body, dict):
             raise BadRequest("The body is a JSON object with the code.")
         key = await self.s.verify(str(request.path_params["name"]), body.get("code"))
@@ -149,7 +149,7 @@ class BudgetRoutes:
             if ident.is_anonymous:
                 raise Unauthorized("Vote with the voter key of your letter's code (X-Voter-Key) or a registered token.")
             credential = "id:" + ident.subject
-        throttle.take(request, credential, "ballots")
+        await throttle.take(request, credential, "ballots")
         return _json(await self.s.cast(str(request.path_params["name"]), credential, body.get("projects")))
 
     async def ballot_form(self, request: Request) -> Response:
@@ -163,7 +163,7 @@ class BudgetRoutes:
         chosen = [int(x) for x in chosen_raw if x.isascii() and x.isdigit() and len(x) < 19]
         credential = (form.get("credential") or [""])[0].strip()
         try:
-            throttle.take(request, "key:" + credential[:200] if credential.startswith("vk_") else None, "ballots")
+            await throttle.take(request, "key:" + credential[:200] if credential.startswith("vk_") else None, "ballots")
         except RateLimited as exc:
             lang = pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
             return too_many_page(request, exc, f"{PREFIX}/{ref}?lang={lang}")

@@ -95,7 +95,7 @@ async def report_post(request: Request) -> Response:
     shared = ident.is_anonymous
     ident = REPORT_FORM if shared else ident
     try:
-        svc.throttle(ident, request.client.host if request.client else None, per_token=not shared)
+        await svc.throttle(ident, request.client.host if request.client else None, per_token=not shared)
     except RateLimited as exc:
         return too_many_page(request, exc, f"/participation/report?lang={_lang(request)}")
     items = [(k, v) for k, v in items if v != "" or k.startswith("attribute")]

@@ -173,7 +173,7 @@ async def post_request(request: Request) -> Response:
     ident = await _caller(request, _one_field(items, "api_key"))
     if ident.is_anonymous:
         raise Unauthorized("api_key is required: an API token of the platform.")
-    svc.throttle(ident, request.client.host if request.client else None)
+    await svc.throttle(ident, request.client.host if request.client else None)
     return answer(fmt, "service_requests", await svc.submit(ident, items, photo, base_url(request)))
 
 

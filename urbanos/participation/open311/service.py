@@ -116,11 +116,11 @@ class Open311Service:
             await opendata.publish(self.platform, self.open_data, rid, everything=rid is None)
 
     # -- requests ---------------------------------------------------------------------------------------------
-    def throttle(self, ident: Identity, client: str | None, *, per_token: bool = True) -> None:
+    async def throttle(self, ident: Identity, client: str | None, *, per_token: bool = True) -> None:
         """429 when the caller's token (``per_token``: not for the shared report form) or client address has used
         up its posts; otherwise count this post against both."""
         limits: Limits = self.platform.services[throttle.SERVICE]
-        limits.take(ident.subject if per_token else None, client, "service requests")
+        await limits.take(ident.subject if per_token else None, client, "service requests")
 
     async def submit(self, ident: Identity, items: list[tuple[str, str]], photo: bytes | None,
                      base: str) -> list[dict[str, Any]]:

@@ -127,7 +127,7 @@ def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[R
         FORMS.check(request, form.pop("csrf", ""))
         ident = await signed_in(request)
         try:
-            throttle.take(request, None if ident.is_anonymous else ident.subject, "contributions")
+            await throttle.take(request, None if ident.is_anonymous else ident.subject, "contributions")
         except RateLimited as exc:
             return too_many_page(request, exc, f"/participation/projects/{name}?lang={_lang(request)}")
         lat, lon = _number(form.get("lat", "")), _number(form.get("lon", ""))

@@ -51,7 +51,7 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
 async def _limited(request: Request, what: str) -> Identity:
     """The caller, after its post is counted against its token's and its address's limits (429 beyond them)."""
     ident = await identity_of(request)
-    throttle.take(request, None if ident.is_anonymous else ident.subject, what)
+    await throttle.take(request, None if ident.is_anonymous else ident.subject, what)
     return ident
 
 
