@@ -92,7 +92,7 @@ def propose_form(service: BudgetService) -> Callable[[Request], Awaitable[Respon
         ident = await FORMS.identity(request)
         lang = lang_of(request)
         try:
-            throttle.take(request, None if ident.is_anonymous else ident.subject, "ideas")
+            await throttle.take(request, None if ident.is_anonymous else ident.subject, "ideas")
         except RateLimited as exc:
             return too_many_page(request, exc, f"{PREFIX}/{budget['id']}/ideas?lang={lang}")
         values = {k: form.get(k, "") for k in IDEA_FIELDS}

@@ -107,7 +107,7 @@ class BudgetRoutes:
         ref = str(request.path_params["name"])
         if request.method == "POST":
             ident = await identity_of(request)
-            throttle.take(request, None if ident.is_anonymous else ident.subject, "ideas")
+            await throttle.take(request, None if ident.is_anonymous else ident.subject, "ideas")
             return _json(await self.s.ideas.propose(ident, ref, await _body(request)), 201)
         budget, ideas = await self.s.ideas.listing(ref)
         if wants_html(request):
