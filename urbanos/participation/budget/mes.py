@@ -39,7 +39,7 @@ class _Voters:
     def __init__(self, approvals: np.ndarray, weights: np.ndarray) -> None:
         self.a = approvals
         self.w = weights
-        self.weighted = approvals.astype(np.int64) * weights[:, None]
+        self.weighted = (approvals.astype(np.int64) * weights[:, None]).astype(np.int32)  # gathered every round: half the bytes
         self.supporters = [np.flatnonzero(approvals[:, j]) for j in range(approvals.shape[1])]
 
 
@@ -117,7 +117,8 @@ class _Classes:
         sv = self.v.supporters[j]
         sv = sv[self.cls[sv] >= 0]
         par = self.cls[sv]
-        order = np.argsort(par, kind="stable")
+        # a stable sort of small integers is a radix sort when they fit in 16 bits
+        order = np.argsort(par.astype(np.int16) if len(self.bf) < 32768 else par, kind="stable")
         sv, par = sv[order], par[order]
         edge = np.empty(len(par), dtype=bool)
         edge[0] = True
