@@ -116,15 +116,22 @@ def _line(raw: str) -> dict[str, Any] | None:
     return {"type": "LineString", "coordinates": coords}
 
 
+async def _project_form(service: PlanningService, request: Request) -> tuple[str, dict[str, str]]:
+    """The project a form is posted to (NotFound when there is none) and the form's fields, its CSRF token checked
+    and removed; 413 for a form over ``MAX_FORM`` bytes."""
+    name = str(request.path_params["name"])
+    await service.get(name)
+    raw = await request.body()
+    if len(raw) > MAX_FORM:
+        raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
+    form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=20))
+    FORMS.check(request, form.pop("csrf", ""))
+    return name, form
+
+
 def contribute_form(service: PlanningService) -> Callable[[Request], Awaitable[Response]]:
     async def post(request: Request) -> Response:
-        name = str(request.path_params["name"])
-        await service.get(name)
-        raw = await request.body()
-        if len(raw) > MAX_FORM:
-            raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
-        form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=20))
-        FORMS.check(request, form.pop("csrf", ""))
+        name, form = await _project_form(service, request)
         ident = await signed_in(request)
         try:
             await throttle.take(request, None if ident.is_anonymous else ident.subject, "contributions")
@@ -161,13 +168,7 @@ def unhide_form(service: PlanningService) -> Callable[[Request], Awaitable[Respo
     shows a hidden contribution or comment again (the moderation API with ``hidden: false``)."""
 
     async def post(request: Request) -> Response:
-        name = str(request.path_params["name"])
-        await service.get(name)
-        raw = await request.body()
-        if len(raw) > MAX_FORM:
-            raise PayloadTooLarge(f"A form is at most {MAX_FORM} bytes.")
-        form = dict(parse_qsl(raw.decode("utf-8", "replace"), max_num_fields=20))
-        FORMS.check(request, form.pop("csrf", ""))
+        name, form = await _project_form(service, request)
         cid = _form_id(form, "contribution")
         if cid is None:
             raise refuse("contribution", "contribution is the id of a hidden item.")
