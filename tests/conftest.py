@@ -38,6 +38,10 @@ PG_URL = os.environ.get("URBANOS_TEST_DB", "")
 BACKEND = "postgresql" if PG_URL.startswith("postgres") else "sqlite"
 SQLITE_RUN_ONLY = pytest.mark.skipif(BACKEND != "sqlite", reason="no database involved: runs once, with the SQLite suite")
 """``pytestmark`` of a module whose tests use no database (parsers, rules, policies): it runs in the SQLite run only."""
+PAGES_ON_SQLITE = pytest.mark.skipif(BACKEND != "sqlite", reason="every page's markup, scripts and policy in a browser: "
+                                     "the templates do not depend on the back end, whose data paths are tested on both")
+"""``pytestmark`` of a browser module that checks what every page is made of (WCAG, the Content-Security-Policy) on
+the demo: it runs in the SQLite run only (on PostgreSQL it cost 100 s of the suite for the same pages)."""
 ROOT = Path(__file__).resolve().parents[1]
 _DATA_SOURCES = {
     "hamburg/hamburg_bezirke.geojson": ROOT / "urbanos" / "features" / "demo_data" / "hamburg_bezirke.geojson.gz",

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import axe_violations
+from tests.conftest import PAGES_ON_SQLITE
+
+pytestmark = PAGES_ON_SQLITE
 
 PAGES = (
     "/", "/datasets", "/datasets?q=bench", "/datasets/hamburg-bezirke", "/datasets/melbourne-pedestrian-counts",

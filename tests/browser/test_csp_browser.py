@@ -15,6 +15,9 @@ import httpx
 import pytest
 
 from tests.browser.conftest import ADMIN, SHOTS
+from tests.conftest import PAGES_ON_SQLITE
+
+pytestmark = PAGES_ON_SQLITE
 
 MAP_TILES = "https://{s}.tiles.test.example/{z}/{x}/{y}.png"
 PORTAL_TILES = "https://tiles.portal.test.example/{z}/{x}/{y}.png"

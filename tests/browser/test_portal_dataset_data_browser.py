@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import SHOTS, axe_violations
+from tests.conftest import LiveServer, fresh_db_url, start_server
 
 
-@pytest.fixture
-def demo_server(db_url: str, server_factory: Callable[..., Any]) -> Any:
-    return server_factory(db_url, command="demo", args=["--mqtt-port", "0"])
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One `urbanos demo` for the module's tests, which only read it."""
+    folder = tmp_path_factory.mktemp("dataset-pages-demo")
+    with fresh_db_url(folder) as url:
+        server = start_server(folder / "data", url, command="demo", args=["--mqtt-port", "0"], timeout=240)
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 def test_demo_dataset_pages_give_the_data(demo_server: Any, chromium: Any) -> None:
