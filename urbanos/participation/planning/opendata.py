@@ -127,8 +127,9 @@ class PlanningOpenData:
             catalog.ensure_resource(c, ADMIN, {**res, "package_id": ref.name, "collection": name})
         return n
 
-    def ensure(self, c: Connection, project: dict[str, Any]) -> bool:
-        """Publish the project's contributions when its collection does not exist yet; whether it is published."""
+    def ensure(self, c: Connection, project: dict[str, Any], describe: bool = False) -> bool:
+        """Publish the project's contributions when its collection does not exist yet (``describe``: and, when it
+        does, make its dataset follow the project, e.g. a changed title); whether it is published."""
         ports = self._ports()
         if ports is None:
             return False
@@ -136,19 +137,14 @@ class PlanningOpenData:
         if ours is None:
             self.publish_all(c, project)
             return True
+        if ours and describe:
+            ports[0].ensure_dataset(c, ADMIN, metadata(project, self.license))
         return ours
 
-    def describe(self, c: Connection, project: dict[str, Any]) -> bool:
-        """The project changed (its title): its dataset follows, or is published when it is not yet."""
+    def unpublished(self, c: Connection, projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The ``projects`` whose collection does not exist yet."""
         ports = self._ports()
-        if ports is None:
-            return False
-        ours = self._ours(c, ports, project)
-        if ours is None:
-            self.publish_all(c, project)
-        elif ours:
-            ports[0].ensure_dataset(c, ADMIN, metadata(project, self.license))
-        return bool(ours is None or ours)
+        return [p for p in projects if self._ours(c, ports, p) is None] if ports is not None else []
 
     def changed(self, c: Connection, project: dict[str, Any], cid: int) -> bool:
         """Contribution ``cid`` was written in this transaction: its feature follows (made, replaced or deleted when
@@ -174,8 +170,7 @@ async def publish(platform: Platform, project: dict[str, Any], data: PlanningOpe
     another organisation)."""
     data = data or PlanningOpenData(platform)
     try:
-        return bool(await platform.db.write(lambda c: data.describe(c, project) if describe
-                                            else data.ensure(c, project)))
+        return bool(await platform.db.write(lambda c: data.ensure(c, project, describe)))
     except UrbanosError as exc:
         log.warning("the contributions of planning project %r are not published as open data: %s %s",
                     project["name"], exc.message, exc.detail or "")
@@ -185,7 +180,8 @@ async def publish(platform: Platform, project: dict[str, Any], data: PlanningOpe
 async def startup(platform: Platform) -> None:
     """Publish every project that has no collection yet (once; later starts write nothing)."""
     data = PlanningOpenData(platform)
-    for project in await platform.db.read(store.projects):
+    # one read finds the projects to publish: a start where every project is published writes nothing
+    for project in await platform.db.read(lambda c: data.unpublished(c, store.projects(c))):
         await publish(platform, project, data)
 
 
