@@ -212,6 +212,10 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             "standby still serves reads; beyond it reads go to the primary.", minimum=0),
     Setting("pg_pool_min", int, 2, "Smallest PostgreSQL connection pool size.", minimum=1),
     Setting("pg_pool_max", int, 10, "Largest PostgreSQL connection pool size.", minimum=1),
+    Setting("pg_group_size", int, 64, "Most single-Observation POSTs written in one PostgreSQL transaction when they "
+            "arrive together (group commit; 1: each in a transaction of its own).", minimum=1),
+    Setting("pg_group_concurrency", int, 2, "Groups of single-Observation POSTs written at the same time on "
+            "PostgreSQL (see pg_group_size).", minimum=1),
     Setting("pg_pool_timeout", float, 5.0, "Seconds a request waits for a PostgreSQL connection when all are busy "
             "before 503; while the database is down requests fail at once.", minimum=0.1),
     Setting("statement_timeout", float, 15.0, "Seconds a single database query may run (PostgreSQL).", minimum=0.1),

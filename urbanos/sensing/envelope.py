@@ -32,8 +32,30 @@ def track_many(c: Connection, table: str, parent: int, first: str, last: str, la
 
 
 def track(c: Connection, table: str, parent: int, obs_id: int, start: str, end: str | None, rtime: str | None) -> None:
-    """:func:`track_many` for one new Observation."""
-    track_many(c, table, parent, start, end or start, obs_id, start, rtime, rtime)
+    """:func:`track_many` for one new Observation; in a group of writes, once per parent for the whole group
+    (:meth:`~urbanos.storage.Connection.defer`)."""
+    c.defer(("envelope", table, parent), (table, parent, start, end or start, obs_id, start, rtime, rtime), _widen, _flush)
+
+
+def _lo(a: str | None, b: str | None) -> str | None:
+    return b if a is None or (b is not None and b < a) else a
+
+
+def _hi(a: str | None, b: str | None) -> str | None:
+    return b if a is None or (b is not None and b > a) else a
+
+
+def _widen(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Two pending envelope widenings of one parent as one; the latest pointer moves only to a strictly later
+    start (as :func:`track_many` applied in turn would: the first of equal starts stays)."""
+    table, parent, first, last, latest_id, latest_start, rmin, rmax = old
+    later = new[5] > latest_start
+    return (table, parent, min(first, new[2]), max(last, new[3]), new[4] if later else latest_id,
+            new[5] if later else latest_start, _lo(rmin, new[6]), _hi(rmax, new[7]))
+
+
+def _flush(c: Connection, v: tuple[Any, ...]) -> None:
+    track_many(c, *v)
 
 
 def retrack(c: Connection, table: str, parent: Any) -> None:

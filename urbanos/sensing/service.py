@@ -43,7 +43,7 @@ from urbanos.sensing.query import Ctx, fetch, next_link, serialize
 from urbanos.sensing.release import dataset_of
 from urbanos.sensing.serialize import observation_json, prop_value, self_link, with_dataset
 from urbanos.sensing.update import delete, update
-from urbanos.sensing.write import Writer
+from urbanos.sensing.write import Writer, single_observation
 
 if TYPE_CHECKING:
     from urbanos.governance import Identity
@@ -349,7 +349,8 @@ class SensingService:
                              base_url: str) -> dict[str, Any]:
         Gate.require_somewhere(identity, "publisher")
         ctx = self.ctx(version, identity, base_url)
-        return await self.db.write(lambda c: self.create_sync(c, ctx, path, body))
+        write = self.db.write_grouped if single_observation(path, body) else self.db.write
+        return await write(lambda c: self.create_sync(c, ctx, path, body))
 
     def update_sync(self, conn: Connection, ctx: Ctx, path: str, body: Any, mode: str) -> dict[str, Any]:
         refuse_nul(body)

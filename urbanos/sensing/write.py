@@ -7,6 +7,7 @@ Every row a write touches or links is checked against the caller's rights by :mo
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from urbanos.core.time import now_stored
@@ -332,11 +333,17 @@ class Writer:
         parent: int = vals["datastream_id"] if ds is not None else vals["multi_datastream_id"]
         # one query: the parent's Thing, dataset and owner (its dataset joined by primary key), and the
         # FeatureOfInterest made from the Thing's Location
-        row = self.c.fetchone(
-            f"SELECT p.thing_id, p.dataset_id, (SELECT f.id FROM sta_features f WHERE f.location_id ="
-            f" (SELECT MAX(tl.location_id) FROM sta_thing_locations tl WHERE tl.thing_id = p.thing_id)"
-            f" ORDER BY f.id LIMIT 1), p.owner_org, d.owner_org, d.access_level, d.name"
-            f" FROM {table} p LEFT JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?", (parent,))
+        # (read once for a group of single Observations: :meth:`~urbanos.storage.Database.write_grouped`)
+        memo, key = self.c.memo, (table, parent)
+        row = memo.get(key) if memo is not None else None
+        if row is None:
+            row = self.c.fetchone(
+                f"SELECT p.thing_id, p.dataset_id, (SELECT f.id FROM sta_features f WHERE f.location_id ="
+                f" (SELECT MAX(tl.location_id) FROM sta_thing_locations tl WHERE tl.thing_id = p.thing_id)"
+                f" ORDER BY f.id LIMIT 1), p.owner_org, d.owner_org, d.access_level, d.name"
+                f" FROM {table} p LEFT JOIN datasets d ON d.id = p.dataset_id WHERE p.id = ?", (parent,))
+            if memo is not None and row is not None and row[2] is not None:
+                memo[key] = row
         if row is None:
             raise BadRequest(f"{kind} {parent} does not exist.")
         thing_id, dataset_id, foi = row[0], row[1], row[2]
@@ -392,10 +399,30 @@ class Writer:
         return links, ds
 
 
+_SINGLE_PATH = re.compile(r"/?(?:(?:Multi)?Datastreams\(\d{1,18}\)/)?Observations")
+_SINGLE_KEYS = frozenset({"result", "phenomenonTime", "resultTime", "resultQuality", "validTime", "parameters"})
+_SINGLE_LINKS = frozenset({"Datastream", "MultiDatastream", "FeatureOfInterest"})
+
+
+def single_observation(path: str, body: Any) -> bool:
+    """Whether a POST adds one Observation that only links existing entities (by ``@iot.id``): it reads its
+    parent and writes one row (and the parent's envelope), so it may share a transaction with others like it
+    (:meth:`~urbanos.storage.Database.write_grouped`)."""
+    if type(body) is not dict or not _SINGLE_PATH.fullmatch(path):
+        return False
+    for k, v in body.items():
+        if k in _SINGLE_LINKS:
+            if type(v) is not dict or len(v) != 1 or "@iot.id" not in v:
+                return False
+        elif k not in _SINGLE_KEYS:
+            return False
+    return True
+
+
 def _check_mds(body: dict[str, Any]) -> None:
     if body.get("observationType", "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation") \
             != "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_ComplexObservation":
         raise BadRequest("MultiDatastream.observationType must be OM_ComplexObservation.")
 
 
-__all__ = ["Writer", "NO_PARENT"]
+__all__ = ["Writer", "NO_PARENT", "single_observation"]

@@ -60,6 +60,9 @@ class Connection(ABC):
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.memo: dict[Any, Any] | None = None
+        """Rows read once per group of writes (see :meth:`Database.write_grouped`); None outside one."""
+        self.deferred: dict[Any, tuple[Any, Callable[[Any, Any], Any], Callable[[Connection, Any], None]]] | None = None
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -103,6 +106,22 @@ class Connection(ABC):
     def emit(self, event: Event) -> None:
         """Queue an event; it is published only if and after this write commits."""
         self.events.append(event)
+
+    def defer(self, key: Any, value: Any, merge: Callable[[Any, Any], Any], flush: Callable[[Connection, Any], None]) -> None:
+        """Work that may wait until the end of the transaction: ``flush(self, value)`` at once, except inside a group
+        of writes (:meth:`Database.write_grouped`), where the values of one ``key`` are combined with
+        ``merge(old, new)`` and flushed once, just before the commit (one row update for many inserts)."""
+        if self.deferred is None:
+            flush(self, value)
+            return
+        held = self.deferred.get(key)
+        self.deferred[key] = (value if held is None else merge(held[0], value), merge, flush)
+
+    def run_deferred(self) -> None:
+        """Flush what :meth:`defer` holds (the group runs this before its commit)."""
+        held, self.deferred = self.deferred or {}, None
+        for value, _merge, flush in held.values():
+            flush(self, value)
 
     @abstractmethod
     def table_exists(self, name: str) -> bool: ...
@@ -150,6 +169,12 @@ class Database(ABC):
 
     @abstractmethod
     async def write(self, fn: Callable[[Connection], T]) -> T: ...
+
+    async def write_grouped(self, fn: Callable[[Connection], T]) -> T:
+        """:meth:`write` for small writes that arrive together (single Observations): a back end may run several in
+        one transaction. ``fn`` must raise before it writes anything, or leave the transaction failed, so that a
+        refused write can be told apart from the others; it must not change rows other grouped writes read."""
+        return await self.write(fn)
 
     async def read_one(self, fn: Callable[[Connection], T]) -> T:
         """A short read made of index lookups (rows by key), whose statements need not see one snapshot: no

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool, PoolClosed, PoolTimeout
 from urbanos.errors import BadRequest, ConfigError, Conflict, StorageError, StorageUnavailable, UrbanosError
 from urbanos.storage import DISK_FULL, DOWN, MESSAGES, READ_ONLY, Breaker, Condition, unavailable
 from urbanos.storage.base import Connection, Database, Dialect, split_quoted
+from urbanos.storage.grouped import Grouper
 from urbanos.storage.replica import MISS, Replica
 from urbanos.storage.spatial import PostGISSpatial
 
@@ -68,8 +69,12 @@ class PostgresConnection(Connection):
     def __init__(self, raw: psycopg.Connection[Any]) -> None:
         super().__init__()
         self.raw = raw
+        self.writes = 0
+        """Statements run that may have written (all but SELECTs): a group of writes asks whether a refused one wrote."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if not sql.startswith("SELECT"):
+            self.writes += 1
         try:
             return self.raw.execute(translate(sql), list(params) if params else None)
         except psycopg.errors.QueryCanceled as exc:
@@ -80,6 +85,7 @@ class PostgresConnection(Connection):
             raise BadRequest(f"A value in the request is out of range or malformed ({exc.diag.message_primary}).") from exc
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.writes += 1
         with self.raw.cursor() as cur:
             cur.executemany(translate(sql), list(rows))
 
@@ -93,6 +99,7 @@ class PostgresConnection(Connection):
         ids = [int(r[0]) for r in self.fetchall("SELECT nextval(?::regclass) FROM generate_series(1, ?)",
                                                 (seq, len(rows)))]
         binary = " (FORMAT BINARY)" if types else ""
+        self.writes += 1
         try:
             with self.raw.cursor() as cur, cur.copy(f"COPY {table} (id, {', '.join(cols)}) FROM STDIN{binary}") as cp:
                 if types:
@@ -125,9 +132,11 @@ class PostgresDatabase(Database):
     dialect = _DIALECT
 
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float = 15.0,
-                 pool_timeout: float = 5.0, read_url: str = "", max_lag: float = 5.0) -> None:
+                 pool_timeout: float = 5.0, read_url: str = "", max_lag: float = 5.0, group_size: int = 64,
+                 group_concurrency: int = 2) -> None:
         super().__init__()
         self.url = url
+        self.grouper = Grouper(self._run_group, lambda: self._exec, size=group_size, concurrency=group_concurrency)
         self.min_size = min_size
         self.max_size = max(max_size, min_size)
         self.statement_timeout_ms = int(statement_timeout * 1000)
@@ -303,6 +312,58 @@ class PostgresDatabase(Database):
                 log.exception("event publication failed")
         return result
 
+    def _run_group(self, fns: list[Callable[[Connection], Any]]) -> list[tuple[Any, BaseException | None]]:
+        """Write jobs in one transaction (:meth:`write_grouped`). A job that raises before writing, with the
+        transaction still sound, is refused alone; if one fails otherwise, or the group cannot be written whole,
+        nothing of it is kept and every job runs again in a transaction of its own (a commit that fails with the
+        connection fails them all: whether it happened is unknown)."""
+        out: list[tuple[Any, BaseException | None]] = []
+        began = False
+        try:
+            with self._connection() as raw:
+                conn = PostgresConnection(raw)
+                conn.memo, conn.deferred = {}, {}
+                with raw.transaction():
+                    began = True
+                    for fn in fns:
+                        mark, wrote = len(conn.events), conn.writes
+                        try:
+                            out.append((fn(conn), None))
+                        except Exception as exc:
+                            if conn.writes != wrote or raw.info.transaction_status != psycopg.pq.TransactionStatus.INTRANS:
+                                raise _Redo from exc
+                            del conn.events[mark:]
+                            out.append((None, exc))
+                    try:
+                        conn.run_deferred()
+                    except Exception as exc:
+                        raise _Redo from exc
+                if self.replica is not None:
+                    self.replica.after_write(raw)
+        except (_Redo, psycopg.errors.IntegrityError):
+            return [self._alone(fn) for fn in fns]
+        except psycopg.OperationalError as exc:
+            if not began:
+                return [self._alone(fn) for fn in fns]
+            failure = self._failure(exc)
+            return [(None, failure)] * len(fns)
+        self._succeeded(write=True)
+        if conn.events:
+            try:
+                self._publish(conn.events)
+            except Exception:  # noqa: BLE001
+                log.exception("event publication failed")
+        return out
+
+    def _alone(self, fn: Callable[[Connection], Any]) -> tuple[Any, BaseException | None]:
+        try:
+            return self._run(fn, True), None
+        except Exception as exc:  # noqa: BLE001 - the job's own answer
+            return None, exc
+
+    async def write_grouped(self, fn: Callable[[Connection], T]) -> T:
+        return await self.grouper.submit(fn)
+
     def _succeeded(self, *, write: bool) -> None:
         if write and self.condition.cause is not None:  # a read proves nothing about writes
             self.condition.succeeded(wrote=True)
@@ -362,6 +423,7 @@ class PostgresDatabase(Database):
     def pool_stats(self) -> dict[str, float]:
         pool = self._pool
         stats = {"breaker_open": float(self.breaker.is_open), "breaker_opened_total": float(self.breaker.opened),
+                 "write_groups_total": float(self.grouper.groups), "grouped_writes_total": float(self.grouper.jobs),
                  **(self.replica.stats() if self.replica is not None else {})}
         if pool is None:
             return stats
@@ -399,6 +461,10 @@ def _read_transaction(raw: psycopg.Connection[Any], fn: Callable[[Connection], T
             raise _ReadDone(fn(PostgresConnection(raw)))
     except _ReadDone as done:
         return done.result  # type: ignore[no-any-return]
+
+
+class _Redo(Exception):
+    """A job of a group failed in a way that spoils the group's transaction."""
 
 
 class _ReadDone(Exception):
