@@ -9,7 +9,7 @@ equal), and the CPU the server process and its database connections spent per PO
 depends less on other work on the machine than the rate does).
 
     python benchmarks/sta_ingest.py [--seconds 5] [--concurrency 8] [--db postgresql://…] [--compare]
-                                    [--set NAME=VALUE …]
+                                    [--workers N] [--set NAME=VALUE …]
 """
 
 from __future__ import annotations
@@ -65,6 +65,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
+def tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (the workers of ``urbanos serve --workers N``)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                continue
+    return out
+
+
 def backends(db: str) -> list[int]:
     """The server processes of the connections to ``db``'s database (other than this query's)."""
     import psycopg
@@ -79,10 +93,12 @@ def stored(url: str, ds: int) -> int:
                          timeout=60).json()["@iot.count"])
 
 
-def serve_posts(tmp: str, db: str, settings: dict[str, str], seconds: float, concurrency: int) -> tuple[Result, str]:
+def serve_posts(tmp: str, db: str, settings: dict[str, str], seconds: float, concurrency: int,
+                workers: int = 0) -> tuple[Result, str]:
     """One server: warm up, then ``seconds`` of POSTs; the result and a line on storage and CPU."""
     port = free_port()
-    urb = launch(port, tempfile.mkdtemp(dir=tmp), db=db, env={"URBANOS_ADMIN_TOKEN": TOKEN, **settings})
+    urb = launch(port, tempfile.mkdtemp(dir=tmp), db=db, env={"URBANOS_ADMIN_TOKEN": TOKEN, **settings},
+                 args=["--workers", str(workers)] if workers else [])
     try:
         wait(f"http://127.0.0.1:{port}/healthz")
         url = f"http://127.0.0.1:{port}"
@@ -96,10 +112,10 @@ def serve_posts(tmp: str, db: str, settings: dict[str, str], seconds: float, con
                                        {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}))
         warm = run_load("127.0.0.1", port, posts, concurrency=concurrency, seconds=1.0)
         before = stored(url, ds)
-        pg = backends(db) if db else []
-        cpu0 = cpu_seconds([urb.pid]), cpu_seconds(pg)
+        pg, server = backends(db) if db else [], tree(urb.pid)
+        cpu0 = cpu_seconds(server), cpu_seconds(pg)
         r = run_load("127.0.0.1", port, posts, concurrency=concurrency, seconds=seconds)
-        cpu = cpu_seconds([urb.pid]) - cpu0[0], cpu_seconds(pg) - cpu0[1]
+        cpu = cpu_seconds(server) - cpu0[0], cpu_seconds(pg) - cpu0[1]
         n = stored(url, ds) - before
         acked = r.requests - r.errors
         per = [c / max(1, r.requests) * 1e6 for c in cpu]
@@ -159,6 +175,7 @@ def main() -> None:
     ap.add_argument("--db", default="", help="postgresql://… (default: SQLite in a temporary folder)")
     ap.add_argument("--compare", action="store_true",
                     help="PostgreSQL: also run with every POST in a transaction of its own (pg_group_size=1)")
+    ap.add_argument("--workers", type=int, default=0, help="urbanos serve --workers N (0: one process, no supervisor)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a setting for the server, e.g. --set pg_group_concurrency=4")
     args = ap.parse_args()
@@ -179,12 +196,13 @@ def main() -> None:
         if args.db and args.compare:
             runs.append(("  … each in its own transaction", {**settings, "URBANOS_PG_GROUP_SIZE": "1"}))
         for name, env in runs:
-            r, note = serve_posts(tmp, args.db, env, args.seconds, args.concurrency)
+            r, note = serve_posts(tmp, args.db, env, args.seconds, args.concurrency, args.workers)
             rows.append((name, r))
             notes.append(f"{name.strip(' …')}: {note}")
         load = os.getloadavg()[0]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-              f"database: {'PostgreSQL' if args.db else 'SQLite'}, load average {load:.1f}")
+              f"database: {'PostgreSQL' if args.db else 'SQLite'}, workers: {args.workers or 'one process'}, "
+              f"load average {load:.1f}")
         print_results("what", rows, 44)
         for n in notes:
             print(n)

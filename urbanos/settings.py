@@ -214,7 +214,7 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("pg_pool_max", int, 10, "Largest PostgreSQL connection pool size.", minimum=1),
     Setting("pg_group_size", int, 64, "Most single-Observation POSTs written in one PostgreSQL transaction when they "
             "arrive together (group commit; 1: each in a transaction of its own).", minimum=1),
-    Setting("pg_group_concurrency", int, 2, "Groups of single-Observation POSTs written at the same time on "
+    Setting("pg_group_concurrency", int, 1, "Groups of single-Observation POSTs written at the same time on "
             "PostgreSQL (see pg_group_size).", minimum=1),
     Setting("pg_pool_timeout", float, 5.0, "Seconds a request waits for a PostgreSQL connection when all are busy "
             "before 503; while the database is down requests fail at once.", minimum=0.1),

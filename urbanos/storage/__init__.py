@@ -35,7 +35,7 @@ def open_database(settings: Settings) -> Database:
             read_url=read_url.replace("postgresql+psycopg://", "postgresql://"),
             max_lag=float(settings.get("db_read_max_lag_seconds") or 0.0),
             group_size=int(settings.get("pg_group_size") or 64),
-            group_concurrency=int(settings.get("pg_group_concurrency") or 2),
+            group_concurrency=int(settings.get("pg_group_concurrency") or 1),
         )
     if read_url:
         raise ConfigError("setting URBANOS_DB_READ / --db-read: a read replica needs PostgreSQL as db. "

@@ -20,7 +20,7 @@ Outcome = tuple[Any, BaseException | None]
 
 class Grouper:
     def __init__(self, run: Callable[[list[Job]], list[Outcome]], executor: Callable[[], Any], *, size: int = 64,
-                 concurrency: int = 2) -> None:
+                 concurrency: int = 1) -> None:
         """``run(jobs)``: the jobs in one transaction, on the calling (worker) thread; one ``(result, error)``
         per job, in order. ``executor()``: where ``run`` is called (a ``concurrent.futures`` executor)."""
         self.run = run

@@ -133,7 +133,7 @@ class PostgresDatabase(Database):
 
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, statement_timeout: float = 15.0,
                  pool_timeout: float = 5.0, read_url: str = "", max_lag: float = 5.0, group_size: int = 64,
-                 group_concurrency: int = 2) -> None:
+                 group_concurrency: int = 1) -> None:
         super().__init__()
         self.url = url
         self.grouper = Grouper(self._run_group, lambda: self._exec, size=group_size, concurrency=group_concurrency)
