@@ -2,7 +2,9 @@
 
 The back end comes from ``URBANOS_TEST_DB``: unset means SQLite; a
 ``postgresql://`` URL runs every test on PostgreSQL/PostGIS, each test in a
-schema of its own (a migrated one, emptied after an earlier test: tests/pg_schemas.py).
+schema of its own (a migrated one, emptied after an earlier test: tests/pg_schemas.py). A test that cannot reach
+the back end (no ``db_url`` among its fixtures, no helper or constant that reads ``URBANOS_TEST_DB``) runs in the
+SQLite run only (tests/backend_use.py; ``--every-test`` runs it on PostgreSQL too).
 
 Fixtures used in more than one folder live here; helpers (constants, functions, classes) are imported by their
 path from the repository root, ``from tests.conftest import ADMIN_TOKEN`` (docs/architecture.md, Tests).
@@ -29,6 +31,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.backend_use import REASON as NO_BACKEND_REASON
+from tests.backend_use import uses_backend
 from tests.pg_schemas import SchemaPool, schema_url
 from urbanos.plugins import settings_registry
 from urbanos.settings import Settings, load
@@ -419,6 +423,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if BACKEND != "postgresql" and item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (URBANOS_TEST_DB)"))
+        elif BACKEND == "postgresql" and not config.getoption("every_test") and not uses_backend(item):
+            item.add_marker(pytest.mark.skip(reason=NO_BACKEND_REASON))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--every-test", action="store_true", dest="every_test",
+                     help="on PostgreSQL, run the tests that use no database back end too (tests/backend_use.py)")
 
 
 # ---- the summary: how long the suite took on this back end, and the write matrix's size
@@ -447,6 +458,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
                    for key in ("passed", "failed", "error", "skipped", "xfailed", "xpassed", "deselected")}
         counts = ", ".join(f"{len(reports)} {key}" for key, reports in counted.items() if reports)
         terminalreporter.write_line(f"suite on {BACKEND}: {counts or 'nothing run'} in {time.monotonic() - _SESSION_START:.1f} s")
+        once = sum(1 for r in counted["skipped"] if NO_BACKEND_REASON in str(r.longrepr))
+        if once:
+            terminalreporter.write_line(f"left to the SQLite run: {once} tests that use no database back end "
+                                        "(tests/backend_use.py; --every-test runs them here too)")
     ran = [r for key in ("passed", "failed") for r in stats.get(key, []) if "test_write_matrix" in getattr(r, "nodeid", "")]
     if not ran:
         return

@@ -1,27 +1,49 @@
 """Helpers for the harvest tests: live-instance actions, a seeded source, and the harvester run as the CLI
-or inside the test process."""
+(a process of its own, or the same command line inside the test process) or as the runner inside the test process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.conftest import ADMIN_TOKEN
+from tests.cli_in_process import invoke
+from tests.conftest import ADMIN_TOKEN, settings_for
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
-def action(url: str, name: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+def action(url: Any, name: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
+    """A CKAN action of a live instance given by its URL, or of an instance in process given by its test client."""
+    if not isinstance(url, str):
+        if body is None:
+            return url.get(f"/api/3/action/{name}", headers=headers or {})
+        return url.post(f"/api/3/action/{name}", json=body, headers=headers or ADMIN)
     if body is None:
-        r = httpx.get(f"{url}/api/3/action/{name}", headers=headers or {}, timeout=30)
-    else:
-        r = httpx.post(f"{url}/api/3/action/{name}", json=body, headers=headers or ADMIN, timeout=30)
-    return r
+        return httpx.get(f"{url}/api/3/action/{name}", headers=headers or {}, timeout=30)
+    return httpx.post(f"{url}/api/3/action/{name}", json=body, headers=headers or ADMIN, timeout=30)
+
+
+@contextlib.contextmanager
+def served_in_process(db: str, folder: Path) -> Iterator[Any]:
+    """The instance of the database ``db`` served inside the test process: a test client over its app, which
+    answers what a live server of the same database would (for reading what a harvest left)."""
+    from starlette.testclient import TestClient
+
+    from urbanos.web.app import create_app
+
+    app = create_app(settings_for(folder, db))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        app.state.platform.close()
 
 
 def seed_source(url: str) -> None:
@@ -38,20 +60,26 @@ def seed_source(url: str) -> None:
 
 
 class Harvester:
-    def __init__(self, db: str, data_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.db, self.data_dir, self.env = db, data_dir, env or {}
+    """``urbanos harvest ARGS --db DB --data-dir DIR`` with the test settings in ``URBANOS_*`` variables: a process
+    of its own, or (``in_process``) the same command line inside the test process (tests/cli_in_process.py)."""
+
+    def __init__(self, db: str, data_dir: Path, env: dict[str, str] | None = None, *, in_process: bool = False) -> None:
+        self.db, self.data_dir, self.env, self.in_process = db, data_dir, env or {}, in_process
 
     def with_env(self, **env: str) -> Harvester:
         """The same harvester with more environment variables."""
-        return Harvester(self.db, self.data_dir, {**self.env, **env})
+        return Harvester(self.db, self.data_dir, {**self.env, **env}, in_process=self.in_process)
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
-        env.update({"URBANOS_LOG_LEVEL": "warning", "URBANOS_HARVEST_TIMEOUT": "10",
-                    "URBANOS_HARVEST_RETRY_SECONDS": "3600", "URBANOS_OUTBOUND_ALLOW": "127.0.0.1", **self.env})
-        cmd = [sys.executable, "-m", "urbanos.cli.main", "harvest", *args, "--db", self.db,
-               "--data-dir", str(self.data_dir)]
-        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        env = {"URBANOS_LOG_LEVEL": "warning", "URBANOS_HARVEST_TIMEOUT": "10",
+               "URBANOS_HARVEST_RETRY_SECONDS": "3600", "URBANOS_OUTBOUND_ALLOW": "127.0.0.1", **self.env}
+        argv = ["harvest", *args, "--db", self.db, "--data-dir", str(self.data_dir)]
+        if self.in_process:
+            return invoke(argv, env)
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
+        full_env.update(env)
+        return subprocess.run([sys.executable, "-m", "urbanos.cli.main", *argv], capture_output=True, text=True,
+                              env=full_env, timeout=120)
 
     def dump(self, *tables: str) -> str:
         """Every row of these tables of the harvester's database, as text."""
@@ -110,7 +138,7 @@ def counts(out: str) -> dict[str, int]:
     return {k: int(v) for k, v in (p.split("=") for p in line.split() if "=" in p)}
 
 
-def local_names(url: str) -> set[str]:
+def local_names(url: Any) -> set[str]:
     r = action(url, "package_search?rows=1000", headers=ADMIN)
     assert r.status_code == 200, r.text
     return {p["name"] for p in r.json()["result"]["results"]}

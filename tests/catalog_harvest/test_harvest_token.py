@@ -1,6 +1,10 @@
 """Harvesting non-open data between live instances: a source that names an environment variable with its API
 token brings the registered datasets that token may read, with their access level and grounds; without a
-token they stay at the source. The token never reaches the harvesting database."""
+token they stay at the source. The token never reaches the harvesting database.
+
+The source is a live instance (the harvester reads it over HTTP); the harvest commands run in the test process
+(``Harvester(in_process=True)``: the same command line, environment and output; tests/catalog_harvest/test_harvest_live.py
+runs them as processes of their own) and the harvesting instances are read through their apps in process."""
 
 from __future__ import annotations
 
@@ -11,7 +15,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.catalog_harvest.harvest_helpers import ADMIN, Harvester, action, counts, local_names, seed_source
+from tests.catalog_harvest.harvest_helpers import (
+    ADMIN,
+    Harvester,
+    action,
+    counts,
+    local_names,
+    seed_source,
+    served_in_process,
+)
 
 TREES = {"trees-0", "trees-1", "trees-2"}
 
@@ -35,15 +47,16 @@ def test_harvest_with_token(db_url: str, second_db: str, third_db: str, server_f
     url = source.url if kind == "ckan" else f"{source.url}/catalog.ttl?page_size=2"
 
     # without a token: open datasets only
-    plain = Harvester(db_url, tmp_path / "plain")
+    plain = Harvester(db_url, tmp_path / "plain", in_process=True)
     assert plain("add", "city", "--type", kind, url).returncode == 0
     out = plain("run", "city")
     assert out.returncode == 0, out.stdout + out.stderr
     assert counts(out.stdout)["created"] == 3
-    assert local_names(server_factory(db_url).url) == TREES
+    with served_in_process(db_url, tmp_path / "plain-app") as plain_app:
+        assert local_names(plain_app) == TREES
 
     # with a token named by an environment variable
-    partner = Harvester(third_db, tmp_path / "partner")
+    partner = Harvester(third_db, tmp_path / "partner", in_process=True)
     added = partner("add", "partner", "--type", kind, url, "--token-env", "PARTNER_TOKEN")
     assert added.returncode == 0, added.stderr
     assert "PARTNER_TOKEN" in added.stdout and token not in added.stdout
@@ -56,14 +69,14 @@ def test_harvest_with_token(db_url: str, second_db: str, third_db: str, server_f
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert counts(ran.stdout)["created"] == 4  # the internal dataset stays: the token has no role in parks
 
-    local = server_factory(third_db)
-    assert local_names(local.url) == {*TREES, "permits"}
-    permits = action(local.url, "package_show?id=permits", headers=ADMIN).json()["result"]
-    assert permits["access_level"] == "registered" and permits["grounds"] == ["third-party-rights"]
-    assert permits["legal_basis"] == "Contract 12/2024"
-    anonymous = action(local.url, "package_show?id=permits")
-    assert anonymous.status_code == 403  # the local copy keeps its access level
-    assert "permits" not in {p["name"] for p in action(local.url, "package_search").json()["result"]["results"]}
+    with served_in_process(third_db, tmp_path / "partner-app") as local:
+        assert local_names(local) == {*TREES, "permits"}
+        permits = action(local, "package_show?id=permits", headers=ADMIN).json()["result"]
+        assert permits["access_level"] == "registered" and permits["grounds"] == ["third-party-rights"]
+        assert permits["legal_basis"] == "Contract 12/2024"
+        anonymous = action(local, "package_show?id=permits")
+        assert anonymous.status_code == 403  # the local copy keeps its access level
+        assert "permits" not in {p["name"] for p in action(local, "package_search").json()["result"]["results"]}
 
     again = partner.with_env(PARTNER_TOKEN=token)("run", "partner")
     assert counts(again.stdout) == {"created": 0, "updated": 0, "deleted": 0, "unchanged": 4, "failed": 0}

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 
+from tests.cli_in_process import invoke
 from tests.conftest import ADMIN_TOKEN, BACKEND, PG_URL, settings_for
 from urbanos.cli.backup_io import pg_schema
 from urbanos.platform import Platform
@@ -42,7 +43,10 @@ STATION = {
 TABLES = ("sta_things", "sta_datastreams", "sta_observations", "sta_features", "urbanos_migrations")
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None, in_process: bool = False) -> subprocess.CompletedProcess[str]:
+    """``urbanos ARGS`` as a process of its own, or inside the test process (tests/cli_in_process.py)."""
+    if in_process:
+        return invoke(list(args), env)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "urbanos.cli.main", *args], capture_output=True, text=True,
@@ -189,17 +193,17 @@ def test_tampered_archive_and_non_empty_target_are_refused(tmp_path, db_url):
                 content = b"title: </script>\n"
                 member.size = len(content)
             dst.addfile(member, io.BytesIO(content))
-    with fresh_target(tmp_path, db_url) as target:
-        err = refused(run("restore", str(tampered), *target))
+    with fresh_target(tmp_path, db_url) as target:  # the refusals in process: the other tests start real ones
+        err = refused(run("restore", str(tampered), *target, in_process=True))
         assert "does not match its manifest" in err and "air.yaml" in err
         assert not (Path(target[1]) / "dashboards").exists()  # nothing restored
         ok(run("restore", str(archive), *target))
         assert (Path(target[1]) / "dashboards" / "air.yaml").read_text() == "title: air\n"
-        err = refused(run("restore", str(archive), *target))
+        err = refused(run("restore", str(archive), *target, in_process=True))
         assert "not empty" in err and "--force" in err
-        out = ok(run("restore", str(archive), *target, "--force"))
+        out = ok(run("restore", str(archive), *target, "--force", in_process=True))
         assert "restored the" in out
-    refused(run("restore", str(tmp_path / "missing.tar.gz"), "--data-dir", str(tmp_path / "x")))
+    refused(run("restore", str(tmp_path / "missing.tar.gz"), "--data-dir", str(tmp_path / "x"), in_process=True))
 
 
 @pytest.mark.empty_db  # migrates step by step from an empty database
