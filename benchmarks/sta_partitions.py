@@ -194,6 +194,7 @@ def reads(url: str, streams: int, seconds: float) -> list[tuple[str, list[float]
             get("/healthz")
 
         raw = psycopg.connect(url, autocommit=True)
+        raw.execute("SET jit = off")  # as the server's own connections (urbanos.storage.postgres)
         q1 = ("SELECT id, phen_start, phen_end, result, result_time FROM sta_observations WHERE datastream_id = %s"
               " ORDER BY phen_start DESC, id ASC LIMIT 101")
         q2 = ("SELECT d.id, d.name, o.result, o.phen_start FROM sta_datastreams d JOIN sta_observations o"
@@ -239,38 +240,46 @@ def unpartition(url: str) -> None:
             con.execute(f"CREATE INDEX {name} ON sta_observations {ix}")
 
 
-def ingest(base: str, seconds: float, concurrency: int = 8) -> list[tuple[str, Any]]:
+def ingest(base: str, seconds: float, rounds: int = 3, concurrency: int = 8) -> list[tuple[str, Any]]:
+    """Single-Observation POSTs into a fresh partitioned schema and a fresh plain one, both served at once and
+    measured in turns (``rounds`` each, alternating), so that both see the same load."""
     from sta_ingest import setup_stream
 
-    out = []
-    for label, schema in (("POST Observations, partitioned table", "sta_ingest_part"),
-                          ("POST Observations, plain table", "sta_ingest_plain")):
-        with psycopg.connect(base, autocommit=True) as con:
-            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            con.execute(f"CREATE SCHEMA {schema}")
-        url = schema_url(base, schema)
-        migrate(url, tempfile.mkdtemp(prefix="urbanos-bench-"))
-        if schema.endswith("plain"):
-            unpartition(url)
-        port = free_port()
-        srv = launch(port, tempfile.mkdtemp(prefix="urbanos-bench-"), db=url, env={"URBANOS_ADMIN_TOKEN": TOKEN})
-        try:
+    servers, out = [], []
+    try:
+        for schema in ("sta_ingest_part", "sta_ingest_plain"):
+            with psycopg.connect(base, autocommit=True) as con:
+                con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                con.execute(f"CREATE SCHEMA {schema}")
+            url = schema_url(base, schema)
+            migrate(url, tempfile.mkdtemp(prefix="urbanos-bench-"))
+            if schema.endswith("plain"):
+                unpartition(url)
+            port = free_port()
+            servers.append(launch(port, tempfile.mkdtemp(prefix="urbanos-bench-"), db=url,
+                                  env={"URBANOS_ADMIN_TOKEN": TOKEN}))
             wait(f"http://127.0.0.1:{port}/healthz")
             ds = setup_stream(f"http://127.0.0.1:{port}")
-            host = f"127.0.0.1:{port}"
             now = datetime.now(UTC)
-            posts = [build_request("POST", "/sta/v1.1/Observations", host, orjson.dumps({
+            posts = [build_request("POST", "/sta/v1.1/Observations", f"127.0.0.1:{port}", orjson.dumps({
                 "result": i, "phenomenonTime": f"{now - timedelta(seconds=i):%Y-%m-%dT%H:%M:%S}Z",
                 "Datastream": {"@iot.id": ds}}), {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
                 for i in range(200)]
             run_load("127.0.0.1", port, posts, concurrency=concurrency, seconds=1.0)
-            out.append((label, run_load("127.0.0.1", port, posts, concurrency=concurrency, seconds=seconds)))
-        finally:
+            out.append((schema, port, posts))
+        results = []
+        for k in range(rounds):
+            for schema, port, posts in out:
+                label = f"round {k + 1}: {'partitioned' if schema.endswith('part') else 'plain'} table"
+                results.append((label, run_load("127.0.0.1", port, posts, concurrency=concurrency, seconds=seconds)))
+        return results
+    finally:
+        for srv in servers:
             srv.terminate()
             srv.wait(timeout=10)
         with psycopg.connect(base, autocommit=True) as con:
-            con.execute(f"DROP SCHEMA {schema} CASCADE")
-    return out
+            for schema in ("sta_ingest_part", "sta_ingest_plain"):
+                con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 def main() -> None:

@@ -273,37 +273,6 @@ def db_upgrade(ctx: click.Context, db_url: str | None, data_dir: str | None) -> 
         click.echo("database is up to date")
 
 
-@db.command("partition")
-@click.option("--db", "db_url", default=None, help="PostgreSQL database URL.")
-@click.option("--data-dir", default=None, help="Data directory.")
-@click.option("--batch", type=click.IntRange(min=1000), default=500_000, show_default=True,
-              help="Observations copied per statement.")
-@click.pass_context
-@guarded
-def db_partition(ctx: click.Context, db_url: str | None, data_dir: str | None, batch: int) -> None:
-    """Partition the Observation table by phenomenon time (PostgreSQL; migrations do it for tables of up to a
-    million rows). One transaction: readers go on meanwhile, writers of Observations wait until it commits."""
-    import psycopg
-
-    from urbanos.sensing import partitions
-    from urbanos.storage.postgres import PostgresConnection
-
-    settings = settings_from(ctx, db=db_url, data_dir=data_dir)
-    if not str(settings.db).startswith("postgres"):
-        raise click.UsageError("only PostgreSQL databases are partitioned; give --db postgresql://…")
-    with psycopg.connect(str(settings.db)) as raw:
-        c = PostgresConnection(raw)
-        if partitions.partitioned(c):
-            click.echo("sta_observations is already partitioned")
-            return
-        total = int(c.fetchval("SELECT COALESCE(MAX(id), 0) FROM sta_observations"))
-        with click.progressbar(length=max(1, total // batch + 1), label="copying Observations", file=sys.stderr) as bar:
-            n = partitions.convert(c, int(settings.sta_partition_months), int(settings.sta_partitions_ahead),
-                                   batch=batch, progress=lambda _n: bar.update(1))
-        raw.commit()
-    click.echo(f"partitioned sta_observations: {n} rows copied")
-
-
 @cli.group()
 def token() -> None:
     """Create, list and revoke API tokens.

@@ -87,6 +87,11 @@ class SensingComponent(Component):
                  "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/).",
                  "description_de": "Sensordaten in Echtzeit (OGC SensorThings API v1.1; v1.0 unter /sta/v1.0/)."}]
 
+    def cli_commands(self) -> list[Any]:
+        from urbanos.sensing.cli import commands
+
+        return commands()
+
     def importers(self) -> list[Importer]:
         from urbanos.sensing.melbourne import MelbourneImporter
 

@@ -13,7 +13,7 @@ and hourly, in one process at a time (a PostgreSQL advisory lock). A partition w
 DEFAULT partition is built beside the table, the rows moved into it, then attached (:func:`ensure_range`).
 
 :func:`convert` turns an existing plain table into the partitioned one (the ``sensing`` migration 3 does it when the
-table holds at most :data:`CONVERT_IN_MIGRATION` rows; ``urbanos db partition`` does it for larger ones, with a
+table holds at most :data:`CONVERT_IN_MIGRATION` rows; ``urbanos observations partition`` does it for larger ones, with a
 progress bar). :func:`drop_whole` is the retention path: it drops partitions whose whole range is before a cut-off
 and which hold rows of the purged (Multi)Datastreams only.
 """
@@ -213,13 +213,34 @@ def convert(c: Connection, months: int = MONTHS, ahead: int = AHEAD, batch: int 
     return copied
 
 
+def convert_database(db: Database, months: int, ahead: int, batch: int,
+                     progress: Callable[[int, int], None] | None = None) -> int | None:
+    """:func:`convert` in one write transaction of ``db`` without a statement timeout; ``progress`` is told
+    (ids done, ids in all) after each batch. None when the table is partitioned already."""
+    def run(c: Connection) -> int | None:
+        if partitioned(c):
+            return None
+        c.execute("SET LOCAL statement_timeout = 0")
+        top = int(c.fetchval(f"SELECT COALESCE(MAX(id), 0) FROM {PARENT}"))
+        done = [0]
+
+        def step(_n: int) -> None:
+            done[0] = min(top, done[0] + batch)
+            if progress is not None:
+                progress(done[0], top)
+
+        return convert(c, months, ahead, batch=batch, progress=step)
+
+    return db.write_sync(run)
+
+
 def migrate(c: Connection) -> None:
     """The ``sensing`` migration 3 on PostgreSQL: convert now when the table is small, else say which command does."""
     if c.dialect.name != "postgresql" or partitioned(c):
         return
     n = int(c.fetchval(f"SELECT count(*) FROM (SELECT 1 FROM {PARENT} LIMIT {CONVERT_IN_MIGRATION + 1}) x"))
     if n > CONVERT_IN_MIGRATION:
-        log.warning("sta_observations is not partitioned: it has more than %d rows; run `urbanos db partition`",
+        log.warning("sta_observations is not partitioned: it has more than %d rows; run `urbanos observations partition`",
                     CONVERT_IN_MIGRATION)
         return
     convert(c)
@@ -251,5 +272,5 @@ def drop_whole(c: Connection, before: str, parents: Iterable[tuple[str, int]]) -
     return out
 
 
-__all__ = ["AHEAD", "MONTHS", "Partition", "add_indexes", "convert", "create", "drop_whole", "ensure_range",
+__all__ = ["AHEAD", "MONTHS", "Partition", "add_indexes", "convert", "convert_database", "create", "drop_whole", "ensure_range",
            "maintain", "migrate", "partitioned", "partitions"]

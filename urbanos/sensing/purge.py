@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from urbanos.events import Event
+from urbanos.sensing.partitions import drop_whole
 
 if TYPE_CHECKING:
     from urbanos.storage import Connection
@@ -51,8 +52,6 @@ def purge_observations(c: Connection, dataset_id: int, before: str, datastream_i
         parents += [(table, fk, entity, int(r[0])) for r in c.fetchall(sql + " ORDER BY id", params)]
     dropped: dict[tuple[str, int], int] = {}
     if parents and c.dialect.name == "postgresql":
-        from urbanos.sensing.partitions import drop_whole
-
         dropped = drop_whole(c, before, [(fk, parent) for _t, fk, _e, parent in parents])
     total = 0
     for table, fk, entity, parent in parents:

@@ -17,6 +17,7 @@ indexes and the primary key ``(id, phen_start)``; see :mod:`urbanos.sensing.part
 
 from __future__ import annotations
 
+from urbanos.sensing.partitions import migrate as migrate_to_partitions
 from urbanos.storage import Connection, Migration
 
 
@@ -92,9 +93,7 @@ def _v2(c: Connection) -> None:
 
 
 def _v3(c: Connection) -> None:
-    from urbanos.sensing.partitions import migrate
-
-    migrate(c)
+    migrate_to_partitions(c)
 
 
 MIGRATIONS = [Migration("sensing", 1, "SensorThings entities", _v1),
