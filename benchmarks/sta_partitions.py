@@ -88,13 +88,17 @@ def build(base: str, schema: str, rows: int, streams: int, years: float, months:
         con.execute("INSERT INTO sta_datastreams (name, description, observation_type, unit, thing_id, sensor_id,"
                     " observed_property_id) SELECT 'ds' || i, 'x', 'x', '{}', %s, %s, %s"
                     " FROM generate_series(1, %s) i", (t, sn, op, streams))
-        with con.transaction():
-            from urbanos.storage.postgres import PostgresConnection
+        if months:
+            with con.transaction():
+                from urbanos.storage.postgres import PostgresConnection
 
-            c = PostgresConnection(con)
-            lo = f"{t0:%Y-%m-%dT%H:%M:%S}.000000Z"
-            made = P.ensure_range(c, lo, f"{t_end + timedelta(days=1):%Y-%m-%dT%H:%M:%S}.000000Z", months)
-        print(f"  {len(made)} partitions of {months} months", file=sys.stderr)
+                c = PostgresConnection(con)
+                lo = f"{t0:%Y-%m-%dT%H:%M:%S}.000000Z"
+                made = P.ensure_range(c, lo, f"{t_end + timedelta(days=1):%Y-%m-%dT%H:%M:%S}.000000Z", months)
+            print(f"  {len(made)} partitions of {months} months", file=sys.stderr)
+        else:
+            unpartition(url)
+            print("  a plain table (no partitions), the baseline", file=sys.stderr)
         con.execute("ALTER TABLE sta_observations DROP CONSTRAINT sta_observations_pkey")
         for name, _cols in P.INDEXES:
             con.execute(f"DROP INDEX {name}")
@@ -113,7 +117,7 @@ def build(base: str, schema: str, rows: int, streams: int, years: float, months:
             rate = done / (time.perf_counter() - t_load)
             print(f"\r  loaded {done:,} of {per * streams:,} observations ({rate:,.0f}/s)", end="", file=sys.stderr)
         print(file=sys.stderr)
-        for name, ddl in [("primary key", "ALTER TABLE sta_observations ADD PRIMARY KEY (id, phen_start)")] + [
+        for name, ddl in [("primary key", f"ALTER TABLE sta_observations ADD PRIMARY KEY ({'id, phen_start' if months else 'id'})")] + [
                 (n, f"CREATE INDEX {n} ON sta_observations {cols}") for n, cols in P.INDEXES]:
             t_ix = time.perf_counter()
             con.execute(ddl)
@@ -288,10 +292,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000_000)
     ap.add_argument("--streams", type=int, default=1000)
     ap.add_argument("--years", type=float, default=3.0)
-    ap.add_argument("--months", type=int, default=3, help="partition width (the setting sta_partition_months)")
+    ap.add_argument("--months", type=int, default=3,
+                    help="partition width (the setting sta_partition_months); 0: a plain table, the baseline")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--ingest-seconds", type=float, default=5.0)
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--no-ingest", action="store_true", help="the reads only")
     args = ap.parse_args()
     schema = cached_build(args.db, args.rows, args.streams, args.years, args.months)
     if args.build_only:
@@ -302,18 +308,20 @@ def main() -> None:
                            (schema,)).fetchone()[0]
         nparts = con.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'sta_observations'::regclass"
                              ).fetchone()[0]
+        kind = f"{nparts} partitions ({args.months} months and DEFAULT)" if args.months else "a plain table"
         version = con.execute("SHOW server_version").fetchone()[0]
     results = reads(schema_url(args.db, schema), args.streams, args.seconds)
     load_reads = os.getloadavg()[0]
-    posts = ingest(args.db, args.ingest_seconds)
+    posts = [] if args.no_ingest else ingest(args.db, args.ingest_seconds)
     print(f"machine: {pyplatform.machine()}, {os.cpu_count()} cores, Python {pyplatform.python_version()}, "
           f"PostgreSQL {version}; {args.rows:,} observations, {args.streams:,} datastreams over {args.years:g} years,"
-          f" {nparts} partitions ({args.months} months and DEFAULT), {size} on disk; load average {load_reads:.1f}")
+          f" {kind}, {size} on disk; load average {load_reads:.1f}")
     print(f"{'request':<70} {'p50 ms':>8} {'p95 ms':>8} {'n':>6}")
     for label, xs in results:
         print(f"{label:<70} {p50(xs):>8.2f} {p95(xs):>8.2f} {len(xs):>6}")
     print("targets: top-100 p50 <= 5 ms; latest of 1,000 Datastreams p50 <= 50 ms (100 M rows)")
-    print_results("single-Observation POSTs, 8 clients, small database", posts, 40)
+    if posts:
+        print_results("single-Observation POSTs, 8 clients, small database", posts, 40)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -14,8 +14,8 @@ DEFAULT partition is built beside the table, the rows moved into it, then attach
 
 :func:`convert` turns an existing plain table into the partitioned one (the ``sensing`` migration 3 does it when the
 table holds at most :data:`CONVERT_IN_MIGRATION` rows; ``urbanos observations partition`` does it for larger ones, with a
-progress bar). :func:`drop_whole` is the retention path: it drops partitions whose whole range is before a cut-off
-and which hold rows of the purged (Multi)Datastreams only.
+progress bar). :func:`clear_whole` is the retention path: it empties (``TRUNCATE``) partitions whose whole range is
+before a cut-off and which hold rows of the purged (Multi)Datastreams only.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ MONTHS = 3  # the default width; see docs/scaling.md for the measurement behind 
 AHEAD = 3
 CONVERT_IN_MIGRATION = 1_000_000
 LOCK = "SELECT pg_try_advisory_xact_lock(735113, hashtext(current_schema() || ':sta_partitions'))"
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "2s"
 EVERY = 3600.0
 _BOUND = re.compile(r"FROM \('([^']*)'\) TO \('([^']*)'\)")
 
@@ -143,6 +143,8 @@ async def keep_ahead(platform: Platform) -> None:
             await asyncio.to_thread(maintain, platform.db, int(s.sta_partition_months), int(s.sta_partitions_ahead))
         except UrbanosError as exc:  # the database is away or a lock was busy: the next round tries again
             log.warning("observation partitions not created ahead: %s", exc)
+        except Exception:  # a bug must not end the rounds; it is logged with its traceback
+            log.exception("observation partitions not created ahead")
         await asyncio.sleep(EVERY)
 
 
@@ -246,31 +248,37 @@ def migrate(c: Connection) -> None:
     convert(c)
 
 
-def drop_whole(c: Connection, before: str, parents: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
-    """Drop the partitions whose whole range ends at or before ``before`` and that hold rows of ``parents``
-    (``("datastream_id" | "multi_datastream_id", id)``) only; the rows dropped per parent. A partition that holds
-    rows of any other (Multi)Datastream is left to the row-by-row delete."""
+def clear_whole(c: Connection, before: str, parents: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """Empty (``TRUNCATE``) the partitions whose whole range ends at or before ``before`` and that hold rows of
+    ``parents`` (``("datastream_id" | "multi_datastream_id", id)``) and of no other (Multi)Datastream; the rows
+    removed per parent. A partition with any other row is left to the row-by-row delete; the DEFAULT one always.
+
+    ``TRUNCATE`` locks the partition alone until the caller's transaction ends: inserts (routed to their own
+    partitions) go on; a read that scans the emptied partition waits for the commit. (``DROP`` or ``DETACH`` would
+    lock the whole table for as long.) The emptied partition stays, to take rows of its period again."""
     ds = sorted(i for fk, i in parents if fk == "datastream_id")
     mds = sorted(i for fk, i in parents if fk == "multi_datastream_id")
     if not partitioned(c):
         return {}
-    keep = ("NOT (COALESCE(datastream_id = ANY(?::bigint[]), FALSE) OR COALESCE(multi_datastream_id = ANY(?::bigint[]), FALSE))"
-            )
+    other = ("NOT (COALESCE(datastream_id = ANY(?::bigint[]), FALSE)"
+             " OR COALESCE(multi_datastream_id = ANY(?::bigint[]), FALSE))")
     out: dict[tuple[str, int], int] = {}
     for p in partitions(c):
         if p.hi is None or p.hi > before:
             continue
-        if c.fetchone(f"SELECT 1 FROM {p.name} WHERE {keep} LIMIT 1", (ds, mds)) is not None:
+        if c.fetchone(f"SELECT 1 FROM {p.name} WHERE {other} LIMIT 1", (ds, mds)) is not None:
             continue
         counts: list[Any] = c.fetchall(f"SELECT datastream_id, multi_datastream_id, count(*) FROM {p.name}"
                                        " GROUP BY 1, 2")
-        c.execute(f"DROP TABLE {p.name}")
-        log.info("observation partition dropped by retention", extra={"partition": p.name, "to": p.hi})
+        if not counts:
+            continue  # empty already
+        c.execute(f"TRUNCATE {p.name}")
+        log.info("observation partition emptied by retention", extra={"partition": p.name, "to": p.hi})
         for d, m, n in counts:
             key = ("datastream_id", int(d)) if d is not None else ("multi_datastream_id", int(m))
             out[key] = out.get(key, 0) + int(n)
     return out
 
 
-__all__ = ["AHEAD", "MONTHS", "Partition", "add_indexes", "convert", "convert_database", "create", "drop_whole", "ensure_range",
+__all__ = ["AHEAD", "MONTHS", "Partition", "add_indexes", "convert", "clear_whole", "convert_database", "create", "ensure_range",
            "maintain", "migrate", "partitioned", "partitions"]

@@ -2,14 +2,14 @@
 :meth:`urbanos.ports.SensingPort.purge_observations`): the rows of a dataset's (Multi)Datastreams older than a
 cut-off are deleted, and each touched (Multi)Datastream's phenomenonTime and resultTime envelope and its pointer to
 the latest Observation are computed again from the Observations that remain. On PostgreSQL whole partitions are
-dropped where they hold nothing else (see :func:`purge_observations`)."""
+emptied at once where they hold nothing else (see :func:`purge_observations`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from urbanos.events import Event
-from urbanos.sensing.partitions import drop_whole
+from urbanos.sensing.partitions import clear_whole
 
 if TYPE_CHECKING:
     from urbanos.storage import Connection
@@ -36,8 +36,8 @@ def _recompute(c: Connection, table: str, fk: str, parent: Any) -> None:
 def purge_observations(c: Connection, dataset_id: int, before: str, datastream_ids: list[int] | None = None) -> int:
     """Delete the Observations of dataset ``dataset_id`` whose phenomenon time starts before ``before``; see
     :meth:`urbanos.ports.SensingPort.purge_observations`. On a partitioned table (PostgreSQL) a partition whose
-    whole range is before the cut-off and that holds rows of these (Multi)Datastreams only is dropped whole
-    (:func:`urbanos.sensing.partitions.drop_whole`); the rest is deleted row by row. One ``updated`` event per
+    whole range is before the cut-off and that holds rows of these (Multi)Datastreams only is emptied at once
+    (:func:`urbanos.sensing.partitions.clear_whole`, ``TRUNCATE``); the rest is deleted row by row. One ``updated`` event per
     touched (Multi)Datastream."""
     parents: list[tuple[str, str, str, int]] = []
     for table, fk, entity in _PARENTS:
@@ -52,7 +52,7 @@ def purge_observations(c: Connection, dataset_id: int, before: str, datastream_i
         parents += [(table, fk, entity, int(r[0])) for r in c.fetchall(sql + " ORDER BY id", params)]
     dropped: dict[tuple[str, int], int] = {}
     if parents and c.dialect.name == "postgresql":
-        dropped = drop_whole(c, before, [(fk, parent) for _t, fk, _e, parent in parents])
+        dropped = clear_whole(c, before, [(fk, parent) for _t, fk, _e, parent in parents])
     total = 0
     for table, fk, entity, parent in parents:
         n = dropped.get((fk, parent), 0) + int(c.execute(
