@@ -8,7 +8,7 @@ same question on the same database. Then single-Observation POSTs (8 clients) in
 a small non-partitioned one, in the same run.
 
     python benchmarks/sta_partitions.py --db postgresql://postgres@127.0.0.1:5432/urbanos_bench \\
-        [--rows 100000000] [--streams 1000] [--years 3] [--months 3] [--seconds 3] [--build-only]
+        [--rows 100000000] [--streams 1000] [--years 3] [--months 12] [--seconds 3] [--build-only]
 
 The Observations are generated in SQL (``generate_series``, one statement per partition-sized time slice, the
 indexes and primary key dropped during the load and built after it, then ANALYZE) into schema
@@ -292,7 +292,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000_000)
     ap.add_argument("--streams", type=int, default=1000)
     ap.add_argument("--years", type=float, default=3.0)
-    ap.add_argument("--months", type=int, default=3,
+    ap.add_argument("--months", type=int, default=12,
                     help="partition width (the setting sta_partition_months); 0: a plain table, the baseline")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--ingest-seconds", type=float, default=5.0)

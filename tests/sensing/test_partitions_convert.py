@@ -59,7 +59,7 @@ def test_the_migration_converts_a_small_table(tmp_path: Path) -> None:
             assert db.read_sync(P.partitioned)
             rows = db.read_sync(_rows)
             assert [r[0] for r in rows] == ids
-            assert [r[2] for r in rows] == [P.PREFIX + "20190401", P.PREFIX + "20240101", P.DEFAULT]
+            assert [r[2] for r in rows] == [P.PREFIX + "20190101", P.PREFIX + "20240101", P.DEFAULT]
             new = db.write_sync(lambda c: c.insert("sta_observations", {
                 "phen_start": "2024-02-02T00:00:00.000000Z", "feature_id": c.fetchval("SELECT id FROM sta_features"),
                 "datastream_id": c.fetchval("SELECT id FROM sta_datastreams")}))

@@ -29,9 +29,9 @@ SETTINGS = (
     Setting("sta_expand_max_queries", int, 2000, "Most queries $expand may run in one request (one per expanded "
             "parent and level); beyond it the request is a 400 that suggests $top inside $expand.", section="sensing",
             minimum=1),
-    Setting("sta_partition_months", int, 3, "Width in months of each time-range partition of the Observations table "
+    Setting("sta_partition_months", int, 12, "Width in months of each time-range partition of the Observations table "
             "(PostgreSQL only; partitions made before keep their width).", section="sensing", minimum=1),
-    Setting("sta_partitions_ahead", int, 3, "How many partitions of Observations after the current one are kept "
+    Setting("sta_partitions_ahead", int, 1, "How many partitions of Observations after the current one are kept "
             "created ahead, at start and hourly (PostgreSQL only).", section="sensing", minimum=1),
 )
 

@@ -1,8 +1,8 @@
 """Time-range partitions of ``sta_observations`` on PostgreSQL (SQLite keeps one table).
 
 The table is range-partitioned on ``phen_start`` (fixed-width UTC ISO text, so text order is time order). Each
-partition covers ``sta_partition_months`` calendar months, aligned on the year (3: January, April, July, October),
-and is named after its first day (``sta_observations_p20261001``). A DEFAULT partition
+partition covers ``sta_partition_months`` calendar months, aligned on the year (12, the default: January; 3: January, April, July, October),
+and is named after its first day (``sta_observations_p20260101``). A DEFAULT partition
 (``sta_observations_default``) takes the rows no partition covers (very old or far-future phenomenon times), so an
 insert never fails. The primary key is ``(id, phen_start)``: PostgreSQL asks the partition key in every unique
 index; ids stay unique through the one identity sequence.
@@ -38,8 +38,8 @@ log = logging.getLogger("urbanos.sensing")
 PARENT = "sta_observations"
 DEFAULT = "sta_observations_default"
 PREFIX = "sta_observations_p"
-MONTHS = 3  # the default width; see docs/scaling.md for the measurement behind it
-AHEAD = 3
+MONTHS = 12  # the default width; see docs/scaling.md for the measurement behind it
+AHEAD = 1
 CONVERT_IN_MIGRATION = 1_000_000
 LOCK = "SELECT pg_try_advisory_xact_lock(735113, hashtext(current_schema() || ':sta_partitions'))"
 LOCK_TIMEOUT = "2s"
