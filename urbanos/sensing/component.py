@@ -29,6 +29,10 @@ SETTINGS = (
     Setting("sta_expand_max_queries", int, 2000, "Most queries $expand may run in one request (one per expanded "
             "parent and level); beyond it the request is a 400 that suggests $top inside $expand.", section="sensing",
             minimum=1),
+    Setting("sta_partition_months", int, 12, "Width in months of each time-range partition of the Observations table "
+            "(PostgreSQL only; partitions made before keep their width).", section="sensing", minimum=1),
+    Setting("sta_partitions_ahead", int, 1, "How many partitions of Observations after the current one are kept "
+            "created ahead, at start and hourly (PostgreSQL only).", section="sensing", minimum=1),
 )
 
 
@@ -57,11 +61,20 @@ class SensingComponent(Component):
         from urbanos.sensing.mqtt import wiring
 
         await wiring.startup(platform)
+        if platform.db.dialect.name == "postgresql":
+            import asyncio
+
+            from urbanos.sensing.partitions import keep_ahead
+
+            platform.services["sta_partitions_task"] = asyncio.get_running_loop().create_task(keep_ahead(platform))
 
     async def shutdown(self, platform: Platform) -> None:
         from urbanos.sensing.mqtt import wiring
 
         await wiring.shutdown(platform)
+        task = platform.services.pop("sta_partitions_task", None)
+        if task is not None:
+            task.cancel()
 
     def openapi(self, platform: Platform) -> dict[str, Any]:
         from urbanos.sensing.openapi import openapi_fragment
@@ -73,6 +86,11 @@ class SensingComponent(Component):
         return [{"title": "SensorThings API", "href": "/sta/v1.1/",
                  "description": "Real-time sensor data (OGC SensorThings API v1.1; v1.0 at /sta/v1.0/).",
                  "description_de": "Sensordaten in Echtzeit (OGC SensorThings API v1.1; v1.0 unter /sta/v1.0/)."}]
+
+    def cli_commands(self) -> list[Any]:
+        from urbanos.sensing.cli import commands
+
+        return commands()
 
     def importers(self) -> list[Importer]:
         from urbanos.sensing.melbourne import MelbourneImporter

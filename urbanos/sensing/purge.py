@@ -1,13 +1,15 @@
 """Retention purges of Observations (asked by the privacy capability through
 :meth:`urbanos.ports.SensingPort.purge_observations`): the rows of a dataset's (Multi)Datastreams older than a
 cut-off are deleted, and each touched (Multi)Datastream's phenomenonTime and resultTime envelope and its pointer to
-the latest Observation are computed again from the Observations that remain."""
+the latest Observation are computed again from the Observations that remain. On PostgreSQL whole partitions are
+emptied at once where they hold nothing else (see :func:`purge_observations`)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from urbanos.events import Event
+from urbanos.sensing.partitions import clear_whole
 
 if TYPE_CHECKING:
     from urbanos.storage import Connection
@@ -33,8 +35,11 @@ def _recompute(c: Connection, table: str, fk: str, parent: Any) -> None:
 
 def purge_observations(c: Connection, dataset_id: int, before: str, datastream_ids: list[int] | None = None) -> int:
     """Delete the Observations of dataset ``dataset_id`` whose phenomenon time starts before ``before``; see
-    :meth:`urbanos.ports.SensingPort.purge_observations`. One ``updated`` event per touched (Multi)Datastream."""
-    total = 0
+    :meth:`urbanos.ports.SensingPort.purge_observations`. On a partitioned table (PostgreSQL) a partition whose
+    whole range is before the cut-off and that holds rows of these (Multi)Datastreams only is emptied at once
+    (:func:`urbanos.sensing.partitions.clear_whole`, ``TRUNCATE``); the rest is deleted row by row. One ``updated`` event per
+    touched (Multi)Datastream."""
+    parents: list[tuple[str, str, str, int]] = []
     for table, fk, entity in _PARENTS:
         if datastream_ids is not None and table != "sta_datastreams":
             continue
@@ -44,14 +49,19 @@ def purge_observations(c: Connection, dataset_id: int, before: str, datastream_i
                 continue
             sql += f" AND id IN ({', '.join('?' * len(datastream_ids))})"
             params += [int(i) for i in datastream_ids]
-        for (parent,) in c.fetchall(sql + " ORDER BY id", params):
-            n = int(c.execute(f"DELETE FROM sta_observations WHERE {fk} = ? AND phen_start < ?",
-                              (parent, before)).rowcount or 0)
-            if n:
-                total += n
-                _recompute(c, table, fk, parent)
-                c.emit(Event("updated", entity, int(parent), topic="sensing", dataset_id=dataset_id,
-                             data={"links": {}, "purged": n}, changed=("phenomenonTime", "resultTime")))
+        parents += [(table, fk, entity, int(r[0])) for r in c.fetchall(sql + " ORDER BY id", params)]
+    dropped: dict[tuple[str, int], int] = {}
+    if parents and c.dialect.name == "postgresql":
+        dropped = clear_whole(c, before, [(fk, parent) for _t, fk, _e, parent in parents])
+    total = 0
+    for table, fk, entity, parent in parents:
+        n = dropped.get((fk, parent), 0) + int(c.execute(
+            f"DELETE FROM sta_observations WHERE {fk} = ? AND phen_start < ?", (parent, before)).rowcount or 0)
+        if n:
+            total += n
+            _recompute(c, table, fk, parent)
+            c.emit(Event("updated", entity, parent, topic="sensing", dataset_id=dataset_id,
+                         data={"links": {}, "purged": n}, changed=("phenomenonTime", "resultTime")))
     return total
 
 

@@ -374,8 +374,10 @@ def expand(conn: Connection, e: EntityType, rows: list[dict[str, Any]], outs: li
         if _is_latest(rel, opts) and e.name in ("Datastream", "MultiDatastream"):
             _spend(ctx, queries=1)
             marks = ", ".join("?" * len(pids))
-            where, params = _where(t, "a", (f"a.id IN (SELECT last_obs_id FROM {e.table} WHERE id IN ({marks}))", pids),
-                                   opts, ctx, conn)
+            # on (parent, time, id) rather than id alone: on PostgreSQL the time prunes the partitions probed
+            latest_in = (f"(a.{rel.fk}, a.phen_start, a.id) IN"
+                         f" (SELECT id, last_phen, last_obs_id FROM {e.table} WHERE id IN ({marks}))")
+            where, params = _where(t, "a", (latest_in, pids), opts, ctx, conn)
             latest_rows = conn.rows(f"SELECT {_select_cols(t, 'a')} FROM {t.table} a WHERE {where}", params)
             _spend(ctx, entities=len(latest_rows))
             for r in latest_rows:

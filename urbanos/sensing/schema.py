@@ -10,10 +10,14 @@ entity table whose owner is its own: Things, Datastreams and MultiDatastreams (u
 Locations, Sensors, ObservedProperties and FeaturesOfInterest. Observations and HistoricalLocations have none:
 they belong to whoever owns their (Multi)Datastream or Thing. Rows from before version 2 keep NULL (owned by no
 organisation: only global publishers and admins change them).
+
+Version 3 (PostgreSQL only) makes ``sta_observations`` range-partitioned on ``phen_start`` with the same columns and
+indexes and the primary key ``(id, phen_start)``; see :mod:`urbanos.sensing.partitions`.
 """
 
 from __future__ import annotations
 
+from urbanos.sensing.partitions import migrate as migrate_to_partitions
 from urbanos.storage import Connection, Migration
 
 
@@ -88,7 +92,12 @@ def _v2(c: Connection) -> None:
         c.execute(f"ALTER TABLE {t} ADD COLUMN owner_org TEXT")
 
 
+def _v3(c: Connection) -> None:
+    migrate_to_partitions(c)
+
+
 MIGRATIONS = [Migration("sensing", 1, "SensorThings entities", _v1),
-              Migration("sensing", 2, "owning organisation of SensorThings rows", _v2)]
+              Migration("sensing", 2, "owning organisation of SensorThings rows", _v2),
+              Migration("sensing", 3, "Observations partitioned by phenomenon time (PostgreSQL)", _v3)]
 
 __all__ = ["MIGRATIONS", "OWNED_TABLES"]

@@ -181,7 +181,9 @@ class PostgresDatabase(Database):
             self.replica.open()
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(f"SET statement_timeout = {self.statement_timeout_ms}")
+        # no JIT: its compile time (tens to hundreds of ms) dwarfs the short queries of an API; a join over many
+        # partitions is estimated costly enough to trigger it while it runs in a few ms
+        conn.execute(f"SET statement_timeout = {self.statement_timeout_ms}; SET jit = off")
 
     def _make_pool(self) -> ConnectionPool:
         return ConnectionPool(
