@@ -166,3 +166,57 @@ def test_retention_empties_a_partition_of_the_dataset_and_keeps_a_shared_one(sta
         assert after[q1] == files[q1] and after[q2] != files[q2]
     assert sta.ok(f"/Datastreams({other})/Observations")["value"] == []
     assert len(sta.ok(f"/Datastreams({mine})/Observations")["value"]) == 1
+
+
+@pytest.mark.postgres
+def test_retention_never_empties_a_partition_under_another_datasets_insert(sta: Sta, platform: Any) -> None:
+    """A row of another dataset inserted into the old partition while the purge runs (committed after the purge
+    looked, before it emptied the partition) is kept: the purge locks the partition before it looks."""
+    import threading
+    import time
+
+    import psycopg
+
+    mine, other = _stream(sta, "Mine"), _stream(sta, "Other")
+    ids = platform.db.write_sync(lambda c: (_dataset(c, "mine-race"), _dataset(c, "other-race")))
+    for ds, dataset in ((mine, ids[0]), (other, ids[1])):
+        platform.db.write_sync(lambda c, ds=ds, dataset=dataset: c.execute(
+            "UPDATE sta_datastreams SET dataset_id = ? WHERE id = ?", (dataset, ds)))
+    platform.db.write_sync(lambda c: P.ensure_range(c, "2020-01-01T00:00:00.000000Z", "2020-04-01T00:00:00.000000Z", 3))
+    sta.observe(mine, "old", "2020-01-10T00:00:00Z")
+    feature = sta.ok(f"/Observations({sta.observe(other, 'new', '2021-01-10T00:00:00Z')['@iot.id']})/FeatureOfInterest")
+    port = platform.require(SensingPort)
+    with psycopg.connect(str(platform.settings.db)) as writer:  # another dataset's backdated row, not yet committed
+        late = writer.execute(
+            "INSERT INTO sta_observations (phen_start, result, datastream_id, feature_id) VALUES"
+            " ('2020-02-01T00:00:00.000000Z', '\"late\"', %s, %s) RETURNING id", (other, feature["@iot.id"])).fetchone()[0]
+        done: list[int] = []
+        purge = threading.Thread(target=lambda: done.append(platform.db.write_sync(
+            lambda c: port.purge_observations(c, ids[0], "2020-07-01T00:00:00.000000Z"))))
+        purge.start()
+        time.sleep(0.6)  # the purge is waiting for the partition
+        writer.commit()
+        purge.join(timeout=30)
+    assert done == [1]
+    assert sta.ok(f"/Observations({late})")["result"] == "late"
+    assert [o["result"] for o in sta.ok(f"/Datastreams({mine})/Observations")["value"]] == []
+
+
+@pytest.mark.postgres
+def test_retention_deletes_row_by_row_when_the_partition_stays_busy(sta: Sta, platform: Any) -> None:
+    import psycopg
+
+    mine = _stream(sta, "Busy")
+    dataset = platform.db.write_sync(lambda c: _dataset(c, "busy"))
+    platform.db.write_sync(lambda c: c.execute("UPDATE sta_datastreams SET dataset_id = ? WHERE id = ?", (dataset, mine)))
+    platform.db.write_sync(lambda c: P.ensure_range(c, "2019-01-01T00:00:00.000000Z", "2019-04-01T00:00:00.000000Z", 3))
+    sta.observe(mine, "old", "2019-01-10T00:00:00Z")
+    q = P.PREFIX + "20190101"
+    files = _files(platform)
+    port = platform.require(SensingPort)
+    with psycopg.connect(str(platform.settings.db)) as reader:  # a long read holds the partition
+        reader.execute(f"LOCK TABLE {q} IN ACCESS SHARE MODE")
+        n = platform.db.write_sync(lambda c: port.purge_observations(c, dataset, "2019-07-01T00:00:00.000000Z"))
+        reader.rollback()
+    assert n == 1 and _files(platform)[q] == files[q]  # deleted, not emptied: the purge did not wait for the read
+    assert sta.ok(f"/Datastreams({mine})/Observations")["value"] == []

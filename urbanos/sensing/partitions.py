@@ -248,6 +248,24 @@ def migrate(c: Connection) -> None:
     convert(c)
 
 
+def _lock(c: Connection, name: str) -> bool:
+    """Partition ``name`` locked (ACCESS EXCLUSIVE, as ``TRUNCATE`` needs) within 2 s; False when it stays busy, with
+    nothing changed (the row-by-row delete then takes its rows)."""
+    prev = c.fetchval("SELECT current_setting('lock_timeout')")
+    c.execute("SAVEPOINT sta_partition_lock")
+    try:
+        c.execute("SELECT set_config('lock_timeout', '2s', true)")
+        c.execute(f"LOCK TABLE {name} IN ACCESS EXCLUSIVE MODE")
+    except Exception:  # noqa: BLE001 - busy: the lock's wait ran out (the transaction goes on without it)
+        c.execute("ROLLBACK TO SAVEPOINT sta_partition_lock")
+        c.execute("RELEASE SAVEPOINT sta_partition_lock")
+        log.info("observation partition busy: deleted row by row", extra={"partition": name})
+        return False
+    c.execute("SELECT set_config('lock_timeout', ?, true)", (prev,))
+    c.execute("RELEASE SAVEPOINT sta_partition_lock")
+    return True
+
+
 def clear_whole(c: Connection, before: str, parents: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
     """Empty (``TRUNCATE``) the partitions whose whole range ends at or before ``before`` and that hold rows of
     ``parents`` (``("datastream_id" | "multi_datastream_id", id)``) and of no other (Multi)Datastream; the rows
@@ -266,7 +284,8 @@ def clear_whole(c: Connection, before: str, parents: Iterable[tuple[str, int]]) 
     for p in partitions(c):
         if p.hi is None or p.hi > before:
             continue
-        if c.fetchone(f"SELECT 1 FROM {p.name} WHERE {other} LIMIT 1", (ds, mds)) is not None:
+        # locked before it is looked at: a row of another dataset inserted meanwhile is seen, not emptied away
+        if not _lock(c, p.name) or c.fetchone(f"SELECT 1 FROM {p.name} WHERE {other} LIMIT 1", (ds, mds)) is not None:
             continue
         counts: list[Any] = c.fetchall(f"SELECT datastream_id, multi_datastream_id, count(*) FROM {p.name}"
                                        " GROUP BY 1, 2")
