@@ -4,23 +4,12 @@ the sensing migration 3 does it for tables of up to a million rows), with a prog
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
-from urbanos.plugins import settings_registry
+from urbanos.commands import settings_of
 from urbanos.sensing import partitions
-from urbanos.settings import Settings, load
 from urbanos.storage import open_database
-
-
-def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, _, value = str(pair).partition("=")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
 
 
 @click.group(name="observations")
@@ -37,7 +26,7 @@ def observations() -> None:
 def partition(ctx: click.Context, db_url: str | None, data_dir: str | None, batch: int) -> None:
     """Partition the Observation table by phenomenon time (sta_partition_months wide). One transaction: reads go
     on meanwhile; writes of Observations wait until it commits."""
-    s = _settings(ctx, db=db_url, data_dir=data_dir)
+    s = settings_of(ctx, db_url, data_dir)
     url = str(s.db or "")
     if not url.startswith("postgres"):
         raise click.UsageError("only PostgreSQL tables are partitioned; give --db postgresql://…")
