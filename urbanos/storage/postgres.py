@@ -349,6 +349,8 @@ class PostgresDatabase(Database):
                 return [self._alone(fn) for fn in fns]
             failure = self._failure(exc)
             return [(None, failure)] * len(fns)
+        except psycopg.Error:  # refused by the server (at the commit, say): rolled back, so each alone is safe
+            return [self._alone(fn) for fn in fns]
         self._succeeded(write=True)
         if conn.events:
             try:
