@@ -356,3 +356,26 @@ def test_pages(signed_in: World) -> None:
     assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
     w.c.cookies.set("urbanos_portal_token", "not-a-token")
     assert w.c.get("/alerts").status_code == 401
+
+
+def test_transitions_are_recorded_in_the_order_they_came(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one recording waits for the database, the next transitions (here recorded by ``settle``) wait for it: on
+    PostgreSQL two writes on two connections could otherwise commit in the wrong order, a resolution before the
+    firing it closes."""
+    import asyncio
+
+    rid = w.rule("pub_a", bins(w.open_a)).json()["id"]
+    real, held = w.platform.db.write, [1.0]
+
+    async def slow_first_recording(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if held and fn.__qualname__.endswith("_record.<locals>.tx"):
+            await asyncio.sleep(held.pop())
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(w.platform.db, "write", slow_first_recording)
+    for value in (95, 50, 90):  # fires, resolves, fires again, while the first recording is held
+        w.observe(w.open_a, value)
+    w.settle()
+    eps = w.episodes(f"?rule={rid}")
+    assert [(e["state"], e["start_value"], e["end_value"]) for e in eps] == [("firing", 90, None),
+                                                                            ("resolved", 95, 50)]

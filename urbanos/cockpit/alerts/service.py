@@ -56,11 +56,12 @@ class AlertService:
         self.tasks: list[asyncio.Task[None]] = []
         self.late: list[tuple[int, Any, Any]] = []
         self.late_task: asyncio.Task[None] | None = None
+        self.recording = asyncio.Lock()  # one recording at a time, in the order they came (the lock is fair)
         self.started = False
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     async def start(self) -> None:
-        self.queue = asyncio.Queue()
+        self.queue, self.recording = asyncio.Queue(), asyncio.Lock()  # bound to this loop (a restart has another)
         rows = await self.platform.db.read(lambda c: c.rows(f"SELECT {store.RULE_COLUMNS} FROM alert_rules r"
                                                             " WHERE r.enabled = 1 ORDER BY r.id"))
         for row in rows:
@@ -178,19 +179,23 @@ class AlertService:
         await self.queue.join()
 
     async def _record(self, transitions: list[Transition]) -> None:
-        now = self.engine.clock()
-        states = self.engine.snapshot({t.rule_id for t in transitions})  # the others: at the next flush
-        base = str(self.platform.settings.base_url or "").rstrip("/")
+        """Record transitions in one write. The worker and :meth:`_drain` (``settle``, ``stop``) both record; the lock
+        keeps their writes in the order the transitions came, since on PostgreSQL two writes run on two connections
+        and the later could commit first (a resolution before the firing it closes)."""
+        async with self.recording:
+            now = self.engine.clock()
+            states = self.engine.snapshot({t.rule_id for t in transitions})  # the others: at the next flush
+            base = str(self.platform.settings.base_url or "").rstrip("/")
 
-        def tx(c: Connection) -> list[Job]:
-            jobs: list[Job] = []
-            for t in transitions:
-                jobs.extend(self._transition(c, t, now, base))
-            store.save_states(c, states)
-            return jobs
+            def tx(c: Connection) -> list[Job]:
+                jobs: list[Job] = []
+                for t in transitions:
+                    jobs.extend(self._transition(c, t, now, base))
+                store.save_states(c, states)
+                return jobs
 
-        for job in await self.platform.db.write(tx):
-            self.dispatcher.submit(job)
+            for job in await self.platform.db.write(tx):
+                self.dispatcher.submit(job)
 
     def _transition(self, c: Connection, t: Transition, now: float, base: str) -> list[Job]:
         row = store.rule_row(c, t.rule_id)
