@@ -92,3 +92,53 @@ def test_writes_that_arrive_together_share_a_commit(db: Database) -> None:  # no
     # the first `concurrency` writes go at once; the others wait for a group in flight and leave together
     assert grouper.groups - groups <= grouper.concurrency + 1
     assert _total(db) == 40
+
+
+def test_the_grouper_keeps_writing_while_writes_wait() -> None:
+    """The grouper alone (no database): a worker thread takes the next group itself while writes wait, every job
+    gets its own outcome in order, a job's error is its own, and a writer that went away leaves the others' answers
+    untouched."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from urbanos.storage.grouped import Grouper
+
+    sizes: list[int] = []
+    threads: set[int] = set()
+
+    def run(jobs: list[Any]) -> list[tuple[Any, BaseException | None]]:
+        sizes.append(len(jobs))
+        threads.add(threading.get_ident())
+        time.sleep(0.02)  # a commit: what arrives meanwhile waits for the next group
+        out: list[tuple[Any, BaseException | None]] = []
+        for job in jobs:
+            try:
+                out.append((job(None), None))
+            except Exception as exc:  # noqa: BLE001 - its own answer
+                out.append((None, exc))
+        return out
+
+    def fails(_c: Any) -> int:
+        raise BadRequest("refused")
+
+    async def main() -> list[Any]:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            g = Grouper(run, lambda: pool, size=8, concurrency=1)
+            tasks = [asyncio.create_task(g.submit(lambda _c, i=i: i)) for i in range(40)]
+            tasks.append(asyncio.create_task(g.submit(fails)))
+            gone = asyncio.create_task(g.submit(lambda _c: -1))
+            await asyncio.sleep(0)
+            gone.cancel()
+            got = await asyncio.gather(*tasks, return_exceptions=True)
+            for _ in range(200):  # the cancelled writer's job is still written (it may be a group of its own)
+                if g.jobs == 42 and not g._running:
+                    break
+                await asyncio.sleep(0.01)
+            assert g.jobs == 42 and not g._running and not g._queued
+            return got
+
+    got = asyncio.run(main())
+    assert got[:40] == list(range(40)) and isinstance(got[40], BadRequest)
+    assert sizes[0] == 1 and max(sizes) == 8 and sum(sizes) == 42  # the first went at once, then groups of up to 8
+    assert len(threads) == 1  # one worker wrote every group
