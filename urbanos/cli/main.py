@@ -41,6 +41,11 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, cmd_name) or self._extra().get(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """A capability's command reports a configuration or platform error as the built-in ones do: one line
+        naming the fix and exit code 2 (1 for a server-side failure), not a traceback."""
+        return guarded(super().invoke)(ctx)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="urbanos")

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
 
+from urbanos.commands import settings_of
 from urbanos.platform import Platform
-from urbanos.plugins import load_components, settings_registry
+from urbanos.plugins import load_components
 from urbanos.privacy.audit.chain import verify as verify_chain
 from urbanos.privacy.schema import GENESIS
-from urbanos.settings import Settings, load
-
-
-def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, _, value = str(pair).partition("=")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
 
 
 @click.group(name="audit")
@@ -35,7 +25,7 @@ def audit() -> None:
 def verify(ctx: click.Context, db_url: str | None, data_dir: str | None) -> None:
     """Prove the chain: every entry's hash, every link to the entry before, no gap and the head. Names the first
     broken entry; exit code 1 when the chain is broken."""
-    settings = _settings(ctx, db=db_url, data_dir=data_dir)
+    settings = settings_of(ctx, db_url, data_dir)
     platform = Platform.build(settings, load_components())
     platform.open()
     try:

@@ -3,22 +3,11 @@ deleted and changes nothing."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
+from urbanos.commands import settings_of
 from urbanos.platform import Platform
-from urbanos.plugins import load_components, settings_registry
-from urbanos.settings import Settings, load
-
-
-def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, _, value = str(pair).partition("=")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
+from urbanos.plugins import load_components
 
 
 @click.command(name="purge")
@@ -30,7 +19,7 @@ def purge(ctx: click.Context, dry_run: bool, db_url: str | None, data_dir: str |
     """Delete the data older than its retention period (per dataset, Datastream or collection), and the personal data
     capabilities keep for a period of their own (Open311 contact details), leaving a deletion record and an audit
     entry per rule."""
-    settings = _settings(ctx, db=db_url, data_dir=data_dir)
+    settings = settings_of(ctx, db_url, data_dir)
     platform = Platform.build(settings, load_components())
     platform.open()
     try:

@@ -10,21 +10,12 @@ from typing import Any
 import click
 import orjson
 
+from urbanos.commands import settings_of
 from urbanos.errors import UrbanosError
 from urbanos.governance import ADMIN
 from urbanos.platform import Platform
-from urbanos.plugins import load_components, settings_registry
+from urbanos.plugins import load_components
 from urbanos.privacy.rules.keys import KeyStore
-from urbanos.settings import Settings, load
-
-
-def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    root = ctx.find_root().params
-    overrides: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
-    for pair in root.get("set_values") or ():
-        name, _, value = str(pair).partition("=")
-        overrides[name.strip().replace("-", "_")] = value
-    return load(settings_registry(), toml_path=root.get("config"), overrides=overrides)
 
 
 @click.group(name="privacy")
@@ -42,7 +33,7 @@ def shred_key(ctx: click.Context, purpose: str, period: str, data_dir: str | Non
     """Destroy the key of PURPOSE for PERIOD (2026, 2026-12 or 2026-12-06): the pseudonyms made with it can never
     be linked again. Running servers stop using it within a second; a key made later is a new one. A key given by
     an environment variable is destroyed by removing it from the environment of every process."""
-    settings = _settings(ctx, data_dir=data_dir)
+    settings = settings_of(ctx, None, data_dir)
     if not yes:
         click.confirm(f"Destroy the pseudonymisation key of {purpose!r} for {period}? This cannot be undone.", abort=True)
     try:
@@ -60,7 +51,7 @@ def shred_key(ctx: click.Context, purpose: str, period: str, data_dir: str | Non
 @click.pass_context
 def show_rules(ctx: click.Context, dataset: str, history: bool, db_url: str | None, data_dir: str | None) -> None:
     """The privacy rules of DATASET (name or UUID) as JSON, with their plain-language description."""
-    settings = _settings(ctx, db=db_url, data_dir=data_dir)
+    settings = settings_of(ctx, db_url, data_dir)
     platform = Platform.build(settings, load_components())
     platform.open()
     try:
