@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.privacy.conftest import ADMIN_H
+from tests.privacy.conftest import ADMIN_H, ckan
 
 RULES = "/privacy/rules/org-a-private"
 
@@ -211,3 +211,23 @@ def test_stewards_read_back_their_confidential_datasets_settings(client: Any, wo
             assert client.get(path, headers=world["h"][who]).status_code == 404, (who, path)
     # the data itself stays closed to the steward without a grant
     assert client.get(f"/sta/v1.1/Datastreams({world['stream']})", headers=h).status_code == 404
+
+
+def test_a_non_open_datasets_aggregates_take_only_boundaries_its_readers_may_read(client: Any, world: dict[str, Any],
+                                                                                  platform: Any) -> None:
+    """The aggregates show the names of their areas to everyone who may read the dataset: the steward of a
+    registered dataset (read by every signed-in caller) may not aggregate it by org-a's internal collection, which
+    org-b's reader may not read; an internal dataset of the same organisation may. The old code asked only whether
+    the declaring steward could read the boundaries, and the area names of the internal collection reached every
+    signed-in reader."""
+    ckan(client, "package_create", {"name": "reg-data", "title": "Registered", "owner_org": "org-a",
+                                    "access_level": "registered", "grounds": ["gdpr-personal-data"]}, headers=ADMIN_H)
+    rule = [{"kind": "aggregate", "bucket_minutes": 15, "boundaries": "a-points"}]
+    r = _put(client, world["h"]["steward-a"], rule, "reg-data")
+    assert r.status_code == 422 and "rules[0].boundaries" in r.text and "registered dataset" in r.text, r.text
+    assert client.get("/privacy/rules/reg-data", headers=world["h"]["steward-a"]).json()["version"] == 0
+    assert _put(client, world["h"]["steward-a"], rule).status_code == 200  # internal data of org-a, org-a's areas
+    r = client.post("/api/3/action/package_patch", json={"id": "org-a-private", "access_level": "registered"},
+                    headers=ADMIN_H)
+    assert r.status_code == 200, r.text  # the boundaries opened to every signed-in caller: now they reach them all
+    assert _put(client, world["h"]["steward-a"], rule, "reg-data").status_code == 200

@@ -93,6 +93,19 @@ class RulesService:
         return [describe(r, lang) for r in rs.rules] if rs is not None else []
 
     # -- declaring -----------------------------------------------------------------------------------
+    async def _reaches_every_reader(self, ds: DatasetAccess, boundary_dataset: int | None) -> bool:
+        """May everyone who may read ``ds`` read the boundary collection's dataset too? Its area names are in
+        every aggregate. Open and registered boundaries reach every reader of a non-open dataset; internal ones
+        those of an internal dataset of the same organisation; confidential ones (read by grant) no one's for
+        sure, as a confidential dataset's grants name other callers than the boundaries' do."""
+        if boundary_dataset is None:
+            return True
+        bd, _grants = await self.db.read(partial(self.gate.dataset_access, dataset_id=boundary_dataset))
+        if bd is None or bd.access_level in ("open", "registered") or bd.id == ds.id:
+            return True
+        if ds.access_level == "open":
+            return False
+        return bd.access_level == "internal" and ds.access_level == "internal" and bd.owner_org == ds.owner_org
     async def _check_names(self, identity: Identity, ds: DatasetAccess, rules: list[Rule]) -> None:
         features = self.platform.optional(FeaturesPort)
         sensing = self.platform.optional(SensingPort)
@@ -127,6 +140,11 @@ class RulesService:
             if r.boundaries is not None and ds.access_level == "open" and not await readable(r.boundaries, ANONYMOUS):
                 raise _bad(f"{where}.boundaries", f"the aggregates of open dataset {ds.name!r} publish the names of "
                            f"their areas: use a boundary collection of open data, not {r.boundaries!r}")
+            if r.boundaries is not None and not await self._reaches_every_reader(ds, (await collection(r.boundaries))[1]):
+                raise _bad(f"{where}.boundaries", f"the aggregates of {ds.access_level} dataset {ds.name!r} show the "
+                           f"names of their areas to everyone who may read it, and some of them may not read "
+                           f"{r.boundaries!r}: use a boundary collection at least as widely readable (open or "
+                           f"registered data, or internal data of {ds.owner_org or 'the same organisation'!s})")
             for coll in r.collections:
                 exists, of = await collection(coll)
                 if not exists or of != ds.id:
