@@ -139,6 +139,19 @@ def test_an_idea_and_the_stewards_pages_by_keyboard(server: LiveServer, chromium
         assert page.get_by_text("Spielplatz am Kanal").count() >= 1
         assert axe_violations(page) == []
         _shot(page, "budget-ideas-de")
+        r = httpx.post(f"{server.url}{PREFIX}/{bid}/ideas", json={"title": "Bänke", "description": "Am Wasser.",
+                                                                  "cost": 3000},
+                       headers={"Authorization": f"Bearer {resident}"}, timeout=30)
+        assert r.status_code == 201, r.text
+        page.goto(f"{server.url}{PREFIX}/{bid}/ideas?limit=1")  # a page at a time: the links to the others
+        assert page.locator("#ideas-shown").inner_text() == "Ideen 1 bis 1 von 2, die ältesten zuerst."
+        assert axe_violations(page) == []
+        page.locator("a[rel=next]").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("a[rel=prev]")
+        assert page.get_by_text("Bänke").count() == 1 and page.get_by_text("Spielplatz am Kanal").count() == 0
+        assert axe_violations(page) == []
+        _shot(page, "budget-ideas-page-2-de")
         assert page.errors == []
     finally:
         context.close()
@@ -168,7 +181,7 @@ def test_an_idea_and_the_stewards_pages_by_keyboard(server: LiveServer, chromium
         page.locator("#confirm-phase button").focus()
         page.keyboard.press("Enter")
         page.wait_for_selector("#saved")
-        assert page.locator(".idea-decision").count() == 1
+        assert page.locator(".idea-decision").count() == 2  # the playground and the benches
         assert axe_violations(page) == []
         form = page.locator(".idea-decision").first
         form.locator("input[value=accepted]").focus()

@@ -200,3 +200,38 @@ def test_idea_posts_are_rate_limited(limited: Any) -> None:
     assert r.headers["content-type"].startswith("application/problem+json")
     assert len(c.get(f"{PREFIX}/{b['id']}/ideas").json()["ideas"]) == 2
     assert c.post(PREFIX, json={}, headers=ADMIN).status_code == 400  # stewards' writes are not counted
+
+
+def test_ideas_are_listed_a_page_at_a_time(client: Any, platform: Any) -> None:
+    """250 ideas: a page of 100 by default, oldest first, `count` the whole, `next`/`prev` links that keep the
+    filter, a status filter, the page's own links (en/de), and a bad `limit`, `offset` or `status` is a 400 naming
+    the parameter (the listing stopped at 5,000 ideas and its count with it)."""
+    org(client, "bezirk-ost")
+    h = steward(client, "bezirk-ost")
+    b = _budget(client, "ost-ideas", "bezirk-ost", h)
+    now = "2026-12-01T00:00:00.000000Z"
+    rows = [{"budget_id": b["id"], "title": f"Idea {i}", "description": "x", "cost": i, "author_mac": "0" * 64,
+             "status": "rejected" if i % 5 == 0 else "proposed", "reason": "no" if i % 5 == 0 else None,
+             "created_at": now, "modified_at": now} for i in range(250)]
+    platform.db.write_sync(lambda c: [c.insert("participation_budget_ideas", r) for r in rows])
+    url = f"{PREFIX}/{b['id']}/ideas"
+    first = client.get(url).json()
+    assert first["count"] == 250 and first["limit"] == 100 and first["offset"] == 0 and "prev" not in first
+    assert [i["title"] for i in first["ideas"]] == [f"Idea {i}" for i in range(100)]
+    assert first["next"].endswith(f"{url}?offset=100")
+    last = client.get(first["next"]).json()
+    assert [i["title"] for i in last["ideas"]][:1] == ["Idea 100"]
+    third = client.get(f"{url}?limit=100&offset=200").json()
+    assert len(third["ideas"]) == 50 and "next" not in third and third["prev"].endswith("limit=100&offset=100")
+    rejected = client.get(f"{url}?status=rejected&limit=20").json()
+    assert rejected["count"] == 50 and {i["status"] for i in rejected["ideas"]} == {"rejected"}
+    assert "status=rejected" in rejected["next"] and "limit=20" in rejected["next"]
+    for bad in ("limit=0", "limit=1001", "limit=ten", "offset=-1", "offset=1e3", "status=maybe", "limit=%EF%BC%91"):
+        r = client.get(f"{url}?{bad}")
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json"), bad
+        assert r.json()["errors"]["field"] == bad.split("=")[0], r.text
+    page = client.get(f"{url}?offset=100&lang=de", headers=HTML)
+    assert page.status_code == 200 and "Ideen 101 bis 200 von 250" in page.text
+    links = re.findall(r'<a href="([^"]+)" rel="(prev|next)"', page.text)
+    assert [rel for _, rel in links] == ["prev", "next"] and all("lang=de" in href for href, _ in links)
+    assert client.get(links[1][0].replace("&amp;", "&"), headers=HTML).text.count('<li id="idea-') == 50

@@ -30,13 +30,28 @@ if TYPE_CHECKING:
     from urbanos.participation.budget.service import BudgetService
 
 MAX_DESCRIPTION = 4000
-MAX_IDEAS = 5000
+PAGE = 100
+"""Ideas in one answer unless ``limit`` says otherwise."""
+MAX_PAGE = 1000
+"""The largest ``limit``."""
 STATUSES = ("proposed", "accepted", "merged", "rejected")
 DECISIONS = ("accepted", "merged", "rejected")
 
 
 def _refuse(field: str, message: str, code: str | None = None) -> ValidationFailed:
     return ValidationFailed(message, code=code, detail={"field": field})
+
+
+def paging(limit: Any, offset: Any) -> tuple[int, int]:
+    """``limit`` (1 to MAX_PAGE, PAGE when absent) and ``offset`` (0 or more) from a query string."""
+    def number(name: str, raw: Any, default: int, low: int, high: int) -> int:
+        if raw in (None, ""):
+            return default
+        text_ = str(raw)
+        if not text_.isascii() or not text_.isdigit() or len(text_) > 9 or not low <= int(text_) <= high:
+            raise _refuse(name, f"{name} is a whole number from {low} to {high}, not {text_[:20]!r}.")
+        return int(text_)
+    return number("limit", limit, PAGE, 1, MAX_PAGE), number("offset", offset, 0, 0, 999_999_999)
 
 
 def public_idea(row: dict[str, Any]) -> dict[str, Any]:
@@ -94,10 +109,20 @@ class Ideas:
 
         return public_idea(await self.db.write(tx))
 
-    async def listing(self, ref: int | str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def listing(self, ref: int | str, limit: int = PAGE, offset: int = 0,
+                      status: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+        """A page of the ideas, oldest first, and how many there are (``status``, as given in a query string: of
+        those only; another value is 400 naming it). ``limit`` and ``offset``: see :func:`paging`."""
+        if status not in (None, "") and status not in STATUSES:
+            raise _refuse("status", f"status is one of {', '.join(STATUSES)}.")
+        st = status or None
         budget = await self.budgets.get(ref)
-        rows = await self.db.read(lambda c: store.ideas(c, budget["id"], MAX_IDEAS))
-        return budget, [public_idea(r) for r in rows]
+
+        def read(c: Connection) -> tuple[list[dict[str, Any]], int]:
+            return store.ideas(c, budget["id"], limit, offset, st), store.count_ideas(c, budget["id"], st)
+
+        rows, total = await self.db.read(read)
+        return budget, [public_idea(r) for r in rows], total
 
     async def one(self, ref: int | str, idea_id: int) -> dict[str, Any]:
         budget = await self.budgets.get(ref)

@@ -17,6 +17,11 @@ _PID = {"name": "id", "in": "path", "required": True, "schema": {"type": "intege
 _F = [{"name": "f", "in": "query", "schema": {"type": "string", "enum": ["json", "html"]}},
       {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "de"]}}]
 _OBJ = {"type": "object"}
+_PAGING = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+           {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999,
+                                                         "default": 0}},
+           {"name": "status", "in": "query", "schema": {"type": "string",
+                                                         "enum": ["proposed", "accepted", "merged", "rejected"]}}]
 
 
 def _ok(code: str, description: str, html: bool = False) -> dict[str, Any]:
@@ -113,8 +118,9 @@ def openapi_part() -> dict[str, Any]:
                 "cost": {"type": "integer"}, "reason": {"type": "string"}}},
             params=[_REF, _PID])},
         "/participation/budgets/{name}/ideas": {
-            "get": _op("Residents' ideas with their status and the stewards' reasons (HTML: the page with the form)",
-                       _ok("200", "The ideas", True), False, params=[_REF, *_F]),
+            "get": _op("Residents' ideas with their status and the stewards' reasons, oldest first, a page at a time "
+                       "(`count`: how many in all; `next` and `prev`: the pages around; HTML: the page with the form)",
+                       _ok("200", "The ideas", True), False, params=[_REF, *_F, *_PAGING]),
             "post": _op("Propose an idea (ideas phase; any signed-in caller; the author is never published)",
                         _ok("201", "The idea"), body=idea, params=[_REF])},
         "/participation/budgets/{name}/ideas/{id}": {"get": _op("One idea", _ok("200", "The idea"), False,

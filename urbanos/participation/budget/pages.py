@@ -49,7 +49,10 @@ def render(request: Request, template: str, status: int = 200, forms: bool = Fal
 
 
 async def ideas_page(request: Request, budget: dict[str, Any], ideas: list[dict[str, Any]], status: int = 200,
-                     errors: list[str] | None = None, values: dict[str, str] | None = None) -> HTMLResponse:
+                     errors: list[str] | None = None, values: dict[str, str] | None = None, *, total: int | None = None,
+                     offset: int = 0, links: dict[str, str] | None = None) -> HTMLResponse:
+    """The ideas page: one page of the ideas (``offset`` the first's position among ``total``, ``links`` to the
+    pages before and after), the form in the ideas phase."""
     ident = await FORMS.identity(request)
     b = public(budget)
     db = platform_of(request).db
@@ -58,7 +61,7 @@ async def ideas_page(request: Request, budget: dict[str, Any], ideas: list[dict[
     return render(request, "participation/budget/ideas.html", status, forms=True, budget=b, ideas=ideas,
                   errors=errors or [], values=values or {}, signed_in=not ident.is_anonymous,
                   new=request.query_params.get("new", ""), sign_in=f"/signin?next={target}",
-                  titles=titles)
+                  titles=titles, total=len(ideas) if total is None else total, offset=offset, links=links or {})
 
 
 def _cost(raw: str) -> Any:
@@ -99,8 +102,10 @@ def propose_form(service: BudgetService) -> Callable[[Request], Awaitable[Respon
         try:
             out = await service.ideas.propose(ident, ref, idea_body(form))
         except UrbanosError as exc:
-            _, ideas = await service.ideas.listing(ref)
-            return await ideas_page(request, budget, ideas, exc.status, [exc.message], values)
+            _, ideas, total = await service.ideas.listing(ref)
+            return await ideas_page(request, budget, ideas, exc.status, [exc.message], values, total=total,
+                                    links={"next": f"{PREFIX}/{budget['id']}/ideas?offset={len(ideas)}"}
+                                    if len(ideas) < total else None)
         return RedirectResponse(f"{PREFIX}/{budget['id']}/ideas?lang={lang}&new={out['id']}#idea-{out['id']}",
                                 status_code=303)
 

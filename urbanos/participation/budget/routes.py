@@ -4,7 +4,7 @@ the pages (budget with its projects, the ballot form, the results), in English a
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import orjson
 from starlette.requests import Request
@@ -16,10 +16,11 @@ from urbanos.errors import BadRequest, NotFound, PayloadTooLarge, RateLimited, U
 from urbanos.participation import throttle
 from urbanos.participation.budget import pages, steward
 from urbanos.participation.budget.i18n import translator
+from urbanos.participation.budget.ideas import paging
 from urbanos.participation.budget.service import BudgetService, public
 from urbanos.participation.throttle import too_many_page
 from urbanos.platform import render_html
-from urbanos.routing import identity_of, json_body, platform_of
+from urbanos.routing import base_url, identity_of, json_body, platform_of
 
 MAX_BODY = 64 * 1024
 PREFIX = "/participation/budgets"
@@ -109,10 +110,20 @@ class BudgetRoutes:
             ident = await identity_of(request)
             await throttle.take(request, None if ident.is_anonymous else ident.subject, "ideas")
             return _json(await self.s.ideas.propose(ident, ref, await _body(request)), 201)
-        budget, ideas = await self.s.ideas.listing(ref)
+        q = request.query_params
+        lim, off = paging(q.get("limit"), q.get("offset"))
+        budget, ideas, total = await self.s.ideas.listing(ref, lim, off, q.get("status"))
+        links = {}
+        for rel, at in (("prev", max(0, off - lim) if off else None), ("next", off + lim if off + lim < total else None)):
+            if at is not None:
+                keep = [(k, v) for k, v in q.multi_items() if k not in ("offset", "new", "lang")]
+                links[rel] = f"{PREFIX}/{budget['id']}/ideas?{urlencode([*keep, ('offset', str(at))])}"
         if wants_html(request):
-            return await pages.ideas_page(request, budget, ideas)
-        return _json({"budget": budget["name"], "ideas": ideas, "count": len(ideas)})
+            return await pages.ideas_page(request, budget, ideas, total=total, offset=off, links=links)
+        body: dict[str, Any] = {"budget": budget["name"], "ideas": ideas, "count": total, "limit": lim, "offset": off}
+        base = base_url(request)
+        body.update({rel: base + link for rel, link in links.items()})
+        return _json(body)
 
     async def idea(self, request: Request) -> Response:
         return _json(await self.s.ideas.one(str(request.path_params["name"]), _pid(request, "Idea")))

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from urbanos.errors import Conflict, Forbidden, NotFound, UrbanosError
 from urbanos.governance import Identity
 from urbanos.participation.budget import store
+from urbanos.participation.budget.ideas import MAX_PAGE
 from urbanos.participation.budget.pages import FORMS, PREFIX, lang_of, render
 from urbanos.participation.budget.service import PHASES, BudgetService, public
 from urbanos.participation.budget.tally import RULES
@@ -93,11 +94,12 @@ class StewardPages:
     async def _manage_page(self, request: Request, budget: dict[str, Any], status: int = 200,
                            errors: list[str] | None = None, values: dict[str, str] | None = None) -> HTMLResponse:
         projects = await self.s.db.read(lambda c: store.projects(c, budget["id"]))
-        _, ideas = await self.s.ideas.listing(budget["id"])
+        _, waiting, proposed = await self.s.ideas.listing(budget["id"], MAX_PAGE, 0, "proposed")
+        total = await self.s.db.read(lambda c: store.count_ideas(c, budget["id"]))
         phase = budget["phase"]
         following = PHASES[PHASES.index(phase) + 1] if phase != PHASES[-1] else None
         return render(request, "participation/budget/manage.html", status, forms=True, budget=public(budget),
-                      projects=projects, ideas=ideas, waiting=[i for i in ideas if i["status"] == "proposed"],
+                      projects=projects, total_ideas=total, waiting=waiting, more_waiting=proposed - len(waiting),
                       following=following, errors=errors or [], values=values or {},
                       done=request.query_params.get("done", ""))
 

@@ -138,9 +138,17 @@ def counts(c: Connection, budget_id: int) -> dict[str, int]:
                                            " AND used = 0", (budget_id,)))}
 
 
-def ideas(c: Connection, budget_id: int, limit: int) -> list[dict[str, Any]]:
-    return c.rows(f"SELECT {_IDEA} FROM participation_budget_ideas WHERE budget_id = ? ORDER BY id LIMIT ?",
-                  (budget_id, limit))
+def ideas(c: Connection, budget_id: int, limit: int, offset: int = 0,
+          status: str | None = None) -> list[dict[str, Any]]:
+    """A page of a budget's ideas, oldest first (``status``: only those)."""
+    where, args = ("budget_id = ? AND status = ?", [budget_id, status]) if status else ("budget_id = ?", [budget_id])
+    return c.rows(f"SELECT {_IDEA} FROM participation_budget_ideas WHERE {where} ORDER BY id LIMIT ? OFFSET ?",
+                  (*args, limit, offset))
+
+
+def count_ideas(c: Connection, budget_id: int, status: str | None = None) -> int:
+    where, args = ("budget_id = ? AND status = ?", [budget_id, status]) if status else ("budget_id = ?", [budget_id])
+    return int(c.fetchval(f"SELECT COUNT(*) FROM participation_budget_ideas WHERE {where}", args))
 
 
 def idea(c: Connection, budget_id: int, idea_id: int) -> dict[str, Any] | None:
