@@ -53,6 +53,7 @@ def demo_data(cache: str) -> Path:
     where = Path(cache) / "urbanos-overload-demo"
     if (where / "urbanos.db").is_file():
         return where
+    Path(cache).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="urbanos-overload-", dir=cache))
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
