@@ -231,3 +231,35 @@ def test_a_non_open_datasets_aggregates_take_only_boundaries_its_readers_may_rea
                     headers=ADMIN_H)
     assert r.status_code == 200, r.text  # the boundaries opened to every signed-in caller: now they reach them all
     assert _put(client, world["h"]["steward-a"], rule, "reg-data").status_code == 200
+
+
+def test_boundaries_closed_after_the_declaration_stop_the_aggregates(client: Any, world: dict[str, Any],
+                                                                      platform: Any, sta: Any) -> None:
+    """Boundaries that every reader could read when the rule was declared, and that their own dataset's steward
+    closed since: the aggregates would show their area names to callers who may no longer read them, so reads of the
+    dataset answer 503 naming the collection until it is opened again. The old code went on serving them."""
+    from tests.sensing.sta_helpers import thing
+
+    ckan(client, "package_create", {"name": "reg-data", "title": "Registered", "owner_org": "org-a",
+                                    "access_level": "registered", "grounds": ["gdpr-personal-data"]}, headers=ADMIN_H)
+    reg = int(platform.db.read_sync(lambda c: c.fetchval("SELECT id FROM datasets WHERE name = 'reg-data'")))
+    tid = sta.create("/Things", {**thing("Counter R"), "dataset_id": reg})["@iot.id"]
+    stream = sta.ok(f"/Things({tid})/Datastreams", sta.h)["value"][0]["@iot.id"]
+    sta.observe(stream, 12, "2024-03-01T10:05:00Z")
+
+    def patch(level: str) -> None:
+        r = client.post("/api/3/action/package_patch", json={"id": "org-a-private", "access_level": level},
+                        headers=ADMIN_H)
+        assert r.status_code == 200, r.text
+
+    patch("registered")
+    rule = [{"kind": "aggregate", "bucket_minutes": 15, "boundaries": "a-points"}]
+    assert _put(client, world["h"]["steward-a"], rule, "reg-data").status_code == 200
+    url = f"/sta/v1.1/Datastreams({stream})/Observations"
+    assert client.get(url, headers=world["h"]["reader"]).status_code == 200
+    patch("internal")  # org-a's points are org-a's again: a reader of no organisation may not read them
+    r = client.get(url, headers=world["h"]["reader"])
+    assert r.status_code == 503 and "a-points" in r.text and "no longer readable" in r.text, r.text
+    assert client.get(url, headers=world["h"]["steward-a"]).json()["value"][0]["result"] == 12  # the stewards: rows
+    patch("registered")
+    assert client.get(url, headers=world["h"]["reader"]).status_code == 200

@@ -140,6 +140,8 @@ class _Snapshot:
     datasets: list[tuple[Any, str | None, str]]
     grants: dict[str, set[Any]]
     memo: dict[tuple[Any, ...], Visibility] = field(default_factory=dict)
+    access: dict[Any, tuple[str | None, str]] = field(default_factory=dict)
+    """Dataset id -> (owning organisation, access level)."""
 
 
 Decide = Callable[["Identity", Any, "str | None", str, bool], bool]
@@ -169,11 +171,17 @@ class VisibilityCache:
         grants: dict[str, set[Any]] = {}
         for ds, subject in c.fetchall("SELECT dataset_id, subject FROM dataset_grants"):
             grants.setdefault(str(subject), set()).add(ds)
-        snap = _Snapshot(stamp, datasets, grants)
+        snap = _Snapshot(stamp, datasets, grants, access={ds_id: (org, level) for ds_id, org, level in datasets})
         with self._lock:
             self._snap = snap
             self.loads += 1
         return snap
+
+    def access_of(self, dataset_id: Any) -> tuple[str | None, str] | None:
+        """(owning organisation, access level) of a dataset as of the newest stamp a read has seen; None when no read
+        has loaded the datasets yet, or the dataset did not exist then."""
+        snap = self._snap
+        return snap.access.get(dataset_id) if snap is not None else None
 
     def of(self, c: Connection, identity: Identity) -> Visibility:
         """The datasets ``identity`` (not an admin) may read, as of the stamp ``c`` sees."""

@@ -44,7 +44,7 @@ def _rules(platform: Platform) -> RulesService:
     store, boundaries = RuleStore(platform.db), Boundaries()
     keys = KeyStore(platform.settings.data_path / "keys")
     platform.services["pseudonym_keys"] = keys
-    platform.gate.set_rules(RulesEngine(store, keys, boundaries))
+    platform.gate.set_rules(RulesEngine(store, keys, boundaries, platform.gate.visibility_cache.access_of))
     service = RulesService(platform, store, boundaries)
     platform.services["privacy_rules"] = service
     return service

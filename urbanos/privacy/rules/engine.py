@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from urbanos.errors import Forbidden, ServiceUnavailable
 from urbanos.governance import RELEASE_NOTES, DatasetAccess, Identity, Release
 from urbanos.privacy.rules.aggregate import Areas, aggregate, h3_areas
 from urbanos.privacy.rules.keys import KeyStore, period_id
-from urbanos.privacy.rules.model import Rule, RuleSet
+from urbanos.privacy.rules.model import Rule, RuleSet, boundaries_reach
 
 if TYPE_CHECKING:
     from urbanos.privacy.rules.store import RuleStore
@@ -54,11 +55,14 @@ def _get(row: dict[str, Any], name: str) -> Any:
 
 
 class RulesEngine:
-    def __init__(self, store: RuleStore, keys: KeyStore, boundaries: Any) -> None:
+    def __init__(self, store: RuleStore, keys: KeyStore, boundaries: Any,
+                 access_of: Callable[[Any], tuple[str | None, str] | None] = lambda _id: None) -> None:
         self.store = store
         self.keys = keys
         self.boundaries = boundaries
         """Polygons of boundary collections (:class:`urbanos.privacy.rules.store.Boundaries`)."""
+        self.access_of = access_of
+        """A dataset's (owner, access level) as the gate last saw them (``VisibilityCache.access_of``)."""
 
     # the gate's hook
     def __call__(self, identity: Identity, ds: DatasetAccess, rows: list[dict[str, Any]],
@@ -161,7 +165,7 @@ class RulesEngine:
             _note({"dataset": ds.name, "rule": rule.label, "suppressed": withheld})
         return [rows[i] for i in keep], ([meta[i] for i in keep] if meta is not None else None)
 
-    def _areas(self, rule: Rule) -> Areas:
+    def _areas(self, ds: DatasetAccess, rule: Rule) -> Areas:
         if rule.h3_resolution is not None:
             return h3_areas(rule.h3_resolution)
         assert rule.boundaries is not None
@@ -169,6 +173,15 @@ class RulesEngine:
         if found is None:
             raise ServiceUnavailable(f"The polygons of boundary collection {rule.boundaries!r} are not loaded; the "
                                      "aggregates cannot be made, so nothing is served.", code="privacy_rule_unavailable")
+        b_id = self.boundaries.dataset_of(rule.boundaries)
+        b = self.access_of(b_id) if b_id is not None else None
+        if b is not None and not boundaries_reach(ds.id, ds.owner_org, ds.access_level, b_id, b[0], b[1]):
+            # declared when everyone could read them; the boundaries' dataset was closed since: their area names
+            # would reach callers who may not read them
+            raise ServiceUnavailable(f"Boundary collection {rule.boundaries!r} is no longer readable by everyone who may "
+                                     f"read dataset {ds.name!r}, and its aggregates would show its area names; nothing "
+                                     "is served until the dataset's stewards choose other boundaries or the "
+                                     "collection is opened again.", code="privacy_rule_unavailable")
         return found
 
     def _aggregate(self, ds: DatasetAccess, rule: Rule, rows: list[dict[str, Any]], meta: list[dict[str, Any]] | None,
@@ -182,7 +195,7 @@ class RulesEngine:
                             f"(privacy {rule.label}); {where} cannot serve aggregates. Read its Observations "
                             "through SensorThings, where they are aggregated.", code="privacy_rule",
                             detail={"rule": [rule.label]})
-        cells, withheld = aggregate(rule, [meta[i] for i in covered], release.window, self._areas(rule))
+        cells, withheld = aggregate(rule, [meta[i] for i in covered], release.window, self._areas(ds, rule))
         _note({"dataset": ds.name, "rule": rule.label, "aggregated": len(covered), "suppressed": withheld})
         taken = set(covered)
         rest = [i for i in range(len(rows)) if i not in taken]

@@ -282,4 +282,19 @@ def describe(r: Rule, lang: str = "en") -> str:
     return f"{text}{_scope(r, de)}, {who}."
 
 
-__all__ = ["Rule", "RuleSet", "KINDS", "parse_declaration", "parse_rule", "describe", "rule_from_json"]
+def boundaries_reach(ds_id: Any, ds_org: str | None, ds_level: str, b_id: Any, b_org: str | None, b_level: str) -> bool:
+    """May everyone who may read dataset ``ds`` read the boundary collection's dataset ``b`` too? The area names
+    are in every aggregate. Open and registered boundaries reach every reader of a non-open dataset; internal ones
+    those of an internal dataset of the same organisation; confidential ones (read by grant) only their own
+    dataset's readers. An open dataset needs open boundaries."""
+    if b_id == ds_id or b_level == "open":
+        return True
+    if ds_level == "open":
+        return False
+    if b_level == "registered":
+        return True
+    return b_level == "internal" and ds_level == "internal" and b_org == ds_org
+
+
+__all__ = ["Rule", "RuleSet", "KINDS", "parse_declaration", "parse_rule", "describe", "rule_from_json",
+           "boundaries_reach"]

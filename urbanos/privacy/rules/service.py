@@ -15,7 +15,7 @@ from urbanos.errors import NotFound, UrbanosError, ValidationFailed
 from urbanos.governance import ADMIN, ANONYMOUS, Gate, Identity
 from urbanos.ports import AuditPort, CatalogPort, DatastreamOwner, FeaturesPort, SensingPort
 from urbanos.privacy.retention.shared import settings_readable
-from urbanos.privacy.rules.model import Rule, RuleSet, describe, parse_declaration
+from urbanos.privacy.rules.model import Rule, RuleSet, boundaries_reach, describe, parse_declaration
 
 if TYPE_CHECKING:
     from urbanos.governance import DatasetAccess
@@ -94,18 +94,13 @@ class RulesService:
 
     # -- declaring -----------------------------------------------------------------------------------
     async def _reaches_every_reader(self, ds: DatasetAccess, boundary_dataset: int | None) -> bool:
-        """May everyone who may read ``ds`` read the boundary collection's dataset too? Its area names are in
-        every aggregate. Open and registered boundaries reach every reader of a non-open dataset; internal ones
-        those of an internal dataset of the same organisation; confidential ones (read by grant) no one's for
-        sure, as a confidential dataset's grants name other callers than the boundaries' do."""
+        """May everyone who may read ``ds`` read the boundary collection's dataset too (:func:`boundaries_reach`)?"""
         if boundary_dataset is None:
             return True
         bd, _grants = await self.db.read(partial(self.gate.dataset_access, dataset_id=boundary_dataset))
-        if bd is None or bd.access_level in ("open", "registered") or bd.id == ds.id:
-            return True
-        if ds.access_level == "open":
-            return False
-        return bd.access_level == "internal" and ds.access_level == "internal" and bd.owner_org == ds.owner_org
+        return bd is None or boundaries_reach(ds.id, ds.owner_org, ds.access_level, bd.id, bd.owner_org,
+                                              bd.access_level)
+
     async def _check_names(self, identity: Identity, ds: DatasetAccess, rules: list[Rule]) -> None:
         features = self.platform.optional(FeaturesPort)
         sensing = self.platform.optional(SensingPort)
@@ -170,7 +165,7 @@ class RulesService:
         await self._check_names(identity, ds, rules)
         for r in rules:
             if r.boundaries is not None and self.boundaries.areas(r.boundaries) is None:
-                await self.boundaries.load(self.platform.optional(FeaturesPort), r.boundaries)
+                await self.boundaries.load(self.platform.optional(FeaturesPort), r.boundaries, self.db)
         rs = await self.db.write(lambda c: self.store.save(c, ds.id, ds.name, rules, identity.subject))
         self.store.remember(rs)
         audit = self.platform.optional(AuditPort)
@@ -188,7 +183,7 @@ class RulesService:
             for r in rs.rules:
                 if r.boundaries is not None and self.boundaries.areas(r.boundaries) is None:
                     try:
-                        await self.boundaries.load(features, r.boundaries)
+                        await self.boundaries.load(features, r.boundaries, self.db)
                     except Exception:  # noqa: BLE001 - the rule then refuses reads (fail closed) until loaded
                         log.warning("could not load boundary collection %s", r.boundaries, exc_info=True)
 

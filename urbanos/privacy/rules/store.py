@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -131,17 +132,25 @@ class Boundaries:
 
     def __init__(self) -> None:
         self._areas: dict[str, Areas] = {}
+        self._datasets: dict[str, int | None] = {}
 
     def areas(self, collection: str) -> Areas | None:
         return self._areas.get(collection)
 
-    async def load(self, features: FeaturesPort | None, collection: str) -> int:
-        """Read the polygons of ``collection`` (as the admin); the number of areas."""
+    def dataset_of(self, collection: str) -> int | None:
+        """The dataset the loaded collection belongs to (None: none, or not loaded)."""
+        return self._datasets.get(collection)
+
+    async def load(self, features: FeaturesPort | None, collection: str, db: Database | None = None) -> int:
+        """Read the polygons of ``collection`` (as the admin), and through ``db`` the dataset it belongs to; the
+        number of areas."""
         import shapely
         from shapely.geometry import shape
 
         if features is None:
             return 0
+        if db is not None:
+            _exists, self._datasets[collection] = await db.read(partial(features.collection_dataset, name=collection))
         fc = await features.preview(ADMIN, collection, self.LIMIT)
         geoms, names = [], []
         for f in fc.get("features", []):
