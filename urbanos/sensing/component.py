@@ -52,9 +52,11 @@ class SensingComponent(Component):
 
     def mount(self, app: Any, platform: Platform) -> None:
         from urbanos.sensing import routes
+        from urbanos.sensing.fast import CreateFastPath
         from urbanos.sensing.mqtt import wiring
 
         routes.mount(app, platform)
+        app.add_middleware(CreateFastPath, platform=platform)
         wiring.mount(app, platform)
 
     async def startup(self, platform: Platform) -> None:
