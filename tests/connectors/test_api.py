@@ -161,3 +161,35 @@ def test_webhook_hmac_good_bad_missing_oversized_malformed(cclient: Any, cplatfo
     assert cclient.post("/connectors/hook/run", headers=ADMIN).status_code == 409
     runs = cclient.get("/connectors/hook", headers=ADMIN).json()["runs"]
     assert [r["status"] for r in runs] == ["failed", "ok", "ok"]
+
+
+def test_a_token_revoked_while_a_run_fetches_writes_nothing(cclient: Any, cplatform: Any, feed: Server,
+                                                             files: Files) -> None:
+    """The identity is rebuilt inside the writing transaction: a run (or a live batch) that started before its
+    token was revoked and writes after it writes nothing. The old code checked the role again there but not the
+    revocation, so what a long fetch brought in after the revocation was written (a live link's pull run did)."""
+    import pytest
+
+    from urbanos.connectors import store
+    from urbanos.errors import Forbidden
+
+    dataset(cplatform, "race-data", org="race")
+    ids = datastreams(cclient, "race-data", "race v")
+    tok = token(cclient, "publisher", "race", "race")
+    assert add(cclient, bearer(tok), name="race-feed", type="json", url=f"{feed.url}/race.json", dataset="race-data",
+               mapping={"datastream": ids[0], "time": "t", "result": "v"}).status_code == 201
+    runner = cplatform.services["connectors"].runner
+    conn = cplatform.db.read_sync(lambda c: store.require(c, "race-feed"))
+    job = cclient.portal.call(runner._job, conn, None, None)  # the run begins: its identity is checked
+    assert cclient.delete(f"/admin/tokens/{int(tok.split('_')[1])}", headers=ADMIN).status_code in (200, 204)
+
+    class Writes:
+        applied = False
+
+        def apply(self, c: Any, job: Any, counts: Any) -> None:
+            self.applied = True
+
+    writes = Writes()
+    with pytest.raises(Forbidden, match="is revoked"):
+        cclient.portal.call(runner._write, job, writes)  # the fetch is done: the write comes after the revocation
+    assert writes.applied is False and observations(cclient, ids[0]) == []

@@ -191,7 +191,11 @@ class Runner:
 
         def tx(c: Connection) -> Counts:
             counts = Counts()
-            check_publisher(gate, c, job.identity, job.connector.dataset_id)  # again, inside the writing transaction
+            # again, inside the writing transaction: the identity as the database describes it now (a token revoked
+            # while the run fetched must write nothing), and its right to publish to the dataset
+            conn = job.connector
+            check_publisher(gate, c, rebuild(gate, c, conn.owner_kind, conn.owner_subject, conn.owner_token_id),
+                            conn.dataset_id)
             writes.apply(c, job, counts)
             store.update(c, job.connector.name, {"state": job.state})
             return counts
