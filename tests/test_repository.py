@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # what code reading the folder beside the repository would contain (spelt in pieces, so that this file does not)
-BESIDE = ("../" + "shared", '"shar' + 'ed" / "data"', "parents[1]" + ".parent")
+BESIDE = ("../" + "sha" + "red", '"shar' + 'ed" / "data"', "parents[1]" + ".parent")
 
 
 def test_nothing_reads_a_folder_beside_the_repository() -> None:

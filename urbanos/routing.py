@@ -70,6 +70,17 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+async def handled_response(request: Request, exc: Exception) -> Response:
+    """The response the application's own exception handlers give for ``exc`` (for ASGI middleware that answers a
+    route itself, so that its errors are rendered and logged as on the route); ``exc`` again when none handles it."""
+    handlers: dict[Any, Any] = request.scope["app"].exception_handlers
+    for cls in type(exc).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return await handler(request, exc)  # type: ignore[no-any-return]
+    raise exc
+
+
 ErrorRenderer = Callable[[Request, UrbanosError], Response]
 """``renderer(request, exc)``: the response of an error in a standard's own format."""
 
@@ -171,5 +182,5 @@ class PortalForms:
                             code="csrf")
 
 
-__all__ = ["platform_of", "identity_of", "json_body", "base_url", "register_error_renderer", "ErrorRenderer",
-           "PortalForms", "PORTAL_COOKIE"]
+__all__ = ["platform_of", "identity_of", "json_body", "base_url", "handled_response", "register_error_renderer",
+           "ErrorRenderer", "PortalForms", "PORTAL_COOKIE"]

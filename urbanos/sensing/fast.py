@@ -12,7 +12,7 @@ handlers, so they are rendered (in the SensorThings format) and logged exactly a
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 from starlette.requests import Request
@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from urbanos.errors import NotFound
-from urbanos.routing import base_url, identity_of
+from urbanos.routing import base_url, handled_response, identity_of
 from urbanos.sensing.routes import JSON, json_body
 from urbanos.sensing.service import sensing_service
 
@@ -71,17 +71,8 @@ class CreateFastPath:
                         Response(orjson.dumps(out), status_code=201, media_type=JSON,
                                  headers={"Location": out.get("@iot.selfLink", "")}))
         except Exception as exc:  # noqa: BLE001 - rendered by the application's handler, as on the route
-            response = await _handled(request, exc)
+            response = await handled_response(request, exc)
         await response(scope, receive, send)
-
-
-async def _handled(request: Request, exc: Exception) -> Response:
-    handlers: dict[Any, Any] = request.scope["app"].exception_handlers
-    for cls in type(exc).__mro__:
-        handler = handlers.get(cls)
-        if handler is not None:
-            return await handler(request, exc)  # type: ignore[no-any-return]
-    raise exc
 
 
 __all__ = ["CreateFastPath"]

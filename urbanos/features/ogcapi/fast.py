@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from urbanos.features.ogcapi import crs as crsmod
 from urbanos.features.ogcapi import documents as docs
 from urbanos.features.ogcapi.params import parse_format
-from urbanos.routing import base_url
+from urbanos.routing import base_url, handled_response
 
 if TYPE_CHECKING:
     from urbanos.platform import Platform
@@ -84,16 +84,8 @@ class SingleFeatureFastPath:
             response = Response(docs.item_bytes(self._base(scope, receive), cid, feat), media_type=docs.GEOJSON,
                                 headers={"Content-Crs": self._content_crs})
         except Exception as exc:  # noqa: BLE001 - rendered by the application's handler, as on the route
-            response = await self._handled(scope, receive, exc)
+            response = await handled_response(Request(scope, receive), exc)
         await response(scope, receive, send)
-
-    async def _handled(self, scope: Scope, receive: Receive, exc: Exception) -> Response:
-        handlers = scope["app"].exception_handlers
-        for cls in type(exc).__mro__:
-            handler = handlers.get(cls)
-            if handler is not None:
-                return await handler(Request(scope, receive), exc)  # type: ignore[no-any-return]
-        raise exc
 
 
 __all__ = ["SingleFeatureFastPath"]

@@ -130,12 +130,13 @@ class RulesService:
 
         for r in rules:
             where = f"rules[{r.index}]"
-            if r.boundaries is not None and not ((await collection(r.boundaries))[0] and await readable(r.boundaries)):
+            exists, of = await collection(r.boundaries) if r.boundaries is not None else (False, None)
+            if r.boundaries is not None and not (exists and await readable(r.boundaries)):
                 raise _bad(f"{where}.boundaries", f"there is no feature collection {r.boundaries!r}")
             if r.boundaries is not None and ds.access_level == "open" and not await readable(r.boundaries, ANONYMOUS):
                 raise _bad(f"{where}.boundaries", f"the aggregates of open dataset {ds.name!r} publish the names of "
                            f"their areas: use a boundary collection of open data, not {r.boundaries!r}")
-            if r.boundaries is not None and not await self._reaches_every_reader(ds, (await collection(r.boundaries))[1]):
+            if r.boundaries is not None and not await self._reaches_every_reader(ds, of):
                 raise _bad(f"{where}.boundaries", f"the aggregates of {ds.access_level} dataset {ds.name!r} show the "
                            f"names of their areas to everyone who may read it, and some of them may not read "
                            f"{r.boundaries!r}: use a boundary collection at least as widely readable (open or "
