@@ -204,6 +204,9 @@ CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("gzip_min_size", int, 1024, "Responses larger than this many bytes are gzip-compressed when asked.", minimum=0),
     Setting("sqlite_read_connections", int, 4, "Size of the SQLite read connection pool.", minimum=1),
     Setting("sqlite_batch_size", int, 256, "Most write jobs the SQLite writer groups into one commit.", minimum=1),
+    Setting("sqlite_cache_mb", int, 64, "Memory for SQLite's page caches in all, in MB: the writer's connection "
+            "takes half, the read connections share the other half. The rest of the database is read through the "
+            "operating system's file cache, so the server's memory does not grow with the database.", minimum=4),
     Setting("db_read", str, "", "PostgreSQL URL of a streaming standby of the db database that serves read-only "
             "requests (empty: every read goes to db). Writes stay on db; a read goes to db instead while the standby "
             "does not answer, lags more than db_read_max_lag_seconds, or has not yet replayed this process's last "

@@ -49,6 +49,7 @@ def open_database(settings: Settings) -> Database:
             read_connections=settings.sqlite_read_connections,
             batch_size=settings.sqlite_batch_size,
             query_timeout=settings.statement_timeout,
+            cache_mb=settings.sqlite_cache_mb,
         )
     raise ConfigError(
         f"setting URBANOS_DB / --db: {url.split('://')[0]!r} is not a supported database. "
