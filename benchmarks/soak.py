@@ -1,6 +1,6 @@
 """Soak: the demo under steady ingest and reads for --minutes (default 10), its memory sampled all along.
 
-    python benchmarks/soak.py [--minutes 10] [--posts 50] [--reads 20] [--db postgresql://…]
+    python benchmarks/soak.py [--minutes 10] [--posts 50] [--reads 20] [--db postgresql://…] [--set NAME=VALUE …]
 
 Starts ``urbanos demo`` (its live simulators feed parking, bins, air quality and the pedestrian replay) on free
 ports of 127.0.0.1, then for the whole run POSTs ``--posts`` Observations a second and makes ``--reads`` reads a
@@ -35,9 +35,10 @@ READS = ("/sta/v1.1/Observations?$top=100&$orderby=phenomenonTime%20desc", "/sta
          "/dashboards/parking", "/cockpit/public", "/sta/v1.1/Things?$expand=Locations&$top=20")
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A figure of ``/proc/<pid>/status`` in MB: VmRSS (all resident memory), RssAnon (the heap) or RssFile."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -77,11 +78,14 @@ def main() -> None:
     ap.add_argument("--posts", type=float, default=50.0, help="Observation POSTs a second")
     ap.add_argument("--reads", type=float, default=20.0, help="reads a second")
     ap.add_argument("--db", default="", help="database URL (default: SQLite in a temporary folder)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a setting for the demo, e.g. --set sqlite_cache_mb=16")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="urbanos-soak-")
     port, mqtt = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("URBANOS_")}
     env.update({"URBANOS_ACCESS_LOG": "false", "URBANOS_LOG_LEVEL": "warning", "URBANOS_ADMIN_TOKEN": ADMIN})
+    env.update({"URBANOS_" + k.upper(): v for k, _, v in (item.partition("=") for item in args.set)})
     cmd = [sys.executable, "-m", "urbanos.cli.main", "demo", "--port", str(port), "--mqtt-port", str(mqtt),
            "--data-dir", tmp] + (["--db", args.db] if args.db else [])
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -108,6 +112,7 @@ def main() -> None:
         stop = time.monotonic() + args.minutes * 60
         counter = itertools.count()
         samples: list[tuple[float, float]] = []
+        heap: list[tuple[float, float]] = []
         post_client = httpx.Client(base_url=url, timeout=30, headers=h)
         read_client = httpx.Client(base_url=url, timeout=30)
 
@@ -128,6 +133,7 @@ def main() -> None:
         begin = time.monotonic()
         while time.monotonic() < stop:
             samples.append((time.monotonic() - begin, rss_mb(server.pid)))
+            heap.append((samples[-1][0], rss_mb(server.pid, "RssAnon")))
             time.sleep(min(5.0, max(0.0, stop - time.monotonic())))
         for t in threads:
             t.join()
@@ -135,12 +141,15 @@ def main() -> None:
         read_client.close()
         samples.append((time.monotonic() - begin, rss_mb(server.pid)))
         second_half = [p for p in samples if p[0] >= samples[-1][0] / 2]
+        heap_half = [p for p in heap if p[0] >= samples[-1][0] / 2]
         peak = max(m for _, m in samples)
         posts, post_fails = outcome.get("posts", (0, 0))
         reads, read_fails = outcome.get("reads", (0, 0))
         print(f"{args.minutes:g} min: {posts} POSTs ({post_fails} failed), {reads} reads ({read_fails} failed)")
         print(f"RSS baseline {baseline:.1f} MB | peak {peak:.1f} MB | end {samples[-1][1]:.1f} MB | trend over the "
               f"second half {slope(second_half):+.2f} MB/min (target: peak < 300 MB, no growth)")
+        print(f"of which the heap (RssAnon): {heap[0][1]:.1f} MB at the start, {heap[-1][1]:.1f} MB at the end, trend "
+              f"over the second half {slope(heap_half):+.2f} MB/min")
         print("samples (s, MB):", " ".join(f"{s:.0f}:{m:.0f}" for s, m in samples[:: max(1, len(samples) // 24)]))
     finally:
         server.terminate()
