@@ -30,12 +30,18 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.backend_use import REASON as NO_BACKEND_REASON
 from tests.backend_use import uses_backend
 from tests.pg_schemas import SchemaPool, schema_url
 from urbanos.plugins import settings_registry
 from urbanos.settings import Settings, load
+
+# Hypothesis's deadline per example is a timing assertion: on a loaded machine an example takes longer and a sound
+# test fails (tests/core/test_time.py did, at 257 ms). Off for the whole suite; each test's own settings inherit it.
+hypothesis_settings.register_profile("urbanos", deadline=None)
+hypothesis_settings.load_profile("urbanos")
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 PG_URL = os.environ.get("URBANOS_TEST_DB", "")

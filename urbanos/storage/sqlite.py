@@ -119,17 +119,12 @@ class SQLiteConnection(Connection):
 
 
 def _connect(path: str, *, readonly: bool, cache_kib: int = 1024) -> sqlite3.Connection:
-    """A connection whose page cache holds at most ``cache_kib`` KiB. Memory-mapped I/O stays off: every connection
-    would map the file anew and the process's resident memory would grow with the database (six connections
-    reading a 309 MB file held 817 MB with a 64 MB cache and a 64 MB map each); pages beyond the cache come from
-    the operating system's file cache, which the process does not hold."""
+    """A connection with a page cache of ``cache_kib`` KiB and no memory map (a map per connection grows the process
+    with the database); other pages come from the operating system's file cache, which the process does not hold."""
     raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
-    raw.execute("PRAGMA busy_timeout = 30000")
-    raw.execute("PRAGMA foreign_keys = ON")
-    raw.execute("PRAGMA synchronous = NORMAL")
-    raw.execute("PRAGMA temp_store = MEMORY")
-    raw.execute(f"PRAGMA cache_size = -{max(int(cache_kib), 64)}")
-    raw.execute("PRAGMA mmap_size = 0")
+    for pragma in ("busy_timeout = 30000", "foreign_keys = ON", "synchronous = NORMAL", "temp_store = MEMORY",
+                   f"cache_size = -{max(int(cache_kib), 64)}", "mmap_size = 0"):
+        raw.execute(f"PRAGMA {pragma}")
     if readonly:
         raw.execute("PRAGMA query_only = 1")
     register_sqlite_functions(raw)
@@ -149,8 +144,7 @@ class SQLiteDatabase(Database):
                  cache_mb: int = 64) -> None:
         super().__init__()
         self.path = str(path)
-        self.write_cache_kib = cache_mb * 1024 // 2
-        """The writer's page cache: half of ``sqlite_cache_mb``; the read connections share the other half."""
+        self.write_cache_kib = cache_mb * 1024 // 2  # the writer half of sqlite_cache_mb, the readers the other half
         self.read_cache_kib = cache_mb * 1024 // 2 // read_connections
         self.url = f"sqlite:///{self.path}"
         self.read_connections = read_connections
