@@ -21,7 +21,7 @@ from urbanos.participation.planning import model, opendata, store
 from urbanos.participation.planning.model import MAX_TEXT, refuse
 from urbanos.participation.planning.opendata import PlanningOpenData
 from urbanos.platform import Platform
-from urbanos.ports import AuditPort
+from urbanos.ports import AuditPort, FeaturesPort
 from urbanos.storage import Connection
 
 MAX_LIST = 10_000
@@ -126,6 +126,22 @@ class PlanningService:
             out["closed"] = int(model.flag(b, "closed", False))
         return out
 
+    async def _check_boundaries(self, ident: Identity, name: str | None) -> None:
+        """The heat map's boundary collection ``name`` (None or empty: none) is one the steward may read: a project
+        links no collection its steward may not see. One it may not read is answered exactly as one that does not
+        exist."""
+        if not name:
+            return
+        features = self.platform.optional(FeaturesPort)
+        try:
+            if features is None:
+                raise NotFound("no feature collections on this platform")
+            await features.preview(ident, name, 1)
+        except NotFound:
+            raise refuse("boundaries", f"boundaries: there is no feature collection {name[:200]!r}; name a "
+                                       "collection of districts you may read, or leave boundaries empty.",
+                         code="unknown_boundaries") from None
+
     async def create(self, ident: Identity, body: Any) -> dict[str, Any]:
         b = model.obj(body)
         org = model.text(b, "owner_org", 100)
@@ -134,6 +150,7 @@ class PlanningService:
                   "author_key": secrets.token_hex(32), "created_at": now_stored(), "modified_at": now_stored()}
         if values["ends_at"] <= values["starts_at"]:
             raise refuse("ends_at", "ends_at is after starts_at.")
+        await self._check_boundaries(ident, values.get("boundaries"))
 
         def tx(c: Connection) -> int:
             if not store.org_exists(c, org):
@@ -157,6 +174,8 @@ class PlanningService:
             raise refuse("body", "Name at least one field to change.")
         if changes.get("ends_at", project["ends_at"]) <= changes.get("starts_at", project["starts_at"]):
             raise refuse("ends_at", "ends_at is after starts_at.")
+        if changes.get("boundaries") not in (None, project["boundaries"]):
+            await self._check_boundaries(ident, changes["boundaries"])
         await self.db.write(lambda c: store.update_project(c, project["id"], changes))
         self._audit(ident, "planning.project.changed", "PlanningProject", project["id"], project,
                     fields=sorted(changes))
