@@ -91,8 +91,10 @@ def test_a_person_related_observed_property_receives_no_observations(client: Any
     assert client.post(f"/privacy/dpias/{dpia}/approve", headers=dpo).json()["state"] == "approved"
     assert client.post("/sta/v1.1/Observations", json=body, headers=ADMIN_H).status_code == 201
     assert client.post("/sta/v1.1/CreateObservations", json=arr, headers=ADMIN_H).status_code == 201
-    marks = client.get("/privacy/person-related").json()["person_related"]
+    marks = client.get("/privacy/person-related", headers=world["h"]["steward-a"]).json()["person_related"]
     assert [(m["kind"], m["ref"]) for m in marks] == [("observed_property", str(op))]
+    # an ObservedProperty of internal data only: not listed to a caller that may not read it
+    assert client.get("/privacy/person-related").json()["person_related"] == []
 
 
 def test_bad_input_changes_nothing(client: Any, orgs: dict[str, Any], dpo: dict[str, str]) -> None:
@@ -134,3 +136,30 @@ def test_bad_input_changes_nothing(client: Any, orgs: dict[str, Any], dpo: dict[
     assert client.get(f"/privacy/dpias/{dpia}", headers=js).json()["state"] == "draft"
     assert client.get("/privacy/dpias").json()["assessments"] == []  # drafts are not public
     assert client.get("/privacy/person-related").json()["person_related"] == []
+
+
+def test_the_list_of_marks_shows_only_what_the_caller_may_see(client: Any, orgs: dict[str, Any]) -> None:
+    """A mark on a dataset the caller may not read is left out of ``GET /privacy/person-related``, as the mark's own
+    write answers it (404, as a dataset that does not exist): the list named and titled another organisation's
+    internal or confidential dataset to anyone, anonymous callers included."""
+    h = orgs["h"]
+    for target in ("org-a-private", "open-data"):
+        r = client.put("/privacy/person-related", json={"kind": "dataset", "target": target, "person_related": True},
+                       headers=h["steward-a"])
+        assert r.status_code == 200, r.text
+
+    def listed(headers: dict[str, str]) -> list[str]:
+        r = client.get("/privacy/person-related", headers=headers)
+        assert r.status_code == 200, r.text
+        return [m["ref"] for m in r.json()["person_related"]]
+
+    assert listed({}) == ["open-data"]
+    assert listed(h["steward-b"]) == listed(h["publisher-b"]) == ["open-data"]
+    assert "Private data of org-a" not in client.get("/privacy/person-related", headers=h["steward-b"]).text
+    assert sorted(listed(h["reader-a"])) == sorted(listed(h["steward-a"])) == ["open-data", "org-a-private"]
+    assert sorted(listed(ADMIN_H)) == ["open-data", "org-a-private"]
+    r = client.post("/api/3/action/package_patch", json={"id": "org-a-private", "access_level": "confidential"},
+                    headers=ADMIN_H)
+    assert r.status_code == 200, r.text
+    assert listed(h["reader-a"]) == ["open-data"]  # confidential: not the organisation's readers
+    assert sorted(listed(h["steward-a"])) == ["open-data", "org-a-private"]  # its stewards set the marks

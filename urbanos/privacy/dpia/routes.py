@@ -27,7 +27,7 @@ def _id(request: Request) -> int:
 
 
 async def marks(request: Request) -> Response:
-    return JSONResponse({"person_related": await _svc(request).marks()})
+    return JSONResponse({"person_related": await _svc(request).marks(await identity_of(request))})
 
 
 async def mark(request: Request) -> Response:

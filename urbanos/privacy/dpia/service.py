@@ -26,6 +26,7 @@ from urbanos.privacy.retention.shared import (
     only_keys,
     require_steward,
     text,
+    visible_dataset,
     writable_dataset,
 )
 
@@ -103,9 +104,25 @@ class Assessments:
         return await sensing.entity_json(STA_VERSION, "ObservedProperties", n, identity, "", ["id"]) is not None
 
     # -- person-related marks ----------------------------------------------------------------------------------
-    async def marks(self) -> list[dict[str, Any]]:
-        return await self.db.read(lambda c: c.rows(
-            "SELECT kind, ref, label, org, marked_at FROM privacy_person_related ORDER BY kind, label"))
+    async def marks(self, identity: Identity) -> list[dict[str, Any]]:
+        """The marks on what ``identity`` may see: a dataset whose privacy settings it may read (its readers and its
+        organisation's stewards), an ObservedProperty it may read or whose organisation's steward it is. A mark on
+        anything else is left out, as the mark's own write answers it as missing."""
+        def read(c: Connection) -> list[dict[str, Any]]:
+            out = []
+            for m in c.rows("SELECT kind, ref, label, org, marked_at FROM privacy_person_related ORDER BY kind, label"):
+                if m["kind"] == "dataset":
+                    try:
+                        visible_dataset(self.platform, c, identity, m["ref"])
+                    except NotFound:
+                        continue
+                out.append(m)
+            return out
+
+        rows = await self.db.read(read)
+        return [m for m in rows if m["kind"] == "dataset"
+                or (not identity.is_anonymous and identity.has_role("steward", m["org"]))
+                or await self._seen(identity, m["kind"], m["ref"])]
 
     async def mark(self, identity: Identity, body: Any) -> dict[str, Any]:
         b = body_object(body)
