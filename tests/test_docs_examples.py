@@ -142,6 +142,7 @@ PAGES_SETUP: dict[str, Page] = {
                       api=lambda http: _action(http, "organization_create", {"name": "lgv", "title": "LGV"}),
                       tokens={"<publisher token>": ("publisher", "lgv")}),
     "ogcapi.md": Page(demo=True),
+    "planning.md": Page(imports=[(str(STADTTEILE), "hamburg-stadtteile", {})]),
     "portal.md": Page(api=_tree_inspections),
     "sensorthings.md": Page(demo=True),
 }

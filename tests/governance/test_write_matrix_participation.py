@@ -271,14 +271,19 @@ def test_objects_of_another_organisation_are_not_linked(world: World) -> None:
 @pytest.mark.parametrize("level", ["open", "confidential"])
 def test_a_project_naming_another_organisations_boundaries_shows_only_what_its_viewer_reads(
         world: World, level: str) -> None:
-    """A project of ``orgb`` may name ``orga``'s feature collection as its boundaries (the field is a name): its heat
-    map reads the districts as its viewer, so a collection the viewer may not read is answered 404 and shows none of
-    its districts."""
-    headers = world.headers["steward:orgb"]
+    """A project of ``orgb`` may name ``orga``'s feature collection as its boundaries when its steward may read it;
+    one it may not read is refused as one that does not exist, and nothing is stored. The heat map reads the
+    districts as its viewer: a collection linked by someone who may read it (the admin) and the viewer may not is
+    answered 404 and shows none of its districts."""
     name = f"bounded-{level}"
-    r = world.client.post(PROJECTS, headers=headers, json={
-        "name": name, "owner_org": "orgb", "title": "T", "area": AREA, "starts_at": "2020-01-01",
-        "ends_at": "2100-01-01", "categories": ["a"], "boundaries": world.ids[level]["collection"]})
+    body = {"name": name, "owner_org": "orgb", "title": "T", "area": AREA, "starts_at": "2020-01-01",
+            "ends_at": "2100-01-01", "categories": ["a"], "boundaries": world.ids[level]["collection"]}
+    before = world.snapshot()
+    r = world.client.post(PROJECTS, headers=world.headers["steward:orgb"], json=body)
+    if level != "open":
+        assert r.status_code == 400 and r.json()["code"] == "unknown_boundaries", r.text
+        assert world.snapshot() == before
+        r = world.client.post(PROJECTS, headers=ADMIN, json=body)
     assert r.status_code == 201, r.text
     for who in ("anonymous", "steward:orgb"):
         r = attempt(world, who, ("GET", f"{PROJECTS}/{name}/heatmap.json", {}))
