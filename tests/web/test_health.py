@@ -30,8 +30,18 @@ def test_healthz_answers_from_memory(client: Any, platform: Any, monkeypatch: py
     assert r.headers["cache-control"] == "no-store"
 
 
+def _asked(client: Any, path: str, **kwargs: Any) -> Any:
+    """GET ``path``, asked again while /readyz's probe of the database runs out of its 1 s on a loaded machine
+    (the product's limit, not what the test checks; a CI run got that 503 once)."""
+    for _ in range(5):
+        r = client.get(path, **kwargs)
+        if r.status_code != 503 or "did not answer within" not in r.text:
+            break
+    return r
+
+
 def test_readyz_reports_each_check(client: Any, platform: Any) -> None:
-    r = client.get("/readyz")
+    r = _asked(client, "/readyz")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "ok" and set(body["checks"]) >= {"database", "storage"}
@@ -42,7 +52,8 @@ def test_readyz_reports_each_check(client: Any, platform: Any) -> None:
 
 def test_health_endpoints_answer_any_host_and_refuse_other_methods(client: Any) -> None:
     for path in ("/healthz", "/readyz"):
-        assert client.get(path, headers={"host": "10.9.8.7:8000"}).status_code == 200
+        r = _asked(client, path, headers={"host": "10.9.8.7:8000"})
+        assert r.status_code == 200, r.text
         r = client.post(path)
         assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
 
@@ -68,7 +79,7 @@ def test_health_is_served_when_every_slot_is_taken(make_settings: Any) -> None:
             busy = c.get("/docs")
             assert busy.status_code == 503 and busy.headers["retry-after"]
             assert c.get("/healthz").status_code == 200
-            assert c.get("/readyz").status_code == 200
+            assert _asked(c, "/readyz").status_code == 200
             assert c.get("/metrics").status_code == 200
         finally:
             release.set()
@@ -123,7 +134,7 @@ def test_read_only_storage_answers_503_naming_it_and_recovers(client: Any, platf
         assert client.get("/sta/v1.1/Things").status_code == 200  # reads go on
     finally:
         _query_only(platform, False)
-    assert client.get("/readyz").status_code == 200  # the probe write finds it writable: no write needed first
+    assert _asked(client, "/readyz").status_code == 200  # the probe write finds it writable: no write needed first
     assert client.post("/sta/v1.1/Things", json=STA_THING, headers=ADMIN).status_code == 201
     after = platform.db.read_sync(lambda c: c.fetchval("SELECT count(*) FROM sta_things"))
     assert after == before + 1  # nothing refused was stored
