@@ -6,6 +6,7 @@ Authors are stored only as ``HMAC(project key, subject)`` and published as "Cont
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -133,14 +134,13 @@ class PlanningService:
         if not name:
             return
         features = self.platform.optional(FeaturesPort)
-        try:
-            if features is None:
-                raise NotFound("no feature collections on this platform")
-            await features.preview(ident, name, 1)
-        except NotFound:
-            raise refuse("boundaries", f"boundaries: there is no feature collection {name[:200]!r}; name a "
-                                       "collection of districts you may read, or leave boundaries empty.",
-                         code="unknown_boundaries") from None
+        with contextlib.suppress(NotFound):
+            if features is not None:
+                await features.preview(ident, name, 1)
+                return
+        raise refuse("boundaries", f"boundaries: there is no feature collection {name[:200]!r}; name a "
+                                   "collection of districts you may read, or leave boundaries empty.",
+                     code="unknown_boundaries")
 
     async def create(self, ident: Identity, body: Any) -> dict[str, Any]:
         b = model.obj(body)
