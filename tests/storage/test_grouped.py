@@ -6,6 +6,7 @@ before the commit. The same tests on both back ends (SQLite writes them as it wr
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -142,3 +143,39 @@ def test_the_grouper_keeps_writing_while_writes_wait() -> None:
     assert got[:40] == list(range(40)) and isinstance(got[40], BadRequest)
     assert sizes[0] == 1 and max(sizes) == 8 and sum(sizes) == 42  # the first went at once, then groups of up to 8
     assert len(threads) == 1  # one worker wrote every group
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("grouped", [False, True], ids=["alone", "in a group"])
+def test_a_deadlock_victim_is_written_again(db: Database, grouped: bool) -> None:  # noqa: F811
+    """Two writes that take two rows in opposite orders deadlock; PostgreSQL rolls one back, which is then written
+    again (alone) instead of failing."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite writes one transaction at a time")
+    db.write_sync(lambda c: [c.insert("items", {"name": n, "n": 0}) for n in ("x", "y")])
+    held = {"x": threading.Event(), "y": threading.Event()}
+
+    def cross(first: str, second: str) -> Any:
+        def job(c: Any) -> None:
+            c.execute("UPDATE items SET n = n + 1 WHERE name = ?", (first,))
+            held[first].set()
+            assert held[second].wait(30)
+            c.execute("UPDATE items SET n = n + 1 WHERE name = ?", (second,))
+        return job
+
+    errors: list[BaseException | None] = []
+
+    def run(job: Any) -> None:
+        try:
+            errors.append(_grouped(db, [job])[0] if grouped else db.write_sync(job))
+        except Exception as exc:  # noqa: BLE001 - the answer under test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(cross(a, b),)) for a, b in (("x", "y"), ("y", "x"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [None, None], [getattr(e, "log_message", e) for e in errors]
+    assert {r[0]: r[1] for r in db.read_sync(lambda c: c.fetchall(
+        "SELECT name, n FROM items WHERE name IN ('x', 'y')"))} == {"x": 2, "y": 2}

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 def track_many(c: Connection, table: str, parent: int, first: str, last: str, latest_id: int, latest_start: str,
                rmin: str | None, rmax: str | None) -> None:
     """Widen the envelope of (Multi)Datastream ``parent`` (in ``table``) by Observations from ``first`` to ``last``
-    (result times ``rmin`` to ``rmax``), and point at ``latest_id`` when it starts after the latest so far."""
+    (result times ``rmin`` to ``rmax``), and point at ``latest_id`` when it starts after the latest so far, or at
+    the same time with a smaller id (the rule of :func:`retrack`, so that writes committing out of id order agree)."""
     rt_sql, rt_params = "", []
     if rmin is not None and rmax is not None:
         rt_sql = (" rtime_start = CASE WHEN rtime_start IS NULL OR rtime_start > ? THEN ? ELSE rtime_start END,"
@@ -24,10 +25,12 @@ def track_many(c: Connection, table: str, parent: int, first: str, last: str, la
         " phen_start = CASE WHEN phen_start IS NULL OR phen_start > ? THEN ? ELSE phen_start END,"
         " phen_end = CASE WHEN phen_end IS NULL OR phen_end < ? THEN ? ELSE phen_end END,"
         f"{rt_sql}"
-        " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_obs_id END,"
+        " last_obs_id = CASE WHEN last_phen IS NULL OR last_phen < ? OR (last_phen = ? AND last_obs_id > ?) THEN ?"
+        " ELSE last_obs_id END,"
         " last_phen = CASE WHEN last_phen IS NULL OR last_phen < ? THEN ? ELSE last_phen END"
         " WHERE id = ?",
-        [first, first, last, last, *rt_params, latest_start, latest_id, latest_start, latest_start, parent],
+        [first, first, last, last, *rt_params, latest_start, latest_start, latest_id, latest_id, latest_start,
+         latest_start, parent],
     )
 
 
@@ -46,10 +49,10 @@ def _hi(a: str | None, b: str | None) -> str | None:
 
 
 def _widen(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Two pending envelope widenings of one parent as one; the latest pointer moves only to a strictly later
-    start (as :func:`track_many` applied in turn would: the first of equal starts stays)."""
+    """Two pending envelope widenings of one parent as one; the latest pointer moves to a later start, or to the
+    same start with a smaller id (as :func:`track_many` applied in turn would)."""
     table, parent, first, last, latest_id, latest_start, rmin, rmax = old
-    later = new[5] > latest_start
+    later = new[5] > latest_start or (new[5] == latest_start and new[4] < latest_id)
     return (table, parent, min(first, new[2]), max(last, new[3]), new[4] if later else latest_id,
             new[5] if later else latest_start, _lo(rmin, new[6]), _hi(rmax, new[7]))
 
@@ -59,9 +62,14 @@ def _flush(c: Connection, v: tuple[Any, ...]) -> None:
 
 
 def retrack(c: Connection, table: str, parent: Any) -> None:
-    """Compute the envelope and latest pointer of ``parent`` again from its Observations (after a move or a delete)."""
+    """Compute the envelope and latest pointer of ``parent`` again from its Observations (after a move, a delete or a
+    purge). On PostgreSQL the parent's row is held first: a concurrent write's widening (:func:`track`) of an
+    Observation this transaction cannot see yet then waits for this commit and widens the recomputed envelope, where
+    it would otherwise be overwritten by it (and two recomputations follow each other's deletes)."""
     if parent is None:
         return
+    if c.dialect.name == "postgresql":  # SQLite has one writer at a time
+        c.fetchone(f"SELECT id FROM {table} WHERE id = ? FOR NO KEY UPDATE", (parent,))
     fk = "datastream_id" if table == "sta_datastreams" else "multi_datastream_id"
     row = c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
                      " LIMIT 1", (parent,))

@@ -6,9 +6,10 @@ emptied at once where they hold nothing else (see :func:`purge_observations`).""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from urbanos.events import Event
+from urbanos.sensing.envelope import retrack
 from urbanos.sensing.partitions import clear_whole
 
 if TYPE_CHECKING:
@@ -16,21 +17,6 @@ if TYPE_CHECKING:
 
 _PARENTS = (("sta_datastreams", "datastream_id", "Datastream"),
             ("sta_multi_datastreams", "multi_datastream_id", "MultiDatastream"))
-
-
-def _recompute(c: Connection, table: str, fk: str, parent: Any) -> None:
-    """The envelope (phenomenon and result time) and latest pointer of ``parent`` from its Observations."""
-    latest = c.fetchone(f"SELECT id, phen_start FROM sta_observations WHERE {fk} = ? ORDER BY phen_start DESC, id ASC"
-                        " LIMIT 1", (parent,))
-    if latest is None:
-        c.execute(f"UPDATE {table} SET last_obs_id = NULL, last_phen = NULL, phen_start = NULL, phen_end = NULL,"
-                  " rtime_start = NULL, rtime_end = NULL WHERE id = ?", (parent,))
-        return
-    first, last, rmin, rmax = c.fetchone(
-        f"SELECT MIN(phen_start), MAX(COALESCE(phen_end, phen_start)), MIN(result_time), MAX(result_time)"
-        f" FROM sta_observations WHERE {fk} = ?", (parent,)) or (None, None, None, None)
-    c.execute(f"UPDATE {table} SET last_obs_id = ?, last_phen = ?, phen_start = ?, phen_end = ?, rtime_start = ?,"
-              " rtime_end = ? WHERE id = ?", (latest[0], latest[1], first, last, rmin, rmax, parent))
 
 
 def purge_observations(c: Connection, dataset_id: int, before: str, datastream_ids: list[int] | None = None) -> int:
@@ -59,7 +45,7 @@ def purge_observations(c: Connection, dataset_id: int, before: str, datastream_i
             f"DELETE FROM sta_observations WHERE {fk} = ? AND phen_start < ?", (parent, before)).rowcount or 0)
         if n:
             total += n
-            _recompute(c, table, fk, parent)
+            retrack(c, table, parent)
             c.emit(Event("updated", entity, parent, topic="sensing", dataset_id=dataset_id,
                          data={"links": {}, "purged": n}, changed=("phenomenonTime", "resultTime")))
     return total

@@ -118,9 +118,11 @@ class Connection(ABC):
         self.deferred[key] = (value if held is None else merge(held[0], value), merge, flush)
 
     def run_deferred(self) -> None:
-        """Flush what :meth:`defer` holds (the group runs this before its commit)."""
+        """Flush what :meth:`defer` holds (the group runs this before its commit), in the order of the keys, so that
+        two groups touching the same rows lock them in the same order."""
         held, self.deferred = self.deferred or {}, None
-        for value, _merge, flush in held.values():
+        for key in sorted(held, key=repr):
+            value, _merge, flush = held[key]
             flush(self, value)
 
     @abstractmethod

@@ -302,6 +302,8 @@ class PostgresDatabase(Database):
         except psycopg.errors.IntegrityError as exc:
             raise Conflict("The change conflicts with existing data.", log_message=str(exc)) from exc
         except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
+            if retry and (exc.sqlstate or "").startswith("40"):
+                return self._run(fn, write, retry=False)  # a deadlock's victim, rolled back whole: once more is safe
             failure = self._failure(exc)
             if retry and not began and not self.breaker.is_open and failure.code == "database_unavailable":
                 return self._run(fn, write, retry=False)  # the connection broke before anything was sent
