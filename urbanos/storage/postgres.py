@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -59,6 +61,7 @@ class PostgresDialect(Dialect):
 
 
 _DIALECT = PostgresDialect()
+_JITTER = random.SystemRandom()
 _SPATIAL = PostGISSpatial()
 
 
@@ -278,7 +281,11 @@ class PostgresDatabase(Database):
         return unavailable(DOWN, retry_after=1.0, log_message=str(exc))
 
     # -- transactions ------------------------------------------------------------------------------
-    def _run(self, fn: Callable[[Connection], T], write: bool, retry: bool = True) -> T:
+    def _run(self, fn: Callable[[Connection], T], write: bool, retry: bool = True, victim: int = 0) -> T:
+        """``fn`` in a transaction. Once more if the connection broke before anything was sent (``retry``), and up
+        to three more times, after a short random pause, if PostgreSQL rolled it back whole as a deadlock's victim
+        or a serialization failure (``victim`` counts those): the same conflict may come back at once, as the
+        other transaction can still be waking up."""
         if not write and self.replica is not None:
             got = self.replica.run(lambda raw: _read_transaction(raw, fn))
             if got is not MISS:
@@ -302,8 +309,9 @@ class PostgresDatabase(Database):
         except psycopg.errors.IntegrityError as exc:
             raise Conflict("The change conflicts with existing data.", log_message=str(exc)) from exc
         except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
-            if retry and (exc.sqlstate or "").startswith("40"):
-                return self._run(fn, write, retry=False)  # a deadlock's victim, rolled back whole: once more is safe
+            if (exc.sqlstate or "").startswith("40") and victim < 3:
+                time.sleep(_JITTER.uniform(0.01, 0.05) * (victim + 1))
+                return self._run(fn, write, retry=False, victim=victim + 1)
             failure = self._failure(exc)
             if retry and not began and not self.breaker.is_open and failure.code == "database_unavailable":
                 return self._run(fn, write, retry=False)  # the connection broke before anything was sent
