@@ -62,6 +62,8 @@ class PostgresDialect(Dialect):
 
 _DIALECT = PostgresDialect()
 _JITTER = random.SystemRandom()
+_ROLLED_BACK = ("40001", "40P01")
+"""SQLSTATEs of a transaction rolled back whole for a conflict with another (serialization failure, deadlock)."""
 _SPATIAL = PostGISSpatial()
 
 
@@ -309,7 +311,7 @@ class PostgresDatabase(Database):
         except psycopg.errors.IntegrityError as exc:
             raise Conflict("The change conflicts with existing data.", log_message=str(exc)) from exc
         except (psycopg.OperationalError, psycopg.errors.ReadOnlySqlTransaction) as exc:
-            if (exc.sqlstate or "").startswith("40") and victim < 3:
+            if exc.sqlstate in _ROLLED_BACK and victim < 3:
                 time.sleep(_JITTER.uniform(0.01, 0.05) * (victim + 1))
                 return self._run(fn, write, retry=False, victim=victim + 1)
             failure = self._failure(exc)
