@@ -134,8 +134,8 @@ class PlanningService:
         if not name:
             return
         features = self.platform.optional(FeaturesPort)
-        with contextlib.suppress(NotFound):
-            if features is not None:
+        if features is not None:
+            with contextlib.suppress(NotFound):
                 await features.preview(ident, name, 1)
                 return
         raise refuse("boundaries", f"boundaries: there is no feature collection {name[:200]!r}; name a "
